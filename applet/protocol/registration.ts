@@ -1,0 +1,71 @@
+/**
+ * Registration data and its canonical bytes (docs/architecture.md): the one
+ * definition that the applet, the vault and every test hash.
+ *
+ * @module
+ */
+
+/** What a user registers with. Every field is required and non-empty. */
+export interface Registration {
+  identity: string;
+  fullName: string;
+  accountNumber: string;
+  address: string;
+}
+
+/** Identity: lower-case letters and digits, then `.`, `_`, `-` allowed; 3–64 characters. */
+export const IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+
+/** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
+export const REGISTRATION_LIMITS = { fullName: 200, accountNumber: 64, address: 500 } as const;
+
+/** Thrown for registration data that breaks the rules above. */
+export class RegistrationError extends Error {
+  readonly code = "bad_registration";
+  constructor(message: string) {
+    super(message);
+    this.name = "RegistrationError";
+  }
+}
+
+/** Checks and NFC-normalises registration data; throws {@link RegistrationError}. */
+export function normalizeRegistration(input: unknown): Registration {
+  if (typeof input !== "object" || input === null) {
+    throw new RegistrationError("registration: expected an object");
+  }
+  const r = input as Record<string, unknown>;
+  const field = (name: keyof Registration, max: number): string => {
+    const v = r[name];
+    if (typeof v !== "string") throw new RegistrationError(`registration: ${name} must be text`);
+    const s = v.normalize("NFC").trim();
+    if (s.length === 0) throw new RegistrationError(`registration: ${name} is empty`);
+    if (s.length > max) throw new RegistrationError(`registration: ${name} longer than ${max}`);
+    return s;
+  };
+  const identity = field("identity", 64);
+  if (!IDENTITY_PATTERN.test(identity)) {
+    throw new RegistrationError(
+      "registration: identity must be 3-64 of a-z 0-9 . _ - and start with a letter or digit",
+    );
+  }
+  return {
+    identity,
+    fullName: field("fullName", REGISTRATION_LIMITS.fullName),
+    accountNumber: field("accountNumber", REGISTRATION_LIMITS.accountNumber),
+    address: field("address", REGISTRATION_LIMITS.address),
+  };
+}
+
+/** Canonical bytes: UTF-8 of `["roamsign/registration/v1", identity, fullName, accountNumber, address]`. */
+export function canonicalRegistration(input: Registration): Uint8Array {
+  const r = normalizeRegistration(input);
+  return new TextEncoder().encode(
+    JSON.stringify([
+      "roamsign/registration/v1",
+      r.identity,
+      r.fullName,
+      r.accountNumber,
+      r.address,
+    ]),
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * Structured logs: one JSON object per line on stdout. Callers pass only
+ * non-secret fields; identities go through {@link identityTag}.
+ *
+ * @module
+ */
+
+/** Log levels, lowest first. `LOG_LEVEL` (default `info`) drops lower ones. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const _RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+function _threshold(): number {
+  let level: string | undefined;
+  try {
+    level = Deno.env.get("LOG_LEVEL");
+  } catch {
+    level = undefined; // no env permission: default
+  }
+  return _RANK[(level ?? "info") as LogLevel] ?? _RANK.info;
+}
+
+let _min = _threshold();
+let _service = "roamsign";
+
+/** Sets the `service` field of every line and re-reads `LOG_LEVEL`. */
+export function configureLog(service: string): void {
+  _service = service;
+  _min = _threshold();
+}
+
+/** Writes one JSON log line: `{ ts, level, service, event, ...fields }`. */
+export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
+  if (_RANK[level] < _min) return;
+  const line = JSON.stringify({
+    ts: new Date().toISOString(),
+    level,
+    service: _service,
+    event,
+    ...fields,
+  });
+  if (level === "error" || level === "warn") console.error(line);
+  else console.log(line);
+}
+
+/** The first 16 hex digits of SHA-256(identity): lets logs correlate without naming anyone. */
+export async function identityTag(identity: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(identity));
+  return Array.from(new Uint8Array(digest, 0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
