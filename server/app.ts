@@ -40,7 +40,11 @@ import type { ServerSession, SessionStore } from "./sessions.ts";
 /** The vault as the web server sees it: an authenticated call through the proxy. */
 export interface VaultCaller {
   /** Resolves with the operation's result; rejects with {@link ApiError} (4xx as the vault said, 503 if unreachable). */
-  call(op: string, body: Record<string, unknown>, clientAddress: string): Promise<Record<string, unknown>>;
+  call(
+    op: string,
+    body: Record<string, unknown>,
+    clientAddress: string,
+  ): Promise<Record<string, unknown>>;
 }
 
 /** What the app needs. */
@@ -171,7 +175,9 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", async (c) => {
     const html = await _readDist(deps.distDir, "index.html");
     c.header("Cache-Control", "no-cache");
-    return c.body(html as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "text/html; charset=utf-8" });
+    return c.body(html as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": "text/html; charset=utf-8",
+    });
   });
   app.get("/.well-known/roamsign/manifest.json", async (c) => {
     const bytes = await _readDist(deps.distDir, "manifest.json");
@@ -242,7 +248,9 @@ export function createApp(deps: AppDeps): Hono {
     const s = _session(deps.sessions, env.sid);
     if (!s.keys) throw new ApiError(409, "session_not_keyed", "send KS before requests");
     if (env.seq <= s.lastSeq) throw new ApiError(409, "replayed_request", "sequence number reused");
-    if (env.seq !== s.lastSeq + 1) throw new ApiError(409, "out_of_order", "sequence number skipped");
+    if (env.seq !== s.lastSeq + 1) {
+      throw new ApiError(409, "out_of_order", "sequence number skipped");
+    }
     if (s.busy) throw new ApiError(409, "request_in_flight", "wait for the previous answer");
     s.busy = true;
     let plaintext: Uint8Array | null = null;
@@ -307,7 +315,9 @@ export function createApp(deps: AppDeps): Hono {
 function _session(store: SessionStore, sid: string): ServerSession {
   const s = store.lookup(sid);
   if (s === "unknown") throw new ApiError(401, "unknown_session", "no such session");
-  if (s === "expired") throw new ApiError(401, "session_expired", "session expired; start a new one");
+  if (s === "expired") {
+    throw new ApiError(401, "session_expired", "session expired; start a new one");
+  }
   return s;
 }
 
@@ -341,7 +351,8 @@ async function _dispatch(
   args: Record<string, unknown>,
   client: string,
 ): Promise<Record<string, unknown>> {
-  const vault = (name: string, body: Record<string, unknown>) => deps.vault.call(name, body, client);
+  const vault = (name: string, body: Record<string, unknown>) =>
+    deps.vault.call(name, body, client);
   switch (op) {
     case "register.start":
     case "consent":
@@ -424,6 +435,8 @@ async function _verifySubmission(
   return {
     verified: true,
     serial: cert.serialHex,
-    digest: b64uEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", message as BufferSource))),
+    digest: b64uEncode(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", message as BufferSource)),
+    ),
   };
 }

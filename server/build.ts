@@ -154,7 +154,9 @@ async function _bundle(entry: string): Promise<Uint8Array> {
   }
 }
 
-async function _readState(outDir: string): Promise<{ fingerprint: string; manifest: Manifest } | null> {
+async function _readState(
+  outDir: string,
+): Promise<{ fingerprint: string; manifest: Manifest } | null> {
   try {
     const state = JSON.parse(await Deno.readTextFile(`${outDir}/build-state.json`));
     for (const path of Object.keys(state.manifest.files)) {
@@ -190,7 +192,10 @@ export async function buildApplet(options: BuildOptions = {}): Promise<BuildResu
     files[urlPath] = { sha256: hex, size: bytes.length, type };
     return urlPath;
   };
-  const sri = async (bytes: Uint8Array) => `sha384-${base64(new Uint8Array(await crypto.subtle.digest("SHA-384", bytes as BufferSource)))}`;
+  const sri = async (bytes: Uint8Array) =>
+    `sha384-${
+      base64(new Uint8Array(await crypto.subtle.digest("SHA-384", bytes as BufferSource)))
+    }`;
 
   const wasm = await buildWasm();
   const wasmPath = await put("wasm", "application/wasm", wasm.bytes);
@@ -211,7 +216,11 @@ export async function buildApplet(options: BuildOptions = {}): Promise<BuildResu
   if (html.includes("{{")) throw new Error("build: unreplaced placeholder in applet/index.html");
   const htmlBytes = new TextEncoder().encode(html);
   await _writeAtomic(`${outDir}/index.html`, htmlBytes);
-  files["/"] = { sha256: toHex(await _sha256(htmlBytes)), size: htmlBytes.length, type: "text/html" };
+  files["/"] = {
+    sha256: toHex(await _sha256(htmlBytes)),
+    size: htmlBytes.length,
+    type: "text/html",
+  };
 
   const manifest: Manifest = {
     version: 1,

@@ -69,7 +69,12 @@ export class SessionStore {
   }
 
   /** Opens a session and returns it with its offer (certificates are added by the route). */
-  create(client: string): { session: ServerSession; offer: Omit<SessionOffer, "integrityCert" | "confidentialityCert"> } {
+  create(
+    client: string,
+  ): {
+    session: ServerSession;
+    offer: Omit<SessionOffer, "integrityCert" | "confidentialityCert">;
+  } {
     this.sweep();
     if (this.#sessions.size >= this.options.maxSessions) this.#evict();
     const now = this.options.now();

@@ -137,7 +137,9 @@ export function parseKeyRecord(input: unknown, floor: KsfParams = KSF_FLOOR): Ke
  * as a non-extractable AES-256-GCM key. Does not wipe `exportKey`.
  */
 export async function deriveKek(exportKey: Uint8Array): Promise<CryptoKey> {
-  if (exportKey.length < 32) throw new KeyRecordError("bad_export_key", "kek: export key too short");
+  if (exportKey.length < 32) {
+    throw new KeyRecordError("bad_export_key", "kek: export key too short");
+  }
   const base = await crypto.subtle.importKey("raw", exportKey as BufferSource, "HKDF", false, [
     "deriveKey",
   ]);
