@@ -1,0 +1,90 @@
+/**
+ * The web server process (the supervisor's child entry, `server/start.ts`):
+ * builds the applet if its sources changed, loads (or creates) the
+ * confidentiality key, and serves the app.
+ *
+ * Environment (README): `PORT` (8000; 0 picks a free port), `HOST` (127.0.0.1),
+ * `DATA_DIR` (./data), `DIST_DIR` (./dist), `PROXY_URL` (http://127.0.0.1:8001),
+ * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `SKIP_BUILD=1`
+ * (serve what `DIST_DIR` holds without checking the sources), `LOG_LEVEL`.
+ *
+ * @module
+ */
+import { configureLog, log } from "../proxy/log.ts";
+import { ApiError } from "../proxy/errors.ts";
+import { createProxyClient } from "../proxy/client.ts";
+import { readSecret } from "../proxy/secrets.ts";
+import { createApp, type VaultCaller } from "./app.ts";
+import { buildApplet, defaultOutDir } from "./build.ts";
+import { loadConfidentialityKey } from "./keys.ts";
+import { SessionStore } from "./sessions.ts";
+
+/** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
+export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
+  return {
+    async call(op, body, clientAddress) {
+      try {
+        const r = await client.call(op, body, { clientAddress });
+        return (r ?? {}) as Record<string, unknown>;
+      } catch (err) {
+        if (err instanceof ApiError && err.status < 500) throw err;
+        log("warn", "vault_call_failed", {
+          op,
+          code: err instanceof ApiError ? err.code : "transport",
+        });
+        throw new ApiError(503, "vault_unavailable", "the key vault is unavailable; try again");
+      }
+    },
+  };
+}
+
+/** Starts the server; resolves once it listens. */
+export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  configureLog("web");
+  const env = (k: string, d: string) => Deno.env.get(k) || d;
+  const port = Number(env("PORT", "8000"));
+  const hostname = env("HOST", "127.0.0.1");
+  const dataDir = env("DATA_DIR", "./data");
+  const distDir = defaultOutDir();
+  const proxyUrl = env("PROXY_URL", "http://127.0.0.1:8001");
+
+  if (Deno.env.get("SKIP_BUILD") !== "1") {
+    const started = performance.now();
+    const built = await buildApplet({ outDir: distDir });
+    log("info", built.rebuilt ? "applet_built" : "applet_current", {
+      ms: Math.round(performance.now() - started),
+      page: built.manifest.entries.page,
+      wasm: built.manifest.entries.wasm,
+    });
+  }
+
+  const secret = await readSecret("web-proxy.key", dataDir);
+  const vault = vaultCaller(createProxyClient({ url: proxyUrl, keyId: "web", secret }));
+  secret.fill(0);
+  const confidentiality = await loadConfidentialityKey(dataDir, async (spki) => {
+    const r = await vault.call("ca.issueServer", { spki, purpose: "confidentiality" }, "");
+    if (typeof r.certificate !== "string") throw new Error("main: CA answered without a certificate");
+    return r.certificate;
+  });
+  const sessions = new SessionStore();
+  const sweeper = setInterval(() => sessions.sweep(), 60_000);
+  Deno.unrefTimer(sweeper);
+  const app = createApp({ vault, sessions, confidentiality, distDir });
+  const server = Deno.serve({
+    port,
+    hostname,
+    onListen: (addr) => {
+      log("info", "listening", { url: `http://${addr.hostname}:${addr.port}`, port: addr.port });
+    },
+  }, app.fetch);
+  return server;
+}
+
+if (import.meta.main) {
+  const server = await main();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => {
+      server.shutdown().finally(() => Deno.exit(0));
+    });
+  }
+}
