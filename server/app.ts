@@ -14,6 +14,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
 import { z } from "zod";
 import { ApiError, notFound, onError } from "../proxy/errors.ts";
 import { log } from "../proxy/log.ts";
@@ -168,6 +169,9 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
   );
+  // Only static files are compressed: API answers carry ciphertext (incompressible) and
+  // compressing secrets next to attacker-chosen text is how BREACH works.
+  for (const path of ["/", "/applet/*", "/.well-known/*"]) app.use(path, compress());
   app.onError(onError);
   app.notFound(notFound);
 

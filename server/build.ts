@@ -88,10 +88,10 @@ async function _walk(dir: string, rel: string, out: string[]): Promise<void> {
   }
 }
 
-/** SHA-256 over every source path and its bytes, in sorted order. */
-export async function sourceFingerprint(): Promise<string> {
+/** SHA-256 over every source path and its bytes, in sorted order, under `root`. */
+export async function sourceFingerprint(root: string = ROOT): Promise<string> {
   const files: string[] = [];
-  for (const d of _SOURCE_DIRS) await _walk(`${ROOT}/${d}`, `/${d}`, files);
+  for (const d of _SOURCE_DIRS) await _walk(`${root}/${d}`, `/${d}`, files);
   files.push(..._SOURCE_FILES);
   files.sort();
   const enc = new TextEncoder();
@@ -99,7 +99,7 @@ export async function sourceFingerprint(): Promise<string> {
   for (const f of files) {
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(`${ROOT}/${f}`);
+      bytes = await Deno.readFile(`${root}/${f}`);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) continue;
       throw err;

@@ -63,7 +63,9 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   secret.fill(0);
   const confidentiality = await loadConfidentialityKey(dataDir, async (spki) => {
     const r = await vault.call("ca.issueServer", { spki, purpose: "confidentiality" }, "");
-    if (typeof r.certificate !== "string") throw new Error("main: CA answered without a certificate");
+    if (typeof r.certificate !== "string") {
+      throw new Error("main: CA answered without a certificate");
+    }
     return r.certificate;
   });
   const sessions = new SessionStore();
