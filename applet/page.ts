@@ -13,14 +13,10 @@
  *
  * @module
  */
-import { ConsentPhraseError, parseConsentPhrase } from "../proxy/consent_phrase.ts";
+import { parseConsentPhrase } from "../proxy/consent_phrase.ts";
 import { ctEqual, utf8, wipe } from "./protocol/bytes.ts";
 import { base64 } from "./protocol/der.ts";
-import {
-  normalizeRegistration,
-  type Registration,
-  RegistrationError,
-} from "./protocol/registration.ts";
+import { normalizeRegistration, type Registration } from "./protocol/registration.ts";
 import type { Command, Reply, Results } from "./worker_api.ts";
 
 /** Idle time after which a signed-in applet wipes itself (DESIGN.md §2.11). */
@@ -71,7 +67,9 @@ class AppletWorker {
     this.#worker.onmessage = (e: MessageEvent<Reply>) => this.#reply(e.data);
     this.#worker.onerror = (e) => {
       e.preventDefault();
-      this.#failAll(new UiError("applet_error", "The applet stopped unexpectedly."));
+      this.#failAll(
+        new UiError("applet_error", "The applet could not be loaded or stopped unexpectedly."),
+      );
     };
   }
 
@@ -239,9 +237,11 @@ function field(
   id: string,
   attrs: _Attrs = {},
   tag: "input" | "textarea" = "input",
-): HTMLLabelElement {
+): HTMLElement {
+  // The label is a sibling, not a wrapper: a wrapping label would add the control's
+  // value to its accessible name.
   const input = el(tag, { id, name: id, ...attrs });
-  return el("label", { for: id }, label, input);
+  return el("div", { class: "field" }, el("label", { for: id }, label), input);
 }
 
 function value(id: string): string {
@@ -345,9 +345,9 @@ function registerView(): HTMLElement {
     hidden: true,
   });
   const keySize = el(
-    "label",
-    { for: "key-size" },
-    "Key size",
+    "div",
+    { class: "field" },
+    el("label", { for: "key-size" }, "Key size"),
     el(
       "select",
       { id: "key-size", name: "key-size" },
@@ -602,7 +602,3 @@ worker().then(
     showError(err);
   },
 );
-
-// Referenced so bundlers keep the error classes the UI maps.
-void ConsentPhraseError;
-void RegistrationError;

@@ -46,8 +46,7 @@ export const DEFAULT_OPTIONS: SecureHeadersOptions = {
   referrerPolicy: "no-referrer",
   xContentTypeOptions: "nosniff",
   xFrameOptions: "DENY",
-  permissionsPolicy:
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()",
+  permissionsPolicy: "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()",
   strictTransportSecurity: false,
 };
 
