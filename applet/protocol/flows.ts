@@ -215,7 +215,9 @@ export async function signIn(session: Session, input: SignInInput): Promise<Sign
       "login.start",
       { identity: input.identity, startLoginRequest: start.startLoginRequest },
     );
-    const ksf = checkKsf(started.ksf, input.ksfFloor ?? KSF_FLOOR);
+    // The vault sends the record's `kdf` ({ name, ksf, params }); accept bare params too.
+    const kdf = started.ksf as { params?: unknown } | null;
+    const ksf = checkKsf(kdf?.params ?? kdf, input.ksfFloor ?? KSF_FLOOR);
     const finish = opaque.client.finishLogin({
       clientLoginState: start.clientLoginState,
       loginResponse: started.loginResponse,

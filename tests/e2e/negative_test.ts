@@ -50,7 +50,8 @@ Deno.test({
           const pass = newPassphrase();
           await applyFromDeno(stack.webUrl!, user, pass);
           await consentFromDeno(stack.webUrl!, user, await consentPhraseFor(stack, user.identity));
-          const released = () => count(stack.vault.lines, '"op":"login.finish"');
+          // The proxy logs every decision; it is the only way to the vault.
+        const released = () => count(stack.proxy.lines, '"decision":"allow","op":"login.finish"');
           const before = released();
           const err = await signInInPage(page, user.identity, pass + " wrong");
           assertEquals(err, "Wrong identity or pass phrase.");
@@ -84,7 +85,7 @@ Deno.test({
           const code = await page.getByRole("alert").getAttribute("data-code");
           assertOk(code && /lock|attempt/.test(code), `locked code, got ${code}: ${locked}`);
           await page.evaluate(() => (document.getElementById("error")!.textContent = ""));
-          await admin(stack, "consent", "reset", user.identity);
+          await admin(stack, "consent-reset", user.identity);
           assertEquals(await consentInPage(page, user, right), null);
         },
       );
