@@ -302,7 +302,11 @@ export function createApp(deps: AppDeps): Hono {
     const entry = await deps.vault.call("directory.get", { identity: id }, _clientAddress(c));
     c.header("Cache-Control", "no-cache");
     if (c.req.query("format") === "pem") {
-      const pem = typeof entry.certificate === "string" ? entry.certificate : "";
+      // The user's certificate first (what `openssl x509 -in` reads), then the chain.
+      const chain = Array.isArray(entry.chain)
+        ? entry.chain.filter((c) => typeof c === "string")
+        : [];
+      const pem = [entry.certificate, ...chain].filter((c) => typeof c === "string").join("");
       return c.body(pem, 200, { "Content-Type": "application/pem-certificate-chain" });
     }
     return c.json(entry);
