@@ -11,12 +11,16 @@
 
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function ld(p: usize, i: i32): u32 {
   return load<u32>(p + (<usize> i << 2));
 }
 
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function st(p: usize, i: i32, v: u32): void {
   store<u32>(p + (<usize> i << 2), v);
 }
@@ -24,6 +28,8 @@ export function st(p: usize, i: i32, v: u32): void {
 /** Mask: all ones if x != 0, else 0. */
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function ctNonZeroMask(x: u32): u32 {
   return 0 - ((x | (0 - x)) >> 31);
 }
@@ -31,6 +37,8 @@ export function ctNonZeroMask(x: u32): u32 {
 /** Mask: all ones if a == b, else 0. */
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function ctEqMask(a: u32, b: u32): u32 {
   return ~ctNonZeroMask(a ^ b);
 }

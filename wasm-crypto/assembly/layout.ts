@@ -68,6 +68,8 @@ export const CTX_SIZE: usize = CTX_RR + NUM_BYTES;
 /** Address of scratch temporary i. */
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function S(i: i32): usize {
   return SCRATCH_NUMS + <usize> i * SCRATCH_STRIDE;
 }

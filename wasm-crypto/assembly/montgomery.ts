@@ -54,18 +54,24 @@ const T_SEL: i32 = 16;
 
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function ctxK(ctx: usize): i32 {
   return load<i32>(ctx + CTX_K);
 }
 
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function ctxM(ctx: usize): usize {
   return ctx + CTX_M;
 }
 
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function ctxRR(ctx: usize): usize {
   return ctx + CTX_RR;
 }
@@ -125,6 +131,8 @@ export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
 /** montSqr: r = a^2 * R^-1 mod m, a < m. (The hook for a dedicated squaring.) */
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function montSqr(r: usize, a: usize, ctx: usize): void {
   montMul(r, a, a, ctx);
 }
@@ -193,6 +201,8 @@ export function montSetupVarTime(ctx: usize): void {
 /** r = x*R mod m (to Montgomery form), x < R. */
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 export function toMont(r: usize, x: usize, ctx: usize): void {
   montMul(r, x, ctx + CTX_RR, ctx);
 }
@@ -240,6 +250,8 @@ export function reduceWide(r: usize, x: usize, L: i32, ctx: usize): void {
 /** Bits [pos, pos + WINDOW) of exp (expK limbs); zero beyond. pos is public. */
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 function windowAt(exp: usize, expK: i32, pos: i32): u32 {
   const limb = pos >> 5;
   const sh = <u32> (pos & 31);

@@ -115,6 +115,8 @@ export function wipeScratch(): void {
 
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 function limbsOf(bytes: i32): i32 {
   return (bytes + 3) >> 2;
 }
@@ -448,6 +450,8 @@ function modSmall8(x: usize, k: i32, d: u32): u32 {
 /** Mask: all ones if a >= b (a, b < 2^31). */
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 function ctNonZeroMaskGe(a: u32, b: u32): u32 {
   return ~(0 - ((a - b) >> 31));
 }

@@ -101,6 +101,8 @@ const IV1: StaticArray<u32> = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0
 
 // @ts-ignore: decorator
 
+// @ts-ignore: decorator
+@inline
 function be32(p: usize): u32 {
   return bswap<u32>(load<u32>(p));
 }
