@@ -167,3 +167,11 @@ export function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   }
   return false;
 }
+
+/** Set ROAMSIGN_SLOW_TESTS=1 to run the `[slow]` tests (`deno task test:slow`). */
+export const RUN_SLOW = Deno.env.get("ROAMSIGN_SLOW_TESTS") === "1";
+
+/** Registers a slow test: its name starts with `[slow]`; ignored unless RUN_SLOW. */
+export function slowTest(name: string, fn: () => void | Promise<void>): void {
+  Deno.test({ name: `[slow] ${name}`, ignore: !RUN_SLOW, fn });
+}

@@ -1,5 +1,5 @@
 import { assertCode, assertEquals } from "./_assert.ts";
-import { fromBig, hex, powBig, randomBytes, randomInt, toBig } from "./_test_util.ts";
+import { fromBig, hex, powBig, randomBytes, randomInt, slowTest, toBig } from "./_test_util.ts";
 import { modPow, modPowVarTime } from "./mod.ts";
 
 function randomOdd(len: number): Uint8Array {
@@ -62,7 +62,7 @@ Deno.test("modPow() rejects an even modulus, a modulus below 3 and oversized inp
   assertCode(() => modPow([1] as any, one, one), "invalid_argument");
 });
 
-Deno.test("[slow] modPow() equals BigInt for 200 random full-size cases", () => {
+slowTest("modPow() equals BigInt for 200 random full-size cases", () => {
   for (let i = 0; i < 200; i++) {
     const len = randomInt(1, 512);
     check(

@@ -10,6 +10,7 @@ import {
   pem,
   randomBytes,
   randomInt,
+  slowTest,
   tempDir,
   webCryptoKey,
 } from "./_test_util.ts";
@@ -289,7 +290,7 @@ Deno.test("OpenSSL-generated keys (e = 65537 and e = 3, 2048 and 3072 bits) sign
   }
 });
 
-Deno.test("[slow] PKCS#1 v1.5 equals WebCrypto for 3072- and 4096-bit keys and many messages", async () => {
+slowTest("PKCS#1 v1.5 equals WebCrypto for 3072- and 4096-bit keys and many messages", async () => {
   for (const bits of [3072, 4096]) {
     const web = await webCryptoKey("RSASSA-PKCS1-v1_5", "SHA-256", bits);
     const key = importPrivateKeyPkcs8(web.pkcs8);
