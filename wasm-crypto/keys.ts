@@ -333,9 +333,6 @@ export function generateRsaKey(
   const onProgress = options.onProgress;
   const s = state();
   const rounds = millerRabinRounds(bits);
-  const bytes = bits / 16;
-  // expected number of random odd candidates per prime: ln(2^(bits/2)) / 2
-  const expected = (bits / 2) * Math.LN2 / 2;
   let reported = -1;
   const report = (f: number) => {
     if (!onProgress) return;
@@ -345,6 +342,26 @@ export function generateRsaKey(
       onProgress(Math.min(1, f));
     }
   };
+  if (_generating) {
+    throw new WasmCryptoError("invalid_argument", "rsa: a key generation is already running");
+  }
+  _generating = true;
+  try {
+    return _generate(bits, rounds, report);
+  } finally {
+    _generating = false;
+    // wipes the primes if generation stopped early (e.g. onProgress threw); harmless otherwise
+    s.core.kg_abort();
+  }
+}
+
+let _generating = false;
+
+function _generate(bits: number, rounds: number, report: (f: number) => void): RsaPrivateKey {
+  const s = state();
+  const bytes = bits / 16;
+  // expected number of random odd candidates per prime: ln(2^(bits/2)) / 2
+  const expected = (bits / 2) * Math.LN2 / 2;
   report(0);
   for (;;) {
     for (let which = 0; which < 2; which++) {

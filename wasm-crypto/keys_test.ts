@@ -215,6 +215,43 @@ Deno.test("a fault in the key is caught by the e check and no result is released
   key.destroy();
 });
 
+Deno.test("an interrupted key generation wipes its primes and can start again", () => {
+  const kg = state().core.layout_kg();
+  let sawPrime = false;
+  let threw = false;
+  try {
+    generateRsaKey(2048, {
+      onProgress(f) {
+        if (f < 0.5) return;
+        // p has been found and is held in the core between calls
+        sawPrime = mem().subarray(kg, kg + 128).some((b) => b !== 0);
+        throw new Error("cancelled by the user");
+      },
+    });
+  } catch (e) {
+    threw = (e as Error).message === "cancelled by the user";
+  }
+  assert(threw && sawPrime, "the callback saw p in memory and cancelled");
+  assert(mem().subarray(kg, kg + 1024).every((b) => b === 0), "p and q wiped");
+  generateRsaKey(2048).destroy();
+});
+
+Deno.test("generateRsaKey() refuses to run inside its own progress callback", () => {
+  let code = "";
+  generateRsaKey(2048, {
+    onProgress() {
+      if (code) return;
+      try {
+        generateRsaKey(2048);
+        code = "no error";
+      } catch (e) {
+        code = (e as { code: string }).code;
+      }
+    },
+  }).destroy();
+  assertEquals(code, "invalid_argument");
+});
+
 async function checkGenerated(bits: 2048 | 3072 | 4096): Promise<void> {
   const key = generateRsaKey(bits);
   assertEquals(key.bits, bits);

@@ -50,6 +50,8 @@ export interface CoreExports {
   rsa_public(nBytes: number, eLen: number): number;
   kg_candidate(which: number, bits: number, rounds: number): number;
   kg_finish(slot: number, bits: number): number;
+  kg_abort(): void;
+  layout_kg(): number;
   wipe_scratch(): void;
 }
 

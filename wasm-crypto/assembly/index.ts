@@ -17,6 +17,7 @@ import {
   SCRATCH_BASE,
   SCRATCH_SIZE,
   SHA_CTX,
+  KG_P,
 } from "./layout";
 import * as sha from "./sha";
 import * as rsa from "./rsa";
@@ -125,4 +126,14 @@ export function kg_finish(slot: usize, bits: i32): i32 {
 export function wipe_scratch(): void {
   rsa.wipeScratch();
   memory.fill(CTX_TMP0, 0, CTX_SIZE);
+}
+
+/** Wipes the primes of an unfinished key generation (the host calls it when generation ends, however it ends). */
+export function kg_abort(): void {
+  rsa.kgAbort();
+}
+
+/** Where key generation keeps p and q between host calls (2 * 512 bytes); for tests. */
+export function layout_kg(): usize {
+  return KG_P;
 }

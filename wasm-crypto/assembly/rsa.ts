@@ -628,6 +628,12 @@ export function kgFinish(slot: usize, bits: i32): i32 {
   return OK;
 }
 
+/** Wipes the primes and the contexts of key generation. */
+export function kgAbort(): void {
+  wipeKg(0);
+  memory.fill(IO_BASE, 0, 8192);
+}
+
 function wipeKg(kp: i32): void {
   memory.fill(KG_P, 0, NUM_BYTES);
   memory.fill(KG_Q, 0, NUM_BYTES);
