@@ -177,3 +177,15 @@ export async function signCrl(
   // RFC 7468 §5 label; OpenSSL does not read "BEGIN CRL".
   return crl.toString("pem").replace(/-----(BEGIN|END) CRL-----/g, "-----$1 X509 CRL-----");
 }
+
+/** The public key of a PEM certificate, for RSASSA-PKCS1-v1_5 SHA-256 verification. */
+export function certificateVerifyKey(pem: string): Promise<CryptoKey> {
+  const cert = new x509.X509Certificate(pem);
+  return crypto.subtle.importKey(
+    "spki",
+    cert.publicKey.rawData,
+    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+}

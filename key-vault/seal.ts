@@ -59,9 +59,9 @@ export async function createSealer(master: Uint8Array, purpose: string): Promise
       try {
         return new Uint8Array(
           await crypto.subtle.decrypt(
-            { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: _enc.encode(name) },
+            { name: "AES-GCM", iv: bytes.slice(0, 12), additionalData: _enc.encode(name) },
             key,
-            bytes.subarray(12),
+            bytes.slice(12),
           ),
         );
       } catch {
