@@ -29,6 +29,14 @@ export interface Child {
   exited: Promise<Deno.CommandStatus>;
   /** The child's recent output lines (stdout and stderr). */
   lines: string[];
+  /**
+   * Resolves with the first JSON log line (already seen or still to come) for which
+   * `match` is true; rejects when the child exits or `timeoutMs` passes first.
+   */
+  waitForLine(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when gone. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once (crash simulation). */
@@ -66,6 +74,7 @@ export function spawnChild(spec: ChildSpec): Child {
   });
   const process = command.spawn();
   const lines: string[] = [];
+  const listeners = new Set<(line: string) => void>();
   let resolvePort!: (port: number) => void;
   let rejectPort!: (err: Error) => void;
   const listening = new Promise<number>((resolve, reject) => {
@@ -77,6 +86,7 @@ export function spawnChild(spec: ChildSpec): Child {
     lines.push(line);
     if (lines.length > _MAX_LINES) lines.splice(0, lines.length - _MAX_LINES);
     if (spec.echo) (isErr ? console.error : console.log)(line);
+    for (const listener of listeners) listener(line);
     if (line.includes('"event":"listening"')) {
       try {
         const port = JSON.parse(line).port;
@@ -108,6 +118,47 @@ export function spawnChild(spec: ChildSpec): Child {
     listening,
     exited,
     lines,
+    waitForLine(match, timeoutMs = 120_000) {
+      const parse = (line: string): Record<string, unknown> | undefined => {
+        try {
+          const j = JSON.parse(line);
+          return j && typeof j === "object" && match(j) ? j : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      for (const line of lines) {
+        const hit = parse(line);
+        if (hit) return Promise.resolve(hit);
+      }
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          listeners.delete(listener);
+          clearTimeout(timer);
+        };
+        const listener = (line: string) => {
+          const hit = parse(line);
+          if (hit) {
+            done();
+            resolve(hit);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${spec.name}: no matching log line in ${timeoutMs} ms`));
+        }, timeoutMs);
+        listeners.add(listener);
+        exited.then(() => {
+          if (!listeners.has(listener)) return;
+          done();
+          reject(
+            new Error(
+              `${spec.name} exited before the expected log line:\n${lines.slice(-20).join("\n")}`,
+            ),
+          );
+        });
+      });
+    },
     async stop(graceMs = 5_000) {
       if (gone) return;
       try {
