@@ -1,0 +1,422 @@
+/**
+ * Montgomery arithmetic modulo an odd m of k limbs, R = 2^(32k), and modular
+ * exponentiation.
+ *
+ * A Montgomery context (layout.ts, CTX_*) holds k, m0inv = -m^-1 mod 2^32, m
+ * and RR = R^2 mod m. "Montgomery form" of x is x*R mod m.
+ *
+ * Everything here is constant time in the values except the functions whose
+ * names end in `VarTime`: montSetup's use of the modulus's bit length (a
+ * public size), and montExpVarTime, which branches on its exponent and is only
+ * ever given public exponents (RSA's e) or used as the deliberately leaky
+ * negative control of the timing check.
+ *
+ * Speed notes for tuning (issue 4): montMul is the one hot loop; everything
+ * reaches it through `montMul`/`montSqr`, so a different limb width, an
+ * unrolled or SIMD inner loop, or a dedicated squaring can replace them alone.
+ */
+import {
+  bnAdd,
+  bnAddMasked,
+  bnBitLenVarTime,
+  bnCopy,
+  bnEqMask,
+  bnLtMask,
+  bnSelect,
+  bnSetWord,
+  bnShl1,
+  bnSub,
+  bnSubMasked,
+  bnZero,
+  ctEqMask,
+  ld,
+  st,
+} from "./bignum";
+import {
+  CTX_K,
+  CTX_M,
+  CTX_M0INV,
+  CTX_RR,
+  MM_T,
+  NUM_BYTES,
+  S,
+  TABLE,
+  TABLE_ENTRIES,
+  WINDOW,
+} from "./layout";
+
+// Scratch temporaries owned by this module (see layout.S). Callers use S(0)..S(11).
+const T_ONE: i32 = 12;
+const T_X: i32 = 13;
+const T_Y: i32 = 14;
+const T_ACC: i32 = 15;
+const T_SEL: i32 = 16;
+
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function ctxK(ctx: usize): i32 {
+  return load<i32>(ctx + CTX_K);
+}
+
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function ctxM(ctx: usize): usize {
+  return ctx + CTX_M;
+}
+
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function ctxRR(ctx: usize): usize {
+  return ctx + CTX_RR;
+}
+
+/**
+ * montMul: r = a*b*R^-1 mod m.
+ * Preconditions: a < R (any k limbs), b < m. Then the result is < m.
+ * r may alias a or b (the result is assembled in MM_T and copied at the end).
+ *
+ * Algorithm: CIOS (Koç, Acar, Kaliski 1996, "Analyzing and comparing
+ * Montgomery multiplication algorithms") with the multiply and reduce inner
+ * loops merged; t has k+1 limbs and stays < 2m throughout.
+ */
+export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const m0inv = load<u32>(ctx + CTX_M0INV);
+  const t = MM_T;
+  memory.fill(t, 0, (<usize> k + 1) << 2);
+  const a0 = <u64> load<u32>(a);
+  const m0 = <u64> load<u32>(m);
+  for (let i = 0; i < k; i++) {
+    const bi = <u64> ld(b, i);
+    // Step 1: column 0 of t + a*b_i, and the reduction factor u = (t_0) * m0inv mod 2^32.
+    let s = <u64> load<u32>(t) + a0 * bi;
+    let c1 = s >> 32;
+    const u = <u64> (<u32> s * m0inv);
+    // Step 2: column 0 of + u*m is divisible by 2^32 by the choice of u.
+    let s2 = (s & 0xffffffff) + u * m0;
+    let c2 = s2 >> 32;
+    // Step 3: remaining columns, shifted down one limb.
+    for (let j = 1; j < k; j++) {
+      const off = <usize> j << 2;
+      s = <u64> load<u32>(t + off) + <u64> load<u32>(a + off) * bi + c1;
+      c1 = s >> 32;
+      s2 = (s & 0xffffffff) + u * <u64> load<u32>(m + off) + c2;
+      c2 = s2 >> 32;
+      store<u32>(t + off - 4, <u32> s2);
+    }
+    // Step 4: top limbs; t_k is 0 or 1 because t < 2m.
+    s = <u64> ld(t, k) + c1 + c2;
+    st(t, k - 1, <u32> s);
+    st(t, k, <u32> (s >> 32));
+  }
+  // Step 5: one conditional subtraction, t < 2m -> r < m.
+  let borrow: u64 = 0;
+  for (let j = 0; j < k; j++) {
+    const d = <u64> ld(t, j) - <u64> ld(m, j) - borrow;
+    st(r, j, <u32> d);
+    borrow = d >> 63;
+  }
+  // keep t when t < m, i.e. when the subtraction borrowed past t_k
+  const keepT = 0 - (<u32> borrow & ~ld(t, k) & 1);
+  for (let j = 0; j < k; j++) st(r, j, (ld(t, j) & keepT) | (ld(r, j) & ~keepT));
+}
+
+/** montSqr: r = a^2 * R^-1 mod m, a < m. (The hook for a dedicated squaring.) */
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function montSqr(r: usize, a: usize, ctx: usize): void {
+  montMul(r, a, a, ctx);
+}
+
+/** r = a + b mod m; a, b < m. r may alias a or b. */
+export function modAdd(r: usize, a: usize, b: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const carry = bnAdd(r, a, b, k);
+  const tmp = S(T_Y);
+  const borrow = bnSub(tmp, r, m, k);
+  // keep the sum when it is < m: no carry out and the subtraction borrowed
+  const keep = 0 - (borrow & ~carry & 1);
+  bnSelect(r, r, tmp, k, keep);
+}
+
+/** r = a - b mod m; a, b < m. r may alias a or b. */
+export function modSub(r: usize, a: usize, b: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const borrow = bnSub(r, a, b, k);
+  bnAddMasked(r, r, ctx + CTX_M, k, 0 - borrow);
+}
+
+/** x = 2x mod m, x < m (k limbs). */
+function modDouble(x: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const carry = bnShl1(x, x, k);
+  const tmp = S(T_Y);
+  const borrow = bnSub(tmp, x, ctx + CTX_M, k);
+  const keep = 0 - (borrow & ~carry & 1);
+  bnSelect(x, x, tmp, k, keep);
+}
+
+/**
+ * Sets up a context whose k and m are already stored: m0inv and RR = R^2 mod m.
+ * Precondition: m odd, m > 1, top limb may be zero. Time depends on k and on
+ * the bit length of m (treated as public), not on the other bits of m.
+ *
+ * RR: with k = a * 2^(j-5), a odd, x = 2^(32k + a) mod m (Montgomery form of
+ * 2^a) is reached by doubling 2^(bits-1) < m; j Montgomery squarings then give
+ * the form of 2^(a*2^j) = 2^(32k) = R, which is R^2 mod m.
+ */
+export function montSetupVarTime(ctx: usize): void {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  // m0inv by Newton iteration: inv = m0 is right to 3 bits; each step doubles.
+  const m0 = load<u32>(m);
+  let inv = m0;
+  for (let i = 0; i < 4; i++) inv = inv * (2 - m0 * inv);
+  store<u32>(ctx + CTX_M0INV, 0 - inv);
+
+  const bits = bnBitLenVarTime(m, k);
+  const tz = <i32> ctz<u32>(<u32> k);
+  const a = k >> tz;
+  const j = 5 + tz;
+  const x = S(T_X);
+  bnZero(x, k);
+  st(x, (bits - 1) >> 5, <u32> 1 << <u32> ((bits - 1) & 31));
+  const doublings = 32 * k + a - (bits - 1);
+  for (let i = 0; i < doublings; i++) modDouble(x, ctx);
+  // RR must be < m for montMul's precondition: x is, and squarings keep it so.
+  for (let i = 0; i < j; i++) montMul(x, x, x, ctx);
+  bnCopy(ctx + CTX_RR, x, k);
+}
+
+/** r = x*R mod m (to Montgomery form), x < R. */
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function toMont(r: usize, x: usize, ctx: usize): void {
+  montMul(r, x, ctx + CTX_RR, ctx);
+}
+
+/** r = x*R^-1 mod m (from Montgomery form), x < R. */
+export function fromMont(r: usize, x: usize, ctx: usize): void {
+  const one = S(T_ONE);
+  bnSetWord(one, ctxK(ctx), 1);
+  montMul(r, x, one, ctx);
+}
+
+/** r = R mod m (Montgomery form of 1). */
+export function montOne(r: usize, ctx: usize): void {
+  const one = S(T_ONE);
+  bnSetWord(one, ctxK(ctx), 1);
+  montMul(r, one, ctx + CTX_RR, ctx);
+}
+
+/**
+ * r = x*R mod m for x of any length L limbs (Montgomery form of x mod m).
+ * Horner over k-limb chunks c_i of x = sum c_i R^i: acc = acc*R + c_i*R.
+ * Constant time in x and m. r must not alias x.
+ */
+export function reduceWide(r: usize, x: usize, L: i32, ctx: usize): void {
+  const k = ctxK(ctx);
+  const rr = ctx + CTX_RR;
+  const tmp = S(T_X);
+  const chunks = (L + k - 1) / k;
+  if (chunks == 0) {
+    bnZero(r, k);
+    return;
+  }
+  // top chunk, zero padded
+  const top = (chunks - 1) * k;
+  bnZero(tmp, k);
+  bnCopy(tmp, x + (<usize> top << 2), L - top);
+  montMul(r, tmp, rr, ctx);
+  for (let c = chunks - 2; c >= 0; c--) {
+    montMul(r, r, rr, ctx);
+    montMul(tmp, x + (<usize> (c * k) << 2), rr, ctx);
+    modAdd(r, r, tmp, ctx);
+  }
+}
+
+/** Bits [pos, pos + WINDOW) of exp (expK limbs); zero beyond. pos is public. */
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+function windowAt(exp: usize, expK: i32, pos: i32): u32 {
+  const limb = pos >> 5;
+  const sh = <u32> (pos & 31);
+  let v: u32 = 0;
+  if (limb < expK) v = ld(exp, limb) >> sh;
+  if (sh + <u32> WINDOW > 32 && limb + 1 < expK) v |= ld(exp, limb + 1) << (32 - sh);
+  return v & ((1 << WINDOW) - 1);
+}
+
+/** dst = TABLE[idx] (k limbs), reading every entry: no memory index depends on idx. */
+function tableSelect(dst: usize, idx: u32, k: i32): void {
+  bnZero(dst, k);
+  for (let i = 0; i < TABLE_ENTRIES; i++) {
+    const mask = ctEqMask(<u32> i, idx);
+    const e = TABLE + <usize> i * NUM_BYTES;
+    for (let j = 0; j < k; j++) st(dst, j, ld(dst, j) | (ld(e, j) & mask));
+  }
+}
+
+/**
+ * Constant-time fixed-window exponentiation (window WINDOW bits):
+ * r = base^exp in the Montgomery domain, i.e. r = (b^e)*R mod m when
+ * base = b*R mod m. base < m. exp has expK limbs; every one of its 32*expK bits
+ * is processed (so leading zero bits cost the same as ones), every window does
+ * WINDOW squarings and one multiplication by an entry selected from the whole
+ * table. r may alias base.
+ */
+export function montExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
+  const k = ctxK(ctx);
+  // table[i] = base^i (Montgomery form)
+  montOne(TABLE, ctx);
+  bnCopy(TABLE + NUM_BYTES, base, k);
+  for (let i = 2; i < TABLE_ENTRIES; i++) {
+    montMul(
+      TABLE + <usize> i * NUM_BYTES,
+      TABLE + <usize> (i - 1) * NUM_BYTES,
+      TABLE + NUM_BYTES,
+      ctx,
+    );
+  }
+  const acc = S(T_ACC);
+  const sel = S(T_SEL);
+  const nw = (expK * 32 + WINDOW - 1) / WINDOW;
+  if (nw == 0) {
+    bnCopy(r, TABLE, k);
+    return;
+  }
+  tableSelect(acc, windowAt(exp, expK, (nw - 1) * WINDOW), k);
+  for (let w = nw - 2; w >= 0; w--) {
+    for (let s = 0; s < WINDOW; s++) montSqr(acc, acc, ctx);
+    tableSelect(sel, windowAt(exp, expK, w * WINDOW), k);
+    montMul(acc, acc, sel, ctx);
+  }
+  bnCopy(r, acc, k);
+}
+
+/**
+ * Variable-time left-to-right square-and-multiply: r = base^exp in the
+ * Montgomery domain. Branches on every exponent bit and skips leading zeros.
+ * Only for public exponents (RSA's e) and for the timing check's negative
+ * control. r may alias base.
+ */
+export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
+  const k = ctxK(ctx);
+  const acc = S(T_ACC);
+  const b = S(T_SEL);
+  bnCopy(b, base, k);
+  const bits = bnBitLenVarTime(exp, expK);
+  if (bits == 0) {
+    montOne(r, ctx);
+    return;
+  }
+  bnCopy(acc, b, k);
+  for (let i = bits - 2; i >= 0; i--) {
+    montSqr(acc, acc, ctx);
+    if (((ld(exp, i >> 5) >> <u32> (i & 31)) & 1) != 0) montMul(acc, acc, b, ctx);
+  }
+  bnCopy(r, acc, k);
+}
+
+/**
+ * Modular inverse modulo the context's odd m by the binary extended Euclidean
+ * algorithm, r = x^-1 mod m. Returns 1 on success, 0 if gcd(x, m) != 1.
+ * VARIABLE TIME in x: only ever called on a value blinded by a fresh random
+ * factor (see rsa.ts), so its timing says nothing about a secret.
+ * x < m. Uses S(17)..S(20). r must not alias x.
+ */
+export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const m0inv = load<u32>(ctx + CTX_M0INV);
+  const u = S(17);
+  const v = S(18);
+  const x1 = S(19);
+  const x2 = S(20);
+  bnCopy(u, x, k);
+  bnCopy(v, m, k);
+  bnSetWord(x1, k, 1);
+  bnZero(x2, k);
+  // invariants: x1*x = u (mod m), x2*x = v (mod m); v odd after the first pass.
+  while (true) {
+    if (isWordVarTime(u, k, 1)) {
+      bnCopy(r, x1, k);
+      return 1;
+    }
+    if (isWordVarTime(v, k, 1)) {
+      bnCopy(r, x2, k);
+      return 1;
+    }
+    if (isWordVarTime(u, k, 0) || isWordVarTime(v, k, 0)) return 0;
+    halveAllVarTime(u, x1, k, m, m0inv);
+    halveAllVarTime(v, x2, k, m, m0inv);
+    if (bnLtMask(u, v, k) == 0) {
+      bnSub(u, u, v, k);
+      modSubRaw(x1, x2, k, m);
+    } else {
+      bnSub(v, v, u, k);
+      modSubRaw(x2, x1, k, m);
+    }
+  }
+  return 0;
+}
+
+function isWordVarTime(a: usize, k: i32, w: u32): bool {
+  if (ld(a, 0) != w) return false;
+  for (let i = 1; i < k; i++) if (ld(a, i) != 0) return false;
+  return true;
+}
+
+/** a -= b mod m (a, b < m). */
+function modSubRaw(a: usize, b: usize, k: i32, m: usize): void {
+  const borrow = bnSub(a, a, b, k);
+  bnAddMasked(a, a, m, k, 0 - borrow);
+}
+
+/**
+ * Strips the trailing zero bits of u (u != 0), t of them at a time (t <= 31),
+ * dividing y by 2^t mod m alongside: y = (y + q*m) / 2^t with
+ * q = y * (-m^-1) mod 2^t (a Montgomery step). Variable time.
+ */
+function halveAllVarTime(u: usize, y: usize, k: i32, m: usize, m0inv: u32): void {
+  for (;;) {
+    const low = ld(u, 0);
+    if (low & 1) return;
+    const t = low == 0 ? 31 : <i32> ctz<u32>(low);
+    const tt = <u32> t;
+    // u >>= t
+    for (let i = 0; i < k - 1; i++) st(u, i, (ld(u, i) >> tt) | (ld(u, i + 1) << (32 - tt)));
+    st(u, k - 1, ld(u, k - 1) >> tt);
+    // y = (y + q*m) >> t, q = y * m0inv mod 2^t; y + q*m < 2^t * m + m fits k+1 limbs
+    const q = <u64> ((ld(y, 0) * m0inv) & ((<u32> 1 << tt) - 1));
+    let c: u64 = 0;
+    let prev: u32 = 0;
+    for (let i = 0; i < k; i++) {
+      const s = <u64> ld(y, i) + q * <u64> ld(m, i) + c;
+      c = s >> 32;
+      const cur = <u32> s;
+      if (i > 0) st(y, i - 1, (prev >> tt) | (cur << (32 - tt)));
+      prev = cur;
+    }
+    st(y, k - 1, (prev >> tt) | (<u32> c << (32 - tt)));
+  }
+}
+
+/** Number of limbs needed for NUM_BYTES; re-exported for callers. */
+export const MAX_K: i32 = <i32> (NUM_BYTES >> 2);
+
+export { bnEqMask, bnSubMasked };
