@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The applet page: plain DOM, no framework. It owns no secret: the pass phrase
  * is read from its field, encoded to bytes, the field cleared, and the bytes

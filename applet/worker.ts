@@ -27,7 +27,7 @@ import type { Reply, Request } from "./worker_api.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 
-let ready: Promise<void> | null = null;
+let ready: Promise<unknown> | null = null;
 let session: Session | null = null;
 let user: SignedIn | null = null;
 

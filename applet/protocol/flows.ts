@@ -122,7 +122,7 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
   let pkcs8: Uint8Array | null = null;
   try {
     password = _password(input.passphrase);
-    key = generateRsaKey(input.bits, { onProgress: input.onProgress });
+    key = generateRsaKey(input.bits as typeof KEY_SIZES[number], { onProgress: input.onProgress });
     const spki = key.publicKey.exportSpki();
     pkcs8 = key.exportPkcs8();
     const start = opaque.client.startRegistration({ password });
