@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * What a person does in the applet, as Playwright steps that address the page
  * only by the accessible names issue 5 fixes (plus the tabs), and what an

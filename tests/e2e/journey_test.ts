@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Issue 5's journey in Debian Chromium against real processes (vault, proxy,
  * web server), on PGlite and on PostgreSQL: apply → consent (phrase from

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Measures the applet (issue 5's note), printing JSON:
  * - time from page load to first signature (open the page, sign in, sign a

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Issue 5's negative cases in Chromium against real processes (PGlite):
  * wrong pass phrase, wrong consent phrase until locked and an operator reset,
@@ -51,7 +52,7 @@ Deno.test({
           await applyFromDeno(stack.webUrl!, user, pass);
           await consentFromDeno(stack.webUrl!, user, await consentPhraseFor(stack, user.identity));
           // The proxy logs every decision; it is the only way to the vault.
-        const released = () => count(stack.proxy.lines, '"decision":"allow","op":"login.finish"');
+          const released = () => count(stack.proxy.lines, '"decision":"allow","op":"login.finish"');
           const before = released();
           const err = await signInInPage(page, user.identity, pass + " wrong");
           assertEquals(err, "Wrong identity or pass phrase.");
