@@ -306,7 +306,8 @@ export function createApp(deps: AppDeps): Hono {
       const chain = Array.isArray(entry.chain)
         ? entry.chain.filter((c) => typeof c === "string")
         : [];
-      const pem = [entry.certificate, ...chain].filter((c) => typeof c === "string").join("");
+      const pem = [entry.certificate, ...chain].filter((c): c is string => typeof c === "string")
+        .map((c) => (c.endsWith("\n") ? c : `${c}\n`)).join("");
       return c.body(pem, 200, { "Content-Type": "application/pem-certificate-chain" });
     }
     return c.json(entry);
