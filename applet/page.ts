@@ -35,9 +35,11 @@ interface _TrustedTypes {
 /** A user-facing error. */
 class UiError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  readonly retryAfterMs?: number;
+  constructor(code: string, message: string, retryAfterMs?: number) {
     super(message);
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -105,7 +107,7 @@ class AppletWorker {
     }
     this.#pending.delete(r.id);
     if (r.ok) p.resolve(r.result);
-    else p.reject(new UiError(r.error.code, r.error.message));
+    else p.reject(new UiError(r.error.code, r.error.message, r.error.retryAfterMs));
   }
 
   #failAll(err: Error): void {
@@ -197,8 +199,13 @@ function status(text: string): void {
 }
 
 function showError(err: unknown): void {
-  const e = err as { code?: string; message?: string; group?: number };
+  const e = err as { code?: string; message?: string; group?: number; retryAfterMs?: number };
   let text = e?.message ?? "Something went wrong.";
+  delete $("error").dataset.retryAfterMs;
+  if (e?.retryAfterMs) {
+    text = `Too many attempts: wait ${Math.ceil(e.retryAfterMs / 1000)} s before trying again.`;
+    $("error").dataset.retryAfterMs = String(e.retryAfterMs);
+  }
   if (e?.code === "phrase_typo") {
     text = `The consent phrase has a typo in group ${
       e.group ?? "?"

@@ -144,7 +144,12 @@ self.onmessage = async (event: MessageEvent<Request>) => {
     const message = typeof e?.message === "string" && typeof e.code === "string"
       ? e.message
       : "Something went wrong in the applet.";
-    self.postMessage({ id: req.id, ok: false, error: { code, message } } satisfies Reply);
+    const retryAfterMs = typeof (e as { retryAfterMs?: unknown })?.retryAfterMs === "number"
+      ? (e as { retryAfterMs: number }).retryAfterMs
+      : undefined;
+    self.postMessage(
+      { id: req.id, ok: false, error: { code, message, retryAfterMs } } satisfies Reply,
+    );
   } finally {
     if ("passphrase" in req) req.passphrase.fill(0);
   }

@@ -35,5 +35,5 @@ export interface Results {
 /** What the worker posts back. */
 export type Reply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { code: string; message: string } }
+  | { id: number; ok: false; error: { code: string; message: string; retryAfterMs?: number } }
   | { id: number; progress: number };

@@ -45,11 +45,14 @@ export interface SessionCrypto {
 export class RpcError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(code: string, message: string, status: number) {
+  /** How long to wait before retrying, when the server said (429 `rate_limited` / `backoff`). */
+  readonly retryAfterMs?: number;
+  constructor(code: string, message: string, status: number, retryAfterMs?: number) {
     super(message);
     this.name = "RpcError";
     this.code = code;
     this.status = status;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -71,10 +74,15 @@ async function _json(res: Response): Promise<unknown> {
 }
 
 function _raise(body: unknown, status: number): never {
-  const e = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  const e =
+    (body as { error?: { code?: unknown; message?: unknown; retryAfterMs?: unknown } } | null)
+      ?.error;
   const code = typeof e?.code === "string" ? e.code : "http_error";
   const message = typeof e?.message === "string" ? e.message : `HTTP ${status}`;
-  throw new RpcError(code, message, status);
+  const retry = typeof e?.retryAfterMs === "number" && e.retryAfterMs > 0
+    ? e.retryAfterMs
+    : undefined;
+  throw new RpcError(code, message, status, retry);
 }
 
 /** An open KS(m,a) channel to the web server. */
