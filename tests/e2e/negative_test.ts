@@ -124,6 +124,33 @@ Deno.test({
         await page.evaluate(() => (document.getElementById("error")!.textContent = ""));
       });
 
+      await t.step(
+        "10 idle minutes: the worker wipes itself and the page is signed out",
+        async () => {
+          const user = newUser("i");
+          const pass = newPassphrase();
+          await applyFromDeno(stack.webUrl!, user, pass);
+          await consentFromDeno(stack.webUrl!, user, await consentPhraseFor(stack, user.identity));
+          const ctx = await browser.newContext();
+          await ctx.clock.install();
+          const p = await ctx.newPage();
+          assertEquals(await openApplet(p, stack.webUrl!), "ready");
+          assertEquals(await signInInPage(p, user.identity, pass), null);
+          assertEquals(p.workers().length, 1);
+          await p.clock.fastForward("09:50");
+          assertEquals(await p.getByRole("button", { name: "Sign out", exact: true }).count(), 1);
+          await p.clock.fastForward("00:11");
+          await p.getByRole("status").filter({ hasText: "idle" }).waitFor();
+          const deadline = Date.now() + 10_000;
+          while (p.workers().length > 0 && Date.now() < deadline) {
+            await p.waitForFunction(() => true);
+          }
+          assertEquals(p.workers().length, 0);
+          assertEquals(await p.getByRole("button", { name: "Sign out", exact: true }).count(), 0);
+          await ctx.close();
+        },
+      );
+
       await t.step("no CSP violation in any of the above", async () => {
         assertEquals(await violations(), []);
       });
