@@ -27,7 +27,12 @@ export function vaultCaller(client: ReturnType<typeof createProxyClient>): Vault
         const r = await client.call(op, body, { clientAddress });
         return (r ?? {}) as Record<string, unknown>;
       } catch (err) {
-        if (err instanceof ApiError && err.status < 500) throw err;
+        // 4xx as the vault said; 503/504 keep their meaning (retry; may or may not have run).
+        if (
+          err instanceof ApiError && (err.status < 500 || err.status === 503 || err.status === 504)
+        ) {
+          throw err;
+        }
         log("warn", "vault_call_failed", {
           op,
           code: err instanceof ApiError ? err.code : "transport",
