@@ -34,9 +34,16 @@ import {
 } from "./bignum";
 import {
   CTX_K,
+  CTX_KD,
   CTX_M,
   CTX_M0INV,
+  CTX_M28,
+  CTX_RBITS,
   CTX_RR,
+  DIGIT_BITS,
+  MM_A,
+  MM_B,
+  MM_P,
   MM_T,
   NUM_BYTES,
   S,
@@ -44,6 +51,8 @@ import {
   TABLE_ENTRIES,
   WINDOW,
 } from "./layout";
+
+const DIGIT_MASK: u32 = (1 << DIGIT_BITS) - 1;
 
 // Scratch temporaries owned by this module (see layout.S). Callers use S(0)..S(11).
 const T_ONE: i32 = 12;
@@ -76,56 +85,160 @@ export function ctxRR(ctx: usize): usize {
   return ctx + CTX_RR;
 }
 
+// @ts-ignore: decorator
+@inline
+function digitsOf(ctx: usize): i32 {
+  return load<i32>(ctx + CTX_KD);
+}
+
 /**
- * montMul: r = a*b*R^-1 mod m.
+ * Splits k u32 limbs at src into kd 28-bit digits at dst (u32 each). Bits at
+ * and above 32k are dropped: the last digit is masked to rbits bits when
+ * rbits > 0. Reads one limb past src + 4k (its bits are masked away).
+ */
+// @ts-ignore: decorator
+@inline
+function toDigits(dst: usize, src: usize, kd: i32, rbits: i32): void {
+  for (let i = 0; i < kd; i++) {
+    const bit = i * DIGIT_BITS;
+    const v = load<u64>(src + (<usize>(bit >> 5) << 2)) >> <u64>(bit & 31);
+    store<u32>(dst + (<usize>i << 2), <u32>v & DIGIT_MASK);
+  }
+  if (rbits > 0) {
+    const last = dst + (<usize>(kd - 1) << 2);
+    store<u32>(last, load<u32>(last) & ((<u32>1 << <u32>rbits) - 1));
+  }
+}
+
+/**
+ * montMul: r = a*b*R^-1 mod m, R = 2^(32k).
  * Preconditions: a < R (any k limbs), b < m. Then the result is < m.
- * r may alias a or b (the result is assembled in MM_T and copied at the end).
+ * r may alias a or b (inputs are split into digits first, r is written last).
  *
- * Algorithm: CIOS (Koç, Acar, Kaliski 1996, "Analyzing and comparing
- * Montgomery multiplication algorithms") with the multiply and reduce inner
- * loops merged; t has k+1 limbs and stays < 2m throughout.
+ * Algorithm: FIOS Montgomery multiplication (Koc, Acar, Kaliski 1996) on
+ * 28-bit digits with delayed carries: each accumulator t_j is a u64 that takes
+ * a_j*b_i + u*m_j (< 2^57) per step without carrying, so the inner loop has no
+ * carry chain; only t_0's carry moves when the accumulator shifts down one
+ * digit. A carry pass every 32 steps keeps every t_j < 2^63.
+ * With kd = ceil(32k / 28) digits and rbits = 32k mod 28: `full` = 32k div 28
+ * steps reduce by 2^28 each; if rbits > 0, the top digit of b is multiplied in
+ * without a reduction and one last reduction by 2^rbits is done on the packed
+ * u32 limbs, so that R stays 2^(32k) for every caller. T < 2m before the final
+ * conditional subtraction because a*b < R*m and the total reduction factor Q < R.
  */
 export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
   const k = ctxK(ctx);
+  const kd = digitsOf(ctx);
+  const rbits = load<i32>(ctx + CTX_RBITS);
+  const full = rbits > 0 ? kd - 1 : kd;
   const m = ctx + CTX_M;
+  const md = ctx + CTX_M28;
   const m0inv = load<u32>(ctx + CTX_M0INV);
-  const t = MM_T;
-  memory.fill(t, 0, (<usize> k + 1) << 2);
-  const a0 = <u64> load<u32>(a);
-  const m0 = <u64> load<u32>(m);
-  for (let i = 0; i < k; i++) {
-    const bi = <u64> ld(b, i);
-    // Step 1: column 0 of t + a*b_i, and the reduction factor u = (t_0) * m0inv mod 2^32.
-    let s = <u64> load<u32>(t) + a0 * bi;
-    let c1 = s >> 32;
-    const u = <u64> (<u32> s * m0inv);
-    // Step 2: column 0 of + u*m is divisible by 2^32 by the choice of u.
-    let s2 = (s & 0xffffffff) + u * m0;
-    let c2 = s2 >> 32;
-    // Step 3: remaining columns, shifted down one limb.
-    for (let j = 1; j < k; j++) {
-      const off = <usize> j << 2;
-      s = <u64> load<u32>(t + off) + <u64> load<u32>(a + off) * bi + c1;
-      c1 = s >> 32;
-      s2 = (s & 0xffffffff) + u * <u64> load<u32>(m + off) + c2;
-      c2 = s2 >> 32;
-      store<u32>(t + off - 4, <u32> s2);
-    }
-    // Step 4: top limbs; t_k is 0 or 1 because t < 2m.
-    s = <u64> ld(t, k) + c1 + c2;
-    st(t, k - 1, <u32> s);
-    st(t, k, <u32> (s >> 32));
+  // am: a_j and m_j side by side (8 bytes per digit), so one 64-bit load feeds both products
+  const am = MM_A;
+  const bd = MM_B;
+  toDigits(bd, a, kd, rbits);
+  for (let j = 0; j < kd; j++) {
+    const off = <usize>j;
+    store<u32>(am + (off << 3), load<u32>(bd + (off << 2)));
+    store<u32>(am + (off << 3) + 4, load<u32>(md + (off << 2)));
   }
-  // Step 5: one conditional subtraction, t < 2m -> r < m.
+  store<u64>(am + (<usize>kd << 3), 0);
+  toDigits(bd, b, kd, rbits);
+  const t = MM_T;
+  // t_j is a pair of u64 lanes (a*b part, u*m part) whose sum is the digit's accumulator
+  memory.fill(t, 0, (<usize>kd + 2) << 4);
+  const a0 = <u64>load<u32>(am);
+  const m0 = <u64>load<u32>(am + 4);
+  const zero = i64x2.splat(0);
+  for (let i = 0; i < full; i++) {
+    const bi32 = load<u32>(bd + (<usize>i << 2));
+    const bi = <u64>bi32;
+    // Step 1: digit 0 and the reduction factor u = t_0 * m0inv mod 2^28.
+    const t0 = v128.load(t);
+    let s0 = i64x2.extract_lane(t0, 0) + i64x2.extract_lane(t0, 1) + a0 * bi;
+    const u32_ = (<u32>s0 * m0inv) & DIGIT_MASK;
+    s0 += <u64>u32_ * m0; // divisible by 2^28 by the choice of u
+    // Step 2: t = (t + a*b_i + u*m) / 2^28, digit by digit: [a_j, m_j] x [b_i, u] in one extmul.
+    const bu = i32x4.replace_lane(i32x4.splat(bi32), 1, u32_);
+    // unrolled by two; am and t have a zero pair past the last digit, so an odd kd is safe
+    for (let j = 1; j < kd; j += 2) {
+      const tj = t + (<usize>j << 4);
+      const amj = am + (<usize>j << 3);
+      const p0 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj), bu);
+      const p1 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj, 8), bu);
+      v128.store(tj - 16, i64x2.add(v128.load(tj), p0));
+      v128.store(tj, i64x2.add(v128.load(tj, 16), p1));
+    }
+    v128.store(t + (<usize>(kd - 1) << 4), v128.load(t + (<usize>kd << 4)));
+    v128.store(t + (<usize>kd << 4), zero);
+    v128.store(t, i64x2.add(v128.load(t), i64x2.replace_lane(zero, 0, s0 >> 28)));
+    // Step 3: carry pass on a fixed schedule.
+    if ((i & 31) == 31) normalizeDigits(t, kd);
+  }
+  // Step 4: the top digit of b (rbits bits), multiplied in without reduction.
+  if (rbits > 0) {
+    const bt = i32x4.replace_lane(i32x4.splat(load<u32>(bd + (<usize>(kd - 1) << 2))), 1, 0);
+    for (let j = 0; j < kd; j++) {
+      const off = <usize>j;
+      const prod = i64x2.extmul_low_i32x4_u(v128.load64_zero(am + (off << 3)), bt);
+      v128.store(t + (off << 4), i64x2.add(v128.load(t + (off << 4)), prod));
+    }
+  }
+  normalizeDigits(t, kd);
+  // Step 5: pack the digits (lane 0 after the carry pass) into k + 2 u32 limbs.
+  const p = MM_P;
+  memory.fill(p, 0, (<usize>k + 2) << 2);
+  for (let i = 0; i <= kd; i++) {
+    const bit = i * DIGIT_BITS;
+    const at = p + (<usize>(bit >> 5) << 2);
+    store<u64>(at, load<u64>(at) | (load<u64>(t + (<usize>i << 4)) << <u64>(bit & 31)));
+  }
+  // Step 6: the last reduction by 2^rbits: p = (p + u*m) / 2^rbits.
+  if (rbits > 0) {
+    const rb = <u32>rbits;
+    const u = <u64>((load<u32>(p) * m0inv) & ((<u32>1 << rb) - 1));
+    let c: u64 = 0;
+    for (let j = 0; j < k; j++) {
+      const v = <u64>ld(p, j) + u * <u64>ld(m, j) + c;
+      st(p, j, <u32>v);
+      c = v >> 32;
+    }
+    const top = <u64>ld(p, k) + c; // < 2^33
+    st(p, k, <u32>top);
+    const above = <u32>(top >> 32);
+    for (let j = 0; j < k; j++) st(p, j, (ld(p, j) >> rb) | (ld(p, j + 1) << (32 - rb)));
+    st(p, k, (ld(p, k) >> rb) | (above << (32 - rb)));
+  }
+  // Step 7: one conditional subtraction, p < 2m -> r < m.
   let borrow: u64 = 0;
   for (let j = 0; j < k; j++) {
-    const d = <u64> ld(t, j) - <u64> ld(m, j) - borrow;
-    st(r, j, <u32> d);
+    const d = <u64>ld(p, j) - <u64>ld(m, j) - borrow;
+    st(r, j, <u32>d);
     borrow = d >> 63;
   }
-  // keep t when t < m, i.e. when the subtraction borrowed past t_k
-  const keepT = 0 - (<u32> borrow & ~ld(t, k) & 1);
-  for (let j = 0; j < k; j++) st(r, j, (ld(t, j) & keepT) | (ld(r, j) & ~keepT));
+  // keep p when p < m, i.e. when the subtraction borrowed past p_k
+  const keepP = 0 - (<u32>borrow & ~ld(p, k) & 1);
+  for (let j = 0; j < k; j++) st(r, j, (ld(p, j) & keepP) | (ld(r, j) & ~keepP));
+}
+
+/**
+ * Carry pass: each digit's two lanes summed, reduced below 2^28 into lane 0
+ * (lane 1 cleared), the rest carried into t_kd. Constant time.
+ */
+function normalizeDigits(t: usize, kd: i32): void {
+  const mask = <u64>DIGIT_MASK;
+  let c: u64 = 0;
+  for (let j = 0; j < kd; j++) {
+    const at = t + (<usize>j << 4);
+    const v = load<u64>(at) + load<u64>(at, 8) + c;
+    store<u64>(at, v & mask);
+    store<u64>(at, 0, 8);
+    c = v >> 28;
+  }
+  const top = t + (<usize>kd << 4);
+  store<u64>(top, load<u64>(top) + load<u64>(top, 8) + c);
+  store<u64>(top, 0, 8);
 }
 
 /** montSqr: r = a^2 * R^-1 mod m, a < m. (The hook for a dedicated squaring.) */
@@ -183,6 +296,11 @@ export function montSetupVarTime(ctx: usize): void {
   let inv = m0;
   for (let i = 0; i < 4; i++) inv = inv * (2 - m0 * inv);
   store<u32>(ctx + CTX_M0INV, 0 - inv);
+  // the 28-bit digit form of m used by montMul
+  const kd = (32 * k + DIGIT_BITS - 1) / DIGIT_BITS;
+  store<i32>(ctx + CTX_KD, kd);
+  store<i32>(ctx + CTX_RBITS, 32 * k - DIGIT_BITS * (32 * k / DIGIT_BITS));
+  toDigits(ctx + CTX_M28, m, kd, load<i32>(ctx + CTX_RBITS));
 
   const bits = bnBitLenVarTime(m, k);
   const tz = <i32> ctz<u32>(<u32> k);
