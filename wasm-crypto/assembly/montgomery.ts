@@ -451,13 +451,164 @@ export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx
 }
 
 /**
- * Modular inverse modulo the context's odd m by the binary extended Euclidean
- * algorithm, r = x^-1 mod m. Returns 1 on success, 0 if gcd(x, m) != 1.
+ * Modular inverse modulo the context's odd m, r = x^-1 mod m. Returns 1 on
+ * success, 0 if gcd(x, m) != 1.
  * VARIABLE TIME in x: only ever called on a value blinded by a fresh random
  * factor (see rsa.ts), so its timing says nothing about a secret.
- * x < m. Uses S(17)..S(20). r must not alias x.
+ * x < m. Uses S(17)..S(20) and S(21)..S(23). r must not alias x.
+ *
+ * Algorithm: binary extended GCD on approximations (T. Pornin, "Optimized
+ * Binary GCD for Modular Inversion", 2020): each pass runs 30 binary-GCD steps
+ * on 62-bit approximations of a and b (their top 32 and low 30 bits), collects
+ * them in a 2x2 matrix of signed coefficients |f|, |g| <= 2^30, and applies it
+ * once to the full a, b (dividing by 2^30) and to u, v (dividing by 2^30
+ * modulo m, a Montgomery step). Invariants: a = u*x, b = v*x (mod m), b odd.
+ * The simple bit-serial algorithm finishes the job should a pass bound be
+ * exceeded (it never is in the tests; it is the safety net).
  */
 export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const m0inv = load<u32>(ctx + CTX_M0INV);
+  const a = S(17), b = S(18), u = S(19), v = S(20), na = S(21), nb = S(22), tmp = S(23);
+  // a, b, na, nb carry one extra zero limb so approximations may read past limb k-1
+  bnCopy(a, x, k);
+  st(a, k, 0);
+  bnCopy(b, m, k);
+  st(b, k, 0);
+  bnSetWord(u, k + 1, 1);
+  bnZero(v, k + 1);
+  const maxPasses = (64 * k) / 28 + 8;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    const lenA = bnBitLenVarTime(a, k);
+    if (lenA == 0) {
+      if (!isWordVarTime(b, k, 1)) return 0;
+      bnCopy(r, v, k);
+      return 1;
+    }
+    const lenB = bnBitLenVarTime(b, k);
+    const len = lenA > lenB ? lenA : lenB;
+    let xa: u64, xb: u64;
+    if (len <= 62) {
+      xa = load<u64>(a);
+      xb = load<u64>(b);
+    } else {
+      xa = (topBits32(a, len) << 30) | (<u64>ld(a, 0) & 0x3fffffff);
+      xb = (topBits32(b, len) << 30) | (<u64>ld(b, 0) & 0x3fffffff);
+    }
+    let f0: i64 = 1, g0: i64 = 0, f1: i64 = 0, g1: i64 = 1;
+    for (let i = 0; i < 30; i++) {
+      if (xa & 1) {
+        if (xa < xb) {
+          const t = xa; xa = xb; xb = t;
+          let c = f0; f0 = f1; f1 = c;
+          c = g0; g0 = g1; g1 = c;
+        }
+        xa -= xb;
+        f0 -= f1;
+        g0 -= g1;
+      }
+      xa >>= 1;
+      f1 <<= 1;
+      g1 <<= 1;
+    }
+    // (a, b) = ((f0 a + g0 b), (f1 a + g1 b)) / 2^30, made non-negative
+    if (linCombShiftVarTime(na, a, f0, b, g0, k)) { f0 = -f0; g0 = -g0; }
+    if (linCombShiftVarTime(nb, a, f1, b, g1, k)) { f1 = -f1; g1 = -g1; }
+    bnCopy(a, na, k + 1);
+    bnCopy(b, nb, k + 1);
+    // (u, v) = ((f0 u + g0 v), (f1 u + g1 v)) / 2^30 mod m
+    linCombModVarTime(na, u, f0, v, g0, k, m, m0inv, tmp);
+    linCombModVarTime(nb, u, f1, v, g1, k, m, m0inv, tmp);
+    bnCopy(u, na, k + 1);
+    bnCopy(v, nb, k + 1);
+  }
+  return modInvBitSerialVarTime(r, x, ctx);
+}
+
+/** Bits [len - 32, len) of a (len > 62), as a u64 below 2^32. */
+// @ts-ignore: decorator
+@inline
+function topBits32(a: usize, len: i32): u64 {
+  const p = len - 32;
+  return (load<u64>(a + (<usize>(p >> 5) << 2)) >> <u64>(p & 31)) & 0xffffffff;
+}
+
+/**
+ * out = |f*x + g*y| / 2^30 for x, y >= 0 (k limbs, the sum divisible by 2^30,
+ * |f|, |g| <= 2^30); returns true if f*x + g*y was negative. out gets k + 1 limbs.
+ */
+function linCombShiftVarTime(out: usize, x: usize, f: i64, y: usize, g: i64, k: i32): bool {
+  let c: i64 = 0;
+  let prev: u32 = 0;
+  for (let j = 0; j < k; j++) {
+    const acc = f * <i64>ld(x, j) + g * <i64>ld(y, j) + c; // |acc| < 2^63
+    const lo = <u32>acc;
+    c = acc >> 32;
+    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
+    prev = lo;
+  }
+  st(out, k - 1, (prev >> 30) | (<u32>c << 2));
+  st(out, k, <u32>(c >> 30));
+  const neg = c < 0;
+  if (neg) negateVarTime(out, k + 1);
+  return neg;
+}
+
+/** out = -out (n limbs, two's complement). */
+function negateVarTime(out: usize, n: i32): void {
+  let c: u64 = 1;
+  for (let j = 0; j < n; j++) {
+    const s = <u64>(~ld(out, j)) + c;
+    st(out, j, <u32>s);
+    c = s >> 32;
+  }
+}
+
+/**
+ * out = (f*u + g*v) / 2^30 mod m, for u, v in [0, m) (k limbs), |f|, |g| <= 2^30:
+ * w = f*u + g*v, then q = w*m0inv mod 2^30 makes w + q*m divisible by 2^30,
+ * and the quotient (in (-2m, 3m)) is brought into [0, m). out gets k + 1
+ * limbs (the top one zero). tmp: k + 1 limbs.
+ */
+function linCombModVarTime(
+  out: usize, u: usize, f: i64, v: usize, g: i64, k: i32, m: usize, m0inv: u32, tmp: usize,
+): void {
+  let c: i64 = 0;
+  for (let j = 0; j < k; j++) {
+    const acc = f * <i64>ld(u, j) + g * <i64>ld(v, j) + c;
+    st(tmp, j, <u32>acc);
+    c = acc >> 32;
+  }
+  st(tmp, k, <u32>c); // the sign-extended top limb (|w| < 2^(32k + 31))
+  const q = <u64>((ld(tmp, 0) * m0inv) & 0x3fffffff);
+  let c2: i64 = 0;
+  let prev: u32 = 0;
+  for (let j = 0; j <= k; j++) {
+    const mj: u64 = j < k ? <u64>ld(m, j) : 0;
+    const acc = <i64>ld(tmp, j) + <i64>(q * mj) + c2;
+    const lo = <u32>acc;
+    c2 = acc >> 32;
+    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
+    prev = lo;
+  }
+  // the top limb of tmp is signed: correct for the unsigned read above
+  if (<i32>ld(tmp, k) < 0) c2 -= 1;
+  st(out, k, (prev >> 30) | (<u32>c2 << 2));
+  // bring into [0, m)
+  while (<i32>ld(out, k) < 0) {
+    const carry = bnAdd(out, out, m, k);
+    st(out, k, ld(out, k) + carry);
+  }
+  while (ld(out, k) != 0 || bnLtMask(out, m, k) == 0) {
+    const borrow = bnSub(out, out, m, k);
+    st(out, k, ld(out, k) - borrow);
+  }
+}
+
+/** The bit-serial binary extended Euclid (the safety net of modInvVarTime). Uses S(17)..S(20). */
+function modInvBitSerialVarTime(r: usize, x: usize, ctx: usize): u32 {
+
   const k = ctxK(ctx);
   const m = ctx + CTX_M;
   const m0inv = load<u32>(ctx + CTX_M0INV);

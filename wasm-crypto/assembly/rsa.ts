@@ -695,3 +695,16 @@ function gcdCT(g: usize, a: usize, b: usize, k: i32): void {
 }
 
 export { bnIsZeroMask };
+
+/** See index.ts mod_inv_vartime_for_tests. */
+export function modInvForTests(mLen: i32): i32 {
+  if (mLen < 1 || mLen > 512) return 0;
+  const ctx = CTX_TMP0;
+  ctxLoad(ctx, IO_RAND, mLen);
+  const k = ctxK(ctx);
+  bnFromBytes(S(0), k, IO_IN, mLen);
+  const ok = modInvVarTime(S(1), S(0), ctx);
+  bnToBytes(IO_OUT, mLen, S(1), k);
+  wipeScratch();
+  return <i32>ok;
+}
