@@ -1,6 +1,7 @@
 import { assertCode, assertEquals } from "./_assert.ts";
 import { fromBig, hex, powBig, randomBytes, randomInt, slowTest, toBig } from "./_test_util.ts";
 import { modPow, modPowVarTime } from "./mod.ts";
+import { IO_IN, IO_OUT, IO_RAND, readIo, state, writeIo } from "./runtime.ts";
 
 function randomOdd(len: number): Uint8Array {
   const m = randomBytes(len);
@@ -72,4 +73,44 @@ slowTest("modPow() equals BigInt for 200 random full-size cases", () => {
       `#${i}`,
     );
   }
+});
+
+/** BigInt modular inverse (extended Euclid), null when gcd != 1. */
+function invBig(a: bigint, m: bigint): bigint | null {
+  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const t = r0 / r1;
+    [r0, r1] = [r1, r0 - t * r1];
+    [s0, s1] = [s1, s0 - t * s1];
+  }
+  return r0 === 1n ? ((s0 % m) + m) % m : null;
+}
+
+function checkInverse(len: number, rounds: number): void {
+  const core = state().core;
+  for (let i = 0; i < rounds; i++) {
+    const m = randomOdd(len);
+    const mb = toBig(m);
+    let x = toBig(randomBytes(len)) % mb;
+    if (i === 0) x = 1n;
+    if (i === 1) x = mb - 1n;
+    if (i === 2) x = 0n;
+    if (i === 3 && mb > 9n) x = 3n * (mb / 3n) === mb ? 3n : 2n; // not invertible when 3 | m
+    writeIo(IO_IN, fromBig(x, len));
+    writeIo(IO_RAND, m);
+    const ok = core.mod_inv_vartime_for_tests(len);
+    const want = invBig(x, mb);
+    assertEquals(ok === 1, want !== null, `invertibility, ${len} bytes, x = ${x}`);
+    if (want !== null) assertEquals(toBig(readIo(IO_OUT, len)), want, `inverse, ${len} bytes`);
+  }
+}
+
+Deno.test("the blinding inversion (variable time) equals BigInt's inverse, including non-invertible values", () => {
+  for (const len of [1, 2, 3, 4, 7, 8, 9, 16, 31, 32, 33, 64, 128, 255, 256, 384, 512]) {
+    checkInverse(len, 12);
+  }
+});
+
+slowTest("the blinding inversion equals BigInt's for 3000 random cases", () => {
+  for (let i = 0; i < 100; i++) checkInverse(randomInt(1, 512), 30);
 });

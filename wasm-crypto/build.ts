@@ -20,7 +20,6 @@ export const ASC_FLAGS: readonly string[] = [
   "4",
   "--enable",
   "simd",
-  "--noExportRuntime",
 ];
 
 const HERE = new URL(".", import.meta.url);

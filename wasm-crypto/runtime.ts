@@ -52,6 +52,7 @@ export interface CoreExports {
   kg_finish(slot: number, bits: number): number;
   kg_abort(): void;
   layout_kg(): number;
+  mod_inv_vartime_for_tests(mLen: number): number;
   wipe_scratch(): void;
 }
 

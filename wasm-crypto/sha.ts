@@ -94,20 +94,39 @@ export function createSha1(): StreamingHash {
   return new _Hasher(true);
 }
 
+/** One-shot hash in the core's context directly (no state swap); wipes what it wrote. */
+function _oneShot(sha1: boolean, data: Uint8Array): Uint8Array {
+  _checkBytes(data, "data");
+  const s = state();
+  const core = s.core;
+  if (sha1) core.sha1_init();
+  else core.sha256_init();
+  let buf = new Uint8Array(core.memory.buffer);
+  const chunk = s.ioSize;
+  for (let off = 0; off < data.length; off += chunk) {
+    const part = data.subarray(off, Math.min(data.length, off + chunk));
+    buf.set(part, s.io);
+    if (sha1) core.sha1_update(s.io, part.length);
+    else core.sha256_update(s.io, part.length);
+    buf.fill(0, s.io, s.io + part.length);
+  }
+  const len = sha1 ? 20 : 32;
+  if (sha1) core.sha1_final(s.io);
+  else core.sha256_final(s.io);
+  buf = new Uint8Array(core.memory.buffer);
+  const out = buf.slice(s.io, s.io + len);
+  buf.fill(0, s.io, s.io + len);
+  return out;
+}
+
 /** SHA-256 of data. */
 export function sha256(data: Uint8Array): Uint8Array {
-  _checkBytes(data, "data");
-  const h = new _Hasher(false);
-  h.update(data);
-  return h.digest();
+  return _oneShot(false, data);
 }
 
 /** SHA-1 of data. */
 export function sha1(data: Uint8Array): Uint8Array {
-  _checkBytes(data, "data");
-  const h = new _Hasher(true);
-  h.update(data);
-  return h.digest();
+  return _oneShot(true, data);
 }
 
 /** The hash named `hash` of the concatenation of `parts`. */

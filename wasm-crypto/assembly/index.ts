@@ -137,3 +137,12 @@ export function kg_abort(): void {
 export function layout_kg(): usize {
   return KG_P;
 }
+
+/**
+ * For tests: x^-1 mod m by the variable-time inversion used for blinding.
+ * x at IO_IN (mLen bytes, x < m), m at IO_RAND (mLen bytes, odd, top byte non-zero).
+ * Out: IO_OUT (mLen bytes). Returns 1, or 0 if not invertible.
+ */
+export function mod_inv_vartime_for_tests(mLen: i32): i32 {
+  return rsa.modInvForTests(mLen);
+}

@@ -34,13 +34,16 @@ export const TABLE: usize = SCRATCH_BASE;
 export const SCRATCH_NUMS: usize = TABLE + <usize> TABLE_ENTRIES * NUM_BYTES;
 export const SCRATCH_STRIDE: usize = 2 * NUM_BYTES;
 export const SCRATCH_COUNT: i32 = 24;
-/** Montgomery multiplication accumulator (MAX_LIMBS + 2 limbs). */
-export const MM_T: usize = SCRATCH_NUMS + <usize> SCRATCH_COUNT * SCRATCH_STRIDE;
+/** Montgomery multiplication: accumulator (MAX_DIGITS + 1 pairs of u64), a and m digits interleaved, b digits, the packed result. */
+export const MM_T: usize = SCRATCH_NUMS + <usize>SCRATCH_COUNT * SCRATCH_STRIDE;
+export const MM_A: usize = MM_T + 2432;
+export const MM_B: usize = MM_A + 1280;
+export const MM_P: usize = MM_B + 640;
 /** Temporary Montgomery contexts (modPow, public key operations, key generation). */
-export const CTX_TMP0: usize = MM_T + 1024;
-export const CTX_TMP1: usize = CTX_TMP0 + 1280;
-export const CTX_TMP2: usize = CTX_TMP1 + 1280;
-export const SCRATCH_END: usize = CTX_TMP2 + 1280;
+export const CTX_TMP0: usize = MM_P + 768;
+export const CTX_TMP1: usize = CTX_TMP0 + 1792;
+export const CTX_TMP2: usize = CTX_TMP1 + 1792;
+export const SCRATCH_END: usize = CTX_TMP2 + 1792;
 export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
@@ -58,12 +61,22 @@ export const SMALL_PRIME_MU: usize = SMALL_PRIMES + 2 * <usize> SMALL_PRIME_COUN
 /** Private key slots start here; the host grows memory to add slots. */
 export const KEYS_BASE: usize = 200704;
 
-/** A Montgomery context: k (i32), m0inv = -m^-1 mod 2^32 (u32), m, RR = R^2 mod m. */
+/**
+ * A Montgomery context: k (i32, limbs of m), m0inv = -m^-1 mod 2^32 (u32), kd (i32, 28-bit
+ * digits of a k-limb number), rbits (i32, 32k - 28 * floor(32k / 28)), m (k limbs),
+ * RR = R^2 mod m (k limbs, R = 2^(32k)), and m as kd 28-bit digits (u32 each).
+ */
 export const CTX_K: usize = 0;
 export const CTX_M0INV: usize = 4;
+export const CTX_KD: usize = 8;
+export const CTX_RBITS: usize = 12;
 export const CTX_M: usize = 64;
 export const CTX_RR: usize = CTX_M + NUM_BYTES;
-export const CTX_SIZE: usize = CTX_RR + NUM_BYTES;
+export const CTX_M28: usize = CTX_RR + NUM_BYTES;
+export const CTX_SIZE: usize = CTX_M28 + 640;
+
+/** Digit width of the Montgomery multiplication's lazy-carry accumulation. */
+export const DIGIT_BITS: i32 = 28;
 
 /** Address of scratch temporary i. */
 // @ts-ignore: decorator

@@ -34,9 +34,16 @@ import {
 } from "./bignum";
 import {
   CTX_K,
+  CTX_KD,
   CTX_M,
   CTX_M0INV,
+  CTX_M28,
+  CTX_RBITS,
   CTX_RR,
+  DIGIT_BITS,
+  MM_A,
+  MM_B,
+  MM_P,
   MM_T,
   NUM_BYTES,
   S,
@@ -44,6 +51,8 @@ import {
   TABLE_ENTRIES,
   WINDOW,
 } from "./layout";
+
+const DIGIT_MASK: u32 = (1 << DIGIT_BITS) - 1;
 
 // Scratch temporaries owned by this module (see layout.S). Callers use S(0)..S(11).
 const T_ONE: i32 = 12;
@@ -76,56 +85,160 @@ export function ctxRR(ctx: usize): usize {
   return ctx + CTX_RR;
 }
 
+// @ts-ignore: decorator
+@inline
+function digitsOf(ctx: usize): i32 {
+  return load<i32>(ctx + CTX_KD);
+}
+
 /**
- * montMul: r = a*b*R^-1 mod m.
+ * Splits k u32 limbs at src into kd 28-bit digits at dst (u32 each). Bits at
+ * and above 32k are dropped: the last digit is masked to rbits bits when
+ * rbits > 0. Reads one limb past src + 4k (its bits are masked away).
+ */
+// @ts-ignore: decorator
+@inline
+function toDigits(dst: usize, src: usize, kd: i32, rbits: i32): void {
+  for (let i = 0; i < kd; i++) {
+    const bit = i * DIGIT_BITS;
+    const v = load<u64>(src + (<usize>(bit >> 5) << 2)) >> <u64>(bit & 31);
+    store<u32>(dst + (<usize>i << 2), <u32>v & DIGIT_MASK);
+  }
+  if (rbits > 0) {
+    const last = dst + (<usize>(kd - 1) << 2);
+    store<u32>(last, load<u32>(last) & ((<u32>1 << <u32>rbits) - 1));
+  }
+}
+
+/**
+ * montMul: r = a*b*R^-1 mod m, R = 2^(32k).
  * Preconditions: a < R (any k limbs), b < m. Then the result is < m.
- * r may alias a or b (the result is assembled in MM_T and copied at the end).
+ * r may alias a or b (inputs are split into digits first, r is written last).
  *
- * Algorithm: CIOS (Koç, Acar, Kaliski 1996, "Analyzing and comparing
- * Montgomery multiplication algorithms") with the multiply and reduce inner
- * loops merged; t has k+1 limbs and stays < 2m throughout.
+ * Algorithm: FIOS Montgomery multiplication (Koc, Acar, Kaliski 1996) on
+ * 28-bit digits with delayed carries: each accumulator t_j is a u64 that takes
+ * a_j*b_i + u*m_j (< 2^57) per step without carrying, so the inner loop has no
+ * carry chain; only t_0's carry moves when the accumulator shifts down one
+ * digit. A carry pass every 32 steps keeps every t_j < 2^63.
+ * With kd = ceil(32k / 28) digits and rbits = 32k mod 28: `full` = 32k div 28
+ * steps reduce by 2^28 each; if rbits > 0, the top digit of b is multiplied in
+ * without a reduction and one last reduction by 2^rbits is done on the packed
+ * u32 limbs, so that R stays 2^(32k) for every caller. T < 2m before the final
+ * conditional subtraction because a*b < R*m and the total reduction factor Q < R.
  */
 export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
   const k = ctxK(ctx);
+  const kd = digitsOf(ctx);
+  const rbits = load<i32>(ctx + CTX_RBITS);
+  const full = rbits > 0 ? kd - 1 : kd;
   const m = ctx + CTX_M;
+  const md = ctx + CTX_M28;
   const m0inv = load<u32>(ctx + CTX_M0INV);
-  const t = MM_T;
-  memory.fill(t, 0, (<usize> k + 1) << 2);
-  const a0 = <u64> load<u32>(a);
-  const m0 = <u64> load<u32>(m);
-  for (let i = 0; i < k; i++) {
-    const bi = <u64> ld(b, i);
-    // Step 1: column 0 of t + a*b_i, and the reduction factor u = (t_0) * m0inv mod 2^32.
-    let s = <u64> load<u32>(t) + a0 * bi;
-    let c1 = s >> 32;
-    const u = <u64> (<u32> s * m0inv);
-    // Step 2: column 0 of + u*m is divisible by 2^32 by the choice of u.
-    let s2 = (s & 0xffffffff) + u * m0;
-    let c2 = s2 >> 32;
-    // Step 3: remaining columns, shifted down one limb.
-    for (let j = 1; j < k; j++) {
-      const off = <usize> j << 2;
-      s = <u64> load<u32>(t + off) + <u64> load<u32>(a + off) * bi + c1;
-      c1 = s >> 32;
-      s2 = (s & 0xffffffff) + u * <u64> load<u32>(m + off) + c2;
-      c2 = s2 >> 32;
-      store<u32>(t + off - 4, <u32> s2);
-    }
-    // Step 4: top limbs; t_k is 0 or 1 because t < 2m.
-    s = <u64> ld(t, k) + c1 + c2;
-    st(t, k - 1, <u32> s);
-    st(t, k, <u32> (s >> 32));
+  // am: a_j and m_j side by side (8 bytes per digit), so one 64-bit load feeds both products
+  const am = MM_A;
+  const bd = MM_B;
+  toDigits(bd, a, kd, rbits);
+  for (let j = 0; j < kd; j++) {
+    const off = <usize>j;
+    store<u32>(am + (off << 3), load<u32>(bd + (off << 2)));
+    store<u32>(am + (off << 3) + 4, load<u32>(md + (off << 2)));
   }
-  // Step 5: one conditional subtraction, t < 2m -> r < m.
+  store<u64>(am + (<usize>kd << 3), 0);
+  toDigits(bd, b, kd, rbits);
+  const t = MM_T;
+  // t_j is a pair of u64 lanes (a*b part, u*m part) whose sum is the digit's accumulator
+  memory.fill(t, 0, (<usize>kd + 2) << 4);
+  const a0 = <u64>load<u32>(am);
+  const m0 = <u64>load<u32>(am + 4);
+  const zero = i64x2.splat(0);
+  for (let i = 0; i < full; i++) {
+    const bi32 = load<u32>(bd + (<usize>i << 2));
+    const bi = <u64>bi32;
+    // Step 1: digit 0 and the reduction factor u = t_0 * m0inv mod 2^28.
+    const t0 = v128.load(t);
+    let s0 = i64x2.extract_lane(t0, 0) + i64x2.extract_lane(t0, 1) + a0 * bi;
+    const u32_ = (<u32>s0 * m0inv) & DIGIT_MASK;
+    s0 += <u64>u32_ * m0; // divisible by 2^28 by the choice of u
+    // Step 2: t = (t + a*b_i + u*m) / 2^28, digit by digit: [a_j, m_j] x [b_i, u] in one extmul.
+    const bu = i32x4.replace_lane(i32x4.splat(bi32), 1, u32_);
+    // unrolled by two; am and t have a zero pair past the last digit, so an odd kd is safe
+    for (let j = 1; j < kd; j += 2) {
+      const tj = t + (<usize>j << 4);
+      const amj = am + (<usize>j << 3);
+      const p0 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj), bu);
+      const p1 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj, 8), bu);
+      v128.store(tj - 16, i64x2.add(v128.load(tj), p0));
+      v128.store(tj, i64x2.add(v128.load(tj, 16), p1));
+    }
+    v128.store(t + (<usize>(kd - 1) << 4), v128.load(t + (<usize>kd << 4)));
+    v128.store(t + (<usize>kd << 4), zero);
+    v128.store(t, i64x2.add(v128.load(t), i64x2.replace_lane(zero, 0, s0 >> 28)));
+    // Step 3: carry pass on a fixed schedule.
+    if ((i & 31) == 31) normalizeDigits(t, kd);
+  }
+  // Step 4: the top digit of b (rbits bits), multiplied in without reduction.
+  if (rbits > 0) {
+    const bt = i32x4.replace_lane(i32x4.splat(load<u32>(bd + (<usize>(kd - 1) << 2))), 1, 0);
+    for (let j = 0; j < kd; j++) {
+      const off = <usize>j;
+      const prod = i64x2.extmul_low_i32x4_u(v128.load64_zero(am + (off << 3)), bt);
+      v128.store(t + (off << 4), i64x2.add(v128.load(t + (off << 4)), prod));
+    }
+  }
+  normalizeDigits(t, kd);
+  // Step 5: pack the digits (lane 0 after the carry pass) into k + 2 u32 limbs.
+  const p = MM_P;
+  memory.fill(p, 0, (<usize>k + 2) << 2);
+  for (let i = 0; i <= kd; i++) {
+    const bit = i * DIGIT_BITS;
+    const at = p + (<usize>(bit >> 5) << 2);
+    store<u64>(at, load<u64>(at) | (load<u64>(t + (<usize>i << 4)) << <u64>(bit & 31)));
+  }
+  // Step 6: the last reduction by 2^rbits: p = (p + u*m) / 2^rbits.
+  if (rbits > 0) {
+    const rb = <u32>rbits;
+    const u = <u64>((load<u32>(p) * m0inv) & ((<u32>1 << rb) - 1));
+    let c: u64 = 0;
+    for (let j = 0; j < k; j++) {
+      const v = <u64>ld(p, j) + u * <u64>ld(m, j) + c;
+      st(p, j, <u32>v);
+      c = v >> 32;
+    }
+    const top = <u64>ld(p, k) + c; // < 2^33
+    st(p, k, <u32>top);
+    const above = <u32>(top >> 32);
+    for (let j = 0; j < k; j++) st(p, j, (ld(p, j) >> rb) | (ld(p, j + 1) << (32 - rb)));
+    st(p, k, (ld(p, k) >> rb) | (above << (32 - rb)));
+  }
+  // Step 7: one conditional subtraction, p < 2m -> r < m.
   let borrow: u64 = 0;
   for (let j = 0; j < k; j++) {
-    const d = <u64> ld(t, j) - <u64> ld(m, j) - borrow;
-    st(r, j, <u32> d);
+    const d = <u64>ld(p, j) - <u64>ld(m, j) - borrow;
+    st(r, j, <u32>d);
     borrow = d >> 63;
   }
-  // keep t when t < m, i.e. when the subtraction borrowed past t_k
-  const keepT = 0 - (<u32> borrow & ~ld(t, k) & 1);
-  for (let j = 0; j < k; j++) st(r, j, (ld(t, j) & keepT) | (ld(r, j) & ~keepT));
+  // keep p when p < m, i.e. when the subtraction borrowed past p_k
+  const keepP = 0 - (<u32>borrow & ~ld(p, k) & 1);
+  for (let j = 0; j < k; j++) st(r, j, (ld(p, j) & keepP) | (ld(r, j) & ~keepP));
+}
+
+/**
+ * Carry pass: each digit's two lanes summed, reduced below 2^28 into lane 0
+ * (lane 1 cleared), the rest carried into t_kd. Constant time.
+ */
+function normalizeDigits(t: usize, kd: i32): void {
+  const mask = <u64>DIGIT_MASK;
+  let c: u64 = 0;
+  for (let j = 0; j < kd; j++) {
+    const at = t + (<usize>j << 4);
+    const v = load<u64>(at) + load<u64>(at, 8) + c;
+    store<u64>(at, v & mask);
+    store<u64>(at, 0, 8);
+    c = v >> 28;
+  }
+  const top = t + (<usize>kd << 4);
+  store<u64>(top, load<u64>(top) + load<u64>(top, 8) + c);
+  store<u64>(top, 0, 8);
 }
 
 /** montSqr: r = a^2 * R^-1 mod m, a < m. (The hook for a dedicated squaring.) */
@@ -183,6 +296,11 @@ export function montSetupVarTime(ctx: usize): void {
   let inv = m0;
   for (let i = 0; i < 4; i++) inv = inv * (2 - m0 * inv);
   store<u32>(ctx + CTX_M0INV, 0 - inv);
+  // the 28-bit digit form of m used by montMul
+  const kd = (32 * k + DIGIT_BITS - 1) / DIGIT_BITS;
+  store<i32>(ctx + CTX_KD, kd);
+  store<i32>(ctx + CTX_RBITS, 32 * k - DIGIT_BITS * (32 * k / DIGIT_BITS));
+  toDigits(ctx + CTX_M28, m, kd, load<i32>(ctx + CTX_RBITS));
 
   const bits = bnBitLenVarTime(m, k);
   const tz = <i32> ctz<u32>(<u32> k);
@@ -333,13 +451,164 @@ export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx
 }
 
 /**
- * Modular inverse modulo the context's odd m by the binary extended Euclidean
- * algorithm, r = x^-1 mod m. Returns 1 on success, 0 if gcd(x, m) != 1.
+ * Modular inverse modulo the context's odd m, r = x^-1 mod m. Returns 1 on
+ * success, 0 if gcd(x, m) != 1.
  * VARIABLE TIME in x: only ever called on a value blinded by a fresh random
  * factor (see rsa.ts), so its timing says nothing about a secret.
- * x < m. Uses S(17)..S(20). r must not alias x.
+ * x < m. Uses S(17)..S(20) and S(21)..S(23). r must not alias x.
+ *
+ * Algorithm: binary extended GCD on approximations (T. Pornin, "Optimized
+ * Binary GCD for Modular Inversion", 2020): each pass runs 30 binary-GCD steps
+ * on 62-bit approximations of a and b (their top 32 and low 30 bits), collects
+ * them in a 2x2 matrix of signed coefficients |f|, |g| <= 2^30, and applies it
+ * once to the full a, b (dividing by 2^30) and to u, v (dividing by 2^30
+ * modulo m, a Montgomery step). Invariants: a = u*x, b = v*x (mod m), b odd.
+ * The simple bit-serial algorithm finishes the job should a pass bound be
+ * exceeded (it never is in the tests; it is the safety net).
  */
 export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const m0inv = load<u32>(ctx + CTX_M0INV);
+  const a = S(17), b = S(18), u = S(19), v = S(20), na = S(21), nb = S(22), tmp = S(23);
+  // a, b, na, nb carry one extra zero limb so approximations may read past limb k-1
+  bnCopy(a, x, k);
+  st(a, k, 0);
+  bnCopy(b, m, k);
+  st(b, k, 0);
+  bnSetWord(u, k + 1, 1);
+  bnZero(v, k + 1);
+  const maxPasses = (64 * k) / 28 + 8;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    const lenA = bnBitLenVarTime(a, k);
+    if (lenA == 0) {
+      if (!isWordVarTime(b, k, 1)) return 0;
+      bnCopy(r, v, k);
+      return 1;
+    }
+    const lenB = bnBitLenVarTime(b, k);
+    const len = lenA > lenB ? lenA : lenB;
+    let xa: u64, xb: u64;
+    if (len <= 62) {
+      xa = load<u64>(a);
+      xb = load<u64>(b);
+    } else {
+      xa = (topBits32(a, len) << 30) | (<u64>ld(a, 0) & 0x3fffffff);
+      xb = (topBits32(b, len) << 30) | (<u64>ld(b, 0) & 0x3fffffff);
+    }
+    let f0: i64 = 1, g0: i64 = 0, f1: i64 = 0, g1: i64 = 1;
+    for (let i = 0; i < 30; i++) {
+      if (xa & 1) {
+        if (xa < xb) {
+          const t = xa; xa = xb; xb = t;
+          let c = f0; f0 = f1; f1 = c;
+          c = g0; g0 = g1; g1 = c;
+        }
+        xa -= xb;
+        f0 -= f1;
+        g0 -= g1;
+      }
+      xa >>= 1;
+      f1 <<= 1;
+      g1 <<= 1;
+    }
+    // (a, b) = ((f0 a + g0 b), (f1 a + g1 b)) / 2^30, made non-negative
+    if (linCombShiftVarTime(na, a, f0, b, g0, k)) { f0 = -f0; g0 = -g0; }
+    if (linCombShiftVarTime(nb, a, f1, b, g1, k)) { f1 = -f1; g1 = -g1; }
+    bnCopy(a, na, k + 1);
+    bnCopy(b, nb, k + 1);
+    // (u, v) = ((f0 u + g0 v), (f1 u + g1 v)) / 2^30 mod m
+    linCombModVarTime(na, u, f0, v, g0, k, m, m0inv, tmp);
+    linCombModVarTime(nb, u, f1, v, g1, k, m, m0inv, tmp);
+    bnCopy(u, na, k + 1);
+    bnCopy(v, nb, k + 1);
+  }
+  return modInvBitSerialVarTime(r, x, ctx);
+}
+
+/** Bits [len - 32, len) of a (len > 62), as a u64 below 2^32. */
+// @ts-ignore: decorator
+@inline
+function topBits32(a: usize, len: i32): u64 {
+  const p = len - 32;
+  return (load<u64>(a + (<usize>(p >> 5) << 2)) >> <u64>(p & 31)) & 0xffffffff;
+}
+
+/**
+ * out = |f*x + g*y| / 2^30 for x, y >= 0 (k limbs, the sum divisible by 2^30,
+ * |f|, |g| <= 2^30); returns true if f*x + g*y was negative. out gets k + 1 limbs.
+ */
+function linCombShiftVarTime(out: usize, x: usize, f: i64, y: usize, g: i64, k: i32): bool {
+  let c: i64 = 0;
+  let prev: u32 = 0;
+  for (let j = 0; j < k; j++) {
+    const acc = f * <i64>ld(x, j) + g * <i64>ld(y, j) + c; // |acc| < 2^63
+    const lo = <u32>acc;
+    c = acc >> 32;
+    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
+    prev = lo;
+  }
+  st(out, k - 1, (prev >> 30) | (<u32>c << 2));
+  st(out, k, <u32>(c >> 30));
+  const neg = c < 0;
+  if (neg) negateVarTime(out, k + 1);
+  return neg;
+}
+
+/** out = -out (n limbs, two's complement). */
+function negateVarTime(out: usize, n: i32): void {
+  let c: u64 = 1;
+  for (let j = 0; j < n; j++) {
+    const s = <u64>(~ld(out, j)) + c;
+    st(out, j, <u32>s);
+    c = s >> 32;
+  }
+}
+
+/**
+ * out = (f*u + g*v) / 2^30 mod m, for u, v in [0, m) (k limbs), |f|, |g| <= 2^30:
+ * w = f*u + g*v, then q = w*m0inv mod 2^30 makes w + q*m divisible by 2^30,
+ * and the quotient (in (-2m, 3m)) is brought into [0, m). out gets k + 1
+ * limbs (the top one zero). tmp: k + 1 limbs.
+ */
+function linCombModVarTime(
+  out: usize, u: usize, f: i64, v: usize, g: i64, k: i32, m: usize, m0inv: u32, tmp: usize,
+): void {
+  let c: i64 = 0;
+  for (let j = 0; j < k; j++) {
+    const acc = f * <i64>ld(u, j) + g * <i64>ld(v, j) + c;
+    st(tmp, j, <u32>acc);
+    c = acc >> 32;
+  }
+  st(tmp, k, <u32>c); // the sign-extended top limb (|w| < 2^(32k + 31))
+  const q = <u64>((ld(tmp, 0) * m0inv) & 0x3fffffff);
+  let c2: i64 = 0;
+  let prev: u32 = 0;
+  for (let j = 0; j <= k; j++) {
+    const mj: u64 = j < k ? <u64>ld(m, j) : 0;
+    const acc = <i64>ld(tmp, j) + <i64>(q * mj) + c2;
+    const lo = <u32>acc;
+    c2 = acc >> 32;
+    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
+    prev = lo;
+  }
+  // the top limb of tmp is signed: correct for the unsigned read above
+  if (<i32>ld(tmp, k) < 0) c2 -= 1;
+  st(out, k, (prev >> 30) | (<u32>c2 << 2));
+  // bring into [0, m)
+  while (<i32>ld(out, k) < 0) {
+    const carry = bnAdd(out, out, m, k);
+    st(out, k, ld(out, k) + carry);
+  }
+  while (ld(out, k) != 0 || bnLtMask(out, m, k) == 0) {
+    const borrow = bnSub(out, out, m, k);
+    st(out, k, ld(out, k) - borrow);
+  }
+}
+
+/** The bit-serial binary extended Euclid (the safety net of modInvVarTime). Uses S(17)..S(20). */
+function modInvBitSerialVarTime(r: usize, x: usize, ctx: usize): u32 {
+
   const k = ctxK(ctx);
   const m = ctx + CTX_M;
   const m0inv = load<u32>(ctx + CTX_M0INV);

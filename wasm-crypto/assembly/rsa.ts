@@ -98,7 +98,7 @@ export const SLOT_D: usize = SLOT_E + NUM_BYTES;
 export const SLOT_DP: usize = SLOT_D + NUM_BYTES;
 export const SLOT_DQ: usize = SLOT_DP + NUM_BYTES;
 export const SLOT_QINV: usize = SLOT_DQ + NUM_BYTES;
-export const SLOT_SIZE: usize = 6144;
+export const SLOT_SIZE: usize = 8192;
 
 /** IO offsets used by the RSA exports. */
 export const IO_IN: usize = IO_BASE; // input number (big-endian)
@@ -695,3 +695,16 @@ function gcdCT(g: usize, a: usize, b: usize, k: i32): void {
 }
 
 export { bnIsZeroMask };
+
+/** See index.ts mod_inv_vartime_for_tests. */
+export function modInvForTests(mLen: i32): i32 {
+  if (mLen < 1 || mLen > 512) return 0;
+  const ctx = CTX_TMP0;
+  ctxLoad(ctx, IO_RAND, mLen);
+  const k = ctxK(ctx);
+  bnFromBytes(S(0), k, IO_IN, mLen);
+  const ok = modInvVarTime(S(1), S(0), ctx);
+  bnToBytes(IO_OUT, mLen, S(1), k);
+  wipeScratch();
+  return <i32>ok;
+}
