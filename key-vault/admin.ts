@@ -8,7 +8,14 @@
  *   letters [--json]                    consent letters to post (identity, name, address, phrase)
  *   letters sent <identity>             mark a letter posted (the vault forgets the phrase)
  *   consent-reset <identity>            clear wrong-phrase attempts (and renew an expired window)
- *   revoke <identity> --reason <text>   revoke a key (erases the key record)
+ *   revoke <identity> --reason <text> [--by <operator>]
+ *                                       revoke a key: erases the key and OPAQUE records,
+ *                                       marks the certificate revoked, re-signs the CRL;
+ *                                       the audit row names the operator (`--by`, default
+ *                                       $USER) and the reason
+ *   audit log [<identity>] [--limit <n>] [--json]
+ *                                       audit rows, newest first: who (actor, operator),
+ *                                       what, outcome and why
  *   audit verify [--json]               check the audit chain; exit 1 if broken
  *
  * Exit codes: 0 done, 1 refused or broken, 2 usage.
@@ -25,7 +32,8 @@ const USAGE = `usage: deno task admin <command>
   letters [--json]
   letters sent <identity>
   consent-reset <identity>
-  revoke <identity> --reason <text>
+  revoke <identity> --reason <text> [--by <operator>]
+  audit log [<identity>] [--limit <n>] [--json]
   audit verify [--json]`;
 
 type Row = Record<string, unknown>;
@@ -51,11 +59,19 @@ export async function runAdmin(
 ): Promise<number> {
   const json = args.includes("--json");
   let reason: string | undefined;
+  let by: string | undefined = Deno.env.get("USER") || Deno.env.get("LOGNAME") || undefined;
+  let limit: number | undefined;
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") continue;
     if (args[i] === "--reason") reason = args[++i];
+    else if (args[i] === "--by") by = args[++i];
+    else if (args[i] === "--limit") limit = Number(args[++i]);
     else words.push(args[i]);
+  }
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
+    err("admin: --limit must be an integer in 1..1000");
+    return 2;
   }
   const [command, sub, arg] = words;
   if (!command || command === "help" || command === "--help") {
@@ -132,11 +148,28 @@ export async function runAdmin(
       }
       case "revoke": {
         if (!sub || !reason) break;
-        const r = await client.call("admin.revoke", { identity: sub, reason }) as Row;
+        const r = await client.call("admin.revoke", {
+          identity: sub,
+          reason,
+          ...(by ? { operator: by.slice(0, 64) } : {}),
+        }) as Row;
         out(`${sub} revoked${r.serial ? ` (certificate ${r.serial})` : ""}`);
         return 0;
       }
       case "audit": {
+        if (sub === "log") {
+          const { entries } = await client.call("admin.audit", {
+            ...(arg ? { identity: arg } : {}),
+            ...(limit ? { limit } : {}),
+          }) as { entries: Row[] };
+          out(
+            json ? JSON.stringify(entries, null, 2) : _table(
+              entries.map((e) => ({ ...e, details: JSON.stringify(e.details) })),
+              ["seq", "at", "actor", "op", "identity", "outcome", "details"],
+            ),
+          );
+          return 0;
+        }
         if (sub !== "verify") break;
         const report = await client.call("admin.audit.verify", {}) as {
           ok: boolean;

@@ -11,6 +11,8 @@
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import * as asn1X509 from "@peculiar/asn1-x509";
+import { AsnConvert } from "@peculiar/asn1-schema";
 import { b64uEncode } from "../applet/protocol/base64url.ts";
 
 x509.cryptoProvider.set(crypto);
@@ -145,26 +147,41 @@ export async function issueCertificate(
   };
 }
 
-/** One revoked certificate for the CRL. */
+/** One certificate the CRL lists. */
 export interface RevokedEntry {
   serial: string;
   revokedAt: Date;
+  /** `superseded` (re-registration), `cessationOfOperation` (revoked by its user or an operator). */
   reason: "superseded" | "revoked";
 }
 
-/** Signs a CRL listing `entries`, valid for `hours`. */
+/**
+ * Signs a v2 CRL listing `entries`, valid for `hours`, with the CRL number
+ * (RFC 5280 §5.2.3, must grow with every CRL the CA issues) and the CA's
+ * authority key identifier (§5.2.1). Each entry carries its reason code.
+ */
 export async function signCrl(
   ca: Ca,
   entries: RevokedEntry[],
   hours = 24,
   now: Date = new Date(),
+  number = 1,
 ): Promise<string> {
+  const crlNumber = new x509.Extension(
+    asn1X509.id_ce_cRLNumber,
+    false,
+    AsnConvert.serialize(new asn1X509.CRLNumber(number)),
+  );
   const crl = await x509.X509CrlGenerator.create({
     issuer: ca.certificate.subject,
     thisUpdate: now,
     nextUpdate: new Date(now.getTime() + hours * 3_600_000),
     signingAlgorithm: _SIGNING,
     signingKey: ca.privateKey,
+    extensions: [
+      await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey),
+      crlNumber,
+    ],
     entries: entries.map((e) => ({
       serialNumber: e.serial,
       revocationDate: e.revokedAt,

@@ -86,3 +86,16 @@ Deno.test("signCrl() lists revoked serials so openssl -crl_check refuses them", 
   });
   assert(!check.ok && /revoked/i.test(check.out), check.out);
 });
+
+Deno.test("signCrl() carries the CRL number and the authority key identifier", async () => {
+  const crl = await signCrl(ca, [], 24, new Date(), 41);
+  const text = await openssl(["crl", "-in", "crl.pem", "-noout", "-text"], { "crl.pem": crl });
+  assert(text.ok, text.out);
+  assert(/X509v3 CRL Number:\s+41/.test(text.out), text.out);
+  assert(/X509v3 Authority Key Identifier/.test(text.out), text.out);
+  const check = await openssl(["crl", "-in", "crl.pem", "-noout", "-CAfile", "ca.pem"], {
+    "crl.pem": crl,
+    "ca.pem": made.pem,
+  });
+  assert(check.ok && /verify OK/i.test(check.out), check.out);
+});

@@ -136,6 +136,16 @@ export interface AuditLogTable {
   hash: string | null;
 }
 
+/** The current CRL (one row, id = 1). */
+export interface CrlTable {
+  id: number;
+  /** int8: the drivers return text or number; read through `Number()`. */
+  number: string | number;
+  pem: string;
+  this_update: Timestamp;
+  next_update: Timestamp;
+}
+
 /** The vault's tables. */
 export interface Database {
   users: UsersTable;
@@ -149,6 +159,7 @@ export interface Database {
   known_addresses: KnownAddressesTable;
   vault_secrets: VaultSecretsTable;
   audit_log: AuditLogTable;
+  crl: CrlTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -9,9 +9,11 @@ import type { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import type { Database } from "./db.ts";
 import * as initial from "./migrations/20261124_0001_initial.ts";
+import * as crl from "./migrations/20261201_0002_crl.ts";
 
 const _MIGRATIONS: Record<string, Migration> = {
   "20261124_0001_initial": initial,
+  "20261201_0002_crl": crl,
 };
 
 class _StaticProvider implements MigrationProvider {

@@ -10,7 +10,7 @@
  * @module
  */
 import * as opaque from "@serenity-kit/opaque";
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
 import {
   canonicalRegistration,
@@ -129,6 +129,70 @@ async function _verifySigned(
   }
 }
 
+/**
+ * Verifies a signed user request against the identity's current certificate. A
+ * signature that instead verifies with the certificate superseded most recently
+ * (a re-registration won a race, or an old session kept going) is
+ * `key_superseded`, so the client can tell the user to sign in again.
+ */
+async function _verifyByCurrentKey(
+  tx: Transaction<Database>,
+  op: SignedOp,
+  identity: string,
+  body: { nonce: string; signature: string },
+  cert: Certificate,
+): Promise<void> {
+  const data = await userRequestBytes(op, identity, body.nonce, body);
+  if (await verifyUserSignature(await certificateVerifyKey(cert.pem), body.signature, data)) {
+    return;
+  }
+  const previous = await repo.latestRetiredCertificate(tx, identity, "superseded");
+  if (
+    previous &&
+    await verifyUserSignature(await certificateVerifyKey(previous.pem), body.signature, data)
+  ) {
+    throw new ApiError(
+      409,
+      "key_superseded",
+      "the request is signed with a key that was replaced by a re-registration: sign in again",
+    );
+  }
+  throw new ApiError(403, "signature_invalid", "signature by the user's key does not verify");
+}
+
+const _CRL_LOCK = 72_710_002;
+const _CRL_HOURS = 24;
+
+/**
+ * Re-signs the CRL inside the caller's transaction (after a certificate was
+ * retired in it) with the next CRL number. The advisory lock orders concurrent
+ * revocations, so each one's CRL includes every earlier one's.
+ */
+async function _refreshCrl(tx: Transaction<Database>, ctx: OpContext): Promise<string> {
+  await sql`select pg_advisory_xact_lock(${_CRL_LOCK})`.execute(tx);
+  const current = await repo.getCrl(tx);
+  const rows = await repo.retiredCertificates(tx);
+  const number = Number(current?.number ?? 0) + 1;
+  const pem = await signCrl(
+    ctx.vault.ca,
+    rows.map((r) => ({
+      serial: r.serial,
+      revokedAt: new Date(r.status_changed_at ?? ctx.now),
+      reason: r.status === "superseded" ? "superseded" as const : "revoked" as const,
+    })),
+    _CRL_HOURS,
+    ctx.now,
+    number,
+  );
+  await repo.putCrl(tx, {
+    number,
+    pem,
+    thisUpdate: ctx.now,
+    nextUpdate: new Date(ctx.now.getTime() + _CRL_HOURS * 3_600_000),
+  });
+  return pem;
+}
+
 /** Locks an active user and returns it with its active certificate. */
 async function _lockActive(tx: Transaction<Database>, identity: string) {
   const user = await repo.lockUser(tx, identity);
@@ -210,6 +274,7 @@ async function _revoke(
   tx: Transaction<Database>,
   ctx: OpContext,
   user: User,
+  who: { by: "user" } | { by: "operator"; operator: string | null },
   reason: string,
   op: string,
 ) {
@@ -218,7 +283,9 @@ async function _revoke(
   const cert = await repo.activeCertificate(tx, user.identity);
   if (cert) await repo.retireCertificate(tx, cert.serial, "revoked", reason, ctx.now);
   await repo.setUserStatus(tx, user.identity, "revoked", ctx.now);
+  if (cert) await _refreshCrl(tx, ctx);
   await _audit(tx, ctx, op, user.identity, "revoked", {
+    ...who,
     reason,
     serial: cert?.serial ?? null,
     was: user.status,
@@ -486,16 +553,8 @@ const registrationUpdate: Handler<"registration.update"> = async (ctx, body) => 
   const identity = registration.identity;
   return await _tx(ctx, async (tx) => {
     const { cert } = await _lockActive(tx, identity);
+    await _verifyByCurrentKey(tx, "registration.update", identity, body, cert);
     const key = await certificateVerifyKey(cert.pem);
-    await _verifySigned(
-      "registration.update",
-      identity,
-      body.nonce,
-      body,
-      body.signature,
-      key,
-      "signature_invalid",
-    );
     const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
     _checkKeyRecord(body.keyRecord, identity, cert.spki_sha256, bits);
     await _consumeUserNonce(tx, body.nonce);
@@ -510,20 +569,14 @@ const reregister: Handler<"reregister"> = async (ctx, body) => {
   const identity = body.identity;
   const pub = await parseUserSpki(body.spki);
   _checkKeyRecord(body.keyRecord, identity, pub.spkiSha256, pub.bits);
+  if (b64uDecode(body.registrationRecord).length < 64) {
+    throw new ApiError(400, "bad_opaque_message", "registrationRecord is too short");
+  }
   return await _tx(ctx, async (tx) => {
     // Locked first, verified second: of two racing re-registrations the second sees the
-    // first's new key and its signature by the old key no longer verifies.
+    // first's new key, and its signature by the old key is `key_superseded`.
     const { cert } = await _lockActive(tx, identity);
-    const key = await certificateVerifyKey(cert.pem);
-    await _verifySigned(
-      "reregister",
-      identity,
-      body.nonce,
-      body,
-      body.signature,
-      key,
-      "signature_invalid",
-    );
+    await _verifyByCurrentKey(tx, "reregister", identity, body, cert);
     if (pub.spkiSha256 === cert.spki_sha256) {
       throw new ApiError(400, "same_key", "re-registration needs a new key pair");
     }
@@ -533,29 +586,30 @@ const reregister: Handler<"reregister"> = async (ctx, body) => {
     await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
     const next = await _issueUserCertificate(tx, ctx, identity, pub.spki);
     await tx.deleteFrom("login_attempts").where("identity", "=", identity).execute();
+    await _refreshCrl(tx, ctx);
     await _audit(tx, ctx, "reregister", identity, "reregistered", {
       superseded: cert.serial,
       serial: next.serial,
+      spkiSha256: pub.spkiSha256,
+      bits: pub.bits,
     });
-    return { certificate: next.pem, superseded: cert.serial };
+    return { certificate: next.pem, serial: next.serial, superseded: cert.serial };
   });
 };
 
 const revoke: Handler<"revoke"> = async (ctx, body) => {
   return await _tx(ctx, async (tx) => {
     const { user, cert } = await _lockActive(tx, body.identity);
-    const key = await certificateVerifyKey(cert.pem);
-    await _verifySigned(
-      "revoke",
-      body.identity,
-      body.nonce,
-      body,
-      body.signature,
-      key,
-      "signature_invalid",
-    );
+    await _verifyByCurrentKey(tx, "revoke", body.identity, body, cert);
     await _consumeUserNonce(tx, body.nonce);
-    return await _revoke(tx, ctx, user, "user", "revoke");
+    return await _revoke(
+      tx,
+      ctx,
+      user,
+      { by: "user" },
+      body.reason ?? "revoked by its user",
+      "revoke",
+    );
   });
 };
 
@@ -564,7 +618,14 @@ const adminRevoke: Handler<"admin.revoke"> = async (ctx, body) => {
     const user = await repo.lockUser(tx, body.identity);
     if (!user) throw new ApiError(404, "unknown_identity", "no such identity");
     if (user.status === "revoked") throw new ApiError(409, "already_revoked", "already revoked");
-    return await _revoke(tx, ctx, user, `operator: ${body.reason}`, "admin.revoke");
+    return await _revoke(
+      tx,
+      ctx,
+      user,
+      { by: "operator", operator: body.operator ?? null },
+      body.reason,
+      "admin.revoke",
+    );
   });
 };
 
@@ -640,19 +701,31 @@ const caIssueServer: Handler<"ca.issueServer"> = async (ctx, body) => {
   });
 };
 
+/**
+ * The stored CRL. Revocations re-sign it in their own transaction; here it is only
+ * re-signed (same list, next number) when it is missing or past half its validity.
+ */
 const crlGet: Handler<"crl.get"> = async (ctx) => {
-  const rows = await repo.retiredCertificates(ctx.vault.db);
-  const crl = await signCrl(
-    ctx.vault.ca,
-    rows.map((r) => ({
-      serial: r.serial,
-      revokedAt: new Date(r.status_changed_at ?? ctx.now),
-      reason: r.status === "superseded" ? "superseded" as const : "revoked" as const,
-    })),
-    24,
-    ctx.now,
-  );
-  return { crl };
+  const fresh = (c: Awaited<ReturnType<typeof repo.getCrl>>) =>
+    c && new Date(c.next_update).getTime() - ctx.now.getTime() > (_CRL_HOURS / 2) * 3_600_000;
+  let current = await repo.getCrl(ctx.vault.db);
+  if (!fresh(current)) {
+    current = await _tx(ctx, async (tx) => {
+      await sql`select pg_advisory_xact_lock(${_CRL_LOCK})`.execute(tx);
+      const again = await repo.getCrl(tx);
+      if (fresh(again)) return again;
+      await _refreshCrl(tx, ctx);
+      await _audit(tx, ctx, "crl.get", null, "resigned");
+      return await repo.getCrl(tx);
+    });
+  }
+  if (!current) throw new Error("vault: no CRL after signing one");
+  return {
+    crl: current.pem,
+    number: Number(current.number),
+    thisUpdate: new Date(current.this_update).toISOString(),
+    nextUpdate: new Date(current.next_update).toISOString(),
+  };
 };
 
 const nonceConsume: Handler<"nonce.consume"> = async (ctx, body) => {
@@ -752,6 +825,21 @@ const adminConsentReset: Handler<"admin.consent.reset"> = async (ctx, body) => {
 
 const adminAuditVerify: Handler<"admin.audit.verify"> = (ctx) => verifyAudit(ctx.vault.db);
 
+const adminAudit: Handler<"admin.audit"> = async (ctx, body) => {
+  const rows = await repo.auditEntries(ctx.vault.db, body.identity, body.limit ?? 100);
+  return {
+    entries: rows.map((r) => ({
+      seq: r.seq === null ? null : Number(r.seq),
+      at: new Date(r.at).toISOString(),
+      actor: r.actor,
+      op: r.op,
+      identity: r.identity,
+      outcome: r.outcome,
+      details: JSON.parse(r.details),
+    })),
+  };
+};
+
 /** Every operation's handler. */
 export const HANDLERS: { [N in OpName]: Handler<N> } = {
   "register.start": registerStart,
@@ -776,6 +864,7 @@ export const HANDLERS: { [N in OpName]: Handler<N> } = {
   "admin.letters.sent": adminLettersSent,
   "admin.consent.reset": adminConsentReset,
   "admin.audit.verify": adminAuditVerify,
+  "admin.audit": adminAudit,
 };
 
 /** Runs an operation by name on a parsed body. */

@@ -236,10 +236,51 @@ export async function retireCertificate(
     .where("serial", "=", serial).where("status", "=", "active").execute();
 }
 
+/** The most recently retired user certificate of an identity with `status`, or undefined. */
+export function latestRetiredCertificate(
+  db: Q,
+  identity: string,
+  status: Exclude<CertificateStatus, "active">,
+): Promise<Certificate | undefined> {
+  return db.selectFrom("certificates").selectAll().where("identity", "=", identity)
+    .where("kind", "=", "user").where("status", "=", status)
+    .orderBy("status_changed_at", "desc").limit(1).executeTakeFirst();
+}
+
 /** Certificates no longer valid, for the CRL. */
 export function retiredCertificates(db: Q) {
   return db.selectFrom("certificates").select(["serial", "status", "status_changed_at"])
     .where("status", "in", ["revoked", "superseded"]).orderBy("status_changed_at").execute();
+}
+
+/** The stored CRL, or undefined before the first one. */
+export function getCrl(db: Q) {
+  return db.selectFrom("crl").selectAll().where("id", "=", 1).executeTakeFirst();
+}
+
+/** Stores the current CRL (replacing the previous one). */
+export async function putCrl(
+  tx: Q,
+  c: { number: number; pem: string; thisUpdate: Date; nextUpdate: Date },
+): Promise<void> {
+  const values = {
+    number: String(c.number),
+    pem: c.pem,
+    this_update: c.thisUpdate,
+    next_update: c.nextUpdate,
+  };
+  await tx.insertInto("crl").values({ id: 1, ...values })
+    .onConflict((oc) => oc.column("id").doUpdateSet(values)).execute();
+}
+
+// ── audit ───────────────────────────────────────────────────────────────────────────
+
+/** Audit rows, newest first, optionally for one identity. */
+export function auditEntries(db: Q, identity: string | undefined, limit: number) {
+  let q = db.selectFrom("audit_log")
+    .select(["id", "seq", "at", "actor", "op", "identity", "outcome", "details"]);
+  if (identity !== undefined) q = q.where("identity", "=", identity);
+  return q.orderBy("id", "desc").limit(limit).execute();
 }
 
 // ── nonces ──────────────────────────────────────────────────────────────────────────

@@ -104,10 +104,15 @@ const _schemas = {
   }),
   revoke: z.strictObject({
     identity: identitySchema,
+    reason: z.string().min(1).max(200).optional(),
     nonce: userNonceSchema,
     signature: _signature,
   }),
-  "admin.revoke": z.strictObject({ identity: identitySchema, reason: z.string().min(1).max(200) }),
+  "admin.revoke": z.strictObject({
+    identity: identitySchema,
+    reason: z.string().min(1).max(200),
+    operator: z.string().min(1).max(64).optional(),
+  }),
   "directory.get": z.strictObject({ identity: identitySchema }),
   "directory.history": z.strictObject({ identity: identitySchema }),
   "ca.get": z.strictObject({}),
@@ -120,6 +125,10 @@ const _schemas = {
   "admin.letters.sent": z.strictObject({ identity: identitySchema }),
   "admin.consent.reset": z.strictObject({ identity: identitySchema }),
   "admin.audit.verify": z.strictObject({}),
+  "admin.audit": z.strictObject({
+    identity: identitySchema.optional(),
+    limit: z.int().min(1).max(1_000).optional(),
+  }),
 } as const;
 
 /** Every operation name. */
@@ -245,6 +254,7 @@ export const OPS: { [N in OpName]: OpSpec<N> } = {
   "admin.letters.sent": _spec("admin.letters.sent", _ADMIN, 1 * _KIB, "none"),
   "admin.consent.reset": _spec("admin.consent.reset", _ADMIN, 1 * _KIB, "none"),
   "admin.audit.verify": _spec("admin.audit.verify", _ADMIN, 1 * _KIB, "none"),
+  "admin.audit": _spec("admin.audit", _ADMIN, 1 * _KIB, "none"),
 };
 
 /** The spec of an operation name, or undefined when it is not on the allow-list. */

@@ -6,8 +6,9 @@
  *
  * Routes (docs/architecture.md): `GET /`, `/applet/<sha256>.{js,wasm,css}`,
  * `/.well-known/roamsign/manifest.json`, `GET /api/session`,
- * `POST /api/session/key`, `POST /api/rpc`, `GET /directory/<identity>`,
- * `GET /ca.pem`, `GET /healthz`.
+ * `POST /api/session/key`, `POST /api/rpc`, `GET /api/host`,
+ * `GET /directory/<identity>`, `GET /directory/<identity>/history`, `GET /ca.pem`,
+ * `GET /crl.pem`, `GET /healthz`.
  *
  * @module
  */
@@ -37,6 +38,7 @@ import { cacheControl, IMMUTABLE } from "./cache_control.ts";
 import { type ConfidentialityKey, unwrapKs } from "./keys.ts";
 import { secureHeaders } from "./secure_headers.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
+import type { HostRelay } from "./host_relay.ts";
 
 /** The vault as the web server sees it: an authenticated call through the proxy. */
 export interface VaultCaller {
@@ -55,6 +57,8 @@ export interface AppDeps {
   confidentiality: ConfidentialityKey;
   /** Directory holding `index.html`, `manifest.json` and `applet/`. */
   distDir: string;
+  /** The host application (examples/host-bank), if one is configured. */
+  host?: HostRelay;
   now?: () => number;
 }
 
@@ -92,6 +96,25 @@ const _OPS = {
     keyRecord,
     nonce: b64u(64),
     signature: b64u(1024),
+  }).strict(),
+  reregister: z.object({
+    identity,
+    spki: b64u(2048),
+    keyRecord,
+    registrationRecord: b64u(4096),
+    nonce: b64u(64),
+    signature: b64u(1024),
+  }).strict(),
+  revoke: z.object({
+    identity,
+    reason: z.string().min(1).max(200).optional(),
+    nonce: b64u(64),
+    signature: b64u(1024),
+  }).strict(),
+  "host.submit": z.object({
+    key: b64u(1024),
+    iv: b64u(32),
+    ct: b64u(200_000),
   }).strict(),
   "message.submit": z.object({
     message: b64u(87_382), // 64 KiB
@@ -312,6 +335,26 @@ export function createApp(deps: AppDeps): Hono {
     }
     return c.json(entry);
   });
+  app.get("/directory/:identity/history", async (c) => {
+    const id = c.req.param("identity");
+    if (!IDENTITY_PATTERN.test(id)) throw new ApiError(400, "bad_identity", "not an identity");
+    const history = await deps.vault.call("directory.history", { identity: id }, _clientAddress(c));
+    c.header("Cache-Control", "no-cache");
+    return c.json(history);
+  });
+  app.get("/crl.pem", async (c) => {
+    // Not cached here: the vault re-signs it in the transaction of every revocation.
+    const r = await deps.vault.call("crl.get", {}, _clientAddress(c));
+    if (typeof r.crl !== "string") {
+      throw new ApiError(503, "vault_unavailable", "the CRL is unavailable");
+    }
+    c.header("Cache-Control", "no-cache");
+    return c.body(r.crl, 200, { "Content-Type": "application/x-pem-file" });
+  });
+  app.get("/api/host", async (c) => {
+    if (!deps.host) throw new ApiError(404, "no_host", "no host application is configured");
+    return c.json(await deps.host.keys());
+  });
   app.get("/ca.pem", async (c) => {
     const pem = await integrityCert(_clientAddress(c));
     c.header("Cache-Control", "no-cache");
@@ -393,6 +436,24 @@ async function _dispatch(
       _requireSignedIn(s, (args.registration as { identity: string }).identity);
       await _checkNonce(s, seq, args.nonce);
       return vault(op, args);
+    }
+    case "reregister": {
+      _requireSignedIn(s, args.identity as string);
+      await _checkNonce(s, seq, args.nonce);
+      return vault(op, args);
+    }
+    case "revoke": {
+      _requireSignedIn(s, args.identity as string);
+      await _checkNonce(s, seq, args.nonce);
+      const r = await vault(op, args);
+      s.identity = null; // the key is gone: nothing more to do as this user
+      return r;
+    }
+    case "host.submit": {
+      if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
+      if (!deps.host) throw new ApiError(404, "no_host", "no host application is configured");
+      const reply = await deps.host.submit(args as { key: string; iv: string; ct: string });
+      return { ...reply };
     }
     case "message.submit": {
       if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");

@@ -5,7 +5,8 @@
  *
  * Environment (README): `PORT` (8000; 0 picks a free port), `HOST` (127.0.0.1),
  * `DATA_DIR` (./data), `DIST_DIR` (./dist), `PROXY_URL` (http://127.0.0.1:8001),
- * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `SKIP_BUILD=1`
+ * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `HOST_BANK_URL` (the
+ * host application, http://127.0.0.1:8003; `none` disables it), `SKIP_BUILD=1`
  * (serve what `DIST_DIR` holds without checking the sources), `LOG_LEVEL`.
  *
  * @module
@@ -18,6 +19,7 @@ import { createApp, type VaultCaller } from "./app.ts";
 import { buildApplet, defaultOutDir } from "./build.ts";
 import { loadConfidentialityKey } from "./keys.ts";
 import { SessionStore } from "./sessions.ts";
+import { createHostRelay } from "./host_relay.ts";
 
 /** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
 export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
@@ -76,7 +78,9 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const sessions = new SessionStore();
   const sweeper = setInterval(() => sessions.sweep(), 60_000);
   Deno.unrefTimer(sweeper);
-  const app = createApp({ vault, sessions, confidentiality, distDir });
+  const hostUrl = env("HOST_BANK_URL", "http://127.0.0.1:8003");
+  const host = hostUrl === "none" ? undefined : createHostRelay({ url: hostUrl });
+  const app = createApp({ vault, sessions, confidentiality, distDir, host });
   const server = Deno.serve({
     port,
     hostname,

@@ -25,8 +25,23 @@ import {
 import { userRequestBytes } from "../../proxy/user_request.ts";
 import { parseConsentPhrase } from "../../proxy/consent_phrase.ts";
 import { b64uDecode, b64uEncode } from "./base64url.ts";
-import { ctEqual, fromUtf8, sha256, wipe } from "./bytes.ts";
-import { parseCertificate, pemDecode } from "./der.ts";
+import { ctEqual, fromUtf8, randomBytes, sha256, toHex, utf8, wipe } from "./bytes.ts";
+import { OID_SHA256_WITH_RSA, parseCertificate, pemDecode } from "./der.ts";
+import {
+  type DebitInstruction,
+  deriveHostKeys,
+  formatDebitInstruction,
+  HOST_KEY_BYTES,
+  HOST_NAME_PATTERN,
+  hostKeyLabel,
+  type HostKeys,
+  type HostMessage,
+  type HostReply,
+  openHost,
+  parseReceipt,
+  type Receipt,
+  sealHost,
+} from "./host.ts";
 import {
   checkKsf,
   deriveKek,
@@ -39,7 +54,7 @@ import {
   sealKeyRecord,
 } from "./key_record.ts";
 import { normalizeRegistration, type Registration } from "./registration.ts";
-import type { Session, SessionCrypto } from "./session.ts";
+import { RpcError, type Session, type SessionCrypto } from "./session.ts";
 
 /** A flow that stopped for a reason the user should read; `code` is stable. */
 export class FlowError extends Error {
@@ -331,6 +346,294 @@ export async function updateRegistration(
   user.registration = registration;
   user.record = keyRecord;
   return r;
+}
+
+/** Inputs of {@link reregister}. */
+export interface ReregisterInput {
+  /** UTF-8 pass phrase (new, or the same again); wiped before this returns. */
+  passphrase: Uint8Array;
+  bits: number;
+  onProgress?: (fraction: number) => void;
+  ksf?: KsfParams;
+  ksfFloor?: KsfParams;
+}
+
+/** What the vault answers to a re-registration. */
+export interface ReregisterResult {
+  certificate: string;
+  serial: string;
+  superseded: string;
+}
+
+/**
+ * Re-registration (DESIGN.md §2.9): always a new key pair and a new record, under
+ * the KEK of a new OPAQUE registration (new pass phrase, or the same one again).
+ * The request carries the new record, the new PKu and a signature by the current
+ * SKu; no consent. On success `user` holds the new key, KEK, record and
+ * certificate, and the old key is destroyed.
+ */
+export async function reregister(
+  session: Session,
+  user: SignedIn,
+  input: ReregisterInput,
+): Promise<ReregisterResult> {
+  if (!KEY_SIZES.includes(input.bits as typeof KEY_SIZES[number])) {
+    throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
+  }
+  const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
+  let password: string | null = null;
+  let key: RsaPrivateKey | null = null;
+  let pkcs8: Uint8Array | null = null;
+  try {
+    password = _password(input.passphrase);
+    key = generateRsaKey(input.bits as typeof KEY_SIZES[number], { onProgress: input.onProgress });
+    const spki = key.publicKey.exportSpki();
+    pkcs8 = key.exportPkcs8();
+    const start = opaque.client.startRegistration({ password });
+    const { registrationResponse } = await session.call<{ registrationResponse: string }>(
+      "register.start",
+      { identity: user.identity, registrationRequest: start.registrationRequest },
+    );
+    const finish = opaque.client.finishRegistration({
+      clientRegistrationState: start.clientRegistrationState,
+      registrationResponse,
+      password,
+      keyStretching: { "argon2id-custom": ksf },
+    });
+    password = null;
+    const kek = await _kekFrom(finish.exportKey);
+    const keyRecord = await sealKeyRecord({
+      kek,
+      registration: user.registration,
+      pkcs8,
+      spki,
+      bits: input.bits,
+      sigAlg: user.record.sigAlg,
+      ksf,
+    });
+    wipe(pkcs8);
+    const r = await session.call<ReregisterResult>("reregister", async (nonce) => {
+      const body = {
+        identity: user.identity,
+        spki: b64uEncode(spki),
+        keyRecord,
+        registrationRecord: finish.registrationRecord,
+        nonce,
+      };
+      const signature = signPkcs1v15(
+        user.key,
+        "SHA-256",
+        await userRequestBytes("reregister", user.identity, nonce, body),
+      );
+      return { ...body, signature: b64uEncode(signature) };
+    });
+    if (!ctEqual(parseCertificate(pemDecode(r.certificate)).spki, spki)) {
+      throw new FlowError("bad_certificate", "The new certificate is not for the new key.");
+    }
+    user.key.destroy();
+    user.key = key;
+    key = null;
+    user.kek = kek;
+    user.record = keyRecord;
+    user.certificate = r.certificate;
+    return r;
+  } finally {
+    wipe(input.passphrase, pkcs8);
+    key?.destroy();
+    password = null;
+  }
+}
+
+/**
+ * Revocation by the user (DESIGN.md §2.10): a request signed with SKu. The vault
+ * erases the key record and the OPAQUE record; `user` is forgotten here.
+ */
+export async function revokeKey(
+  session: Session,
+  user: SignedIn,
+  reason?: string,
+): Promise<{ identity: string; status: string; serial: string | null }> {
+  const r = await session.call<{ identity: string; status: string; serial: string | null }>(
+    "revoke",
+    async (nonce) => {
+      const body = { identity: user.identity, ...(reason ? { reason } : {}), nonce };
+      const signature = signPkcs1v15(
+        user.key,
+        "SHA-256",
+        await userRequestBytes("revoke", user.identity, nonce, body),
+      );
+      return { ...body, signature: b64uEncode(signature) };
+    },
+  );
+  forget(user);
+  return r;
+}
+
+// ---- host application, end to end (DESIGN.md §2.8, docs/host-bank.md) --------------------
+
+/** The host's keys after {@link checkHostKeys}. */
+export interface CheckedHostKeys {
+  name: string;
+  /** PUB(c,h) as SPKI DER. */
+  confidentialitySpki: Uint8Array;
+  /** PUB(i,h) as SPKI DER. */
+  integritySpki: Uint8Array;
+  /** Hex SHA-256 of PUB(i,h)'s SPKI: what a user can compare with the bank's. */
+  fingerprint: string;
+}
+
+/** Fetches the host's certificates from the web server (`GET /api/host`). */
+export async function fetchHostKeys(
+  baseUrl = "",
+  f: typeof fetch = fetch.bind(globalThis),
+): Promise<HostKeys> {
+  const res = await f(`${baseUrl}/api/host`, { cache: "no-store" });
+  const body = await res.json().catch(() => null) as
+    | (HostKeys & { error?: { code?: string; message?: string } })
+    | null;
+  if (!res.ok || !body) {
+    throw new RpcError(
+      body?.error?.code ?? "host_unavailable",
+      body?.error?.message ?? "The bank is not reachable.",
+      res.status,
+    );
+  }
+  return body;
+}
+
+/**
+ * Checks the host's certificates: PUB(i,h) is self-signed and signed PUB(c,h)
+ * (sha256WithRSAEncryption, verified by wasm-crypto).
+ */
+export async function checkHostKeys(keys: HostKeys): Promise<CheckedHostKeys> {
+  try {
+    if (!HOST_NAME_PATTERN.test(keys.name)) throw new Error("name");
+    const integrity = parseCertificate(pemDecode(keys.integrityCert));
+    const conf = parseCertificate(pemDecode(keys.confidentialityCert));
+    const pub = importPublicKeySpki(integrity.spki);
+    for (const c of [integrity, conf]) {
+      if (c.signatureAlgorithm !== OID_SHA256_WITH_RSA) throw new Error("algorithm");
+      if (!verifyPkcs1v15(pub, "SHA-256", c.tbs, c.signature)) throw new Error("signature");
+    }
+    importPublicKeySpki(conf.spki);
+    return {
+      name: keys.name,
+      confidentialitySpki: conf.spki,
+      integritySpki: integrity.spki,
+      fingerprint: toHex(await sha256(integrity.spki)),
+    };
+  } catch {
+    throw new FlowError(
+      "bad_host_certificate",
+      "The bank's certificates are malformed or not signed by its integrity key.",
+    );
+  }
+}
+
+/** The payment a user asks for; the applet adds host, message id, signer and date. */
+export type DebitRequest = Pick<DebitInstruction, "to" | "amount" | "currency" | "reference">;
+
+/** What {@link sendToHost} returns. */
+export interface HostResult {
+  instruction: DebitInstruction;
+  /** The exact bytes signed. */
+  message: Uint8Array;
+  signature: Uint8Array;
+  receipt: Receipt;
+  /** The receipt as signed (canonical JSON) and the host's signature over it. */
+  receiptText: string;
+  receiptSignature: Uint8Array;
+  hostFingerprint: string;
+}
+
+/**
+ * Signs a debit instruction with SKu and sends it end to end to the host: a fresh
+ * KH under PUB(c,h) (wasm-crypto RSA-OAEP), the signed instruction under a key
+ * derived from KH. The web server routes the envelope; the host's answer is opened
+ * with KH's other direction key and its signature checked with PUB(i,h).
+ */
+export async function sendToHost(
+  session: Session,
+  user: SignedIn,
+  host: CheckedHostKeys,
+  request: DebitRequest,
+): Promise<HostResult> {
+  const instruction: DebitInstruction = {
+    host: host.name,
+    messageId: crypto.randomUUID(),
+    from: user.identity,
+    to: request.to,
+    amount: request.amount,
+    currency: request.currency,
+    reference: request.reference,
+    date: new Date().toISOString(),
+  };
+  const message = utf8(formatDebitInstruction(instruction));
+  const signature = signPkcs1v15(user.key, "SHA-256", message);
+  const inner: HostMessage = {
+    v: 1,
+    message: b64uEncode(message),
+    signature: b64uEncode(signature),
+    alg: "RSASSA-PKCS1-v1_5-SHA256",
+  };
+  const kh = randomBytes(HOST_KEY_BYTES);
+  let plaintext: Uint8Array | null = null;
+  let keys;
+  let wrapped: Uint8Array;
+  try {
+    wrapped = encryptOaep(
+      importPublicKeySpki(host.confidentialitySpki),
+      "SHA-256",
+      kh,
+      hostKeyLabel(host.name),
+    );
+    keys = await deriveHostKeys(kh, host.name);
+  } finally {
+    wipe(kh);
+  }
+  let sealed;
+  try {
+    plaintext = utf8(JSON.stringify(inner));
+    sealed = await sealHost(keys.c2h, "c2h", host.name, plaintext);
+  } finally {
+    wipe(plaintext);
+  }
+  const reply = await session.call<HostReply>("host.submit", {
+    key: b64uEncode(wrapped),
+    iv: sealed.iv,
+    ct: sealed.ct,
+  });
+  const opened = await openHost(keys.h2c, "h2c", host.name, reply);
+  let answer: { receipt?: unknown; signature?: unknown };
+  try {
+    answer = JSON.parse(fromUtf8(opened));
+  } finally {
+    wipe(opened);
+  }
+  if (typeof answer.receipt !== "string" || typeof answer.signature !== "string") {
+    throw new FlowError("bad_receipt", "The bank's answer is malformed.");
+  }
+  const receiptSignature = b64uDecode(answer.signature);
+  const pub = importPublicKeySpki(host.integritySpki);
+  if (!verifyPkcs1v15(pub, "SHA-256", utf8(answer.receipt), receiptSignature)) {
+    throw new FlowError("bad_receipt", "The receipt is not signed by the bank's integrity key.");
+  }
+  const receipt = parseReceipt(answer.receipt);
+  if (
+    receipt.messageId !== instruction.messageId || receipt.identity !== user.identity ||
+    receipt.host !== host.name || receipt.messageSha256 !== toHex(await sha256(message))
+  ) {
+    throw new FlowError("bad_receipt", "The receipt is for another message.");
+  }
+  return {
+    instruction,
+    message,
+    signature,
+    receipt,
+    receiptText: answer.receipt,
+    receiptSignature,
+    hostFingerprint: host.fingerprint,
+  };
 }
 
 /** Forgets SKu (wasm memory wiped by `destroy`) and the KEK reference. */

@@ -1,0 +1,344 @@
+/**
+ * End-to-end messages between the applet and a host application (DESIGN.md §2.8,
+ * docs/host-bank.md): the part both ends share. The web server only routes what
+ * this module seals; it never holds the host session key.
+ *
+ * - The host publishes two certificates: PUB(i,h), self-signed, its integrity key
+ *   (signs the confidentiality certificate and every receipt), and PUB(c,h), its
+ *   RSA-OAEP key, signed by PUB(i,h).
+ * - Per message the applet draws a fresh host session key KH (32 random bytes) and
+ *   sends it RSA-OAEP-SHA256 under PUB(c,h), label "roamsign/host/v1:" ‖ host.
+ * - Direction keys: HKDF-SHA256(KH, salt = empty, info = "roamsign/host/v1 c2h " ‖ host
+ *   or "… h2c …"), AES-256-GCM, non-extractable; AAD = "roamsign/host/v1" ‖ 0x00 ‖
+ *   direction ‖ 0x00 ‖ host. Each key seals exactly one message.
+ * - The c2h plaintext is {@link HostMessage}: the signed bytes (a
+ *   {@link DebitInstruction} in its text form) and the user's signature. The h2c
+ *   plaintext is `{ receipt, signature }`: the receipt as canonical JSON text and
+ *   the host's RSASSA-PKCS1-v1_5 SHA-256 signature over its UTF-8 bytes.
+ *
+ * @module
+ */
+import { b64uDecode, b64uEncode } from "./base64url.ts";
+import { concat, randomBytes, utf8 } from "./bytes.ts";
+import { IDENTITY_PATTERN } from "./registration.ts";
+import { canonicalJson } from "../../proxy/user_request.ts";
+
+/** Protocol name, in every label, info string and AAD. */
+export const HOST_PROTOCOL = "roamsign/host/v1";
+/** Length of the host session key KH. */
+export const HOST_KEY_BYTES = 32;
+const _IV_BYTES = 12;
+
+/** What `GET /api/host` answers: the host's name and certificates (PEM). */
+export interface HostKeys {
+  name: string;
+  integrityCert: string;
+  confidentialityCert: string;
+}
+
+/** The sealed request the web server routes: base64url fields. */
+export interface HostEnvelope {
+  /** KH under PUB(c,h). */
+  key: string;
+  iv: string;
+  ct: string;
+}
+
+/** The host's sealed answer. */
+export interface HostReply {
+  iv: string;
+  ct: string;
+}
+
+/** The c2h plaintext. */
+export interface HostMessage {
+  v: 1;
+  /** The exact bytes the user signed (base64url). */
+  message: string;
+  signature: string;
+  alg: "RSASSA-PKCS1-v1_5-SHA256";
+}
+
+/** A malformed instruction, receipt or envelope; `code` is stable. */
+export class HostProtocolError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "HostProtocolError";
+    this.code = code;
+  }
+}
+
+/** A host's name: what labels, AAD and instructions carry. */
+export const HOST_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** The RSA-OAEP label KH is wrapped with. */
+export function hostKeyLabel(host: string): Uint8Array {
+  return utf8(`${HOST_PROTOCOL}:${host}`);
+}
+
+/** The two direction keys of one message. */
+export interface HostKeysAes {
+  c2h: CryptoKey;
+  h2c: CryptoKey;
+}
+
+/** Derives the direction keys from KH (the caller wipes KH afterwards). */
+export async function deriveHostKeys(kh: Uint8Array, host: string): Promise<HostKeysAes> {
+  if (kh.length !== HOST_KEY_BYTES) {
+    throw new HostProtocolError("bad_envelope", `host: KH is ${kh.length} bytes, expected 32`);
+  }
+  const base = await crypto.subtle.importKey("raw", kh as BufferSource, "HKDF", false, [
+    "deriveKey",
+  ]);
+  const derive = (dir: "c2h" | "h2c") =>
+    crypto.subtle.deriveKey(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: new Uint8Array(0),
+        info: utf8(`${HOST_PROTOCOL} ${dir} ${host}`) as BufferSource,
+      },
+      base,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["encrypt", "decrypt"],
+    );
+  return { c2h: await derive("c2h"), h2c: await derive("h2c") };
+}
+
+function _aad(dir: "c2h" | "h2c", host: string): Uint8Array {
+  return concat(
+    utf8(HOST_PROTOCOL),
+    new Uint8Array([0]),
+    utf8(dir),
+    new Uint8Array([0]),
+    utf8(host),
+  );
+}
+
+/** Seals `plaintext` in one direction. */
+export async function sealHost(
+  key: CryptoKey,
+  dir: "c2h" | "h2c",
+  host: string,
+  plaintext: Uint8Array,
+): Promise<{ iv: string; ct: string }> {
+  const iv = randomBytes(_IV_BYTES);
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: iv as BufferSource, additionalData: _aad(dir, host) as BufferSource },
+      key,
+      plaintext as BufferSource,
+    ),
+  );
+  return { iv: b64uEncode(iv), ct: b64uEncode(ct) };
+}
+
+/** Opens a sealed body; throws `bad_envelope` if it does not authenticate. */
+export async function openHost(
+  key: CryptoKey,
+  dir: "c2h" | "h2c",
+  host: string,
+  sealed: { iv: string; ct: string },
+): Promise<Uint8Array> {
+  try {
+    const iv = b64uDecode(sealed.iv);
+    if (iv.length !== _IV_BYTES) throw new Error("iv length");
+    return new Uint8Array(
+      await crypto.subtle.decrypt(
+        {
+          name: "AES-GCM",
+          iv: iv as BufferSource,
+          additionalData: _aad(dir, host) as BufferSource,
+        },
+        key,
+        b64uDecode(sealed.ct) as BufferSource,
+      ),
+    );
+  } catch {
+    throw new HostProtocolError("bad_envelope", "host: the sealed message does not authenticate");
+  }
+}
+
+// ---- debit instruction ----------------------------------------------------------------
+
+/** A debit instruction: what the user signs for the bank. */
+export interface DebitInstruction {
+  /** The host it is meant for (a signature for one host is refused by another). */
+  host: string;
+  /** Random UUID; the host refuses a second message with the same id. */
+  messageId: string;
+  /** The signer's identity: the account to debit. */
+  from: string;
+  /** The payee's account, free text (1–64 characters). */
+  to: string;
+  /** Decimal with two places, > 0, e.g. `125.00`. */
+  amount: string;
+  /** ISO 4217 code, e.g. `GBP`. */
+  currency: string;
+  /** 0–140 characters. */
+  reference: string;
+  /** ISO 8601 time the applet made it. */
+  date: string;
+}
+
+const _HEADER = "roamsign debit instruction v1";
+const _FIELDS = ["host", "message-id", "from", "to", "amount", "reference", "date"] as const;
+const _UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const _AMOUNT = /^(0|[1-9][0-9]{0,8})\.[0-9]{2}$/;
+const _CURRENCY = /^[A-Z]{3}$/;
+const _DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+// What the user sees is what is signed: no control or format characters (bidi overrides,
+// zero-width), no line breaks, no leading or trailing space.
+const _PLAIN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
+
+function _text(what: string, v: string, min: number, max: number): string {
+  const n = [...v].length;
+  if (n < min || n > max || !_PLAIN.test(v) || v !== v.trim() || v.normalize("NFC") !== v) {
+    throw new HostProtocolError(
+      "bad_instruction",
+      `instruction: ${what} must be ${min}–${max} plain characters`,
+    );
+  }
+  return v;
+}
+
+/** Amount in minor units (pence), from `125.00`. */
+export function amountMinor(amount: string): number {
+  if (!_AMOUNT.test(amount)) {
+    throw new HostProtocolError("bad_instruction", "instruction: amount must look like 125.00");
+  }
+  return Number(amount.replace(".", ""));
+}
+
+/** `12345` → `123.45`. */
+export function formatMinor(minor: number): string {
+  const sign = minor < 0 ? "-" : "";
+  const abs = Math.abs(minor);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+/** Checks every field of an instruction; returns it unchanged or throws `bad_instruction`. */
+export function checkDebitInstruction(d: DebitInstruction): DebitInstruction {
+  if (!HOST_NAME_PATTERN.test(d.host)) {
+    throw new HostProtocolError("bad_instruction", "instruction: bad host name");
+  }
+  if (!_UUID.test(d.messageId)) {
+    throw new HostProtocolError("bad_instruction", "instruction: message id must be a UUID v4");
+  }
+  if (!IDENTITY_PATTERN.test(d.from)) {
+    throw new HostProtocolError("bad_instruction", "instruction: from must be an identity");
+  }
+  _text("the payee account", d.to, 1, 64);
+  if (amountMinor(d.amount) <= 0) {
+    throw new HostProtocolError("bad_instruction", "instruction: amount must be above 0.00");
+  }
+  if (!_CURRENCY.test(d.currency)) {
+    throw new HostProtocolError("bad_instruction", "instruction: currency must be 3 letters");
+  }
+  _text("the reference", d.reference, 0, 140);
+  if (!_DATE.test(d.date) || Number.isNaN(Date.parse(d.date))) {
+    throw new HostProtocolError("bad_instruction", "instruction: date must be ISO 8601 UTC");
+  }
+  return d;
+}
+
+/**
+ * The text form the user signs: a header line, then `key: value` lines in a fixed
+ * order, each ending in "\n". Readable as it is, and what `openssl dgst` checks.
+ */
+export function formatDebitInstruction(d: DebitInstruction): string {
+  checkDebitInstruction(d);
+  return [
+    _HEADER,
+    `host: ${d.host}`,
+    `message-id: ${d.messageId}`,
+    `from: ${d.from}`,
+    `to: ${d.to}`,
+    `amount: ${d.amount} ${d.currency}`,
+    `reference: ${d.reference}`,
+    `date: ${d.date}`,
+    "",
+  ].join("\n");
+}
+
+/** Parses the text form strictly (exact header, order and line endings). */
+export function parseDebitInstruction(text: string): DebitInstruction {
+  const lines = text.split("\n");
+  if (lines.length !== _FIELDS.length + 2 || lines[0] !== _HEADER || lines.at(-1) !== "") {
+    throw new HostProtocolError("bad_instruction", "not a roamsign debit instruction v1");
+  }
+  const values: Record<string, string> = {};
+  _FIELDS.forEach((name, i) => {
+    const line = lines[i + 1];
+    const prefix = `${name}: `;
+    if (line.startsWith(prefix)) values[name] = line.slice(prefix.length);
+    else {throw new HostProtocolError(
+        "bad_instruction",
+        `instruction: line ${i + 2} must be ${name}`,
+      );}
+  });
+  const m = /^(\S+) (\S+)$/.exec(values.amount);
+  if (!m) throw new HostProtocolError("bad_instruction", "instruction: amount is `125.00 GBP`");
+  const d = checkDebitInstruction({
+    host: values.host,
+    messageId: values["message-id"],
+    from: values.from,
+    to: values.to,
+    amount: m[1],
+    currency: m[2],
+    reference: values.reference,
+    date: values.date,
+  });
+  if (formatDebitInstruction(d) !== text) {
+    throw new HostProtocolError("bad_instruction", "instruction: not in canonical form");
+  }
+  return d;
+}
+
+// ---- receipt --------------------------------------------------------------------------
+
+/** What the host signs when it has acted on an instruction. */
+export interface Receipt {
+  v: 1;
+  host: string;
+  receiptId: string;
+  messageId: string;
+  identity: string;
+  /** Serial of the signer's certificate the signature was verified against. */
+  serial: string;
+  /** Hex SHA-256 of the signed instruction bytes. */
+  messageSha256: string;
+  status: "executed";
+  debit: { to: string; amount: string; currency: string; reference: string };
+  /** The debited account's balance afterwards, `875.00`. */
+  balance: string;
+  processedAt: string;
+}
+
+/** The bytes the host signs: UTF-8 of the canonical JSON of the receipt. */
+export function receiptText(r: Receipt): string {
+  return canonicalJson(r);
+}
+
+/** Parses receipt text (the signed form) and checks its shape. */
+export function parseReceipt(text: string): Receipt {
+  let r: Receipt;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    throw new HostProtocolError("bad_receipt", "receipt is not JSON");
+  }
+  const ok = r && r.v === 1 && typeof r.host === "string" && typeof r.receiptId === "string" &&
+    typeof r.messageId === "string" && typeof r.identity === "string" &&
+    typeof r.serial === "string" && typeof r.messageSha256 === "string" &&
+    r.status === "executed" && typeof r.debit === "object" && r.debit !== null &&
+    typeof r.debit.to === "string" && typeof r.debit.amount === "string" &&
+    typeof r.debit.currency === "string" && typeof r.debit.reference === "string" &&
+    typeof r.balance === "string" && typeof r.processedAt === "string";
+  if (!ok || receiptText(r) !== text) {
+    throw new HostProtocolError("bad_receipt", "receipt has the wrong shape");
+  }
+  return r;
+}
