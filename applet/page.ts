@@ -10,12 +10,16 @@
  * `Full name`, `Account number`, `Address`, `Pass phrase`, `Confirm pass phrase`,
  * `Consent phrase`, `Message`, `Key size`; buttons `Apply to register`,
  * `Give consent`, `Sign in`, `Sign message`, `Update registration`, `Sign out`;
- * the region `Signature`; errors in the `role="alert"` element.
+ * the region `Signature`; errors in the `role="alert"` element. Issue 6 adds, after
+ * sign-in: `Re-register` (inputs `New pass phrase`, `Confirm new pass phrase`,
+ * `Key size`), `Revoke key` with its confirmation (`Yes, revoke my key`, `Cancel`),
+ * and `Send to bank` (inputs `Payee account`, `Amount`, `Currency`, `Reference`)
+ * with the region `Receipt`.
  *
  * @module
  */
 import { parseConsentPhrase } from "../proxy/consent_phrase.ts";
-import { ctEqual, utf8, wipe } from "./protocol/bytes.ts";
+import { ctEqual, fromUtf8, utf8, wipe } from "./protocol/bytes.ts";
 import { base64 } from "./protocol/der.ts";
 import { normalizeRegistration, type Registration } from "./protocol/registration.ts";
 import type { Command, Reply, Results } from "./worker_api.ts";
@@ -147,7 +151,10 @@ function worker(): Promise<AppletWorker> {
 }
 
 /** Wipes and terminates the worker; the page returns to signed-out. */
-async function terminate(reason: "sign-out" | "idle" | "pagehide"): Promise<void> {
+async function terminate(
+  reason: "sign-out" | "idle" | "pagehide" | "revoked",
+  detail = "",
+): Promise<void> {
   _clearIdle();
   const w = _worker;
   _worker = null;
@@ -159,6 +166,9 @@ async function terminate(reason: "sign-out" | "idle" | "pagehide"): Promise<void
   status(
     reason === "idle"
       ? "Signed out after 10 idle minutes. The applet's memory was wiped."
+      : reason === "revoked"
+      ? `Your key was revoked${detail}: it can no longer sign, and the server has erased it. ` +
+        "Signed out; the applet's memory was wiped."
       : "Signed out. The applet's memory was wiped.",
   );
 }
@@ -214,6 +224,18 @@ function showError(err: unknown): void {
     text = "The consent phrase is four groups of five letters and digits, as in your letter.";
   } else if (e?.code === "wrong_passphrase") {
     text = "Wrong identity or pass phrase.";
+  } else if (e?.code === "account_revoked") {
+    text = "This identity's key was revoked: it cannot sign in or sign any more. " +
+      "Apply to register under a new identity.";
+  } else if (e?.code === "key_superseded") {
+    text = "Your key was replaced by a re-registration (perhaps in another window). " +
+      "Sign out and sign in again.";
+  } else if (e?.code === "duplicate_message") {
+    text = "The bank has executed this message before and refused it again.";
+  } else if (e?.code === "insufficient_funds") {
+    text = "The bank refused: your balance does not cover this amount.";
+  } else if (e?.code === "host_unavailable" || e?.code === "host_timeout") {
+    text = "The bank is not reachable right now; try again.";
   }
   $("error").textContent = text;
   $("error").dataset.code = e?.code ?? "error";
@@ -538,6 +560,96 @@ function signatureRegion(
   );
 }
 
+function keySizeField(): HTMLElement {
+  return el(
+    "div",
+    { class: "field" },
+    el("label", { for: "key-size" }, "Key size"),
+    el(
+      "select",
+      { id: "key-size", name: "key-size" },
+      el("option", { value: "2048", selected: true }, "2048 bits (default)"),
+      el("option", { value: "3072" }, "3072 bits"),
+      el("option", { value: "4096" }, "4096 bits"),
+    ),
+  );
+}
+
+/** Reads a new pass phrase and its confirmation; throws a UiError (both wiped) if unusable. */
+function takeNewPassphrase(id: string, confirmId: string): Uint8Array {
+  const pass = takePassphrase(id);
+  const confirm = takePassphrase(confirmId);
+  const same = ctEqual(pass, confirm);
+  wipe(confirm);
+  if (!same) {
+    wipe(pass);
+    throw new UiError("passphrase_mismatch", "The pass phrases do not match.");
+  }
+  if (pass.length < 8) {
+    wipe(pass);
+    throw new UiError("weak_passphrase", "The pass phrase must be at least 8 characters.");
+  }
+  return pass;
+}
+
+function receiptRegion(r: Results["sendToHost"]): HTMLElement {
+  const rc = r.receipt;
+  const rows: [string, string][] = [
+    ["Paid to", rc.debit.to],
+    ["Amount", `${rc.debit.amount} ${rc.debit.currency}`],
+    ["Reference", rc.debit.reference || "—"],
+    ["Balance after", `${rc.balance} ${rc.debit.currency}`],
+    ["Message id", rc.messageId],
+    ["Signed with certificate", rc.serial],
+    ["Processed", rc.processedAt],
+  ];
+  const file = (bytes: Uint8Array, name: string, label: string) =>
+    el("a", {
+      href: URL.createObjectURL(
+        new Blob([bytes as BlobPart], { type: "application/octet-stream" }),
+      ),
+      download: name,
+    }, label);
+  const fingerprint = r.hostFingerprint.slice(0, 32).replace(/(.{4})(?!$)/g, "$1 ");
+  return el(
+    "section",
+    { role: "region", "aria-label": "Receipt", class: "receipt", id: "receipt" },
+    el("h3", {}, "Receipt"),
+    el("p", {}, `Executed by the ${rc.host}: receipt ${rc.receiptId}.`),
+    el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+    el(
+      "p",
+      { class: "verified", id: "receipt-verified" },
+      `Receipt signature verified with the ${rc.host}'s integrity key (SHA-256 ${fingerprint} …).`,
+    ),
+    el(
+      "details",
+      {},
+      el("summary", {}, "What you signed"),
+      el("pre", { id: "instruction-text" }, fromUtf8(r.message)),
+    ),
+    el(
+      "p",
+      {},
+      file(r.message, `${rc.messageId}.txt`, "Download signed instruction"),
+      " · ",
+      file(r.signature, `${rc.messageId}.sig`, "Download instruction signature"),
+      " · ",
+      file(utf8(r.receiptText), `${rc.receiptId}-receipt.json`, "Download receipt"),
+    ),
+  );
+}
+
+/** `125` → `125.00`, `125.5` → `125.50`; throws a UiError for anything else. */
+function normalizeAmount(text: string): string {
+  const t = text.trim();
+  const m = /^(0|[1-9][0-9]{0,8})(?:\.([0-9]{1,2}))?$/.exec(t);
+  if (!m || Number(t) <= 0) {
+    throw new UiError("bad_amount", "Type the amount as a number like 125.00.");
+  }
+  return `${m[1]}.${(m[2] ?? "").padEnd(2, "0")}`;
+}
+
 function signedInView(): HTMLElement {
   const user = state.user!;
   const out = el("div", { id: "signature-slot" });
@@ -567,6 +679,143 @@ function signedInView(): HTMLElement {
       status("Registration updated.");
     },
   );
+  const receiptSlot = el("div", { id: "receipt-slot" });
+  const payForm = form(
+    "Pay with the bank",
+    [
+      field("Payee account", "payee", { required: true, maxlength: "64", autocomplete: "off" }),
+      field("Amount", "amount", { required: true, inputmode: "decimal", placeholder: "125.00" }),
+      field("Currency", "currency", {
+        required: true,
+        value: "GBP",
+        maxlength: "3",
+        autocapitalize: "characters",
+      }),
+      field("Reference", "reference", { maxlength: "140", autocomplete: "off" }),
+      el(
+        "p",
+        { class: "hint" },
+        "The instruction is signed with your key and sent end to end to the bank: " +
+          "this server only routes it encrypted.",
+      ),
+    ],
+    "Send to bank",
+    async () => {
+      const debit = {
+        to: value("payee").trim(),
+        amount: normalizeAmount(value("amount")),
+        currency: value("currency").trim().toUpperCase(),
+        reference: value("reference").trim(),
+      };
+      if (!debit.to) throw new UiError("bad_payee", "Type the payee's account.");
+      status("Signing and sending to the bank…");
+      const w = await worker();
+      const r = await w.call({ type: "sendToHost", debit });
+      receiptSlot.replaceChildren(receiptRegion(r));
+      status("Executed by the bank; its signed receipt was verified.");
+    },
+  );
+
+  const progress = el("progress", {
+    id: "rereg-progress",
+    max: "1",
+    value: "0",
+    "aria-label": "Key generation",
+    hidden: true,
+  });
+  const reregForm = form(
+    "Re-register",
+    [
+      el(
+        "p",
+        { class: "hint" },
+        "Re-registration makes a new key pair in this browser and replaces your key and " +
+          "its certificate; the old certificate stays in the directory as superseded. " +
+          "Choose a new pass phrase, or type your current one again.",
+      ),
+      field("New pass phrase", "new-passphrase", {
+        type: "password",
+        autocomplete: "new-password",
+        required: true,
+        minlength: "8",
+      }),
+      field("Confirm new pass phrase", "new-passphrase-confirm", {
+        type: "password",
+        autocomplete: "new-password",
+        required: true,
+      }),
+      keySizeField(),
+      progress,
+    ],
+    "Re-register",
+    async () => {
+      const pass = takeNewPassphrase("new-passphrase", "new-passphrase-confirm");
+      const bits = Number(value("key-size"));
+      progress.hidden = false;
+      status("Generating your new key pair…");
+      const w = await worker();
+      const r = await w.call(
+        { type: "reregister", passphrase: pass, bits },
+        [pass.buffer],
+        (p) => {
+          progress.value = p;
+          if (p >= 1) status("Re-registering…");
+        },
+      );
+      progress.hidden = true;
+      user.certificate = r.certificate;
+      out.replaceChildren();
+      status(
+        `Re-registered: a new key pair and certificate ${r.serial}; ` +
+          `certificate ${r.superseded} is superseded.`,
+      );
+    },
+  );
+
+  const revokeSlot = el("div", { id: "revoke-slot" });
+  const revokeButton = el("button", { type: "button", class: "danger" }, "Revoke key");
+  revokeButton.addEventListener("click", () => {
+    if (state.busy) return;
+    clearError();
+    const cancel = el("button", { type: "button", class: "secondary" }, "Cancel");
+    cancel.addEventListener("click", () => {
+      revokeSlot.replaceChildren();
+      revokeButton.focus();
+    });
+    const confirm = form(
+      "Confirm revocation",
+      [],
+      "Yes, revoke my key",
+      async () => {
+        const w = await worker();
+        const r = await w.call({ type: "revoke" });
+        await terminate("revoked", r.serial ? ` (certificate ${r.serial})` : "");
+      },
+    );
+    confirm.append(cancel);
+    revokeSlot.replaceChildren(
+      el(
+        "div",
+        {
+          role: "alertdialog",
+          "aria-labelledby": "revoke-title",
+          "aria-describedby": "revoke-text",
+          class: "confirm",
+        },
+        el("h3", { id: "revoke-title" }, "Revoke your key?"),
+        el(
+          "p",
+          { id: "revoke-text" },
+          "The server erases your key record and pass phrase record, and the certificate " +
+            `of ${user.identity} is revoked and listed on the CRL. Signatures you made stay ` +
+            "checkable, but nobody can sign or sign in as this identity again.",
+        ),
+        confirm,
+      ),
+    );
+    cancel.focus();
+  });
+
   const signOut = el("button", { type: "button", class: "secondary", id: "sign-out" }, "Sign out");
   signOut.addEventListener("click", () => void terminate("sign-out"));
   return el(
@@ -574,7 +823,10 @@ function signedInView(): HTMLElement {
     {},
     el("p", {}, "Signed in as ", el("strong", { id: "signed-in-as" }, user.identity), "."),
     el("section", {}, el("h2", {}, "Sign a message"), signForm, out),
+    el("section", {}, el("h2", {}, "Pay with the bank"), payForm, receiptSlot),
     el("section", {}, el("h2", {}, "Registration data"), updateForm),
+    el("section", {}, el("h2", {}, "Re-register"), reregForm),
+    el("section", {}, el("h2", {}, "Revoke key"), revokeButton, revokeSlot),
     el("section", {}, signOut),
   );
 }

@@ -14,8 +14,13 @@ import { initWasmCrypto, zeroizeMemory } from "../wasm-crypto/mod.ts";
 import { toHex } from "./protocol/bytes.ts";
 import {
   applyToRegister,
+  checkHostKeys,
+  fetchHostKeys,
   forget,
   giveConsent,
+  reregister,
+  revokeKey,
+  sendToHost,
   signAndSubmit,
   type SignedIn,
   signIn,
@@ -129,6 +134,27 @@ async function _handle(req: Request): Promise<unknown> {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const r = await updateRegistration(await _session(), user, req.registration);
       return { status: r.status, registration: user.registration };
+    }
+    case "reregister": {
+      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+      const r = await reregister(await _session(), user, {
+        passphrase: req.passphrase,
+        bits: req.bits,
+        onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
+      });
+      return { serial: r.serial, superseded: r.superseded, certificate: r.certificate };
+    }
+    case "revoke": {
+      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+      const signedIn = user;
+      const r = await revokeKey(await _session(), signedIn);
+      user = null; // revokeKey destroyed the key
+      return r;
+    }
+    case "sendToHost": {
+      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+      const host = await checkHostKeys(await fetchHostKeys());
+      return await sendToHost(await _session(), user, host, req.debit);
     }
   }
 }

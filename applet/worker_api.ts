@@ -7,6 +7,8 @@
  * @module
  */
 import type { Registration } from "./protocol/registration.ts";
+import type { DebitRequest } from "./protocol/flows.ts";
+import type { DebitInstruction, Receipt } from "./protocol/host.ts";
 
 /** Commands the page sends. */
 export type Command =
@@ -16,6 +18,9 @@ export type Command =
   | { type: "signIn"; identity: string; passphrase: Uint8Array }
   | { type: "sign"; message: Uint8Array }
   | { type: "update"; registration: Registration }
+  | { type: "reregister"; passphrase: Uint8Array; bits: number }
+  | { type: "revoke" }
+  | { type: "sendToHost"; debit: DebitRequest }
   | { type: "wipe" };
 
 /** A command with its id. */
@@ -29,6 +34,17 @@ export interface Results {
   signIn: { identity: string; registration: Registration; certificate: string };
   sign: { signature: Uint8Array; verified: boolean; serial?: string };
   update: { status: string; registration: Registration };
+  reregister: { serial: string; superseded: string; certificate: string };
+  revoke: { identity: string; status: string; serial: string | null };
+  sendToHost: {
+    instruction: DebitInstruction;
+    message: Uint8Array;
+    signature: Uint8Array;
+    receipt: Receipt;
+    receiptText: string;
+    receiptSignature: Uint8Array;
+    hostFingerprint: string;
+  };
   wipe: { wiped: true };
 }
 

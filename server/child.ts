@@ -17,6 +17,8 @@ export interface ChildSpec {
   echo?: boolean;
   /** Working directory (default: the current one). */
   cwd?: string;
+  /** Extra flags for `deno run` before the script (tests: `--inspect=127.0.0.1:0`). */
+  denoArgs?: string[];
 }
 
 /** A running child. */
@@ -65,7 +67,7 @@ async function _pump(
 /** Starts a child. */
 export function spawnChild(spec: ChildSpec): Child {
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", spec.script],
+    args: ["run", "-A", ...(spec.denoArgs ?? []), spec.script],
     env: spec.env,
     cwd: spec.cwd,
     stdin: "null",

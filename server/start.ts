@@ -1,12 +1,14 @@
 /**
  * `deno task start`: the supervisor. Creates `DATA_DIR/secrets/*.key` (0600) if
- * missing, then starts key-vault, proxy and web server as separate child processes,
+ * missing, then starts key-vault, proxy, web server and the demo bank
+ * (examples/host-bank) as separate child processes,
  * each after the previous one's `/healthz` answers, prints the URL, restarts a child
  * that dies (backoff 1 s, 2 s, 4 s … 30 s; reset after a minute of uptime), and on
- * Ctrl-C / SIGTERM stops them all (web, proxy, vault) and exits.
+ * Ctrl-C / SIGTERM stops them all (bank, web, proxy, vault) and exits.
  *
  * Ports and URLs come from the environment (README): `PORT`/`HOST` (web, 8000),
- * `PROXY_PORT` (8001), `VAULT_PORT` (8002).
+ * `PROXY_PORT` (8001), `VAULT_PORT` (8002), `HOST_BANK_PORT` (8003; `HOST_BANK_URL=none`
+ * leaves the bank out).
  *
  * @module
  */
@@ -35,6 +37,9 @@ async function main(): Promise<void> {
   const vaultPort = Number(Deno.env.get("VAULT_PORT") || 8002);
   const vaultUrl = Deno.env.get("VAULT_URL") || `http://127.0.0.1:${vaultPort}`;
   const proxyUrl = Deno.env.get("PROXY_URL") || `http://127.0.0.1:${proxyPort}`;
+  const bankPort = Number(Deno.env.get("HOST_BANK_PORT") || 8003);
+  const bankUrl = Deno.env.get("HOST_BANK_URL") || `http://127.0.0.1:${bankPort}`;
+  const browserHost = host === "0.0.0.0" ? "127.0.0.1" : host;
   const env = {
     ...Deno.env.toObject(),
     DATA_DIR: dataDir,
@@ -44,12 +49,18 @@ async function main(): Promise<void> {
     HOST: host,
     VAULT_URL: vaultUrl,
     PROXY_URL: proxyUrl,
+    HOST_BANK_PORT: String(bankPort),
+    HOST_BANK_URL: bankUrl,
+    // The bank checks signatures against the public directory of this web server.
+    ROAMSIGN_URL: Deno.env.get("ROAMSIGN_URL") || `http://${browserHost}:${webPort}`,
   };
-  const browserHost = host === "0.0.0.0" ? "127.0.0.1" : host;
   const services: Service[] = [
     { name: "key-vault", script: "key-vault/main.ts", health: `${vaultUrl}/healthz` },
     { name: "proxy", script: "proxy/main.ts", health: `${proxyUrl}/healthz` },
     { name: "web", script: "server/main.ts", health: `http://${browserHost}:${webPort}/healthz` },
+    ...(bankUrl === "none" ? [] : [
+      { name: "host-bank", script: "examples/host-bank/main.ts", health: `${bankUrl}/healthz` },
+    ]),
   ].map((s) => ({
     spec: { name: s.name, script: `${_ROOT}${s.script}`, env, echo: true, cwd: Deno.cwd() },
     healthUrl: s.health,

@@ -11,9 +11,11 @@ import {
   applyToRegister,
   forget,
   giveConsent,
+  type SignedIn,
   signIn,
   wasmSessionCrypto,
 } from "../../applet/protocol/flows.ts";
+import type { KsfParams } from "../../applet/protocol/key_record.ts";
 import { Session } from "../../applet/protocol/session.ts";
 import { utf8 } from "../../applet/protocol/bytes.ts";
 import type { Registration } from "../../applet/protocol/registration.ts";
@@ -35,11 +37,21 @@ export async function session(webUrl: string): Promise<Session> {
   return await Session.open({ baseUrl: webUrl, crypto: wasmSessionCrypto });
 }
 
-/** Applies to register from Deno. */
-export async function applyFromDeno(webUrl: string, r: Registration, passphrase: string) {
+/** Applies to register from Deno (`ksf`: tests may stretch less than the applet). */
+export async function applyFromDeno(
+  webUrl: string,
+  r: Registration,
+  passphrase: string,
+  ksf?: KsfParams,
+) {
   const s = await session(webUrl);
   try {
-    return await applyToRegister(s, { registration: r, passphrase: utf8(passphrase), bits: 2048 });
+    return await applyToRegister(s, {
+      registration: r,
+      passphrase: utf8(passphrase),
+      bits: 2048,
+      ...(ksf ? { ksf, ksfFloor: ksf } : {}),
+    });
   } finally {
     await s.close();
   }
@@ -71,5 +83,22 @@ export async function privateKeyOf(
     }
   } finally {
     await s.close();
+  }
+}
+
+/** A Deno client signed in through the web server: its session and SKu (the caller forgets). */
+export async function signedIn(
+  webUrl: string,
+  identity: string,
+  passphrase: string,
+  ksfFloor?: KsfParams,
+): Promise<{ session: Session; user: SignedIn }> {
+  const s = await session(webUrl);
+  try {
+    const user = await signIn(s, { identity, passphrase: utf8(passphrase), ksfFloor });
+    return { session: s, user };
+  } catch (err) {
+    await s.close();
+    throw err;
   }
 }

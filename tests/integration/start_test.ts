@@ -1,6 +1,7 @@
 /**
  * `deno task start` (server/start.ts) as a real process: creates the secrets, runs
- * vault, proxy and web server, restarts a crashed child, stops everything on SIGTERM.
+ * vault, proxy, web server and the demo bank (its keys 0600), restarts a crashed child,
+ * stops everything on SIGTERM.
  */
 import { spawnChild } from "../../server/child.ts";
 
@@ -17,9 +18,9 @@ function freePort(): number {
   return port;
 }
 
-Deno.test("[slow] deno task start runs, heals and stops vault, proxy and web server", async () => {
+Deno.test("[slow] deno task start runs, heals and stops vault, proxy, web server and bank", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "roamsign-start-" });
-  const ports = { web: freePort(), proxy: freePort(), vault: freePort() };
+  const ports = { web: freePort(), proxy: freePort(), vault: freePort(), bank: freePort() };
   const supervisor = spawnChild({
     name: "start",
     script: `${ROOT}server/start.ts`,
@@ -30,6 +31,7 @@ Deno.test("[slow] deno task start runs, heals and stops vault, proxy and web ser
       PORT: String(ports.web),
       PROXY_PORT: String(ports.proxy),
       VAULT_PORT: String(ports.vault),
+      HOST_BANK_PORT: String(ports.bank),
     },
     cwd: ROOT,
   });
@@ -45,6 +47,12 @@ Deno.test("[slow] deno task start runs, heals and stops vault, proxy and web ser
       const info = await Deno.stat(`${dataDir}/secrets/${name}`);
       assert((info.mode! & 0o777) === 0o600, `${name} mode ${(info.mode! & 0o777).toString(8)}`);
     }
+    for (const name of ["integrity-key.pem", "confidentiality-key.pem", "ledger.json"]) {
+      const info = await Deno.stat(`${dataDir}/host-bank/${name}`);
+      assert((info.mode! & 0o777) === 0o600, `${name} mode ${(info.mode! & 0o777).toString(8)}`);
+    }
+    const bankKeys = await (await fetch(`http://127.0.0.1:${ports.web}/api/host`)).json();
+    assert(bankKeys.name === "bank" && bankKeys.integrityCert.includes("BEGIN CERTIFICATE"));
     for (const port of Object.values(ports)) {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert(res.ok, `port ${port}`);

@@ -1,0 +1,271 @@
+/**
+ * The bank's HTTP face (DESIGN.md §2.8, docs/host-bank.md):
+ *
+ * - `GET /v1/keys` → `{ name, integrityCert, confidentialityCert }` (PUB(i,h), PUB(c,h));
+ * - `POST /v1/messages` `{ key, iv, ct }` → `{ iv, ct }`: unwraps the message's host
+ *   session key with PUB(c,h), opens the signed debit instruction, verifies the
+ *   user's signature against the roamsign directory (refusing revoked and
+ *   superseded keys), refuses a message id it executed before, debits the ledger,
+ *   and answers with a receipt signed by PUB(i,h), sealed under the same session
+ *   key. Refusals are the error envelope with a 4xx and a stable code.
+ * - `GET /healthz`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
+import { fromUtf8, sha256, toHex, utf8, wipe } from "../../applet/protocol/bytes.ts";
+import {
+  amountMinor,
+  type DebitInstruction,
+  deriveHostKeys,
+  formatMinor,
+  HOST_KEY_BYTES,
+  hostKeyLabel,
+  HostProtocolError,
+  openHost,
+  parseDebitInstruction,
+  type Receipt,
+  receiptText,
+  sealHost,
+} from "../../applet/protocol/host.ts";
+import { ApiError, notFound, onError } from "../../proxy/errors.ts";
+import { identityTag, log } from "../../proxy/log.ts";
+import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";
+import type { HostKeyPairs } from "./keys.ts";
+import { Ledger, LedgerError } from "./ledger.ts";
+
+/** What the app needs. */
+export interface HostDeps {
+  name: string;
+  keys: HostKeyPairs;
+  ledger: Ledger;
+  /** The roamsign web server whose directory the bank checks signatures against. */
+  directoryUrl: string;
+  /** The roamsign CA to trust (PEM); without it `/ca.pem` is fetched once and kept. */
+  caPem?: string;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}
+
+/** How far an instruction's date may lie in the past (the replay window the ids cover). */
+export const MAX_AGE_MS = 24 * 3_600_000;
+/** How far in the future (clock skew). */
+export const MAX_SKEW_MS = 5 * 60_000;
+
+const _B64U = /^[A-Za-z0-9_-]+$/;
+const _envelope = z.strictObject({
+  key: z.string().max(1024).regex(_B64U),
+  iv: z.string().max(32).regex(_B64U),
+  ct: z.string().max(200_000).regex(_B64U),
+});
+const _message = z.strictObject({
+  v: z.literal(1),
+  message: z.string().max(8_192).regex(_B64U),
+  signature: z.string().max(1_024).regex(_B64U),
+  alg: z.literal("RSASSA-PKCS1-v1_5-SHA256"),
+});
+
+const _REFUSALS: Record<Exclude<VerifyResult["verdict"], "valid">, [403, string, string]> = {
+  revoked: [403, "key_revoked", "the signer's key is revoked"],
+  "signed-by-superseded-key": [
+    403,
+    "key_superseded",
+    "signed with a key the signer has replaced by re-registration",
+  ],
+  expired: [403, "certificate_expired", "the signer's certificate has expired"],
+  invalid: [403, "invalid_signature", "the signature does not verify"],
+  "unknown-identity": [403, "unknown_signer", "the directory has no such signer"],
+};
+
+function _bad(code: string, message: string): ApiError {
+  return new ApiError(400, code, message);
+}
+
+/** Builds the bank's hono app. */
+export function createHostApp(deps: HostDeps): Hono {
+  const now = deps.now ?? (() => new Date());
+  let caPem = deps.caPem;
+  const app = new Hono();
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: 256 * 1024,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", "request body larger than 256 KiB");
+      },
+    }),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/v1/keys", (c) =>
+    c.json({
+      name: deps.name,
+      integrityCert: deps.keys.integrityCert,
+      confidentialityCert: deps.keys.confidentialityCert,
+    }));
+
+  app.post("/v1/messages", async (c) => {
+    if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
+      throw new ApiError(415, "unsupported_media_type", "expected application/json");
+    }
+    const raw = await c.req.json().catch(() => {
+      throw _bad("bad_json", "body is not JSON");
+    });
+    const env = _envelope.safeParse(raw);
+    if (!env.success) throw _bad("bad_request", "expected { key, iv, ct } in base64url");
+
+    // 1. The host session key, under PUB(c,h) with this host's label.
+    let kh: Uint8Array | null = null;
+    let keys;
+    try {
+      kh = new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: "RSA-OAEP", label: hostKeyLabel(deps.name) as BufferSource },
+          deps.keys.confidentialityKey,
+          b64uDecode(env.data.key) as BufferSource,
+        ),
+      );
+      if (kh.length !== HOST_KEY_BYTES) throw new Error("length");
+      keys = await deriveHostKeys(kh, deps.name);
+    } catch {
+      throw _bad("bad_envelope", "the host session key does not decrypt");
+    } finally {
+      wipe(kh);
+    }
+
+    // 2. The signed instruction.
+    let inner: z.infer<typeof _message>;
+    let message: Uint8Array;
+    let instruction: DebitInstruction;
+    try {
+      const plaintext = await openHost(keys.c2h, "c2h", deps.name, env.data);
+      const parsed = _message.safeParse(JSON.parse(fromUtf8(plaintext)));
+      if (!parsed.success) throw _bad("bad_request", "the sealed message has the wrong shape");
+      inner = parsed.data;
+      message = b64uDecode(inner.message);
+      instruction = parseDebitInstruction(fromUtf8(message));
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof HostProtocolError) throw _bad(err.code, err.message);
+      throw _bad("bad_request", "the sealed message is not a roamsign host message");
+    }
+    if (instruction.host !== deps.name) {
+      throw _bad("wrong_host", `the instruction is for ${instruction.host}, not ${deps.name}`);
+    }
+    const age = now().getTime() - Date.parse(instruction.date);
+    if (age > MAX_AGE_MS || age < -MAX_SKEW_MS) {
+      throw new ApiError(409, "stale_instruction", "the instruction's date is too far from now");
+    }
+
+    // 3. The signature, against the directory.
+    let verdict: VerifyResult;
+    try {
+      caPem ??= await _fetchCa(deps);
+      verdict = await verifySignature({
+        server: deps.directoryUrl,
+        identity: instruction.from,
+        message,
+        signature: b64uDecode(inner.signature),
+        caPem,
+        fetch: deps.fetch,
+        now: now(),
+      });
+    } catch (err) {
+      if (err instanceof DirectoryError) {
+        log("warn", "directory_unavailable", { code: err.code });
+        throw new ApiError(503, "directory_unavailable", "the roamsign directory is unavailable");
+      }
+      throw err;
+    }
+    const tag = await identityTag(instruction.from);
+    if (verdict.verdict !== "valid") {
+      const [status, code, text] = _REFUSALS[verdict.verdict];
+      log("info", "message_refused", { messageId: instruction.messageId, identity: tag, code });
+      throw new ApiError(status, code, text);
+    }
+
+    // 4. Once only, then the ledger.
+    const messageSha256 = toHex(await sha256(message));
+    let done;
+    try {
+      done = await deps.ledger.debit({
+        messageId: instruction.messageId,
+        identity: instruction.from,
+        to: instruction.to,
+        amount: amountMinor(instruction.amount),
+        currency: instruction.currency,
+        reference: instruction.reference,
+        serial: verdict.serial!,
+        messageSha256,
+      }, now());
+    } catch (err) {
+      if (err instanceof LedgerError) {
+        log("info", "message_refused", {
+          messageId: instruction.messageId,
+          identity: tag,
+          code: err.code,
+        });
+        throw new ApiError(409, err.code, err.message);
+      }
+      throw err;
+    }
+
+    // 5. The receipt, signed by PUB(i,h), sealed back under the session key.
+    const receipt: Receipt = {
+      v: 1,
+      host: deps.name,
+      receiptId: done.entry.receiptId,
+      messageId: instruction.messageId,
+      identity: instruction.from,
+      serial: verdict.serial!,
+      messageSha256,
+      status: "executed",
+      debit: {
+        to: instruction.to,
+        amount: instruction.amount,
+        currency: instruction.currency,
+        reference: instruction.reference,
+      },
+      balance: formatMinor(done.balance),
+      processedAt: done.entry.at,
+    };
+    const text = receiptText(receipt);
+    const signature = new Uint8Array(
+      await crypto.subtle.sign(
+        "RSASSA-PKCS1-v1_5",
+        deps.keys.integrityKey,
+        utf8(text) as BufferSource,
+      ),
+    );
+    const reply = utf8(JSON.stringify({ receipt: text, signature: b64uEncode(signature) }));
+    const sealed = await sealHost(keys.h2c, "h2c", deps.name, reply);
+    log("info", "message_executed", {
+      messageId: instruction.messageId,
+      receiptId: receipt.receiptId,
+      identity: tag,
+      serial: receipt.serial,
+    });
+    return c.json(sealed);
+  });
+  return app;
+}
+
+async function _fetchCa(deps: HostDeps): Promise<string> {
+  const f = deps.fetch ?? fetch.bind(globalThis);
+  const url = `${deps.directoryUrl.replace(/\/+$/, "")}/ca.pem`;
+  let res: Response;
+  try {
+    res = await f(url, { signal: AbortSignal.timeout(10_000) });
+  } catch {
+    throw new DirectoryError("directory_unavailable", `cannot fetch ${url}`);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new DirectoryError("directory_unavailable", `${url}: HTTP ${res.status}`);
+  await loadCa(text); // only a well-formed CA is kept
+  return text;
+}

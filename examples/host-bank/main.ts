@@ -1,0 +1,65 @@
+/**
+ * The demo bank as its own process (`deno run -A examples/host-bank/main.ts`,
+ * started by `deno task start` through `server/start.ts`). Loads or creates its keys
+ * and ledger in `DATA_DIR/host-bank/` and serves the app of `app.ts`.
+ *
+ * Environment (README): `HOST_BANK_PORT` (8003; 0 picks a free port),
+ * `HOST_BANK_HOST` (127.0.0.1), `DATA_DIR` (./data), `ROAMSIGN_URL` (the roamsign
+ * web server whose public directory signatures are checked against,
+ * http://127.0.0.1:8000), `ROAMSIGN_CA_FILE` (pin the roamsign CA certificate; by
+ * default `/ca.pem` is fetched once per process), `HOST_BANK_CURRENCY` (GBP),
+ * `HOST_BANK_OPENING_BALANCE` (1000.00, what a new account starts with), `LOG_LEVEL`.
+ * Logs `{"event":"listening","port":…}` once ready.
+ *
+ * @module
+ */
+import { configureLog, log } from "../../proxy/log.ts";
+import { amountMinor } from "../../applet/protocol/host.ts";
+import { createHostApp } from "./app.ts";
+import { loadHostKeys } from "./keys.ts";
+import { Ledger } from "./ledger.ts";
+
+configureLog("host-bank");
+
+/** Starts the bank; resolves once it listens. */
+export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  const env = (k: string, d: string) => Deno.env.get(k) || d;
+  const port = Number(env("HOST_BANK_PORT", "8003"));
+  const hostname = env("HOST_BANK_HOST", "127.0.0.1");
+  const dataDir = env("DATA_DIR", "./data");
+  const currency = env("HOST_BANK_CURRENCY", "GBP");
+  if (!/^[A-Z]{3}$/.test(currency)) throw new Error("config: HOST_BANK_CURRENCY must be 3 letters");
+  const openingBalance = amountMinor(env("HOST_BANK_OPENING_BALANCE", "1000.00"));
+  const caFile = Deno.env.get("ROAMSIGN_CA_FILE");
+  const keys = await loadHostKeys(dataDir, "bank");
+  const ledger = await Ledger.open(`${dataDir}/host-bank/ledger.json`, {
+    currency,
+    openingBalance,
+  });
+  const app = createHostApp({
+    name: "bank",
+    keys,
+    ledger,
+    directoryUrl: env("ROAMSIGN_URL", "http://127.0.0.1:8000"),
+    caPem: caFile ? await Deno.readTextFile(caFile) : undefined,
+  });
+  return Deno.serve({
+    port,
+    hostname,
+    onListen: (addr) => log("info", "listening", { port: addr.port, hostname: addr.hostname }),
+  }, app.fetch);
+}
+
+if (import.meta.main) {
+  try {
+    const server = await main();
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(sig, () => {
+        server.shutdown().finally(() => Deno.exit(0));
+      });
+    }
+  } catch (err) {
+    log("error", "start_failed", { error: err instanceof Error ? err.message : String(err) });
+    Deno.exit(1);
+  }
+}
