@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { notFound, onError } from "../proxy/errors.ts";
-import { configureLog, log } from "../proxy/log.ts";
+import { configureLog, logLifecycle } from "../proxy/log.ts";
 
 configureLog("web");
 
@@ -28,7 +28,7 @@ if (import.meta.main) {
     hostname: Deno.env.get("HOST") || "127.0.0.1",
     port: Number(Deno.env.get("PORT") || 8000),
     onListen: ({ hostname, port }) =>
-      log("info", "listening", { hostname, port, placeholder: true }),
+      logLifecycle("listening", { hostname, port, placeholder: true }),
   }, app.fetch);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, async () => {
