@@ -16,7 +16,7 @@ function assert(cond: unknown, msg = "assertion failed"): asserts cond {
 }
 
 Deno.test("proxy refuses each bad request class with its code", async (t) => {
-  const stack = await startStack();
+  const stack = await startStack({ web: true });
   try {
     const webKey = await importHmacKey(b64uDecode(stack.secrets["web-proxy.key"]));
     const send = async (
@@ -61,6 +61,10 @@ Deno.test("proxy refuses each bad request class with its code", async (t) => {
       );
     };
 
+    await t.step("the fixture also runs the web server entry when asked", async () => {
+      const res = await fetch(`${stack.webUrl}/healthz`);
+      assert(res.ok && (await res.json()).ok === true);
+    });
     await t.step("a well-formed request passes", () => expect(send("ca.get", "{}"), 200));
     await t.step(
       "unsigned → 401 unsigned",
