@@ -190,10 +190,19 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
     throw new Error(`vault-load needs PostgreSQL (${TEST_DATABASE_URL})`);
   }
   const db = await createTestDatabase();
+  // Ctrl-C during a run: stop the children and drop the database before leaving.
+  let stackRef: { stop(): Promise<void> } | undefined;
+  const onSignal = async () => {
+    await stackRef?.stop().catch(() => {});
+    await db.drop().catch(() => {});
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
   const stack = await startStack({
     databaseUrl: db.url,
     env: { LOG_LEVEL: "warn", VAULT_DB_POOL: "16", LOGIN_TTL_SECONDS: "900" },
   });
+  stackRef = stack;
   try {
     await opaque.ready;
     const web: ProxyClient = stack.webClient();
@@ -307,6 +316,7 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
       scenarios: [loginLight, loginResult, applyResult],
     };
   } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
     await stack.stop();
     await db.drop();
   }
