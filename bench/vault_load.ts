@@ -201,6 +201,10 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
   const stack = await startStack({
     databaseUrl: db.url,
     env: { LOG_LEVEL: "warn", VAULT_DB_POOL: "16", LOGIN_TTL_SECONDS: "900" },
+  }).catch(async (err) => {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    await db.drop();
+    throw err;
   });
   stackRef = stack;
   try {
