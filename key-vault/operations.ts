@@ -18,11 +18,9 @@ import {
   type Registration,
   RegistrationError,
 } from "../applet/protocol/registration.ts";
-import { parseConsentPhrase } from "../proxy/consent_phrase.ts";
-import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
+import { generateConsentPhrase, parseConsentPhrase } from "../proxy/consent_phrase.ts";
 import { ApiError } from "../proxy/errors.ts";
-import { identityTag } from "../proxy/log.ts";
-import type { KeyRecord, OpBody, OpName, RateClassName } from "../proxy/ops.ts";
+import type { KeyRecord, OpBody, OpName } from "../proxy/ops.ts";
 import { canonicalJson, type SignedOp, userRequestBytes } from "../proxy/user_request.ts";
 import { appendAudit, type AuditEntry, verifyAudit } from "./audit.ts";
 import { certificateVerifyKey, issueCertificate, signCrl } from "./ca.ts";
@@ -219,16 +217,6 @@ function _iso(d: Date | null): string | null {
   return d ? new Date(d).toISOString() : null;
 }
 
-async function _credit(
-  tx: Transaction<Database>,
-  cls: RateClassName,
-  identity: string,
-  tag: string,
-  now: Date,
-) {
-  await creditSuccess(tx, cls, identity, tag, now);
-}
-
 async function _revoke(
   tx: Transaction<Database>,
   ctx: OpContext,
@@ -388,7 +376,7 @@ const consent: Handler<"consent"> = async (ctx, body) => {
       const cert = await _issueUserCertificate(tx, ctx, identity, spki);
       await repo.setUserStatus(tx, identity, "active", ctx.now);
       await repo.deleteConsent(tx, identity);
-      await _credit(tx, "consent", identity, ctx.clientTag, ctx.now);
+      await creditSuccess(tx, "consent", identity, ctx.clientTag, ctx.now);
       await _audit(tx, ctx, "consent", identity, "active", { serial: cert.serial });
       return { ok: true as const, certificate: cert.pem };
     });
@@ -874,6 +862,3 @@ export async function runOperation(ctx: OpContext, op: OpName, body: unknown): P
   await _consumeRpcNonce(ctx.vault.db, ctx);
   return result;
 }
-
-/** For logs: the tag of an identity. */
-export { identityTag };
