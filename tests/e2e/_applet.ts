@@ -174,3 +174,37 @@ export async function consentPhraseFor(
   if (typeof phrase !== "string") throw new Error(`no consent letter for ${identity}`);
   return phrase;
 }
+
+/** Sends a debit instruction to the bank in the page; returns the alert text, or null on success. */
+export async function sendToBankInPage(
+  page: Page,
+  debit: { to: string; amount: string; reference: string },
+): Promise<string | null> {
+  await page.getByLabel("Payee account", { exact: true }).fill(debit.to);
+  await page.getByLabel("Amount", { exact: true }).fill(debit.amount);
+  await page.getByLabel("Reference", { exact: true }).fill(debit.reference);
+  await page.getByRole("button", { name: "Send to bank", exact: true }).click();
+  return await outcome(page, /Executed by the bank/);
+}
+
+/** Re-registers in the page with a (new or the same) pass phrase. */
+export async function reregisterInPage(
+  page: Page,
+  passphrase: string,
+  bits = 2048,
+): Promise<string | null> {
+  await type(page, "New pass phrase", passphrase);
+  await type(page, "Confirm new pass phrase", passphrase);
+  await page.getByLabel("Key size", { exact: true }).selectOption(String(bits));
+  await page.getByRole("button", { name: "Re-register", exact: true }).click();
+  return await outcome(page, /Re-registered/);
+}
+
+/** Revokes the key in the page: `Revoke key`, then the confirmation. */
+export async function revokeInPage(page: Page): Promise<string | null> {
+  await page.getByRole("button", { name: "Revoke key", exact: true }).click();
+  const dialog = page.getByRole("alertdialog", { name: "Revoke your key?" });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Yes, revoke my key", exact: true }).click();
+  return await outcome(page, /Your key was revoked/);
+}
