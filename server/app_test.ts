@@ -315,3 +315,33 @@ Deno.test("the confidentiality key file is private (0600) and reused on restart"
   );
   assertOk(again.certificate.includes("BEGIN CERTIFICATE"));
 });
+
+Deno.test("reregister, revoke and host.submit before sign-in are refused with not_signed_in", async () => {
+  const s = await server();
+  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  const signed = { nonce: "A".repeat(43), signature: "A".repeat(342) };
+  const calls: [string, Record<string, unknown>][] = [
+    ["reregister", {
+      identity: "alice",
+      spki: "AAAA",
+      keyRecord: {},
+      registrationRecord: "AAAA",
+      ...signed,
+    }],
+    ["revoke", { identity: "alice", ...signed }],
+    ["host.submit", { key: "AAAA", iv: "AAAA", ct: "AAAA" }],
+  ];
+  for (const [op, args] of calls) {
+    const err = await session.call(op, args).then(() => null, (e) => e);
+    assertOk(err instanceof RpcError, `${op}: ${err}`);
+    assertEquals([op, err.code, err.status], [op, "not_signed_in", 401]);
+  }
+});
+
+Deno.test("/api/host is 404 no_host when no bank is configured", async () => {
+  const s = await server();
+  const res = await s.fetcher("http://x/api/host");
+  assertEquals(res.status, 404);
+  assertEquals((await res.json()).error.code, "no_host");
+  assertEquals(res.headers.get("cache-control"), "no-store");
+});

@@ -80,7 +80,15 @@ Deno.test({
           status: 400,
           cache: /^no-(cache|store)$/,
         },
+        {
+          name: "directory history (unknown identity)",
+          path: "/directory/nobody-here/history",
+          status: 404,
+          cache: /^no-(cache|store)$/,
+        },
         { name: "CA certificate", path: "/ca.pem", status: 200, cache: /^no-cache$/ },
+        { name: "CRL", path: "/crl.pem", status: 200, cache: /^no-cache$/ },
+        { name: "host keys (no host here)", path: "/api/host", status: 404, cache: /^no-store$/ },
         { name: "health", path: "/healthz", status: 200, cache: /^no-store$/ },
         { name: "unknown path", path: "/no/such/thing", status: 404, cache: /^no-store$/ },
       ];
