@@ -374,18 +374,7 @@ function registerView(): HTMLElement {
     "aria-label": "Key generation",
     hidden: true,
   });
-  const keySize = el(
-    "div",
-    { class: "field" },
-    el("label", { for: "key-size" }, "Key size"),
-    el(
-      "select",
-      { id: "key-size", name: "key-size" },
-      el("option", { value: "2048", selected: true }, "2048 bits (default)"),
-      el("option", { value: "3072" }, "3072 bits"),
-      el("option", { value: "4096" }, "4096 bits"),
-    ),
-  );
+  const keySize = keySizeField();
   return form(
     "Apply to register",
     [
