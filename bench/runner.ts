@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { bigIntToBytes, bytesEqual, bytesToBigInt } from "./impls/bytes.ts";
+import { bigIntToBytes, bs, bytesEqual, bytesToBigInt } from "./impls/bytes.ts";
 import { forgeRsa } from "./impls/forge.ts";
 import { hashWasm, nobleHashes } from "./impls/hashes.ts";
 import { hazaeRsa } from "./impls/hazae.ts";
@@ -100,6 +100,11 @@ function _errorText(e: unknown): string {
 
 async function _await<T>(v: MaybePromise<T>): Promise<T> {
   return await v;
+}
+
+function _crossOriginIsolated(): boolean | null {
+  const v = (globalThis as { crossOriginIsolated?: unknown }).crossOriginIsolated;
+  return typeof v === "boolean" ? v : null;
 }
 
 function _timerResolution(): number {
@@ -203,8 +208,8 @@ const RSA_OPS: RsaOpSpec[] = [
       const ok = await crypto.subtle.verify(
         { name: "RSA-PSS", saltLength: 32 },
         ref.wc.pssPub,
-        sig,
-        ref.message,
+        bs(sig),
+        bs(ref.message),
       );
       _check(ok, "WebCrypto rejects the PSS signature (salt 32)");
       return () => ops.signPss!(ref.message);
@@ -235,7 +240,7 @@ const RSA_OPS: RsaOpSpec[] = [
     async prepare(ops, ref) {
       const ct = await _await(ops.encryptOaep!(ref.plaintext));
       const pt = new Uint8Array(
-        await crypto.subtle.decrypt({ name: "RSA-OAEP" }, ref.wc.oaepPriv, ct),
+        await crypto.subtle.decrypt({ name: "RSA-OAEP" }, ref.wc.oaepPriv, bs(ct)),
       );
       _check(
         bytesEqual(pt, ref.plaintext),
@@ -267,9 +272,9 @@ async function _reference(
 ): Promise<RsaReference> {
   const wc = await importWebCryptoKeys(key);
   const [pkcs1Sig, pssSig, oaepCt] = await Promise.all([
-    crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, wc.pkcs1Priv, message),
-    crypto.subtle.sign({ name: "RSA-PSS", saltLength: 32 }, wc.pssPriv, message),
-    crypto.subtle.encrypt({ name: "RSA-OAEP" }, wc.oaepPub, plaintext),
+    crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, wc.pkcs1Priv, bs(message)),
+    crypto.subtle.sign({ name: "RSA-PSS", saltLength: 32 }, wc.pssPriv, bs(message)),
+    crypto.subtle.encrypt({ name: "RSA-OAEP" }, wc.oaepPub, bs(plaintext)),
   ]);
   return {
     message,
@@ -517,7 +522,7 @@ async function _sha(
         crypto.getRandomValues(data.subarray(i, Math.min(size, i + 65536)));
       }
       const expect = new Uint8Array(
-        await crypto.subtle.digest(alg === "sha256" ? "SHA-256" : "SHA-1", data),
+        await crypto.subtle.digest(alg === "sha256" ? "SHA-256" : "SHA-1", bs(data)),
       );
       const prepared = new Map<
         string,
@@ -602,9 +607,7 @@ export async function runOperations(
   return {
     runtime,
     userAgent: navigator.userAgent,
-    crossOriginIsolated: typeof globalThis.crossOriginIsolated === "boolean"
-      ? globalThis.crossOriginIsolated
-      : null,
+    crossOriginIsolated: _crossOriginIsolated(),
     timerResolutionMs: _timerResolution(),
     ours: oursInfo,
     operations,

@@ -96,6 +96,10 @@ export interface TTest {
   t: number;
   n0: number;
   n1: number;
+  /** Difference of class means (fixed − random), in the samples' unit. */
+  diff: number;
+  /** Standard error of that difference; 4.5·se is the smallest difference this test flags. */
+  se: number;
 }
 
 /**
@@ -127,7 +131,9 @@ export function dudectT(samples: readonly LabelledSample[]): { max: TTest; tests
   const tests: TTest[] = thresholds.map(({ test, limit }) => {
     const acc = [new Welford(), new Welford()];
     for (const s of samples) if (s.t <= limit) acc[s.cls].push(s.t);
-    return { test, t: welchT(acc[0], acc[1]), n0: acc[0].n, n1: acc[1].n };
+    const [a, b] = acc;
+    const se = a.n > 1 && b.n > 1 ? Math.sqrt(a.variance / a.n + b.variance / b.n) : Infinity;
+    return { test, t: welchT(a, b), n0: a.n, n1: b.n, diff: a.mean - b.mean, se };
   });
   let max = tests[0];
   for (const t of tests) if (Math.abs(t.t) > Math.abs(max.t)) max = t;

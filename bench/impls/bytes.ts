@@ -93,3 +93,12 @@ export function toPem(der: Uint8Array, label: string): string {
 
 /** DigestInfo prefix for SHA-256 (RFC 8017 §9.2 note 1). */
 export const SHA256_DIGEST_INFO_PREFIX = fromHex("3031300d060960864801650304020105000420");
+
+/**
+ * The same bytes typed as backed by an ArrayBuffer, which WebCrypto's `BufferSource`
+ * demands under TypeScript's strict typed-array generics. Every array in the bench is
+ * (none lives on a SharedArrayBuffer), so this is a type-level statement only.
+ */
+export function bs(u: Uint8Array): Uint8Array<ArrayBuffer> {
+  return u as Uint8Array<ArrayBuffer>;
+}

@@ -8,7 +8,7 @@
  */
 import { initBundled, Memory, RsaPrivateKey, RsaPublicKey } from "@hazae41/rsa.wasm";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { jwkInt, SHA256_DIGEST_INFO_PREFIX } from "./bytes.ts";
+import { bs, jwkInt, SHA256_DIGEST_INFO_PREFIX } from "./bytes.ts";
 import type { GeneratedKey, KeyMaterial, RsaAdapter, RsaOps } from "./types.ts";
 
 function _digestInfo(message: Uint8Array): Uint8Array {
@@ -72,7 +72,7 @@ export const hazaeRsa: RsaAdapter = {
         const der = _take(key.to_pkcs8_der());
         const imported = await crypto.subtle.importKey(
           "pkcs8",
-          der,
+          bs(der),
           { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
           true,
           ["sign"],

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { jwkInt } from "./bytes.ts";
+import { bs, jwkInt } from "./bytes.ts";
 import type { GeneratedKey, HashAdapter, KeyMaterial, RsaAdapter, RsaOps } from "./types.ts";
 
 type Hash = "SHA-256" | "SHA-1";
@@ -97,7 +97,7 @@ async function _components(key: OursPrivateKey) {
   const der = key.exportPkcs8();
   const imported = await crypto.subtle.importKey(
     "pkcs8",
-    der,
+    bs(der),
     { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
     true,
     ["sign"],

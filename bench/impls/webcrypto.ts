@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { jwkInt } from "./bytes.ts";
+import { bs, jwkInt } from "./bytes.ts";
 import type { GeneratedKey, HashAdapter, KeyMaterial, RsaAdapter, RsaOps } from "./types.ts";
 
 const PKCS1 = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
@@ -16,12 +16,12 @@ const PSS_PARAMS = { name: "RSA-PSS", saltLength: 32 } as const;
 export async function importWebCryptoKeys(key: KeyMaterial) {
   const subtle = crypto.subtle;
   const [pkcs1Priv, pkcs1Pub, pssPriv, pssPub, oaepPriv, oaepPub] = await Promise.all([
-    subtle.importKey("pkcs8", key.pkcs8, PKCS1, false, ["sign"]),
-    subtle.importKey("spki", key.spki, PKCS1, false, ["verify"]),
-    subtle.importKey("pkcs8", key.pkcs8, PSS, false, ["sign"]),
-    subtle.importKey("spki", key.spki, PSS, false, ["verify"]),
-    subtle.importKey("pkcs8", key.pkcs8, OAEP, false, ["decrypt"]),
-    subtle.importKey("spki", key.spki, OAEP, false, ["encrypt"]),
+    subtle.importKey("pkcs8", bs(key.pkcs8), PKCS1, false, ["sign"]),
+    subtle.importKey("spki", bs(key.spki), PKCS1, false, ["verify"]),
+    subtle.importKey("pkcs8", bs(key.pkcs8), PSS, false, ["sign"]),
+    subtle.importKey("spki", bs(key.spki), PSS, false, ["verify"]),
+    subtle.importKey("pkcs8", bs(key.pkcs8), OAEP, false, ["decrypt"]),
+    subtle.importKey("spki", bs(key.spki), OAEP, false, ["encrypt"]),
   ]);
   return { pkcs1Priv, pkcs1Pub, pssPriv, pssPub, oaepPriv, oaepPub };
 }
@@ -34,12 +34,12 @@ export const webCryptoRsa: RsaAdapter = {
     const k = await importWebCryptoKeys(key);
     const subtle = crypto.subtle;
     return {
-      signPkcs1: async (m) => new Uint8Array(await subtle.sign(PKCS1, k.pkcs1Priv, m)),
-      verifyPkcs1: (m, s) => subtle.verify(PKCS1, k.pkcs1Pub, s, m),
-      signPss: async (m) => new Uint8Array(await subtle.sign(PSS_PARAMS, k.pssPriv, m)),
-      verifyPss: (m, s) => subtle.verify(PSS_PARAMS, k.pssPub, s, m),
-      encryptOaep: async (p) => new Uint8Array(await subtle.encrypt(OAEP, k.oaepPub, p)),
-      decryptOaep: async (c) => new Uint8Array(await subtle.decrypt(OAEP, k.oaepPriv, c)),
+      signPkcs1: async (m) => new Uint8Array(await subtle.sign(PKCS1, k.pkcs1Priv, bs(m))),
+      verifyPkcs1: (m, s) => subtle.verify(PKCS1, k.pkcs1Pub, bs(s), bs(m)),
+      signPss: async (m) => new Uint8Array(await subtle.sign(PSS_PARAMS, k.pssPriv, bs(m))),
+      verifyPss: (m, s) => subtle.verify(PSS_PARAMS, k.pssPub, bs(s), bs(m)),
+      encryptOaep: async (p) => new Uint8Array(await subtle.encrypt(OAEP, k.oaepPub, bs(p))),
+      decryptOaep: async (c) => new Uint8Array(await subtle.decrypt(OAEP, k.oaepPriv, bs(c))),
     };
   },
   async generate(bits: number): Promise<GeneratedKey> {
@@ -61,8 +61,8 @@ export const webCryptoHash: HashAdapter = {
   name: "webcrypto",
   kind: "native",
   label: "WebCrypto (crypto.subtle.digest)",
-  sha1: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-1", d)),
-  sha256: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", d)),
+  sha1: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-1", bs(d))),
+  sha256: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", bs(d))),
 };
 
 /** Generate one RSA key with WebCrypto and export it in every form the adapters read. */
