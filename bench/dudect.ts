@@ -182,6 +182,7 @@ function _targets(
       id: "ours.sign.message",
       title: `wasm-crypto signPkcs1v15, RSA-${cfg.rsaBits}, secret message (fixed key)`,
       role: "ours",
+      sampleShare: 0.5,
       setup: need(async (mod) => {
         const km = await generateKeyMaterial(cfg.rsaBits);
         const key = mod.importPrivateKeyPkcs8(km.pkcs8);
@@ -198,6 +199,7 @@ function _targets(
       title:
         `wasm-crypto signPkcs1v15, RSA-${cfg.rsaBits}, secret key (fixed message, 8 random keys)`,
       role: "ours",
+      sampleShare: 0.5,
       setup: need(async (mod) => {
         const keys: OursPrivateKey[] = [];
         for (let i = 0; i < 9; i++) {

@@ -11,15 +11,19 @@ import type { WasmCryptoModule } from "./impls/ours.ts";
 import { runOperations } from "./runner.ts";
 import type { RunConfig } from "./runner.ts";
 
-declare global {
-  var __roamsignBench: {
-    run(
-      runtime: string,
-      config: RunConfig,
-      inputsJson: string,
-      wasmUrl: string | null,
-    ): Promise<string>;
-  };
+/** What the page puts on `globalThis.__roamsignBench`. */
+export interface BenchGlobal {
+  run(
+    runtime: string,
+    config: RunConfig,
+    inputsJson: string,
+    wasmUrl: string | null,
+  ): Promise<string>;
+}
+
+/** The page's global, typed (also used by the orchestrator inside `page.evaluate`). */
+export function benchGlobal(): { __roamsignBench?: BenchGlobal } {
+  return globalThis as { __roamsignBench?: BenchGlobal };
 }
 
 /**
@@ -27,7 +31,7 @@ declare global {
  * or a string saying why it is unavailable.
  */
 export function exposeBench(ours: Record<string, unknown> | string): void {
-  globalThis.__roamsignBench = {
+  benchGlobal().__roamsignBench = {
     async run(runtime, config, inputsJson, wasmUrl) {
       let binding: Parameters<typeof runOperations>[3];
       if (typeof ours === "string") binding = { unavailable: ours };

@@ -186,12 +186,22 @@ function _size(s: Sized): string {
     : `<td>${s.gzipBytes}</td><td>${s.bytes}</td>`;
 }
 
+function _parts(s: Sized): string {
+  if ("unavailable" in s || !s.parts) return "";
+  return s.parts.map((p) =>
+    `<tr class="muted"><td>&nbsp;&nbsp;${
+      esc(p.role)
+    }</td><td>${p.gzipBytes}</td><td>${p.bytes}</td></tr>`
+  )
+    .join("");
+}
+
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
 h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f4f4f4}tr.ours td{background:#fff1ec;font-weight:600}
+th{background:#f4f4f4}td.good,td.bad,td.muted{white-space:nowrap}tr.ours td{background:#fff1ec;font-weight:600}
 .good{color:#1a7f37;font-weight:700}.bad{color:#c62828;font-weight:700}.muted{color:#777}
 .chart{position:relative;width:100%;min-height:80px}
 code{background:#f4f4f4;padding:0 3px}`;
@@ -234,7 +244,10 @@ export async function renderReport(r: BenchResult): Promise<string> {
     `<h2>Applet weight</h2><table><thead><tr><th>what</th><th>gzip -9 bytes</th><th>raw bytes</th></tr></thead><tbody>
 <tr class="ours"><td>wasm module</td>${_size(r.weight.wasm)}</tr>
 <tr><td>wasm-crypto JS wrapper (bundled, minified)</td>${_size(r.weight.wrapperJs)}</tr>
-<tr><td>applet JS</td>${_size(r.weight.appletJs)}</tr></tbody></table>`,
+<tr><td>applet JS (page + worker)</td>${_size(r.weight.appletJs)}</tr>
+<tr><td>applet, every file it downloads</td>${_size(r.weight.appletTotal)}</tr>${
+      _parts(r.weight.appletTotal)
+    }</tbody></table>`,
   );
   for (const [id, s] of Object.entries(r.suites)) {
     if (id === "lowpower" || id === "dudect") continue;

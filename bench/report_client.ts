@@ -106,7 +106,11 @@ function _draw(canvas: HTMLCanvasElement, bars: Bar[]): void {
           type: "logarithmic",
           min: Math.pow(10, Math.floor(Math.log10(lo))),
           max: Math.pow(10, Math.ceil(Math.log10(hi)) + 1),
-          ticks: { autoSkip: false, maxRotation: 0, callback: (v: string | number) => _decade(Number(v)) },
+          ticks: {
+            autoSkip: false,
+            maxRotation: 0,
+            callback: (v: string | number) => _decade(Number(v)),
+          },
           title: {
             display: true,
             text: "ms per operation (log scale; bar = median, whisker = min…max)",

@@ -19,6 +19,10 @@ import { encodeInputs } from "./inputs.ts";
 import type { BenchInputs } from "./inputs.ts";
 import type { BuiltWasm } from "./ours_loader.ts";
 import type { RunConfig, RuntimeResult } from "./runner.ts";
+import type { BenchGlobal } from "./page.ts";
+
+/** The page's global as seen from `page.evaluate` callbacks (they run in the page). */
+type Global = { __roamsignBench?: BenchGlobal };
 
 export interface ChromiumSession {
   browser: Browser;
@@ -72,6 +76,7 @@ export async function openChromiumSession(
     type: "text/html",
   });
   server.put("/blank.html", { body: BLANK_HTML, type: "text/html" });
+  server.put("/favicon.ico", { body: new Uint8Array(0), type: "image/x-icon" });
   server.put("/bench.js", { body: js, type: "text/javascript" });
   const wasmUrl = ours.build ? `${server.origin}/wasm/roamsign.wasm` : null;
   if (ours.build) {
@@ -88,14 +93,15 @@ export async function openChromiumSession(
       const page = await context.newPage();
       forwardConsole(page, log);
       await page.goto(`${server.origin}/bench.html`);
-      await page.waitForFunction(() => typeof globalThis.__roamsignBench === "object");
+      await page.waitForFunction(() => typeof (globalThis as Global).__roamsignBench === "object");
       return page;
     },
     async run(page, config, inputs, rate = 1) {
       const inputsJson = encodeInputs(inputs);
       const go = () =>
         page.evaluate(
-          ([runtime, cfg, json, url]) => globalThis.__roamsignBench.run(runtime, cfg, json, url),
+          ([runtime, cfg, json, url]) =>
+            (globalThis as Global).__roamsignBench!.run(runtime, cfg, json, url),
           [
             `chromium ${browser.version()}${rate === 1 ? "" : ` at ${rate}× CPU throttling`}`,
             config,

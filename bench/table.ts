@@ -157,12 +157,13 @@ export function summaryText(r: BenchResult): string {
   parts.push(
     `== applet weight\nwasm module:          ${size(w.wasm)}\nwasm-crypto JS (min): ${
       size(w.wrapperJs)
-    }\napplet JS:            ${size(w.appletJs)}`,
+    }\napplet JS:            ${size(w.appletJs)}\napplet, all files:    ${size(w.appletTotal)}`,
   );
   parts.push(
     `== issue 4 targets (Chromium figures of this run)\n` + _grid(
       ["target", "status", "figures"],
       r.targets.map((t) => [t.target, t.status.toUpperCase(), t.figures]),
+      [1, 2],
     ),
   );
   if (r.problems.length) parts.push(`== PROBLEMS\n${r.problems.map((p) => `- ${p}`).join("\n")}`);

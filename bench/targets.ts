@@ -5,6 +5,7 @@
  * @module
  */
 import type { DudectResult } from "./dudect.ts";
+import { fmtMs } from "./result.ts";
 import type { ImplResult, OpResult, RuntimeResult } from "./runner.ts";
 import type { WeightResult } from "./weight.ts";
 
@@ -26,9 +27,7 @@ function _ok(op: OpResult | undefined, impl: string): Ok | undefined {
   return r?.status === "ok" ? r : undefined;
 }
 
-const ms = (x: number) =>
-  (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(4)) +
-  " ms";
+const ms = fmtMs;
 const ratio = (x: number) => x.toFixed(2) + "×";
 
 function _missing(id: string, target: string, why: string): TargetResult {
