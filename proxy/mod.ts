@@ -1,8 +1,18 @@
 /**
- * The proxy's public face, and the internal contract every roamsign process
- * shares: the error envelope and structured logs (more land with the proxy).
+ * The proxy's public face, and the internal contract every roamsign process shares:
+ * the error envelope, structured logs, HMAC request signing, the operation allow-list
+ * with its schemas and rate-limit classes, the RPC client, the secrets files, consent
+ * phrases and the bytes users sign. Nothing here pulls in database code.
  *
  * @module
  */
 export * from "./errors.ts";
 export * from "./log.ts";
+export * from "./hmac.ts";
+export * from "./ops.ts";
+export * from "./client.ts";
+export * from "./secrets.ts";
+export * from "./consent_phrase.ts";
+export * from "./user_request.ts";
+export * from "./body.ts";
+export { createProxyApp, type ProxyOptions } from "./server.ts";

@@ -1,0 +1,102 @@
+/**
+ * The vault's HTTP face: `POST /v1/<op>` for requests signed by the proxy's key
+ * (`x-roamsign-key-id: proxy`), `GET /healthz` for the supervisor. Anything not
+ * signed by the proxy gets a 401 with a code and a log line. For each accepted request:
+ * verify the HMAC, run the guard (nonce, rate limits; key-vault/guard.ts), re-parse the
+ * body with the allow-list's schema, run the operation.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { ApiError, notFound, onError } from "../proxy/errors.ts";
+import { type HmacKey, readAuthHeaders, verifySignature } from "../proxy/hmac.ts";
+import { identityTag, log } from "../proxy/log.ts";
+import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../proxy/ops.ts";
+import { readBody } from "../proxy/body.ts";
+import { isUnavailable } from "./db.ts";
+import { addressTag, guardRequest } from "./guard.ts";
+import { runOperation } from "./operations.ts";
+import type { VaultState } from "./state.ts";
+
+/** Builds the vault's hono app. */
+export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
+  const app = new Hono();
+  app.onError((err, c) => {
+    if (isUnavailable(err)) {
+      log("error", "database_unavailable", { path: new URL(c.req.url).pathname });
+      return c.json({
+        error: { code: "database_unavailable", message: "database unavailable, retry" },
+      }, 503);
+    }
+    return onError(err, c);
+  });
+  app.notFound(notFound);
+
+  app.get("/healthz", async (c) => {
+    try {
+      await vault.db.selectFrom("users").select("identity").limit(1).execute();
+      return c.json({ ok: true, service: "key-vault", db: vault.dbKind });
+    } catch (err) {
+      if (isUnavailable(err)) {
+        return c.json(
+          { error: { code: "database_unavailable", message: "database unavailable" } },
+          503,
+        );
+      }
+      throw err;
+    }
+  });
+
+  app.post("/v1/:op", async function vaultRequest(c) {
+    const started = performance.now();
+    const path = new URL(c.req.url).pathname;
+    let op = c.req.param("op");
+    let identity: string | undefined;
+    try {
+      const auth = readAuthHeaders(c.req.raw.headers);
+      if (auth.keyId !== PROXY_KEY_ID) {
+        throw new ApiError(401, "unknown_key", "the vault accepts only the proxy's key");
+      }
+      const spec = opSpec(op);
+      if (!spec) throw new ApiError(404, "op_not_allowed", "no such operation");
+      const bytes = await readBody(c.req.raw, spec.maxBody);
+      await verifySignature(proxyKey, auth, "POST", path, bytes);
+      const body = parseOpBody(spec, parseJsonBytes(bytes));
+      identity = spec.identityOf?.(body as never);
+      const clientTag = await addressTag(auth.client);
+      await guardRequest(vault.db, {
+        nonce: auth.nonce,
+        ts: auth.ts,
+        rateClass: spec.rateClass,
+        identity,
+        addressTag: clientTag,
+      });
+      const result = await runOperation(
+        {
+          vault,
+          actor: spec.callers.includes("admin") ? "admin" : "web",
+          clientTag,
+          now: new Date(),
+        },
+        spec.name as OpName,
+        body,
+      );
+      c.header("cache-control", "no-store");
+      return c.json(result as Record<string, unknown>);
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : isUnavailable(err) ? 503 : 500;
+      if (status === 401 || status >= 500) {
+        log(status === 401 ? "warn" : "error", "vault_refused", {
+          op,
+          status,
+          code: err instanceof ApiError ? err.code : undefined,
+          identity: identity ? await identityTag(identity) : undefined,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        });
+      }
+      op = "";
+      throw err;
+    }
+  });
+  return app;
+}

@@ -1,0 +1,46 @@
+/**
+ * The vault's configuration, from the environment (every variable is in the README).
+ *
+ * @module
+ */
+import { dataDir } from "../proxy/secrets.ts";
+
+/** Everything the vault process reads at start. */
+export interface VaultConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `postgres://…`, or undefined for PGlite in `<dataDir>/pg`. */
+  databaseUrl?: string;
+  /** PostgreSQL pool size. */
+  poolSize: number;
+  consentTtlDays: number;
+  consentMaxAttempts: number;
+  certValidityDays: number;
+  loginTtlMs: number;
+}
+
+function _int(name: string, fallback: number, min: number, max: number): number {
+  const raw = Deno.env.get(name);
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`config: ${name} must be an integer in ${min}..${max}`);
+  }
+  return n;
+}
+
+/** Reads the configuration; throws with the variable's name when one is malformed. */
+export function vaultConfigFromEnv(): VaultConfig {
+  return {
+    host: Deno.env.get("VAULT_HOST") || "127.0.0.1",
+    port: _int("VAULT_PORT", 8002, 0, 65535),
+    dataDir: dataDir(),
+    databaseUrl: Deno.env.get("DATABASE_URL") || undefined,
+    poolSize: _int("VAULT_DB_POOL", 10, 1, 200),
+    consentTtlDays: _int("CONSENT_TTL_DAYS", 14, 1, 365),
+    consentMaxAttempts: _int("CONSENT_MAX_ATTEMPTS", 5, 1, 100),
+    certValidityDays: _int("CERT_VALIDITY_DAYS", 365, 1, 3650),
+    loginTtlMs: _int("LOGIN_TTL_SECONDS", 120, 10, 3600) * 1000,
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The vault's database: table types (kysely `Database` interface) and the connection.
+ * PGlite in `DATA_DIR/pg` by default; `DATABASE_URL=postgres://…` uses a PostgreSQL
+ * server through `pg` and kysely's own `PostgresDialect`. Same SQL, same migrations.
+ *
+ * Binary values are stored as base64url text and hashes as lower-case hex, so both
+ * drivers hand back the same JavaScript types.
+ *
+ * @module
+ */
+import {
+  type ColumnType,
+  type Generated,
+  type Insertable,
+  Kysely,
+  PostgresDialect,
+  type Selectable,
+} from "kysely";
+import { PGlite } from "@electric-sql/pglite";
+import { PGliteDialect } from "kysely-pglite-dialect";
+import pg from "pg";
+
+type Timestamp = ColumnType<Date, Date, Date>;
+
+/** Account states. */
+export type UserStatus = "pending" | "active" | "revoked";
+/** Certificate states (the archive keeps every one). */
+export type CertificateStatus = "active" | "superseded" | "revoked";
+
+export interface UsersTable {
+  identity: string;
+  full_name: string;
+  account_number: string;
+  address: string;
+  status: UserStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  activated_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface KeyRecordsTable {
+  identity: string;
+  /** Canonical JSON of the key record v1 (never plaintext key material). */
+  record: string;
+  spki_sha256: string;
+  updated_at: Timestamp;
+}
+
+export interface OpaqueRecordsTable {
+  identity: string;
+  registration_record: string;
+  updated_at: Timestamp;
+}
+
+export interface ConsentsTable {
+  identity: string;
+  /** The applicant's public key (SubjectPublicKeyInfo DER, base64url). */
+  spki: string;
+  /** `E_CPU(record)`: base64url(salt ‖ iv ‖ AES-256-GCM ciphertext). */
+  wrapped_record: string;
+  /** Hex SHA-256 of the inner record (canonical JSON). */
+  record_sha256: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  expires_at: Timestamp;
+  letter_status: "queued" | "sent";
+  /** The consent phrase sealed under the vault master key, until the letter is sent. */
+  letter_sealed: string | null;
+  letter_sent_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface CertificatesTable {
+  serial: string;
+  identity: string | null;
+  kind: "user" | "server";
+  subject: string;
+  spki_sha256: string;
+  pem: string;
+  status: CertificateStatus;
+  not_before: Timestamp;
+  not_after: Timestamp;
+  issued_at: Timestamp;
+  status_changed_at: Timestamp | null;
+  revocation_reason: string | null;
+}
+
+export interface NoncesTable {
+  scope: string;
+  nonce: string;
+  /** Null: kept for good (user-signed requests carry no timestamp). */
+  expires_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  id: string;
+  identity: string;
+  state: string;
+  client_tag: string;
+  expires_at: Timestamp;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: Timestamp;
+  hits: number;
+  blocked_until: Timestamp | null;
+}
+
+export interface KnownAddressesTable {
+  identity: string;
+  address_tag: string;
+  last_success_at: Timestamp;
+}
+
+export interface VaultSecretsTable {
+  name: string;
+  /** Sealed under the master key (base64url), or null for public values. */
+  sealed: string | null;
+  public_value: string | null;
+  created_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  /** int8: the drivers return text or number; read through `Number()`. */
+  id: Generated<string | number>;
+  at: Timestamp;
+  actor: string;
+  op: string;
+  identity: string | null;
+  outcome: string;
+  /** Canonical JSON, nothing secret. */
+  details: string;
+  seq: string | number | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** The vault's tables. */
+export interface Database {
+  users: UsersTable;
+  key_records: KeyRecordsTable;
+  opaque_records: OpaqueRecordsTable;
+  consents: ConsentsTable;
+  certificates: CertificatesTable;
+  nonces: NoncesTable;
+  login_attempts: LoginAttemptsTable;
+  rate_limits: RateLimitsTable;
+  known_addresses: KnownAddressesTable;
+  vault_secrets: VaultSecretsTable;
+  audit_log: AuditLogTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type Consent = Selectable<ConsentsTable>;
+export type Certificate = Selectable<CertificatesTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+
+/** Where the data lives. */
+export interface DbOptions {
+  /** `postgres://…`; when absent, PGlite. */
+  url?: string;
+  /** PGlite data directory; absent with no `url`: in memory (tests). */
+  pgliteDir?: string;
+  /** Pool size for PostgreSQL (default 10). */
+  poolSize?: number;
+}
+
+/** An open database. */
+export interface Db {
+  db: Kysely<Database>;
+  kind: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+/** Opens the database described by `options`. */
+export async function openDb(options: DbOptions): Promise<Db> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // A dropped connection must not crash the process: the next query reports it.
+    pool.on("error", () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: "postgres", close: () => db.destroy() };
+  }
+  const client = options.pgliteDir ? new PGlite(options.pgliteDir) : new PGlite();
+  await client.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  return { db, kind: "pglite", close: () => db.destroy() };
+}
+
+/** True for errors that mean "the database is not reachable right now". */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code;
+  if (typeof code === "string") {
+    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND"].includes(code)) {
+      return true;
+    }
+    // 08xxx connection exceptions, 57P01..03 admin shutdown / crash / cannot connect now, 3D000 no such database.
+    if (/^08/.test(code) || /^57P0[123]$/.test(code) || code === "3D000" || code === "53300") {
+      return true;
+    }
+  }
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i
+    .test(err.message);
+}

@@ -1,0 +1,207 @@
+/**
+ * The proxy's shared state, kept in the vault's database so that any number of proxy
+ * (and vault) instances agree (docs/rate-limits.md):
+ *
+ * - replay: every internal request's nonce is single use (`nonces`, scope `rpc`, kept
+ *   for twice the timestamp window);
+ * - rate limits of the operation's class (proxy/ops.ts `RATE_CLASSES`): a fixed-window
+ *   counter per client address, a fixed-window counter per identity that only counts
+ *   attempts from addresses that never succeeded for that identity, and an exponential
+ *   backoff per (identity, address) pair that a success clears.
+ *
+ * The guard runs in the same HTTP round trip as the operation but in its own
+ * statements, committed before the operation starts, so that a failing operation still
+ * counts. Addresses are stored only as keyed tags, never in the clear.
+ *
+ * @module
+ */
+import { type Kysely, sql, type Transaction } from "kysely";
+import { ApiError } from "../proxy/errors.ts";
+import { MAX_SKEW_MS, sha256Hex } from "../proxy/hmac.ts";
+import { RATE_CLASSES, type RateClass, type RateClassName } from "../proxy/ops.ts";
+import type { Database } from "./db.ts";
+
+/** How long a successful address stays "known" for an identity. */
+export const KNOWN_ADDRESS_DAYS = 90;
+
+/** A short tag of a client address (hex), or "" when there is none (operators). */
+export async function addressTag(address: string): Promise<string> {
+  if (!address) return "";
+  return (await sha256Hex(new TextEncoder().encode(`roamsign/address\u0000${address}`))).slice(
+    0,
+    32,
+  );
+}
+
+/** A short tag of an identity for rate-limit keys. */
+export async function identityKeyTag(identity: string): Promise<string> {
+  return (await sha256Hex(new TextEncoder().encode(`roamsign/identity\u0000${identity}`))).slice(
+    0,
+    32,
+  );
+}
+
+function _denied(code: string, message: string, retryAfterMs: number): ApiError {
+  return new ApiError(429, code, message, { retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) });
+}
+
+/** What the guard needs to know about a request. */
+export interface GuardInput {
+  nonce: string;
+  ts: number;
+  rateClass: RateClassName;
+  identity?: string;
+  addressTag: string;
+  now?: Date;
+}
+
+/**
+ * Consumes the request nonce and applies the rate limits. Throws 401 `replayed_nonce`,
+ * 429 `rate_limited` (per address or per identity) or 429 `backoff`.
+ */
+export async function guardRequest(db: Kysely<Database>, input: GuardInput): Promise<void> {
+  const now = input.now ?? new Date();
+  const nonceExpiry = new Date(Math.max(now.getTime(), input.ts) + 2 * MAX_SKEW_MS);
+  const cls: RateClass = RATE_CLASSES[input.rateClass];
+  const perAddress = input.addressTag ? cls.perAddress : undefined;
+
+  if (!perAddress) {
+    const r = await sql<{ ok: number }>`insert into nonces (scope, nonce, expires_at)
+      values ('rpc', ${input.nonce}, ${nonceExpiry}) on conflict do nothing returning 1 as ok`
+      .execute(db);
+    if (r.rows.length === 0) {
+      throw new ApiError(401, "replayed_nonce", "request nonce already used");
+    }
+  } else {
+    // One round trip: the nonce, and the address window only when the nonce was fresh.
+    const key = `a:${input.rateClass}:${input.addressTag}`;
+    const windowStart = new Date(now.getTime() - perAddress.windowMs);
+    const r = await sql<{ hits: number; window_start: Date }>`
+      with n as (
+        insert into nonces (scope, nonce, expires_at) values ('rpc', ${input.nonce}, ${nonceExpiry})
+        on conflict do nothing returning 1
+      )
+      insert into rate_limits as r (key, window_start, hits)
+      select ${key}, ${now}, 1 where exists (select 1 from n)
+      on conflict (key) do update set
+        hits = case when r.window_start <= ${windowStart} then 1 else r.hits + 1 end,
+        window_start = case when r.window_start <= ${windowStart} then ${now} else r.window_start end
+      returning hits, window_start`.execute(db);
+    const row = r.rows[0];
+    if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
+    if (row.hits > perAddress.limit) {
+      throw _denied(
+        "rate_limited",
+        "too many requests from this address",
+        new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
+      );
+    }
+  }
+
+  if (!input.identity || !input.addressTag) return;
+  const idTag = await identityKeyTag(input.identity);
+
+  if (cls.perIdentity) {
+    const known = await db.selectFrom("known_addresses").select("identity")
+      .where("identity", "=", input.identity).where("address_tag", "=", input.addressTag)
+      .where("last_success_at", ">", new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000))
+      .executeTakeFirst();
+    if (!known) {
+      const key = `i:${input.rateClass}:${idTag}`;
+      const windowStart = new Date(now.getTime() - cls.perIdentity.windowMs);
+      const r = await sql<{ hits: number; window_start: Date }>`
+        insert into rate_limits as r (key, window_start, hits) values (${key}, ${now}, 1)
+        on conflict (key) do update set
+          hits = case when r.window_start <= ${windowStart} then 1 else r.hits + 1 end,
+          window_start = case when r.window_start <= ${windowStart} then ${now} else r.window_start end
+        returning hits, window_start`.execute(db);
+      const row = r.rows[0];
+      if (row.hits > cls.perIdentity.limit) {
+        throw _denied(
+          "rate_limited",
+          "too many attempts for this identity from new addresses",
+          new Date(row.window_start).getTime() + cls.perIdentity.windowMs - now.getTime(),
+        );
+      }
+    }
+  }
+
+  if (cls.backoff) {
+    const { free, baseMs, capMs } = cls.backoff;
+    const key = `b:${input.rateClass}:${idTag}:${input.addressTag}`;
+    // Count the attempt unless blocked; from the `free`-th unanswered attempt on, the
+    // next one waits baseMs·2^(n−free), at most capMs.
+    const r = await sql<{ hits: number }>`
+      insert into rate_limits as r (key, window_start, hits, blocked_until)
+      values (${key}, ${now}, 1, null)
+      on conflict (key) do update set
+        hits = r.hits + 1,
+        window_start = ${now},
+        blocked_until = case when r.hits + 1 >= ${free}
+          then ${now}::timestamptz + make_interval(secs => least(${baseMs}::float8 * power(2, r.hits + 1 - ${free}), ${capMs}::float8) / 1000.0)
+          else null end
+      where r.blocked_until is null or r.blocked_until <= ${now}
+      returning hits`.execute(db);
+    if (r.rows.length === 0) {
+      const row = await db.selectFrom("rate_limits").select("blocked_until").where("key", "=", key)
+        .executeTakeFirst();
+      const until = row?.blocked_until
+        ? new Date(row.blocked_until).getTime()
+        : now.getTime() + 1000;
+      throw _denied(
+        "backoff",
+        "too many unsuccessful attempts: wait before trying again",
+        until - now.getTime(),
+      );
+    }
+  }
+}
+
+/**
+ * Records a success for (identity, address) in the caller's transaction: clears the
+ * backoff of that pair and marks the address as known for the identity.
+ */
+export async function creditSuccess(
+  tx: Transaction<Database> | Kysely<Database>,
+  rateClass: RateClassName,
+  identity: string,
+  address: string,
+  now: Date = new Date(),
+): Promise<void> {
+  if (!address) return;
+  const idTag = await identityKeyTag(identity);
+  const classes: RateClassName[] = rateClass === "consent" ? ["consent", "login"] : [rateClass];
+  await tx.deleteFrom("rate_limits")
+    .where("key", "in", classes.map((c) => `b:${c}:${idTag}:${address}`)).execute();
+  await tx.insertInto("known_addresses")
+    .values({ identity, address_tag: address, last_success_at: now })
+    .onConflict((oc) =>
+      oc.columns(["identity", "address_tag"]).doUpdateSet({ last_success_at: now })
+    )
+    .execute();
+}
+
+/** Deletes expired guard state; returns the number of rows removed. */
+export async function pruneGuardState(
+  db: Kysely<Database>,
+  now: Date = new Date(),
+): Promise<number> {
+  let n = 0;
+  const count = (r: { numDeletedRows: bigint }[]) =>
+    r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
+  n += count(await db.deleteFrom("nonces").where("expires_at", "<", now).execute());
+  n += count(await db.deleteFrom("login_attempts").where("expires_at", "<", now).execute());
+  // Windows are at most an hour and backoffs at most the cap: a day-old row is dead.
+  const dayAgo = new Date(now.getTime() - 86_400_000);
+  n += count(
+    await db.deleteFrom("rate_limits").where("window_start", "<", dayAgo)
+      .where((eb) => eb.or([eb("blocked_until", "is", null), eb("blocked_until", "<", now)]))
+      .execute(),
+  );
+  n += count(
+    await db.deleteFrom("known_addresses")
+      .where("last_success_at", "<", new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000))
+      .execute(),
+  );
+  return n;
+}

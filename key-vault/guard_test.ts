@@ -1,0 +1,173 @@
+import { openTestDb } from "../tests/fixtures/db.ts";
+import { ApiError } from "../proxy/errors.ts";
+import { RATE_CLASSES } from "../proxy/ops.ts";
+import { addressTag, creditSuccess, guardRequest, pruneGuardState } from "./guard.ts";
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    if (e instanceof ApiError) return e.code;
+    throw e;
+  }
+}
+const nonce = () => crypto.randomUUID();
+
+const tdb = (await openTestDb("pglite"))!;
+const db = tdb.db;
+const t0 = new Date("2026-01-01T00:00:00Z").getTime();
+const at = (ms: number) => new Date(t0 + ms);
+
+Deno.test({
+  name: "guard state (PGlite)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    const attacker = await addressTag("203.0.113.66");
+    const alice = await addressTag("198.51.100.10");
+    try {
+      await t.step("a nonce is accepted once", async () => {
+        const n = nonce();
+        const input = { nonce: n, ts: t0, rateClass: "none" as const, addressTag: "", now: at(0) };
+        assert((await code(guardRequest(db, input))) === "ok");
+        assert((await code(guardRequest(db, input))) === "replayed_nonce");
+      });
+
+      await t.step(
+        "per-address window: the limit+1-th request is refused until the window ends",
+        async () => {
+          const { limit, windowMs } = RATE_CLASSES.read.perAddress;
+          const tag = await addressTag("192.0.2.1");
+          for (let i = 0; i < limit; i++) {
+            assert(
+              (await code(
+                guardRequest(db, {
+                  nonce: nonce(),
+                  ts: t0,
+                  rateClass: "read",
+                  addressTag: tag,
+                  now: at(i),
+                }),
+              )) === "ok",
+            );
+          }
+          assert(
+            (await code(
+              guardRequest(db, {
+                nonce: nonce(),
+                ts: t0,
+                rateClass: "read",
+                addressTag: tag,
+                now: at(limit),
+              }),
+            )) === "rate_limited",
+          );
+          assert(
+            (await code(
+              guardRequest(db, {
+                nonce: nonce(),
+                ts: t0,
+                rateClass: "read",
+                addressTag: tag,
+                now: at(windowMs + 1),
+              }),
+            )) === "ok",
+          );
+        },
+      );
+
+      await t.step(
+        "backoff grows per (identity, address), is capped, and never touches another address",
+        async () => {
+          const { free, capMs } = RATE_CLASSES.login.backoff;
+          let now = 0;
+          const attempt = (tag: string, ms: number) =>
+            code(
+              guardRequest(db, {
+                nonce: nonce(),
+                ts: t0,
+                rateClass: "login",
+                identity: "alice",
+                addressTag: tag,
+                now: at(ms),
+              }),
+            );
+          // Alice signs in once from her address, so it is known.
+          assert((await attempt(alice, now)) === "ok");
+          await creditSuccess(db, "login", "alice", alice, at(now));
+          for (let i = 0; i < free; i++) assert((await attempt(attacker, ++now)) === "ok");
+          assert((await attempt(attacker, ++now)) === "backoff", "blocked after free attempts");
+          // Hammering while blocked does not extend the block ...
+          for (let i = 0; i < 50; i++) assert((await attempt(attacker, now + i)) === "backoff");
+          // ... and Alice, from her own address, is never affected.
+          assert((await attempt(alice, now + 60)) === "ok");
+          await creditSuccess(db, "login", "alice", alice, at(now + 60));
+          // The attacker's wait doubles but stops at the cap.
+          let waited = 0;
+          for (let round = 0; round < 20; round++) {
+            now += capMs + 1;
+            assert((await attempt(attacker, now)) === "ok", `round ${round}`);
+            const e = await guardRequest(db, {
+              nonce: nonce(),
+              ts: t0,
+              rateClass: "login",
+              identity: "alice",
+              addressTag: attacker,
+              now: at(now + 1),
+            })
+              .then(() => undefined, (err) => err as ApiError);
+            if (e) waited = Number(e.details?.retryAfterMs);
+          }
+          assert(waited > 0 && waited <= capMs, `waited ${waited}`);
+        },
+      );
+
+      await t.step("per-identity window counts only addresses that never succeeded", async () => {
+        const { limit } = RATE_CLASSES.login.perIdentity;
+        const base = 10_000_000;
+        let refused = 0;
+        for (let i = 0; i < limit + 5; i++) {
+          const tag = await addressTag(`203.0.113.${i % 250}:${i}`);
+          const c = await code(
+            guardRequest(db, {
+              nonce: nonce(),
+              ts: t0,
+              rateClass: "login",
+              identity: "bob",
+              addressTag: tag,
+              now: at(base + i),
+            }),
+          );
+          if (c === "rate_limited") refused++;
+        }
+        assert(refused === 5, `refused ${refused}`);
+        const bobHome = await addressTag("198.51.100.20");
+        const { sql } = await import("kysely");
+        await sql`insert into known_addresses values ('bob', ${bobHome}, ${at(base)})`.execute(db);
+        assert(
+          (await code(
+            guardRequest(db, {
+              nonce: nonce(),
+              ts: t0,
+              rateClass: "login",
+              identity: "bob",
+              addressTag: bobHome,
+              now: at(base + 100),
+            }),
+          )) === "ok",
+        );
+      });
+
+      await t.step("pruneGuardState() drops expired nonces and old windows", async () => {
+        const removed = await pruneGuardState(db, at(400 * 86_400_000));
+        assert(removed > 0);
+      });
+    } finally {
+      await tdb.dispose();
+    }
+  },
+});

@@ -1,0 +1,79 @@
+/**
+ * The key-vault process: `deno run -A key-vault/main.ts`. Reads its configuration and
+ * secrets (`vault-master.key`, `proxy-vault.key`), migrates, loads or creates its
+ * sealed secrets, and serves on `VAULT_HOST:VAULT_PORT` (default 127.0.0.1:8002).
+ * Logs `{"event":"listening","port":…}` once ready. Seals the audit chain every 250 ms
+ * and prunes expired guard state every minute. Stops cleanly on SIGINT / SIGTERM.
+ *
+ * @module
+ */
+import { importHmacKey } from "../proxy/hmac.ts";
+import { configureLog, log } from "../proxy/log.ts";
+import { readSecret } from "../proxy/secrets.ts";
+import { createVaultApp } from "./app.ts";
+import { sealAudit } from "./audit.ts";
+import { vaultConfigFromEnv } from "./config.ts";
+import { isUnavailable } from "./db.ts";
+import { pruneGuardState } from "./guard.ts";
+import { openVaultState } from "./state.ts";
+
+configureLog("key-vault");
+
+async function main(): Promise<void> {
+  const config = vaultConfigFromEnv();
+  const master = await readSecret("vault-master.key", config.dataDir);
+  const proxyRaw = await readSecret("proxy-vault.key", config.dataDir);
+  const proxyKey = await importHmacKey(proxyRaw);
+  proxyRaw.fill(0);
+  const vault = await openVaultState(config, master);
+  master.fill(0);
+
+  const app = createVaultApp(vault, proxyKey);
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: ({ port, hostname }) => {
+      log("info", "listening", { port, hostname, db: vault.dbKind });
+    },
+  }, app.fetch);
+
+  let sealing = false;
+  const sealTimer = setInterval(async () => {
+    if (sealing) return;
+    sealing = true;
+    try {
+      await sealAudit(vault.db);
+    } catch (err) {
+      if (!isUnavailable(err)) log("error", "audit_seal_failed", { error: String(err) });
+    } finally {
+      sealing = false;
+    }
+  }, 250);
+  const pruneTimer = setInterval(() => {
+    pruneGuardState(vault.db).catch((err) => {
+      if (!isUnavailable(err)) log("error", "prune_failed", { error: String(err) });
+    });
+  }, 60_000);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", "stopping", { signal });
+    clearInterval(sealTimer);
+    clearInterval(pruneTimer);
+    await server.shutdown();
+    await sealAudit(vault.db).catch(() => {});
+    await vault.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+}
+
+if (import.meta.main) {
+  main().catch((err) => {
+    log("error", "start_failed", { error: err instanceof Error ? err.message : String(err) });
+    Deno.exit(1);
+  });
+}

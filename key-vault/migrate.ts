@@ -1,0 +1,36 @@
+/**
+ * Applies the vault's migrations (timestamped, in `migrations/`, the same for PGlite
+ * and PostgreSQL). Idempotent; kysely's lock table keeps two vaults starting together
+ * from running them twice.
+ *
+ * @module
+ */
+import type { Kysely } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import type { Database } from "./db.ts";
+import * as initial from "./migrations/20261124_0001_initial.ts";
+
+const _MIGRATIONS: Record<string, Migration> = {
+  "20261124_0001_initial": initial,
+};
+
+class _StaticProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(_MIGRATIONS);
+  }
+}
+
+/** Brings the schema up to date; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new _StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    throw new Error(
+      `migrations: ${failed?.migrationName ?? "?"} failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

@@ -1,0 +1,787 @@
+/**
+ * The vault operations of docs/architecture.md. Each state change is one transaction
+ * with its audit row; a failure anywhere rolls all of it back. Results that must
+ * persist although the request fails (a wrong consent phrase, a failed login) commit
+ * first and then report the error.
+ *
+ * The vault stores what the applet sends: the key record is `E_KEK(SKu ‖ hash)` made in
+ * the browser; the vault only wraps it once more under the consent phrase until consent.
+ *
+ * @module
+ */
+import * as opaque from "@serenity-kit/opaque";
+import type { Transaction } from "kysely";
+import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import {
+  canonicalRegistration,
+  normalizeRegistration,
+  type Registration,
+  RegistrationError,
+} from "../applet/protocol/registration.ts";
+import { parseConsentPhrase } from "../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
+import { ApiError } from "../proxy/errors.ts";
+import { identityTag } from "../proxy/log.ts";
+import type { KeyRecord, OpBody, OpName, RateClassName } from "../proxy/ops.ts";
+import { canonicalJson, type SignedOp, userRequestBytes } from "../proxy/user_request.ts";
+import { appendAudit, type AuditEntry, verifyAudit } from "./audit.ts";
+import { certificateVerifyKey, issueCertificate, signCrl } from "./ca.ts";
+import {
+  parseUserSpki,
+  sha256,
+  timingSafeEqual,
+  unwrapUnderPhrase,
+  verifyUserSignature,
+  wrapUnderPhrase,
+} from "./crypto.ts";
+import type { Certificate, Database, User } from "./db.ts";
+import { creditSuccess } from "./guard.ts";
+import * as repo from "./repositories.ts";
+import type { VaultState } from "./state.ts";
+
+/** Who is calling (from the operation's caller class), and from where. */
+export interface OpContext {
+  vault: VaultState;
+  actor: "web" | "admin";
+  /** Tag of the end user's address ("" for operators). */
+  clientTag: string;
+  now: Date;
+}
+
+type Handler<N extends OpName> = (ctx: OpContext, body: OpBody<N>) => Promise<unknown>;
+
+const _DEFAULT_KSF = {
+  name: "opaque-export-key",
+  ksf: "argon2id",
+  params: { memory: 65536, iterations: 3, parallelism: 4 },
+} as const;
+
+// ── helpers ─────────────────────────────────────────────────────────────────────────
+
+function _registration(input: unknown): Registration {
+  try {
+    return normalizeRegistration(input);
+  } catch (err) {
+    if (err instanceof RegistrationError) throw new ApiError(400, err.code, err.message);
+    throw err;
+  }
+}
+
+function _tx<T>(ctx: OpContext, fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return ctx.vault.db.transaction().execute(fn);
+}
+
+function _audit(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  op: string,
+  identity: string | null,
+  outcome: string,
+  details: Record<string, unknown> = {},
+) {
+  const entry: AuditEntry = {
+    actor: ctx.actor,
+    op,
+    identity,
+    outcome,
+    details: ctx.clientTag ? { client: ctx.clientTag, ...details } : details,
+  };
+  return appendAudit(tx, entry, ctx.now);
+}
+
+/** Checks a key record against its identity and public key. */
+function _checkKeyRecord(record: KeyRecord, identity: string, spkiSha256: string, bits: number) {
+  if (record.identity !== identity) {
+    throw new ApiError(400, "key_record_mismatch", "key record is for another identity");
+  }
+  if (record.spkiSha256 !== spkiSha256) {
+    throw new ApiError(400, "key_record_mismatch", "key record is for another public key");
+  }
+  if (record.bits !== bits) {
+    throw new ApiError(
+      400,
+      "key_record_mismatch",
+      `key record says ${record.bits} bits, key has ${bits}`,
+    );
+  }
+}
+
+function _opaque<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch {
+    throw new ApiError(400, "bad_opaque_message", "OPAQUE message does not parse");
+  }
+}
+
+async function _verifySigned(
+  op: SignedOp,
+  identity: string,
+  nonce: string,
+  body: Record<string, unknown>,
+  signature: string,
+  key: CryptoKey,
+  code: string,
+): Promise<void> {
+  const data = await userRequestBytes(op, identity, nonce, body);
+  if (!(await verifyUserSignature(key, signature, data))) {
+    throw new ApiError(403, code, "signature by the user's key does not verify");
+  }
+}
+
+/** Locks an active user and returns it with its active certificate. */
+async function _lockActive(tx: Transaction<Database>, identity: string) {
+  const user = await repo.lockUser(tx, identity);
+  if (!user) throw new ApiError(404, "unknown_identity", "no such identity");
+  if (user.status === "revoked") throw new ApiError(403, "account_revoked", "the key was revoked");
+  if (user.status !== "active") {
+    throw new ApiError(409, "not_active", "the account is not active yet");
+  }
+  const cert = await repo.activeCertificate(tx, identity);
+  if (!cert) throw new Error("vault: active user without an active certificate");
+  return { user, cert };
+}
+
+async function _consumeUserNonce(tx: Transaction<Database>, nonce: string) {
+  if (!(await repo.consumeNonce(tx, "user", nonce, null))) {
+    throw new ApiError(409, "nonce_used", "this request nonce was used before");
+  }
+}
+
+async function _issueUserCertificate(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  identity: string,
+  spki: Uint8Array,
+): Promise<Certificate> {
+  const issued = await issueCertificate(
+    ctx.vault.ca,
+    spki,
+    "user-signing",
+    identity,
+    ctx.vault.config.certValidityDays,
+    ctx.now,
+  );
+  const cert: Certificate = {
+    serial: issued.serial,
+    identity,
+    kind: "user",
+    subject: issued.subject,
+    spki_sha256: issued.spkiSha256,
+    pem: issued.pem,
+    status: "active",
+    not_before: issued.notBefore,
+    not_after: issued.notAfter,
+    issued_at: ctx.now,
+    status_changed_at: null,
+    revocation_reason: null,
+  };
+  await repo.insertCertificate(tx, cert);
+  return cert;
+}
+
+function _certView(c: Certificate) {
+  return {
+    serial: c.serial,
+    status: c.status,
+    notBefore: new Date(c.not_before).toISOString(),
+    notAfter: new Date(c.not_after).toISOString(),
+    issuedAt: new Date(c.issued_at).toISOString(),
+    statusChangedAt: c.status_changed_at ? new Date(c.status_changed_at).toISOString() : null,
+    certificate: c.pem,
+  };
+}
+
+function _iso(d: Date | null): string | null {
+  return d ? new Date(d).toISOString() : null;
+}
+
+async function _credit(
+  tx: Transaction<Database>,
+  cls: RateClassName,
+  identity: string,
+  tag: string,
+  now: Date,
+) {
+  await creditSuccess(tx, cls, identity, tag, now);
+}
+
+async function _revoke(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  user: User,
+  reason: string,
+  op: string,
+) {
+  await repo.eraseRecords(tx, user.identity);
+  await repo.deleteConsent(tx, user.identity);
+  const cert = await repo.activeCertificate(tx, user.identity);
+  if (cert) await repo.retireCertificate(tx, cert.serial, "revoked", reason, ctx.now);
+  await repo.setUserStatus(tx, user.identity, "revoked", ctx.now);
+  await _audit(tx, ctx, op, user.identity, "revoked", {
+    reason,
+    serial: cert?.serial ?? null,
+    was: user.status,
+  });
+  return { identity: user.identity, status: "revoked" as const, serial: cert?.serial ?? null };
+}
+
+// ── operations ──────────────────────────────────────────────────────────────────────
+
+const registerStart: Handler<"register.start"> = (ctx, body) => {
+  const { registrationResponse } = _opaque(() =>
+    opaque.server.createRegistrationResponse({
+      serverSetup: ctx.vault.opaqueSetup,
+      userIdentifier: body.identity,
+      registrationRequest: body.registrationRequest,
+    })
+  );
+  return Promise.resolve({ registrationResponse });
+};
+
+const apply: Handler<"apply"> = async (ctx, body) => {
+  const registration = _registration(body.registration);
+  const identity = registration.identity;
+  const pub = await parseUserSpki(body.spki);
+  _checkKeyRecord(body.keyRecord, identity, pub.spkiSha256, pub.bits);
+  if (b64uDecode(body.registrationRecord).length < 64) {
+    throw new ApiError(400, "bad_opaque_message", "registrationRecord is too short");
+  }
+  await _verifySigned("apply", identity, body.nonce, body, body.pop, pub.key, "pop_invalid");
+
+  const record = new TextEncoder().encode(canonicalJson(body.keyRecord));
+  const recordHash = Array.from(await sha256(record), (b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+  const phrase = generateConsentPhrase();
+  try {
+    const wrapped = await wrapUnderPhrase(record, phrase.bytes, identity);
+    const letter = await ctx.vault.letters.seal(identity, new TextEncoder().encode(phrase.text));
+    const expiresAt = new Date(ctx.now.getTime() + ctx.vault.config.consentTtlDays * 86_400_000);
+    return await _tx(ctx, async (tx) => {
+      await _consumeUserNonce(tx, body.nonce);
+      if (!(await repo.insertPendingUser(tx, registration, ctx.now))) {
+        const existing = await repo.lockUser(tx, identity);
+        const consent = await repo.findConsent(tx, identity);
+        const expired = existing?.status === "pending" && consent &&
+          new Date(consent.expires_at) <= ctx.now;
+        if (existing?.status === "pending" && !expired) {
+          throw new ApiError(
+            409,
+            "application_pending",
+            "an application for this identity is pending",
+          );
+        }
+        if (!expired) throw new ApiError(409, "identity_taken", "this identity is taken");
+        await repo.resetPendingUser(tx, registration, ctx.now);
+      }
+      await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
+      await repo.putConsent(tx, {
+        identity,
+        spki: body.spki,
+        wrapped_record: wrapped,
+        record_sha256: recordHash,
+        attempts: 0,
+        expires_at: expiresAt,
+        letter_status: "queued",
+        letter_sealed: letter,
+        letter_sent_at: null,
+        created_at: ctx.now,
+      });
+      await _audit(tx, ctx, "apply", identity, "pending", {
+        spkiSha256: pub.spkiSha256,
+        bits: pub.bits,
+      });
+      return { status: "pending", consentExpiresAt: expiresAt.toISOString() };
+    });
+  } finally {
+    phrase.bytes.fill(0);
+  }
+};
+
+const applicationGet: Handler<"application.get"> = async (ctx, body) => {
+  const user = await repo.findUser(ctx.vault.db, body.identity);
+  if (!user) throw new ApiError(404, "unknown_identity", "no such identity");
+  if (user.status === "pending") {
+    const consent = await repo.findConsent(ctx.vault.db, body.identity);
+    return {
+      status: "pending",
+      spki: consent?.spki ?? null,
+      consentExpiresAt: _iso(consent?.expires_at ?? null),
+      locked: (consent?.attempts ?? 0) >= ctx.vault.config.consentMaxAttempts,
+    };
+  }
+  const cert = await repo.latestCertificate(ctx.vault.db, body.identity);
+  return { status: user.status, spkiSha256: cert?.spki_sha256 ?? null };
+};
+
+const consent: Handler<"consent"> = async (ctx, body) => {
+  const registration = _registration(body.registration);
+  const identity = registration.identity;
+  const phrase = parseConsentPhrase(body.phrase); // the proxy checked the format already
+  const maxAttempts = ctx.vault.config.consentMaxAttempts;
+  try {
+    const outcome = await _tx(ctx, async (tx) => {
+      const user = await repo.lockUser(tx, identity);
+      if (!user) throw new ApiError(404, "unknown_identity", "no application for this identity");
+      if (user.status === "active") {
+        throw new ApiError(409, "already_active", "consent was given already");
+      }
+      if (user.status !== "pending") {
+        throw new ApiError(403, "account_revoked", "the application was revoked");
+      }
+      const c = await repo.findConsent(tx, identity);
+      if (!c) throw new Error("vault: pending user without a consent row");
+      if (new Date(c.expires_at) <= ctx.now) {
+        throw new ApiError(410, "consent_expired", "the consent phrase has expired: apply again");
+      }
+      if (c.attempts >= maxAttempts) {
+        throw new ApiError(
+          423,
+          "consent_locked",
+          "too many wrong phrases: an operator must reset consent",
+        );
+      }
+      const stored = canonicalRegistration(repo.registrationOf(user));
+      if (!timingSafeEqual(stored, canonicalRegistration(registration))) {
+        throw new ApiError(
+          400,
+          "registration_mismatch",
+          "registration data differ from the application",
+        );
+      }
+      const inner = await unwrapUnderPhrase(c.wrapped_record, phrase, identity);
+      const hash = inner ? await sha256(inner) : new Uint8Array(32);
+      const expected = Uint8Array.from(c.record_sha256.match(/../g)!.map((h) => parseInt(h, 16)));
+      if (!inner || !timingSafeEqual(hash, expected)) {
+        const attempts = await repo.countConsentAttempt(tx, identity);
+        await _audit(tx, ctx, "consent", identity, "wrong_phrase", { attempts });
+        return { ok: false as const, attemptsLeft: Math.max(0, maxAttempts - attempts) };
+      }
+      const record = new TextDecoder().decode(inner);
+      const spki = b64uDecode(c.spki);
+      const parsed = JSON.parse(record) as KeyRecord;
+      await repo.putKeyRecord(tx, identity, record, parsed.spkiSha256, ctx.now);
+      const cert = await _issueUserCertificate(tx, ctx, identity, spki);
+      await repo.setUserStatus(tx, identity, "active", ctx.now);
+      await repo.deleteConsent(tx, identity);
+      await _credit(tx, "consent", identity, ctx.clientTag, ctx.now);
+      await _audit(tx, ctx, "consent", identity, "active", { serial: cert.serial });
+      return { ok: true as const, certificate: cert.pem };
+    });
+    if (!outcome.ok) {
+      throw new ApiError(
+        403,
+        outcome.attemptsLeft > 0 ? "wrong_phrase" : "consent_locked",
+        outcome.attemptsLeft > 0
+          ? "the consent phrase is not the one in the letter"
+          : "too many wrong phrases: an operator must reset consent",
+        { attemptsLeft: outcome.attemptsLeft },
+      );
+    }
+    return { status: "active", certificate: outcome.certificate };
+  } finally {
+    phrase.fill(0);
+  }
+};
+
+const loginStart: Handler<"login.start"> = async (ctx, body) => {
+  const db = ctx.vault.db;
+  const user = await repo.findUser(db, body.identity);
+  if (user?.status === "pending") {
+    throw new ApiError(403, "account_pending", "consent has not been given yet");
+  }
+  if (user?.status === "revoked") throw new ApiError(403, "account_revoked", "the key was revoked");
+  const [opaqueRecord, keyRecord] = user
+    ? await Promise.all([
+      repo.getOpaqueRecord(db, body.identity),
+      repo.getKeyRecord(db, body.identity),
+    ])
+    : [undefined, undefined];
+  // Unknown identity: OPAQUE answers with a fake response, so the caller learns nothing.
+  const { serverLoginState, loginResponse } = _opaque(() =>
+    opaque.server.startLogin({
+      serverSetup: ctx.vault.opaqueSetup,
+      registrationRecord: opaqueRecord ?? null,
+      startLoginRequest: body.startLoginRequest,
+      userIdentifier: body.identity,
+    })
+  );
+  const loginId = b64uEncode(crypto.getRandomValues(new Uint8Array(16)));
+  const ksf = keyRecord ? (JSON.parse(keyRecord) as KeyRecord).kdf : _DEFAULT_KSF;
+  await _tx(ctx, async (tx) => {
+    await repo.putLoginAttempt(tx, {
+      id: loginId,
+      identity: body.identity,
+      state: serverLoginState,
+      clientTag: ctx.clientTag,
+      expiresAt: new Date(ctx.now.getTime() + ctx.vault.config.loginTtlMs),
+    });
+    await _audit(tx, ctx, "login.start", body.identity, "started");
+  });
+  return { loginId, loginResponse, ksf };
+};
+
+const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
+  const result = await _tx(ctx, async (tx) => {
+    const attempt = await repo.takeLoginAttempt(tx, body.loginId);
+    if (!attempt || new Date(attempt.expires_at) <= ctx.now) {
+      return {
+        error: new ApiError(401, "login_expired", "no such login in progress: start again"),
+      };
+    }
+    let ok = true;
+    try {
+      opaque.server.finishLogin({
+        serverLoginState: attempt.state,
+        finishLoginRequest: body.finishLoginRequest,
+      });
+    } catch {
+      ok = false;
+    }
+    const identity = attempt.identity;
+    if (!ok) {
+      await _audit(tx, ctx, "login.finish", identity, "failed");
+      return { error: new ApiError(401, "login_failed", "sign-in failed") };
+    }
+    const row = await tx.selectFrom("users")
+      .innerJoin("key_records", "key_records.identity", "users.identity")
+      .innerJoin("certificates", (j) =>
+        j.onRef("certificates.identity", "=", "users.identity")
+          .on("certificates.kind", "=", "user").on("certificates.status", "=", "active"))
+      .select([
+        "users.identity",
+        "users.full_name",
+        "users.account_number",
+        "users.address",
+        "users.status",
+        "key_records.record",
+        "certificates.pem",
+        "certificates.serial",
+      ])
+      .where("users.identity", "=", identity).executeTakeFirst();
+    if (!row || row.status !== "active") {
+      await _audit(tx, ctx, "login.finish", identity, "refused", { status: row?.status ?? "none" });
+      return { error: new ApiError(403, "account_revoked", "the key was revoked") };
+    }
+    await _credit(tx, "login", identity, attempt.client_tag, ctx.now);
+    await _audit(tx, ctx, "login.finish", identity, "released", { serial: row.serial });
+    return {
+      keyRecord: JSON.parse(row.record) as KeyRecord,
+      registration: {
+        identity: row.identity,
+        fullName: row.full_name,
+        accountNumber: row.account_number,
+        address: row.address,
+      },
+      certificate: row.pem,
+    };
+  });
+  if ("error" in result) throw result.error;
+  return result;
+};
+
+const registrationUpdate: Handler<"registration.update"> = async (ctx, body) => {
+  const registration = _registration(body.registration);
+  const identity = registration.identity;
+  return await _tx(ctx, async (tx) => {
+    const { cert } = await _lockActive(tx, identity);
+    const key = await certificateVerifyKey(cert.pem);
+    await _verifySigned(
+      "registration.update",
+      identity,
+      body.nonce,
+      body,
+      body.signature,
+      key,
+      "signature_invalid",
+    );
+    const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
+    _checkKeyRecord(body.keyRecord, identity, cert.spki_sha256, bits);
+    await _consumeUserNonce(tx, body.nonce);
+    await repo.updateRegistration(tx, registration, ctx.now);
+    await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), cert.spki_sha256, ctx.now);
+    await _audit(tx, ctx, "registration.update", identity, "updated");
+    return { status: "active" };
+  });
+};
+
+const reregister: Handler<"reregister"> = async (ctx, body) => {
+  const identity = body.identity;
+  const pub = await parseUserSpki(body.spki);
+  _checkKeyRecord(body.keyRecord, identity, pub.spkiSha256, pub.bits);
+  return await _tx(ctx, async (tx) => {
+    // Locked first, verified second: of two racing re-registrations the second sees the
+    // first's new key and its signature by the old key no longer verifies.
+    const { cert } = await _lockActive(tx, identity);
+    const key = await certificateVerifyKey(cert.pem);
+    await _verifySigned(
+      "reregister",
+      identity,
+      body.nonce,
+      body,
+      body.signature,
+      key,
+      "signature_invalid",
+    );
+    if (pub.spkiSha256 === cert.spki_sha256) {
+      throw new ApiError(400, "same_key", "re-registration needs a new key pair");
+    }
+    await _consumeUserNonce(tx, body.nonce);
+    await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
+    await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), pub.spkiSha256, ctx.now);
+    await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
+    const next = await _issueUserCertificate(tx, ctx, identity, pub.spki);
+    await tx.deleteFrom("login_attempts").where("identity", "=", identity).execute();
+    await _audit(tx, ctx, "reregister", identity, "reregistered", {
+      superseded: cert.serial,
+      serial: next.serial,
+    });
+    return { certificate: next.pem, superseded: cert.serial };
+  });
+};
+
+const revoke: Handler<"revoke"> = async (ctx, body) => {
+  return await _tx(ctx, async (tx) => {
+    const { user, cert } = await _lockActive(tx, body.identity);
+    const key = await certificateVerifyKey(cert.pem);
+    await _verifySigned(
+      "revoke",
+      body.identity,
+      body.nonce,
+      body,
+      body.signature,
+      key,
+      "signature_invalid",
+    );
+    await _consumeUserNonce(tx, body.nonce);
+    return await _revoke(tx, ctx, user, "user", "revoke");
+  });
+};
+
+const adminRevoke: Handler<"admin.revoke"> = async (ctx, body) => {
+  return await _tx(ctx, async (tx) => {
+    const user = await repo.lockUser(tx, body.identity);
+    if (!user) throw new ApiError(404, "unknown_identity", "no such identity");
+    if (user.status === "revoked") throw new ApiError(409, "already_revoked", "already revoked");
+    return await _revoke(tx, ctx, user, `operator: ${body.reason}`, "admin.revoke");
+  });
+};
+
+const directoryGet: Handler<"directory.get"> = async (ctx, body) => {
+  const user = await repo.findUser(ctx.vault.db, body.identity);
+  const cert = user && user.status !== "pending"
+    ? await repo.latestCertificate(ctx.vault.db, body.identity)
+    : undefined;
+  if (!user || !cert) throw new ApiError(404, "no_certificate", "no certificate for this identity");
+  return {
+    identity: body.identity,
+    ..._certView(cert),
+    chain: [ctx.vault.ca.pem],
+  };
+};
+
+const directoryHistory: Handler<"directory.history"> = async (ctx, body) => {
+  const certs = await repo.certificateHistory(ctx.vault.db, body.identity);
+  if (certs.length === 0) {
+    throw new ApiError(404, "no_certificate", "no certificate for this identity");
+  }
+  return { identity: body.identity, certificates: certs.map(_certView) };
+};
+
+const caGet: Handler<"ca.get"> = (ctx) => Promise.resolve({ certificate: ctx.vault.ca.pem });
+
+const caIssueServer: Handler<"ca.issueServer"> = async (ctx, body) => {
+  const spki = b64uDecode(body.spki);
+  const spkiSha256 = b64uEncode(await sha256(spki));
+  const existing = await ctx.vault.db.selectFrom("certificates").selectAll()
+    .where("kind", "=", "server").where("spki_sha256", "=", spkiSha256)
+    .where("status", "=", "active").where("not_after", ">", ctx.now).executeTakeFirst();
+  if (existing) return { certificate: existing.pem, caCertificate: ctx.vault.ca.pem };
+  try {
+    await crypto.subtle.importKey(
+      "spki",
+      spki as Uint8Array<ArrayBuffer>,
+      { name: "RSA-OAEP", hash: "SHA-256" },
+      false,
+      ["encrypt"],
+    );
+  } catch {
+    throw new ApiError(400, "bad_public_key", "spki: not an RSA public key");
+  }
+  return await _tx(ctx, async (tx) => {
+    const issued = await issueCertificate(
+      ctx.vault.ca,
+      spki,
+      "server-confidentiality",
+      "roamsign confidentiality",
+      ctx.vault.config.certValidityDays,
+      ctx.now,
+    );
+    await repo.insertCertificate(tx, {
+      serial: issued.serial,
+      identity: null,
+      kind: "server",
+      subject: issued.subject,
+      spki_sha256: issued.spkiSha256,
+      pem: issued.pem,
+      status: "active",
+      not_before: issued.notBefore,
+      not_after: issued.notAfter,
+      issued_at: ctx.now,
+      status_changed_at: null,
+      revocation_reason: null,
+    });
+    await _audit(tx, ctx, "ca.issueServer", null, "issued", {
+      serial: issued.serial,
+      purpose: body.purpose,
+    });
+    return { certificate: issued.pem, caCertificate: ctx.vault.ca.pem };
+  });
+};
+
+const crlGet: Handler<"crl.get"> = async (ctx) => {
+  const rows = await repo.retiredCertificates(ctx.vault.db);
+  const crl = await signCrl(
+    ctx.vault.ca,
+    rows.map((r) => ({
+      serial: r.serial,
+      revokedAt: new Date(r.status_changed_at ?? ctx.now),
+      reason: r.status === "superseded" ? "superseded" as const : "revoked" as const,
+    })),
+    24,
+    ctx.now,
+  );
+  return { crl };
+};
+
+const nonceConsume: Handler<"nonce.consume"> = async (ctx, body) => {
+  const ok = await repo.consumeNonce(
+    ctx.vault.db,
+    "session",
+    body.nonce,
+    new Date(ctx.now.getTime() + 86_400_000),
+  );
+  if (!ok) throw new ApiError(409, "nonce_used", "this nonce was used before");
+  return { consumed: true };
+};
+
+const adminUsers: Handler<"admin.users"> = async (ctx) => {
+  const users = await repo.listUsers(ctx.vault.db);
+  return {
+    users: users.map((u) => ({
+      identity: u.identity,
+      fullName: u.full_name,
+      status: u.status,
+      createdAt: _iso(u.created_at),
+      activatedAt: _iso(u.activated_at),
+      revokedAt: _iso(u.revoked_at),
+    })),
+  };
+};
+
+const adminPending: Handler<"admin.pending"> = async (ctx) => {
+  const rows = await repo.listPending(ctx.vault.db);
+  return {
+    pending: rows.map((r) => ({
+      identity: r.identity,
+      fullName: r.full_name,
+      appliedAt: _iso(r.created_at),
+      consentExpiresAt: _iso(r.expires_at),
+      expired: new Date(r.expires_at) <= ctx.now,
+      attempts: r.attempts,
+      locked: r.attempts >= ctx.vault.config.consentMaxAttempts,
+      letter: r.letter_status,
+    })),
+  };
+};
+
+const adminLetters: Handler<"admin.letters"> = async (ctx) => {
+  const rows = await repo.listQueuedLetters(ctx.vault.db);
+  const letters = [];
+  for (const r of rows) {
+    const phrase = r.letter_sealed
+      ? new TextDecoder().decode(await ctx.vault.letters.open(r.identity, r.letter_sealed))
+      : null;
+    letters.push({
+      identity: r.identity,
+      fullName: r.full_name,
+      address: r.address,
+      phrase,
+      queuedAt: _iso(r.created_at),
+      consentExpiresAt: _iso(r.expires_at),
+    });
+  }
+  await _tx(
+    ctx,
+    (tx) => _audit(tx, ctx, "admin.letters", null, "listed", { count: letters.length }),
+  );
+  return { letters };
+};
+
+const adminLettersSent: Handler<"admin.letters.sent"> = async (ctx, body) => {
+  return await _tx(ctx, async (tx) => {
+    const rows = await tx.updateTable("consents")
+      .set({ letter_status: "sent", letter_sent_at: ctx.now, letter_sealed: null })
+      .where("identity", "=", body.identity).where("letter_status", "=", "queued")
+      .returning("identity").execute();
+    if (rows.length === 0) {
+      throw new ApiError(404, "no_letter", "no queued letter for this identity");
+    }
+    await _audit(tx, ctx, "admin.letters.sent", body.identity, "sent");
+    return { identity: body.identity, letter: "sent" };
+  });
+};
+
+const adminConsentReset: Handler<"admin.consent.reset"> = async (ctx, body) => {
+  return await _tx(ctx, async (tx) => {
+    const c = await repo.findConsent(tx, body.identity);
+    if (!c) throw new ApiError(404, "no_application", "no pending application for this identity");
+    const expiresAt = new Date(
+      Math.max(
+        new Date(c.expires_at).getTime(),
+        ctx.now.getTime() + ctx.vault.config.consentTtlDays * 86_400_000,
+      ),
+    );
+    await tx.updateTable("consents").set({ attempts: 0, expires_at: expiresAt })
+      .where("identity", "=", body.identity).execute();
+    await _audit(tx, ctx, "admin.consent.reset", body.identity, "reset", { attempts: c.attempts });
+    return { identity: body.identity, attempts: 0, consentExpiresAt: expiresAt.toISOString() };
+  });
+};
+
+const adminAuditVerify: Handler<"admin.audit.verify"> = (ctx) => verifyAudit(ctx.vault.db);
+
+/** Every operation's handler. */
+export const HANDLERS: { [N in OpName]: Handler<N> } = {
+  "register.start": registerStart,
+  apply,
+  "application.get": applicationGet,
+  consent,
+  "login.start": loginStart,
+  "login.finish": loginFinish,
+  "registration.update": registrationUpdate,
+  reregister,
+  revoke,
+  "admin.revoke": adminRevoke,
+  "directory.get": directoryGet,
+  "directory.history": directoryHistory,
+  "ca.get": caGet,
+  "ca.issueServer": caIssueServer,
+  "crl.get": crlGet,
+  "nonce.consume": nonceConsume,
+  "admin.users": adminUsers,
+  "admin.pending": adminPending,
+  "admin.letters": adminLetters,
+  "admin.letters.sent": adminLettersSent,
+  "admin.consent.reset": adminConsentReset,
+  "admin.audit.verify": adminAuditVerify,
+};
+
+/** Runs an operation by name on a parsed body. */
+export function runOperation(ctx: OpContext, op: OpName, body: unknown): Promise<unknown> {
+  return (HANDLERS[op] as Handler<OpName>)(ctx, body as OpBody<OpName>);
+}
+
+/** For logs: the tag of an identity. */
+export { identityTag };

@@ -1,0 +1,95 @@
+/**
+ * The vault's loaded state: database (migrated), the OPAQUE server setup and the CA
+ * key, both created on first start and kept sealed under the master key
+ * (`vault_secrets`), and the sealer for consent letters. Several vaults starting at
+ * once agree: the first insert wins and everyone re-reads it.
+ *
+ * @module
+ */
+import * as opaque from "@serenity-kit/opaque";
+import type { Kysely } from "kysely";
+import { type Ca, createCa, loadCa } from "./ca.ts";
+import type { VaultConfig } from "./config.ts";
+import { type Database, type Db, openDb } from "./db.ts";
+import { migrateToLatest } from "./migrate.ts";
+import { createSealer, type Sealer } from "./seal.ts";
+
+/** A running vault's state. */
+export interface VaultState {
+  db: Kysely<Database>;
+  dbKind: Db["kind"];
+  /** OPAQUE server setup (the library takes and keeps it as text). */
+  opaqueSetup: string;
+  ca: Ca;
+  letters: Sealer;
+  config: VaultConfig;
+  close(): Promise<void>;
+}
+
+async function _loadOrCreate(
+  db: Kysely<Database>,
+  sealer: Sealer,
+  name: string,
+  create: () => Promise<{ secret: Uint8Array; publicValue?: string }>,
+): Promise<{ secret: Uint8Array; publicValue: string | null }> {
+  let row = await db.selectFrom("vault_secrets").selectAll().where("name", "=", name)
+    .executeTakeFirst();
+  if (!row) {
+    const made = await create();
+    const sealed = await sealer.seal(name, made.secret);
+    made.secret.fill(0);
+    await db.insertInto("vault_secrets")
+      .values({ name, sealed, public_value: made.publicValue ?? null, created_at: new Date() })
+      .onConflict((oc) => oc.column("name").doNothing()).execute();
+    row = await db.selectFrom("vault_secrets").selectAll().where("name", "=", name)
+      .executeTakeFirstOrThrow();
+  }
+  if (!row.sealed) throw new Error(`vault: ${name} has no sealed value`);
+  return { secret: await sealer.open(name, row.sealed), publicValue: row.public_value };
+}
+
+/** Opens the database, migrates, and loads (or creates) the sealed secrets. */
+export async function openVaultState(
+  config: VaultConfig,
+  masterKey: Uint8Array,
+  dbOverride?: Db,
+): Promise<VaultState> {
+  const handle = dbOverride ??
+    await openDb({
+      url: config.databaseUrl,
+      pgliteDir: config.databaseUrl ? undefined : `${config.dataDir}/pg`,
+      poolSize: config.poolSize,
+    });
+  try {
+    await migrateToLatest(handle.db);
+    await opaque.ready;
+    const secrets = await createSealer(masterKey, "vault secrets v1");
+    const letters = await createSealer(masterKey, "consent letters v1");
+
+    const setup = await _loadOrCreate(handle.db, secrets, "opaque-server-setup", () => {
+      return Promise.resolve({ secret: new TextEncoder().encode(opaque.server.createSetup()) });
+    });
+    const opaqueSetup = new TextDecoder().decode(setup.secret);
+    setup.secret.fill(0);
+
+    const caSecret = await _loadOrCreate(handle.db, secrets, "ca-key", async () => {
+      const made = await createCa();
+      return { secret: made.pkcs8, publicValue: made.pem };
+    });
+    const ca = await loadCa(caSecret.secret, caSecret.publicValue ?? "");
+    caSecret.secret.fill(0);
+
+    return {
+      db: handle.db,
+      dbKind: handle.kind,
+      opaqueSetup,
+      ca,
+      letters,
+      config,
+      close: () => handle.close(),
+    };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
+  }
+}

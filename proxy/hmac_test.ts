@@ -1,0 +1,133 @@
+import { ApiError } from "./errors.ts";
+import {
+  HEADER,
+  importHmacKey,
+  MAX_SKEW_MS,
+  readAuthHeaders,
+  signingString,
+  signRequest,
+  verifySignature,
+} from "./hmac.ts";
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+async function code(f: () => unknown): Promise<string> {
+  try {
+    await f();
+    return "ok";
+  } catch (e) {
+    if (e instanceof ApiError) return e.code;
+    throw e;
+  }
+}
+
+const raw = crypto.getRandomValues(new Uint8Array(32));
+const key = await importHmacKey(raw);
+const body = new TextEncoder().encode('{"identity":"alice"}');
+
+Deno.test("signingString() is method, path, ts, nonce, client and hex SHA-256 of the body, by newlines", async () => {
+  const s = new TextDecoder().decode(
+    await signingString("POST", "/v1/x", "1", "n", "c", new Uint8Array(0)),
+  );
+  assert(
+    s === "POST\n/v1/x\n1\nn\nc\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    s,
+  );
+});
+
+Deno.test("signRequest() matches an independent HMAC-SHA256 over the signing string", async () => {
+  const headers = await signRequest({
+    key,
+    keyId: "web",
+    method: "POST",
+    path: "/v1/x",
+    body,
+    client: "192.0.2.1",
+    ts: 1700000000000,
+    nonce: "AAAAAAAAAAAAAAAAAAAAAA",
+  });
+  const { createHmac } = await import("node:crypto");
+  const expected = createHmac("sha256", raw)
+    .update(
+      await signingString(
+        "POST",
+        "/v1/x",
+        "1700000000000",
+        "AAAAAAAAAAAAAAAAAAAAAA",
+        "192.0.2.1",
+        body,
+      ),
+    )
+    .digest("base64url");
+  assert(headers[HEADER.signature] === expected);
+});
+
+Deno.test("verifySignature() accepts its own signature and refuses any changed field", async () => {
+  const now = Date.now();
+  const headers = await signRequest({
+    key,
+    keyId: "web",
+    method: "POST",
+    path: "/v1/x",
+    body,
+    client: "192.0.2.1",
+    ts: now,
+  });
+  const auth = readAuthHeaders(new Headers(headers), now);
+  assert((await code(() => verifySignature(key, auth, "POST", "/v1/x", body))) === "ok");
+  assert((await code(() => verifySignature(key, auth, "POST", "/v1/y", body))) === "bad_signature");
+  assert(
+    (await code(() => verifySignature(key, auth, "POST", "/v1/x", new Uint8Array([1])))) ===
+      "bad_signature",
+  );
+  assert(
+    (await code(() =>
+      verifySignature(key, { ...auth, client: "192.0.2.2" }, "POST", "/v1/x", body)
+    )) === "bad_signature",
+  );
+  const other = await importHmacKey(crypto.getRandomValues(new Uint8Array(32)));
+  assert(
+    (await code(() => verifySignature(other, auth, "POST", "/v1/x", body))) === "bad_signature",
+  );
+});
+
+Deno.test("readAuthHeaders() refuses missing, malformed and stale headers with their codes", async () => {
+  const now = Date.now();
+  const good = await signRequest({
+    key,
+    keyId: "web",
+    method: "POST",
+    path: "/v1/x",
+    body,
+    ts: now,
+  });
+  const without = (h: string) => {
+    const copy = { ...good };
+    delete copy[h];
+    return new Headers(copy);
+  };
+  assert((await code(() => readAuthHeaders(new Headers(), now))) === "unsigned");
+  assert((await code(() => readAuthHeaders(without(HEADER.signature), now))) === "bad_auth_header");
+  assert(
+    (await code(() => readAuthHeaders(new Headers({ ...good, [HEADER.nonce]: "short" }), now))) ===
+      "bad_auth_header",
+  );
+  assert(
+    (await code(() => readAuthHeaders(new Headers({ ...good, [HEADER.ts]: "12e9" }), now))) ===
+      "bad_auth_header",
+  );
+  assert(
+    (await code(() => readAuthHeaders(new Headers({ ...good, [HEADER.signature]: "AA" }), now))) ===
+      "bad_auth_header",
+  );
+  assert(
+    (await code(() => readAuthHeaders(new Headers(good), now + MAX_SKEW_MS + 1))) ===
+      "stale_request",
+  );
+  assert(
+    (await code(() => readAuthHeaders(new Headers(good), now - MAX_SKEW_MS - 1))) ===
+      "stale_request",
+  );
+  assert((await code(() => readAuthHeaders(new Headers(good), now + MAX_SKEW_MS))) === "ok");
+});

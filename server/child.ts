@@ -1,0 +1,212 @@
+/**
+ * One roamsign service as a child process (`deno run -A <script>`), used by the
+ * supervisor (`server/start.ts`) and by the test fixture (`tests/fixtures/stack.ts`).
+ * Its stdout/stderr lines are kept (last 2 000) and optionally echoed; the port it
+ * listens on is read from its `{"event":"listening","port":…}` log line, so a child
+ * may be started on port 0.
+ *
+ * @module
+ */
+
+/** How to start a service. */
+export interface ChildSpec {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  /** Echo the child's lines to our stdout/stderr (the supervisor does, tests do not). */
+  echo?: boolean;
+  /** Working directory (default: the current one). */
+  cwd?: string;
+}
+
+/** A running child. */
+export interface Child {
+  name: string;
+  pid: number;
+  /** Resolves with the listening port, or rejects if the child exits first. */
+  listening: Promise<number>;
+  /** Resolves with the exit status. */
+  exited: Promise<Deno.CommandStatus>;
+  /** The child's recent output lines (stdout and stderr). */
+  lines: string[];
+  /**
+   * Resolves with the first JSON log line (already seen or still to come) for which
+   * `match` is true; rejects when the child exits or `timeoutMs` passes first.
+   */
+  waitForLine(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (crash simulation). */
+  kill(): Promise<void>;
+}
+
+const _MAX_LINES = 2_000;
+
+async function _pump(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      onLine(buffer.slice(0, i));
+      buffer = buffer.slice(i + 1);
+    }
+  }
+  if (buffer) onLine(buffer);
+}
+
+/** Starts a child. */
+export function spawnChild(spec: ChildSpec): Child {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", spec.script],
+    env: spec.env,
+    cwd: spec.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const process = command.spawn();
+  const lines: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  let resolvePort!: (port: number) => void;
+  let rejectPort!: (err: Error) => void;
+  const listening = new Promise<number>((resolve, reject) => {
+    resolvePort = resolve;
+    rejectPort = reject;
+  });
+  listening.catch(() => {}); // callers that never await it must not see an unhandled rejection
+  const onLine = (isErr: boolean) => (line: string) => {
+    lines.push(line);
+    if (lines.length > _MAX_LINES) lines.splice(0, lines.length - _MAX_LINES);
+    if (spec.echo) (isErr ? console.error : console.log)(line);
+    for (const listener of listeners) listener(line);
+    if (line.includes('"event":"listening"')) {
+      try {
+        const port = JSON.parse(line).port;
+        if (typeof port === "number") resolvePort(port);
+      } catch {
+        // not our JSON line
+      }
+    }
+  };
+  const pumps = Promise.all([
+    _pump(process.stdout, onLine(false)),
+    _pump(process.stderr, onLine(true)),
+  ]);
+  const exited = process.status.then(async (status) => {
+    await pumps.catch(() => {});
+    rejectPort(
+      new Error(
+        `${spec.name} exited with ${status.code} before listening:\n${lines.slice(-20).join("\n")}`,
+      ),
+    );
+    return status;
+  });
+
+  let gone = false;
+  exited.then(() => (gone = true));
+  return {
+    name: spec.name,
+    pid: process.pid,
+    listening,
+    exited,
+    lines,
+    waitForLine(match, timeoutMs = 120_000) {
+      const parse = (line: string): Record<string, unknown> | undefined => {
+        try {
+          const j = JSON.parse(line);
+          return j && typeof j === "object" && match(j) ? j : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      for (const line of lines) {
+        const hit = parse(line);
+        if (hit) return Promise.resolve(hit);
+      }
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          listeners.delete(listener);
+          clearTimeout(timer);
+        };
+        const listener = (line: string) => {
+          const hit = parse(line);
+          if (hit) {
+            done();
+            resolve(hit);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${spec.name}: no matching log line in ${timeoutMs} ms`));
+        }, timeoutMs);
+        listeners.add(listener);
+        exited.then(() => {
+          if (!listeners.has(listener)) return;
+          done();
+          reject(
+            new Error(
+              `${spec.name} exited before the expected log line:\n${lines.slice(-20).join("\n")}`,
+            ),
+          );
+        });
+      });
+    },
+    async stop(graceMs = 5_000) {
+      if (gone) return;
+      try {
+        process.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const killed = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          try {
+            process.kill("SIGKILL");
+          } catch {
+            // already gone
+          }
+          resolve();
+        }, graceMs);
+      });
+      await Promise.race([exited, killed]);
+      clearTimeout(timer);
+      await exited;
+    },
+    async kill() {
+      if (gone) return;
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
+  };
+}
+
+/** Polls `url` until it answers 2xx (or `timeoutMs` passes, then throws). */
+export async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms (${last})`);
+}

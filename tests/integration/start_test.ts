@@ -1,0 +1,76 @@
+/**
+ * `deno task start` (server/start.ts) as a real process: creates the secrets, runs
+ * vault, proxy and web server, restarts a crashed child, stops everything on SIGTERM.
+ */
+import { spawnChild } from "../../server/child.ts";
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test("[slow] deno task start runs, heals and stops vault, proxy and web server", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "roamsign-start-" });
+  const ports = { web: freePort(), proxy: freePort(), vault: freePort() };
+  const supervisor = spawnChild({
+    name: "start",
+    script: `${ROOT}server/start.ts`,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      DATA_DIR: dataDir,
+      PORT: String(ports.web),
+      PROXY_PORT: String(ports.proxy),
+      VAULT_PORT: String(ports.vault),
+    },
+    cwd: ROOT,
+  });
+  try {
+    await supervisor.waitForLine((j) => j.event === "ready");
+    assert(
+      supervisor.lines.some((l) => l.includes(`http://127.0.0.1:${ports.web}/`)),
+      "prints the URL",
+    );
+    for (
+      const name of ["web-proxy.key", "admin-proxy.key", "proxy-vault.key", "vault-master.key"]
+    ) {
+      const info = await Deno.stat(`${dataDir}/secrets/${name}`);
+      assert((info.mode! & 0o777) === 0o600, `${name} mode ${(info.mode! & 0o777).toString(8)}`);
+    }
+    for (const port of Object.values(ports)) {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert(res.ok, `port ${port}`);
+      await res.body?.cancel();
+    }
+    const started = await supervisor.waitForLine((j) =>
+      j.event === "child_started" && j.child === "key-vault"
+    );
+    Deno.kill(started.pid as number, "SIGKILL");
+    await supervisor.waitForLine((j) => j.event === "child_restarted" && j.child === "key-vault");
+    const res = await fetch(`http://127.0.0.1:${ports.vault}/healthz`);
+    assert(res.ok);
+    await res.body?.cancel();
+
+    await supervisor.stop(20_000);
+    const status = await supervisor.exited;
+    assert(status.code === 0, `exit ${status.code}`);
+    for (const port of Object.values(ports)) {
+      const closed = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => (r.body?.cancel(), false),
+        () => true,
+      );
+      assert(closed, `port ${port} still answers after stop`);
+    }
+  } finally {
+    await supervisor.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});

@@ -1,0 +1,88 @@
+/**
+ * Static memory layout of the roamsign crypto core.
+ *
+ * The core never allocates: every buffer is a fixed region of linear memory,
+ * laid out here once. The host (mod.ts) reads the offsets through the exported
+ * `layout_*` functions, writes inputs into the IO region, calls an export and
+ * reads the result back. Private keys live in key slots above `KEYS_BASE`; the
+ * host grows memory by whole pages when it needs more slots.
+ *
+ * Limbs are u32, little-endian (limb 0 is least significant). `MAX_LIMBS`
+ * limbs hold a 4096-bit number.
+ */
+
+/** Limb width in bits (the representation is written for 32; see docs/wasm-crypto.md). */
+export const LIMB_BITS: i32 = 32;
+/** Limbs of the largest supported modulus (4096 bits). */
+export const MAX_LIMBS: i32 = 128;
+/** Bytes of one number of MAX_LIMBS limbs. */
+export const NUM_BYTES: usize = 512;
+
+/** Fixed window width of the constant-time exponentiation, and its table size. */
+export const WINDOW: i32 = 5;
+export const TABLE_ENTRIES: i32 = 1 << WINDOW;
+
+/** Host <-> core exchange buffer (inputs, outputs, randomness, hash data). */
+export const IO_BASE: usize = 65536;
+export const IO_SIZE: usize = 65536;
+
+/** Scratch: wiped after every operation that touches secrets. */
+export const SCRATCH_BASE: usize = 131072;
+/** Window table of the fixed-window exponentiation: TABLE_ENTRIES numbers. */
+export const TABLE: usize = SCRATCH_BASE;
+/** Temporaries S(0)..S(SCRATCH_COUNT-1), each 2 * MAX_LIMBS limbs (a double-width product fits). */
+export const SCRATCH_NUMS: usize = TABLE + <usize> TABLE_ENTRIES * NUM_BYTES;
+export const SCRATCH_STRIDE: usize = 2 * NUM_BYTES;
+export const SCRATCH_COUNT: i32 = 24;
+/** Montgomery multiplication: accumulator (MAX_DIGITS + 1 pairs of u64), a and m digits interleaved, b digits, the packed result. */
+export const MM_T: usize = SCRATCH_NUMS + <usize>SCRATCH_COUNT * SCRATCH_STRIDE;
+export const MM_A: usize = MM_T + 2432;
+export const MM_B: usize = MM_A + 1280;
+export const MM_P: usize = MM_B + 640;
+/** Temporary Montgomery contexts (modPow, public key operations, key generation). */
+export const CTX_TMP0: usize = MM_P + 768;
+export const CTX_TMP1: usize = CTX_TMP0 + 1792;
+export const CTX_TMP2: usize = CTX_TMP1 + 1792;
+export const SCRATCH_END: usize = CTX_TMP2 + 1792;
+export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
+
+/** Hash state swapped in and out by the host (one context at a time). */
+export const SHA_CTX: usize = 184320;
+/** SHA message schedule (80 words). */
+export const SHA_W: usize = SHA_CTX + 128;
+/** Key generation: the primes found so far, kept between host calls, wiped at the end. */
+export const KG_P: usize = SHA_CTX + 512;
+export const KG_Q: usize = KG_P + NUM_BYTES;
+export const KG_END: usize = KG_Q + NUM_BYTES;
+/** Small odd primes for trial division (u16) and their Barrett constants (u32). */
+export const SMALL_PRIMES: usize = 188416;
+export const SMALL_PRIME_COUNT: i32 = 2048;
+export const SMALL_PRIME_MU: usize = SMALL_PRIMES + 2 * <usize> SMALL_PRIME_COUNT;
+/** Private key slots start here; the host grows memory to add slots. */
+export const KEYS_BASE: usize = 200704;
+
+/**
+ * A Montgomery context: k (i32, limbs of m), m0inv = -m^-1 mod 2^32 (u32), kd (i32, 28-bit
+ * digits of a k-limb number), rbits (i32, 32k - 28 * floor(32k / 28)), m (k limbs),
+ * RR = R^2 mod m (k limbs, R = 2^(32k)), and m as kd 28-bit digits (u32 each).
+ */
+export const CTX_K: usize = 0;
+export const CTX_M0INV: usize = 4;
+export const CTX_KD: usize = 8;
+export const CTX_RBITS: usize = 12;
+export const CTX_M: usize = 64;
+export const CTX_RR: usize = CTX_M + NUM_BYTES;
+export const CTX_M28: usize = CTX_RR + NUM_BYTES;
+export const CTX_SIZE: usize = CTX_M28 + 640;
+
+/** Digit width of the Montgomery multiplication's lazy-carry accumulation. */
+export const DIGIT_BITS: i32 = 28;
+
+/** Address of scratch temporary i. */
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function S(i: i32): usize {
+  return SCRATCH_NUMS + <usize> i * SCRATCH_STRIDE;
+}

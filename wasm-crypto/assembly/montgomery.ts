@@ -1,0 +1,691 @@
+/**
+ * Montgomery arithmetic modulo an odd m of k limbs, R = 2^(32k), and modular
+ * exponentiation.
+ *
+ * A Montgomery context (layout.ts, CTX_*) holds k, m0inv = -m^-1 mod 2^32, m
+ * and RR = R^2 mod m. "Montgomery form" of x is x*R mod m.
+ *
+ * Everything here is constant time in the values except the functions whose
+ * names end in `VarTime`: montSetup's use of the modulus's bit length (a
+ * public size), and montExpVarTime, which branches on its exponent and is only
+ * ever given public exponents (RSA's e) or used as the deliberately leaky
+ * negative control of the timing check.
+ *
+ * Speed notes for tuning (issue 4): montMul is the one hot loop; everything
+ * reaches it through `montMul`/`montSqr`, so a different limb width, an
+ * unrolled or SIMD inner loop, or a dedicated squaring can replace them alone.
+ */
+import {
+  bnAdd,
+  bnAddMasked,
+  bnBitLenVarTime,
+  bnCopy,
+  bnEqMask,
+  bnLtMask,
+  bnSelect,
+  bnSetWord,
+  bnShl1,
+  bnSub,
+  bnSubMasked,
+  bnZero,
+  ctEqMask,
+  ld,
+  st,
+} from "./bignum";
+import {
+  CTX_K,
+  CTX_KD,
+  CTX_M,
+  CTX_M0INV,
+  CTX_M28,
+  CTX_RBITS,
+  CTX_RR,
+  DIGIT_BITS,
+  MM_A,
+  MM_B,
+  MM_P,
+  MM_T,
+  NUM_BYTES,
+  S,
+  TABLE,
+  TABLE_ENTRIES,
+  WINDOW,
+} from "./layout";
+
+const DIGIT_MASK: u32 = (1 << DIGIT_BITS) - 1;
+
+// Scratch temporaries owned by this module (see layout.S). Callers use S(0)..S(11).
+const T_ONE: i32 = 12;
+const T_X: i32 = 13;
+const T_Y: i32 = 14;
+const T_ACC: i32 = 15;
+const T_SEL: i32 = 16;
+
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function ctxK(ctx: usize): i32 {
+  return load<i32>(ctx + CTX_K);
+}
+
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function ctxM(ctx: usize): usize {
+  return ctx + CTX_M;
+}
+
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function ctxRR(ctx: usize): usize {
+  return ctx + CTX_RR;
+}
+
+// @ts-ignore: decorator
+@inline
+function digitsOf(ctx: usize): i32 {
+  return load<i32>(ctx + CTX_KD);
+}
+
+/**
+ * Splits k u32 limbs at src into kd 28-bit digits at dst (u32 each). Bits at
+ * and above 32k are dropped: the last digit is masked to rbits bits when
+ * rbits > 0. Reads one limb past src + 4k (its bits are masked away).
+ */
+// @ts-ignore: decorator
+@inline
+function toDigits(dst: usize, src: usize, kd: i32, rbits: i32): void {
+  for (let i = 0; i < kd; i++) {
+    const bit = i * DIGIT_BITS;
+    const v = load<u64>(src + (<usize>(bit >> 5) << 2)) >> <u64>(bit & 31);
+    store<u32>(dst + (<usize>i << 2), <u32>v & DIGIT_MASK);
+  }
+  if (rbits > 0) {
+    const last = dst + (<usize>(kd - 1) << 2);
+    store<u32>(last, load<u32>(last) & ((<u32>1 << <u32>rbits) - 1));
+  }
+}
+
+/**
+ * montMul: r = a*b*R^-1 mod m, R = 2^(32k).
+ * Preconditions: a < R (any k limbs), b < m. Then the result is < m.
+ * r may alias a or b (inputs are split into digits first, r is written last).
+ *
+ * Algorithm: FIOS Montgomery multiplication (Koc, Acar, Kaliski 1996) on
+ * 28-bit digits with delayed carries: each accumulator t_j is a u64 that takes
+ * a_j*b_i + u*m_j (< 2^57) per step without carrying, so the inner loop has no
+ * carry chain; only t_0's carry moves when the accumulator shifts down one
+ * digit. A carry pass every 32 steps keeps every t_j < 2^63.
+ * With kd = ceil(32k / 28) digits and rbits = 32k mod 28: `full` = 32k div 28
+ * steps reduce by 2^28 each; if rbits > 0, the top digit of b is multiplied in
+ * without a reduction and one last reduction by 2^rbits is done on the packed
+ * u32 limbs, so that R stays 2^(32k) for every caller. T < 2m before the final
+ * conditional subtraction because a*b < R*m and the total reduction factor Q < R.
+ */
+export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const kd = digitsOf(ctx);
+  const rbits = load<i32>(ctx + CTX_RBITS);
+  const full = rbits > 0 ? kd - 1 : kd;
+  const m = ctx + CTX_M;
+  const md = ctx + CTX_M28;
+  const m0inv = load<u32>(ctx + CTX_M0INV);
+  // am: a_j and m_j side by side (8 bytes per digit), so one 64-bit load feeds both products
+  const am = MM_A;
+  const bd = MM_B;
+  toDigits(bd, a, kd, rbits);
+  for (let j = 0; j < kd; j++) {
+    const off = <usize>j;
+    store<u32>(am + (off << 3), load<u32>(bd + (off << 2)));
+    store<u32>(am + (off << 3) + 4, load<u32>(md + (off << 2)));
+  }
+  store<u64>(am + (<usize>kd << 3), 0);
+  toDigits(bd, b, kd, rbits);
+  const t = MM_T;
+  // t_j is a pair of u64 lanes (a*b part, u*m part) whose sum is the digit's accumulator
+  memory.fill(t, 0, (<usize>kd + 2) << 4);
+  const a0 = <u64>load<u32>(am);
+  const m0 = <u64>load<u32>(am + 4);
+  const zero = i64x2.splat(0);
+  for (let i = 0; i < full; i++) {
+    const bi32 = load<u32>(bd + (<usize>i << 2));
+    const bi = <u64>bi32;
+    // Step 1: digit 0 and the reduction factor u = t_0 * m0inv mod 2^28.
+    const t0 = v128.load(t);
+    let s0 = i64x2.extract_lane(t0, 0) + i64x2.extract_lane(t0, 1) + a0 * bi;
+    const u32_ = (<u32>s0 * m0inv) & DIGIT_MASK;
+    s0 += <u64>u32_ * m0; // divisible by 2^28 by the choice of u
+    // Step 2: t = (t + a*b_i + u*m) / 2^28, digit by digit: [a_j, m_j] x [b_i, u] in one extmul.
+    const bu = i32x4.replace_lane(i32x4.splat(bi32), 1, u32_);
+    // unrolled by two; am and t have a zero pair past the last digit, so an odd kd is safe
+    for (let j = 1; j < kd; j += 2) {
+      const tj = t + (<usize>j << 4);
+      const amj = am + (<usize>j << 3);
+      const p0 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj), bu);
+      const p1 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj, 8), bu);
+      v128.store(tj - 16, i64x2.add(v128.load(tj), p0));
+      v128.store(tj, i64x2.add(v128.load(tj, 16), p1));
+    }
+    v128.store(t + (<usize>(kd - 1) << 4), v128.load(t + (<usize>kd << 4)));
+    v128.store(t + (<usize>kd << 4), zero);
+    v128.store(t, i64x2.add(v128.load(t), i64x2.replace_lane(zero, 0, s0 >> 28)));
+    // Step 3: carry pass on a fixed schedule.
+    if ((i & 31) == 31) normalizeDigits(t, kd);
+  }
+  // Step 4: the top digit of b (rbits bits), multiplied in without reduction.
+  if (rbits > 0) {
+    const bt = i32x4.replace_lane(i32x4.splat(load<u32>(bd + (<usize>(kd - 1) << 2))), 1, 0);
+    for (let j = 0; j < kd; j++) {
+      const off = <usize>j;
+      const prod = i64x2.extmul_low_i32x4_u(v128.load64_zero(am + (off << 3)), bt);
+      v128.store(t + (off << 4), i64x2.add(v128.load(t + (off << 4)), prod));
+    }
+  }
+  normalizeDigits(t, kd);
+  // Step 5: pack the digits (lane 0 after the carry pass) into k + 2 u32 limbs.
+  const p = MM_P;
+  memory.fill(p, 0, (<usize>k + 2) << 2);
+  for (let i = 0; i <= kd; i++) {
+    const bit = i * DIGIT_BITS;
+    const at = p + (<usize>(bit >> 5) << 2);
+    store<u64>(at, load<u64>(at) | (load<u64>(t + (<usize>i << 4)) << <u64>(bit & 31)));
+  }
+  // Step 6: the last reduction by 2^rbits: p = (p + u*m) / 2^rbits.
+  if (rbits > 0) {
+    const rb = <u32>rbits;
+    const u = <u64>((load<u32>(p) * m0inv) & ((<u32>1 << rb) - 1));
+    let c: u64 = 0;
+    for (let j = 0; j < k; j++) {
+      const v = <u64>ld(p, j) + u * <u64>ld(m, j) + c;
+      st(p, j, <u32>v);
+      c = v >> 32;
+    }
+    const top = <u64>ld(p, k) + c; // < 2^33
+    st(p, k, <u32>top);
+    const above = <u32>(top >> 32);
+    for (let j = 0; j < k; j++) st(p, j, (ld(p, j) >> rb) | (ld(p, j + 1) << (32 - rb)));
+    st(p, k, (ld(p, k) >> rb) | (above << (32 - rb)));
+  }
+  // Step 7: one conditional subtraction, p < 2m -> r < m.
+  let borrow: u64 = 0;
+  for (let j = 0; j < k; j++) {
+    const d = <u64>ld(p, j) - <u64>ld(m, j) - borrow;
+    st(r, j, <u32>d);
+    borrow = d >> 63;
+  }
+  // keep p when p < m, i.e. when the subtraction borrowed past p_k
+  const keepP = 0 - (<u32>borrow & ~ld(p, k) & 1);
+  for (let j = 0; j < k; j++) st(r, j, (ld(p, j) & keepP) | (ld(r, j) & ~keepP));
+}
+
+/**
+ * Carry pass: each digit's two lanes summed, reduced below 2^28 into lane 0
+ * (lane 1 cleared), the rest carried into t_kd. Constant time.
+ */
+function normalizeDigits(t: usize, kd: i32): void {
+  const mask = <u64>DIGIT_MASK;
+  let c: u64 = 0;
+  for (let j = 0; j < kd; j++) {
+    const at = t + (<usize>j << 4);
+    const v = load<u64>(at) + load<u64>(at, 8) + c;
+    store<u64>(at, v & mask);
+    store<u64>(at, 0, 8);
+    c = v >> 28;
+  }
+  const top = t + (<usize>kd << 4);
+  store<u64>(top, load<u64>(top) + load<u64>(top, 8) + c);
+  store<u64>(top, 0, 8);
+}
+
+/** montSqr: r = a^2 * R^-1 mod m, a < m. (The hook for a dedicated squaring.) */
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function montSqr(r: usize, a: usize, ctx: usize): void {
+  montMul(r, a, a, ctx);
+}
+
+/** r = a + b mod m; a, b < m. r may alias a or b. */
+export function modAdd(r: usize, a: usize, b: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const carry = bnAdd(r, a, b, k);
+  const tmp = S(T_Y);
+  const borrow = bnSub(tmp, r, m, k);
+  // keep the sum when it is < m: no carry out and the subtraction borrowed
+  const keep = 0 - (borrow & ~carry & 1);
+  bnSelect(r, r, tmp, k, keep);
+}
+
+/** r = a - b mod m; a, b < m. r may alias a or b. */
+export function modSub(r: usize, a: usize, b: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const borrow = bnSub(r, a, b, k);
+  bnAddMasked(r, r, ctx + CTX_M, k, 0 - borrow);
+}
+
+/** x = 2x mod m, x < m (k limbs). */
+function modDouble(x: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const carry = bnShl1(x, x, k);
+  const tmp = S(T_Y);
+  const borrow = bnSub(tmp, x, ctx + CTX_M, k);
+  const keep = 0 - (borrow & ~carry & 1);
+  bnSelect(x, x, tmp, k, keep);
+}
+
+/**
+ * Sets up a context whose k and m are already stored: m0inv and RR = R^2 mod m.
+ * Precondition: m odd, m > 1, top limb may be zero. Time depends on k and on
+ * the bit length of m (treated as public), not on the other bits of m.
+ *
+ * RR: with k = a * 2^(j-5), a odd, x = 2^(32k + a) mod m (Montgomery form of
+ * 2^a) is reached by doubling 2^(bits-1) < m; j Montgomery squarings then give
+ * the form of 2^(a*2^j) = 2^(32k) = R, which is R^2 mod m.
+ */
+export function montSetupVarTime(ctx: usize): void {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  // m0inv by Newton iteration: inv = m0 is right to 3 bits; each step doubles.
+  const m0 = load<u32>(m);
+  let inv = m0;
+  for (let i = 0; i < 4; i++) inv = inv * (2 - m0 * inv);
+  store<u32>(ctx + CTX_M0INV, 0 - inv);
+  // the 28-bit digit form of m used by montMul
+  const kd = (32 * k + DIGIT_BITS - 1) / DIGIT_BITS;
+  store<i32>(ctx + CTX_KD, kd);
+  store<i32>(ctx + CTX_RBITS, 32 * k - DIGIT_BITS * (32 * k / DIGIT_BITS));
+  toDigits(ctx + CTX_M28, m, kd, load<i32>(ctx + CTX_RBITS));
+
+  const bits = bnBitLenVarTime(m, k);
+  const tz = <i32> ctz<u32>(<u32> k);
+  const a = k >> tz;
+  const j = 5 + tz;
+  const x = S(T_X);
+  bnZero(x, k);
+  st(x, (bits - 1) >> 5, <u32> 1 << <u32> ((bits - 1) & 31));
+  const doublings = 32 * k + a - (bits - 1);
+  for (let i = 0; i < doublings; i++) modDouble(x, ctx);
+  // RR must be < m for montMul's precondition: x is, and squarings keep it so.
+  for (let i = 0; i < j; i++) montMul(x, x, x, ctx);
+  bnCopy(ctx + CTX_RR, x, k);
+}
+
+/** r = x*R mod m (to Montgomery form), x < R. */
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+export function toMont(r: usize, x: usize, ctx: usize): void {
+  montMul(r, x, ctx + CTX_RR, ctx);
+}
+
+/** r = x*R^-1 mod m (from Montgomery form), x < R. */
+export function fromMont(r: usize, x: usize, ctx: usize): void {
+  const one = S(T_ONE);
+  bnSetWord(one, ctxK(ctx), 1);
+  montMul(r, x, one, ctx);
+}
+
+/** r = R mod m (Montgomery form of 1). */
+export function montOne(r: usize, ctx: usize): void {
+  const one = S(T_ONE);
+  bnSetWord(one, ctxK(ctx), 1);
+  montMul(r, one, ctx + CTX_RR, ctx);
+}
+
+/**
+ * r = x*R mod m for x of any length L limbs (Montgomery form of x mod m).
+ * Horner over k-limb chunks c_i of x = sum c_i R^i: acc = acc*R + c_i*R.
+ * Constant time in x and m. r must not alias x.
+ */
+export function reduceWide(r: usize, x: usize, L: i32, ctx: usize): void {
+  const k = ctxK(ctx);
+  const rr = ctx + CTX_RR;
+  const tmp = S(T_X);
+  const chunks = (L + k - 1) / k;
+  if (chunks == 0) {
+    bnZero(r, k);
+    return;
+  }
+  // top chunk, zero padded
+  const top = (chunks - 1) * k;
+  bnZero(tmp, k);
+  bnCopy(tmp, x + (<usize> top << 2), L - top);
+  montMul(r, tmp, rr, ctx);
+  for (let c = chunks - 2; c >= 0; c--) {
+    montMul(r, r, rr, ctx);
+    montMul(tmp, x + (<usize> (c * k) << 2), rr, ctx);
+    modAdd(r, r, tmp, ctx);
+  }
+}
+
+/** Bits [pos, pos + WINDOW) of exp (expK limbs); zero beyond. pos is public. */
+// @ts-ignore: decorator
+
+// @ts-ignore: decorator
+@inline
+function windowAt(exp: usize, expK: i32, pos: i32): u32 {
+  const limb = pos >> 5;
+  const sh = <u32> (pos & 31);
+  let v: u32 = 0;
+  if (limb < expK) v = ld(exp, limb) >> sh;
+  if (sh + <u32> WINDOW > 32 && limb + 1 < expK) v |= ld(exp, limb + 1) << (32 - sh);
+  return v & ((1 << WINDOW) - 1);
+}
+
+/** dst = TABLE[idx] (k limbs), reading every entry: no memory index depends on idx. */
+function tableSelect(dst: usize, idx: u32, k: i32): void {
+  bnZero(dst, k);
+  for (let i = 0; i < TABLE_ENTRIES; i++) {
+    const mask = ctEqMask(<u32> i, idx);
+    const e = TABLE + <usize> i * NUM_BYTES;
+    for (let j = 0; j < k; j++) st(dst, j, ld(dst, j) | (ld(e, j) & mask));
+  }
+}
+
+/**
+ * Constant-time fixed-window exponentiation (window WINDOW bits):
+ * r = base^exp in the Montgomery domain, i.e. r = (b^e)*R mod m when
+ * base = b*R mod m. base < m. exp has expK limbs; every one of its 32*expK bits
+ * is processed (so leading zero bits cost the same as ones), every window does
+ * WINDOW squarings and one multiplication by an entry selected from the whole
+ * table. r may alias base.
+ */
+export function montExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
+  const k = ctxK(ctx);
+  // table[i] = base^i (Montgomery form)
+  montOne(TABLE, ctx);
+  bnCopy(TABLE + NUM_BYTES, base, k);
+  for (let i = 2; i < TABLE_ENTRIES; i++) {
+    montMul(
+      TABLE + <usize> i * NUM_BYTES,
+      TABLE + <usize> (i - 1) * NUM_BYTES,
+      TABLE + NUM_BYTES,
+      ctx,
+    );
+  }
+  const acc = S(T_ACC);
+  const sel = S(T_SEL);
+  const nw = (expK * 32 + WINDOW - 1) / WINDOW;
+  if (nw == 0) {
+    bnCopy(r, TABLE, k);
+    return;
+  }
+  tableSelect(acc, windowAt(exp, expK, (nw - 1) * WINDOW), k);
+  for (let w = nw - 2; w >= 0; w--) {
+    for (let s = 0; s < WINDOW; s++) montSqr(acc, acc, ctx);
+    tableSelect(sel, windowAt(exp, expK, w * WINDOW), k);
+    montMul(acc, acc, sel, ctx);
+  }
+  bnCopy(r, acc, k);
+}
+
+/**
+ * Variable-time left-to-right square-and-multiply: r = base^exp in the
+ * Montgomery domain. Branches on every exponent bit and skips leading zeros.
+ * Only for public exponents (RSA's e) and for the timing check's negative
+ * control. r may alias base.
+ */
+export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
+  const k = ctxK(ctx);
+  const acc = S(T_ACC);
+  const b = S(T_SEL);
+  bnCopy(b, base, k);
+  const bits = bnBitLenVarTime(exp, expK);
+  if (bits == 0) {
+    montOne(r, ctx);
+    return;
+  }
+  bnCopy(acc, b, k);
+  for (let i = bits - 2; i >= 0; i--) {
+    montSqr(acc, acc, ctx);
+    if (((ld(exp, i >> 5) >> <u32> (i & 31)) & 1) != 0) montMul(acc, acc, b, ctx);
+  }
+  bnCopy(r, acc, k);
+}
+
+/**
+ * Modular inverse modulo the context's odd m, r = x^-1 mod m. Returns 1 on
+ * success, 0 if gcd(x, m) != 1.
+ * VARIABLE TIME in x: only ever called on a value blinded by a fresh random
+ * factor (see rsa.ts), so its timing says nothing about a secret.
+ * x < m. Uses S(17)..S(20) and S(21)..S(23). r must not alias x.
+ *
+ * Algorithm: binary extended GCD on approximations (T. Pornin, "Optimized
+ * Binary GCD for Modular Inversion", 2020): each pass runs 30 binary-GCD steps
+ * on 62-bit approximations of a and b (their top 32 and low 30 bits), collects
+ * them in a 2x2 matrix of signed coefficients |f|, |g| <= 2^30, and applies it
+ * once to the full a, b (dividing by 2^30) and to u, v (dividing by 2^30
+ * modulo m, a Montgomery step). Invariants: a = u*x, b = v*x (mod m), b odd.
+ * The simple bit-serial algorithm finishes the job should a pass bound be
+ * exceeded (it never is in the tests; it is the safety net).
+ */
+export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const m0inv = load<u32>(ctx + CTX_M0INV);
+  const a = S(17), b = S(18), u = S(19), v = S(20), na = S(21), nb = S(22), tmp = S(23);
+  // a, b, na, nb carry one extra zero limb so approximations may read past limb k-1
+  bnCopy(a, x, k);
+  st(a, k, 0);
+  bnCopy(b, m, k);
+  st(b, k, 0);
+  bnSetWord(u, k + 1, 1);
+  bnZero(v, k + 1);
+  const maxPasses = (64 * k) / 28 + 8;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    const lenA = bnBitLenVarTime(a, k);
+    if (lenA == 0) {
+      if (!isWordVarTime(b, k, 1)) return 0;
+      bnCopy(r, v, k);
+      return 1;
+    }
+    const lenB = bnBitLenVarTime(b, k);
+    const len = lenA > lenB ? lenA : lenB;
+    let xa: u64, xb: u64;
+    if (len <= 62) {
+      xa = load<u64>(a);
+      xb = load<u64>(b);
+    } else {
+      xa = (topBits32(a, len) << 30) | (<u64>ld(a, 0) & 0x3fffffff);
+      xb = (topBits32(b, len) << 30) | (<u64>ld(b, 0) & 0x3fffffff);
+    }
+    let f0: i64 = 1, g0: i64 = 0, f1: i64 = 0, g1: i64 = 1;
+    for (let i = 0; i < 30; i++) {
+      if (xa & 1) {
+        if (xa < xb) {
+          const t = xa; xa = xb; xb = t;
+          let c = f0; f0 = f1; f1 = c;
+          c = g0; g0 = g1; g1 = c;
+        }
+        xa -= xb;
+        f0 -= f1;
+        g0 -= g1;
+      }
+      xa >>= 1;
+      f1 <<= 1;
+      g1 <<= 1;
+    }
+    // (a, b) = ((f0 a + g0 b), (f1 a + g1 b)) / 2^30, made non-negative
+    if (linCombShiftVarTime(na, a, f0, b, g0, k)) { f0 = -f0; g0 = -g0; }
+    if (linCombShiftVarTime(nb, a, f1, b, g1, k)) { f1 = -f1; g1 = -g1; }
+    bnCopy(a, na, k + 1);
+    bnCopy(b, nb, k + 1);
+    // (u, v) = ((f0 u + g0 v), (f1 u + g1 v)) / 2^30 mod m
+    linCombModVarTime(na, u, f0, v, g0, k, m, m0inv, tmp);
+    linCombModVarTime(nb, u, f1, v, g1, k, m, m0inv, tmp);
+    bnCopy(u, na, k + 1);
+    bnCopy(v, nb, k + 1);
+  }
+  return modInvBitSerialVarTime(r, x, ctx);
+}
+
+/** Bits [len - 32, len) of a (len > 62), as a u64 below 2^32. */
+// @ts-ignore: decorator
+@inline
+function topBits32(a: usize, len: i32): u64 {
+  const p = len - 32;
+  return (load<u64>(a + (<usize>(p >> 5) << 2)) >> <u64>(p & 31)) & 0xffffffff;
+}
+
+/**
+ * out = |f*x + g*y| / 2^30 for x, y >= 0 (k limbs, the sum divisible by 2^30,
+ * |f|, |g| <= 2^30); returns true if f*x + g*y was negative. out gets k + 1 limbs.
+ */
+function linCombShiftVarTime(out: usize, x: usize, f: i64, y: usize, g: i64, k: i32): bool {
+  let c: i64 = 0;
+  let prev: u32 = 0;
+  for (let j = 0; j < k; j++) {
+    const acc = f * <i64>ld(x, j) + g * <i64>ld(y, j) + c; // |acc| < 2^63
+    const lo = <u32>acc;
+    c = acc >> 32;
+    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
+    prev = lo;
+  }
+  st(out, k - 1, (prev >> 30) | (<u32>c << 2));
+  st(out, k, <u32>(c >> 30));
+  const neg = c < 0;
+  if (neg) negateVarTime(out, k + 1);
+  return neg;
+}
+
+/** out = -out (n limbs, two's complement). */
+function negateVarTime(out: usize, n: i32): void {
+  let c: u64 = 1;
+  for (let j = 0; j < n; j++) {
+    const s = <u64>(~ld(out, j)) + c;
+    st(out, j, <u32>s);
+    c = s >> 32;
+  }
+}
+
+/**
+ * out = (f*u + g*v) / 2^30 mod m, for u, v in [0, m) (k limbs), |f|, |g| <= 2^30:
+ * w = f*u + g*v, then q = w*m0inv mod 2^30 makes w + q*m divisible by 2^30,
+ * and the quotient (in (-2m, 3m)) is brought into [0, m). out gets k + 1
+ * limbs (the top one zero). tmp: k + 1 limbs.
+ */
+function linCombModVarTime(
+  out: usize, u: usize, f: i64, v: usize, g: i64, k: i32, m: usize, m0inv: u32, tmp: usize,
+): void {
+  let c: i64 = 0;
+  for (let j = 0; j < k; j++) {
+    const acc = f * <i64>ld(u, j) + g * <i64>ld(v, j) + c;
+    st(tmp, j, <u32>acc);
+    c = acc >> 32;
+  }
+  st(tmp, k, <u32>c); // the sign-extended top limb (|w| < 2^(32k + 31))
+  const q = <u64>((ld(tmp, 0) * m0inv) & 0x3fffffff);
+  let c2: i64 = 0;
+  let prev: u32 = 0;
+  for (let j = 0; j <= k; j++) {
+    const mj: u64 = j < k ? <u64>ld(m, j) : 0;
+    const acc = <i64>ld(tmp, j) + <i64>(q * mj) + c2;
+    const lo = <u32>acc;
+    c2 = acc >> 32;
+    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
+    prev = lo;
+  }
+  // the top limb of tmp is signed: correct for the unsigned read above
+  if (<i32>ld(tmp, k) < 0) c2 -= 1;
+  st(out, k, (prev >> 30) | (<u32>c2 << 2));
+  // bring into [0, m)
+  while (<i32>ld(out, k) < 0) {
+    const carry = bnAdd(out, out, m, k);
+    st(out, k, ld(out, k) + carry);
+  }
+  while (ld(out, k) != 0 || bnLtMask(out, m, k) == 0) {
+    const borrow = bnSub(out, out, m, k);
+    st(out, k, ld(out, k) - borrow);
+  }
+}
+
+/** The bit-serial binary extended Euclid (the safety net of modInvVarTime). Uses S(17)..S(20). */
+function modInvBitSerialVarTime(r: usize, x: usize, ctx: usize): u32 {
+
+  const k = ctxK(ctx);
+  const m = ctx + CTX_M;
+  const m0inv = load<u32>(ctx + CTX_M0INV);
+  const u = S(17);
+  const v = S(18);
+  const x1 = S(19);
+  const x2 = S(20);
+  bnCopy(u, x, k);
+  bnCopy(v, m, k);
+  bnSetWord(x1, k, 1);
+  bnZero(x2, k);
+  // invariants: x1*x = u (mod m), x2*x = v (mod m); v odd after the first pass.
+  while (true) {
+    if (isWordVarTime(u, k, 1)) {
+      bnCopy(r, x1, k);
+      return 1;
+    }
+    if (isWordVarTime(v, k, 1)) {
+      bnCopy(r, x2, k);
+      return 1;
+    }
+    if (isWordVarTime(u, k, 0) || isWordVarTime(v, k, 0)) return 0;
+    halveAllVarTime(u, x1, k, m, m0inv);
+    halveAllVarTime(v, x2, k, m, m0inv);
+    if (bnLtMask(u, v, k) == 0) {
+      bnSub(u, u, v, k);
+      modSubRaw(x1, x2, k, m);
+    } else {
+      bnSub(v, v, u, k);
+      modSubRaw(x2, x1, k, m);
+    }
+  }
+  return 0;
+}
+
+function isWordVarTime(a: usize, k: i32, w: u32): bool {
+  if (ld(a, 0) != w) return false;
+  for (let i = 1; i < k; i++) if (ld(a, i) != 0) return false;
+  return true;
+}
+
+/** a -= b mod m (a, b < m). */
+function modSubRaw(a: usize, b: usize, k: i32, m: usize): void {
+  const borrow = bnSub(a, a, b, k);
+  bnAddMasked(a, a, m, k, 0 - borrow);
+}
+
+/**
+ * Strips the trailing zero bits of u (u != 0), t of them at a time (t <= 31),
+ * dividing y by 2^t mod m alongside: y = (y + q*m) / 2^t with
+ * q = y * (-m^-1) mod 2^t (a Montgomery step). Variable time.
+ */
+function halveAllVarTime(u: usize, y: usize, k: i32, m: usize, m0inv: u32): void {
+  for (;;) {
+    const low = ld(u, 0);
+    if (low & 1) return;
+    const t = low == 0 ? 31 : <i32> ctz<u32>(low);
+    const tt = <u32> t;
+    // u >>= t
+    for (let i = 0; i < k - 1; i++) st(u, i, (ld(u, i) >> tt) | (ld(u, i + 1) << (32 - tt)));
+    st(u, k - 1, ld(u, k - 1) >> tt);
+    // y = (y + q*m) >> t, q = y * m0inv mod 2^t; y + q*m < 2^t * m + m fits k+1 limbs
+    const q = <u64> ((ld(y, 0) * m0inv) & ((<u32> 1 << tt) - 1));
+    let c: u64 = 0;
+    let prev: u32 = 0;
+    for (let i = 0; i < k; i++) {
+      const s = <u64> ld(y, i) + q * <u64> ld(m, i) + c;
+      c = s >> 32;
+      const cur = <u32> s;
+      if (i > 0) st(y, i - 1, (prev >> tt) | (cur << (32 - tt)));
+      prev = cur;
+    }
+    st(y, k - 1, (prev >> tt) | (<u32> c << (32 - tt)));
+  }
+}
+
+/** Number of limbs needed for NUM_BYTES; re-exported for callers. */
+export const MAX_K: i32 = <i32> (NUM_BYTES >> 2);
+
+export { bnEqMask, bnSubMasked };

@@ -1,0 +1,116 @@
+import { assertCode, assertEquals } from "./_assert.ts";
+import { fromBig, hex, powBig, randomBytes, randomInt, slowTest, toBig } from "./_test_util.ts";
+import { modPow, modPowVarTime } from "./mod.ts";
+import { IO_IN, IO_OUT, IO_RAND, readIo, state, writeIo } from "./runtime.ts";
+
+function randomOdd(len: number): Uint8Array {
+  const m = randomBytes(len);
+  m[0] |= 0x80 >> randomInt(0, 7); // some top bit set, not always the highest
+  m[len - 1] |= 1;
+  if (len === 1 && m[0] < 3) m[0] = 3;
+  return m;
+}
+
+function check(base: Uint8Array, exp: Uint8Array, mod: Uint8Array, label: string): void {
+  const want = hex(fromBig(powBig(toBig(base), toBig(exp), toBig(mod)), mod.length));
+  assertEquals(hex(modPow(base, exp, mod)), want, `modPow ${label}`);
+  assertEquals(hex(modPowVarTime(base, exp, mod)), want, `modPowVarTime ${label}`);
+}
+
+Deno.test("modPow() equals BigInt for random sizes up to 4096 bits", () => {
+  const lens = [1, 2, 3, 4, 5, 8, 31, 32, 33, 64, 127, 128, 129, 256, 384, 512];
+  for (let i = 0; i < 24; i++) lens.push(randomInt(1, i < 20 ? 256 : 512));
+  for (const len of lens) {
+    const mod = randomOdd(len);
+    const base = randomBytes(randomInt(0, len + 8));
+    const exp = randomBytes(randomInt(0, Math.min(len, 256)));
+    check(base, exp, mod, `${len} bytes`);
+  }
+});
+
+Deno.test("modPow() handles edge values: 0, 1, n-1, exponent 0, base >= n", () => {
+  for (const len of [1, 16, 256, 512]) {
+    const mod = randomOdd(len);
+    const n = toBig(mod);
+    const exp = randomBytes(len);
+    for (const b of [0n, 1n, 2n, n - 1n, n, n + 1n, 2n * n - 1n]) {
+      const base = fromBig(b, len + 1);
+      check(base, exp, mod, `base ${b === n - 1n ? "n-1" : b} (${len} bytes)`);
+      check(base, new Uint8Array(0), mod, `exponent empty (${len} bytes)`);
+      check(base, new Uint8Array([0, 0]), mod, `exponent 0 (${len} bytes)`);
+      check(base, new Uint8Array([1]), mod, `exponent 1 (${len} bytes)`);
+    }
+    // n-1 squared is 1
+    assertEquals(toBig(modPow(fromBig(n - 1n, len), new Uint8Array([2]), mod)), 1n);
+  }
+});
+
+Deno.test("modPow() result has the modulus's byte length, leading zero bytes included", () => {
+  const mod = new Uint8Array([0, 0, 0x0b]); // 11
+  assertEquals(hex(modPow(new Uint8Array([3]), new Uint8Array([5]), mod)), "000001"); // 243 mod 11 = 1
+});
+
+Deno.test("modPow() rejects an even modulus, a modulus below 3 and oversized inputs", () => {
+  const one = new Uint8Array([1]);
+  assertCode(() => modPow(one, one, new Uint8Array([0x10, 0x00])), "even_modulus");
+  assertCode(() => modPow(one, one, new Uint8Array([1])), "modulus_too_small");
+  assertCode(() => modPow(one, one, new Uint8Array([0, 0])), "modulus_too_small");
+  assertCode(() => modPow(one, one, new Uint8Array(0)), "modulus_too_small");
+  assertCode(() => modPow(one, one, randomOdd(513)), "too_large");
+  assertCode(() => modPow(one, randomOdd(513), randomOdd(64)), "too_large");
+  assertCode(() => modPow(randomOdd(1025), one, randomOdd(64)), "too_large");
+  // deno-lint-ignore no-explicit-any
+  assertCode(() => modPow([1] as any, one, one), "invalid_argument");
+});
+
+slowTest("modPow() equals BigInt for 200 random full-size cases", () => {
+  for (let i = 0; i < 200; i++) {
+    const len = randomInt(1, 512);
+    check(
+      randomBytes(randomInt(0, 2 * len)),
+      randomBytes(randomInt(0, len)),
+      randomOdd(len),
+      `#${i}`,
+    );
+  }
+});
+
+/** BigInt modular inverse (extended Euclid), null when gcd != 1. */
+function invBig(a: bigint, m: bigint): bigint | null {
+  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const t = r0 / r1;
+    [r0, r1] = [r1, r0 - t * r1];
+    [s0, s1] = [s1, s0 - t * s1];
+  }
+  return r0 === 1n ? ((s0 % m) + m) % m : null;
+}
+
+function checkInverse(len: number, rounds: number): void {
+  const core = state().core;
+  for (let i = 0; i < rounds; i++) {
+    const m = randomOdd(len);
+    const mb = toBig(m);
+    let x = toBig(randomBytes(len)) % mb;
+    if (i === 0) x = 1n;
+    if (i === 1) x = mb - 1n;
+    if (i === 2) x = 0n;
+    if (i === 3 && mb > 9n) x = 3n * (mb / 3n) === mb ? 3n : 2n; // not invertible when 3 | m
+    writeIo(IO_IN, fromBig(x, len));
+    writeIo(IO_RAND, m);
+    const ok = core.mod_inv_vartime_for_tests(len);
+    const want = invBig(x, mb);
+    assertEquals(ok === 1, want !== null, `invertibility, ${len} bytes, x = ${x}`);
+    if (want !== null) assertEquals(toBig(readIo(IO_OUT, len)), want, `inverse, ${len} bytes`);
+  }
+}
+
+Deno.test("the blinding inversion (variable time) equals BigInt's inverse, including non-invertible values", () => {
+  for (const len of [1, 2, 3, 4, 7, 8, 9, 16, 31, 32, 33, 64, 128, 255, 256, 384, 512]) {
+    checkInverse(len, 12);
+  }
+});
+
+slowTest("the blinding inversion equals BigInt's for 3000 random cases", () => {
+  for (let i = 0; i < 100; i++) checkInverse(randomInt(1, 512), 30);
+});

@@ -1,0 +1,136 @@
+/**
+ * Builds the crypto core: compiles `assembly/` with AssemblyScript (asc) into
+ * `build/roamsign.wasm`, reproducibly (the same sources and flags give the same
+ * bytes). The compile is skipped when a stamp file records the hash of the
+ * sources, the flags and the compiler version of the existing output.
+ *
+ * Run as a script (`deno task build`) or call {@link buildWasm}.
+ *
+ * @module
+ */
+import asc from "assemblyscript/asc";
+
+/** Release flags: -O3, the stub runtime (no GC; the core never allocates), no asserts, SIMD on. */
+export const ASC_FLAGS: readonly string[] = [
+  "-O3",
+  "--runtime",
+  "stub",
+  "--noAssert",
+  "--initialMemory",
+  "4",
+  "--enable",
+  "simd",
+];
+
+const HERE = new URL(".", import.meta.url);
+const ASSEMBLY_DIR = new URL("assembly/", HERE);
+const BUILD_DIR = new URL("build/", HERE);
+/** Where the module is written. */
+export const WASM_URL: URL = new URL("roamsign.wasm", BUILD_DIR);
+const STAMP_URL = new URL("roamsign.stamp", BUILD_DIR);
+
+/** The result of a build. */
+export interface BuildResult {
+  /** File system path of the module. */
+  path: string;
+  /** Lower-case hex SHA-256 of the module's bytes. */
+  sha256: string;
+  bytes: Uint8Array;
+}
+
+async function _hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function _sourceFiles(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(ASSEMBLY_DIR)) {
+    if (e.isFile && e.name.endsWith(".ts")) names.push(e.name);
+  }
+  return names.sort();
+}
+
+/** Hash over the compiler version, the flags and every source file (name and bytes). */
+async function _inputsHash(files: string[]): Promise<string> {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [
+    enc.encode(`asc ${asc.version}\n${ASC_FLAGS.join(" ")}\n`),
+  ];
+  for (const name of files) {
+    const body = await Deno.readFile(new URL(name, ASSEMBLY_DIR));
+    parts.push(enc.encode(`${name} ${body.length}\n`), body);
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.length;
+  }
+  return await _hex(all);
+}
+
+/** Compiles the sources with asc and returns the module's bytes (nothing written to disk). */
+export async function compileWasm(): Promise<Uint8Array> {
+  let out: Uint8Array | undefined;
+  const stderr: string[] = [];
+  const { error } = await asc.main(
+    [new URL("index.ts", ASSEMBLY_DIR).pathname, ...ASC_FLAGS, "--outFile", "roamsign.wasm"],
+    {
+      writeFile(name: string, contents: Uint8Array | string) {
+        if (name.endsWith("roamsign.wasm") && contents instanceof Uint8Array) out = contents;
+      },
+      stderr: {
+        write(s: string | Uint8Array) {
+          stderr.push(typeof s === "string" ? s : new TextDecoder().decode(s));
+          return true;
+        },
+      },
+    } as Parameters<typeof asc.main>[1],
+  );
+  if (error || !out) {
+    throw new Error(
+      `wasm-crypto build: asc failed: ${error?.message ?? "no output"}\n${stderr.join("")}`,
+    );
+  }
+  return new Uint8Array(out);
+}
+
+/**
+ * Builds `build/roamsign.wasm` unless the stamp says the sources, flags and
+ * compiler are unchanged and the output is intact.
+ */
+export async function buildWasm(): Promise<BuildResult> {
+  const files = await _sourceFiles();
+  const inputs = await _inputsHash(files);
+  const path = WASM_URL.pathname;
+  try {
+    const [stamp, bytes] = await Promise.all([
+      Deno.readTextFile(STAMP_URL),
+      Deno.readFile(WASM_URL),
+    ]);
+    const [stampInputs, stampOutput] = stamp.trim().split(" ");
+    const sha256 = await _hex(bytes);
+    if (stampInputs === inputs && stampOutput === sha256) return { path, sha256, bytes };
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const bytes = await compileWasm();
+  const sha256 = await _hex(bytes);
+  await Deno.mkdir(BUILD_DIR, { recursive: true });
+  const tmp = new URL(`roamsign.wasm.${crypto.randomUUID()}.tmp`, BUILD_DIR);
+  await Deno.writeFile(tmp, bytes);
+  await Deno.rename(tmp, WASM_URL);
+  await Deno.writeTextFile(STAMP_URL, `${inputs} ${sha256}\n`);
+  return { path, sha256, bytes };
+}
+
+if (import.meta.main) {
+  const t0 = performance.now();
+  const { path, sha256, bytes } = await buildWasm();
+  console.log(
+    `wasm-crypto: ${path} ${bytes.length} bytes sha256 ${sha256} (${
+      Math.round(performance.now() - t0)
+    } ms)`,
+  );
+}

@@ -1,0 +1,247 @@
+/**
+ * The WebAssembly instance behind wasm-crypto: explicit asynchronous
+ * initialisation, access to linear memory, key slots, host randomness, and
+ * {@link zeroizeMemory}.
+ *
+ * Works unchanged in Deno and in a browser (Worker): only `fetch`,
+ * `WebAssembly` and `crypto.getRandomValues` are used, plus `Deno.readFile`
+ * when it exists and the module is a `file:` URL.
+ *
+ * @module
+ */
+import { WasmCryptoError } from "./errors.ts";
+
+/** The core's exports (see assembly/index.ts). */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(): number;
+  layout_io(): number;
+  layout_io_size(): number;
+  layout_keys(): number;
+  layout_slot_size(): number;
+  layout_sha_ctx(): number;
+  layout_sha_ctx_size(): number;
+  layout_pub_ctx(): number;
+  layout_ctx_size(): number;
+  layout_slot_ctx_n(): number;
+  sha256_init(): void;
+  sha256_update(p: number, len: number): void;
+  sha256_final(out: number): void;
+  sha1_init(): void;
+  sha1_update(p: number, len: number): void;
+  sha1_final(out: number): void;
+  mod_pow(baseLen: number, expLen: number, modLen: number): number;
+  mod_pow_vartime(baseLen: number, expLen: number, modLen: number): number;
+  rsa_key_set(
+    slot: number,
+    nLen: number,
+    eLen: number,
+    dLen: number,
+    pLen: number,
+    qLen: number,
+    dpLen: number,
+    dqLen: number,
+    qiLen: number,
+  ): number;
+  rsa_key_get(slot: number): void;
+  rsa_key_wipe(slot: number): void;
+  rsa_private(slot: number): number;
+  rsa_pub_prepare(nLen: number): void;
+  rsa_public(nBytes: number, eLen: number): number;
+  kg_candidate(which: number, bits: number, rounds: number): number;
+  kg_finish(slot: number, bits: number): number;
+  kg_abort(): void;
+  layout_kg(): number;
+  mod_inv_vartime_for_tests(mLen: number): number;
+  wipe_scratch(): void;
+}
+
+/** Status codes of the core (assembly/index.ts). */
+export const Status = {
+  OK: 0,
+  RANGE: 1,
+  INVALID_KEY: 2,
+  FAULT: 3,
+  BLINDING: 4,
+  ARGS: 5,
+  KG_RETRY: 6,
+} as const;
+
+/** IO offsets relative to the IO base (assembly/rsa.ts). */
+export const IO_IN = 0;
+export const IO_RAND = 1024;
+export const IO_OUT = 4096;
+export const IO_STAGE = 8192;
+export const STAGE_STRIDE = 1024;
+
+interface State {
+  core: CoreExports;
+  io: number;
+  ioSize: number;
+  keysBase: number;
+  slotSize: number;
+  free: number[];
+  slotCount: number;
+  generation: number;
+}
+
+let _state: State | undefined;
+let _generation = 0;
+let _pending: Promise<void> | undefined;
+
+/** What {@link initWasmCrypto} accepts: the module's bytes, a compiled module, its URL, or a fetch Response. */
+export type WasmSource = BufferSource | WebAssembly.Module | URL | Response;
+
+function _defaultUrl(): URL {
+  return new URL("./build/roamsign.wasm", import.meta.url);
+}
+
+async function _bytesOf(source: URL | Response): Promise<ArrayBuffer> {
+  if (source instanceof Response) {
+    if (!source.ok) throw new Error(`HTTP ${source.status}`);
+    return await source.arrayBuffer();
+  }
+  // deno-lint-ignore no-explicit-any
+  const deno = (globalThis as any).Deno;
+  if (source.protocol === "file:" && deno?.readFile) {
+    const b: Uint8Array = await deno.readFile(source);
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+  const res = await fetch(source);
+  if (!res.ok) throw new Error(`HTTP ${res.status} for ${source.href}`);
+  return await res.arrayBuffer();
+}
+
+/**
+ * Loads and instantiates the crypto core. Must be awaited once before any other
+ * function of wasm-crypto is called (they throw `not_initialized` until then).
+ * With no argument it loads `build/roamsign.wasm` next to this module (Deno, or
+ * a browser that serves the file there). Calling it again while initialised
+ * does nothing; after {@link zeroizeMemory} it instantiates afresh.
+ */
+export async function initWasmCrypto(source?: WasmSource): Promise<void> {
+  if (_state) return;
+  if (_pending) return await _pending;
+  _pending = (async () => {
+    let module: WebAssembly.Module;
+    try {
+      if (source instanceof WebAssembly.Module) module = source;
+      else if (source === undefined || source instanceof URL || source instanceof Response) {
+        module = await WebAssembly.compile(await _bytesOf(source ?? _defaultUrl()));
+      } else module = await WebAssembly.compile(source);
+    } catch (e) {
+      throw new WasmCryptoError(
+        "init_failed",
+        `wasm-crypto: cannot load the module: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        abort() {
+          throw new WasmCryptoError("internal", "wasm-crypto: core aborted");
+        },
+      },
+    });
+    const core = instance.exports as unknown as CoreExports;
+    if (typeof core.init !== "function" || core.init() !== 1) {
+      throw new WasmCryptoError("init_failed", "wasm-crypto: not a roamsign core module");
+    }
+    _generation++;
+    _state = {
+      core,
+      io: core.layout_io(),
+      ioSize: core.layout_io_size(),
+      keysBase: core.layout_keys(),
+      slotSize: core.layout_slot_size(),
+      free: [],
+      slotCount: 0,
+      generation: _generation,
+    };
+  })();
+  try {
+    await _pending;
+  } finally {
+    _pending = undefined;
+  }
+}
+
+/** The live state; throws `not_initialized` before {@link initWasmCrypto}. */
+export function state(): State {
+  if (!_state) {
+    throw new WasmCryptoError(
+      "not_initialized",
+      "wasm-crypto: call and await initWasmCrypto() first",
+    );
+  }
+  return _state;
+}
+
+/** The current instance generation (changes on every instantiation). */
+export function generation(): number {
+  return _state?.generation ?? -1;
+}
+
+/** A fresh view of all of linear memory (views detach when memory grows). */
+export function mem(): Uint8Array {
+  return new Uint8Array(state().core.memory.buffer);
+}
+
+/** Fills `len` bytes at IO offset `off` with host randomness. */
+export function randomIo(off: number, len: number): void {
+  const s = state();
+  const view = new Uint8Array(s.core.memory.buffer, s.io + off, len);
+  for (let i = 0; i < len; i += 65536) {
+    crypto.getRandomValues(view.subarray(i, Math.min(len, i + 65536)));
+  }
+}
+
+/** Copies bytes into IO at offset `off`. */
+export function writeIo(off: number, bytes: Uint8Array): void {
+  const s = state();
+  new Uint8Array(s.core.memory.buffer, s.io + off, bytes.length).set(bytes);
+}
+
+/** Copies `len` bytes out of IO at offset `off`. */
+export function readIo(off: number, len: number): Uint8Array {
+  const s = state();
+  return new Uint8Array(s.core.memory.buffer, s.io + off, len).slice();
+}
+
+/** Zeroes `len` bytes of IO at offset `off`. */
+export function wipeIo(off: number, len: number): void {
+  const s = state();
+  new Uint8Array(s.core.memory.buffer, s.io + off, len).fill(0);
+}
+
+/** Takes a free key slot (growing memory if needed) and returns its address. */
+export function allocSlot(): number {
+  const s = state();
+  let index = s.free.pop();
+  if (index === undefined) {
+    index = s.slotCount++;
+    const need = s.keysBase + (index + 1) * s.slotSize;
+    const have = s.core.memory.buffer.byteLength;
+    if (need > have) s.core.memory.grow(Math.ceil((need - have) / 65536));
+  }
+  return s.keysBase + index * s.slotSize;
+}
+
+/** Wipes a key slot and returns it to the free list. */
+export function freeSlot(addr: number): void {
+  const s = state();
+  s.core.rsa_key_wipe(addr);
+  s.free.push((addr - s.keysBase) / s.slotSize);
+}
+
+/**
+ * Zeroes every byte of the core's linear memory — keys, scratch, IO, hash
+ * state, constants — and drops the instance. Every live private key becomes
+ * unusable (`key_destroyed`); anything else throws `not_initialized` until
+ * {@link initWasmCrypto} is awaited again. The applet calls this before it
+ * terminates its worker. Does nothing when not initialised.
+ */
+export function zeroizeMemory(): void {
+  if (!_state) return;
+  new Uint8Array(_state.core.memory.buffer).fill(0);
+  _state = undefined;
+}

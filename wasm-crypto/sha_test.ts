@@ -1,0 +1,80 @@
+import { assertEquals, assertThrows } from "./_assert.ts";
+import { hex, randomBytes, randomInt } from "./_test_util.ts";
+import { createSha1, createSha256, sha1, sha256, WasmCryptoError } from "./mod.ts";
+
+async function webDigest(hash: "SHA-256" | "SHA-1", data: Uint8Array): Promise<string> {
+  return hex(new Uint8Array(await crypto.subtle.digest(hash, data as Uint8Array<ArrayBuffer>)));
+}
+
+const enc = new TextEncoder();
+
+Deno.test("sha256() and sha1() match FIPS 180-4 examples", () => {
+  assertEquals(
+    hex(sha256(enc.encode("abc"))),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+  assertEquals(
+    hex(sha256(new Uint8Array(0))),
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+  );
+  assertEquals(
+    hex(sha256(enc.encode("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
+    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+  );
+  assertEquals(hex(sha1(enc.encode("abc"))), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  assertEquals(
+    hex(sha1(enc.encode("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
+    "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
+  );
+});
+
+Deno.test("sha256() and sha1() equal WebCrypto for every length 0..300", async () => {
+  const data = randomBytes(300);
+  for (let len = 0; len <= 300; len++) {
+    const d = data.subarray(0, len);
+    assertEquals(hex(sha256(d)), await webDigest("SHA-256", d), `SHA-256 length ${len}`);
+    assertEquals(hex(sha1(d)), await webDigest("SHA-1", d), `SHA-1 length ${len}`);
+  }
+});
+
+Deno.test("streaming in random chunk sizes equals WebCrypto for random inputs up to 5 MiB", async () => {
+  const sizes = [65535, 65536, 65537, 1 << 20, randomInt(1, 5 << 20), 5 << 20];
+  for (const size of sizes) {
+    const data = randomBytes(size);
+    const h256 = createSha256();
+    const h1 = createSha1();
+    for (let off = 0; off < size;) {
+      const step = Math.min(
+        size - off,
+        Math.random() < 0.2 ? randomInt(0, 200) : randomInt(0, 300000),
+      );
+      h256.update(data.subarray(off, off + step));
+      h1.update(data.subarray(off, off + step));
+      off += step;
+    }
+    assertEquals(hex(h256.digest()), await webDigest("SHA-256", data), `SHA-256 size ${size}`);
+    assertEquals(hex(h1.digest()), await webDigest("SHA-1", data), `SHA-1 size ${size}`);
+  }
+});
+
+Deno.test("several streaming hashes can be open at once", () => {
+  const a = createSha256();
+  const b = createSha256();
+  a.update(enc.encode("ab"));
+  b.update(enc.encode("xyz"));
+  a.update(enc.encode("c"));
+  assertEquals(hex(a.digest()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assertEquals(hex(b.digest()), hex(sha256(enc.encode("xyz"))));
+});
+
+Deno.test("a digested stream refuses further use, and non-bytes are rejected", () => {
+  const h = createSha256();
+  h.digest();
+  const e1 = assertThrows(() => h.update(new Uint8Array(1)), WasmCryptoError);
+  assertEquals(e1.code, "invalid_argument");
+  const e2 = assertThrows(() => h.digest(), WasmCryptoError);
+  assertEquals(e2.code, "invalid_argument");
+  // deno-lint-ignore no-explicit-any
+  const e3 = assertThrows(() => sha256("abc" as any), WasmCryptoError);
+  assertEquals(e3.code, "invalid_argument");
+});
