@@ -50,8 +50,11 @@ export const SUITES: Suite[] = [
 const MODPOW_SIZES = [1024, 2048, 4096];
 const HASH_SIZES = [64, 1024, 1 << 20];
 
+const _t0 = performance.now();
+
+/** Progress on stderr, with the seconds since the start. */
 function _log(line: string): void {
-  console.error(line);
+  console.error(`${((performance.now() - _t0) / 1000).toFixed(0).padStart(5)}s ${line}`);
 }
 
 function _runConfig(o: BenchOptions, ops: string[]): RunConfig {
