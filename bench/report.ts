@@ -128,13 +128,20 @@ function _lowPower(lp: LowPowerResult): string {
       typeof list[number],
       { status: "ok" }
     >[];
+    const ref = ok.find((x) => x.impl === "ours") ?? ok.find((x) => x.impl === "webcrypto");
     parts.push(_chart(ok.map((x) => ({
       label: x.impl,
       kind: x.kind,
       median: x.median,
       min: x.min,
       max: x.max,
-      note: `${fmtMs(x.median)} · ${(x.bundleGzipBytes / 1024).toFixed(1)} KiB gz`,
+      note: `${fmtMs(x.median)}${
+        ref && ref !== x
+          ? ` · ${ref.impl} ÷ this = ${fmtRatio(ref.median / x.median)}`
+          : ref
+          ? " · reference"
+          : ""
+      } · ${(x.bundleGzipBytes / 1024).toFixed(1)} KiB gz`,
     }))));
     const rows = list.map((x) =>
       x.status === "ok"
