@@ -13,10 +13,15 @@ export interface AppletFile {
   /** Role in the manifest (page, worker, html, style, wasm) or "bundle". */
   role: string;
   bytes: Uint8Array;
+  /** The URL path the server gives it (from the manifest). */
+  urlPath?: string;
+  type?: string;
 }
 
 export interface AppletBundle {
   files: AppletFile[];
+  /** The applet manifest (`/.well-known/roamsign/manifest.json`), when built by server/build.ts. */
+  manifest?: unknown;
   /** Where the bytes came from, shown in the report. */
   source: string;
 }
@@ -48,13 +53,19 @@ export async function appletBundle(): Promise<AppletBundle | { unavailable: stri
     if (!entries || typeof entries !== "object") {
       return { unavailable: "buildApplet() returned no manifest entries" };
     }
+    const types = (result.manifest.files ?? {}) as Record<string, { type?: string }>;
     const files: AppletFile[] = [];
     for (const [role, urlPath] of Object.entries(entries)) {
       if (typeof urlPath !== "string") continue;
       const disk = urlPath === "/" ? "index.html" : urlPath.replace(/^\//, "");
-      files.push({ role, bytes: await Deno.readFile(`${outDir}/${disk}`) });
+      files.push({
+        role,
+        urlPath,
+        type: types[urlPath]?.type,
+        bytes: await Deno.readFile(`${outDir}/${disk}`),
+      });
     }
-    return { files, source: "server/build.ts buildApplet()" };
+    return { files, manifest: result.manifest, source: "server/build.ts buildApplet()" };
   } catch (e) {
     return { unavailable: `applet build failed: ${(e as Error).message.split("\n")[0]}` };
   } finally {

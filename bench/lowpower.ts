@@ -138,6 +138,7 @@ export async function runLowPower(ctx: HostContext): Promise<LowPowerResult> {
     p: (typeof START_PROVIDERS)[number];
     path?: string;
     gz?: number;
+    extra?: Record<string, string>;
     skip?: StartStat;
   }[] = [];
   for (const p of START_PROVIDERS) {
@@ -149,10 +150,15 @@ export async function runLowPower(ctx: HostContext): Promise<LowPowerResult> {
       continue;
     }
     try {
+      const prepared = p.prepare ? await p.prepare(session.server) : { extra: {} };
+      if ("unavailable" in prepared) {
+        providers.push({ p, skip: { ...head, status: "n/a", reason: prepared.unavailable } });
+        continue;
+      }
       const js = await bundle(entry, new URL(`start_${p.name}.js`, BUILD_DIR), { minify: true });
       const path = `/start/${p.name}.js`;
       session.server.put(path, { body: js, type: "text/javascript" });
-      providers.push({ p, path, gz: gzipSize(js) });
+      providers.push({ p, path, gz: prepared.gzipBytes ?? gzipSize(js), extra: prepared.extra });
     } catch (e) {
       providers.push({ p, skip: { ...head, status: "error", error: (e as Error).message } });
     }
@@ -162,7 +168,7 @@ export async function runLowPower(ctx: HostContext): Promise<LowPowerResult> {
     log(
       `[bench] lowpower: applet start at ${rate}× CPU throttling (${samples} samples per provider)`,
     );
-    const live = providers.filter((x) => x.path);
+    const live = providers.filter((x) => x.path && (x.p.rates ?? RATES).includes(rate));
     const totals = new Map<string, number[]>(live.map((x) => [x.p.name, []]));
     const phases = new Map<string, Record<string, number>[]>(live.map((x) => [x.p.name, []]));
     const errors = new Map<string, string>();
@@ -183,10 +189,10 @@ export async function runLowPower(ctx: HostContext): Promise<LowPowerResult> {
               const r = await m.start(c);
               const t2 = performance.now();
               return { total: t2 - t0, load: t1 - t0, start: t2 - t1, result: r };
-            }, [url, startCtx] as const);
+            }, [url, { ...startCtx, extra: x.extra }] as const);
           const r = rate === 1 ? await run() : await withThrottling(pg, rate, run);
           const res = r.result as StartResult;
-          if (res.signature !== reference) {
+          if (x.p.signs !== false && res.signature !== reference) {
             throw new Error("start produced a signature that differs from WebCrypto's");
           }
           totals.get(x.p.name)!.push(r.total);
@@ -201,6 +207,9 @@ export async function runLowPower(ctx: HostContext): Promise<LowPowerResult> {
     result.start[rate] = providers.map((x): StartStat => {
       if (x.skip) return x.skip;
       const head = { impl: x.p.name, kind: x.p.kind, label: x.p.label };
+      if (!(x.p.rates ?? RATES).includes(rate)) {
+        return { ...head, status: "n/a", reason: x.p.ratesReason ?? `not measured at ${rate}×` };
+      }
       if (errors.has(x.p.name)) return { ...head, status: "error", error: errors.get(x.p.name)! };
       const t = totals.get(x.p.name)!;
       const ph = phases.get(x.p.name)!;

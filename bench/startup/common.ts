@@ -20,11 +20,16 @@ export interface StartContext {
   /** ours only: where the wasm module is served and its expected SHA-256 (hex). */
   wasmUrl?: string;
   wasmSha256?: string;
+  /** Provider-specific values from its `prepare()` (e.g. the applet's worker and manifest URLs). */
+  extra?: Record<string, string>;
 }
 
-/** What `start()` returns: the signature (checked by the orchestrator) and phase times, ms. */
+/**
+ * What `start()` returns: the signature (checked by the orchestrator against WebCrypto's;
+ * absent for a provider whose start ends before a signature) and phase times, ms.
+ */
 export interface StartResult {
-  signature: string;
+  signature?: string;
   phases: Record<string, number>;
 }
 

@@ -3,14 +3,17 @@
  * exporting `start(ctx: StartContext): Promise<StartResult>`; the suite bundles it,
  * serves it, and times `await import(url)` + `start(ctx)` in a fresh browser context.
  *
- * To add the real applet once the web server builds it: add a provider whose entry
- * loads the applet's client code (its worker protocol) and signs `ctx.message` with
- * `ctx.pkcs8`, the way the applet does after sign-in; see docs/benchmarks.md.
+ * A provider may `prepare()` files on the bench server (the applet's build) and pass
+ * values to its `start()` through `ctx.extra`; one that cannot be throttled lists the
+ * rates it runs at.
  *
  * @module
  */
+import { appletBundle } from "../applet.ts";
+import type { StaticServer } from "../chromium.ts";
 import type { ImplKind } from "../impls/types.ts";
 import { writeEntry } from "../bundle.ts";
+import { gzipSize } from "../weight.ts";
 
 export interface StartProvider {
   name: string;
@@ -18,7 +21,63 @@ export interface StartProvider {
   label: string;
   /** The entry to bundle, or the reason the provider cannot run. */
   entry(ours: { present: boolean; built: boolean }): Promise<URL | { unavailable: string }>;
+  /**
+   * Serve what the start needs; returns values for `ctx.extra` and, when the bundle is
+   * not what the user downloads, the gzipped bytes that are.
+   */
+  prepare?(
+    server: StaticServer,
+  ): Promise<{ extra: Record<string, string>; gzipBytes?: number } | { unavailable: string }>;
+  /** False for a start that ends before a signature (default true: the signature is checked). */
+  signs?: boolean;
+  /** Throttling rates at which the measurement means what it says (default: all). */
+  rates?: number[];
+  /** Why the other rates are n/a. */
+  ratesReason?: string;
 }
+
+/**
+ * Chromium refuses CPU throttling on worker targets ("Operation is only supported for
+ * pages, not workers"), and a page's throttling does not slow its dedicated workers
+ * (measured), so a start that runs in a worker is only measured unthrottled.
+ */
+export const WORKER_THROTTLING_REASON =
+  "CDP cannot throttle dedicated workers (Emulation.setCPUThrottlingRate: only supported for pages); " +
+  "the same crypto on a throttled main thread is the ours row";
+
+const appletProvider: StartProvider = {
+  name: "applet",
+  kind: "ours",
+  label:
+    "the applet's worker: worker JS + manifest + wasm + hash check + instantiate + OPAQUE ready (no signature: needs sign-in)",
+  entry: () => Promise.resolve(new URL("applet.ts", new URL("./", import.meta.url))),
+  async prepare(server) {
+    const built = await appletBundle();
+    if ("unavailable" in built) return built;
+    const manifest = built.manifest as { entries?: { worker?: string } } | undefined;
+    const worker = built.files.find((f) => f.role === "worker");
+    if (!manifest?.entries?.worker || !worker?.urlPath) {
+      return { unavailable: "the applet build has no worker entry" };
+    }
+    for (const f of built.files) {
+      if (f.urlPath && f.urlPath !== "/") {
+        server.put(f.urlPath, { body: f.bytes, type: f.type ?? "application/octet-stream" });
+      }
+    }
+    server.put("/bench-applet-manifest.json", {
+      body: JSON.stringify(manifest),
+      type: "application/json",
+    });
+    const wasm = built.files.find((f) => f.role === "wasm");
+    return {
+      extra: { workerUrl: worker.urlPath, manifestUrl: "/bench-applet-manifest.json" },
+      gzipBytes: gzipSize(worker.bytes) + (wasm ? gzipSize(wasm.bytes) : 0),
+    };
+  },
+  signs: false,
+  rates: [1],
+  ratesReason: WORKER_THROTTLING_REASON,
+};
 
 const STARTUP_DIR = new URL("./", import.meta.url);
 
@@ -56,5 +115,5 @@ export const START_PROVIDERS: StartProvider[] = [
     "@hazae41/rsa.wasm: load + compile bundled wasm + import key + sign",
     "hazae.ts",
   ),
-  // The applet (web server issue) goes here when its bundle exists.
+  appletProvider,
 ];
