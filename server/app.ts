@@ -196,7 +196,7 @@ export function createApp(deps: AppDeps): Hono {
     c.header("Cache-Control", IMMUTABLE);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": _CONTENT_TYPES[m[2]] });
   });
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/healthz", (c) => c.json({ ok: true, service: "web" }));
 
   // ---- session bootstrap -----------------------------------------------------------------
   let caCache: { pem: string; at: number } | null = null;

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { configureLog, log } from "../proxy/log.ts";
+import { configureLog, log, logLifecycle } from "../proxy/log.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { createProxyClient } from "../proxy/client.ts";
 import { readSecret } from "../proxy/secrets.ts";
@@ -81,7 +81,7 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
     port,
     hostname,
     onListen: (addr) => {
-      log("info", "listening", { url: `http://${addr.hostname}:${addr.port}`, port: addr.port });
+      logLifecycle("listening", { url: `http://${addr.hostname}:${addr.port}`, port: addr.port });
     },
   }, app.fetch);
   return server;
