@@ -10,6 +10,7 @@ export const USAGE = `deno task bench [options]
   --only LIST      suites to run, comma-separated (default: all). Suites:
                      sign (PKCS#1 v1.5 + PSS sign/verify), oaep, keygen, modpow, sha,
                      lowpower (CPU throttling 4x/6x: sign + applet start), dudect,
+                     vault (login.finish + apply load through proxy + vault, PostgreSQL),
                      rsa (= sign,oaep,keygen,modpow), plus any registered in main.ts
   --quick          short smoke run: few rounds, 3 keys, small dudect
   --sizes LIST     RSA sizes for sign/verify (default 2048,3072,4096)
@@ -36,7 +37,16 @@ export interface BenchOptions {
 }
 
 /** Suites run when --only is absent, in order. */
-export const DEFAULT_SUITES = ["sign", "oaep", "keygen", "modpow", "sha", "lowpower", "dudect"];
+export const DEFAULT_SUITES = [
+  "sign",
+  "oaep",
+  "keygen",
+  "modpow",
+  "sha",
+  "lowpower",
+  "dudect",
+  "vault",
+];
 export const SUITE_ALIASES: Record<string, string[]> = {
   rsa: ["sign", "oaep", "keygen", "modpow"],
 };

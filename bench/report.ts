@@ -7,6 +7,8 @@
 import { BUILD_DIR, bundle } from "./bundle.ts";
 import type { DudectResult } from "./dudect.ts";
 import type { LowPowerResult } from "./lowpower.ts";
+import { vaultLoadRows } from "./table.ts";
+import type { VaultLoadResult } from "./vault_load.ts";
 import { fmtMs, fmtRatio, isRuntime, mbPerS, reference } from "./result.ts";
 import type { BenchResult, Ok } from "./result.ts";
 import type { OpResult, RuntimeResult } from "./runner.ts";
@@ -256,8 +258,23 @@ export async function renderReport(r: BenchResult): Promise<string> {
       _parts(r.weight.appletTotal)
     }</tbody></table>`,
   );
+  const vl = r.suites.vault as VaultLoadResult | { error: string } | undefined;
+  if (vl) {
+    sections.push(`<h2>Vault load (proxy + vault, PostgreSQL)</h2>`);
+    if ("error" in vl) sections.push(`<p class="bad">${esc(vl.error)}</p>`);
+    else {
+      const t = vaultLoadRows(vl);
+      sections.push(
+        `<table><thead><tr>${
+          t.header.map((h) => `<th>${esc(h)}</th>`).join("")
+        }</tr></thead><tbody>${
+          t.rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("")
+        }</tbody></table>${vl.notes.map((n) => `<p class="muted">${esc(n)}</p>`).join("")}`,
+      );
+    }
+  }
   for (const [id, s] of Object.entries(r.suites)) {
-    if (id === "lowpower" || id === "dudect") continue;
+    if (id === "lowpower" || id === "dudect" || id === "vault") continue;
     sections.push(`<h2>Suite ${esc(id)}</h2><pre>${esc(JSON.stringify(s, null, 2))}</pre>`);
   }
   if (r.problems.length) {

@@ -7,6 +7,7 @@
  */
 import type { DudectResult } from "./dudect.ts";
 import type { LowPowerResult } from "./lowpower.ts";
+import type { VaultLoadResult } from "./vault_load.ts";
 import { fmtMs, fmtRatio, isRuntime, mbPerS } from "./result.ts";
 import type { BenchResult, Ok } from "./result.ts";
 import type { ImplResult, OpResult } from "./runner.ts";
@@ -112,6 +113,34 @@ function _dudectTable(d: DudectResult): string {
   ) + `\nverdict: ${d.verdict} — ${d.summary}`;
 }
 
+/** One row per load scenario: rate, latency percentiles, errors, CPU per request. */
+export function vaultLoadRows(v: VaultLoadResult): { header: string[]; rows: string[][] } {
+  return {
+    header: [
+      "scenario",
+      "requests",
+      "in flight",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "errors",
+      "CPU ms/req",
+    ],
+    rows: v.scenarios.map((s) => [
+      s.name,
+      String(s.requests),
+      String(s.concurrency),
+      s.perSecond.toFixed(0),
+      s.p50.toFixed(1),
+      s.p99.toFixed(1),
+      String(s.errors),
+      s.cpuMsPerRequest
+        ? Object.values(s.cpuMsPerRequest).reduce((a, b) => a + b, 0).toFixed(2)
+        : "",
+    ]),
+  };
+}
+
 /** The whole stdout summary. */
 export function summaryText(r: BenchResult): string {
   const parts: string[] = [];
@@ -147,6 +176,15 @@ export function summaryText(r: BenchResult): string {
     parts.push(
       `== timing-leak check (dudect, Deno)\n${
         "error" in dd ? `ERROR ${dd.error}` : _dudectTable(dd)
+      }`,
+    );
+  }
+  const vl = r.suites.vault as VaultLoadResult | { error: string } | undefined;
+  if (vl) {
+    const t = "error" in vl ? undefined : vaultLoadRows(vl);
+    parts.push(
+      `== vault load (proxy + vault, PostgreSQL)\n${
+        t ? _grid(t.header, t.rows) : `ERROR ${(vl as { error: string }).error}`
       }`,
     );
   }
