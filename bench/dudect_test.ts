@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { dudectVerdict, runDudect, squareAndMultiplyVarTime } from "./dudect.ts";
+import type { DudectTargetResult } from "./dudect.ts";
+import { oursPresent } from "./ours_loader.ts";
+
+function _rightToLeft(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  b %= m;
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % m;
+    b = (b * b) % m;
+    e >>= 1n;
+  }
+  return r;
+}
+
+Deno.test("squareAndMultiplyVarTime() equals a right-to-left BigInt exponentiation", () => {
+  const cases: [bigint, bigint, bigint][] = [[2n, 10n, 1000n], [0n, 5n, 7n], [5n, 0n, 7n], [
+    3n,
+    1n,
+    7n,
+  ]];
+  for (let i = 0; i < 20; i++) {
+    const r = crypto.getRandomValues(new BigUint64Array(3));
+    cases.push([r[0], r[1], r[2] | 1n]);
+  }
+  for (const [b, e, m] of cases) {
+    assert.equal(squareAndMultiplyVarTime(b, e, m), _rightToLeft(b, e, m));
+  }
+});
+
+function _t(
+  id: string,
+  role: DudectTargetResult["role"],
+  flagged: boolean | null,
+): DudectTargetResult {
+  const base = { id, title: id, role, expect: role === "control" ? "leak" : "no leak" } as const;
+  if (flagged === null) return { ...base, status: "unavailable", reason: "core absent" };
+  return {
+    ...base,
+    status: "ok",
+    n: 1000,
+    flagged,
+    asExpected: role === "control" ? flagged : !flagged,
+  };
+}
+
+Deno.test("dudectVerdict() passes when controls are flagged and ours is not", () => {
+  const v = dudectVerdict([
+    _t("c", "control", true),
+    _t("s", "sanity", false),
+    _t("o", "ours", false),
+  ]);
+  assert.equal(v.verdict, "pass");
+});
+
+Deno.test("dudectVerdict() voids the check when a negative control is not flagged", () => {
+  const v = dudectVerdict([_t("c", "control", false), _t("o", "ours", false)]);
+  assert.equal(v.verdict, "detector invalid");
+  assert.match(v.summary, /control c/);
+});
+
+Deno.test("dudectVerdict() voids the check when the A/A sanity run is flagged", () => {
+  const s = {
+    ..._t("s", "sanity", true),
+    max: { test: "raw", t: 6, n0: 1, n1: 1, diff: 0, se: 0 },
+  };
+  assert.equal(
+    dudectVerdict([_t("c", "control", true), s, _t("o", "ours", false)]).verdict,
+    "detector invalid",
+  );
+});
+
+Deno.test("dudectVerdict() reports a leak in ours", () => {
+  const v = dudectVerdict([
+    _t("c", "control", true),
+    _t("o1", "ours", false),
+    _t("o2", "ours", true),
+  ]);
+  assert.equal(v.verdict, "leak");
+  assert.match(v.summary, /o2/);
+});
+
+Deno.test("dudectVerdict() is incomplete when ours could not be measured", () => {
+  assert.equal(
+    dudectVerdict([_t("c", "control", true), _t("o", "ours", null)]).verdict,
+    "incomplete",
+  );
+});
+
+/** `[slow]` tests run only with ROAMSIGN_SLOW_TESTS=1 (`deno task test:slow`), as in wasm-crypto/. */
+const RUN_SLOW = Deno.env.get("ROAMSIGN_SLOW_TESTS") === "1";
+
+Deno.test({
+  name: "[slow] dudect: negative controls are flagged and wasm-crypto shows no timing leak",
+  ignore: !RUN_SLOW || !(await oursPresent()),
+  async fn() {
+    const r = await runDudect({ samples: 6000, modPowBits: 1024, rsaBits: 2048 }, () => {});
+    const table = r.targets.map((t) =>
+      `${t.id}: ${t.status} |t|=${t.max ? Math.abs(t.max.t).toFixed(2) : "-"}`
+    ).join("; ");
+    assert.equal(r.verdict, "pass", `${r.summary} (${table})`);
+  },
+});

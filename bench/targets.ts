@@ -1,0 +1,199 @@
+/**
+ * The targets of issue 4, judged from one run's Chromium figures (ratios from the
+ * same page, as the issue asks) and the weight table.
+ *
+ * @module
+ */
+import type { DudectResult } from "./dudect.ts";
+import { fmtMs } from "./result.ts";
+import type { ImplResult, OpResult, RuntimeResult } from "./runner.ts";
+import type { WeightResult } from "./weight.ts";
+
+export interface TargetResult {
+  id: string;
+  target: string;
+  status: "met" | "not met" | "not measured";
+  /** The figures the judgement rests on. */
+  figures: string;
+}
+
+/** 20 KB read as 20 000 bytes, the stricter of the two readings. */
+export const WASM_GZIP_LIMIT = 20_000;
+
+type Ok = Extract<ImplResult, { status: "ok" }>;
+
+function _ok(op: OpResult | undefined, impl: string): Ok | undefined {
+  const r = op?.results.find((x) => x.impl === impl);
+  return r?.status === "ok" ? r : undefined;
+}
+
+const ms = fmtMs;
+const ratio = (x: number) => x.toFixed(2) + "×";
+
+function _missing(id: string, target: string, why: string): TargetResult {
+  return { id, target, status: "not measured", figures: why };
+}
+
+export function judgeTargets(
+  chromium: RuntimeResult | undefined,
+  weight: WeightResult | undefined,
+  dudect: DudectResult | undefined,
+): TargetResult[] {
+  const op = (id: string) => chromium?.operations.find((o) => o.id === id);
+  const out: TargetResult[] = [];
+  const noRun = chromium ? undefined : "no Chromium run";
+  const noOurs = chromium && !chromium.ours.available
+    ? `ours unavailable: ${chromium.ours.reason}`
+    : undefined;
+
+  const ratioTarget = (
+    id: string,
+    target: string,
+    opId: string,
+    peer: string,
+    limit: number,
+    peerName = peer,
+  ) => {
+    const o = op(opId);
+    const ours = _ok(o, "ours");
+    const p = _ok(o, peer);
+    if (noRun || noOurs || !o) return _missing(id, target, noRun ?? noOurs ?? `${opId} not run`);
+    if (!ours || !p) {
+      return _missing(id, target, `${!ours ? "ours" : peerName} has no figure for ${opId}`);
+    }
+    const r = ours.median / p.median;
+    return {
+      id,
+      target,
+      status: r <= limit ? "met" : "not met",
+      figures: `ours ${ms(ours.median)} / ${peerName} ${ms(p.median)} = ${ratio(r)} (limit ${
+        ratio(limit)
+      })`,
+    } as TargetResult;
+  };
+
+  out.push(
+    ratioTarget(
+      "sign-webcrypto",
+      "RSA-2048 sign ≤ 2.0 × WebCrypto",
+      "rsa.pkcs1.sign.2048",
+      "webcrypto",
+      2.0,
+    ),
+  );
+  {
+    const id = "sign-peers";
+    const target = "RSA-2048 sign ≤ 0.25 × the fastest JS/wasm peer";
+    const o = op("rsa.pkcs1.sign.2048");
+    const ours = _ok(o, "ours");
+    const peers = (o?.results ?? []).filter((r): r is Ok =>
+      r.status === "ok" && (r.kind === "js" || r.kind === "wasm")
+    );
+    if (noRun || noOurs || !o) {
+      out.push(_missing(id, target, noRun ?? noOurs ?? "rsa.pkcs1.sign.2048 not run"));
+    } else if (!ours || peers.length === 0) {
+      out.push(_missing(id, target, !ours ? "ours has no figure" : "no JS/wasm peer has a figure"));
+    } else {
+      const best = peers.reduce((a, b) => (b.median < a.median ? b : a));
+      const r = ours.median / best.median;
+      out.push({
+        id,
+        target,
+        status: r <= 0.25 ? "met" : "not met",
+        figures: `ours ${ms(ours.median)} / ${best.impl} ${ms(best.median)} = ${
+          ratio(r)
+        } (limit 0.25×)`,
+      });
+    }
+  }
+  {
+    const id = "verify";
+    const target = "RSA-2048 verify ≤ 0.1 ms median";
+    const o = op("rsa.pkcs1.verify.2048");
+    const ours = _ok(o, "ours");
+    if (noRun || noOurs || !o) {
+      out.push(_missing(id, target, noRun ?? noOurs ?? "rsa.pkcs1.verify.2048 not run"));
+    } else if (!ours) out.push(_missing(id, target, "ours has no figure"));
+    else {
+      const wc = _ok(o, "webcrypto");
+      out.push({
+        id,
+        target,
+        status: ours.median <= 0.1 ? "met" : "not met",
+        figures: `ours ${ms(ours.median)} (min ${ms(ours.min)}, max ${ms(ours.max)})${
+          wc ? `; WebCrypto ${ms(wc.median)}` : ""
+        }`,
+      });
+    }
+  }
+  out.push(
+    ratioTarget(
+      "keygen",
+      "RSA-2048 keygen median ≤ 3 × WebCrypto's",
+      "rsa.keygen.2048",
+      "webcrypto",
+      3.0,
+    ),
+  );
+  for (const alg of ["sha256", "sha1"] as const) {
+    const name = alg === "sha256" ? "SHA-256" : "SHA-1";
+    const big = ratioTarget(
+      `${alg}-1MiB`,
+      `${name} 1 MiB ≥ 1.0 × hash-wasm's throughput`,
+      `${alg}.1048576`,
+      "hash-wasm",
+      1.0,
+    );
+    const o = op(`${alg}.1048576`);
+    const ours = _ok(o, "ours");
+    const hw = _ok(o, "hash-wasm");
+    if (ours && hw) {
+      big.figures += `; ${(1048576 / ours.median / 1000).toFixed(0)} vs ${
+        (1048576 / hw.median / 1000).toFixed(0)
+      } MB/s`;
+    }
+    out.push(big);
+    out.push(
+      ratioTarget(
+        `${alg}-64B`,
+        `${name} 64 B no slower than hash-wasm`,
+        `${alg}.64`,
+        "hash-wasm",
+        1.0,
+      ),
+    );
+  }
+  {
+    const id = "wasm-size";
+    const target = "wasm module ≤ 20 KB gzipped";
+    const w = weight?.wasm;
+    if (!w || "unavailable" in w) {
+      out.push(_missing(id, target, w ? w.unavailable : "weight not measured"));
+    } else {
+      out.push({
+        id,
+        target,
+        status: w.gzipBytes <= WASM_GZIP_LIMIT ? "met" : "not met",
+        figures: `${w.gzipBytes} B gzipped (${w.bytes} B raw; limit ${WASM_GZIP_LIMIT} B)`,
+      });
+    }
+  }
+  {
+    const id = "constant-time";
+    const target = "dudect: |t| < 4.5 for ours, negative control flagged";
+    if (!dudect) out.push(_missing(id, target, "dudect not run"));
+    else {
+      out.push({
+        id,
+        target,
+        status: dudect.verdict === "pass"
+          ? "met"
+          : dudect.verdict === "incomplete"
+          ? "not measured"
+          : "not met",
+        figures: `${dudect.verdict}: ${dudect.summary}`,
+      });
+    }
+  }
+  return out;
+}
