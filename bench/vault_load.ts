@@ -191,9 +191,9 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
   }
   const db = await createTestDatabase();
   // Ctrl-C during a run: stop the children and drop the database before leaving.
-  let stackRef: { stop(): Promise<void> } | undefined;
+  const started: { stack?: { stop(): Promise<void> } } = {};
   const onSignal = async () => {
-    await stackRef?.stop().catch(() => {});
+    await started.stack?.stop().catch(() => {});
     await db.drop().catch(() => {});
     Deno.exit(130);
   };
@@ -206,7 +206,7 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
     await db.drop();
     throw err;
   });
-  stackRef = stack;
+  started.stack = stack;
   try {
     await opaque.ready;
     const web: ProxyClient = stack.webClient();

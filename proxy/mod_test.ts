@@ -13,7 +13,9 @@ Deno.test("proxy/mod.ts pulls in no database code (kysely, pg, PGlite, key-vault
   // `modules` is the import graph (npm entries appear as npm:/name@version);
   // `npmPackages` lists the whole lock snapshot, so it is not used.
   const names: string[] = info.modules.map((m: { specifier: string }) => m.specifier);
-  const bad = names.filter((n) => /kysely|pglite|\/key-vault\/|(^|\/)pg@|pg-pool|pg-protocol/.test(n));
+  const bad = names.filter((n) =>
+    /kysely|pglite|\/key-vault\/|(^|\/)pg@|pg-pool|pg-protocol/.test(n)
+  );
   assert(bad.length === 0, bad.join(", "));
   assert(names.some((n) => n.endsWith("/proxy/ops.ts")), "the walk saw the proxy's modules");
 });

@@ -4,7 +4,7 @@
  * missing output is.
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
-import { buildApplet } from "../../server/build.ts";
+import { buildApplet } from "../../server/mod.ts";
 
 Deno.test({
   name: "[slow] buildApplet() is reproducible: same sources, same hashes and bytes",

@@ -24,7 +24,7 @@ import {
 } from "../../applet/protocol/flows.ts";
 import { RpcError } from "../../applet/protocol/session.ts";
 import { utf8 } from "../../applet/protocol/bytes.ts";
-import { createCa } from "../../key-vault/ca.ts";
+import { createCa } from "../../key-vault/mod.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;
 const VALIDITY_DAYS = 30;

@@ -3,7 +3,7 @@
  * vault, proxy, web server and the demo bank (its keys 0600), restarts a crashed child,
  * stops everything on SIGTERM.
  */
-import { spawnChild } from "../../server/child.ts";
+import { spawnChild } from "../../server/mod.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
