@@ -28,26 +28,39 @@ export const IO_SIZE: usize = 65536;
 
 /** Scratch: wiped after every operation that touches secrets. */
 export const SCRATCH_BASE: usize = 131072;
-/** Window table of the fixed-window exponentiation: TABLE_ENTRIES numbers. */
+/**
+ * Window table of the fixed-window exponentiation: TABLE_ENTRIES numbers in the digit
+ * domain (montgomery.ts), DIGITS_BYTES each.
+ */
 export const TABLE: usize = SCRATCH_BASE;
+/** Bytes of one number in the digit domain: up to 160 digits of 28 bits, one u32 each. */
+export const DIGITS_BYTES: usize = 640;
 /** Temporaries S(0)..S(SCRATCH_COUNT-1), each 2 * MAX_LIMBS limbs (a double-width product fits). */
-export const SCRATCH_NUMS: usize = TABLE + <usize> TABLE_ENTRIES * NUM_BYTES;
+export const SCRATCH_NUMS: usize = TABLE + <usize> TABLE_ENTRIES * DIGITS_BYTES;
 export const SCRATCH_STRIDE: usize = 2 * NUM_BYTES;
 export const SCRATCH_COUNT: i32 = 24;
-/** Montgomery multiplication: accumulator (MAX_DIGITS + 1 pairs of u64), a and m digits interleaved, b digits, the packed result. */
+/** Montgomery multiplication on limbs: accumulator (MAX_DIGITS + 1 pairs of u64), a and m digits interleaved, b digits, the packed result. */
 export const MM_T: usize = SCRATCH_NUMS + <usize>SCRATCH_COUNT * SCRATCH_STRIDE;
 export const MM_A: usize = MM_T + 2432;
 export const MM_B: usize = MM_A + 1280;
 export const MM_P: usize = MM_B + 640;
+/**
+ * Digit-domain multiplication (montMulD): the interleaved operands [a_j, u_j] and the
+ * reversed [b_l, m_l] pairs, each with zero padding; then digit temporaries D(0)..D(7).
+ */
+export const MD_A: usize = MM_P + 768;
+export const MD_B: usize = MD_A + 1280;
+export const MD_NUMS: usize = MD_B + 1280;
+export const MD_COUNT: i32 = 8;
 /** Temporary Montgomery contexts (modPow, public key operations, key generation). */
-export const CTX_TMP0: usize = MM_P + 768;
+export const CTX_TMP0: usize = MD_NUMS + <usize>MD_COUNT * DIGITS_BYTES;
 export const CTX_TMP1: usize = CTX_TMP0 + 1792;
 export const CTX_TMP2: usize = CTX_TMP1 + 1792;
 export const SCRATCH_END: usize = CTX_TMP2 + 1792;
 export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
-export const SHA_CTX: usize = 184320;
+export const SHA_CTX: usize = 196608;
 /** SHA message schedule (80 words). */
 export const SHA_W: usize = SHA_CTX + 128;
 /** Key generation: the primes found so far, kept between host calls, wiped at the end. */
@@ -55,11 +68,11 @@ export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;
 export const KG_END: usize = KG_Q + NUM_BYTES;
 /** Small odd primes for trial division (u16) and their Barrett constants (u32). */
-export const SMALL_PRIMES: usize = 188416;
+export const SMALL_PRIMES: usize = 200704;
 export const SMALL_PRIME_COUNT: i32 = 2048;
 export const SMALL_PRIME_MU: usize = SMALL_PRIMES + 2 * <usize> SMALL_PRIME_COUNT;
 /** Private key slots start here; the host grows memory to add slots. */
-export const KEYS_BASE: usize = 200704;
+export const KEYS_BASE: usize = 212992;
 
 /**
  * A Montgomery context: k (i32, limbs of m), m0inv = -m^-1 mod 2^32 (u32), kd (i32, 28-bit
@@ -80,9 +93,14 @@ export const DIGIT_BITS: i32 = 28;
 
 /** Address of scratch temporary i. */
 // @ts-ignore: decorator
-
-// @ts-ignore: decorator
 @inline
 export function S(i: i32): usize {
   return SCRATCH_NUMS + <usize> i * SCRATCH_STRIDE;
+}
+
+/** Address of digit temporary i (DIGITS_BYTES each). */
+// @ts-ignore: decorator
+@inline
+export function D(i: i32): usize {
+  return MD_NUMS + <usize> i * DIGITS_BYTES;
 }

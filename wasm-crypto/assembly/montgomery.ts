@@ -40,7 +40,11 @@ import {
   CTX_M28,
   CTX_RBITS,
   CTX_RR,
+  D,
   DIGIT_BITS,
+  DIGITS_BYTES,
+  MD_A,
+  MD_B,
   MM_A,
   MM_B,
   MM_P,
@@ -301,6 +305,8 @@ export function montSetupVarTime(ctx: usize): void {
   store<i32>(ctx + CTX_KD, kd);
   store<i32>(ctx + CTX_RBITS, 32 * k - DIGIT_BITS * (32 * k / DIGIT_BITS));
   toDigits(ctx + CTX_M28, m, kd, load<i32>(ctx + CTX_RBITS));
+  // the digit domain (montMulD) may use one digit more than kd: it is zero
+  store<u32>(ctx + CTX_M28 + (<usize>kd << 2), 0);
 
   const bits = bnBitLenVarTime(m, k);
   const tz = <i32> ctz<u32>(<u32> k);
@@ -379,75 +385,262 @@ function windowAt(exp: usize, expK: i32, pos: i32): u32 {
   return v & ((1 << WINDOW) - 1);
 }
 
-/** dst = TABLE[idx] (k limbs), reading every entry: no memory index depends on idx. */
-function tableSelect(dst: usize, idx: u32, k: i32): void {
-  bnZero(dst, k);
-  for (let i = 0; i < TABLE_ENTRIES; i++) {
-    const mask = ctEqMask(<u32> i, idx);
-    const e = TABLE + <usize> i * NUM_BYTES;
-    for (let j = 0; j < k; j++) st(dst, j, ld(dst, j) | (ld(e, j) & mask));
+// ---------------------------------------------------------------- the digit domain
+//
+// Exponentiations run on numbers held as L digits of 28 bits (one u32 each,
+// little-endian), L = floor(32k / 28) + 1, with R' = 2^(28L) >= 16 * 2^(32k) > 16m.
+// That headroom allows lazy reduction (Walter 1999): operands below 2m give a
+// product below 2m, so montMulD has no final subtraction at all; one full
+// reduction happens when a result leaves the domain (fromDigits).
+// Entry: x*R mod m (limb form, R = 2^(32k)) times C1 = R'^2 / R mod m gives x*R';
+// exit: x*R' times C2 = R mod m gives x*R again.
+
+const DM64: u64 = <u64>DIGIT_MASK;
+
+/** Digits of the lazy domain for a k-limb modulus. */
+// @ts-ignore: decorator
+@inline
+export function lazyDigits(k: i32): i32 {
+  return (32 * k) / DIGIT_BITS + 1;
+}
+
+/**
+ * Prepares the operand buffers of montMulD for the context's modulus: m's
+ * digits into the odd slots of MD_B (reversed, as montMulD reads them), zero
+ * padding after both buffers. Call before a run of montMulD with a new ctx.
+ */
+export function digitsBegin(ctx: usize): void {
+  const L = lazyDigits(ctxK(ctx));
+  const md = ctx + CTX_M28;
+  const bTop = MD_B + (<usize>(L - 1) << 3);
+  for (let l = 0; l < L; l++) {
+    store<u32>(bTop - (<usize>l << 3), 0);
+    store<u32>(bTop - (<usize>l << 3) + 4, load<u32>(md + (<usize>l << 2)));
+  }
+  memory.fill(MD_B + (<usize>L << 3), 0, 32);
+  memory.fill(MD_A + (<usize>L << 3), 0, 32);
+}
+
+/**
+ * montMulD: r = a*b*R'^-1 mod m up to one m, R' = 2^(28L): r < 2m for a, b < 2m
+ * (L digits each, every digit < 2^28). r may alias a or b. digitsBegin(ctx) first.
+ *
+ * Algorithm: Montgomery multiplication by product scanning (FIPS, Koc, Acar,
+ * Kaliski 1996) with delayed carries. Column i sums a_j*b_(i-j) + u_j*m_(i-j);
+ * the operands are laid out so that one column is one dot product: MD_A holds
+ * the pairs [a_j, u_j], MD_B the pairs [b_l, m_l] in reverse order, and one
+ * i64x2.extmul of a v128 from each gives a_j*b_l and u_j*m_l in its two u64
+ * lanes. Lane sums stay below L * 2^56 < 2^64 (L <= 147), so a column needs no
+ * carry until its end; the two lanes are then added in 28-bit halves (no
+ * overflow for any L). Columns 0..L-1 choose u_i = t_i * (-m^-1) mod 2^28,
+ * which makes t_i divisible by 2^28; columns L..2L-2 give the result digits.
+ * The newest u (u_(i-1), u_i) enter a column as scalar terms, never through a
+ * vector load of a value just stored. Loop bounds depend on L and the column
+ * index only; there is no branch on a value.
+ */
+export function montMulD(r: usize, a: usize, b: usize, ctx: usize): void {
+  const L = lazyDigits(ctxK(ctx));
+  const md = ctx + CTX_M28;
+  const m0inv = load<u32>(ctx + CTX_M0INV) & DIGIT_MASK;
+  const m0 = <u64>load<u32>(md);
+  const A = MD_A;
+  const bTop = MD_B + (<usize>(L - 1) << 3);
+  for (let j = 0; j < L; j++) {
+    const o = <usize>j;
+    store<u32>(A + (o << 3), load<u32>(a + (o << 2)));
+    store<u32>(bTop - (o << 3), load<u32>(b + (o << 2)));
+  }
+  const zero = i64x2.splat(0);
+  let c: u64 = 0;
+  // Columns 0..L-1: pairs j < ns by vector, ns..i-1 and i as scalars.
+  for (let i = 0; i < L; i++) {
+    const ns = (i - 1) & ~1 & ~((i - 1) >> 31); // even, 0 <= ns <= i - 1
+    const bp = bTop - (<usize>i << 3); // pair j of column i: A + 8j and bp + 8j
+    let s0 = zero, s1 = zero;
+    for (let j = 0; j < ns; j += 2) {
+      const o = <usize>j << 3;
+      const va = v128.load(A + o);
+      const vb = v128.load(bp + o);
+      s0 = i64x2.add(s0, i64x2.extmul_low_i32x4_u(va, vb));
+      s1 = i64x2.add(s1, i64x2.extmul_high_i32x4_u(va, vb));
+    }
+    const s = i64x2.add(s0, s1);
+    const l0 = <u64>i64x2.extract_lane(s, 0);
+    const l1 = <u64>i64x2.extract_lane(s, 1);
+    let t = (l0 & DM64) + (l1 & DM64) + c;
+    const hi = (l0 >> 28) + (l1 >> 28);
+    for (let j = ns; j < i; j++) {
+      const pa = A + (<usize>j << 3);
+      const o2 = <usize>(i - j) << 2;
+      t += <u64>load<u32>(pa) * <u64>load<u32>(b + o2) + <u64>load<u32>(pa, 4) * <u64>load<u32>(md + o2);
+    }
+    t += <u64>load<u32>(A + (<usize>i << 3)) * <u64>load<u32>(b);
+    const u = (<u32>t * m0inv) & DIGIT_MASK;
+    store<u32>(A + (<usize>i << 3), u, 4);
+    t += <u64>u * m0; // now divisible by 2^28
+    c = (t >> 28) + hi;
+  }
+  // Columns L..2L-2: pairs j0..L-1 (rounded up to even; A's zero padding).
+  for (let i = L; i < 2 * L - 1; i++) {
+    const bp = bTop - (<usize>i << 3);
+    let s0 = zero, s1 = zero;
+    for (let j = i - L + 1; j < L; j += 2) {
+      const o = <usize>j << 3;
+      const va = v128.load(A + o);
+      const vb = v128.load(bp + o);
+      s0 = i64x2.add(s0, i64x2.extmul_low_i32x4_u(va, vb));
+      s1 = i64x2.add(s1, i64x2.extmul_high_i32x4_u(va, vb));
+    }
+    const s = i64x2.add(s0, s1);
+    const l0 = <u64>i64x2.extract_lane(s, 0);
+    const l1 = <u64>i64x2.extract_lane(s, 1);
+    const t = (l0 & DM64) + (l1 & DM64) + c;
+    store<u32>(r + (<usize>(i - L) << 2), <u32>t & DIGIT_MASK);
+    c = (t >> 28) + (l0 >> 28) + (l1 >> 28);
+  }
+  store<u32>(r + (<usize>(L - 1) << 2), <u32>c); // < 2^28 since r < 2m < R'
+}
+
+/** montSqrD: r = a^2 * R'^-1 mod m up to one m (the hook for a dedicated squaring). */
+// @ts-ignore: decorator
+@inline
+export function montSqrD(r: usize, a: usize, ctx: usize): void {
+  montMulD(r, a, a, ctx);
+}
+
+/** L digits of the k-limb number at src (< 2^(32k)) into dst. Constant time. */
+export function limbsToDigits(dst: usize, src: usize, k: i32, L: i32): void {
+  const pad = MM_P; // k + 2 limbs, the last two zero
+  bnCopy(pad, src, k);
+  store<u64>(pad + (<usize>k << 2), 0);
+  for (let i = 0; i < L; i++) {
+    const bit = i * DIGIT_BITS;
+    const v = load<u64>(pad + (<usize>(bit >> 5) << 2)) >> <u64>(bit & 31);
+    store<u32>(dst + (<usize>i << 2), <u32>v & DIGIT_MASK);
+  }
+}
+
+/**
+ * r = x mod m as k limbs, for x < 2m given as L digits: packs x into k + 1 limbs
+ * and subtracts m when x >= m (computed always, selected by a mask). Constant time.
+ */
+export function digitsToLimbs(r: usize, x: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const L = lazyDigits(k);
+  const m = ctx + CTX_M;
+  const p = MM_P;
+  memory.fill(p, 0, (<usize>k + 3) << 2);
+  for (let i = 0; i < L; i++) {
+    const bit = i * DIGIT_BITS;
+    const at = p + (<usize>(bit >> 5) << 2);
+    store<u64>(at, load<u64>(at) | (<u64>load<u32>(x + (<usize>i << 2)) << <u64>(bit & 31)));
+  }
+  // x < 2m < 2^(32k + 1): limb k is 0 or 1
+  let borrow: u64 = 0;
+  for (let j = 0; j < k; j++) {
+    const d = <u64>ld(p, j) - <u64>ld(m, j) - borrow;
+    st(r, j, <u32>d);
+    borrow = d >> 63;
+  }
+  const keepP = 0 - (<u32>borrow & ~ld(p, k) & 1);
+  for (let j = 0; j < k; j++) st(r, j, (ld(p, j) & keepP) | (ld(r, j) & ~keepP));
+}
+
+/**
+ * The conversion constants of the context into D(0) (C1 = R'^2 / R mod m) and
+ * D(1) (C2 = R mod m), as digits; also calls digitsBegin. Constant time.
+ */
+function digitsConstants(ctx: usize): void {
+  const k = ctxK(ctx);
+  const L = lazyDigits(k);
+  const x = S(T_X);
+  montOne(x, ctx); // R mod m
+  limbsToDigits(D(1), x, k, L);
+  // R'^2 / R = R * 2^(2h), h = 28L - 32k
+  const h2 = 2 * (DIGIT_BITS * L - 32 * k);
+  for (let i = 0; i < h2; i++) modDouble(x, ctx);
+  limbsToDigits(D(0), x, k, L);
+  digitsBegin(ctx);
+}
+
+/** dst = TABLE[idx] (L digits), reading every entry whole: no memory index depends on idx. */
+function tableSelectD(dst: usize, idx: u32, L: i32): void {
+  const vecs = (<usize>L + 3) >> 2;
+  let i: i32 = 0;
+  for (let v: usize = 0; v < vecs; v++) v128.store(dst + (v << 4), i32x4.splat(0));
+  for (i = 0; i < TABLE_ENTRIES; i++) {
+    const mask = i32x4.splat(ctEqMask(<u32>i, idx));
+    const e = TABLE + <usize>i * DIGITS_BYTES;
+    for (let v: usize = 0; v < vecs; v++) {
+      const at = dst + (v << 4);
+      v128.store(at, v128.or(v128.load(at), v128.and(v128.load(e + (v << 4)), mask)));
+    }
   }
 }
 
 /**
  * Constant-time fixed-window exponentiation (window WINDOW bits):
  * r = base^exp in the Montgomery domain, i.e. r = (b^e)*R mod m when
- * base = b*R mod m. base < m. exp has expK limbs; every one of its 32*expK bits
- * is processed (so leading zero bits cost the same as ones), every window does
- * WINDOW squarings and one multiplication by an entry selected from the whole
- * table. r may alias base.
+ * base = b*R mod m. base < m (k limbs), result < m. exp has expK limbs; every
+ * one of its 32*expK bits is processed (so leading zero bits cost the same as
+ * ones), every window does WINDOW squarings and one multiplication by an entry
+ * selected from the whole table. The work runs in the digit domain (montMulD).
+ * r may alias base. Uses D(0)..D(3), S(T_X) and the table.
  */
 export function montExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
   const k = ctxK(ctx);
-  // table[i] = base^i (Montgomery form)
-  montOne(TABLE, ctx);
-  bnCopy(TABLE + NUM_BYTES, base, k);
+  const L = lazyDigits(k);
+  digitsConstants(ctx);
+  const c1 = D(0), c2 = D(1), acc = D(2), sel = D(3);
+  // table[i] = base^i * R'
+  const t1 = TABLE + DIGITS_BYTES;
+  montMulD(TABLE, c2, c1, ctx);
+  limbsToDigits(acc, base, k, L);
+  montMulD(t1, acc, c1, ctx);
   for (let i = 2; i < TABLE_ENTRIES; i++) {
-    montMul(
-      TABLE + <usize> i * NUM_BYTES,
-      TABLE + <usize> (i - 1) * NUM_BYTES,
-      TABLE + NUM_BYTES,
-      ctx,
-    );
+    const ti = TABLE + <usize>i * DIGITS_BYTES;
+    montMulD(ti, ti - DIGITS_BYTES, t1, ctx);
   }
-  const acc = S(T_ACC);
-  const sel = S(T_SEL);
   const nw = (expK * 32 + WINDOW - 1) / WINDOW;
   if (nw == 0) {
-    bnCopy(r, TABLE, k);
-    return;
+    montMulD(acc, TABLE, c2, ctx);
+  } else {
+    tableSelectD(acc, windowAt(exp, expK, (nw - 1) * WINDOW), L);
+    for (let w = nw - 2; w >= 0; w--) {
+      for (let s = 0; s < WINDOW; s++) montSqrD(acc, acc, ctx);
+      tableSelectD(sel, windowAt(exp, expK, w * WINDOW), L);
+      montMulD(acc, acc, sel, ctx);
+    }
+    montMulD(acc, acc, c2, ctx);
   }
-  tableSelect(acc, windowAt(exp, expK, (nw - 1) * WINDOW), k);
-  for (let w = nw - 2; w >= 0; w--) {
-    for (let s = 0; s < WINDOW; s++) montSqr(acc, acc, ctx);
-    tableSelect(sel, windowAt(exp, expK, w * WINDOW), k);
-    montMul(acc, acc, sel, ctx);
-  }
-  bnCopy(r, acc, k);
+  digitsToLimbs(r, acc, ctx);
 }
 
 /**
  * Variable-time left-to-right square-and-multiply: r = base^exp in the
- * Montgomery domain. Branches on every exponent bit and skips leading zeros.
- * Only for public exponents (RSA's e) and for the timing check's negative
- * control. r may alias base.
+ * Montgomery domain (base < m, result < m). Branches on every exponent bit and
+ * skips leading zeros. Only for public exponents (RSA's e) and for the timing
+ * check's negative control. r may alias base. Uses D(0)..D(3), S(T_X).
  */
 export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
   const k = ctxK(ctx);
-  const acc = S(T_ACC);
-  const b = S(T_SEL);
-  bnCopy(b, base, k);
+  const L = lazyDigits(k);
   const bits = bnBitLenVarTime(exp, expK);
   if (bits == 0) {
     montOne(r, ctx);
     return;
   }
-  bnCopy(acc, b, k);
+  digitsConstants(ctx);
+  const c1 = D(0), c2 = D(1), acc = D(2), b = D(3);
+  limbsToDigits(acc, base, k, L);
+  montMulD(b, acc, c1, ctx);
+  memory.copy(acc, b, <usize>L << 2);
   for (let i = bits - 2; i >= 0; i--) {
-    montSqr(acc, acc, ctx);
-    if (((ld(exp, i >> 5) >> <u32> (i & 31)) & 1) != 0) montMul(acc, acc, b, ctx);
+    montSqrD(acc, acc, ctx);
+    if (((ld(exp, i >> 5) >> <u32> (i & 31)) & 1) != 0) montMulD(acc, acc, b, ctx);
   }
-  bnCopy(r, acc, k);
+  montMulD(acc, acc, c2, ctx);
+  digitsToLimbs(r, acc, ctx);
 }
 
 /**
