@@ -46,11 +46,15 @@ export const MM_B: usize = MM_A + 1280;
 export const MM_P: usize = MM_B + 640;
 /**
  * Digit-domain multiplication (montMulD): the interleaved operands [a_j, u_j] and the
- * reversed [b_l, m_l] pairs, each with zero padding; then digit temporaries D(0)..D(7).
+ * reversed [b_l, m'_l] pairs, each with zero padding; the digits of the scaled modulus
+ * m'; then digit temporaries D(0)..D(7).
  */
 export const MD_A: usize = MM_P + 768;
 export const MD_B: usize = MD_A + 1280;
-export const MD_NUMS: usize = MD_B + 1280;
+export const MD_MP: usize = MD_B + 1280;
+/** The 32 selection masks of the window table scan (one v128 each). */
+export const MD_SEL: usize = MD_MP + DIGITS_BYTES;
+export const MD_NUMS: usize = MD_SEL + 512;
 export const MD_COUNT: i32 = 8;
 /** Temporary Montgomery contexts (modPow, public key operations, key generation). */
 export const CTX_TMP0: usize = MD_NUMS + <usize>MD_COUNT * DIGITS_BYTES;

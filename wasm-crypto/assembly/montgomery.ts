@@ -25,6 +25,7 @@ import {
   bnSelect,
   bnSetWord,
   bnShl1,
+  bnShr1,
   bnSub,
   bnSubMasked,
   bnZero,
@@ -45,6 +46,8 @@ import {
   DIGITS_BYTES,
   MD_A,
   MD_B,
+  MD_MP,
+  MD_SEL,
   MM_A,
   MM_B,
   MM_P,
@@ -387,62 +390,108 @@ function windowAt(exp: usize, expK: i32, pos: i32): u32 {
 
 // ---------------------------------------------------------------- the digit domain
 //
-// Exponentiations run on numbers held as L digits of 28 bits (one u32 each,
-// little-endian), L = floor(32k / 28) + 1, with R' = 2^(28L) >= 16 * 2^(32k) > 16m.
-// That headroom allows lazy reduction (Walter 1999): operands below 2m give a
-// product below 2m, so montMulD has no final subtraction at all; one full
-// reduction happens when a result leaves the domain (fromDigits).
-// Entry: x*R mod m (limb form, R = 2^(32k)) times C1 = R'^2 / R mod m gives x*R';
-// exit: x*R' times C2 = R mod m gives x*R again.
+// Exponentiations run in a digit domain built for speed:
+// - Numbers are L digits of 28 bits (one u32 each, little-endian), so a column of
+//   products sums in u64 without carries (see montMulD).
+// - The modulus is scaled: m' = mu*m with mu = -m^-1 mod 2^28, so m' = -1 mod 2^28
+//   ("Montgomery-friendly"): the reduction digit of a column is simply its low 28
+//   bits, and its carry is (t >> 28) + u. That takes two multiplications off the
+//   sequential chain that runs through the columns. Working modulo m' keeps every
+//   congruence modulo m (m divides m'); the result is reduced modulo m at the exit.
+// - Lazy reduction (Walter 1999): R' = 2^(28L) >= 16m' with L = floor(32k / 28) + 2,
+//   so operands below 2m' give a product below 2m' and montMulD never subtracts.
+// Entry: x*R mod m (limb form, R = 2^(32k)) times C1 = R'^2 / R mod m gives a value
+// = x*R' (mod m); exit: times C2 = R mod m gives x*R (mod m), then the reduction to
+// [0, m) (digitsToLimbs).
 
 const DM64: u64 = <u64>DIGIT_MASK;
 
-/** Digits of the lazy domain for a k-limb modulus. */
+/** Digits of the digit domain for a k-limb modulus. */
 // @ts-ignore: decorator
 @inline
 export function lazyDigits(k: i32): i32 {
-  return (32 * k) / DIGIT_BITS + 1;
+  return (32 * k) / DIGIT_BITS + 2;
 }
 
 /**
- * Prepares the operand buffers of montMulD for the context's modulus: m's
- * digits into the odd slots of MD_B (reversed, as montMulD reads them), zero
- * padding after both buffers. Call before a run of montMulD with a new ctx.
+ * Prepares the digit domain of the context's modulus m: the digits of
+ * m' = mu*m into MD_MP and into the odd slots of MD_B (reversed, as montMulD
+ * reads them), zero padding after MD_A, MD_B and MD_MP. Call before a run of
+ * montMulD with a new ctx. Constant time.
  */
 export function digitsBegin(ctx: usize): void {
-  const L = lazyDigits(ctxK(ctx));
-  const md = ctx + CTX_M28;
+  const k = ctxK(ctx);
+  const L = lazyDigits(k);
+  const mu = <u64>(load<u32>(ctx + CTX_M0INV) & DIGIT_MASK);
+  limbsToDigits(MD_MP, ctx + CTX_M, k, L);
+  let c: u64 = 0;
+  for (let j = 0; j < L; j++) {
+    const at = MD_MP + (<usize>j << 2);
+    const v = <u64>load<u32>(at) * mu + c;
+    store<u32>(at, <u32>v & DIGIT_MASK);
+    c = v >> 28;
+  }
+  // c = 0 here: m' < 2^(32k + 28) <= 2^(28L)
   const bTop = MD_B + (<usize>(L - 1) << 3);
   for (let l = 0; l < L; l++) {
     store<u32>(bTop - (<usize>l << 3), 0);
-    store<u32>(bTop - (<usize>l << 3) + 4, load<u32>(md + (<usize>l << 2)));
+    store<u32>(bTop - (<usize>l << 3) + 4, load<u32>(MD_MP + (<usize>l << 2)));
   }
+  memory.fill(MD_MP + (<usize>L << 2), 0, 16);
   memory.fill(MD_B + (<usize>L << 3), 0, 32);
   memory.fill(MD_A + (<usize>L << 3), 0, 32);
 }
 
 /**
- * montMulD: r = a*b*R'^-1 mod m up to one m, R' = 2^(28L): r < 2m for a, b < 2m
+ * Sum over n vectors v = 0..n-1 of the pairwise products of the v128 at
+ * A + 8j0 + 16v and bp + 8j0 + 16v: lane 0 gets a*b, lane 1 u*m' (see montMulD).
+ */
+// @ts-ignore: decorator
+@inline
+function dotPairs(A: usize, bp: usize, j0: i32, n: i32): v128 {
+  let pa = A + (<usize>j0 << 3);
+  let pb = bp + (<usize>j0 << 3);
+  const end = pa + (<usize>n << 4);
+  let s0 = i64x2.splat(0), s1 = i64x2.splat(0), s2 = i64x2.splat(0), s3 = i64x2.splat(0);
+  while (pa + 32 <= end) {
+    const va = v128.load(pa), vb = v128.load(pb);
+    const wa = v128.load(pa, 16), wb = v128.load(pb, 16);
+    s0 = i64x2.add(s0, i64x2.extmul_low_i32x4_u(va, vb));
+    s1 = i64x2.add(s1, i64x2.extmul_high_i32x4_u(va, vb));
+    s2 = i64x2.add(s2, i64x2.extmul_low_i32x4_u(wa, wb));
+    s3 = i64x2.add(s3, i64x2.extmul_high_i32x4_u(wa, wb));
+    pa += 32;
+    pb += 32;
+  }
+  if (pa < end) {
+    const va = v128.load(pa), vb = v128.load(pb);
+    s0 = i64x2.add(s0, i64x2.extmul_low_i32x4_u(va, vb));
+    s1 = i64x2.add(s1, i64x2.extmul_high_i32x4_u(va, vb));
+  }
+  return i64x2.add(i64x2.add(s0, s1), i64x2.add(s2, s3));
+}
+
+/**
+ * montMulD: r = a*b*R'^-1 mod m' up to one m', R' = 2^(28L): r < 2m' for a, b < 2m'
  * (L digits each, every digit < 2^28). r may alias a or b. digitsBegin(ctx) first.
  *
  * Algorithm: Montgomery multiplication by product scanning (FIPS, Koc, Acar,
- * Kaliski 1996) with delayed carries. Column i sums a_j*b_(i-j) + u_j*m_(i-j);
+ * Kaliski 1996) with delayed carries. Column i sums a_j*b_(i-j) + u_j*m'_(i-j);
  * the operands are laid out so that one column is one dot product: MD_A holds
- * the pairs [a_j, u_j], MD_B the pairs [b_l, m_l] in reverse order, and one
- * i64x2.extmul of a v128 from each gives a_j*b_l and u_j*m_l in its two u64
- * lanes. Lane sums stay below L * 2^56 < 2^64 (L <= 147), so a column needs no
+ * the pairs [a_j, u_j], MD_B the pairs [b_l, m'_l] in reverse order, and one
+ * i64x2.extmul of a v128 from each gives a_j*b_l and u_j*m'_l in its two u64
+ * lanes. Lane sums stay below L * 2^56 < 2^64 (L <= 148), so a column needs no
  * carry until its end; the two lanes are then added in 28-bit halves (no
- * overflow for any L). Columns 0..L-1 choose u_i = t_i * (-m^-1) mod 2^28,
- * which makes t_i divisible by 2^28; columns L..2L-2 give the result digits.
- * The newest u (u_(i-1), u_i) enter a column as scalar terms, never through a
- * vector load of a value just stored. Loop bounds depend on L and the column
- * index only; there is no branch on a value.
+ * overflow for any L). Columns 0..L-1 take u_i = t_i mod 2^28, which makes
+ * t_i + u_i*m'_0 = t_i + u_i*(2^28 - 1) divisible by 2^28, with the carry
+ * (t_i >> 28) + u_i; columns L..2L-2 give the result digits. The newest u
+ * (u_(i-1) from a register, u_(i-2) from memory) enter a column as scalar
+ * terms, never through a vector load of a value just stored. Loop bounds
+ * depend on L and the column index only; there is no branch on a value.
  */
 export function montMulD(r: usize, a: usize, b: usize, ctx: usize): void {
   const L = lazyDigits(ctxK(ctx));
-  const md = ctx + CTX_M28;
-  const m0inv = load<u32>(ctx + CTX_M0INV) & DIGIT_MASK;
-  const m0 = <u64>load<u32>(md);
+  const mp1 = <u64>load<u32>(MD_MP, 4);
   const A = MD_A;
   const bTop = MD_B + (<usize>(L - 1) << 3);
   for (let j = 0; j < L; j++) {
@@ -450,58 +499,47 @@ export function montMulD(r: usize, a: usize, b: usize, ctx: usize): void {
     store<u32>(A + (o << 3), load<u32>(a + (o << 2)));
     store<u32>(bTop - (o << 3), load<u32>(b + (o << 2)));
   }
-  const zero = i64x2.splat(0);
-  let c: u64 = 0;
-  // Columns 0..L-1: pairs j < ns by vector, ns..i-1 and i as scalars.
-  for (let i = 0; i < L; i++) {
-    const ns = (i - 1) & ~1 & ~((i - 1) >> 31); // even, 0 <= ns <= i - 1
-    const bp = bTop - (<usize>i << 3); // pair j of column i: A + 8j and bp + 8j
-    let s0 = zero, s1 = zero;
-    for (let j = 0; j < ns; j += 2) {
-      const o = <usize>j << 3;
-      const va = v128.load(A + o);
-      const vb = v128.load(bp + o);
-      s0 = i64x2.add(s0, i64x2.extmul_low_i32x4_u(va, vb));
-      s1 = i64x2.add(s1, i64x2.extmul_high_i32x4_u(va, vb));
-    }
-    const s = i64x2.add(s0, s1);
+  const b0 = <u64>load<u32>(b), b1 = <u64>load<u32>(b, 4);
+  // column 0: t = a_0 b_0
+  let t = <u64>load<u32>(A) * b0;
+  let u = t & DM64;
+  store<u32>(A, <u32>u, 4);
+  let c = (t >> 28) + u;
+  // columns 1..L-1: pairs j < ns by vector, j = ns..i-2 from memory, j = i-1 with
+  // u_(i-1) from the register u, j = i (a_i b_0; u_i m'_0 is in the carry formula)
+  for (let i = 1; i < L; i++) {
+    const ns = (i - 1) & ~1; // even, 0 <= ns <= i - 1
+    const s = dotPairs(A, bTop - (<usize>i << 3), 0, ns >> 1);
     const l0 = <u64>i64x2.extract_lane(s, 0);
     const l1 = <u64>i64x2.extract_lane(s, 1);
-    let t = (l0 & DM64) + (l1 & DM64) + c;
+    t = (l0 & DM64) + (l1 & DM64);
     const hi = (l0 >> 28) + (l1 >> 28);
-    for (let j = ns; j < i; j++) {
+    for (let j = ns; j < i - 1; j++) {
       const pa = A + (<usize>j << 3);
       const o2 = <usize>(i - j) << 2;
-      t += <u64>load<u32>(pa) * <u64>load<u32>(b + o2) + <u64>load<u32>(pa, 4) * <u64>load<u32>(md + o2);
+      t += <u64>load<u32>(pa) * <u64>load<u32>(b + o2) + <u64>load<u32>(pa, 4) * <u64>load<u32>(MD_MP + o2);
     }
-    t += <u64>load<u32>(A + (<usize>i << 3)) * <u64>load<u32>(b);
-    const u = (<u32>t * m0inv) & DIGIT_MASK;
-    store<u32>(A + (<usize>i << 3), u, 4);
-    t += <u64>u * m0; // now divisible by 2^28
-    c = (t >> 28) + hi;
+    t += <u64>load<u32>(A + (<usize>i << 3)) * b0 + <u64>load<u32>(A + (<usize>(i - 1) << 3)) * b1;
+    t += c;
+    t += u * mp1;
+    u = t & DM64;
+    store<u32>(A + (<usize>i << 3), <u32>u, 4);
+    c = (t >> 28) + u + hi;
   }
   // Columns L..2L-2: pairs j0..L-1 (rounded up to even; A's zero padding).
   for (let i = L; i < 2 * L - 1; i++) {
-    const bp = bTop - (<usize>i << 3);
-    let s0 = zero, s1 = zero;
-    for (let j = i - L + 1; j < L; j += 2) {
-      const o = <usize>j << 3;
-      const va = v128.load(A + o);
-      const vb = v128.load(bp + o);
-      s0 = i64x2.add(s0, i64x2.extmul_low_i32x4_u(va, vb));
-      s1 = i64x2.add(s1, i64x2.extmul_high_i32x4_u(va, vb));
-    }
-    const s = i64x2.add(s0, s1);
+    const j0 = i - L + 1;
+    const s = dotPairs(A, bTop - (<usize>i << 3), j0, (L - j0 + 1) >> 1);
     const l0 = <u64>i64x2.extract_lane(s, 0);
     const l1 = <u64>i64x2.extract_lane(s, 1);
-    const t = (l0 & DM64) + (l1 & DM64) + c;
+    t = (l0 & DM64) + (l1 & DM64) + c;
     store<u32>(r + (<usize>(i - L) << 2), <u32>t & DIGIT_MASK);
     c = (t >> 28) + (l0 >> 28) + (l1 >> 28);
   }
-  store<u32>(r + (<usize>(L - 1) << 2), <u32>c); // < 2^28 since r < 2m < R'
+  store<u32>(r + (<usize>(L - 1) << 2), <u32>c); // < 2^28 since r < 2m' < R'
 }
 
-/** montSqrD: r = a^2 * R'^-1 mod m up to one m (the hook for a dedicated squaring). */
+/** montSqrD: r = a^2 * R'^-1 mod m' up to one m' (the hook for a dedicated squaring). */
 // @ts-ignore: decorator
 @inline
 export function montSqrD(r: usize, a: usize, ctx: usize): void {
@@ -515,35 +553,40 @@ export function limbsToDigits(dst: usize, src: usize, k: i32, L: i32): void {
   store<u64>(pad + (<usize>k << 2), 0);
   for (let i = 0; i < L; i++) {
     const bit = i * DIGIT_BITS;
-    const v = load<u64>(pad + (<usize>(bit >> 5) << 2)) >> <u64>(bit & 31);
+    const limb = bit >> 5;
+    const v = limb <= k ? load<u64>(pad + (<usize>limb << 2)) >> <u64>(bit & 31) : 0;
     store<u32>(dst + (<usize>i << 2), <u32>v & DIGIT_MASK);
   }
 }
 
 /**
- * r = x mod m as k limbs, for x < 2m given as L digits: packs x into k + 1 limbs
- * and subtracts m when x >= m (computed always, selected by a mask). Constant time.
+ * r = x mod m as k limbs, for x < 2m' = 2*mu*m < 2^29 * m given as L digits:
+ * packs x into k + 1 limbs, then 29 steps of restoring reduction, x -= 2^s * m
+ * when x >= 2^s * m for s = 28..0, each computed always and selected by a mask.
+ * Constant time.
  */
 export function digitsToLimbs(r: usize, x: usize, ctx: usize): void {
   const k = ctxK(ctx);
   const L = lazyDigits(k);
   const m = ctx + CTX_M;
-  const p = MM_P;
+  const p = MM_P, ms = S(T_X), d = S(T_Y);
   memory.fill(p, 0, (<usize>k + 3) << 2);
   for (let i = 0; i < L; i++) {
     const bit = i * DIGIT_BITS;
     const at = p + (<usize>(bit >> 5) << 2);
     store<u64>(at, load<u64>(at) | (<u64>load<u32>(x + (<usize>i << 2)) << <u64>(bit & 31)));
   }
-  // x < 2m < 2^(32k + 1): limb k is 0 or 1
-  let borrow: u64 = 0;
-  for (let j = 0; j < k; j++) {
-    const d = <u64>ld(p, j) - <u64>ld(m, j) - borrow;
-    st(r, j, <u32>d);
-    borrow = d >> 63;
+  // ms = m * 2^28 (k + 1 limbs)
+  const kk = k + 1;
+  st(ms, 0, ld(m, 0) << 28);
+  for (let j = 1; j < k; j++) st(ms, j, (ld(m, j) << 28) | (ld(m, j - 1) >> 4));
+  st(ms, k, ld(m, k - 1) >> 4);
+  for (let s = 28; s >= 0; s--) {
+    const borrow = bnSub(d, p, ms, kk);
+    bnSelect(p, p, d, kk, 0 - borrow);
+    bnShr1(ms, ms, kk, 0);
   }
-  const keepP = 0 - (<u32>borrow & ~ld(p, k) & 1);
-  for (let j = 0; j < k; j++) st(r, j, (ld(p, j) & keepP) | (ld(r, j) & ~keepP));
+  bnCopy(r, p, k);
 }
 
 /**
@@ -563,18 +606,26 @@ function digitsConstants(ctx: usize): void {
   digitsBegin(ctx);
 }
 
-/** dst = TABLE[idx] (L digits), reading every entry whole: no memory index depends on idx. */
+/**
+ * dst = TABLE[idx] (L digits, rounded up to whole v128), reading every entry
+ * whole: no memory index depends on idx. The 32 equality masks are built
+ * first (MD_SEL); then each v128 of dst is the OR of every entry's v128 under
+ * its mask, accumulated in a register.
+ */
 function tableSelectD(dst: usize, idx: u32, L: i32): void {
   const vecs = (<usize>L + 3) >> 2;
-  let i: i32 = 0;
-  for (let v: usize = 0; v < vecs; v++) v128.store(dst + (v << 4), i32x4.splat(0));
-  for (i = 0; i < TABLE_ENTRIES; i++) {
-    const mask = i32x4.splat(ctEqMask(<u32>i, idx));
-    const e = TABLE + <usize>i * DIGITS_BYTES;
-    for (let v: usize = 0; v < vecs; v++) {
-      const at = dst + (v << 4);
-      v128.store(at, v128.or(v128.load(at), v128.and(v128.load(e + (v << 4)), mask)));
+  for (let i = 0; i < TABLE_ENTRIES; i++) {
+    v128.store(MD_SEL + (<usize>i << 4), i32x4.splat(ctEqMask(<u32>i, idx)));
+  }
+  for (let v: usize = 0; v < vecs; v++) {
+    let acc = i32x4.splat(0);
+    let e = TABLE + (v << 4);
+    for (let i: usize = 0; i < <usize>TABLE_ENTRIES; i += 2) {
+      acc = v128.or(acc, v128.and(v128.load(e), v128.load(MD_SEL + (i << 4))));
+      acc = v128.or(acc, v128.and(v128.load(e, DIGITS_BYTES), v128.load(MD_SEL + (i << 4), 16)));
+      e += DIGITS_BYTES << 1;
     }
+    v128.store(dst + (v << 4), acc);
   }
 }
 
@@ -592,7 +643,7 @@ export function montExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize
   const L = lazyDigits(k);
   digitsConstants(ctx);
   const c1 = D(0), c2 = D(1), acc = D(2), sel = D(3);
-  // table[i] = base^i * R'
+  // table[i] = base^i * R' (mod m)
   const t1 = TABLE + DIGITS_BYTES;
   montMulD(TABLE, c2, c1, ctx);
   limbsToDigits(acc, base, k, L);
