@@ -422,16 +422,7 @@ export function lazyDigits(k: i32): i32 {
 export function digitsBegin(ctx: usize): void {
   const k = ctxK(ctx);
   const L = lazyDigits(k);
-  const mu = <u64>(load<u32>(ctx + CTX_M0INV) & DIGIT_MASK);
-  limbsToDigits(MD_MP, ctx + CTX_M, k, L);
-  let c: u64 = 0;
-  for (let j = 0; j < L; j++) {
-    const at = MD_MP + (<usize>j << 2);
-    const v = <u64>load<u32>(at) * mu + c;
-    store<u32>(at, <u32>v & DIGIT_MASK);
-    c = v >> 28;
-  }
-  // c = 0 here: m' < 2^(32k + 28) <= 2^(28L)
+  scaledModulus(MD_MP, ctx, L);
   const bTop = MD_B + (<usize>(L - 1) << 3);
   for (let l = 0; l < L; l++) {
     store<u32>(bTop - (<usize>l << 3), 0);
@@ -591,7 +582,7 @@ export function digitsToLimbs(r: usize, x: usize, ctx: usize): void {
 
 /**
  * The conversion constants of the context into D(0) (C1 = R'^2 / R mod m) and
- * D(1) (C2 = R mod m), as digits; also calls digitsBegin. Constant time.
+ * D(1) (C2 = R mod m), as digits. Constant time.
  */
 function digitsConstants(ctx: usize): void {
   const k = ctxK(ctx);
@@ -603,21 +594,22 @@ function digitsConstants(ctx: usize): void {
   const h2 = 2 * (DIGIT_BITS * L - 32 * k);
   for (let i = 0; i < h2; i++) modDouble(x, ctx);
   limbsToDigits(D(0), x, k, L);
-  digitsBegin(ctx);
 }
 
-/**
- * dst = TABLE[idx] (L digits, rounded up to whole v128), reading every entry
- * whole: no memory index depends on idx. The 32 equality masks are built
- * first (MD_SEL); then each v128 of dst is the OR of every entry's v128 under
- * its mask, accumulated in a register.
- */
-function tableSelectD(dst: usize, idx: u32, L: i32): void {
-  const vecs = (<usize>L + 3) >> 2;
+/** Builds the selection masks of the table scan: entry idx is taken, no other. */
+function selMasks1(idx: u32): void {
   for (let i = 0; i < TABLE_ENTRIES; i++) {
     v128.store(MD_SEL + (<usize>i << 4), i32x4.splat(ctEqMask(<u32>i, idx)));
   }
-  for (let v: usize = 0; v < vecs; v++) {
+}
+
+/**
+ * dst = the OR over all table entries of entry & mask (masks from selMasks1/2),
+ * vecs v128 per entry: every entry is read whole, so no memory index depends
+ * on the selected index. Each v128 of dst is accumulated in a register.
+ */
+function tableScan(dst: usize, vecs: i32): void {
+  for (let v: usize = 0; v < <usize>vecs; v++) {
     let acc = i32x4.splat(0);
     let e = TABLE + (v << 4);
     for (let i: usize = 0; i < <usize>TABLE_ENTRIES; i += 2) {
@@ -642,6 +634,7 @@ export function montExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize
   const k = ctxK(ctx);
   const L = lazyDigits(k);
   digitsConstants(ctx);
+  digitsBegin(ctx);
   const c1 = D(0), c2 = D(1), acc = D(2), sel = D(3);
   // table[i] = base^i * R' (mod m)
   const t1 = TABLE + DIGITS_BYTES;
@@ -656,10 +649,12 @@ export function montExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize
   if (nw == 0) {
     montMulD(acc, TABLE, c2, ctx);
   } else {
-    tableSelectD(acc, windowAt(exp, expK, (nw - 1) * WINDOW), L);
+    selMasks1(windowAt(exp, expK, (nw - 1) * WINDOW));
+    tableScan(acc, (L + 3) >> 2);
     for (let w = nw - 2; w >= 0; w--) {
       for (let s = 0; s < WINDOW; s++) montSqrD(acc, acc, ctx);
-      tableSelectD(sel, windowAt(exp, expK, w * WINDOW), L);
+      selMasks1(windowAt(exp, expK, w * WINDOW));
+      tableScan(sel, (L + 3) >> 2);
       montMulD(acc, acc, sel, ctx);
     }
     montMulD(acc, acc, c2, ctx);
@@ -682,6 +677,7 @@ export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx
     return;
   }
   digitsConstants(ctx);
+  digitsBegin(ctx);
   const c1 = D(0), c2 = D(1), acc = D(2), b = D(3);
   limbsToDigits(acc, base, k, L);
   montMulD(b, acc, c1, ctx);
@@ -692,6 +688,245 @@ export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx
   }
   montMulD(acc, acc, c2, ctx);
   digitsToLimbs(r, acc, ctx);
+}
+
+// ---------------------------------------------------------------- two moduli at once
+//
+// RSA's CRT exponentiations modulo p and modulo q are independent and, for the
+// usual balanced primes, of one size. montExp2 runs them side by side: a "pair
+// number" holds p's digit j in u32 slot 2j and q's in slot 2j + 1, so one
+// i64x2.extmul of the pairs j, j + 1 gives both moduli's products in its two
+// lanes, and the reduction chain that runs through the columns is one SIMD chain
+// for both. As the lanes no longer mix a*b with u*m' products, a squaring skips
+// the symmetric half of its a*a products (HAC 14.16): about 25% fewer products.
+// Same digit domain as above (28-bit digits, m' = mu*m, lazy reduction below 2m').
+
+const A2: usize = MD_A; // pairs a_j, then zero padding
+const U2: usize = MD_A + DIGITS_BYTES; // pairs u_j, then zero padding
+const B2: usize = MD_B; // pairs b_l reversed, then zero padding
+const M2: usize = MD_B + DIGITS_BYTES; // pairs m'_l reversed, then zero padding
+const MP2: usize = MD_MP; // pairs m'_j in order
+
+/** The u32 lanes 0 and 2 (the low halves of two u64 lanes) moved to lanes 0 and 1. */
+// @ts-ignore: decorator
+@inline
+function narrow(x: v128): v128 {
+  return v128.shuffle<u32>(x, x, 0, 2, 0, 2);
+}
+
+/** Largest limb count montExp2 takes (pair numbers must fit DIGITS_BYTES with padding). */
+export const PAIR_MAX_K: i32 = 64;
+
+/** dst pairs (p's digits in even slots, q's in odd ones) from the L digits at xp and xq. */
+function interleave(dst: usize, xp: usize, xq: usize, L: i32): void {
+  for (let j = 0; j < L; j++) {
+    const o = <usize>j;
+    store<u32>(dst + (o << 3), load<u32>(xp + (o << 2)));
+    store<u32>(dst + (o << 3), load<u32>(xq + (o << 2)), 4);
+  }
+}
+
+/** The inverse of interleave. */
+function deinterleave(xp: usize, xq: usize, src: usize, L: i32): void {
+  for (let j = 0; j < L; j++) {
+    const o = <usize>j;
+    store<u32>(xp + (o << 2), load<u32>(src + (o << 3)));
+    store<u32>(xq + (o << 2), load<u32>(src + (o << 3), 4));
+  }
+}
+
+/** m' = mu*m of the context as L digits at dst. Constant time. */
+function scaledModulus(dst: usize, ctx: usize, L: i32): void {
+  const mu = <u64>(load<u32>(ctx + CTX_M0INV) & DIGIT_MASK);
+  limbsToDigits(dst, ctx + CTX_M, ctxK(ctx), L);
+  let c: u64 = 0;
+  for (let j = 0; j < L; j++) {
+    const at = dst + (<usize>j << 2);
+    const v = <u64>load<u32>(at) * mu + c;
+    store<u32>(at, <u32>v & DIGIT_MASK);
+    c = v >> 28;
+  }
+}
+
+/** Prepares M2, MP2 and the paddings for montMul2/montSqr2 with moduli p and q (equal k). */
+function pairsBegin(pctx: usize, qctx: usize, L: i32): void {
+  const tp = D(6), tq = D(7);
+  scaledModulus(tp, pctx, L);
+  scaledModulus(tq, qctx, L);
+  interleave(MP2, tp, tq, L);
+  const mTop = M2 + (<usize>(L - 1) << 3);
+  for (let l = 0; l < L; l++) store<u64>(mTop - (<usize>l << 3), load<u64>(MP2 + (<usize>l << 3)));
+  const pad = <usize>L << 3;
+  memory.fill(A2 + pad, 0, 16);
+  memory.fill(U2 + pad, 0, 16);
+  memory.fill(B2 + pad, 0, 16);
+  memory.fill(M2 + pad, 0, 16);
+}
+
+/**
+ * Column 0 < i < L of montMul2/montSqr2: adds to s (the lane sums of the
+ * column's a*b products) the u*m' products of the pairs j < i - 1, from U2:
+ * by vector up to an even count, the odd last one (j = i - 2) by one extmul.
+ */
+// @ts-ignore: decorator
+@inline
+function reduceColumn2(s: v128, i: i32, mTop: usize): v128 {
+  const nu = (i - 1) >> 1;
+  s = i64x2.add(s, dotPairs(U2, mTop - (<usize>i << 3), 0, nu));
+  if ((i - 1) & 1) {
+    s = i64x2.add(s, i64x2.extmul_low_i32x4_u(
+      v128.load64_zero(U2 + (<usize>(i - 2) << 3)), v128.load64_zero(MP2, 16)));
+  }
+  return s;
+}
+
+/**
+ * montMul2: r = a*b*R'^-1 (mod m'_p, m'_q), each lane below 2m' for inputs below
+ * 2m' (pair numbers of L pairs). r may alias a or b. pairsBegin first.
+ * Product scanning as montMulD, with the a*b and u*m' dot products apart and one
+ * SIMD chain for both moduli: t = column sum + carry + u_(i-1)*m'_1,
+ * u_i = t mod 2^28, carry = (t >> 28) + u_i. Lane sums stay below 2L * 2^56
+ * (< 2^64 for L <= 127). No branch or index depends on a value.
+ */
+export function montMul2(r: usize, a: usize, b: usize, L: i32): void {
+  const bTop = B2 + (<usize>(L - 1) << 3);
+  const mTop = M2 + (<usize>(L - 1) << 3);
+  memory.copy(A2, a, <usize>L << 3);
+  for (let l = 0; l < L; l++) store<u64>(bTop - (<usize>l << 3), load<u64>(b + (<usize>l << 3)));
+  const mask = i64x2.splat(DIGIT_MASK);
+  const m1 = v128.load64_zero(MP2, 8);
+  let t = i64x2.extmul_low_i32x4_u(v128.load64_zero(A2), v128.load64_zero(b));
+  let u = v128.and(t, mask);
+  let c = i64x2.add(i64x2.shr_u(t, 28), u);
+  let uPrev = narrow(u);
+  v128.store64_lane(U2, uPrev, 0);
+  for (let i = 1; i < L; i++) {
+    // a_j * b_(i-j), j = 0..i (one pair more when i + 1 is odd: B2's padding)
+    let s = dotPairs(A2, bTop - (<usize>i << 3), 0, (i + 2) >> 1);
+    s = reduceColumn2(s, i, mTop);
+    t = i64x2.add(i64x2.add(s, c), i64x2.extmul_low_i32x4_u(uPrev, m1));
+    u = v128.and(t, mask);
+    c = i64x2.add(i64x2.shr_u(t, 28), u);
+    uPrev = narrow(u);
+    v128.store64_lane(U2 + (<usize>i << 3), uPrev, 0);
+  }
+  for (let i = L; i < 2 * L - 1; i++) {
+    const j0 = i - L + 1;
+    const n = (L - j0 + 1) >> 1;
+    t = i64x2.add(dotPairs(A2, bTop - (<usize>i << 3), j0, n), dotPairs(U2, mTop - (<usize>i << 3), j0, n));
+    t = i64x2.add(t, c);
+    v128.store64_lane(r + (<usize>(i - L) << 3), narrow(v128.and(t, mask)), 0);
+    c = i64x2.shr_u(t, 28);
+  }
+  v128.store64_lane(r + (<usize>(L - 1) << 3), narrow(c), 0);
+}
+
+/**
+ * montSqr2: r = a^2*R'^-1 (mod m'_p, m'_q), as montMul2 with b = a, but each
+ * column's a*a dot product runs over j < i - j only (the last odd pair by a
+ * single extmul), is doubled, and gets the middle term a_(i/2)^2 when i is
+ * even. Branches on the column index only (public). r may alias a.
+ */
+export function montSqr2(r: usize, a: usize, L: i32): void {
+  const aTop = B2 + (<usize>(L - 1) << 3);
+  const mTop = M2 + (<usize>(L - 1) << 3);
+  memory.copy(A2, a, <usize>L << 3);
+  for (let l = 0; l < L; l++) store<u64>(aTop - (<usize>l << 3), load<u64>(a + (<usize>l << 3)));
+  const mask = i64x2.splat(DIGIT_MASK);
+  const m1 = v128.load64_zero(MP2, 8);
+  let c = i64x2.splat(0);
+  let uPrev = i64x2.splat(0);
+  for (let i = 0; i < 2 * L - 1; i++) {
+    const lo = i < L ? 0 : i - L + 1;
+    const count = ((i + 1) >> 1) - lo; // pairs j in [lo, lo + count): j < i - j
+    const col = aTop - (<usize>i << 3);
+    let s = dotPairs(A2, col, lo, count >> 1);
+    if (count & 1) {
+      const j = <usize>(lo + count - 1) << 3;
+      s = i64x2.add(s, i64x2.extmul_low_i32x4_u(v128.load64_zero(A2 + j), v128.load64_zero(col + j)));
+    }
+    s = i64x2.shl(s, 1);
+    if ((i & 1) == 0) {
+      const d = v128.load64_zero(A2 + (<usize>(i >> 1) << 3));
+      s = i64x2.add(s, i64x2.extmul_low_i32x4_u(d, d));
+    }
+    if (i < L) {
+      if (i > 0) s = reduceColumn2(s, i, mTop);
+      const t = i64x2.add(i64x2.add(s, c), i64x2.extmul_low_i32x4_u(uPrev, m1));
+      const u = v128.and(t, mask);
+      c = i64x2.add(i64x2.shr_u(t, 28), u);
+      uPrev = narrow(u);
+      v128.store64_lane(U2 + (<usize>i << 3), uPrev, 0);
+    } else {
+      const j0 = i - L + 1;
+      s = i64x2.add(s, dotPairs(U2, mTop - (<usize>i << 3), j0, (L - j0 + 1) >> 1));
+      const t = i64x2.add(s, c);
+      v128.store64_lane(r + (<usize>(i - L) << 3), narrow(v128.and(t, mask)), 0);
+      c = i64x2.shr_u(t, 28);
+    }
+  }
+  v128.store64_lane(r + (<usize>(L - 1) << 3), narrow(c), 0);
+}
+
+/**
+ * Builds the selection masks of the two-lane table scan: entry i is taken in
+ * p's slots when i = ip and in q's slots when i = iq.
+ */
+function selMasks2(ip: u32, iq: u32): void {
+  for (let i = 0; i < TABLE_ENTRIES; i++) {
+    const mp = ctEqMask(<u32>i, ip), mq = ctEqMask(<u32>i, iq);
+    v128.store(MD_SEL + (<usize>i << 4), i32x4.replace_lane(
+      i32x4.replace_lane(i32x4.splat(mp), 1, mq), 3, mq));
+  }
+}
+
+/**
+ * rp = bp^ep mod p and rq = bq^eq mod q in Montgomery form (R = 2^(32k) each),
+ * for bp < p, bq < q (k limbs; both contexts have k limbs, k <= PAIR_MAX_K) and
+ * exponents of k limbs: the constant-time fixed-window exponentiation of
+ * montExp for both at once (every window of both exponents, whole table scans).
+ * rp may alias bp, rq bq. Uses the table, D(0)..D(7), S(T_X), S(T_Y).
+ */
+export function montExp2(
+  rp: usize, rq: usize, bp: usize, bq: usize, ep: usize, eq: usize, k: i32, pctx: usize,
+  qctx: usize,
+): void {
+  const L = lazyDigits(k);
+  const c1 = D(2), c2 = D(3), acc = D(4), sel = D(5);
+  digitsConstants(pctx);
+  memory.copy(D(6), D(0), <usize>L << 2);
+  memory.copy(D(7), D(1), <usize>L << 2);
+  digitsConstants(qctx);
+  interleave(c1, D(6), D(0), L);
+  interleave(c2, D(7), D(1), L);
+  limbsToDigits(D(6), bp, k, L);
+  limbsToDigits(D(7), bq, k, L);
+  interleave(acc, D(6), D(7), L);
+  pairsBegin(pctx, qctx, L);
+  // table[i] = base^i * R' (per lane)
+  const t1 = TABLE + DIGITS_BYTES;
+  montMul2(TABLE, c2, c1, L);
+  montMul2(t1, acc, c1, L);
+  for (let i = 2; i < TABLE_ENTRIES; i++) {
+    const ti = TABLE + <usize>i * DIGITS_BYTES;
+    montMul2(ti, ti - DIGITS_BYTES, t1, L);
+  }
+  const vecs = (L + 1) >> 1;
+  const nw = (k * 32 + WINDOW - 1) / WINDOW;
+  let pos = (nw - 1) * WINDOW;
+  selMasks2(windowAt(ep, k, pos), windowAt(eq, k, pos));
+  tableScan(acc, vecs);
+  for (let w = nw - 2; w >= 0; w--) {
+    for (let s = 0; s < WINDOW; s++) montSqr2(acc, acc, L);
+    pos = w * WINDOW;
+    selMasks2(windowAt(ep, k, pos), windowAt(eq, k, pos));
+    tableScan(sel, vecs);
+    montMul2(acc, acc, sel, L);
+  }
+  montMul2(acc, acc, c2, L);
+  deinterleave(D(6), D(7), acc, L);
+  digitsToLimbs(rp, D(6), pctx);
+  digitsToLimbs(rq, D(7), qctx);
 }
 
 /**

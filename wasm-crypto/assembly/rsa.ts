@@ -50,11 +50,13 @@ import {
   modInvVarTime,
   modSub,
   montExp,
+  montExp2,
   montExpVarTime,
   montMul,
   montOne,
   montSetupVarTime,
   montSqr,
+  PAIR_MAX_K,
   reduceWide,
   toMont,
 } from "./montgomery";
@@ -287,9 +289,14 @@ export function rsaPrivate(slot: usize): i32 {
   montMul(cb, c, t, nctx); // c < n < R; t in Montgomery form -> plain product
   // 3. CRT: m1 = cb^dP mod p, m2 = cb^dQ mod q
   reduceWide(m1, cb, kn, pctx);
-  montExp(m1, m1, slot + SLOT_DP, kp, pctx);
   reduceWide(m2, cb, kn, qctx);
-  montExp(m2, m2, slot + SLOT_DQ, kq, qctx);
+  if (kp == kq && kp <= PAIR_MAX_K) {
+    // both at once, p and q in the two SIMD lanes (sizes are public)
+    montExp2(m1, m2, m1, m2, slot + SLOT_DP, slot + SLOT_DQ, kp, pctx, qctx);
+  } else {
+    montExp(m1, m1, slot + SLOT_DP, kp, pctx);
+    montExp(m2, m2, slot + SLOT_DQ, kq, qctx);
+  }
   fromMont(m2, m2, qctx);
   // 4. Garner: h = (m1 - m2) * qInv mod p, sb = m2 + q*h
   reduceWide(u, m2, kq, pctx);
