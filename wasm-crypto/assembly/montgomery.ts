@@ -61,12 +61,11 @@ import {
 
 const DIGIT_MASK: u32 = (1 << DIGIT_BITS) - 1;
 
-// Scratch temporaries owned by this module (see layout.S). Callers use S(0)..S(11).
+// Scratch temporaries owned by this module (see layout.S): S(12)..S(14), and
+// S(17)..S(23) in modInvVarTime. Callers use S(0)..S(11), S(15) and S(16).
 const T_ONE: i32 = 12;
 const T_X: i32 = 13;
 const T_Y: i32 = 14;
-const T_ACC: i32 = 15;
-const T_SEL: i32 = 16;
 
 // @ts-ignore: decorator
 
@@ -893,16 +892,7 @@ export function montExp2(
 ): void {
   const L = lazyDigits(k);
   const c1 = D(2), c2 = D(3), acc = D(4), sel = D(5);
-  digitsConstants(pctx);
-  memory.copy(D(6), D(0), <usize>L << 2);
-  memory.copy(D(7), D(1), <usize>L << 2);
-  digitsConstants(qctx);
-  interleave(c1, D(6), D(0), L);
-  interleave(c2, D(7), D(1), L);
-  limbsToDigits(D(6), bp, k, L);
-  limbsToDigits(D(7), bq, k, L);
-  interleave(acc, D(6), D(7), L);
-  pairsBegin(pctx, qctx, L);
+  pairsSetup(bp, bq, k, pctx, qctx);
   // table[i] = base^i * R' (per lane)
   const t1 = TABLE + DIGITS_BYTES;
   montMul2(TABLE, c2, c1, L);
@@ -923,10 +913,63 @@ export function montExp2(
     tableScan(sel, vecs);
     montMul2(acc, acc, sel, L);
   }
-  montMul2(acc, acc, c2, L);
-  deinterleave(D(6), D(7), acc, L);
+  pairsEnd(rp, rq, k, pctx, qctx);
+}
+
+/**
+ * The common start of montExp2 and montExpVarTime2: D(2) = the pair of entry
+ * constants C1, D(3) = the pair of exit constants C2, D(4) = the pair of bases
+ * (bp, bq as digits), and pairsBegin.
+ */
+function pairsSetup(bp: usize, bq: usize, k: i32, pctx: usize, qctx: usize): void {
+  const L = lazyDigits(k);
+  digitsConstants(pctx);
+  memory.copy(D(6), D(0), <usize>L << 2);
+  memory.copy(D(7), D(1), <usize>L << 2);
+  digitsConstants(qctx);
+  interleave(D(2), D(6), D(0), L);
+  interleave(D(3), D(7), D(1), L);
+  limbsToDigits(D(6), bp, k, L);
+  limbsToDigits(D(7), bq, k, L);
+  interleave(D(4), D(6), D(7), L);
+  pairsBegin(pctx, qctx, L);
+}
+
+/** The common end: D(4) times C2 (D(3)), split and fully reduced into rp and rq. */
+function pairsEnd(rp: usize, rq: usize, k: i32, pctx: usize, qctx: usize): void {
+  const L = lazyDigits(k);
+  montMul2(D(4), D(4), D(3), L);
+  deinterleave(D(6), D(7), D(4), L);
   digitsToLimbs(rp, D(6), pctx);
   digitsToLimbs(rq, D(7), qctx);
+}
+
+/**
+ * rp = bp^e mod p and rq = bq^e mod q in Montgomery form, for a PUBLIC exponent
+ * e (ek limbs): left-to-right square-and-multiply on pair numbers, branching on
+ * the bits of e (variable time in e only; constant time in bp, bq, p, q).
+ * Preconditions as montExp2. rp may alias bp, rq bq.
+ */
+export function montExpVarTime2(
+  rp: usize, rq: usize, bp: usize, bq: usize, e: usize, ek: i32, k: i32, pctx: usize,
+  qctx: usize,
+): void {
+  const L = lazyDigits(k);
+  const bits = bnBitLenVarTime(e, ek);
+  if (bits == 0) {
+    montOne(rp, pctx);
+    montOne(rq, qctx);
+    return;
+  }
+  pairsSetup(bp, bq, k, pctx, qctx);
+  const acc = D(4), b = D(5);
+  montMul2(b, acc, D(2), L);
+  memory.copy(acc, b, <usize>L << 3);
+  for (let i = bits - 2; i >= 0; i--) {
+    montSqr2(acc, acc, L);
+    if (((ld(e, i >> 5) >> <u32> (i & 31)) & 1) != 0) montMul2(acc, acc, b, L);
+  }
+  pairsEnd(rp, rq, k, pctx, qctx);
 }
 
 /**

@@ -52,6 +52,7 @@ import {
   montExp,
   montExp2,
   montExpVarTime,
+  montExpVarTime2,
   montMul,
   montOne,
   montSetupVarTime,
@@ -268,7 +269,7 @@ export function rsaPrivate(slot: usize): i32 {
   const ke = load<i32>(slot + SLOT_KE);
   const e = slot + SLOT_E;
   const c = S(0), rM = S(1), bM = S(2), t = S(3), cb = S(4), m1 = S(5), m2 = S(6);
-  const u = S(7), h = S(8), sb = S(9), x = S(10), chk = S(11);
+  const u = S(7), h = S(8), sb = S(9), x = S(10), chk = S(11), cp = S(15), cq = S(16);
 
   bnFromBytes(c, kn, IO_IN, nBytes);
   if (bnLtMask(c, nctx + CTX_M, kn) == 0) {
@@ -279,21 +280,29 @@ export function rsaPrivate(slot: usize): i32 {
   // 1. blinding factors r, b uniform mod n (64 extra random bits), in Montgomery form
   const rLen = nBytes + 8;
   const rl = limbsOf(rLen);
+  const pair = kp == kq && kp <= PAIR_MAX_K; // p and q side by side in SIMD lanes (sizes are public)
   bnFromBytes(u, rl, IO_RAND, rLen);
   reduceWide(rM, u, rl, nctx);
+  if (pair) {
+    reduceWide(m1, u, rl, pctx); // r mod p, r mod q (Montgomery form)
+    reduceWide(m2, u, rl, qctx);
+  }
   bnFromBytes(u, rl, IO_RAND + <usize> rLen, rLen);
   reduceWide(bM, u, rl, nctx);
   memory.fill(IO_RAND, 0, <usize> (2 * rLen));
-  // 2. cb = c * r^e mod n
-  montExpVarTime(t, rM, e, ke, nctx); // e is public
-  montMul(cb, c, t, nctx); // c < n < R; t in Montgomery form -> plain product
-  // 3. CRT: m1 = cb^dP mod p, m2 = cb^dQ mod q
-  reduceWide(m1, cb, kn, pctx);
-  reduceWide(m2, cb, kn, qctx);
-  if (kp == kq && kp <= PAIR_MAX_K) {
-    // both at once, p and q in the two SIMD lanes (sizes are public)
+  // 2-3. (c * r^e)^dP mod p and (c * r^e)^dQ mod q (e is public)
+  if (pair) {
+    montExpVarTime2(m1, m2, m1, m2, e, ke, kp, pctx, qctx);
+    reduceWide(cp, c, kn, pctx); // c mod p, c mod q (Montgomery form), kept for step 6
+    reduceWide(cq, c, kn, qctx);
+    montMul(m1, cp, m1, pctx); // c * r^e mod p (Montgomery form)
+    montMul(m2, cq, m2, qctx);
     montExp2(m1, m2, m1, m2, slot + SLOT_DP, slot + SLOT_DQ, kp, pctx, qctx);
   } else {
+    montExpVarTime(t, rM, e, ke, nctx);
+    montMul(cb, c, t, nctx); // c < n < R; t in Montgomery form -> plain product
+    reduceWide(m1, cb, kn, pctx);
+    reduceWide(m2, cb, kn, qctx);
     montExp(m1, m1, slot + SLOT_DP, kp, pctx);
     montExp(m2, m2, slot + SLOT_DQ, kq, qctx);
   }
@@ -317,11 +326,20 @@ export function rsaPrivate(slot: usize): i32 {
   toMont(chk, chk, nctx); // (r*b)^-1 * R
   montMul(x, sb, bM, nctx); // sb * b, plain
   montMul(x, x, chk, nctx); // sb * b * (r*b)^-1 = s, plain
-  // 6. fault check: s^e = c
-  toMont(chk, x, nctx);
-  montExpVarTime(chk, chk, e, ke, nctx);
-  fromMont(chk, chk, nctx);
-  if (bnEqMask(chk, c, kn) == 0) {
+  // 6. fault check: s^e = c (mod p and mod q, which is mod n)
+  let good: u32;
+  if (pair) {
+    reduceWide(m1, x, kn, pctx);
+    reduceWide(m2, x, kn, qctx);
+    montExpVarTime2(m1, m2, m1, m2, e, ke, kp, pctx, qctx);
+    good = bnEqMask(m1, cp, kp) & bnEqMask(m2, cq, kq);
+  } else {
+    toMont(chk, x, nctx);
+    montExpVarTime(chk, chk, e, ke, nctx);
+    fromMont(chk, chk, nctx);
+    good = bnEqMask(chk, c, kn);
+  }
+  if (good == 0) {
     wipeScratch();
     memory.fill(IO_OUT, 0, <usize> nBytes);
     return ERR_FAULT;
