@@ -58,13 +58,13 @@ export const MD_NUMS: usize = MD_SEL + 512;
 export const MD_COUNT: i32 = 8;
 /** Temporary Montgomery contexts (modPow, public key operations, key generation). */
 export const CTX_TMP0: usize = MD_NUMS + <usize>MD_COUNT * DIGITS_BYTES;
-export const CTX_TMP1: usize = CTX_TMP0 + 1792;
-export const CTX_TMP2: usize = CTX_TMP1 + 1792;
-export const SCRATCH_END: usize = CTX_TMP2 + 1792;
+export const CTX_TMP1: usize = CTX_TMP0 + 3712;
+export const CTX_TMP2: usize = CTX_TMP1 + 3712;
+export const SCRATCH_END: usize = CTX_TMP2 + 3712;
 export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
-export const SHA_CTX: usize = 196608;
+export const SHA_CTX: usize = 204800;
 /** SHA message schedule (80 words). */
 export const SHA_W: usize = SHA_CTX + 128;
 /** Key generation: the primes found so far, kept between host calls, wiped at the end. */
@@ -72,16 +72,18 @@ export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;
 export const KG_END: usize = KG_Q + NUM_BYTES;
 /** Small odd primes for trial division (u16) and their Barrett constants (u32). */
-export const SMALL_PRIMES: usize = 200704;
+export const SMALL_PRIMES: usize = 208896;
 export const SMALL_PRIME_COUNT: i32 = 2048;
 export const SMALL_PRIME_MU: usize = SMALL_PRIMES + 2 * <usize> SMALL_PRIME_COUNT;
 /** Private key slots start here; the host grows memory to add slots. */
-export const KEYS_BASE: usize = 212992;
+export const KEYS_BASE: usize = 221184;
 
 /**
  * A Montgomery context: k (i32, limbs of m), m0inv = -m^-1 mod 2^32 (u32), kd (i32, 28-bit
  * digits of a k-limb number), rbits (i32, 32k - 28 * floor(32k / 28)), m (k limbs),
- * RR = R^2 mod m (k limbs, R = 2^(32k)), and m as kd 28-bit digits (u32 each).
+ * RR = R^2 mod m (k limbs, R = 2^(32k)), m as kd 28-bit digits (u32 each); and for the
+ * digit domain of the exponentiations (montgomery.ts), as L = floor(32k / 28) + 2 digits:
+ * the scaled modulus m' = mu*m, C1 = R'^2 / R mod m and C2 = R mod m.
  */
 export const CTX_K: usize = 0;
 export const CTX_M0INV: usize = 4;
@@ -90,7 +92,10 @@ export const CTX_RBITS: usize = 12;
 export const CTX_M: usize = 64;
 export const CTX_RR: usize = CTX_M + NUM_BYTES;
 export const CTX_M28: usize = CTX_RR + NUM_BYTES;
-export const CTX_SIZE: usize = CTX_M28 + 640;
+export const CTX_MP: usize = CTX_M28 + 640;
+export const CTX_C1: usize = CTX_MP + 640;
+export const CTX_C2: usize = CTX_C1 + 640;
+export const CTX_SIZE: usize = CTX_C2 + 640;
 
 /** Digit width of the Montgomery multiplication's lazy-carry accumulation. */
 export const DIGIT_BITS: i32 = 28;

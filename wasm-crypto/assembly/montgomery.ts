@@ -38,7 +38,10 @@ import {
   CTX_KD,
   CTX_M,
   CTX_M0INV,
+  CTX_C1,
+  CTX_C2,
   CTX_M28,
+  CTX_MP,
   CTX_RBITS,
   CTX_RR,
   D,
@@ -322,6 +325,14 @@ export function montSetupVarTime(ctx: usize): void {
   // RR must be < m for montMul's precondition: x is, and squarings keep it so.
   for (let i = 0; i < j; i++) montMul(x, x, x, ctx);
   bnCopy(ctx + CTX_RR, x, k);
+  // the digit domain: m' = mu*m, C2 = R mod m, C1 = R'^2 / R = R * 2^(2h) mod m
+  const L = lazyDigits(k);
+  scaledModulus(ctx + CTX_MP, ctx, L);
+  montOne(x, ctx);
+  limbsToDigits(ctx + CTX_C2, x, k, L);
+  const h2 = 2 * (DIGIT_BITS * L - 32 * k);
+  for (let i = 0; i < h2; i++) modDouble(x, ctx);
+  limbsToDigits(ctx + CTX_C1, x, k, L);
 }
 
 /** r = x*R mod m (to Montgomery form), x < R. */
@@ -421,7 +432,7 @@ export function lazyDigits(k: i32): i32 {
 export function digitsBegin(ctx: usize): void {
   const k = ctxK(ctx);
   const L = lazyDigits(k);
-  scaledModulus(MD_MP, ctx, L);
+  memory.copy(MD_MP, ctx + CTX_MP, <usize>L << 2);
   const bTop = MD_B + (<usize>(L - 1) << 3);
   for (let l = 0; l < L; l++) {
     store<u32>(bTop - (<usize>l << 3), 0);
@@ -536,6 +547,19 @@ export function montSqrD(r: usize, a: usize, ctx: usize): void {
   montMulD(r, a, a, ctx);
 }
 
+/** m' = mu*m of the context as L digits at dst. Constant time. */
+function scaledModulus(dst: usize, ctx: usize, L: i32): void {
+  const mu = <u64>(load<u32>(ctx + CTX_M0INV) & DIGIT_MASK);
+  limbsToDigits(dst, ctx + CTX_M, ctxK(ctx), L);
+  let c: u64 = 0;
+  for (let j = 0; j < L; j++) {
+    const at = dst + (<usize>j << 2);
+    const v = <u64>load<u32>(at) * mu + c;
+    store<u32>(at, <u32>v & DIGIT_MASK);
+    c = v >> 28;
+  }
+}
+
 /** L digits of the k-limb number at src (< 2^(32k)) into dst. Constant time. */
 export function limbsToDigits(dst: usize, src: usize, k: i32, L: i32): void {
   const pad = MM_P; // k + 2 limbs, the last two zero
@@ -571,28 +595,22 @@ export function digitsToLimbs(r: usize, x: usize, ctx: usize): void {
   st(ms, 0, ld(m, 0) << 28);
   for (let j = 1; j < k; j++) st(ms, j, (ld(m, j) << 28) | (ld(m, j - 1) >> 4));
   st(ms, k, ld(m, k - 1) >> 4);
+  st(ms, k + 1, 0);
   for (let s = 28; s >= 0; s--) {
-    const borrow = bnSub(d, p, ms, kk);
-    bnSelect(p, p, d, kk, 0 - borrow);
-    bnShr1(ms, ms, kk, 0);
+    // d = p - ms; keep p when that borrowed; then ms /= 2
+    let borrow: u64 = 0;
+    for (let j = 0; j < kk; j++) {
+      const v = <u64>ld(p, j) - <u64>ld(ms, j) - borrow;
+      st(d, j, <u32>v);
+      borrow = v >> 63;
+    }
+    const keep = 0 - <u32>borrow;
+    for (let j = 0; j < kk; j++) {
+      st(p, j, (ld(p, j) & keep) | (ld(d, j) & ~keep));
+      st(ms, j, (ld(ms, j) >> 1) | (ld(ms, j + 1) << 31));
+    }
   }
   bnCopy(r, p, k);
-}
-
-/**
- * The conversion constants of the context into D(0) (C1 = R'^2 / R mod m) and
- * D(1) (C2 = R mod m), as digits. Constant time.
- */
-function digitsConstants(ctx: usize): void {
-  const k = ctxK(ctx);
-  const L = lazyDigits(k);
-  const x = S(T_X);
-  montOne(x, ctx); // R mod m
-  limbsToDigits(D(1), x, k, L);
-  // R'^2 / R = R * 2^(2h), h = 28L - 32k
-  const h2 = 2 * (DIGIT_BITS * L - 32 * k);
-  for (let i = 0; i < h2; i++) modDouble(x, ctx);
-  limbsToDigits(D(0), x, k, L);
 }
 
 /** Builds the selection masks of the table scan: entry idx is taken, no other. */
@@ -608,13 +626,30 @@ function selMasks1(idx: u32): void {
  * on the selected index. Each v128 of dst is accumulated in a register.
  */
 function tableScan(dst: usize, vecs: i32): void {
-  for (let v: usize = 0; v < <usize>vecs; v++) {
+  // four v128 of dst at a time, each mask loaded once per entry for all four
+  let v: usize = 0;
+  for (; v + 4 <= <usize>vecs; v += 4) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let e = TABLE + (v << 4);
+    for (let i: usize = 0; i < <usize>TABLE_ENTRIES; i++) {
+      const mask = v128.load(MD_SEL + (i << 4));
+      a0 = v128.or(a0, v128.and(v128.load(e), mask));
+      a1 = v128.or(a1, v128.and(v128.load(e, 16), mask));
+      a2 = v128.or(a2, v128.and(v128.load(e, 32), mask));
+      a3 = v128.or(a3, v128.and(v128.load(e, 48), mask));
+      e += DIGITS_BYTES;
+    }
+    v128.store(dst + (v << 4), a0);
+    v128.store(dst + (v << 4), a1, 16);
+    v128.store(dst + (v << 4), a2, 32);
+    v128.store(dst + (v << 4), a3, 48);
+  }
+  for (; v < <usize>vecs; v++) {
     let acc = i32x4.splat(0);
     let e = TABLE + (v << 4);
-    for (let i: usize = 0; i < <usize>TABLE_ENTRIES; i += 2) {
+    for (let i: usize = 0; i < <usize>TABLE_ENTRIES; i++) {
       acc = v128.or(acc, v128.and(v128.load(e), v128.load(MD_SEL + (i << 4))));
-      acc = v128.or(acc, v128.and(v128.load(e, DIGITS_BYTES), v128.load(MD_SEL + (i << 4), 16)));
-      e += DIGITS_BYTES << 1;
+      e += DIGITS_BYTES;
     }
     v128.store(dst + (v << 4), acc);
   }
@@ -632,9 +667,8 @@ function tableScan(dst: usize, vecs: i32): void {
 export function montExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
   const k = ctxK(ctx);
   const L = lazyDigits(k);
-  digitsConstants(ctx);
   digitsBegin(ctx);
-  const c1 = D(0), c2 = D(1), acc = D(2), sel = D(3);
+  const c1 = ctx + CTX_C1, c2 = ctx + CTX_C2, acc = D(2), sel = D(3);
   // table[i] = base^i * R' (mod m)
   const t1 = TABLE + DIGITS_BYTES;
   montMulD(TABLE, c2, c1, ctx);
@@ -675,9 +709,8 @@ export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx
     montOne(r, ctx);
     return;
   }
-  digitsConstants(ctx);
   digitsBegin(ctx);
-  const c1 = D(0), c2 = D(1), acc = D(2), b = D(3);
+  const c1 = ctx + CTX_C1, c2 = ctx + CTX_C2, acc = D(2), b = D(3);
   limbsToDigits(acc, base, k, L);
   montMulD(b, acc, c1, ctx);
   memory.copy(acc, b, <usize>L << 2);
@@ -734,25 +767,9 @@ function deinterleave(xp: usize, xq: usize, src: usize, L: i32): void {
   }
 }
 
-/** m' = mu*m of the context as L digits at dst. Constant time. */
-function scaledModulus(dst: usize, ctx: usize, L: i32): void {
-  const mu = <u64>(load<u32>(ctx + CTX_M0INV) & DIGIT_MASK);
-  limbsToDigits(dst, ctx + CTX_M, ctxK(ctx), L);
-  let c: u64 = 0;
-  for (let j = 0; j < L; j++) {
-    const at = dst + (<usize>j << 2);
-    const v = <u64>load<u32>(at) * mu + c;
-    store<u32>(at, <u32>v & DIGIT_MASK);
-    c = v >> 28;
-  }
-}
-
 /** Prepares M2, MP2 and the paddings for montMul2/montSqr2 with moduli p and q (equal k). */
 function pairsBegin(pctx: usize, qctx: usize, L: i32): void {
-  const tp = D(6), tq = D(7);
-  scaledModulus(tp, pctx, L);
-  scaledModulus(tq, qctx, L);
-  interleave(MP2, tp, tq, L);
+  interleave(MP2, pctx + CTX_MP, qctx + CTX_MP, L);
   const mTop = M2 + (<usize>(L - 1) << 3);
   for (let l = 0; l < L; l++) store<u64>(mTop - (<usize>l << 3), load<u64>(MP2 + (<usize>l << 3)));
   const pad = <usize>L << 3;
@@ -923,12 +940,8 @@ export function montExp2(
  */
 function pairsSetup(bp: usize, bq: usize, k: i32, pctx: usize, qctx: usize): void {
   const L = lazyDigits(k);
-  digitsConstants(pctx);
-  memory.copy(D(6), D(0), <usize>L << 2);
-  memory.copy(D(7), D(1), <usize>L << 2);
-  digitsConstants(qctx);
-  interleave(D(2), D(6), D(0), L);
-  interleave(D(3), D(7), D(1), L);
+  interleave(D(2), pctx + CTX_C1, qctx + CTX_C1, L);
+  interleave(D(3), pctx + CTX_C2, qctx + CTX_C2, L);
   limbsToDigits(D(6), bp, k, L);
   limbsToDigits(D(7), bq, k, L);
   interleave(D(4), D(6), D(7), L);

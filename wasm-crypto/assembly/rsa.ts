@@ -101,7 +101,7 @@ export const SLOT_D: usize = SLOT_E + NUM_BYTES;
 export const SLOT_DP: usize = SLOT_D + NUM_BYTES;
 export const SLOT_DQ: usize = SLOT_DP + NUM_BYTES;
 export const SLOT_QINV: usize = SLOT_DQ + NUM_BYTES;
-export const SLOT_SIZE: usize = 8192;
+export const SLOT_SIZE: usize = 16384;
 
 /** IO offsets used by the RSA exports. */
 export const IO_IN: usize = IO_BASE; // input number (big-endian)
