@@ -990,7 +990,7 @@ export function montExpVarTime2(
  * success, 0 if gcd(x, m) != 1.
  * VARIABLE TIME in x: only ever called on a value blinded by a fresh random
  * factor (see rsa.ts), so its timing says nothing about a secret.
- * x < m. Uses S(17)..S(20) and S(21)..S(23). r must not alias x.
+ * x < m. Uses D(0)..D(7) (S(17)..S(20) in the fallback). r must not alias x.
  *
  * Algorithm: binary extended GCD on approximations (T. Pornin, "Optimized
  * Binary GCD for Modular Inversion", 2020): each pass runs 30 binary-GCD steps
@@ -1005,12 +1005,13 @@ export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
   const k = ctxK(ctx);
   const m = ctx + CTX_M;
   const m0inv = load<u32>(ctx + CTX_M0INV);
-  const a = S(17), b = S(18), u = S(19), v = S(20), na = S(21), nb = S(22), tmp = S(23);
-  // a, b, na, nb carry one extra zero limb so approximations may read past limb k-1
+  // a, b, u, v and their next values, swapped by pointer after each pass (k + 2 limbs
+  // each: a and b keep a zero limb above, so approximations may read past limb k - 1)
+  let a = D(0), b = D(1), u = D(2), v = D(3), na = D(4), nb = D(5), nu = D(6), nv = D(7);
   bnCopy(a, x, k);
-  st(a, k, 0);
+  store<u64>(a + (<usize>k << 2), 0);
   bnCopy(b, m, k);
-  st(b, k, 0);
+  store<u64>(b + (<usize>k << 2), 0);
   bnSetWord(u, k + 1, 1);
   bnZero(v, k + 1);
   const maxPasses = (64 * k) / 28 + 8;
@@ -1023,40 +1024,60 @@ export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
     }
     const lenB = bnBitLenVarTime(b, k);
     const len = lenA > lenB ? lenA : lenB;
-    let xa: u64, xb: u64;
+    let xa: i64, xb: i64;
     if (len <= 62) {
-      xa = load<u64>(a);
-      xb = load<u64>(b);
+      xa = load<i64>(a);
+      xb = load<i64>(b);
     } else {
-      xa = (topBits32(a, len) << 30) | (<u64>ld(a, 0) & 0x3fffffff);
-      xb = (topBits32(b, len) << 30) | (<u64>ld(b, 0) & 0x3fffffff);
+      xa = <i64>((topBits32(a, len) << 30) | (<u64>ld(a, 0) & 0x3fffffff));
+      xb = <i64>((topBits32(b, len) << 30) | (<u64>ld(b, 0) & 0x3fffffff));
     }
+    // 30 binary-GCD steps on the approximations, without branches (the data are
+    // blinded, but mispredicted branches cost more than these masks)
     let f0: i64 = 1, g0: i64 = 0, f1: i64 = 0, g1: i64 = 1;
     for (let i = 0; i < 30; i++) {
-      if (xa & 1) {
-        if (xa < xb) {
-          const t = xa; xa = xb; xb = t;
-          let c = f0; f0 = f1; f1 = c;
-          c = g0; g0 = g1; g1 = c;
-        }
-        xa -= xb;
-        f0 -= f1;
-        g0 -= g1;
-      }
+      const odd = 0 - (xa & 1);
+      const swap = odd & ((xa - xb) >> 63); // xa odd and xa < xb (both < 2^62)
+      let t = (xa ^ xb) & swap;
+      xa ^= t;
+      xb ^= t;
+      t = (f0 ^ f1) & swap;
+      f0 ^= t;
+      f1 ^= t;
+      t = (g0 ^ g1) & swap;
+      g0 ^= t;
+      g1 ^= t;
+      xa -= xb & odd;
+      f0 -= f1 & odd;
+      g0 -= g1 & odd;
       xa >>= 1;
       f1 <<= 1;
       g1 <<= 1;
     }
     // (a, b) = ((f0 a + g0 b), (f1 a + g1 b)) / 2^30, made non-negative
-    if (linCombShiftVarTime(na, a, f0, b, g0, k)) { f0 = -f0; g0 = -g0; }
-    if (linCombShiftVarTime(nb, a, f1, b, g1, k)) { f1 = -f1; g1 = -g1; }
-    bnCopy(a, na, k + 1);
-    bnCopy(b, nb, k + 1);
+    const neg = linComb2VarTime(na, nb, a, b, f0, g0, f1, g1, k);
+    if (neg & 1) {
+      f0 = -f0;
+      g0 = -g0;
+    }
+    if (neg & 2) {
+      f1 = -f1;
+      g1 = -g1;
+    }
+    let t = a;
+    a = na;
+    na = t;
+    t = b;
+    b = nb;
+    nb = t;
     // (u, v) = ((f0 u + g0 v), (f1 u + g1 v)) / 2^30 mod m
-    linCombModVarTime(na, u, f0, v, g0, k, m, m0inv, tmp);
-    linCombModVarTime(nb, u, f1, v, g1, k, m, m0inv, tmp);
-    bnCopy(u, na, k + 1);
-    bnCopy(v, nb, k + 1);
+    linCombMod2VarTime(nu, nv, u, v, f0, g0, f1, g1, k, m, m0inv);
+    t = u;
+    u = nu;
+    nu = t;
+    t = v;
+    v = nv;
+    nv = t;
   }
   return modInvBitSerialVarTime(r, x, ctx);
 }
@@ -1070,23 +1091,45 @@ function topBits32(a: usize, len: i32): u64 {
 }
 
 /**
- * out = |f*x + g*y| / 2^30 for x, y >= 0 (k limbs, the sum divisible by 2^30,
- * |f|, |g| <= 2^30); returns true if f*x + g*y was negative. out gets k + 1 limbs.
+ * na = |f0*a + g0*b| / 2^30 and nb = |f1*a + g1*b| / 2^30 for a, b >= 0 (k limbs,
+ * the sums divisible by 2^30, |f| + |g| <= 2^30), in one pass; na and nb get k + 2
+ * limbs (the top one zero). Returns bit 0 set if the first sum was negative,
+ * bit 1 if the second was.
  */
-function linCombShiftVarTime(out: usize, x: usize, f: i64, y: usize, g: i64, k: i32): bool {
-  let c: i64 = 0;
-  let prev: u32 = 0;
+function linComb2VarTime(
+  na: usize, nb: usize, a: usize, b: usize, f0: i64, g0: i64, f1: i64, g1: i64, k: i32,
+): i32 {
+  let c0: i64 = 0, c1: i64 = 0;
+  let p0: u32 = 0, p1: u32 = 0;
   for (let j = 0; j < k; j++) {
-    const acc = f * <i64>ld(x, j) + g * <i64>ld(y, j) + c; // |acc| < 2^63
-    const lo = <u32>acc;
-    c = acc >> 32;
-    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
-    prev = lo;
+    const aj = <i64>ld(a, j), bj = <i64>ld(b, j);
+    const w0 = f0 * aj + g0 * bj + c0; // |w| < 2^62 + 2^33
+    const w1 = f1 * aj + g1 * bj + c1;
+    const l0 = <u32>w0, l1 = <u32>w1;
+    c0 = w0 >> 32;
+    c1 = w1 >> 32;
+    if (j > 0) {
+      st(na, j - 1, (p0 >> 30) | (l0 << 2));
+      st(nb, j - 1, (p1 >> 30) | (l1 << 2));
+    }
+    p0 = l0;
+    p1 = l1;
   }
-  st(out, k - 1, (prev >> 30) | (<u32>c << 2));
-  st(out, k, <u32>(c >> 30));
-  const neg = c < 0;
-  if (neg) negateVarTime(out, k + 1);
+  st(na, k - 1, (p0 >> 30) | (<u32>c0 << 2));
+  st(na, k, <u32>(c0 >> 30));
+  st(nb, k - 1, (p1 >> 30) | (<u32>c1 << 2));
+  st(nb, k, <u32>(c1 >> 30));
+  store<u32>(na + (<usize>(k + 1) << 2), 0);
+  store<u32>(nb + (<usize>(k + 1) << 2), 0);
+  let neg = 0;
+  if (c0 < 0) {
+    negateVarTime(na, k + 1);
+    neg |= 1;
+  }
+  if (c1 < 0) {
+    negateVarTime(nb, k + 1);
+    neg |= 2;
+  }
   return neg;
 }
 
@@ -1101,43 +1144,61 @@ function negateVarTime(out: usize, n: i32): void {
 }
 
 /**
- * out = (f*u + g*v) / 2^30 mod m, for u, v in [0, m) (k limbs), |f|, |g| <= 2^30:
- * w = f*u + g*v, then q = w*m0inv mod 2^30 makes w + q*m divisible by 2^30,
- * and the quotient (in (-2m, 3m)) is brought into [0, m). out gets k + 1
- * limbs (the top one zero). tmp: k + 1 limbs.
+ * nu = (f0*u + g0*v) / 2^30 mod m and nv = (f1*u + g1*v) / 2^30 mod m for u, v in
+ * [0, m) (k limbs), |f| + |g| <= 2^30, in one pass: q = w*(-m^-1) mod 2^30 makes
+ * w + q*m divisible by 2^30 (|f*u + g*v + q*m| < 2^62 + 2^62 per limb step), the
+ * quotient lies in (-2m, 2m) and is brought into [0, m). nu and nv get k + 1
+ * limbs (the top one zero).
  */
-function linCombModVarTime(
-  out: usize, u: usize, f: i64, v: usize, g: i64, k: i32, m: usize, m0inv: u32, tmp: usize,
+function linCombMod2VarTime(
+  nu: usize, nv: usize, u: usize, v: usize, f0: i64, g0: i64, f1: i64, g1: i64, k: i32,
+  m: usize, m0inv: u32,
 ): void {
-  let c: i64 = 0;
+  const u0 = <i64>ld(u, 0), v0 = <i64>ld(v, 0);
+  const q0 = <i64>((<u32>(f0 * u0 + g0 * v0) * m0inv) & 0x3fffffff);
+  const q1 = <i64>((<u32>(f1 * u0 + g1 * v0) * m0inv) & 0x3fffffff);
+  let c0: i64 = 0, c1: i64 = 0;
+  let p0: u32 = 0, p1: u32 = 0;
   for (let j = 0; j < k; j++) {
-    const acc = f * <i64>ld(u, j) + g * <i64>ld(v, j) + c;
-    st(tmp, j, <u32>acc);
-    c = acc >> 32;
+    const uj = <i64>ld(u, j), vj = <i64>ld(v, j), mj = <i64>ld(m, j);
+    const w0 = f0 * uj + g0 * vj + q0 * mj + c0;
+    const w1 = f1 * uj + g1 * vj + q1 * mj + c1;
+    const l0 = <u32>w0, l1 = <u32>w1;
+    c0 = w0 >> 32;
+    c1 = w1 >> 32;
+    if (j > 0) {
+      st(nu, j - 1, (p0 >> 30) | (l0 << 2));
+      st(nv, j - 1, (p1 >> 30) | (l1 << 2));
+    }
+    p0 = l0;
+    p1 = l1;
   }
-  st(tmp, k, <u32>c); // the sign-extended top limb (|w| < 2^(32k + 31))
-  const q = <u64>((ld(tmp, 0) * m0inv) & 0x3fffffff);
-  let c2: i64 = 0;
-  let prev: u32 = 0;
-  for (let j = 0; j <= k; j++) {
-    const mj: u64 = j < k ? <u64>ld(m, j) : 0;
-    const acc = <i64>ld(tmp, j) + <i64>(q * mj) + c2;
-    const lo = <u32>acc;
-    c2 = acc >> 32;
-    if (j > 0) st(out, j - 1, (prev >> 30) | (lo << 2));
-    prev = lo;
+  st(nu, k - 1, (p0 >> 30) | (<u32>c0 << 2));
+  st(nu, k, <u32>(c0 >> 30));
+  st(nv, k - 1, (p1 >> 30) | (<u32>c1 << 2));
+  st(nv, k, <u32>(c1 >> 30));
+  normalizeModVarTime(nu, k, m);
+  normalizeModVarTime(nv, k, m);
+}
+
+/** a < b (k limbs), comparing from the top limb down (variable time). */
+function ltVarTime(a: usize, b: usize, k: i32): bool {
+  for (let j = k - 1; j >= 0; j--) {
+    const x = ld(a, j), y = ld(b, j);
+    if (x != y) return x < y;
   }
-  // the top limb of tmp is signed: correct for the unsigned read above
-  if (<i32>ld(tmp, k) < 0) c2 -= 1;
-  st(out, k, (prev >> 30) | (<u32>c2 << 2));
-  // bring into [0, m)
-  while (<i32>ld(out, k) < 0) {
-    const carry = bnAdd(out, out, m, k);
-    st(out, k, ld(out, k) + carry);
+  return false;
+}
+
+/** Brings x (k + 1 limbs, signed, in (-2m, 2m)) into [0, m); the top limb ends zero. */
+function normalizeModVarTime(x: usize, k: i32, m: usize): void {
+  while (<i32>ld(x, k) < 0) {
+    const carry = bnAdd(x, x, m, k);
+    st(x, k, ld(x, k) + carry);
   }
-  while (ld(out, k) != 0 || bnLtMask(out, m, k) == 0) {
-    const borrow = bnSub(out, out, m, k);
-    st(out, k, ld(out, k) - borrow);
+  while (ld(x, k) != 0 || !ltVarTime(x, m, k)) {
+    const borrow = bnSub(x, x, m, k);
+    st(x, k, ld(x, k) - borrow);
   }
 }
 
