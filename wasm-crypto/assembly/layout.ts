@@ -65,8 +65,6 @@ export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
 export const SHA_CTX: usize = 204800;
-/** SHA message schedule (80 words). */
-export const SHA_W: usize = SHA_CTX + 128;
 /** Key generation: the primes found so far, kept between host calls, wiped at the end. */
 export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;

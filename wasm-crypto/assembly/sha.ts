@@ -6,9 +6,10 @@
  * Context layout: H (8 words, SHA-1 uses 5) at +0, block buffer (64 bytes) at
  * +32, buffered byte count (u32) at +96, total byte count (u64) at +104.
  * Constant time in the data (no data-dependent branch or index). `*_final`
- * wipes the context and the message schedule.
+ * wipes the context (the message schedule lives in locals only). The one-shot
+ * entry points hash a whole buffer in one call (no state swap, one host call).
  */
-import { SHA_CTX, SHA_W } from "./layout";
+import { SHA_CTX } from "./layout";
 
 const H_OFF: usize = 0;
 const BUF_OFF: usize = 32;
@@ -107,40 +108,272 @@ function be32(p: usize): u32 {
   return bswap<u32>(load<u32>(p));
 }
 
-/** SHA-256 compression of one 64-byte block at p into H (FIPS 180-4 §6.2.2). */
+/**
+ * SHA-256 compression of one 64-byte block at p into H (FIPS 180-4 §6.2.2), fully
+ * unrolled: the eight working variables rotate by renaming and the message schedule
+ * lives in sixteen locals, W[t] computed in place of W[t - 16] (generated; the round
+ * constants K are the K256 table above, as immediates).
+ */
 function compress256(p: usize): void {
-  const w = SHA_W;
-  for (let t: usize = 0; t < 16; t++) store<u32>(w + (t << 2), be32(p + (t << 2)));
-  for (let t: usize = 16; t < 64; t++) {
-    const w15 = load<u32>(w + ((t - 15) << 2));
-    const w2 = load<u32>(w + ((t - 2) << 2));
-    const s0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >> 3);
-    const s1 = rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >> 10);
-    store<u32>(
-      w + (t << 2),
-      load<u32>(w + ((t - 16) << 2)) + s0 + load<u32>(w + ((t - 7) << 2)) + s1,
-    );
-  }
   const h = SHA_CTX + H_OFF;
+  let w0 = be32(p + 0);
+  let w1 = be32(p + 4);
+  let w2 = be32(p + 8);
+  let w3 = be32(p + 12);
+  let w4 = be32(p + 16);
+  let w5 = be32(p + 20);
+  let w6 = be32(p + 24);
+  let w7 = be32(p + 28);
+  let w8 = be32(p + 32);
+  let w9 = be32(p + 36);
+  let w10 = be32(p + 40);
+  let w11 = be32(p + 44);
+  let w12 = be32(p + 48);
+  let w13 = be32(p + 52);
+  let w14 = be32(p + 56);
+  let w15 = be32(p + 60);
   let a = load<u32>(h, 0), b = load<u32>(h, 4), c = load<u32>(h, 8), d = load<u32>(h, 12);
   let e = load<u32>(h, 16), f = load<u32>(h, 20), g = load<u32>(h, 24), hh = load<u32>(h, 28);
-  const kp = changetype<usize>(K256);
-  for (let t: usize = 0; t < 64; t++) {
-    const S1 = rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25);
-    const ch = (e & f) ^ (~e & g);
-    const t1 = hh + S1 + ch + load<u32>(kp + (t << 2)) + load<u32>(w + (t << 2));
-    const S0 = rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22);
-    const maj = (a & b) ^ (a & c) ^ (b & c);
-    const t2 = S0 + maj;
-    hh = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
+  hh = hh + 0x428a2f98 + w0 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  g = g + 0x71374491 + w1 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  f = f + 0xb5c0fbcf + w2 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  e = e + 0xe9b5dba5 + w3 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  d = d + 0x3956c25b + w4 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  c = c + 0x59f111f1 + w5 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  b = b + 0x923f82a4 + w6 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  a = a + 0xab1c5ed5 + w7 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
+  hh = hh + 0xd807aa98 + w8 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  g = g + 0x12835b01 + w9 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  f = f + 0x243185be + w10 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  e = e + 0x550c7dc3 + w11 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  d = d + 0x72be5d74 + w12 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  c = c + 0x80deb1fe + w13 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  b = b + 0x9bdc06a7 + w14 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  a = a + 0xc19bf174 + w15 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
+  w0 += (rotr<u32>(w14, 17) ^ rotr<u32>(w14, 19) ^ (w14 >> 10)) + w9 + (rotr<u32>(w1, 7) ^ rotr<u32>(w1, 18) ^ (w1 >> 3));
+  hh = hh + 0xe49b69c1 + w0 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  w1 += (rotr<u32>(w15, 17) ^ rotr<u32>(w15, 19) ^ (w15 >> 10)) + w10 + (rotr<u32>(w2, 7) ^ rotr<u32>(w2, 18) ^ (w2 >> 3));
+  g = g + 0xefbe4786 + w1 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  w2 += (rotr<u32>(w0, 17) ^ rotr<u32>(w0, 19) ^ (w0 >> 10)) + w11 + (rotr<u32>(w3, 7) ^ rotr<u32>(w3, 18) ^ (w3 >> 3));
+  f = f + 0x0fc19dc6 + w2 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  w3 += (rotr<u32>(w1, 17) ^ rotr<u32>(w1, 19) ^ (w1 >> 10)) + w12 + (rotr<u32>(w4, 7) ^ rotr<u32>(w4, 18) ^ (w4 >> 3));
+  e = e + 0x240ca1cc + w3 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  w4 += (rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >> 10)) + w13 + (rotr<u32>(w5, 7) ^ rotr<u32>(w5, 18) ^ (w5 >> 3));
+  d = d + 0x2de92c6f + w4 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  w5 += (rotr<u32>(w3, 17) ^ rotr<u32>(w3, 19) ^ (w3 >> 10)) + w14 + (rotr<u32>(w6, 7) ^ rotr<u32>(w6, 18) ^ (w6 >> 3));
+  c = c + 0x4a7484aa + w5 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  w6 += (rotr<u32>(w4, 17) ^ rotr<u32>(w4, 19) ^ (w4 >> 10)) + w15 + (rotr<u32>(w7, 7) ^ rotr<u32>(w7, 18) ^ (w7 >> 3));
+  b = b + 0x5cb0a9dc + w6 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  w7 += (rotr<u32>(w5, 17) ^ rotr<u32>(w5, 19) ^ (w5 >> 10)) + w0 + (rotr<u32>(w8, 7) ^ rotr<u32>(w8, 18) ^ (w8 >> 3));
+  a = a + 0x76f988da + w7 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
+  w8 += (rotr<u32>(w6, 17) ^ rotr<u32>(w6, 19) ^ (w6 >> 10)) + w1 + (rotr<u32>(w9, 7) ^ rotr<u32>(w9, 18) ^ (w9 >> 3));
+  hh = hh + 0x983e5152 + w8 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  w9 += (rotr<u32>(w7, 17) ^ rotr<u32>(w7, 19) ^ (w7 >> 10)) + w2 + (rotr<u32>(w10, 7) ^ rotr<u32>(w10, 18) ^ (w10 >> 3));
+  g = g + 0xa831c66d + w9 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  w10 += (rotr<u32>(w8, 17) ^ rotr<u32>(w8, 19) ^ (w8 >> 10)) + w3 + (rotr<u32>(w11, 7) ^ rotr<u32>(w11, 18) ^ (w11 >> 3));
+  f = f + 0xb00327c8 + w10 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  w11 += (rotr<u32>(w9, 17) ^ rotr<u32>(w9, 19) ^ (w9 >> 10)) + w4 + (rotr<u32>(w12, 7) ^ rotr<u32>(w12, 18) ^ (w12 >> 3));
+  e = e + 0xbf597fc7 + w11 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  w12 += (rotr<u32>(w10, 17) ^ rotr<u32>(w10, 19) ^ (w10 >> 10)) + w5 + (rotr<u32>(w13, 7) ^ rotr<u32>(w13, 18) ^ (w13 >> 3));
+  d = d + 0xc6e00bf3 + w12 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  w13 += (rotr<u32>(w11, 17) ^ rotr<u32>(w11, 19) ^ (w11 >> 10)) + w6 + (rotr<u32>(w14, 7) ^ rotr<u32>(w14, 18) ^ (w14 >> 3));
+  c = c + 0xd5a79147 + w13 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  w14 += (rotr<u32>(w12, 17) ^ rotr<u32>(w12, 19) ^ (w12 >> 10)) + w7 + (rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >> 3));
+  b = b + 0x06ca6351 + w14 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  w15 += (rotr<u32>(w13, 17) ^ rotr<u32>(w13, 19) ^ (w13 >> 10)) + w8 + (rotr<u32>(w0, 7) ^ rotr<u32>(w0, 18) ^ (w0 >> 3));
+  a = a + 0x14292967 + w15 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
+  w0 += (rotr<u32>(w14, 17) ^ rotr<u32>(w14, 19) ^ (w14 >> 10)) + w9 + (rotr<u32>(w1, 7) ^ rotr<u32>(w1, 18) ^ (w1 >> 3));
+  hh = hh + 0x27b70a85 + w0 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  w1 += (rotr<u32>(w15, 17) ^ rotr<u32>(w15, 19) ^ (w15 >> 10)) + w10 + (rotr<u32>(w2, 7) ^ rotr<u32>(w2, 18) ^ (w2 >> 3));
+  g = g + 0x2e1b2138 + w1 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  w2 += (rotr<u32>(w0, 17) ^ rotr<u32>(w0, 19) ^ (w0 >> 10)) + w11 + (rotr<u32>(w3, 7) ^ rotr<u32>(w3, 18) ^ (w3 >> 3));
+  f = f + 0x4d2c6dfc + w2 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  w3 += (rotr<u32>(w1, 17) ^ rotr<u32>(w1, 19) ^ (w1 >> 10)) + w12 + (rotr<u32>(w4, 7) ^ rotr<u32>(w4, 18) ^ (w4 >> 3));
+  e = e + 0x53380d13 + w3 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  w4 += (rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >> 10)) + w13 + (rotr<u32>(w5, 7) ^ rotr<u32>(w5, 18) ^ (w5 >> 3));
+  d = d + 0x650a7354 + w4 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  w5 += (rotr<u32>(w3, 17) ^ rotr<u32>(w3, 19) ^ (w3 >> 10)) + w14 + (rotr<u32>(w6, 7) ^ rotr<u32>(w6, 18) ^ (w6 >> 3));
+  c = c + 0x766a0abb + w5 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  w6 += (rotr<u32>(w4, 17) ^ rotr<u32>(w4, 19) ^ (w4 >> 10)) + w15 + (rotr<u32>(w7, 7) ^ rotr<u32>(w7, 18) ^ (w7 >> 3));
+  b = b + 0x81c2c92e + w6 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  w7 += (rotr<u32>(w5, 17) ^ rotr<u32>(w5, 19) ^ (w5 >> 10)) + w0 + (rotr<u32>(w8, 7) ^ rotr<u32>(w8, 18) ^ (w8 >> 3));
+  a = a + 0x92722c85 + w7 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
+  w8 += (rotr<u32>(w6, 17) ^ rotr<u32>(w6, 19) ^ (w6 >> 10)) + w1 + (rotr<u32>(w9, 7) ^ rotr<u32>(w9, 18) ^ (w9 >> 3));
+  hh = hh + 0xa2bfe8a1 + w8 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  w9 += (rotr<u32>(w7, 17) ^ rotr<u32>(w7, 19) ^ (w7 >> 10)) + w2 + (rotr<u32>(w10, 7) ^ rotr<u32>(w10, 18) ^ (w10 >> 3));
+  g = g + 0xa81a664b + w9 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  w10 += (rotr<u32>(w8, 17) ^ rotr<u32>(w8, 19) ^ (w8 >> 10)) + w3 + (rotr<u32>(w11, 7) ^ rotr<u32>(w11, 18) ^ (w11 >> 3));
+  f = f + 0xc24b8b70 + w10 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  w11 += (rotr<u32>(w9, 17) ^ rotr<u32>(w9, 19) ^ (w9 >> 10)) + w4 + (rotr<u32>(w12, 7) ^ rotr<u32>(w12, 18) ^ (w12 >> 3));
+  e = e + 0xc76c51a3 + w11 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  w12 += (rotr<u32>(w10, 17) ^ rotr<u32>(w10, 19) ^ (w10 >> 10)) + w5 + (rotr<u32>(w13, 7) ^ rotr<u32>(w13, 18) ^ (w13 >> 3));
+  d = d + 0xd192e819 + w12 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  w13 += (rotr<u32>(w11, 17) ^ rotr<u32>(w11, 19) ^ (w11 >> 10)) + w6 + (rotr<u32>(w14, 7) ^ rotr<u32>(w14, 18) ^ (w14 >> 3));
+  c = c + 0xd6990624 + w13 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  w14 += (rotr<u32>(w12, 17) ^ rotr<u32>(w12, 19) ^ (w12 >> 10)) + w7 + (rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >> 3));
+  b = b + 0xf40e3585 + w14 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  w15 += (rotr<u32>(w13, 17) ^ rotr<u32>(w13, 19) ^ (w13 >> 10)) + w8 + (rotr<u32>(w0, 7) ^ rotr<u32>(w0, 18) ^ (w0 >> 3));
+  a = a + 0x106aa070 + w15 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
+  w0 += (rotr<u32>(w14, 17) ^ rotr<u32>(w14, 19) ^ (w14 >> 10)) + w9 + (rotr<u32>(w1, 7) ^ rotr<u32>(w1, 18) ^ (w1 >> 3));
+  hh = hh + 0x19a4c116 + w0 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  w1 += (rotr<u32>(w15, 17) ^ rotr<u32>(w15, 19) ^ (w15 >> 10)) + w10 + (rotr<u32>(w2, 7) ^ rotr<u32>(w2, 18) ^ (w2 >> 3));
+  g = g + 0x1e376c08 + w1 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  w2 += (rotr<u32>(w0, 17) ^ rotr<u32>(w0, 19) ^ (w0 >> 10)) + w11 + (rotr<u32>(w3, 7) ^ rotr<u32>(w3, 18) ^ (w3 >> 3));
+  f = f + 0x2748774c + w2 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  w3 += (rotr<u32>(w1, 17) ^ rotr<u32>(w1, 19) ^ (w1 >> 10)) + w12 + (rotr<u32>(w4, 7) ^ rotr<u32>(w4, 18) ^ (w4 >> 3));
+  e = e + 0x34b0bcb5 + w3 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  w4 += (rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >> 10)) + w13 + (rotr<u32>(w5, 7) ^ rotr<u32>(w5, 18) ^ (w5 >> 3));
+  d = d + 0x391c0cb3 + w4 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  w5 += (rotr<u32>(w3, 17) ^ rotr<u32>(w3, 19) ^ (w3 >> 10)) + w14 + (rotr<u32>(w6, 7) ^ rotr<u32>(w6, 18) ^ (w6 >> 3));
+  c = c + 0x4ed8aa4a + w5 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  w6 += (rotr<u32>(w4, 17) ^ rotr<u32>(w4, 19) ^ (w4 >> 10)) + w15 + (rotr<u32>(w7, 7) ^ rotr<u32>(w7, 18) ^ (w7 >> 3));
+  b = b + 0x5b9cca4f + w6 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  w7 += (rotr<u32>(w5, 17) ^ rotr<u32>(w5, 19) ^ (w5 >> 10)) + w0 + (rotr<u32>(w8, 7) ^ rotr<u32>(w8, 18) ^ (w8 >> 3));
+  a = a + 0x682e6ff3 + w7 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
+  w8 += (rotr<u32>(w6, 17) ^ rotr<u32>(w6, 19) ^ (w6 >> 10)) + w1 + (rotr<u32>(w9, 7) ^ rotr<u32>(w9, 18) ^ (w9 >> 3));
+  hh = hh + 0x748f82ee + w8 + (g ^ (e & (f ^ g))) + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25));
+  d += hh;
+  hh = hh + ((a & b) | (c & (a | b))) + (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22));
+  w9 += (rotr<u32>(w7, 17) ^ rotr<u32>(w7, 19) ^ (w7 >> 10)) + w2 + (rotr<u32>(w10, 7) ^ rotr<u32>(w10, 18) ^ (w10 >> 3));
+  g = g + 0x78a5636f + w9 + (f ^ (d & (e ^ f))) + (rotr<u32>(d, 6) ^ rotr<u32>(d, 11) ^ rotr<u32>(d, 25));
+  c += g;
+  g = g + ((hh & a) | (b & (hh | a))) + (rotr<u32>(hh, 2) ^ rotr<u32>(hh, 13) ^ rotr<u32>(hh, 22));
+  w10 += (rotr<u32>(w8, 17) ^ rotr<u32>(w8, 19) ^ (w8 >> 10)) + w3 + (rotr<u32>(w11, 7) ^ rotr<u32>(w11, 18) ^ (w11 >> 3));
+  f = f + 0x84c87814 + w10 + (e ^ (c & (d ^ e))) + (rotr<u32>(c, 6) ^ rotr<u32>(c, 11) ^ rotr<u32>(c, 25));
+  b += f;
+  f = f + ((g & hh) | (a & (g | hh))) + (rotr<u32>(g, 2) ^ rotr<u32>(g, 13) ^ rotr<u32>(g, 22));
+  w11 += (rotr<u32>(w9, 17) ^ rotr<u32>(w9, 19) ^ (w9 >> 10)) + w4 + (rotr<u32>(w12, 7) ^ rotr<u32>(w12, 18) ^ (w12 >> 3));
+  e = e + 0x8cc70208 + w11 + (d ^ (b & (c ^ d))) + (rotr<u32>(b, 6) ^ rotr<u32>(b, 11) ^ rotr<u32>(b, 25));
+  a += e;
+  e = e + ((f & g) | (hh & (f | g))) + (rotr<u32>(f, 2) ^ rotr<u32>(f, 13) ^ rotr<u32>(f, 22));
+  w12 += (rotr<u32>(w10, 17) ^ rotr<u32>(w10, 19) ^ (w10 >> 10)) + w5 + (rotr<u32>(w13, 7) ^ rotr<u32>(w13, 18) ^ (w13 >> 3));
+  d = d + 0x90befffa + w12 + (c ^ (a & (b ^ c))) + (rotr<u32>(a, 6) ^ rotr<u32>(a, 11) ^ rotr<u32>(a, 25));
+  hh += d;
+  d = d + ((e & f) | (g & (e | f))) + (rotr<u32>(e, 2) ^ rotr<u32>(e, 13) ^ rotr<u32>(e, 22));
+  w13 += (rotr<u32>(w11, 17) ^ rotr<u32>(w11, 19) ^ (w11 >> 10)) + w6 + (rotr<u32>(w14, 7) ^ rotr<u32>(w14, 18) ^ (w14 >> 3));
+  c = c + 0xa4506ceb + w13 + (b ^ (hh & (a ^ b))) + (rotr<u32>(hh, 6) ^ rotr<u32>(hh, 11) ^ rotr<u32>(hh, 25));
+  g += c;
+  c = c + ((d & e) | (f & (d | e))) + (rotr<u32>(d, 2) ^ rotr<u32>(d, 13) ^ rotr<u32>(d, 22));
+  w14 += (rotr<u32>(w12, 17) ^ rotr<u32>(w12, 19) ^ (w12 >> 10)) + w7 + (rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >> 3));
+  b = b + 0xbef9a3f7 + w14 + (a ^ (g & (hh ^ a))) + (rotr<u32>(g, 6) ^ rotr<u32>(g, 11) ^ rotr<u32>(g, 25));
+  f += b;
+  b = b + ((c & d) | (e & (c | d))) + (rotr<u32>(c, 2) ^ rotr<u32>(c, 13) ^ rotr<u32>(c, 22));
+  w15 += (rotr<u32>(w13, 17) ^ rotr<u32>(w13, 19) ^ (w13 >> 10)) + w8 + (rotr<u32>(w0, 7) ^ rotr<u32>(w0, 18) ^ (w0 >> 3));
+  a = a + 0xc67178f2 + w15 + (hh ^ (f & (g ^ hh))) + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25));
+  e += a;
+  a = a + ((b & c) | (d & (b | c))) + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22));
   store<u32>(h, load<u32>(h, 0) + a, 0);
   store<u32>(h, load<u32>(h, 4) + b, 4);
   store<u32>(h, load<u32>(h, 8) + c, 8);
@@ -151,41 +384,254 @@ function compress256(p: usize): void {
   store<u32>(h, load<u32>(h, 28) + hh, 28);
 }
 
-/** SHA-1 compression of one 64-byte block at p into H (FIPS 180-4 §6.1.2). */
+/**
+ * SHA-1 compression of one 64-byte block at p into H (FIPS 180-4 §6.1.2), fully
+ * unrolled in the same way (generated).
+ */
 function compress1(p: usize): void {
-  const w = SHA_W;
-  for (let t: usize = 0; t < 16; t++) store<u32>(w + (t << 2), be32(p + (t << 2)));
-  for (let t: usize = 16; t < 80; t++) {
-    const x = load<u32>(w + ((t - 3) << 2)) ^ load<u32>(w + ((t - 8) << 2)) ^
-      load<u32>(w + ((t - 14) << 2)) ^ load<u32>(w + ((t - 16) << 2));
-    store<u32>(w + (t << 2), rotl<u32>(x, 1));
-  }
   const h = SHA_CTX + H_OFF;
+  let w0 = be32(p + 0);
+  let w1 = be32(p + 4);
+  let w2 = be32(p + 8);
+  let w3 = be32(p + 12);
+  let w4 = be32(p + 16);
+  let w5 = be32(p + 20);
+  let w6 = be32(p + 24);
+  let w7 = be32(p + 28);
+  let w8 = be32(p + 32);
+  let w9 = be32(p + 36);
+  let w10 = be32(p + 40);
+  let w11 = be32(p + 44);
+  let w12 = be32(p + 48);
+  let w13 = be32(p + 52);
+  let w14 = be32(p + 56);
+  let w15 = be32(p + 60);
   let a = load<u32>(h, 0), b = load<u32>(h, 4), c = load<u32>(h, 8), d = load<u32>(h, 12);
   let e = load<u32>(h, 16);
-  for (let t: usize = 0; t < 80; t++) {
-    let f: u32, k: u32;
-    // t is public: these branches depend on the round number only
-    if (t < 20) {
-      f = (b & c) | (~b & d);
-      k = 0x5a827999;
-    } else if (t < 40) {
-      f = b ^ c ^ d;
-      k = 0x6ed9eba1;
-    } else if (t < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = 0x8f1bbcdc;
-    } else {
-      f = b ^ c ^ d;
-      k = 0xca62c1d6;
-    }
-    const tmp = rotl<u32>(a, 5) + f + e + k + load<u32>(w + (t << 2));
-    e = d;
-    d = c;
-    c = rotl<u32>(b, 30);
-    b = a;
-    a = tmp;
-  }
+  e = e + 0x5a827999 + w0 + (d ^ (b & (c ^ d))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  d = d + 0x5a827999 + w1 + (c ^ (a & (b ^ c))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  c = c + 0x5a827999 + w2 + (b ^ (e & (a ^ b))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  b = b + 0x5a827999 + w3 + (a ^ (d & (e ^ a))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  a = a + 0x5a827999 + w4 + (e ^ (c & (d ^ e))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  e = e + 0x5a827999 + w5 + (d ^ (b & (c ^ d))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  d = d + 0x5a827999 + w6 + (c ^ (a & (b ^ c))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  c = c + 0x5a827999 + w7 + (b ^ (e & (a ^ b))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  b = b + 0x5a827999 + w8 + (a ^ (d & (e ^ a))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  a = a + 0x5a827999 + w9 + (e ^ (c & (d ^ e))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  e = e + 0x5a827999 + w10 + (d ^ (b & (c ^ d))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  d = d + 0x5a827999 + w11 + (c ^ (a & (b ^ c))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  c = c + 0x5a827999 + w12 + (b ^ (e & (a ^ b))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  b = b + 0x5a827999 + w13 + (a ^ (d & (e ^ a))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  a = a + 0x5a827999 + w14 + (e ^ (c & (d ^ e))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  e = e + 0x5a827999 + w15 + (d ^ (b & (c ^ d))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w0 = rotl<u32>(w13 ^ w8 ^ w2 ^ w0, 1);
+  d = d + 0x5a827999 + w0 + (c ^ (a & (b ^ c))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w1 = rotl<u32>(w14 ^ w9 ^ w3 ^ w1, 1);
+  c = c + 0x5a827999 + w1 + (b ^ (e & (a ^ b))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w2 = rotl<u32>(w15 ^ w10 ^ w4 ^ w2, 1);
+  b = b + 0x5a827999 + w2 + (a ^ (d & (e ^ a))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w3 = rotl<u32>(w0 ^ w11 ^ w5 ^ w3, 1);
+  a = a + 0x5a827999 + w3 + (e ^ (c & (d ^ e))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w4 = rotl<u32>(w1 ^ w12 ^ w6 ^ w4, 1);
+  e = e + 0x6ed9eba1 + w4 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w5 = rotl<u32>(w2 ^ w13 ^ w7 ^ w5, 1);
+  d = d + 0x6ed9eba1 + w5 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w6 = rotl<u32>(w3 ^ w14 ^ w8 ^ w6, 1);
+  c = c + 0x6ed9eba1 + w6 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w7 = rotl<u32>(w4 ^ w15 ^ w9 ^ w7, 1);
+  b = b + 0x6ed9eba1 + w7 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w8 = rotl<u32>(w5 ^ w0 ^ w10 ^ w8, 1);
+  a = a + 0x6ed9eba1 + w8 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w9 = rotl<u32>(w6 ^ w1 ^ w11 ^ w9, 1);
+  e = e + 0x6ed9eba1 + w9 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w10 = rotl<u32>(w7 ^ w2 ^ w12 ^ w10, 1);
+  d = d + 0x6ed9eba1 + w10 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w11 = rotl<u32>(w8 ^ w3 ^ w13 ^ w11, 1);
+  c = c + 0x6ed9eba1 + w11 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w12 = rotl<u32>(w9 ^ w4 ^ w14 ^ w12, 1);
+  b = b + 0x6ed9eba1 + w12 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w13 = rotl<u32>(w10 ^ w5 ^ w15 ^ w13, 1);
+  a = a + 0x6ed9eba1 + w13 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w14 = rotl<u32>(w11 ^ w6 ^ w0 ^ w14, 1);
+  e = e + 0x6ed9eba1 + w14 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w15 = rotl<u32>(w12 ^ w7 ^ w1 ^ w15, 1);
+  d = d + 0x6ed9eba1 + w15 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w0 = rotl<u32>(w13 ^ w8 ^ w2 ^ w0, 1);
+  c = c + 0x6ed9eba1 + w0 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w1 = rotl<u32>(w14 ^ w9 ^ w3 ^ w1, 1);
+  b = b + 0x6ed9eba1 + w1 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w2 = rotl<u32>(w15 ^ w10 ^ w4 ^ w2, 1);
+  a = a + 0x6ed9eba1 + w2 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w3 = rotl<u32>(w0 ^ w11 ^ w5 ^ w3, 1);
+  e = e + 0x6ed9eba1 + w3 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w4 = rotl<u32>(w1 ^ w12 ^ w6 ^ w4, 1);
+  d = d + 0x6ed9eba1 + w4 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w5 = rotl<u32>(w2 ^ w13 ^ w7 ^ w5, 1);
+  c = c + 0x6ed9eba1 + w5 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w6 = rotl<u32>(w3 ^ w14 ^ w8 ^ w6, 1);
+  b = b + 0x6ed9eba1 + w6 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w7 = rotl<u32>(w4 ^ w15 ^ w9 ^ w7, 1);
+  a = a + 0x6ed9eba1 + w7 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w8 = rotl<u32>(w5 ^ w0 ^ w10 ^ w8, 1);
+  e = e + 0x8f1bbcdc + w8 + ((b & c) | (d & (b | c))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w9 = rotl<u32>(w6 ^ w1 ^ w11 ^ w9, 1);
+  d = d + 0x8f1bbcdc + w9 + ((a & b) | (c & (a | b))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w10 = rotl<u32>(w7 ^ w2 ^ w12 ^ w10, 1);
+  c = c + 0x8f1bbcdc + w10 + ((e & a) | (b & (e | a))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w11 = rotl<u32>(w8 ^ w3 ^ w13 ^ w11, 1);
+  b = b + 0x8f1bbcdc + w11 + ((d & e) | (a & (d | e))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w12 = rotl<u32>(w9 ^ w4 ^ w14 ^ w12, 1);
+  a = a + 0x8f1bbcdc + w12 + ((c & d) | (e & (c | d))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w13 = rotl<u32>(w10 ^ w5 ^ w15 ^ w13, 1);
+  e = e + 0x8f1bbcdc + w13 + ((b & c) | (d & (b | c))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w14 = rotl<u32>(w11 ^ w6 ^ w0 ^ w14, 1);
+  d = d + 0x8f1bbcdc + w14 + ((a & b) | (c & (a | b))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w15 = rotl<u32>(w12 ^ w7 ^ w1 ^ w15, 1);
+  c = c + 0x8f1bbcdc + w15 + ((e & a) | (b & (e | a))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w0 = rotl<u32>(w13 ^ w8 ^ w2 ^ w0, 1);
+  b = b + 0x8f1bbcdc + w0 + ((d & e) | (a & (d | e))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w1 = rotl<u32>(w14 ^ w9 ^ w3 ^ w1, 1);
+  a = a + 0x8f1bbcdc + w1 + ((c & d) | (e & (c | d))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w2 = rotl<u32>(w15 ^ w10 ^ w4 ^ w2, 1);
+  e = e + 0x8f1bbcdc + w2 + ((b & c) | (d & (b | c))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w3 = rotl<u32>(w0 ^ w11 ^ w5 ^ w3, 1);
+  d = d + 0x8f1bbcdc + w3 + ((a & b) | (c & (a | b))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w4 = rotl<u32>(w1 ^ w12 ^ w6 ^ w4, 1);
+  c = c + 0x8f1bbcdc + w4 + ((e & a) | (b & (e | a))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w5 = rotl<u32>(w2 ^ w13 ^ w7 ^ w5, 1);
+  b = b + 0x8f1bbcdc + w5 + ((d & e) | (a & (d | e))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w6 = rotl<u32>(w3 ^ w14 ^ w8 ^ w6, 1);
+  a = a + 0x8f1bbcdc + w6 + ((c & d) | (e & (c | d))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w7 = rotl<u32>(w4 ^ w15 ^ w9 ^ w7, 1);
+  e = e + 0x8f1bbcdc + w7 + ((b & c) | (d & (b | c))) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w8 = rotl<u32>(w5 ^ w0 ^ w10 ^ w8, 1);
+  d = d + 0x8f1bbcdc + w8 + ((a & b) | (c & (a | b))) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w9 = rotl<u32>(w6 ^ w1 ^ w11 ^ w9, 1);
+  c = c + 0x8f1bbcdc + w9 + ((e & a) | (b & (e | a))) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w10 = rotl<u32>(w7 ^ w2 ^ w12 ^ w10, 1);
+  b = b + 0x8f1bbcdc + w10 + ((d & e) | (a & (d | e))) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w11 = rotl<u32>(w8 ^ w3 ^ w13 ^ w11, 1);
+  a = a + 0x8f1bbcdc + w11 + ((c & d) | (e & (c | d))) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w12 = rotl<u32>(w9 ^ w4 ^ w14 ^ w12, 1);
+  e = e + 0xca62c1d6 + w12 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w13 = rotl<u32>(w10 ^ w5 ^ w15 ^ w13, 1);
+  d = d + 0xca62c1d6 + w13 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w14 = rotl<u32>(w11 ^ w6 ^ w0 ^ w14, 1);
+  c = c + 0xca62c1d6 + w14 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w15 = rotl<u32>(w12 ^ w7 ^ w1 ^ w15, 1);
+  b = b + 0xca62c1d6 + w15 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w0 = rotl<u32>(w13 ^ w8 ^ w2 ^ w0, 1);
+  a = a + 0xca62c1d6 + w0 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w1 = rotl<u32>(w14 ^ w9 ^ w3 ^ w1, 1);
+  e = e + 0xca62c1d6 + w1 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w2 = rotl<u32>(w15 ^ w10 ^ w4 ^ w2, 1);
+  d = d + 0xca62c1d6 + w2 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w3 = rotl<u32>(w0 ^ w11 ^ w5 ^ w3, 1);
+  c = c + 0xca62c1d6 + w3 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w4 = rotl<u32>(w1 ^ w12 ^ w6 ^ w4, 1);
+  b = b + 0xca62c1d6 + w4 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w5 = rotl<u32>(w2 ^ w13 ^ w7 ^ w5, 1);
+  a = a + 0xca62c1d6 + w5 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w6 = rotl<u32>(w3 ^ w14 ^ w8 ^ w6, 1);
+  e = e + 0xca62c1d6 + w6 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w7 = rotl<u32>(w4 ^ w15 ^ w9 ^ w7, 1);
+  d = d + 0xca62c1d6 + w7 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w8 = rotl<u32>(w5 ^ w0 ^ w10 ^ w8, 1);
+  c = c + 0xca62c1d6 + w8 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w9 = rotl<u32>(w6 ^ w1 ^ w11 ^ w9, 1);
+  b = b + 0xca62c1d6 + w9 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w10 = rotl<u32>(w7 ^ w2 ^ w12 ^ w10, 1);
+  a = a + 0xca62c1d6 + w10 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
+  w11 = rotl<u32>(w8 ^ w3 ^ w13 ^ w11, 1);
+  e = e + 0xca62c1d6 + w11 + (b ^ c ^ d) + rotl<u32>(a, 5);
+  b = rotl<u32>(b, 30);
+  w12 = rotl<u32>(w9 ^ w4 ^ w14 ^ w12, 1);
+  d = d + 0xca62c1d6 + w12 + (a ^ b ^ c) + rotl<u32>(e, 5);
+  a = rotl<u32>(a, 30);
+  w13 = rotl<u32>(w10 ^ w5 ^ w15 ^ w13, 1);
+  c = c + 0xca62c1d6 + w13 + (e ^ a ^ b) + rotl<u32>(d, 5);
+  e = rotl<u32>(e, 30);
+  w14 = rotl<u32>(w11 ^ w6 ^ w0 ^ w14, 1);
+  b = b + 0xca62c1d6 + w14 + (d ^ e ^ a) + rotl<u32>(c, 5);
+  d = rotl<u32>(d, 30);
+  w15 = rotl<u32>(w12 ^ w7 ^ w1 ^ w15, 1);
+  a = a + 0xca62c1d6 + w15 + (c ^ d ^ e) + rotl<u32>(b, 5);
+  c = rotl<u32>(c, 30);
   store<u32>(h, load<u32>(h, 0) + a, 0);
   store<u32>(h, load<u32>(h, 4) + b, 4);
   store<u32>(h, load<u32>(h, 8) + c, 8);
@@ -244,7 +690,6 @@ function finalize(out: usize, words: usize, sha1: bool): void {
     store<u32>(out + (i << 2), bswap<u32>(load<u32>(SHA_CTX + H_OFF + (i << 2))));
   }
   memory.fill(SHA_CTX, 0, SHA_CTX_BYTES);
-  memory.fill(SHA_W, 0, 320);
 }
 
 export function sha256Init(): void {
@@ -263,5 +708,19 @@ export function sha1Update(p: usize, len: usize): void {
   update(p, len, true);
 }
 export function sha1Final(out: usize): void {
+  finalize(out, 5, true);
+}
+
+/** SHA-256 of len bytes at p into out (32 bytes), in one call. */
+export function sha256OneShot(p: usize, len: usize, out: usize): void {
+  sha256Init();
+  update(p, len, false);
+  finalize(out, 8, false);
+}
+
+/** SHA-1 of len bytes at p into out (20 bytes), in one call. */
+export function sha1OneShot(p: usize, len: usize, out: usize): void {
+  sha1Init();
+  update(p, len, true);
   finalize(out, 5, true);
 }
