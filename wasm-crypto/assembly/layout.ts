@@ -58,9 +58,9 @@ export const MD_NUMS: usize = MD_SEL + 512;
 export const MD_COUNT: i32 = 8;
 /** Temporary Montgomery contexts (modPow, public key operations, key generation). */
 export const CTX_TMP0: usize = MD_NUMS + <usize>MD_COUNT * DIGITS_BYTES;
-export const CTX_TMP1: usize = CTX_TMP0 + 3712;
-export const CTX_TMP2: usize = CTX_TMP1 + 3712;
-export const SCRATCH_END: usize = CTX_TMP2 + 3712;
+export const CTX_TMP1: usize = CTX_TMP0 + 4352;
+export const CTX_TMP2: usize = CTX_TMP1 + 4352;
+export const SCRATCH_END: usize = CTX_TMP2 + 4352;
 export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
@@ -81,7 +81,8 @@ export const KEYS_BASE: usize = 221184;
  * digits of a k-limb number), rbits (i32, 32k - 28 * floor(32k / 28)), m (k limbs),
  * RR = R^2 mod m (k limbs, R = 2^(32k)), m as kd 28-bit digits (u32 each); and for the
  * digit domain of the exponentiations (montgomery.ts), as L = floor(32k / 28) + 2 digits:
- * the scaled modulus m' = mu*m, C1 = R'^2 / R mod m and C2 = R mod m.
+ * the scaled modulus m' = mu*m, C1 = R'^2 / R mod m and C2 = R mod m; and C1 of the
+ * two-lane kernel's domain (R'' = 2^(28(L - 1)), unscaled m).
  */
 export const CTX_K: usize = 0;
 export const CTX_M0INV: usize = 4;
@@ -93,7 +94,9 @@ export const CTX_M28: usize = CTX_RR + NUM_BYTES;
 export const CTX_MP: usize = CTX_M28 + 640;
 export const CTX_C1: usize = CTX_MP + 640;
 export const CTX_C2: usize = CTX_C1 + 640;
-export const CTX_SIZE: usize = CTX_C2 + 640;
+/** C1 of the two-lane kernel's domain (unscaled m, one digit fewer; montgomery.ts). */
+export const CTX_C1P: usize = CTX_C2 + 640;
+export const CTX_SIZE: usize = CTX_C1P + 640;
 
 /** Digit width of the Montgomery multiplication's lazy-carry accumulation. */
 export const DIGIT_BITS: i32 = 28;
