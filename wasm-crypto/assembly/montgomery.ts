@@ -937,8 +937,10 @@ export function montExp2(
   montMul2(TABLE, c2, c1, L);
   montMul2(t1, acc, c1, L);
   for (let i = 2; i < TABLE_ENTRIES; i++) {
+    // even entries by squaring (cheaper), odd ones by one multiplication
     const ti = TABLE + <usize>i * DIGITS_BYTES;
-    montMul2(ti, ti - DIGITS_BYTES, t1, L);
+    if (i & 1) montMul2(ti, ti - DIGITS_BYTES, t1, L);
+    else montSqr2(ti, TABLE + <usize>(i >> 1) * DIGITS_BYTES, L);
   }
   const vecs = (L + 1) >> 1;
   const nw = (k * 32 + WINDOW - 1) / WINDOW;
