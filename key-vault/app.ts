@@ -10,12 +10,12 @@
 import { Hono } from "hono";
 import { ApiError, notFound, onError } from "../proxy/errors.ts";
 import { type HmacKey, readAuthHeaders, verifySignature } from "../proxy/hmac.ts";
-import { identityTag, log } from "../proxy/log.ts";
+import { identityTagSync, log } from "../proxy/log.ts";
 import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../proxy/ops.ts";
 import { readBody } from "../proxy/body.ts";
 import { isUnavailable } from "./db.ts";
-import { addressTag, guardRequest } from "./guard.ts";
-import { runOperation } from "./operations.ts";
+import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
+import { type OpContext, runOperation } from "./operations.ts";
 import type { VaultState } from "./state.ts";
 
 /** Builds the vault's hono app. */
@@ -63,24 +63,33 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
       await verifySignature(proxyKey, auth, "POST", path, bytes);
       const body = parseOpBody(spec, parseJsonBytes(bytes));
       identity = spec.identityOf?.(body as never);
-      const clientTag = await addressTag(auth.client);
-      await guardRequest(vault.db, {
-        nonce: auth.nonce,
-        ts: auth.ts,
-        rateClass: spec.rateClass,
-        identity,
-        addressTag: clientTag,
-      });
-      const result = await runOperation(
-        {
-          vault,
-          actor: spec.callers.includes("admin") ? "admin" : "web",
-          clientTag,
-          now: new Date(),
-        },
-        spec.name as OpName,
-        body,
-      );
+      const clientTag = addressTag(auth.client);
+      const now = new Date();
+      // Rate-limited classes commit their guard state first (a failing operation must
+      // still count). Otherwise the nonce is recorded inside the operation's own
+      // transaction (or right after a read), so each request takes effect at most once
+      // and costs no extra commit (docs/rate-limits.md).
+      const deferNonce = spec.rateClass === "none";
+      if (!deferNonce) {
+        await guardRequest(vault.db, {
+          nonce: auth.nonce,
+          ts: auth.ts,
+          rateClass: spec.rateClass,
+          identity,
+          addressTag: clientTag,
+          now,
+        });
+      }
+      const ctx: OpContext = {
+        vault,
+        actor: spec.callers.includes("admin") ? "admin" : "web",
+        clientTag,
+        now,
+        rpcNonce: deferNonce
+          ? { nonce: auth.nonce, expiresAt: rpcNonceExpiry(auth.ts, now), consumed: false }
+          : undefined,
+      };
+      const result = await runOperation(ctx, spec.name as OpName, body);
       c.header("cache-control", "no-store");
       return c.json(result as Record<string, unknown>);
     } catch (err) {
@@ -90,7 +99,7 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
           op,
           status,
           code: err instanceof ApiError ? err.code : undefined,
-          identity: identity ? await identityTag(identity) : undefined,
+          identity: identity ? identityTagSync(identity) : undefined,
           ms: Math.round((performance.now() - started) * 100) / 100,
         });
       }

@@ -16,7 +16,7 @@
  */
 import { type Kysely, sql, type Transaction } from "kysely";
 import { canonicalJson } from "../proxy/user_request.ts";
-import { sha256Hex } from "../proxy/hmac.ts";
+import { sha256HexSync } from "../proxy/hmac.ts";
 import type { AuditRow, Database } from "./db.ts";
 
 /** What an operation records. Nothing secret: no phrase, key, record or signature. */
@@ -55,7 +55,7 @@ export function auditRowHash(
   row: Pick<AuditRow, "at" | "actor" | "op" | "identity" | "outcome" | "details">,
   seq: number,
   prevHash: string,
-): Promise<string> {
+): string {
   const text = canonicalJson([
     seq,
     prevHash,
@@ -66,7 +66,7 @@ export function auditRowHash(
     row.outcome,
     row.details,
   ]);
-  return sha256Hex(new TextEncoder().encode(text));
+  return sha256HexSync(text);
 }
 
 const _SEAL_LOCK = 72_710_001;
@@ -88,7 +88,7 @@ export async function sealAudit(db: Kysely<Database>): Promise<number> {
       const values: ReturnType<typeof sql>[] = [];
       for (const row of rows) {
         seq += 1;
-        const hash = await auditRowHash(row, seq, prev);
+        const hash = auditRowHash(row, seq, prev);
         values.push(sql`(${String(row.id)}::bigint, ${String(seq)}::bigint, ${prev}, ${hash})`);
         prev = hash;
       }
@@ -136,7 +136,7 @@ export async function verifyAudit(db: Kysely<Database>): Promise<AuditReport> {
       if (row.prev_hash !== prev) {
         problems.push({ seq, problem: "prev_hash does not match the previous row" });
       }
-      const hash = await auditRowHash(row, seq, row.prev_hash ?? "");
+      const hash = auditRowHash(row, seq, row.prev_hash ?? "");
       if (hash !== row.hash) problems.push({ seq, problem: "row content does not match its hash" });
       prev = row.hash ?? "";
       expectedSeq = seq + 1;

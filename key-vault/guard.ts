@@ -17,7 +17,7 @@
  */
 import { type Kysely, sql, type Transaction } from "kysely";
 import { ApiError } from "../proxy/errors.ts";
-import { MAX_SKEW_MS, sha256Hex } from "../proxy/hmac.ts";
+import { MAX_SKEW_MS, sha256HexSync } from "../proxy/hmac.ts";
 import { RATE_CLASSES, type RateClass, type RateClassName } from "../proxy/ops.ts";
 import type { Database } from "./db.ts";
 
@@ -25,20 +25,14 @@ import type { Database } from "./db.ts";
 export const KNOWN_ADDRESS_DAYS = 90;
 
 /** A short tag of a client address (hex), or "" when there is none (operators). */
-export async function addressTag(address: string): Promise<string> {
+export function addressTag(address: string): string {
   if (!address) return "";
-  return (await sha256Hex(new TextEncoder().encode(`roamsign/address\u0000${address}`))).slice(
-    0,
-    32,
-  );
+  return sha256HexSync(`roamsign/address\u0000${address}`).slice(0, 32);
 }
 
 /** A short tag of an identity for rate-limit keys. */
-export async function identityKeyTag(identity: string): Promise<string> {
-  return (await sha256Hex(new TextEncoder().encode(`roamsign/identity\u0000${identity}`))).slice(
-    0,
-    32,
-  );
+export function identityKeyTag(identity: string): string {
+  return sha256HexSync(`roamsign/identity\u0000${identity}`).slice(0, 32);
 }
 
 function _denied(code: string, message: string, retryAfterMs: number): ApiError {
@@ -61,7 +55,7 @@ export interface GuardInput {
  */
 export async function guardRequest(db: Kysely<Database>, input: GuardInput): Promise<void> {
   const now = input.now ?? new Date();
-  const nonceExpiry = new Date(Math.max(now.getTime(), input.ts) + 2 * MAX_SKEW_MS);
+  const nonceExpiry = rpcNonceExpiry(input.ts, now);
   const cls: RateClass = RATE_CLASSES[input.rateClass];
   const perAddress = input.addressTag ? cls.perAddress : undefined;
 
@@ -99,7 +93,7 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
   }
 
   if (!input.identity || !input.addressTag) return;
-  const idTag = await identityKeyTag(input.identity);
+  const idTag = identityKeyTag(input.identity);
 
   if (cls.perIdentity) {
     const known = await db.selectFrom("known_addresses").select("identity")
@@ -165,20 +159,25 @@ export async function creditSuccess(
   tx: Transaction<Database> | Kysely<Database>,
   rateClass: RateClassName,
   identity: string,
-  address: string,
+  addressTag: string,
   now: Date = new Date(),
 ): Promise<void> {
-  if (!address) return;
-  const idTag = await identityKeyTag(identity);
+  if (!addressTag) return;
+  const idTag = identityKeyTag(identity);
   const classes: RateClassName[] = rateClass === "consent" ? ["consent", "login"] : [rateClass];
-  await tx.deleteFrom("rate_limits")
-    .where("key", "in", classes.map((c) => `b:${c}:${idTag}:${address}`)).execute();
-  await tx.insertInto("known_addresses")
-    .values({ identity, address_tag: address, last_success_at: now })
-    .onConflict((oc) =>
-      oc.columns(["identity", "address_tag"]).doUpdateSet({ last_success_at: now })
-    )
-    .execute();
+  const keys = classes.map((c) => `b:${c}:${idTag}:${addressTag}`);
+  // One round trip; the known-address row is rewritten at most daily.
+  await sql`
+    with cleared as (delete from rate_limits where key = any(${keys}::text[]))
+    insert into known_addresses as k (identity, address_tag, last_success_at)
+    values (${identity}, ${addressTag}, ${now})
+    on conflict (identity, address_tag) do update set last_success_at = ${now}
+    where k.last_success_at < ${new Date(now.getTime() - 86_400_000)}`.execute(tx);
+}
+
+/** The expiry of an RPC nonce carried by a request with timestamp `ts`. */
+export function rpcNonceExpiry(ts: number, now: Date = new Date()): Date {
+  return new Date(Math.max(now.getTime(), ts) + 2 * MAX_SKEW_MS);
 }
 
 /** Deletes expired guard state; returns the number of rows removed. */

@@ -8,7 +8,7 @@
  * @module
  */
 import { importHmacKey } from "../proxy/hmac.ts";
-import { configureLog, log } from "../proxy/log.ts";
+import { configureLog, log, logLifecycle } from "../proxy/log.ts";
 import { readSecret } from "../proxy/secrets.ts";
 import { createVaultApp } from "./app.ts";
 import { sealAudit } from "./audit.ts";
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     hostname: config.host,
     port: config.port,
     onListen: ({ port, hostname }) => {
-      log("info", "listening", { port, hostname, db: vault.dbKind });
+      logLifecycle("listening", { port, hostname, db: vault.dbKind });
     },
   }, app.fetch);
 
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     } finally {
       sealing = false;
     }
-  }, 250);
+  }, Number(Deno.env.get("VAULT_SEAL_INTERVAL_MS") || 250));
   const pruneTimer = setInterval(() => {
     pruneGuardState(vault.db).catch((err) => {
       if (!isUnavailable(err)) log("error", "prune_failed", { error: String(err) });

@@ -18,6 +18,8 @@ import { createSealer, type Sealer } from "./seal.ts";
 export interface VaultState {
   db: Kysely<Database>;
   dbKind: Db["kind"];
+  /** Hot-path statements (prepared on PostgreSQL); see {@link Db.query}. */
+  query: Db["query"];
   /** OPAQUE server setup (the library takes and keeps it as text). */
   opaqueSetup: string;
   ca: Ca;
@@ -82,6 +84,7 @@ export async function openVaultState(
     return {
       db: handle.db,
       dbKind: handle.kind,
+      query: handle.query,
       opaqueSetup,
       ca,
       letters,

@@ -15,6 +15,8 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array<Ar
     throw new ApiError(413, "body_too_large", `body over ${max} bytes`);
   }
   if (!req.body) return new Uint8Array(0);
+  // Declared and within the limit: the runtime holds the body to its declared length.
+  if (declared !== null) return new Uint8Array(await req.arrayBuffer());
   const reader = req.body.getReader();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
 import { ApiError } from "./errors.ts";
 
@@ -48,27 +49,32 @@ export function importHmacKey(raw: Uint8Array): Promise<HmacKey> {
   );
 }
 
-/** Lower-case hex of SHA-256(bytes). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  let s = "";
-  for (const b of d) s += b.toString(16).padStart(2, "0");
-  return s;
+/**
+ * Lower-case hex of SHA-256(bytes). Server-side (node:crypto, synchronous: several
+ * times faster than an awaited WebCrypto digest for request-sized inputs).
+ */
+export function sha256HexSync(bytes: Uint8Array | string): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** The exact bytes that are MAC'd. */
-export async function signingString(
+/** Lower-case hex of SHA-256(bytes). */
+export function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return Promise.resolve(sha256HexSync(bytes));
+}
+
+/** The exact bytes that are MAC'd. `bodyHash`: hex SHA-256 of the body, if already known. */
+export function signingString(
   method: string,
   path: string,
   ts: string,
   nonce: string,
   client: string,
   body: Uint8Array,
+  bodyHash: string = sha256HexSync(body),
 ): Promise<Uint8Array> {
-  const text = `${method}\n${path}\n${ts}\n${nonce}\n${client}\n${await sha256Hex(body)}`;
-  return _encoder.encode(text);
+  return Promise.resolve(
+    _encoder.encode(`${method}\n${path}\n${ts}\n${nonce}\n${client}\n${bodyHash}`),
+  );
 }
 
 /** What {@link signRequest} needs. `ts` and `nonce` default to now and 16 fresh random bytes. */
@@ -81,6 +87,8 @@ export interface SignInput {
   client?: string;
   ts?: number;
   nonce?: string;
+  /** Hex SHA-256 of `body`, if the caller computed it already. */
+  bodyHash?: string;
 }
 
 /** Returns the five auth headers for a request. */
@@ -88,7 +96,15 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
   const ts = String(input.ts ?? Date.now());
   const nonce = input.nonce ?? b64uEncode(crypto.getRandomValues(new Uint8Array(16)));
   const client = input.client ?? "";
-  const data = await signingString(input.method, input.path, ts, nonce, client, input.body);
+  const data = await signingString(
+    input.method,
+    input.path,
+    ts,
+    nonce,
+    client,
+    input.body,
+    input.bodyHash,
+  );
   const mac = new Uint8Array(
     await crypto.subtle.sign("HMAC", input.key, data as Uint8Array<ArrayBuffer>),
   );
@@ -160,8 +176,17 @@ export async function verifySignature(
   method: string,
   path: string,
   body: Uint8Array,
+  bodyHash?: string,
 ): Promise<void> {
-  const data = await signingString(method, path, auth.tsText, auth.nonce, auth.client, body);
+  const data = await signingString(
+    method,
+    path,
+    auth.tsText,
+    auth.nonce,
+    auth.client,
+    body,
+    bodyHash,
+  );
   const ok = await crypto.subtle.verify(
     "HMAC",
     key,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 
 /** Log levels, lowest first. `LOG_LEVEL` (default `info`) drops lower ones. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -43,8 +44,29 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
   else console.log(line);
 }
 
+/**
+ * Writes a lifecycle line (`listening`, `ready`, …) whatever `LOG_LEVEL` says:
+ * supervisors and test fixtures read these to learn ports and readiness.
+ */
+export function logLifecycle(event: string, fields: Record<string, unknown> = {}): void {
+  console.log(
+    JSON.stringify({
+      ts: new Date().toISOString(),
+      level: "info",
+      service: _service,
+      event,
+      ...fields,
+    }),
+  );
+}
+
 /** The first 16 hex digits of SHA-256(identity): lets logs correlate without naming anyone. */
 export async function identityTag(identity: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(identity));
   return Array.from(new Uint8Array(digest, 0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** {@link identityTag}, synchronously (server-side only: node:crypto). */
+export function identityTagSync(identity: string): string {
+  return createHash("sha256").update(identity).digest("hex").slice(0, 16);
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { importHmacKey } from "./hmac.ts";
-import { configureLog, log } from "./log.ts";
+import { configureLog, log, logLifecycle } from "./log.ts";
 import { dataDir, readSecret, type SecretName } from "./secrets.ts";
 import { createProxyApp } from "./server.ts";
 
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const server = Deno.serve({
     hostname,
     port,
-    onListen: ({ port, hostname }) => log("info", "listening", { port, hostname, vault: vaultUrl }),
+    onListen: ({ port, hostname }) =>
+      logLifecycle("listening", { port, hostname, vault: vaultUrl }),
   }, app.fetch);
   const stop = async (signal: string) => {
     log("info", "stopping", { signal });

@@ -21,8 +21,14 @@
 import { Hono } from "hono";
 import { readBody } from "./body.ts";
 import { ApiError, notFound, onError } from "./errors.ts";
-import { type HmacKey, readAuthHeaders, signRequest, verifySignature } from "./hmac.ts";
-import { identityTag, log } from "./log.ts";
+import {
+  type HmacKey,
+  readAuthHeaders,
+  sha256HexSync,
+  signRequest,
+  verifySignature,
+} from "./hmac.ts";
+import { identityTagSync, log } from "./log.ts";
 import { type Caller, MAX_BODY, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "./ops.ts";
 
 /** What the proxy needs. */
@@ -76,7 +82,8 @@ export function createProxyApp(options: ProxyOptions): Hono {
         throw new ApiError(415, "unsupported_media_type", "send application/json");
       }
       const bytes = await readBody(c.req.raw, Math.min(spec.maxBody, MAX_BODY));
-      await verifySignature(key, auth, "POST", path, bytes);
+      const bodyHash = sha256HexSync(bytes);
+      await verifySignature(key, auth, "POST", path, bytes, bodyHash);
       const body = parseOpBody(spec, parseJsonBytes(bytes));
       identity = spec.identityOf?.(body as never);
 
@@ -89,6 +96,7 @@ export function createProxyApp(options: ProxyOptions): Hono {
         client: auth.keyId === "admin" ? "" : auth.client,
         ts: auth.ts,
         nonce: auth.nonce,
+        bodyHash,
       });
       where = "vault";
       let upstream: Response;
@@ -134,7 +142,7 @@ export function createProxyApp(options: ProxyOptions): Hono {
         decision: status < 400 ? "allow" : "deny",
         op: op.slice(0, 64),
         caller,
-        identity: identity ? await identityTag(identity) : undefined,
+        identity: identity ? identityTagSync(identity) : undefined,
         status,
         code,
         by: status < 400 ? undefined : where,

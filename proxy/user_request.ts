@@ -15,7 +15,10 @@
  *
  * @module
  */
-import { sha256Hex } from "./hmac.ts";
+async function _sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /** The operations whose body is signed by the user, and the name of the signature field. */
 export const SIGNED_FIELD = {
@@ -63,7 +66,7 @@ export async function userRequestBytes(
   nonce: string,
   body: Record<string, unknown>,
 ): Promise<Uint8Array> {
-  const payloadHash = await sha256Hex(
+  const payloadHash = await _sha256Hex(
     new TextEncoder().encode(canonicalJson(signedPayload(op, body))),
   );
   return new TextEncoder().encode(

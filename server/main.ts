@@ -1,39 +1,97 @@
 /**
- * Placeholder web server, so that `deno task start` runs its three processes until
- * the web server issue lands and replaces this file: `GET /healthz`, and a page that
- * says what is running. It serves no applet and relays nothing.
+ * The web server process (the supervisor's child entry, `server/start.ts`):
+ * builds the applet if its sources changed, loads (or creates) the
+ * confidentiality key, and serves the app.
+ *
+ * Environment (README): `PORT` (8000; 0 picks a free port), `HOST` (127.0.0.1),
+ * `DATA_DIR` (./data), `DIST_DIR` (./dist), `PROXY_URL` (http://127.0.0.1:8001),
+ * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `SKIP_BUILD=1`
+ * (serve what `DIST_DIR` holds without checking the sources), `LOG_LEVEL`.
  *
  * @module
  */
-import { Hono } from "hono";
-import { notFound, onError } from "../proxy/errors.ts";
-import { configureLog, log } from "../proxy/log.ts";
+import { configureLog, log, logLifecycle } from "../proxy/log.ts";
+import { ApiError } from "../proxy/errors.ts";
+import { createProxyClient } from "../proxy/client.ts";
+import { readSecret } from "../proxy/secrets.ts";
+import { createApp, type VaultCaller } from "./app.ts";
+import { buildApplet, defaultOutDir } from "./build.ts";
+import { loadConfidentialityKey } from "./keys.ts";
+import { SessionStore } from "./sessions.ts";
 
-configureLog("web");
+/** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
+export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
+  return {
+    async call(op, body, clientAddress) {
+      try {
+        const r = await client.call(op, body, { clientAddress });
+        return (r ?? {}) as Record<string, unknown>;
+      } catch (err) {
+        // 4xx as the vault said; 503/504 keep their meaning (retry; may or may not have run).
+        if (
+          err instanceof ApiError && (err.status < 500 || err.status === 503 || err.status === 504)
+        ) {
+          throw err;
+        }
+        log("warn", "vault_call_failed", {
+          op,
+          code: err instanceof ApiError ? err.code : "transport",
+        });
+        throw new ApiError(503, "vault_unavailable", "the key vault is unavailable; try again");
+      }
+    },
+  };
+}
 
-const app = new Hono();
-app.onError(onError);
-app.notFound(notFound);
-app.get("/healthz", (c) => c.json({ ok: true, service: "web", placeholder: true }));
-app.get("/", (c) =>
-  c.html(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>roamsign</title></head>
-<body><h1>roamsign</h1>
-<p>The key-vault and the fire-wall proxy are running. The web server and the applet land
-with their issue; this page is a placeholder until then.</p></body></html>`,
-  ));
+/** Starts the server; resolves once it listens. */
+export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  configureLog("web");
+  const env = (k: string, d: string) => Deno.env.get(k) || d;
+  const port = Number(env("PORT", "8000"));
+  const hostname = env("HOST", "127.0.0.1");
+  const dataDir = env("DATA_DIR", "./data");
+  const distDir = defaultOutDir();
+  const proxyUrl = env("PROXY_URL", "http://127.0.0.1:8001");
+
+  if (Deno.env.get("SKIP_BUILD") !== "1") {
+    const started = performance.now();
+    const built = await buildApplet({ outDir: distDir });
+    log("info", built.rebuilt ? "applet_built" : "applet_current", {
+      ms: Math.round(performance.now() - started),
+      page: built.manifest.entries.page,
+      wasm: built.manifest.entries.wasm,
+    });
+  }
+
+  const secret = await readSecret("web-proxy.key", dataDir);
+  const vault = vaultCaller(createProxyClient({ url: proxyUrl, keyId: "web", secret }));
+  secret.fill(0);
+  const confidentiality = await loadConfidentialityKey(dataDir, async (spki) => {
+    const r = await vault.call("ca.issueServer", { spki, purpose: "confidentiality" }, "");
+    if (typeof r.certificate !== "string") {
+      throw new Error("main: CA answered without a certificate");
+    }
+    return r.certificate;
+  });
+  const sessions = new SessionStore();
+  const sweeper = setInterval(() => sessions.sweep(), 60_000);
+  Deno.unrefTimer(sweeper);
+  const app = createApp({ vault, sessions, confidentiality, distDir });
+  const server = Deno.serve({
+    port,
+    hostname,
+    onListen: (addr) => {
+      logLifecycle("listening", { url: `http://${addr.hostname}:${addr.port}`, port: addr.port });
+    },
+  }, app.fetch);
+  return server;
+}
 
 if (import.meta.main) {
-  const server = Deno.serve({
-    hostname: Deno.env.get("HOST") || "127.0.0.1",
-    port: Number(Deno.env.get("PORT") || 8000),
-    onListen: ({ hostname, port }) =>
-      log("info", "listening", { hostname, port, placeholder: true }),
-  }, app.fetch);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, async () => {
-      await server.shutdown();
-      Deno.exit(0);
+  const server = await main();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => {
+      server.shutdown().finally(() => Deno.exit(0));
     });
   }
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import { ensureSecrets } from "../proxy/secrets.ts";
-import { configureLog, log } from "../proxy/log.ts";
+import { configureLog, log, logLifecycle } from "../proxy/log.ts";
 import { type Child, type ChildSpec, spawnChild, waitHealthy } from "./child.ts";
 
 configureLog("supervisor");
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     const child = spawnChild(service.spec);
     service.child = child;
     service.startedAt = Date.now();
-    log("info", "child_started", { child: service.spec.name, pid: child.pid });
+    logLifecycle("child_started", { child: service.spec.name, pid: child.pid });
     child.exited.then((status) => {
       if (stopping || service.child !== child) return;
       if (Date.now() - service.startedAt > 60_000) service.restarts = 0;
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
         if (stopping) return;
         const next = launch(service);
         waitHealthy(service.healthUrl, 120_000)
-          .then(() => log("info", "child_restarted", { child: service.spec.name, pid: next.pid }))
+          .then(() => logLifecycle("child_restarted", { child: service.spec.name, pid: next.pid }))
           .catch((err) =>
             log("error", "child_unhealthy", { child: service.spec.name, error: String(err) })
           );
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nroamsign is running at http://${browserHost}:${webPort}/  (Ctrl-C stops it)\n`);
-  log("info", "ready", { url: `http://${browserHost}:${webPort}/`, dataDir });
+  logLifecycle("ready", { url: `http://${browserHost}:${webPort}/`, dataDir });
 }
 
 if (import.meta.main) await main();

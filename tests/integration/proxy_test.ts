@@ -16,7 +16,7 @@ function assert(cond: unknown, msg = "assertion failed"): asserts cond {
 }
 
 Deno.test("proxy refuses each bad request class with its code", async (t) => {
-  const stack = await startStack();
+  const stack = await startStack({ web: true });
   try {
     const webKey = await importHmacKey(b64uDecode(stack.secrets["web-proxy.key"]));
     const send = async (
@@ -61,6 +61,10 @@ Deno.test("proxy refuses each bad request class with its code", async (t) => {
       );
     };
 
+    await t.step("the fixture also runs the web server entry when asked", async () => {
+      const res = await fetch(`${stack.webUrl}/healthz`);
+      assert(res.ok && (await res.json()).ok === true);
+    });
     await t.step("a well-formed request passes", () => expect(send("ca.get", "{}"), 200));
     await t.step(
       "unsigned → 401 unsigned",
@@ -112,6 +116,34 @@ Deno.test("proxy refuses each bad request class with its code", async (t) => {
       "body over the op's limit → 413 body_too_large",
       () =>
         expect(send("ca.get", JSON.stringify({ pad: "x".repeat(4096) })), 413, "body_too_large"),
+    );
+    await t.step(
+      "a chunked body (no Content-Length) over the limit → 413 body_too_large",
+      async () => {
+        const bytes = new TextEncoder().encode(JSON.stringify({ pad: "x".repeat(8192) }));
+        const headers = await signRequest({
+          key: webKey,
+          keyId: "web",
+          method: "POST",
+          path: "/v1/ca.get",
+          body: bytes,
+        });
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 1024) {
+              controller.enqueue(bytes.slice(i, i + 1024));
+            }
+            controller.close();
+          },
+        });
+        const res = await fetch(`${stack.proxyUrl}/v1/ca.get`, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: stream,
+        });
+        const json = await res.json();
+        assert(res.status === 413 && json.error.code === "body_too_large", JSON.stringify(json));
+      },
     );
     await t.step("not JSON → 400 bad_json", () => expect(send("ca.get", "{nope"), 400, "bad_json"));
     await t.step(
@@ -184,12 +216,18 @@ Deno.test("proxy refuses each bad request class with its code", async (t) => {
       "backoff blocks one address guessing one identity, not its owner elsewhere",
       async () => {
         const web = stack.webClient();
+        // Built before the attempts: under CPU load, making a user between attempts could
+        // outlast the 1 s backoff and let an attempt through.
+        const victim = await u.makeUser("victim");
+        const requests: string[] = [];
+        for (let i = 0; i < 8; i++) {
+          requests.push((await u.loginStartRequest(victim)).startLoginRequest);
+        }
         const start = async (address: string) => {
           try {
             await web.call("login.start", {
               identity: "victim",
-              startLoginRequest:
-                (await u.loginStartRequest(await u.makeUser("victim"))).startLoginRequest,
+              startLoginRequest: requests.pop()!,
             }, { clientAddress: address });
             return "ok";
           } catch (e) {

@@ -1,0 +1,156 @@
+/// <reference lib="webworker" />
+/**
+ * The applet's worker: owns the wasm-crypto instance, the OPAQUE client, the
+ * KS(m,a) session and, while signed in, SKu (wasm memory) and KEK (a
+ * non-extractable CryptoKey). Before instantiating wasm-crypto it checks the
+ * module's bytes against the SHA-256 in the applet manifest. On `wipe` it
+ * destroys the key, zeroes wasm-crypto's memory, forgets the session and
+ * answers; the page then terminates it.
+ *
+ * @module
+ */
+import * as opaque from "@serenity-kit/opaque";
+import { initWasmCrypto, zeroizeMemory } from "../wasm-crypto/mod.ts";
+import { toHex } from "./protocol/bytes.ts";
+import {
+  applyToRegister,
+  forget,
+  giveConsent,
+  signAndSubmit,
+  type SignedIn,
+  signIn,
+  updateRegistration,
+  wasmSessionCrypto,
+} from "./protocol/flows.ts";
+import { Session } from "./protocol/session.ts";
+import type { Reply, Request } from "./worker_api.ts";
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let ready: Promise<unknown> | null = null;
+let session: Session | null = null;
+let user: SignedIn | null = null;
+
+class _AppletError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+async function _init(manifestUrl: string): Promise<{ wasmSha256: string }> {
+  const res = await fetch(manifestUrl, { cache: "no-store" });
+  if (!res.ok) {
+    throw new _AppletError("manifest_unavailable", "The applet manifest is unavailable.");
+  }
+  const manifest = await res.json() as {
+    entries: { wasm: string };
+    files: Record<string, { sha256: string }>;
+  };
+  const wasmPath = manifest.entries.wasm;
+  const expected = manifest.files[wasmPath]?.sha256;
+  if (!/^\/applet\/[0-9a-f]{64}\.wasm$/.test(wasmPath) || !expected) {
+    throw new _AppletError("applet_tampered", "The applet manifest is malformed.");
+  }
+  const wasmRes = await fetch(wasmPath);
+  if (!wasmRes.ok) {
+    throw new _AppletError("applet_unavailable", "The crypto module is unavailable.");
+  }
+  const bytes = new Uint8Array(await wasmRes.arrayBuffer());
+  const actual = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  if (actual !== expected) {
+    throw new _AppletError(
+      "applet_tampered",
+      "The crypto module does not match the applet manifest; the applet will not start.",
+    );
+  }
+  await initWasmCrypto(bytes);
+  await opaque.ready;
+  return { wasmSha256: actual };
+}
+
+async function _session(): Promise<Session> {
+  if (session && !session.closed) return session;
+  if (user) {
+    // The server forgot the signed-in session: signing in again is the only way on.
+    _wipe();
+    throw new _AppletError("session_expired", "Your session ended; please sign in again.");
+  }
+  session = await Session.open({ crypto: wasmSessionCrypto });
+  return session;
+}
+
+function _wipe(): void {
+  forget(user);
+  user = null;
+  const s = session;
+  session = null;
+  void s?.close();
+  zeroizeMemory();
+}
+
+async function _handle(req: Request): Promise<unknown> {
+  if (req.type === "init") {
+    ready = _init(req.manifestUrl);
+    return await ready;
+  }
+  if (req.type === "wipe") {
+    _wipe();
+    return { wiped: true };
+  }
+  if (!ready) throw new _AppletError("not_ready", "The applet is not initialised.");
+  await ready;
+  switch (req.type) {
+    case "apply":
+      return await applyToRegister(await _session(), {
+        registration: req.registration,
+        passphrase: req.passphrase,
+        bits: req.bits,
+        onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
+      });
+    case "consent":
+      return await giveConsent(await _session(), req);
+    case "signIn": {
+      forget(user);
+      user = null;
+      user = await signIn(await _session(), req);
+      return {
+        identity: user.identity,
+        registration: user.registration,
+        certificate: user.certificate,
+      };
+    }
+    case "sign": {
+      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+      return await signAndSubmit(await _session(), user, req.message);
+    }
+    case "update": {
+      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+      const r = await updateRegistration(await _session(), user, req.registration);
+      return { status: r.status, registration: user.registration };
+    }
+  }
+}
+
+self.onmessage = async (event: MessageEvent<Request>) => {
+  const req = event.data;
+  try {
+    const result = await _handle(req);
+    self.postMessage({ id: req.id, ok: true, result } satisfies Reply);
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown; name?: unknown };
+    const code = typeof e?.code === "string" ? e.code : "applet_error";
+    const message = typeof e?.message === "string" && typeof e.code === "string"
+      ? e.message
+      : "Something went wrong in the applet.";
+    const retryAfterMs = typeof (e as { retryAfterMs?: unknown })?.retryAfterMs === "number"
+      ? (e as { retryAfterMs: number }).retryAfterMs
+      : undefined;
+    self.postMessage(
+      { id: req.id, ok: false, error: { code, message, retryAfterMs } } satisfies Reply,
+    );
+  } finally {
+    if ("passphrase" in req) req.passphrase.fill(0);
+  }
+};

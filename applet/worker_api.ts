@@ -1,0 +1,39 @@
+/**
+ * Messages between the applet page and its worker. The page sends commands
+ * with an id; the worker answers each with `{ id, ok, result }` or
+ * `{ id, ok: false, error }`, and may send `{ id, progress }` before that.
+ * Secrets cross only as transferred `Uint8Array`s (the pass phrase), never back.
+ *
+ * @module
+ */
+import type { Registration } from "./protocol/registration.ts";
+
+/** Commands the page sends. */
+export type Command =
+  | { type: "init"; manifestUrl: string }
+  | { type: "apply"; registration: Registration; passphrase: Uint8Array; bits: number }
+  | { type: "consent"; registration: Registration; phrase: string }
+  | { type: "signIn"; identity: string; passphrase: Uint8Array }
+  | { type: "sign"; message: Uint8Array }
+  | { type: "update"; registration: Registration }
+  | { type: "wipe" };
+
+/** A command with its id. */
+export type Request = Command & { id: number };
+
+/** Results by command. */
+export interface Results {
+  init: { wasmSha256: string };
+  apply: { status: string; consentExpiresAt?: string };
+  consent: { status: string; certificate: string };
+  signIn: { identity: string; registration: Registration; certificate: string };
+  sign: { signature: Uint8Array; verified: boolean; serial?: string };
+  update: { status: string; registration: Registration };
+  wipe: { wiped: true };
+}
+
+/** What the worker posts back. */
+export type Reply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { code: string; message: string; retryAfterMs?: number } }
+  | { id: number; progress: number };

@@ -1,0 +1,360 @@
+/**
+ * Vault load benchmark (not a test): login-finish (the key-record fetch) and apply
+ * throughput through proxy + vault as real processes on a real PostgreSQL server, with
+ * p50/p99 latency. `deno task bench` calls {@link runVaultLoad}; on its own:
+ *
+ *   deno run -A bench/vault_load.ts [--login 6000] [--apply 600] [--concurrency 64] [--json]
+ *
+ * Method. Setup (not timed): registers `login / 25` users (apply + consent) and, for
+ * each timed login, runs OPAQUE `login.start` and the client's finish, so that the timed
+ * phase sends only `login.finish` requests, `concurrency` at a time, each one a real
+ * OPAQUE finish plus key-record release and audit row in the vault. Apply bodies are
+ * built beforehand too (OPAQUE registration, key record, proof of possession); the
+ * timed phase sends only `apply`. Each request carries its own client address so that
+ * the per-address limits (docs/rate-limits.md) do not refuse the generator.
+ *
+ * Marked shortcuts, both client-side only: users use LIGHT_KSF (argon2id 1 MiB, 1 pass)
+ * so the generator does not starve the server of CPU on a 2-core machine, and the apply
+ * phase round-robins over 8 RSA key pairs instead of generating one per application.
+ * The server does the same work either way.
+ *
+ * @module
+ */
+import * as opaque from "@serenity-kit/opaque";
+import type { ProxyClient } from "../proxy/client.ts";
+import {
+  createTestDatabase,
+  postgresAvailable,
+  sqlAsAdmin,
+  startStack,
+  TEST_DATABASE_URL,
+} from "../tests/fixtures/stack.ts";
+import * as u from "../tests/fixtures/user.ts";
+
+/** What to run. */
+export interface VaultLoadOptions {
+  /** Timed login.finish requests (default 6 000). */
+  login?: number;
+  /** Timed apply requests (default 600). */
+  apply?: number;
+  /** Requests in flight (default 64). */
+  concurrency?: number;
+  /** PostgreSQL server to create the benchmark database on (default TEST_DATABASE_URL). */
+  serverUrl?: string;
+  /** Progress lines on stderr (default true). */
+  verbose?: boolean;
+}
+
+/**
+ * One scenario's figures. Latencies in milliseconds, measured at the client.
+ * `cpuMsPerRequest`: CPU time (user + system, from /proc) each process spent per
+ * request during the timed phase — robust to other load on the machine, unlike the rate.
+ * `cpuBoundPerSecondOn2Cores` = 2 000 / the sum: the rate two otherwise idle cores could
+ * sustain if CPU were the only limit (derived, not measured).
+ */
+export interface ScenarioResult {
+  name: string;
+  requests: number;
+  errors: number;
+  concurrency: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  cpuMsPerRequest?: { vault: number; proxy: number; postgres: number; generator: number };
+  cpuBoundPerSecondOn2Cores?: number;
+}
+
+/** The benchmark's result. */
+export interface VaultLoadResult {
+  kind: "vault-load";
+  date: string;
+  database: "postgres";
+  notes: string[];
+  scenarios: ScenarioResult[];
+}
+
+function _percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round(sorted[Math.max(0, i)] * 100) / 100;
+}
+
+/** Runs `tasks` with at most `concurrency` in flight; returns latencies and error count. */
+async function _drive(
+  name: string,
+  tasks: (() => Promise<unknown>)[],
+  concurrency: number,
+): Promise<ScenarioResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const firstErrors: string[] = [];
+  const started = performance.now();
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++];
+      const t0 = performance.now();
+      try {
+        await task();
+        latencies.push(performance.now() - t0);
+      } catch (err) {
+        errors++;
+        if (firstErrors.length < 3) firstErrors.push(String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  if (firstErrors.length) console.error(`${name}: first errors: ${firstErrors.join(" | ")}`);
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    requests: tasks.length,
+    errors,
+    concurrency,
+    seconds: Math.round(seconds * 1000) / 1000,
+    perSecond: Math.round(tasks.length / seconds),
+    p50: _percentile(latencies, 50),
+    p90: _percentile(latencies, 90),
+    p99: _percentile(latencies, 99),
+    max: _percentile(latencies, 100),
+  };
+}
+
+async function _parallel<T>(
+  n: number,
+  concurrency: number,
+  fn: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const out = new Array<T>(n);
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) {
+      const i = next++;
+      out[i] = await fn(i);
+    }
+  }));
+  return out;
+}
+
+/** CPU milliseconds (user + system) of a process, from /proc (Linux). */
+function _cpuMs(pid: number | "self"): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the CPU of the stack's processes around a timed phase. */
+async function _withCpu(
+  pids: { vault: number; proxy: number; postgres: () => Promise<number[]> },
+  run: () => Promise<ScenarioResult>,
+): Promise<ScenarioResult> {
+  const pg0 = new Map((await pids.postgres()).map((p) => [p, _cpuMs(p)]));
+  const v0 = _cpuMs(pids.vault), p0 = _cpuMs(pids.proxy), g0 = _cpuMs("self");
+  const result = await run();
+  const v1 = _cpuMs(pids.vault), p1 = _cpuMs(pids.proxy), g1 = _cpuMs("self");
+  let pg = 0;
+  for (const p of await pids.postgres()) pg += _cpuMs(p) - (pg0.get(p) ?? 0);
+  const per = (ms: number) => Math.round((ms / result.requests) * 100) / 100;
+  const cpu = {
+    vault: per(v1 - v0),
+    proxy: per(p1 - p0),
+    postgres: per(pg),
+    generator: per(g1 - g0),
+  };
+  const total = cpu.vault + cpu.proxy + cpu.postgres + cpu.generator;
+  return {
+    ...result,
+    cpuMsPerRequest: cpu,
+    cpuBoundPerSecondOn2Cores: total > 0 ? Math.round(2000 / total) : undefined,
+  };
+}
+
+function _address(i: number): string {
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+/** Runs the benchmark against a fresh database; stops everything it started. */
+export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<VaultLoadResult> {
+  const loginN = options.login ?? 6_000;
+  const applyN = options.apply ?? 600;
+  const concurrency = options.concurrency ?? 64;
+  const say = (s: string) => options.verbose !== false && console.error(`vault-load: ${s}`);
+  if (!options.serverUrl && !(await postgresAvailable())) {
+    throw new Error(`vault-load needs PostgreSQL (${TEST_DATABASE_URL})`);
+  }
+  const db = await createTestDatabase();
+  // Ctrl-C during a run: stop the children and drop the database before leaving.
+  let stackRef: { stop(): Promise<void> } | undefined;
+  const onSignal = async () => {
+    await stackRef?.stop().catch(() => {});
+    await db.drop().catch(() => {});
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  const stack = await startStack({
+    databaseUrl: db.url,
+    env: { LOG_LEVEL: "warn", VAULT_DB_POOL: "16", LOGIN_TTL_SECONDS: "900" },
+  }).catch(async (err) => {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    await db.drop();
+    throw err;
+  });
+  stackRef = stack;
+  try {
+    await opaque.ready;
+    const web: ProxyClient = stack.webClient();
+    const admin = stack.adminClient();
+    const keyPool = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => u.makeUser(`keypool${i}`)),
+    );
+    const userFor = (identity: string, i: number): u.TestUser => ({
+      ...keyPool[i % keyPool.length],
+      registration: { ...keyPool[0].registration, identity },
+      password: `bench pass phrase ${identity}`,
+      address: _address(i),
+    });
+
+    // ── setup: users for the login phase ───────────────────────────────────────────
+    const perUser = 25; // ≤ the per-identity login window from new addresses (docs/rate-limits.md)
+    const userCount = Math.ceil(loginN / perUser);
+    say(`registering ${userCount} users`);
+    const users = await _parallel(userCount, 8, async (i) => {
+      const user = userFor(`bench-login-${i}`, i);
+      await u.apply(web, user);
+      return user;
+    });
+    const { letters } = await admin.call("admin.letters", {}) as {
+      letters: { identity: string; phrase: string }[];
+    };
+    const phrases = new Map(letters.map((l) => [l.identity, l.phrase]));
+    await _parallel(
+      users.length,
+      8,
+      (i) => u.consent(web, users[i], phrases.get(users[i].registration.identity)!),
+    );
+
+    say(`preparing ${loginN} logins (login.start + client finish)`);
+    const prepared = await _parallel(loginN, 16, async (i) => {
+      const user = users[i % users.length];
+      const address = _address(100_000 + i);
+      const start = opaque.client.startLogin({ password: user.password });
+      const started = await web.call("login.start", {
+        identity: user.registration.identity,
+        startLoginRequest: start.startLoginRequest,
+      }, { clientAddress: address }) as { loginId: string; loginResponse: string };
+      const finish = opaque.client.finishLogin({
+        clientLoginState: start.clientLoginState,
+        loginResponse: started.loginResponse,
+        password: user.password,
+        keyStretching: { "argon2id-custom": { ...u.LIGHT_KSF } },
+      });
+      if (!finish) throw new Error("bench: client finish failed");
+      return { loginId: started.loginId, finishLoginRequest: finish.finishLoginRequest, address };
+    });
+
+    const pids = {
+      vault: stack.vault.pid,
+      proxy: stack.proxy.pid,
+      postgres: async () =>
+        (await sqlAsAdmin(
+          db.url,
+          "select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+          [db.name],
+        )).rows.map((r: { pid: number }) => r.pid),
+    };
+    const finishTask = (p: typeof prepared[number]) => async () => {
+      const r = await web.call("login.finish", {
+        loginId: p.loginId,
+        finishLoginRequest: p.finishLoginRequest,
+      }, { clientAddress: p.address }) as { keyRecord?: unknown };
+      if (!r.keyRecord) throw new Error("no key record released");
+    };
+    // A quarter at low concurrency (latency), the rest at full concurrency (throughput).
+    const light = prepared.splice(0, Math.floor(loginN / 4));
+    const lightConcurrency = Math.min(8, concurrency);
+    say(`timing ${light.length} login.finish at concurrency ${lightConcurrency}`);
+    const loginLight = await _withCpu(
+      pids,
+      () => _drive("login.finish", light.map(finishTask), lightConcurrency),
+    );
+    say(`timing ${prepared.length} login.finish at concurrency ${concurrency}`);
+    const loginResult = await _withCpu(
+      pids,
+      () => _drive("login.finish", prepared.map(finishTask), concurrency),
+    );
+
+    // ── apply ──────────────────────────────────────────────────────────────────────
+    say(`preparing ${applyN} applications`);
+    const bodies = await _parallel(applyN, 16, async (i) => {
+      const user = userFor(`bench-apply-${i}`, 200_000 + i);
+      return { body: await u.applyBody(web, user), address: user.address };
+    });
+    say(`timing ${applyN} apply at concurrency ${concurrency}`);
+    const applyResult = await _withCpu(pids, () =>
+      _drive(
+        "apply",
+        bodies.map((b) => () => web.call("apply", b.body, { clientAddress: b.address })),
+        concurrency,
+      ));
+
+    const audit = await admin.call("admin.audit.verify", {}) as { ok: boolean; rows: number };
+    if (!audit.ok) throw new Error("bench: audit chain broken after the run");
+    return {
+      kind: "vault-load",
+      date: new Date().toISOString(),
+      database: "postgres",
+      notes: [
+        "through proxy + vault as separate processes on loopback, PostgreSQL " +
+        new URL(TEST_DATABASE_URL).host,
+        "client-side shortcuts: LIGHT_KSF argon2id for bench users; 8 RSA key pairs shared by applicants",
+        `audit chain verified after the run: ${audit.rows} rows`,
+        "2 shared CPU cores: the load generator, proxy, vault and PostgreSQL compete for them",
+      ],
+      scenarios: [loginLight, loginResult, applyResult],
+    };
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    await stack.stop();
+    await db.drop();
+  }
+}
+
+if (import.meta.main) {
+  const arg = (name: string) => {
+    const i = Deno.args.indexOf(`--${name}`);
+    return i >= 0 ? Number(Deno.args[i + 1]) : undefined;
+  };
+  const result = await runVaultLoad({
+    login: arg("login"),
+    apply: arg("apply"),
+    concurrency: arg("concurrency"),
+  });
+  if (Deno.args.includes("--json")) console.log(JSON.stringify(result, null, 2));
+  else {
+    for (const s of result.scenarios) {
+      console.log(
+        `${s.name.padEnd(13)} ${
+          String(s.perSecond).padStart(6)
+        } req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  max ${s.max} ms  ` +
+          `(${s.requests} requests, ${s.errors} errors, concurrency ${s.concurrency})`,
+      );
+      if (s.cpuMsPerRequest) {
+        const c = s.cpuMsPerRequest;
+        console.log(
+          `${
+            "".padEnd(13)
+          } CPU ms/request: vault ${c.vault}, proxy ${c.proxy}, PostgreSQL ${c.postgres}, ` +
+            `generator ${c.generator} → CPU-bound on 2 idle cores ≈ ${s.cpuBoundPerSecondOn2Cores} req/s`,
+        );
+      }
+    }
+    for (const n of result.notes) console.log(`  - ${n}`);
+  }
+}

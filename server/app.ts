@@ -1,0 +1,451 @@
+/**
+ * The public web server (DESIGN.md §1, §2 steps 1–7): serves the applet and
+ * its manifest, bootstraps sessions, carries the KS(m,a) channel, relays the
+ * user's operations to the vault through the proxy, verifies submitted
+ * signatures with WebCrypto, and shows the public directory.
+ *
+ * Routes (docs/architecture.md): `GET /`, `/applet/<sha256>.{js,wasm,css}`,
+ * `/.well-known/roamsign/manifest.json`, `GET /api/session`,
+ * `POST /api/session/key`, `POST /api/rpc`, `GET /directory/<identity>`,
+ * `GET /ca.pem`, `GET /healthz`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
+import { z } from "zod";
+import { ApiError, notFound, onError } from "../proxy/errors.ts";
+import { log } from "../proxy/log.ts";
+import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { fromUtf8, utf8, wipe } from "../applet/protocol/bytes.ts";
+import {
+  ChannelError,
+  deriveChannelKeys,
+  KS_BYTES,
+  ksLabel,
+  MAX_CLOCK_SKEW_MS,
+  open,
+  requestNonce,
+  seal,
+} from "../applet/protocol/channel.ts";
+import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
+import { IDENTITY_PATTERN } from "../applet/protocol/registration.ts";
+import { accessLog } from "./access_log.ts";
+import { cacheControl, IMMUTABLE } from "./cache_control.ts";
+import { type ConfidentialityKey, unwrapKs } from "./keys.ts";
+import { secureHeaders } from "./secure_headers.ts";
+import type { ServerSession, SessionStore } from "./sessions.ts";
+
+/** The vault as the web server sees it: an authenticated call through the proxy. */
+export interface VaultCaller {
+  /** Resolves with the operation's result; rejects with {@link ApiError} (4xx as the vault said, 503 if unreachable). */
+  call(
+    op: string,
+    body: Record<string, unknown>,
+    clientAddress: string,
+  ): Promise<Record<string, unknown>>;
+}
+
+/** What the app needs. */
+export interface AppDeps {
+  vault: VaultCaller;
+  sessions: SessionStore;
+  confidentiality: ConfidentialityKey;
+  /** Directory holding `index.html`, `manifest.json` and `applet/`. */
+  distDir: string;
+  now?: () => number;
+}
+
+const _B64U = /^[A-Za-z0-9_-]*$/;
+const b64u = (max: number) => z.string().max(max).regex(_B64U, "expected base64url");
+const identity = z.string().regex(IDENTITY_PATTERN, "bad identity");
+const registration = z.object({
+  identity,
+  fullName: z.string().min(1).max(200),
+  accountNumber: z.string().min(1).max(64),
+  address: z.string().min(1).max(500),
+}).strict();
+const keyRecord = z.record(z.string(), z.unknown()).refine(
+  (v) => JSON.stringify(v).length <= 16_384,
+  "key record too large",
+);
+
+/** Schemas of the operations the channel carries. */
+const _OPS = {
+  "register.start": z.object({ identity, registrationRequest: b64u(2048) }).strict(),
+  apply: z.object({
+    registration,
+    spki: b64u(2048),
+    keyRecord,
+    registrationRecord: b64u(4096),
+    pop: b64u(1024),
+    nonce: b64u(64),
+  }).strict(),
+  consent: z.object({ registration, phrase: z.string().min(1).max(64) }).strict(),
+  "login.start": z.object({ identity, startLoginRequest: b64u(2048) }).strict(),
+  "login.finish": z.object({ loginId: z.string().min(1).max(128), finishLoginRequest: b64u(2048) })
+    .strict(),
+  "registration.update": z.object({
+    registration,
+    keyRecord,
+    nonce: b64u(64),
+    signature: b64u(1024),
+  }).strict(),
+  "message.submit": z.object({
+    message: b64u(87_382), // 64 KiB
+    signature: b64u(1024),
+    alg: z.enum(["RSASSA-PKCS1-v1_5-SHA256", "RSA-PSS-SHA256"]).default(
+      "RSASSA-PKCS1-v1_5-SHA256",
+    ),
+  }).strict(),
+  "session.close": z.object({}).strict(),
+} as const;
+
+type _OpName = keyof typeof _OPS;
+
+const _envelope = z.object({
+  sid: b64u(64),
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  iv: b64u(64),
+  ct: b64u(200_000),
+}).strict();
+
+const _keyBody = z.object({ sid: b64u(64), key: b64u(1400) }).strict();
+
+const _request = z.object({
+  op: z.string().max(64),
+  ts: z.number().int(),
+  args: z.record(z.string(), z.unknown()),
+}).strict();
+
+function _clientAddress(c: Context): string {
+  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+  return env?.remoteAddr?.hostname ?? "";
+}
+
+async function _jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ApiError(415, "unsupported_media_type", "expected application/json");
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ApiError(400, "bad_json", "body is not JSON");
+  }
+}
+
+function _parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue?.path?.length ? ` at ${issue.path.join(".")}` : "";
+    throw new ApiError(400, "bad_request", `${what}: ${issue?.message ?? "invalid"}${where}`);
+  }
+  return r.data;
+}
+
+const _CONTENT_TYPES: Record<string, string> = {
+  js: "text/javascript; charset=utf-8",
+  wasm: "application/wasm",
+  css: "text/css; charset=utf-8",
+};
+
+/** Builds the hono app. */
+export function createApp(deps: AppDeps): Hono {
+  const now = deps.now ?? (() => Date.now());
+  const app = new Hono();
+  app.use("*", accessLog());
+  app.use("*", secureHeaders());
+  app.use("*", cacheControl());
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: 256 * 1024,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", "request body larger than 256 KiB");
+      },
+    }),
+  );
+  // Only static files are compressed: API answers carry ciphertext (incompressible) and
+  // compressing secrets next to attacker-chosen text is how BREACH works.
+  for (const path of ["/", "/applet/*", "/.well-known/*"]) app.use(path, compress());
+  app.onError(onError);
+  app.notFound(notFound);
+
+  // ---- applet delivery -------------------------------------------------------------------
+  app.get("/", async (c) => {
+    const html = await _readDist(deps.distDir, "index.html");
+    c.header("Cache-Control", "no-cache");
+    return c.body(html as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": "text/html; charset=utf-8",
+    });
+  });
+  app.get("/.well-known/roamsign/manifest.json", async (c) => {
+    const bytes = await _readDist(deps.distDir, "manifest.json");
+    c.header("Cache-Control", "no-cache");
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/json" });
+  });
+  app.get("/applet/:file", async (c) => {
+    const m = /^([0-9a-f]{64})\.(js|wasm|css)$/.exec(c.req.param("file"));
+    if (!m) throw new ApiError(404, "not_found", "no such applet file");
+    // Read from disk on every request: what was built is what is served, byte for byte.
+    const bytes = await _readDist(deps.distDir, `applet/${m[0]}`);
+    c.header("Cache-Control", IMMUTABLE);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": _CONTENT_TYPES[m[2]] });
+  });
+  app.get("/healthz", (c) => c.json({ ok: true, service: "web" }));
+
+  // ---- session bootstrap -----------------------------------------------------------------
+  let caCache: { pem: string; at: number } | null = null;
+  const integrityCert = async (client: string): Promise<string> => {
+    if (caCache && now() - caCache.at < 5 * 60_000) return caCache.pem;
+    const r = await deps.vault.call("ca.get", {}, client);
+    const pem = typeof r.certificate === "string" ? r.certificate : null;
+    if (!pem) throw new ApiError(503, "vault_unavailable", "the CA certificate is unavailable");
+    caCache = { pem, at: now() };
+    return pem;
+  };
+
+  app.get("/api/session", async (c) => {
+    const client = _clientAddress(c);
+    const integrity = await integrityCert(client);
+    const { offer } = deps.sessions.create(client);
+    return c.json({
+      ...offer,
+      integrityCert: integrity,
+      confidentialityCert: deps.confidentiality.certificate,
+    });
+  });
+
+  app.post("/api/session/key", async (c) => {
+    const body = _parse(_keyBody, await _jsonBody(c), "session key");
+    const s = _session(deps.sessions, body.sid);
+    if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
+    let wrapped: Uint8Array;
+    try {
+      wrapped = b64uDecode(body.key);
+    } catch {
+      throw new ApiError(400, "bad_request", "key is not base64url");
+    }
+    const ks = await unwrapKs(deps.confidentiality, wrapped, ksLabel(s.sid));
+    if (ks === null || ks.length !== KS_BYTES) {
+      wipe(ks);
+      throw new ApiError(400, "bad_session_key", "KS did not decrypt under PUB(c,s)");
+    }
+    try {
+      if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
+      s.keys = await deriveChannelKeys(ks, s.binding);
+    } finally {
+      wipe(ks);
+    }
+    s.seed = null;
+    deps.sessions.touch(s);
+    return c.json({ status: "ready" });
+  });
+
+  // ---- the channel -----------------------------------------------------------------------
+  app.post("/api/rpc", async (c) => {
+    const env = _parse(_envelope, await _jsonBody(c), "rpc");
+    const s = _session(deps.sessions, env.sid);
+    if (!s.keys) throw new ApiError(409, "session_not_keyed", "send KS before requests");
+    if (env.seq <= s.lastSeq) throw new ApiError(409, "replayed_request", "sequence number reused");
+    if (env.seq !== s.lastSeq + 1) {
+      throw new ApiError(409, "out_of_order", "sequence number skipped");
+    }
+    if (s.busy) throw new ApiError(409, "request_in_flight", "wait for the previous answer");
+    s.busy = true;
+    let plaintext: Uint8Array | null = null;
+    try {
+      try {
+        plaintext = await open(s.keys.c2s, "c2s", s.binding, env);
+      } catch (err) {
+        if (err instanceof ChannelError) {
+          throw new ApiError(400, "bad_ciphertext", "request does not authenticate");
+        }
+        throw err;
+      }
+      // Authentic: the sequence number is used up whatever happens next.
+      s.lastSeq = env.seq;
+      deps.sessions.touch(s);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(fromUtf8(plaintext));
+      } catch {
+        throw new ApiError(400, "bad_json", "request plaintext is not JSON");
+      }
+      const req = _parse(_request, parsed, "request");
+      if (Math.abs(req.ts - now()) > MAX_CLOCK_SKEW_MS) {
+        throw new ApiError(400, "stale_request", "request timestamp too far from the server clock");
+      }
+      if (!Object.hasOwn(_OPS, req.op)) throw new ApiError(400, "unknown_op", "no such operation");
+      const op = req.op as _OpName;
+      const args = _parse(_OPS[op], req.args, op) as Record<string, unknown>;
+      const result = await _dispatch(deps, s, env.seq, op, args, _clientAddress(c));
+      const answer = utf8(JSON.stringify(result));
+      const sealed = await seal(s.keys.s2c, "s2c", s.binding, env.seq, answer);
+      wipe(answer);
+      if (op === "session.close") deps.sessions.delete(s.sid);
+      return c.json(sealed);
+    } finally {
+      wipe(plaintext);
+      s.busy = false;
+    }
+  });
+
+  // ---- public directory ------------------------------------------------------------------
+  app.get("/directory/:identity", async (c) => {
+    const id = c.req.param("identity");
+    if (!IDENTITY_PATTERN.test(id)) throw new ApiError(400, "bad_identity", "not an identity");
+    const entry = await deps.vault.call("directory.get", { identity: id }, _clientAddress(c));
+    c.header("Cache-Control", "no-cache");
+    if (c.req.query("format") === "pem") {
+      // The user's certificate first (what `openssl x509 -in` reads), then the chain.
+      const chain = Array.isArray(entry.chain)
+        ? entry.chain.filter((c) => typeof c === "string")
+        : [];
+      const pem = [entry.certificate, ...chain].filter((c): c is string => typeof c === "string")
+        .map((c) => (c.endsWith("\n") ? c : `${c}\n`)).join("");
+      return c.body(pem, 200, { "Content-Type": "application/pem-certificate-chain" });
+    }
+    return c.json(entry);
+  });
+  app.get("/ca.pem", async (c) => {
+    const pem = await integrityCert(_clientAddress(c));
+    c.header("Cache-Control", "no-cache");
+    return c.body(pem, 200, { "Content-Type": "application/pem-certificate-chain" });
+  });
+
+  return app;
+}
+
+function _session(store: SessionStore, sid: string): ServerSession {
+  const s = store.lookup(sid);
+  if (s === "unknown") throw new ApiError(401, "unknown_session", "no such session");
+  if (s === "expired") {
+    throw new ApiError(401, "session_expired", "session expired; start a new one");
+  }
+  return s;
+}
+
+async function _readDist(distDir: string, rel: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(`${distDir}/${rel}`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new ApiError(404, "not_found", "not built");
+    throw err;
+  }
+}
+
+async function _checkNonce(s: ServerSession, seq: number, nonce: unknown): Promise<void> {
+  if (nonce !== await requestNonce(s.binding, seq)) {
+    throw new ApiError(400, "bad_nonce", "nonce is not the one of this request");
+  }
+}
+
+function _requireSignedIn(s: ServerSession, identity: string): void {
+  if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
+  if (s.identity !== identity) {
+    throw new ApiError(403, "wrong_identity", "signed in as another identity");
+  }
+}
+
+async function _dispatch(
+  deps: AppDeps,
+  s: ServerSession,
+  seq: number,
+  op: _OpName,
+  args: Record<string, unknown>,
+  client: string,
+): Promise<Record<string, unknown>> {
+  const vault = (name: string, body: Record<string, unknown>) =>
+    deps.vault.call(name, body, client);
+  switch (op) {
+    case "register.start":
+    case "consent":
+      return vault(op, args);
+    case "apply":
+      await _checkNonce(s, seq, args.nonce);
+      return vault(op, args);
+    case "login.start": {
+      s.identity = null;
+      s.pendingLogin = null;
+      const r = await vault(op, args);
+      if (typeof r.loginId !== "string") {
+        throw new ApiError(503, "vault_unavailable", "login did not start");
+      }
+      s.pendingLogin = { loginId: r.loginId, identity: args.identity as string };
+      return r;
+    }
+    case "login.finish": {
+      const pending = s.pendingLogin;
+      if (!pending || pending.loginId !== args.loginId) {
+        throw new ApiError(409, "no_pending_login", "no such login in this session");
+      }
+      s.pendingLogin = null;
+      const r = await vault(op, args);
+      s.identity = pending.identity;
+      return r;
+    }
+    case "registration.update": {
+      _requireSignedIn(s, (args.registration as { identity: string }).identity);
+      await _checkNonce(s, seq, args.nonce);
+      return vault(op, args);
+    }
+    case "message.submit": {
+      if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
+      return await _verifySubmission(deps, s.identity, args, client);
+    }
+    case "session.close":
+      s.identity = null;
+      return { status: "closed" };
+  }
+}
+
+/**
+ * Verifies a submitted signature against the signer's current certificate
+ * with Deno's WebCrypto, an implementation independent of the applet's.
+ */
+async function _verifySubmission(
+  deps: AppDeps,
+  identity: string,
+  args: Record<string, unknown>,
+  client: string,
+): Promise<Record<string, unknown>> {
+  const entry = await deps.vault.call("directory.get", { identity }, client);
+  if (entry.status !== "active" || typeof entry.certificate !== "string") {
+    throw new ApiError(409, "certificate_not_active", "the signer has no active certificate");
+  }
+  let message: Uint8Array, signature: Uint8Array;
+  try {
+    message = b64uDecode(args.message as string);
+    signature = b64uDecode(args.signature as string);
+  } catch {
+    throw new ApiError(400, "bad_request", "message or signature is not base64url");
+  }
+  const cert = parseCertificate(pemDecode(entry.certificate));
+  const pss = args.alg === "RSA-PSS-SHA256";
+  const algorithm = pss
+    ? { name: "RSA-PSS", hash: "SHA-256" }
+    : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const key = await crypto.subtle.importKey("spki", cert.spki as BufferSource, algorithm, false, [
+    "verify",
+  ]);
+  const ok = await crypto.subtle.verify(
+    pss ? { name: "RSA-PSS", saltLength: 32 } : algorithm,
+    key,
+    signature as BufferSource,
+    message as BufferSource,
+  );
+  if (!ok) throw new ApiError(400, "invalid_signature", "signature does not verify");
+  log("info", "message_verified", { bytes: message.length, serial: cert.serialHex });
+  return {
+    verified: true,
+    serial: cert.serialHex,
+    digest: b64uEncode(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", message as BufferSource)),
+    ),
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * The web server's KS(m,a) channel, in process: bootstrap, replay, reorder,
+ * staleness, tampering, expiry and input errors. The vault here answers only
+ * `ca.get` (from a throw-away CA); the relayed operations are covered by the
+ * browser journey in tests/e2e/ against the real vault and proxy.
+ */
+import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
+import { makeTestCa } from "../tests/fixtures/test_ca.ts";
+import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import {
+  bindingOf,
+  deriveChannelKeys,
+  drawKs,
+  ksLabel,
+  open,
+  seal,
+  type SessionOffer,
+} from "../applet/protocol/channel.ts";
+import { fromUtf8, utf8 } from "../applet/protocol/bytes.ts";
+import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
+import { RpcError, Session, type SessionCrypto } from "../applet/protocol/session.ts";
+import { ApiError } from "../proxy/errors.ts";
+import { createApp, type VaultCaller } from "./app.ts";
+import { loadConfidentialityKey } from "./keys.ts";
+import { SessionStore } from "./sessions.ts";
+
+/** RSA for the test client, from WebCrypto (the applet uses wasm-crypto). */
+const webCrypto: SessionCrypto = {
+  async encryptOaep(spki, plaintext, label) {
+    const key = await crypto.subtle.importKey(
+      "spki",
+      spki as BufferSource,
+      { name: "RSA-OAEP", hash: "SHA-256" },
+      false,
+      ["encrypt"],
+    );
+    return new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: "RSA-OAEP", label: label as BufferSource },
+        key,
+        plaintext as BufferSource,
+      ),
+    );
+  },
+  async verifyPkcs1v15(spki, message, signature) {
+    const key = await crypto.subtle.importKey(
+      "spki",
+      spki as BufferSource,
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+    return crypto.subtle.verify(
+      "RSASSA-PKCS1-v1_5",
+      key,
+      signature as BufferSource,
+      message as BufferSource,
+    );
+  },
+};
+
+let clock = Date.now();
+
+async function server() {
+  const ca = await makeTestCa();
+  const dataDir = await Deno.makeTempDir({ prefix: "roamsign-app-test-" });
+  const confidentiality = await loadConfidentialityKey(
+    dataDir,
+    (spki) => ca.issue(b64uDecode(spki), "confidentiality"),
+  );
+  const vault: VaultCaller = {
+    call(op) {
+      if (op === "ca.get") return Promise.resolve({ certificate: ca.pem });
+      return Promise.reject(new ApiError(503, "vault_unavailable", "not in this test"));
+    },
+  };
+  const sessions = new SessionStore({ now: () => clock });
+  const app = createApp({ vault, sessions, confidentiality, distDir: dataDir, now: () => clock });
+  const fetcher =
+    ((input: RequestInfo | URL, init?: RequestInit) =>
+      app.request(input as string, init)) as typeof fetch;
+  return { app, fetcher, sessions, dataDir, ca };
+}
+
+/** Bootstraps by hand so the test holds the channel keys. */
+async function handshake(fetcher: typeof fetch) {
+  const offer = await (await fetcher("http://x/api/session")).json() as SessionOffer;
+  const binding = bindingOf(offer);
+  const ks = await drawKs(b64uDecode(offer.seed), binding);
+  const spki = parseCertificate(pemDecode(offer.confidentialityCert)).spki;
+  const wrapped = await webCrypto.encryptOaep(spki, ks, ksLabel(offer.sid));
+  const res = await fetcher("http://x/api/session/key", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sid: offer.sid, key: b64uEncode(wrapped) }),
+  });
+  assertEquals(res.status, 200);
+  await res.body?.cancel();
+  return { offer, binding, ks, keys: await deriveChannelKeys(ks, binding), wrapped };
+}
+
+async function rpc(
+  fetcher: typeof fetch,
+  h: Awaited<ReturnType<typeof handshake>>,
+  seq: number,
+  body: unknown,
+) {
+  const sealed = await seal(h.keys.c2s, "c2s", h.binding, seq, utf8(JSON.stringify(body)));
+  return post(fetcher, "/api/rpc", { sid: h.offer.sid, ...sealed });
+}
+
+async function post(fetcher: typeof fetch, path: string, body: unknown) {
+  const res = await fetcher(`http://x${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { res, json: await res.json() };
+}
+
+Deno.test("Session.open() bootstraps the channel and the answer comes back sealed", async () => {
+  const s = await server();
+  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  const r = await session.call("session.close", {});
+  assertEquals(r, { status: "closed" });
+  assertEquals(s.sessions.size, 0);
+});
+
+Deno.test("/api/session offers N(s), T(s), R(s) and both certificates, with no-store", async () => {
+  const s = await server();
+  const res = await s.fetcher("http://x/api/session");
+  assertEquals(res.headers.get("cache-control"), "no-store");
+  const o = await res.json();
+  assertEquals(b64uDecode(o.nonce).length, 32);
+  assertEquals(b64uDecode(o.seed).length, 32);
+  assertEquals(b64uDecode(o.sid).length, 16);
+  assertOk(Math.abs(o.time - clock) < 1000);
+  assertOk(o.integrityCert.includes("BEGIN CERTIFICATE"));
+  assertOk(o.confidentialityCert.includes("BEGIN CERTIFICATE"));
+});
+
+Deno.test("a replayed request is refused with replayed_request", async () => {
+  const s = await server();
+  const h = await handshake(s.fetcher);
+  const sealed = await seal(
+    h.keys.c2s,
+    "c2s",
+    h.binding,
+    1,
+    utf8(JSON.stringify({ op: "message.submit", ts: clock, args: { message: "", signature: "" } })),
+  );
+  const first = await post(s.fetcher, "/api/rpc", { sid: h.offer.sid, ...sealed });
+  assertEquals(first.json.error.code, "not_signed_in");
+  const again = await post(s.fetcher, "/api/rpc", { sid: h.offer.sid, ...sealed });
+  assertEquals(again.res.status, 409);
+  assertEquals(again.json.error.code, "replayed_request");
+});
+
+Deno.test("a skipped sequence number is refused with out_of_order", async () => {
+  const s = await server();
+  const h = await handshake(s.fetcher);
+  const r = await rpc(s.fetcher, h, 2, { op: "session.close", ts: clock, args: {} });
+  assertEquals(r.res.status, 409);
+  assertEquals(r.json.error.code, "out_of_order");
+});
+
+Deno.test("a request whose timestamp is two minutes old is refused with stale_request", async () => {
+  const s = await server();
+  const h = await handshake(s.fetcher);
+  const r = await rpc(s.fetcher, h, 1, { op: "session.close", ts: clock - 120_000, args: {} });
+  assertEquals(r.res.status, 400);
+  assertEquals(r.json.error.code, "stale_request");
+  // The stale request was authentic, so its number is used up.
+  const next = await rpc(s.fetcher, h, 1, { op: "session.close", ts: clock, args: {} });
+  assertEquals(next.json.error.code, "replayed_request");
+});
+
+Deno.test("a tampered request is refused and does not advance the sequence", async () => {
+  const s = await server();
+  const h = await handshake(s.fetcher);
+  const sealed = await seal(
+    h.keys.c2s,
+    "c2s",
+    h.binding,
+    1,
+    utf8(JSON.stringify({ op: "session.close", ts: clock, args: {} })),
+  );
+  const ct = b64uDecode(sealed.ct);
+  ct[3] ^= 4;
+  const bad = await post(s.fetcher, "/api/rpc", {
+    sid: h.offer.sid,
+    ...sealed,
+    ct: b64uEncode(ct),
+  });
+  assertEquals(bad.res.status, 400);
+  assertEquals(bad.json.error.code, "bad_ciphertext");
+  const good = await post(s.fetcher, "/api/rpc", { sid: h.offer.sid, ...sealed });
+  assertEquals(good.res.status, 200);
+  const answer = await open(h.keys.s2c, "s2c", h.binding, good.json);
+  assertEquals(JSON.parse(fromUtf8(answer)), { status: "closed" });
+});
+
+Deno.test("a KS wrapped for another session is refused with bad_session_key", async () => {
+  const s = await server();
+  const a = await handshake(s.fetcher);
+  const offer = await (await s.fetcher("http://x/api/session")).json();
+  const r = await post(s.fetcher, "/api/session/key", {
+    sid: offer.sid,
+    key: b64uEncode(a.wrapped),
+  });
+  assertEquals(r.res.status, 400);
+  assertEquals(r.json.error.code, "bad_session_key");
+  const again = await post(s.fetcher, "/api/session/key", {
+    sid: a.offer.sid,
+    key: b64uEncode(a.wrapped),
+  });
+  assertEquals(again.json.error.code, "session_already_keyed");
+});
+
+Deno.test("an idle session expires after 10 minutes", async () => {
+  const s = await server();
+  const h = await handshake(s.fetcher);
+  clock += 10 * 60_000 + 1;
+  try {
+    const r = await rpc(s.fetcher, h, 1, { op: "session.close", ts: clock, args: {} });
+    assertEquals(r.res.status, 401);
+    assertEquals(r.json.error.code, "session_expired");
+  } finally {
+    clock = Date.now();
+  }
+});
+
+Deno.test("message.submit before sign-in is refused with not_signed_in", async () => {
+  const s = await server();
+  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  try {
+    await session.call("message.submit", { message: "aGk", signature: "AA" });
+    throw new Error("expected an error");
+  } catch (err) {
+    assertOk(err instanceof RpcError);
+    assertEquals(err.code, "not_signed_in");
+    assertEquals(err.status, 401);
+  }
+});
+
+Deno.test("bad envelopes get 4xx with stable codes, never 500", async () => {
+  const s = await server();
+  const h = await handshake(s.fetcher);
+  const cases: [RequestInit, number, string][] = [
+    [
+      { method: "POST", body: "{", headers: { "content-type": "application/json" } },
+      400,
+      "bad_json",
+    ],
+    [
+      { method: "POST", body: "{}", headers: { "content-type": "text/plain" } },
+      415,
+      "unsupported_media_type",
+    ],
+    [
+      {
+        method: "POST",
+        body: JSON.stringify({ sid: h.offer.sid, seq: 0, iv: "", ct: "" }),
+        headers: { "content-type": "application/json" },
+      },
+      400,
+      "bad_request",
+    ],
+    [
+      {
+        method: "POST",
+        body: JSON.stringify({ sid: "AAAAAAAAAAAAAAAAAAAAAA", seq: 1, iv: "", ct: "" }),
+        headers: { "content-type": "application/json" },
+      },
+      401,
+      "unknown_session",
+    ],
+    [
+      {
+        method: "POST",
+        body: JSON.stringify({ sid: h.offer.sid, seq: 1, iv: "AAAA", ct: "AAAA", extra: 1 }),
+        headers: { "content-type": "application/json" },
+      },
+      400,
+      "bad_request",
+    ],
+    [
+      {
+        method: "POST",
+        body: "x".repeat(300 * 1024),
+        headers: { "content-type": "application/json" },
+      },
+      413,
+      "body_too_large",
+    ],
+  ];
+  for (const [init, status, code] of cases) {
+    const res = await s.fetcher("http://x/api/rpc", init);
+    const j = await res.json();
+    assertEquals([res.status, j.error.code], [status, code]);
+  }
+  const unknownOp = await rpc(s.fetcher, h, 1, { op: "admin.users", ts: clock, args: {} });
+  assertEquals([unknownOp.res.status, unknownOp.json.error.code], [400, "unknown_op"]);
+  const badArgs = await rpc(s.fetcher, h, 2, { op: "consent", ts: clock, args: { phrase: 5 } });
+  assertEquals([badArgs.res.status, badArgs.json.error.code], [400, "bad_request"]);
+});
+
+Deno.test("the confidentiality key file is private (0600) and reused on restart", async () => {
+  const s = await server();
+  const st = await Deno.stat(`${s.dataDir}/web/confidentiality-key.pem`);
+  assertEquals((st.mode ?? 0) & 0o777, 0o600);
+  const again = await loadConfidentialityKey(
+    s.dataDir,
+    () => Promise.reject(new Error("must not ask again")),
+  );
+  assertOk(again.certificate.includes("BEGIN CERTIFICATE"));
+});
