@@ -39,7 +39,7 @@ export const DIGITS_BYTES: usize = 640;
 export const SCRATCH_NUMS: usize = TABLE + <usize> TABLE_ENTRIES * DIGITS_BYTES;
 export const SCRATCH_STRIDE: usize = 2 * NUM_BYTES;
 export const SCRATCH_COUNT: i32 = 24;
-/** Montgomery multiplication on limbs: accumulator (MAX_DIGITS + 1 pairs of u64), a and m digits interleaved, b digits, the packed result. */
+/** Montgomery multiplication on limbs (montMul): the pairs [a_j, u_j] (MM_A), the pairs [b_l, m_l] reversed (MM_T), the packed result (MM_P). */
 export const MM_T: usize = SCRATCH_NUMS + <usize>SCRATCH_COUNT * SCRATCH_STRIDE;
 export const MM_A: usize = MM_T + 2432;
 export const MM_B: usize = MM_A + 1280;

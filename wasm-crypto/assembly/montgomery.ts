@@ -53,7 +53,6 @@ import {
   MD_MP,
   MD_SEL,
   MM_A,
-  MM_B,
   MM_P,
   MM_T,
   NUM_BYTES,
@@ -121,20 +120,33 @@ function toDigits(dst: usize, src: usize, kd: i32, rbits: i32): void {
 }
 
 /**
+ * Digit i of the k-limb number at p (28 bits; the top digit masked to rbits bits
+ * when rbits > 0, so bits at and above 32k, read from the limb past the end, drop).
+ */
+// @ts-ignore: decorator
+@inline
+function digitAt(p: usize, i: i32, kd: i32, rbits: i32): u32 {
+  const bit = i * DIGIT_BITS;
+  const v = <u32>(load<u64>(p + (<usize>(bit >> 5) << 2)) >> <u64>(bit & 31));
+  const mask = i == kd - 1 && rbits > 0 ? (<u32>1 << <u32>rbits) - 1 : DIGIT_MASK;
+  return v & mask;
+}
+
+/**
  * montMul: r = a*b*R^-1 mod m, R = 2^(32k).
  * Preconditions: a < R (any k limbs), b < m. Then the result is < m.
  * r may alias a or b (inputs are split into digits first, r is written last).
  *
- * Algorithm: FIOS Montgomery multiplication (Koc, Acar, Kaliski 1996) on
- * 28-bit digits with delayed carries: each accumulator t_j is a u64 that takes
- * a_j*b_i + u*m_j (< 2^57) per step without carrying, so the inner loop has no
- * carry chain; only t_0's carry moves when the accumulator shifts down one
- * digit. A carry pass every 32 steps keeps every t_j < 2^63.
- * With kd = ceil(32k / 28) digits and rbits = 32k mod 28: `full` = 32k div 28
- * steps reduce by 2^28 each; if rbits > 0, the top digit of b is multiplied in
- * without a reduction and one last reduction by 2^rbits is done on the packed
- * u32 limbs, so that R stays 2^(32k) for every caller. T < 2m before the final
- * conditional subtraction because a*b < R*m and the total reduction factor Q < R.
+ * Algorithm: Montgomery multiplication by product scanning on 28-bit digits,
+ * the layout of montMulD: MM_A holds the pairs [a_j, u_j], MM_T the pairs
+ * [b_l, m_l] reversed, so each column is one dot product of v128s (a*b and u*m
+ * in the two u64 lanes of an extmul), carried only at its end. With
+ * kd = ceil(32k / 28) digits and rbits = 32k mod 28, columns 0..full-1
+ * (full = 32k div 28) each reduce by 2^28 (u_i = t_i * (-m^-1) mod 2^28); when
+ * rbits > 0 column `full` reduces by 2^rbits only, so that R stays 2^(32k) for
+ * every caller, and the result starts rbits bits into that column. The result
+ * is below 2m (a*b < R*m and U < R); one subtraction is always computed and
+ * selected by a mask. Loop bounds and branches depend on k only.
  */
 export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
   const k = ctxK(ctx);
@@ -144,83 +156,64 @@ export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
   const m = ctx + CTX_M;
   const md = ctx + CTX_M28;
   const m0inv = load<u32>(ctx + CTX_M0INV);
-  // am: a_j and m_j side by side (8 bytes per digit), so one 64-bit load feeds both products
-  const am = MM_A;
-  const bd = MM_B;
-  toDigits(bd, a, kd, rbits);
+  const m0 = <u64>load<u32>(md), m1 = <u64>load<u32>(md, 4);
+  const A = MM_A;
+  const bTop = MM_T + (<usize>(kd - 1) << 3);
   for (let j = 0; j < kd; j++) {
-    const off = <usize>j;
-    store<u32>(am + (off << 3), load<u32>(bd + (off << 2)));
-    store<u32>(am + (off << 3) + 4, load<u32>(md + (off << 2)));
+    const o = <usize>j << 3;
+    store<u32>(A + o, digitAt(a, j, kd, rbits));
+    store<u32>(bTop - o, digitAt(b, j, kd, rbits));
+    store<u32>(bTop - o, load<u32>(md + (<usize>j << 2)), 4);
   }
-  store<u64>(am + (<usize>kd << 3), 0);
-  toDigits(bd, b, kd, rbits);
-  const t = MM_T;
-  // t_j is a pair of u64 lanes (a*b part, u*m part) whose sum is the digit's accumulator
-  memory.fill(t, 0, (<usize>kd + 2) << 4);
-  const a0 = <u64>load<u32>(am);
-  const m0 = <u64>load<u32>(am + 4);
-  const zero = i64x2.splat(0);
-  for (let i = 0; i < full; i++) {
-    const bi32 = load<u32>(bd + (<usize>i << 2));
-    const bi = <u64>bi32;
-    // Step 1: digit 0 and the reduction factor u = t_0 * m0inv mod 2^28.
-    const t0 = v128.load(t);
-    let s0 = i64x2.extract_lane(t0, 0) + i64x2.extract_lane(t0, 1) + a0 * bi;
-    const u32_ = (<u32>s0 * m0inv) & DIGIT_MASK;
-    s0 += <u64>u32_ * m0; // divisible by 2^28 by the choice of u
-    // Step 2: t = (t + a*b_i + u*m) / 2^28, digit by digit: [a_j, m_j] x [b_i, u] in one extmul.
-    const bu = i32x4.replace_lane(i32x4.splat(bi32), 1, u32_);
-    // unrolled by two; am and t have a zero pair past the last digit, so an odd kd is safe
-    for (let j = 1; j < kd; j += 2) {
-      const tj = t + (<usize>j << 4);
-      const amj = am + (<usize>j << 3);
-      const p0 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj), bu);
-      const p1 = i64x2.extmul_low_i32x4_u(v128.load64_zero(amj, 8), bu);
-      v128.store(tj - 16, i64x2.add(v128.load(tj), p0));
-      v128.store(tj, i64x2.add(v128.load(tj, 16), p1));
+  memory.fill(A + (<usize>kd << 3), 0, 16);
+  memory.fill(MM_T + (<usize>kd << 3), 0, 16);
+  const b0 = <u64>load<u32>(bTop), b1 = <u64>load<u32>(bTop - 8);
+  let c: u64 = 0, uPrev: u64 = 0, low: u64 = 0;
+  // Columns 0..kd-1: t_i, then u_i (the last one partial when rbits > 0)
+  for (let i = 0; i < kd; i++) {
+    const ns = (i - 1) & ~1 & ~((i - 1) >> 31); // even, 0 <= ns <= max(i - 1, 0)
+    const s = dotPairs(A, bTop - (<usize>i << 3), 0, ns >> 1);
+    const l0 = <u64>i64x2.extract_lane(s, 0);
+    const l1 = <u64>i64x2.extract_lane(s, 1);
+    let t = (l0 & DM64) + (l1 & DM64) + c;
+    const hi = (l0 >> 28) + (l1 >> 28);
+    for (let j = ns; j < i - 1; j++) {
+      const pa = A + (<usize>j << 3);
+      const pb = bTop - (<usize>(i - j) << 3);
+      t += <u64>load<u32>(pa) * <u64>load<u32>(pb) + <u64>load<u32>(pa, 4) * <u64>load<u32>(pb, 4);
     }
-    v128.store(t + (<usize>(kd - 1) << 4), v128.load(t + (<usize>kd << 4)));
-    v128.store(t + (<usize>kd << 4), zero);
-    v128.store(t, i64x2.add(v128.load(t), i64x2.replace_lane(zero, 0, s0 >> 28)));
-    // Step 3: carry pass on a fixed schedule.
-    if ((i & 31) == 31) normalizeDigits(t, kd);
-  }
-  // Step 4: the top digit of b (rbits bits), multiplied in without reduction.
-  if (rbits > 0) {
-    const bt = i32x4.replace_lane(i32x4.splat(load<u32>(bd + (<usize>(kd - 1) << 2))), 1, 0);
-    for (let j = 0; j < kd; j++) {
-      const off = <usize>j;
-      const prod = i64x2.extmul_low_i32x4_u(v128.load64_zero(am + (off << 3)), bt);
-      v128.store(t + (off << 4), i64x2.add(v128.load(t + (off << 4)), prod));
+    if (i > 0) t += <u64>load<u32>(A + (<usize>(i - 1) << 3)) * b1 + uPrev * m1;
+    t += <u64>load<u32>(A + (<usize>i << 3)) * b0;
+    let u: u64;
+    if (i < full) {
+      u = <u64>((<u32>t * m0inv) & DIGIT_MASK);
+      t += u * m0; // divisible by 2^28
+    } else {
+      // the partial reduction by 2^rbits; bits rbits..27 are the first result bits
+      u = <u64>((<u32>t * m0inv) & ((<u32>1 << <u32>rbits) - 1));
+      t += u * m0;
+      low = (t & DM64) >> <u64>rbits;
     }
+    store<u32>(A + (<usize>i << 3), <u32>u, 4);
+    uPrev = u;
+    c = (t >> 28) + hi;
   }
-  normalizeDigits(t, kd);
-  // Step 5: pack the digits (lane 0 after the carry pass) into k + 2 u32 limbs.
+  // Columns kd..2kd-2: the result digits, packed at bit offset `off`
   const p = MM_P;
-  memory.fill(p, 0, (<usize>k + 2) << 2);
-  for (let i = 0; i <= kd; i++) {
-    const bit = i * DIGIT_BITS;
-    const at = p + (<usize>(bit >> 5) << 2);
-    store<u64>(at, load<u64>(at) | (load<u64>(t + (<usize>i << 4)) << <u64>(bit & 31)));
+  memory.fill(p, 0, (<usize>k + 4) << 2);
+  const off = rbits > 0 ? DIGIT_BITS - rbits : 0;
+  store<u64>(p, low);
+  for (let i = kd; i < 2 * kd - 1; i++) {
+    const j0 = i - kd + 1;
+    const s = dotPairs(A, bTop - (<usize>i << 3), j0, (kd - j0 + 1) >> 1);
+    const l0 = <u64>i64x2.extract_lane(s, 0);
+    const l1 = <u64>i64x2.extract_lane(s, 1);
+    const t = (l0 & DM64) + (l1 & DM64) + c;
+    packDigit(p, off + (i - kd) * DIGIT_BITS, t & DM64);
+    c = (t >> 28) + (l0 >> 28) + (l1 >> 28);
   }
-  // Step 6: the last reduction by 2^rbits: p = (p + u*m) / 2^rbits.
-  if (rbits > 0) {
-    const rb = <u32>rbits;
-    const u = <u64>((load<u32>(p) * m0inv) & ((<u32>1 << rb) - 1));
-    let c: u64 = 0;
-    for (let j = 0; j < k; j++) {
-      const v = <u64>ld(p, j) + u * <u64>ld(m, j) + c;
-      st(p, j, <u32>v);
-      c = v >> 32;
-    }
-    const top = <u64>ld(p, k) + c; // < 2^33
-    st(p, k, <u32>top);
-    const above = <u32>(top >> 32);
-    for (let j = 0; j < k; j++) st(p, j, (ld(p, j) >> rb) | (ld(p, j + 1) << (32 - rb)));
-    st(p, k, (ld(p, k) >> rb) | (above << (32 - rb)));
-  }
-  // Step 7: one conditional subtraction, p < 2m -> r < m.
+  packDigit(p, off + (kd - 1) * DIGIT_BITS, c); // < 2^29: the result is below 2m
+  // one subtraction, p < 2m -> r < m
   let borrow: u64 = 0;
   for (let j = 0; j < k; j++) {
     const d = <u64>ld(p, j) - <u64>ld(m, j) - borrow;
@@ -232,23 +225,12 @@ export function montMul(r: usize, a: usize, b: usize, ctx: usize): void {
   for (let j = 0; j < k; j++) st(r, j, (ld(p, j) & keepP) | (ld(r, j) & ~keepP));
 }
 
-/**
- * Carry pass: each digit's two lanes summed, reduced below 2^28 into lane 0
- * (lane 1 cleared), the rest carried into t_kd. Constant time.
- */
-function normalizeDigits(t: usize, kd: i32): void {
-  const mask = <u64>DIGIT_MASK;
-  let c: u64 = 0;
-  for (let j = 0; j < kd; j++) {
-    const at = t + (<usize>j << 4);
-    const v = load<u64>(at) + load<u64>(at, 8) + c;
-    store<u64>(at, v & mask);
-    store<u64>(at, 0, 8);
-    c = v >> 28;
-  }
-  const top = t + (<usize>kd << 4);
-  store<u64>(top, load<u64>(top) + load<u64>(top, 8) + c);
-  store<u64>(top, 0, 8);
+/** ORs the value v (< 2^32) into the limbs at p at bit position bit. */
+// @ts-ignore: decorator
+@inline
+function packDigit(p: usize, bit: i32, v: u64): void {
+  const at = p + (<usize>(bit >> 5) << 2);
+  store<u64>(at, load<u64>(at) | (v << <u64>(bit & 31)));
 }
 
 /** montSqr: r = a^2 * R^-1 mod m, a < m. (The hook for a dedicated squaring.) */
