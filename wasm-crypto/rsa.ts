@@ -107,10 +107,10 @@ export function rsaPrivateRaw(key: RsaPrivateKey, x: Uint8Array): Uint8Array {
   const s = state();
   for (let attempt = 0;; attempt++) {
     writeIo(IO_IN, x);
-    randomIo(IO_RAND, 2 * (k + 8));
+    randomIo(IO_RAND, 4 * (k + 8));
     const rc = s.core.rsa_private(addr);
     wipeIo(IO_IN, k);
-    wipeIo(IO_RAND, 2 * (k + 8));
+    wipeIo(IO_RAND, 4 * (k + 8));
     if (rc === Status.OK) {
       const m = mem();
       const out = m.slice(s.io + IO_OUT, s.io + IO_OUT + k);

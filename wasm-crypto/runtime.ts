@@ -30,6 +30,8 @@ export interface CoreExports {
   sha1_init(): void;
   sha1_update(p: number, len: number): void;
   sha1_final(out: number): void;
+  sha256_oneshot(p: number, len: number, out: number): void;
+  sha1_oneshot(p: number, len: number, out: number): void;
   mod_pow(baseLen: number, expLen: number, modLen: number): number;
   mod_pow_vartime(baseLen: number, expLen: number, modLen: number): number;
   rsa_key_set(
@@ -76,6 +78,8 @@ export const STAGE_STRIDE = 1024;
 
 interface State {
   core: CoreExports;
+  /** A view of linear memory, replaced when memory grows (see {@link mem}). */
+  view: Uint8Array;
   io: number;
   ioSize: number;
   keysBase: number;
@@ -149,6 +153,7 @@ export async function initWasmCrypto(source?: WasmSource): Promise<void> {
     _generation++;
     _state = {
       core,
+      view: new Uint8Array(core.memory.buffer),
       io: core.layout_io(),
       ioSize: core.layout_io_size(),
       keysBase: core.layout_keys(),
@@ -181,9 +186,11 @@ export function generation(): number {
   return _state?.generation ?? -1;
 }
 
-/** A fresh view of all of linear memory (views detach when memory grows). */
+/** A view of all of linear memory (cached; renewed when memory has grown, which detaches views). */
 export function mem(): Uint8Array {
-  return new Uint8Array(state().core.memory.buffer);
+  const s = state();
+  if (s.view.buffer !== s.core.memory.buffer) s.view = new Uint8Array(s.core.memory.buffer);
+  return s.view;
 }
 
 /** Fills `len` bytes at IO offset `off` with host randomness. */

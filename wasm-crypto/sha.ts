@@ -8,7 +8,7 @@
  * @module
  */
 import { WasmCryptoError } from "./errors.ts";
-import { state } from "./runtime.ts";
+import { mem, state } from "./runtime.ts";
 
 /** Hash names accepted across wasm-crypto. */
 export type HashName = "SHA-256" | "SHA-1";
@@ -94,28 +94,42 @@ export function createSha1(): StreamingHash {
   return new _Hasher(true);
 }
 
-/** One-shot hash in the core's context directly (no state swap); wipes what it wrote. */
+/**
+ * One-shot hash in the core's context directly (no state swap): one core call
+ * when the data fit the IO buffer, else init, chunked updates, final. Wipes the
+ * IO bytes it wrote.
+ */
 function _oneShot(sha1: boolean, data: Uint8Array): Uint8Array {
   _checkBytes(data, "data");
   const s = state();
   const core = s.core;
+  const io = s.io;
+  const len = sha1 ? 20 : 32;
+  const n = data.length;
+  let m = mem();
+  if (n <= s.ioSize - len) {
+    m.set(data, io);
+    if (sha1) core.sha1_oneshot(io, n, io + n);
+    else core.sha256_oneshot(io, n, io + n);
+    const out = m.slice(io + n, io + n + len);
+    m.fill(0, io, io + n + len);
+    return out;
+  }
   if (sha1) core.sha1_init();
   else core.sha256_init();
-  let buf = new Uint8Array(core.memory.buffer);
   const chunk = s.ioSize;
-  for (let off = 0; off < data.length; off += chunk) {
-    const part = data.subarray(off, Math.min(data.length, off + chunk));
-    buf.set(part, s.io);
-    if (sha1) core.sha1_update(s.io, part.length);
-    else core.sha256_update(s.io, part.length);
-    buf.fill(0, s.io, s.io + part.length);
+  for (let off = 0; off < n; off += chunk) {
+    const part = data.subarray(off, Math.min(n, off + chunk));
+    m.set(part, io);
+    if (sha1) core.sha1_update(io, part.length);
+    else core.sha256_update(io, part.length);
+    m.fill(0, io, io + part.length);
   }
-  const len = sha1 ? 20 : 32;
-  if (sha1) core.sha1_final(s.io);
-  else core.sha256_final(s.io);
-  buf = new Uint8Array(core.memory.buffer);
-  const out = buf.slice(s.io, s.io + len);
-  buf.fill(0, s.io, s.io + len);
+  if (sha1) core.sha1_final(io);
+  else core.sha256_final(io);
+  m = mem();
+  const out = m.slice(io, io + len);
+  m.fill(0, io, io + len);
   return out;
 }
 
@@ -132,6 +146,7 @@ export function sha1(data: Uint8Array): Uint8Array {
 /** The hash named `hash` of the concatenation of `parts`. */
 export function hashParts(hash: HashName, ...parts: Uint8Array[]): Uint8Array {
   hashLength(hash);
+  if (parts.length === 1) return _oneShot(hash === "SHA-1", parts[0]);
   const h = new _Hasher(hash === "SHA-1");
   for (const p of parts) h.update(p);
   return h.digest();

@@ -81,6 +81,15 @@ export function sha1_final(out: usize): void {
   sha.sha1Final(out);
 }
 
+/** One-shot SHA-256 of len bytes at p into out (the host passes IO addresses). */
+export function sha256_oneshot(p: usize, len: usize, out: usize): void {
+  sha.sha256OneShot(p, len, out);
+}
+/** One-shot SHA-1 of len bytes at p into out. */
+export function sha1_oneshot(p: usize, len: usize, out: usize): void {
+  sha.sha1OneShot(p, len, out);
+}
+
 export function mod_pow(baseLen: i32, expLen: i32, modLen: i32): i32 {
   return rsa.modPow(baseLen, expLen, modLen, false);
 }

@@ -50,11 +50,14 @@ import {
   modInvVarTime,
   modSub,
   montExp,
+  montExp2,
   montExpVarTime,
+  montExpVarTime2,
   montMul,
   montOne,
   montSetupVarTime,
   montSqr,
+  PAIR_MAX_K,
   reduceWide,
   toMont,
 } from "./montgomery";
@@ -98,7 +101,7 @@ export const SLOT_D: usize = SLOT_E + NUM_BYTES;
 export const SLOT_DP: usize = SLOT_D + NUM_BYTES;
 export const SLOT_DQ: usize = SLOT_DP + NUM_BYTES;
 export const SLOT_QINV: usize = SLOT_DQ + NUM_BYTES;
-export const SLOT_SIZE: usize = 8192;
+export const SLOT_SIZE: usize = 16384;
 
 /** IO offsets used by the RSA exports. */
 export const IO_IN: usize = IO_BASE; // input number (big-endian)
@@ -253,7 +256,7 @@ export function rsaKeyGet(slot: usize): void {
 
 /**
  * RSASP1 / RSADP with CRT, blinding and the e check.
- * In: x at IO_IN (nBytes, big-endian), 2 * (nBytes + 8) random bytes at IO_RAND.
+ * In: x at IO_IN (nBytes, big-endian), 4 * (nBytes + 8) random bytes at IO_RAND.
  * Out: x^d mod n at IO_OUT (nBytes). Returns OK, ERR_RANGE (x >= n),
  * ERR_BLINDING (r*b not invertible: n has a factor found by chance; retry) or
  * ERR_FAULT (the result failed the e check; nothing is released).
@@ -263,17 +266,103 @@ export function rsaPrivate(slot: usize): i32 {
   const nctx = slot + SLOT_CTX_N, pctx = slot + SLOT_CTX_P, qctx = slot + SLOT_CTX_Q;
   const kn = ctxK(nctx), kp = ctxK(pctx), kq = ctxK(qctx);
   const nBytes = load<i32>(slot + SLOT_NBYTES);
+  const c = S(0);
+  bnFromBytes(c, kn, IO_IN, nBytes);
+  let rc: i32;
+  if (bnLtMask(c, nctx + CTX_M, kn) == 0) rc = ERR_RANGE;
+  // p and q side by side in the SIMD lanes when their sizes allow (sizes are public)
+  else if (kp == kq && kp <= PAIR_MAX_K) rc = privatePairs(slot);
+  else rc = privateGeneral(slot);
+  memory.fill(IO_RAND, 0, <usize> (4 * (nBytes + 8)));
+  if (rc == ERR_FAULT) memory.fill(IO_OUT, 0, <usize> nBytes);
+  wipeScratch();
+  return rc;
+}
+
+/**
+ * out = the x < n with x = xp (mod p) and x = xq (mod q), for xp, xq in
+ * Montgomery form (fully reduced): Garner, x = xq + q*((xp - xq)*qInv mod p).
+ * out gets kp + kq limbs. Uses S(7), S(8). Constant time.
+ */
+function garner(out: usize, xp: usize, xq: usize, slot: usize): void {
+  const pctx = slot + SLOT_CTX_P, qctx = slot + SLOT_CTX_Q;
+  const kp = ctxK(pctx), kq = ctxK(qctx);
+  const u = S(7), h = S(8);
+  fromMont(h, xq, qctx); // xq plain
+  reduceWide(u, h, kq, pctx); // xq * R mod p
+  modSub(u, xp, u, pctx); // (xp - xq) * R mod p
+  montMul(u, u, slot + SLOT_QINV, pctx); // (xp - xq) * qInv mod p, plain
+  bnMul(out, qctx + CTX_M, kq, u, kp);
+  const carry = bnAdd(out, out, h, kq);
+  bnAddWord(out + (<usize> kq << 2), out + (<usize> kq << 2), kp, carry);
+}
+
+/**
+ * The private operation with p and q in the two SIMD lanes (kp == kq), for c at
+ * S(0), c < n. Everything runs modulo p and q until the last recombination:
+ * 1. blinding factors r and b drawn as (r mod p, r mod q), (b mod p, b mod q),
+ *    each from 4kp + 8 random bytes (so r and b are statistically uniform mod n);
+ * 2. (c * r^e)^dP mod p and (c * r^e)^dQ mod q = c^dP * r, c^dQ * r (e dP = 1 mod p - 1);
+ * 3. x = r*b mod n by Garner, x^-1 by the variable-time inversion (x is uniform
+ *    and independent of r for a fresh b), r^-1 = x^-1 * b mod p and mod q;
+ * 4. s = c^d mod p and mod q, checked with e (s^e = c mod p and mod q, i.e. mod n)
+ *    before the recombination into s mod n at IO_OUT.
+ */
+function privatePairs(slot: usize): i32 {
+  const nctx = slot + SLOT_CTX_N, pctx = slot + SLOT_CTX_P, qctx = slot + SLOT_CTX_Q;
+  const kn = ctxK(nctx), kp = ctxK(pctx);
+  const nBytes = load<i32>(slot + SLOT_NBYTES);
+  const ke = load<i32>(slot + SLOT_KE);
+  const e = slot + SLOT_E;
+  const c = S(0), rp = S(1), rq = S(2), bp = S(3), bq = S(4), m1 = S(5), m2 = S(6);
+  const x = S(9), inv = S(10), tmp = S(11), cp = S(15), cq = S(16);
+  // 1. r and b modulo p and q, in Montgomery form
+  const dl = 4 * kp + 8;
+  const dk = limbsOf(dl);
+  bnFromBytes(tmp, dk, IO_RAND, dl);
+  reduceWide(rp, tmp, dk, pctx);
+  bnFromBytes(tmp, dk, IO_RAND + <usize> dl, dl);
+  reduceWide(rq, tmp, dk, qctx);
+  bnFromBytes(tmp, dk, IO_RAND + <usize> (2 * dl), dl);
+  reduceWide(bp, tmp, dk, pctx);
+  bnFromBytes(tmp, dk, IO_RAND + <usize> (3 * dl), dl);
+  reduceWide(bq, tmp, dk, qctx);
+  memory.fill(IO_RAND, 0, <usize> (4 * dl));
+  // 2. (c * r^e)^dP mod p, (c * r^e)^dQ mod q; e is public
+  reduceWide(cp, c, kn, pctx); // c mod p, c mod q (Montgomery form), kept for step 4
+  reduceWide(cq, c, kn, qctx);
+  montExpVarTime2(m1, m2, rp, rq, e, ke, kp, pctx, qctx);
+  montMul(m1, cp, m1, pctx);
+  montMul(m2, cq, m2, qctx);
+  montExp2(m1, m2, m1, m2, slot + SLOT_DP, slot + SLOT_DQ, kp, pctx, qctx);
+  // 3. r^-1 mod p and mod q through x = r*b mod n
+  montMul(rp, rp, bp, pctx); // r*b*R mod p
+  montMul(rq, rq, bq, qctx);
+  garner(x, rp, rq, slot);
+  if (modInvVarTime(inv, x, nctx) == 0) return ERR_BLINDING;
+  reduceWide(rp, inv, kn, pctx); // x^-1 * R mod p
+  reduceWide(rq, inv, kn, qctx);
+  montMul(rp, rp, bp, pctx); // x^-1 * b * R = r^-1 * R mod p
+  montMul(rq, rq, bq, qctx);
+  // 4. s = c^dP mod p and c^dQ mod q (Montgomery form); the fault check; recombination
+  montMul(m1, m1, rp, pctx);
+  montMul(m2, m2, rq, qctx);
+  montExpVarTime2(rp, rq, m1, m2, e, ke, kp, pctx, qctx);
+  if ((bnEqMask(rp, cp, kp) & bnEqMask(rq, cq, kp)) == 0) return ERR_FAULT;
+  garner(x, m1, m2, slot);
+  bnToBytes(IO_OUT, nBytes, x, kn);
+  return OK;
+}
+
+/** The private operation for p and q of different limb counts (as privatePairs, modulo n). */
+function privateGeneral(slot: usize): i32 {
+  const nctx = slot + SLOT_CTX_N, pctx = slot + SLOT_CTX_P, qctx = slot + SLOT_CTX_Q;
+  const kn = ctxK(nctx), kp = ctxK(pctx), kq = ctxK(qctx);
+  const nBytes = load<i32>(slot + SLOT_NBYTES);
   const ke = load<i32>(slot + SLOT_KE);
   const e = slot + SLOT_E;
   const c = S(0), rM = S(1), bM = S(2), t = S(3), cb = S(4), m1 = S(5), m2 = S(6);
-  const u = S(7), h = S(8), sb = S(9), x = S(10), chk = S(11);
-
-  bnFromBytes(c, kn, IO_IN, nBytes);
-  if (bnLtMask(c, nctx + CTX_M, kn) == 0) {
-    memory.fill(IO_RAND, 0, <usize> (2 * (nBytes + 8)));
-    wipeScratch();
-    return ERR_RANGE;
-  }
+  const u = S(7), sb = S(9), x = S(10), chk = S(11);
   // 1. blinding factors r, b uniform mod n (64 extra random bits), in Montgomery form
   const rLen = nBytes + 8;
   const rl = limbsOf(rLen);
@@ -282,31 +371,20 @@ export function rsaPrivate(slot: usize): i32 {
   bnFromBytes(u, rl, IO_RAND + <usize> rLen, rLen);
   reduceWide(bM, u, rl, nctx);
   memory.fill(IO_RAND, 0, <usize> (2 * rLen));
-  // 2. cb = c * r^e mod n
-  montExpVarTime(t, rM, e, ke, nctx); // e is public
+  // 2. cb = c * r^e mod n (e is public); 3. CRT exponentiations
+  montExpVarTime(t, rM, e, ke, nctx);
   montMul(cb, c, t, nctx); // c < n < R; t in Montgomery form -> plain product
-  // 3. CRT: m1 = cb^dP mod p, m2 = cb^dQ mod q
   reduceWide(m1, cb, kn, pctx);
-  montExp(m1, m1, slot + SLOT_DP, kp, pctx);
   reduceWide(m2, cb, kn, qctx);
+  montExp(m1, m1, slot + SLOT_DP, kp, pctx);
   montExp(m2, m2, slot + SLOT_DQ, kq, qctx);
-  fromMont(m2, m2, qctx);
-  // 4. Garner: h = (m1 - m2) * qInv mod p, sb = m2 + q*h
-  reduceWide(u, m2, kq, pctx);
-  modSub(m1, m1, u, pctx); // (m1 - m2) * R mod p
-  montMul(h, m1, slot + SLOT_QINV, pctx); // (m1 - m2) * qInv mod p, plain
-  bnMul(sb, qctx + CTX_M, kq, h, kp);
-  const carry = bnAdd(sb, sb, m2, kq);
-  bnAddWord(sb + (<usize> kq << 2), sb + (<usize> kq << 2), kp, carry);
-  // sb < n, so limbs kn.. of the kp + kq limb product are zero
+  // 4. Garner: sb = c^d * r mod n
+  garner(sb, m1, m2, slot);
   // 5. unblind: s = sb * r^-1 = sb * b * (r*b)^-1; (r*b) is uniform and independent
   //    of r, so inverting it in variable time reveals nothing about r.
   montMul(x, rM, bM, nctx);
   fromMont(x, x, nctx); // r*b mod n, plain
-  if (modInvVarTime(chk, x, nctx) == 0) {
-    wipeScratch();
-    return ERR_BLINDING;
-  }
+  if (modInvVarTime(chk, x, nctx) == 0) return ERR_BLINDING;
   toMont(chk, chk, nctx); // (r*b)^-1 * R
   montMul(x, sb, bM, nctx); // sb * b, plain
   montMul(x, x, chk, nctx); // sb * b * (r*b)^-1 = s, plain
@@ -314,13 +392,8 @@ export function rsaPrivate(slot: usize): i32 {
   toMont(chk, x, nctx);
   montExpVarTime(chk, chk, e, ke, nctx);
   fromMont(chk, chk, nctx);
-  if (bnEqMask(chk, c, kn) == 0) {
-    wipeScratch();
-    memory.fill(IO_OUT, 0, <usize> nBytes);
-    return ERR_FAULT;
-  }
+  if (bnEqMask(chk, c, kn) == 0) return ERR_FAULT;
   bnToBytes(IO_OUT, nBytes, x, kn);
-  wipeScratch();
   return OK;
 }
 
