@@ -17,6 +17,8 @@ import { isUnavailable } from "./db.ts";
 import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
 import { type OpContext, runOperation } from "./operations.ts";
 import type { VaultState } from "./state.ts";
+import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../proxy/metrics.ts";
+import { registerVaultGauges, vaultReadiness } from "./metrics.ts";
 
 /** Builds the vault's hono app. */
 export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
@@ -31,6 +33,11 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
     return onError(err, c);
   });
   app.notFound(notFound);
+  // Operator view (docs/operations.md): counts only, no identities; unsigned like /healthz.
+  app.use("*", httpMetrics());
+  registerVaultGauges(vault);
+  mountMetrics(app);
+  mountReadiness(app, vaultReadiness(vault));
 
   app.get("/healthz", async (c) => {
     try {
@@ -90,10 +97,19 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
           : undefined,
       };
       const result = await runOperation(ctx, spec.name as OpName, body);
+      vaultOperations.inc({ op: spec.name, outcome: "ok" });
       c.header("cache-control", "no-store");
       return c.json(result as Record<string, unknown>);
     } catch (err) {
       const status = err instanceof ApiError ? err.status : isUnavailable(err) ? 503 : 500;
+      vaultOperations.inc({
+        op: opSpec(op) ? op : "(unknown)",
+        outcome: err instanceof ApiError
+          ? err.code
+          : status === 503
+          ? "database_unavailable"
+          : "internal",
+      });
       if (status === 401 || status >= 500) {
         log(status === 401 ? "warn" : "error", "vault_refused", {
           op,

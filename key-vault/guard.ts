@@ -20,6 +20,7 @@ import { ApiError } from "../proxy/errors.ts";
 import { MAX_SKEW_MS, sha256HexSync } from "../proxy/hmac.ts";
 import { RATE_CLASSES, type RateClass, type RateClassName } from "../proxy/ops.ts";
 import type { Database } from "./db.ts";
+import { rateLimitDenials } from "../proxy/metrics.ts";
 
 /** How long a successful address stays "known" for an identity. */
 export const KNOWN_ADDRESS_DAYS = 90;
@@ -35,7 +36,14 @@ export function identityKeyTag(identity: string): string {
   return sha256HexSync(`roamsign/identity\u0000${identity}`).slice(0, 32);
 }
 
-function _denied(code: string, message: string, retryAfterMs: number): ApiError {
+function _denied(
+  code: string,
+  message: string,
+  retryAfterMs: number,
+  rateClass: RateClassName,
+  scope: "address" | "identity" | "backoff",
+): ApiError {
+  rateLimitDenials.inc({ class: rateClass, scope });
   return new ApiError(429, code, message, { retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) });
 }
 
@@ -88,6 +96,8 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
         "rate_limited",
         "too many requests from this address",
         new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
+        input.rateClass,
+        "address",
       );
     }
   }
@@ -115,6 +125,8 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
           "rate_limited",
           "too many attempts for this identity from new addresses",
           new Date(row.window_start).getTime() + cls.perIdentity.windowMs - now.getTime(),
+          input.rateClass,
+          "identity",
         );
       }
     }
@@ -146,6 +158,8 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
         "backoff",
         "too many unsuccessful attempts: wait before trying again",
         until - now.getTime(),
+        input.rateClass,
+        "backoff",
       );
     }
   }

@@ -16,8 +16,10 @@ import { vaultConfigFromEnv } from "./config.ts";
 import { isUnavailable } from "./db.ts";
 import { pruneGuardState } from "./guard.ts";
 import { openVaultState } from "./state.ts";
+import { enableProcessMetrics } from "../proxy/metrics.ts";
 
 configureLog("key-vault");
+enableProcessMetrics("key-vault");
 
 async function main(): Promise<void> {
   const config = vaultConfigFromEnv();

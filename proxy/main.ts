@@ -10,8 +10,10 @@ import { importHmacKey } from "./hmac.ts";
 import { configureLog, log, logLifecycle } from "./log.ts";
 import { dataDir, readSecret, type SecretName } from "./secrets.ts";
 import { createProxyApp } from "./server.ts";
+import { enableProcessMetrics } from "./metrics.ts";
 
 configureLog("proxy");
+enableProcessMetrics("proxy");
 
 async function _key(name: SecretName, dir: string) {
   const raw = await readSecret(name, dir);

@@ -15,4 +15,5 @@ export * from "./secrets.ts";
 export * from "./consent_phrase.ts";
 export * from "./user_request.ts";
 export * from "./body.ts";
+export * from "./metrics.ts";
 export { createProxyApp, type ProxyOptions } from "./server.ts";

@@ -29,6 +29,7 @@ import {
   verifySignature,
 } from "./hmac.ts";
 import { identityTagSync, log } from "./log.ts";
+import { httpCheck, httpMetrics, mountMetrics, mountReadiness, proxyDecisions } from "./metrics.ts";
 import { type Caller, MAX_BODY, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "./ops.ts";
 
 /** What the proxy needs. */
@@ -51,6 +52,10 @@ export function createProxyApp(options: ProxyOptions): Hono {
   app.notFound(notFound);
 
   app.get("/healthz", (c) => c.json({ ok: true, service: "proxy" }));
+  // Operator view (docs/operations.md): counts by allow-listed op and code, no identities.
+  app.use("*", httpMetrics());
+  mountMetrics(app);
+  mountReadiness(app, { vault: httpCheck(`${vaultUrl}/readyz`) });
 
   app.all("/v1/:op", async function proxyRequest(c) {
     const started = performance.now();
@@ -138,6 +143,11 @@ export function createProxyApp(options: ProxyOptions): Hono {
       }
       throw err;
     } finally {
+      proxyDecisions.inc({
+        op: opSpec(op) ? op : "(unknown)",
+        decision: status < 400 ? "allow" : "deny",
+        code: status < 400 ? "ok" : code ?? String(status),
+      });
       log(status < 400 ? "info" : "warn", "decision", {
         decision: status < 400 ? "allow" : "deny",
         op: op.slice(0, 64),

@@ -39,6 +39,7 @@ import { type ConfidentialityKey, unwrapKs } from "./keys.ts";
 import { secureHeaders } from "./secure_headers.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
+import { httpMetrics, mountReadiness, type ReadinessCheck } from "../proxy/metrics.ts";
 
 /** The vault as the web server sees it: an authenticated call through the proxy. */
 export interface VaultCaller {
@@ -59,6 +60,8 @@ export interface AppDeps {
   distDir: string;
   /** The host application (examples/host-bank), if one is configured. */
   host?: HostRelay;
+  /** `/readyz` checks (server/operator.ts); without them `/readyz` is not served. */
+  readiness?: Record<string, ReadinessCheck>;
   now?: () => number;
 }
 
@@ -181,6 +184,7 @@ export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? (() => Date.now());
   const app = new Hono();
   app.use("*", accessLog());
+  app.use("*", httpMetrics()); // exposed on the operator listener only (server/operator.ts)
   app.use("*", secureHeaders());
   app.use("*", cacheControl());
   app.use(
@@ -220,6 +224,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": _CONTENT_TYPES[m[2]] });
   });
   app.get("/healthz", (c) => c.json({ ok: true, service: "web" }));
+  if (deps.readiness) mountReadiness(app, deps.readiness);
 
   // ---- session bootstrap -----------------------------------------------------------------
   let caCache: { pem: string; at: number } | null = null;

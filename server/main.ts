@@ -7,7 +7,8 @@
  * `DATA_DIR` (./data), `DIST_DIR` (./dist), `PROXY_URL` (http://127.0.0.1:8001),
  * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `HOST_BANK_URL` (the
  * host application, http://127.0.0.1:8003; `none` disables it), `SKIP_BUILD=1`
- * (serve what `DIST_DIR` holds without checking the sources), `LOG_LEVEL`.
+ * (serve what `DIST_DIR` holds without checking the sources), `METRICS_PORT` /
+ * `METRICS_HOST` (the operator listener with `/metrics`; unset: none), `LOG_LEVEL`.
  *
  * @module
  */
@@ -20,6 +21,8 @@ import { buildApplet, defaultOutDir } from "./build.ts";
 import { loadConfidentialityKey } from "./keys.ts";
 import { SessionStore } from "./sessions.ts";
 import { createHostRelay } from "./host_relay.ts";
+import { enableProcessMetrics } from "../proxy/metrics.ts";
+import { startOperatorListener, webReadiness } from "./operator.ts";
 
 /** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
 export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
@@ -48,6 +51,7 @@ export function vaultCaller(client: ReturnType<typeof createProxyClient>): Vault
 /** Starts the server; resolves once it listens. */
 export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   configureLog("web");
+  enableProcessMetrics("web");
   const env = (k: string, d: string) => Deno.env.get(k) || d;
   const port = Number(env("PORT", "8000"));
   const hostname = env("HOST", "127.0.0.1");
@@ -80,7 +84,9 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   Deno.unrefTimer(sweeper);
   const hostUrl = env("HOST_BANK_URL", "http://127.0.0.1:8003");
   const host = hostUrl === "none" ? undefined : createHostRelay({ url: hostUrl });
-  const app = createApp({ vault, sessions, confidentiality, distDir, host });
+  const readiness = webReadiness(distDir, proxyUrl);
+  const app = createApp({ vault, sessions, confidentiality, distDir, host, readiness });
+  startOperatorListener(readiness);
   const server = Deno.serve({
     port,
     hostname,

@@ -36,6 +36,12 @@ import { identityTag, log } from "../../proxy/log.ts";
 import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";
 import type { HostKeyPairs } from "./keys.ts";
 import { Ledger, LedgerError } from "./ledger.ts";
+import {
+  httpMetrics,
+  mountMetrics,
+  mountReadiness,
+  type ReadinessCheck,
+} from "../../proxy/metrics.ts";
 
 /** What the app needs. */
 export interface HostDeps {
@@ -48,6 +54,8 @@ export interface HostDeps {
   caPem?: string;
   fetch?: typeof fetch;
   now?: () => Date;
+  /** `/readyz` checks (examples/host-bank/operator.ts); without them it is not served. */
+  readiness?: Record<string, ReadinessCheck>;
 }
 
 /** How far an instruction's date may lie in the past (the replay window the ids cover). */
@@ -102,6 +110,10 @@ export function createHostApp(deps: HostDeps): Hono {
   );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Operator view (docs/operations.md): the bank listens on loopback, behind the web server.
+  app.use("*", httpMetrics());
+  mountMetrics(app);
+  if (deps.readiness) mountReadiness(app, deps.readiness);
   app.get("/v1/keys", (c) =>
     c.json({
       name: deps.name,

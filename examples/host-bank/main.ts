@@ -18,8 +18,11 @@ import { amountMinor } from "../../applet/protocol/host.ts";
 import { createHostApp } from "./app.ts";
 import { loadHostKeys } from "./keys.ts";
 import { Ledger } from "./ledger.ts";
+import { bankReadiness } from "./operator.ts";
+import { enableProcessMetrics } from "../../proxy/metrics.ts";
 
 configureLog("host-bank");
+enableProcessMetrics("host-bank");
 
 /** Starts the bank; resolves once it listens. */
 export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
@@ -32,16 +35,17 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const openingBalance = amountMinor(env("HOST_BANK_OPENING_BALANCE", "1000.00"));
   const caFile = Deno.env.get("ROAMSIGN_CA_FILE");
   const keys = await loadHostKeys(dataDir, "bank");
-  const ledger = await Ledger.open(`${dataDir}/host-bank/ledger.json`, {
-    currency,
-    openingBalance,
-  });
+  const ledgerPath = `${dataDir}/host-bank/ledger.json`;
+  const ledger = await Ledger.open(ledgerPath, { currency, openingBalance });
+  const directoryUrl = env("ROAMSIGN_URL", "http://127.0.0.1:8000");
+  const caPem = caFile ? await Deno.readTextFile(caFile) : undefined;
   const app = createHostApp({
     name: "bank",
     keys,
     ledger,
-    directoryUrl: env("ROAMSIGN_URL", "http://127.0.0.1:8000"),
-    caPem: caFile ? await Deno.readTextFile(caFile) : undefined,
+    directoryUrl,
+    caPem,
+    readiness: bankReadiness({ ledgerPath, directoryUrl, caPem }),
   });
   return Deno.serve({
     port,

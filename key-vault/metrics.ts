@@ -1,0 +1,105 @@
+/**
+ * The vault's operator view (docs/operations.md): readiness checks and the gauges
+ * read from the database at scrape time. Everything here is a count; no identity,
+ * address or secret leaves through `/metrics` or `/readyz`.
+ *
+ * @module
+ */
+import { sql } from "kysely";
+import { type ReadinessCheck, scrapeGauge } from "../proxy/metrics.ts";
+import { pendingMigrations } from "./migrate.ts";
+import type { VaultState } from "./state.ts";
+
+/**
+ * `/readyz` of the vault: the database answers `select 1`, every migration is applied,
+ * and the master key this process loaded still opens this database's secrets (the CA
+ * certificate the vault holds is the one stored next to its sealed key).
+ */
+export function vaultReadiness(vault: VaultState): Record<string, ReadinessCheck> {
+  return {
+    database: async () => {
+      await sql`select 1`.execute(vault.db);
+    },
+    migrations: async () => {
+      const pending = await pendingMigrations(vault.db);
+      if (pending.length) throw new Error(`pending: ${pending.join(", ")}`);
+    },
+    master_key: async () => {
+      const row = await vault.db.selectFrom("vault_secrets").select("public_value")
+        .where("name", "=", "ca-key").executeTakeFirst();
+      if (!row) throw new Error("no sealed CA key in this database");
+      if (row.public_value !== vault.ca.pem) {
+        throw new Error("the database's CA is not the one this process unsealed");
+      }
+    },
+  };
+}
+
+/**
+ * Registers the scrape-time gauges: consent backlog (pending users whose consent has
+ * not expired), letters waiting to be posted, expired consents waiting for an
+ * operator, audit chain length (sealed rows) and rows not sealed yet. Each is one
+ * indexed count or max.
+ */
+export function registerVaultGauges(vault: VaultState): void {
+  const count = async (q: ReturnType<typeof sql<{ n: string | number }>>) =>
+    Number((await q.execute(vault.db)).rows[0]?.n ?? 0);
+  scrapeGauge(
+    "roamsign_consent_backlog",
+    "Applicants waiting for consent whose consent phrase has not expired",
+    () =>
+      count(sql<{ n: string | number }>`select count(*) as n from consents c
+        join users u on u.identity = c.identity
+        where u.status = 'pending' and c.expires_at > now()`),
+  );
+  scrapeGauge(
+    "roamsign_consent_expired",
+    "Applicants still pending whose consent phrase has expired (an operator must reset or drop)",
+    () =>
+      count(sql<{ n: string | number }>`select count(*) as n from consents c
+        join users u on u.identity = c.identity
+        where u.status = 'pending' and c.expires_at <= now()`),
+  );
+  scrapeGauge(
+    "roamsign_consent_letters_queued",
+    "Consent letters waiting to be posted (deno task admin letters)",
+    () =>
+      count(sql<{ n: string | number }>`select count(*) as n from consents
+        where letter_status = 'queued'`),
+  );
+  scrapeGauge(
+    "roamsign_consent_letter_oldest_seconds",
+    "Age of the oldest consent letter not yet posted (0 when none)",
+    () =>
+      count(
+        sql<
+          { n: string | number }
+        >`select coalesce(extract(epoch from now() - min(created_at)), 0) as n
+        from consents where letter_status = 'queued'`,
+      ),
+  );
+  scrapeGauge(
+    "roamsign_audit_chain_length",
+    "Sealed rows in the audit hash chain (its head sequence number)",
+    () =>
+      count(sql<{ n: string | number }>`select coalesce(max(seq), 0) as n from audit_log
+        where seq is not null`),
+  );
+  scrapeGauge(
+    "roamsign_audit_unsealed_rows",
+    "Audit rows written but not yet sealed into the chain (sealed every 250 ms)",
+    () => count(sql<{ n: string | number }>`select count(*) as n from audit_log where seq is null`),
+  );
+  scrapeGauge(
+    "roamsign_vault_database_up",
+    "1 when the vault's database answered this scrape",
+    async () => {
+      try {
+        await sql`select 1`.execute(vault.db);
+        return 1;
+      } catch {
+        return 0;
+      }
+    },
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * The web server's operator view (docs/operations.md): `/readyz` checks (on the public
+ * port too, for load balancers: its reasons are short and name no internal address)
+ * and the operator listener that alone serves `/metrics` (`METRICS_PORT`, on
+ * `METRICS_HOST`, loopback by default); the public port never exposes metrics.
+ *
+ * @module
+ */
+import { httpCheck, type ReadinessCheck, serveOperatorListener } from "../proxy/metrics.ts";
+import { logLifecycle } from "../proxy/log.ts";
+import type { Manifest } from "./build.ts";
+
+/** The applet is built: `index.html`, the manifest, and every `/applet/` file it lists. */
+export function appletCheck(distDir: string): ReadinessCheck {
+  return async () => {
+    let manifest: Manifest;
+    try {
+      await Deno.stat(`${distDir}/index.html`);
+      manifest = JSON.parse(await Deno.readTextFile(`${distDir}/manifest.json`));
+    } catch {
+      throw new Error("not built");
+    }
+    for (const [path, file] of Object.entries(manifest.files ?? {})) {
+      if (!path.startsWith("/applet/")) continue;
+      const info = await Deno.stat(`${distDir}${path}`).catch(() => null);
+      if (!info || info.size !== file.size) throw new Error(`missing or changed: ${path}`);
+    }
+  };
+}
+
+/** `/readyz` of the web server: the proxy answers and the applet is built. */
+export function webReadiness(distDir: string, proxyUrl: string): Record<string, ReadinessCheck> {
+  return {
+    proxy: httpCheck(`${proxyUrl.replace(/\/+$/, "")}/healthz`),
+    applet: appletCheck(distDir),
+  };
+}
+
+/**
+ * Starts the operator listener when `METRICS_PORT` is set (`0`: a free port, logged as
+ * `{"event":"metrics_listening","port":…}`); returns undefined otherwise.
+ */
+export function startOperatorListener(
+  checks: Record<string, ReadinessCheck>,
+): Deno.HttpServer<Deno.NetAddr> | undefined {
+  const raw = Deno.env.get("METRICS_PORT");
+  if (raw === undefined || raw === "") return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error("config: METRICS_PORT must be an integer in 0..65535");
+  }
+  return serveOperatorListener({
+    hostname: Deno.env.get("METRICS_HOST") || "127.0.0.1",
+    port,
+    checks,
+    onListen: (addr) =>
+      logLifecycle("metrics_listening", { port: addr.port, hostname: addr.hostname }),
+  });
+}
