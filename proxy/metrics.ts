@@ -82,7 +82,8 @@ export const readinessFailures: client.Counter<"check"> = new client.Counter({
 
 /**
  * A gauge computed at scrape time. `read` returns the value; when it throws, the
- * gauge is left out of that scrape (and `roamsign_scrape_errors_total` counts it).
+ * gauge reads NaN in that scrape (never a stale or made-up number) and
+ * `roamsign_scrape_errors_total` counts it.
  * Registering the same name again replaces the previous gauge (tests that build
  * several apps in one process).
  */
@@ -93,10 +94,10 @@ export function scrapeGauge(name: string, help: string, read: () => Promise<numb
     help,
     registers: [registry],
     async collect() {
-      this.reset();
       try {
         this.set(await read());
       } catch {
+        this.set(NaN);
         scrapeErrors.inc({ metric: name });
       }
     },
