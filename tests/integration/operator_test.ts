@@ -16,88 +16,10 @@ import {
 } from "../fixtures/stack.ts";
 import { startTcpRelay } from "../fixtures/tcp_relay.ts";
 import * as u from "../fixtures/user.ts";
+import { eventually, readyz, scrape, sum } from "../fixtures/metrics.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
-}
-
-/** One sample of a Prometheus text exposition. */
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/**
- * Parses the Prometheus text format strictly enough to fail on anything malformed:
- * every non-comment line is `name{label="value",…} number`, every sample's family has
- * a `# TYPE` line before it. Values as Prometheus reads them (Go's ParseFloat: `Nan` too).
- */
-export function parsePrometheus(text: string): Sample[] {
-  const typed = new Set<string>();
-  const out: Sample[] = [];
-  const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-]Inf)( \d+)?$/;
-  const label = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/y;
-  for (const raw of text.split("\n")) {
-    if (raw === "") continue;
-    if (raw.startsWith("# TYPE ")) {
-      typed.add(raw.split(" ")[2]);
-      continue;
-    }
-    if (raw.startsWith("# HELP ")) continue;
-    const m = line.exec(raw);
-    if (!m) throw new Error(`not Prometheus text: ${raw}`);
-    const family = m[1].replace(/_(bucket|sum|count|total)$/, "");
-    if (
-      !typed.has(m[1]) && !typed.has(family) && !typed.has(m[1].replace(/_(bucket|sum|count)$/, ""))
-    ) {
-      throw new Error(`sample before its # TYPE: ${raw}`);
-    }
-    const labels: Record<string, string> = {};
-    if (m[3]) {
-      label.lastIndex = 0;
-      while (label.lastIndex < m[3].length) {
-        const l = label.exec(m[3]);
-        if (!l) throw new Error(`bad labels: ${raw}`);
-        labels[l[1]] = l[2];
-      }
-    }
-    out.push({ name: m[1], labels, value: Number(m[4]) });
-  }
-  return out;
-}
-
-/** Sum of the samples named `name` whose labels include `where`. */
-export function sum(samples: Sample[], name: string, where: Record<string, string> = {}): number {
-  return samples.filter((s) =>
-    s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)
-  ).reduce((a, s) => a + s.value, 0);
-}
-
-/** Fetches and parses `/metrics`. */
-export async function scrape(url: string): Promise<{ text: string; samples: Sample[] }> {
-  const res = await fetch(`${url}/metrics`);
-  const text = await res.text();
-  assert(res.status === 200, `${url}/metrics: HTTP ${res.status}`);
-  assert(/^text\/plain; version=0\.0\.4/.test(res.headers.get("content-type") ?? ""), "type");
-  return { text, samples: parsePrometheus(text) };
-}
-
-/** `/readyz` as status and body. */
-export async function readyz(url: string) {
-  const res = await fetch(`${url}/readyz`);
-  const body = await res.json() as { ok: boolean; checks: Record<string, string> };
-  return { status: res.status, ...body };
-}
-
-/** Waits until `fn` holds (generous: the machine is shared). */
-export async function eventually(fn: () => Promise<boolean>, what: string, ms = 30_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`not within ${ms} ms: ${what}`);
 }
 
 const pg = await postgresAvailable();

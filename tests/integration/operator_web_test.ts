@@ -1,0 +1,118 @@
+/**
+ * The operator's view of the web server and the demo bank, with real processes: the
+ * web server's `/metrics` is on its operator listener only (`METRICS_PORT`), never on
+ * the public port, and counts `/directory/:identity` without the identity; `/readyz`
+ * of the web server follows the proxy (stopped, started again), the bank's follows
+ * its ledger storage and the roamsign directory it takes the CA from.
+ */
+import { spawnChild, waitHealthy } from "../../server/mod.ts";
+import { startStack } from "../fixtures/stack.ts";
+import { eventually, readyz, scrape, sum } from "../fixtures/metrics.ts";
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+const _ROOT = new URL("../../", import.meta.url).pathname;
+
+Deno.test("[slow] operator view: web /metrics on the operator listener only, web and bank /readyz", async (t) => {
+  const stack = await startStack({ host: true, env: { METRICS_PORT: "0" } });
+  const webUrl = stack.webUrl!;
+  const hostUrl = stack.hostUrl!;
+  let proxy2: ReturnType<typeof spawnChild> | undefined;
+  try {
+    const line = await stack.web!.waitForLine((j) => j.event === "metrics_listening", 60_000);
+    const operatorUrl = `http://127.0.0.1:${line.port}`;
+    assert(line.hostname === "127.0.0.1", "operator listener on loopback by default");
+
+    await t.step("the public port has no /metrics; the operator listener has", async () => {
+      const res = await fetch(`${webUrl}/metrics`);
+      await res.body?.cancel();
+      assert(res.status === 404, `public /metrics: ${res.status}`);
+      const { samples } = await scrape(operatorUrl);
+      assert(sum(samples, "process_resident_memory_bytes") > 0, "process metrics");
+    });
+
+    await t.step("requests are counted by route pattern, never by raw path", async () => {
+      const who = "operator-probe-person";
+      const before = (await scrape(operatorUrl)).samples;
+      const res = await fetch(`${webUrl}/directory/${who}`);
+      await res.body?.cancel();
+      const { text, samples } = await scrape(operatorUrl);
+      const route = { route: "/directory/:identity", code: String(res.status) };
+      assert(
+        sum(samples, "roamsign_http_requests_total", route) ===
+          sum(before, "roamsign_http_requests_total", route) + 1,
+        `counted under the pattern (HTTP ${res.status})`,
+      );
+      assert(!text.includes(who), "the identity reached the metrics");
+    });
+
+    await t.step("web and bank /readyz are 200 with their checks", async () => {
+      const w = await readyz(webUrl);
+      assert(
+        w.status === 200 && w.checks.proxy === "ok" && w.checks.applet === "ok",
+        JSON.stringify(w),
+      );
+      const o = await readyz(operatorUrl);
+      assert(o.status === 200, "operator listener /readyz");
+      const b = await readyz(hostUrl);
+      assert(
+        b.status === 200 && b.checks.ledger === "ok" && b.checks.roamsign_ca === "ok",
+        JSON.stringify(b),
+      );
+      const { samples } = await scrape(hostUrl);
+      assert(sum(samples, "roamsign_http_requests_total", { route: "/readyz" }) >= 1, "bank");
+    });
+
+    await t.step("proxy stopped: web /readyz 503; proxy back: 200", async () => {
+      await stack.proxy.stop();
+      const w = await readyz(webUrl);
+      assert(w.status === 503 && w.checks.proxy === "failed: unreachable", JSON.stringify(w));
+      assert(w.checks.applet === "ok", "the applet check is independent");
+      proxy2 = spawnChild({
+        name: "proxy",
+        script: `${_ROOT}proxy/main.ts`,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "",
+          HOME: Deno.env.get("HOME") ?? "/tmp",
+          ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+          DATA_DIR: stack.dataDir,
+          PROXY_PORT: new URL(stack.proxyUrl).port,
+          VAULT_URL: stack.vaultUrl,
+        },
+        cwd: _ROOT,
+      });
+      await proxy2.listening;
+      await waitHealthy(`${stack.proxyUrl}/healthz`);
+      await eventually(async () => (await readyz(webUrl)).status === 200, "web ready again");
+    });
+
+    await t.step("bank: ledger directory gone → 503; back → 200", async () => {
+      const dir = `${stack.dataDir}/host-bank`;
+      await Deno.rename(dir, `${dir}.away`);
+      try {
+        const b = await readyz(hostUrl);
+        assert(
+          b.status === 503 && b.checks.ledger === "failed: ledger directory missing",
+          JSON.stringify(b),
+        );
+      } finally {
+        await Deno.rename(`${dir}.away`, dir);
+      }
+      assert((await readyz(hostUrl)).status === 200, "ready again");
+    });
+
+    await t.step("bank: the roamsign directory stopped → 503 naming the CA", async () => {
+      await stack.web!.stop();
+      const b = await readyz(hostUrl);
+      assert(
+        b.status === 503 && b.checks.roamsign_ca === "failed: directory unreachable",
+        JSON.stringify(b),
+      );
+    });
+  } finally {
+    await proxy2?.stop();
+    await stack.stop();
+  }
+});
