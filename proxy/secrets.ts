@@ -3,7 +3,7 @@
  * bytes each, base64url, one file per secret in `DATA_DIR/secrets/`, mode 0600.
  * `server/start.ts` creates missing files before any child starts; each process
  * then reads its own. An environment variable named after the file, upper case
- * with `_` for `-` and without `.key` (`web-proxy.key` → `WEB_PROXY_KEY`), overrides
+ * with `_` for `-` and `.` (`web-proxy.key` → `WEB_PROXY_KEY`), overrides
  * the file.
  *
  * @module
@@ -23,7 +23,7 @@ export type SecretName = typeof SECRET_NAMES[number];
 
 /** The environment variable that overrides a secret file. */
 export function secretEnvName(name: SecretName): string {
-  return name.replace(/\.key$/, "").replaceAll("-", "_").toUpperCase();
+  return name.replaceAll(/[-.]/g, "_").toUpperCase();
 }
 
 /** `DATA_DIR` (default `./data`). */
