@@ -1,7 +1,9 @@
 /**
  * The vault's HTTP face: `POST /v1/<op>` for requests signed by the proxy's key
- * (`x-roamsign-key-id: proxy`), `GET /healthz` for the supervisor. Anything not
- * signed by the proxy gets a 401 with a code and a log line. For each accepted request:
+ * (`x-roamsign-key-id: proxy`), `GET /healthz` for the supervisor, and the operator's
+ * unsigned `GET /readyz` and `GET /metrics` (counts only, no identity, address or
+ * secret: docs/operations.md). Anything else not signed by the proxy gets a 401 with a
+ * code and a log line. For each accepted request:
  * verify the HMAC, run the guard (nonce, rate limits; key-vault/guard.ts), re-parse the
  * body with the allow-list's schema, run the operation.
  *

@@ -245,7 +245,11 @@ export function serveOperatorListener(options: {
     onListen: options.onListen,
   }, (req) => {
     const path = new URL(req.url).pathname;
-    if (req.method !== "GET") return new Response(null, { status: 405 });
+    if (req.method !== "GET") {
+      return Response.json({ error: { code: "method_not_allowed", message: "use GET" } }, {
+        status: 405,
+      });
+    }
     if (path === "/metrics") return metricsResponse();
     if (path === "/healthz") return Response.json({ ok: true });
     if (path === "/readyz") return readinessResponse(options.checks ?? {});

@@ -1,0 +1,23 @@
+import { registry } from "../proxy/metrics.ts";
+import { registerVaultGauges } from "./metrics.ts";
+import type { VaultState } from "./state.ts";
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+Deno.test("docs/alerts.yml and docs/operations.md name only metrics the processes export", async () => {
+  // Registration reads nothing from the vault; the gauges query it only when scraped.
+  registerVaultGauges({} as VaultState);
+  const exported = new Set(registry.getMetricsAsArray().map((m) => m.name));
+  for (const file of ["alerts.yml", "operations.md"]) {
+    const text = await Deno.readTextFile(new URL(`../docs/${file}`, import.meta.url));
+    const named = new Set(
+      [...text.matchAll(/\broamsign_[a-z_]+\b/g)].map((m) =>
+        m[0].replace(/_(bucket|sum|count)$/, "")
+      ),
+    );
+    assert(named.size > 5, `${file} names metrics`);
+    for (const name of named) assert(exported.has(name), `${file}: ${name} is not exported`);
+  }
+});
