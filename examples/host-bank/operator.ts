@@ -32,7 +32,7 @@ export function bankReadiness(options: {
         );
       }
     },
-    roamsign_ca: async () => {
+    ca: async () => {
       if (options.caPem) {
         await loadCa(options.caPem);
         return;

@@ -58,7 +58,7 @@ Deno.test("[slow] operator view: web /metrics on the operator listener only, web
       assert(o.status === 200, "operator listener /readyz");
       const b = await readyz(hostUrl);
       assert(
-        b.status === 200 && b.checks.ledger === "ok" && b.checks.roamsign_ca === "ok",
+        b.status === 200 && b.checks.ledger === "ok" && b.checks.ca === "ok",
         JSON.stringify(b),
       );
       const { samples } = await scrape(hostUrl);
@@ -107,7 +107,7 @@ Deno.test("[slow] operator view: web /metrics on the operator listener only, web
       await stack.web!.stop();
       const b = await readyz(hostUrl);
       assert(
-        b.status === 503 && b.checks.roamsign_ca === "failed: directory unreachable",
+        b.status === 503 && b.checks.ca === "failed: directory unreachable",
         JSON.stringify(b),
       );
     });
