@@ -22,10 +22,10 @@ import { bankReadiness } from "./operator.ts";
 import { enableProcessMetrics } from "../../proxy/metrics.ts";
 
 configureLog("host-bank");
-enableProcessMetrics("host-bank");
 
 /** Starts the bank; resolves once it listens. */
 export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  enableProcessMetrics("host-bank");
   const env = (k: string, d: string) => Deno.env.get(k) || d;
   const port = Number(env("HOST_BANK_PORT", "8003"));
   const hostname = env("HOST_BANK_HOST", "127.0.0.1");
