@@ -38,8 +38,8 @@ export function vaultReadiness(vault: VaultState): Record<string, ReadinessCheck
 /**
  * Registers the scrape-time gauges: consent backlog (pending users whose consent has
  * not expired), letters waiting to be posted, expired consents waiting for an
- * operator, audit chain length (sealed rows) and rows not sealed yet. Each is one
- * indexed count or max.
+ * operator, audit chain length (sealed rows) and rows not sealed yet (each one indexed
+ * count or max), and the CA certificate's expiry (from memory).
  */
 export function registerVaultGauges(vault: VaultState): void {
   const count = async (q: ReturnType<typeof sql<{ n: string | number }>>) =>
@@ -89,6 +89,11 @@ export function registerVaultGauges(vault: VaultState): void {
     "roamsign_audit_unsealed_rows",
     "Audit rows written but not yet sealed into the chain (sealed every 250 ms)",
     () => count(sql<{ n: string | number }>`select count(*) as n from audit_log where seq is null`),
+  );
+  scrapeGauge(
+    "roamsign_ca_expiry_timestamp_seconds",
+    "When the CA certificate (the integrity key) expires, Unix seconds; it cannot be rotated in place",
+    () => Promise.resolve(vault.ca.certificate.notAfter.getTime() / 1000),
   );
   scrapeGauge(
     "roamsign_vault_database_up",

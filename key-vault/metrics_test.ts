@@ -1,6 +1,7 @@
 import { registry } from "../proxy/metrics.ts";
 import { registerVaultGauges } from "./metrics.ts";
 import type { VaultState } from "./state.ts";
+import { registerWebGauges } from "../server/operator.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
@@ -9,6 +10,7 @@ function assert(cond: unknown, msg = "assertion failed"): asserts cond {
 Deno.test("docs/alerts.yml and docs/operations.md name only metrics the processes export", async () => {
   // Registration reads nothing from the vault; the gauges query it only when scraped.
   registerVaultGauges({} as VaultState);
+  registerWebGauges({ size: 0 });
   const exported = new Set(registry.getMetricsAsArray().map((m) => m.name));
   for (const file of ["alerts.yml", "operations.md"]) {
     const text = await Deno.readTextFile(new URL(`../docs/${file}`, import.meta.url));

@@ -22,7 +22,7 @@ import { loadConfidentialityKey } from "./keys.ts";
 import { SessionStore } from "./sessions.ts";
 import { createHostRelay } from "./host_relay.ts";
 import { enableProcessMetrics } from "../proxy/metrics.ts";
-import { startOperatorListener, webReadiness } from "./operator.ts";
+import { registerWebGauges, startOperatorListener, webReadiness } from "./operator.ts";
 
 /** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
 export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
@@ -86,6 +86,7 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const host = hostUrl === "none" ? undefined : createHostRelay({ url: hostUrl });
   const readiness = webReadiness(distDir, proxyUrl);
   const app = createApp({ vault, sessions, confidentiality, distDir, host, readiness });
+  registerWebGauges(sessions);
   startOperatorListener(readiness);
   const server = Deno.serve({
     port,

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { httpCheck, type ReadinessCheck, serveOperatorListener } from "../proxy/metrics.ts";
+import {
+  httpCheck,
+  type ReadinessCheck,
+  scrapeGauge,
+  serveOperatorListener,
+} from "../proxy/metrics.ts";
 import { logLifecycle } from "../proxy/log.ts";
 import type { Manifest } from "./build.ts";
 
@@ -56,4 +61,13 @@ export function startOperatorListener(
     onListen: (addr) =>
       logLifecycle("metrics_listening", { port: addr.port, hostname: addr.hostname }),
   });
+}
+
+/** Registers the web server's own gauges: live sessions (each holds KS in memory). */
+export function registerWebGauges(sessions: { readonly size: number }): void {
+  scrapeGauge(
+    "roamsign_web_sessions",
+    "Sessions this web server holds in memory (keyed or not, until idle expiry)",
+    () => Promise.resolve(sessions.size),
+  );
 }

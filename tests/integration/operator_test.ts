@@ -49,6 +49,10 @@ Deno.test({
           samples.find((s) => s.name === "roamsign_vault_database_up")?.value === 1,
           "database up",
         );
+        assert(
+          sum(samples, "roamsign_ca_expiry_timestamp_seconds") > Date.now() / 1000 + 365 * 86400,
+          "CA expiry in the future",
+        );
       });
 
       await t.step("/readyz is 200 with every check ok", async () => {

@@ -31,6 +31,7 @@ Deno.test("[slow] operator view: web /metrics on the operator listener only, web
       assert(res.status === 404, `public /metrics: ${res.status}`);
       const { samples } = await scrape(operatorUrl);
       assert(sum(samples, "process_resident_memory_bytes") > 0, "process metrics");
+      assert(samples.some((s) => s.name === "roamsign_web_sessions"), "session gauge");
     });
 
     await t.step("requests are counted by route pattern, never by raw path", async () => {
