@@ -7,6 +7,7 @@
  */
 import { sql } from "kysely";
 import { type ReadinessCheck, scrapeGauge } from "../proxy/metrics.ts";
+import { isUnavailable } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";
 import type { VaultState } from "./state.ts";
 
@@ -16,17 +17,27 @@ import type { VaultState } from "./state.ts";
  * certificate the vault holds is the one stored next to its sealed key).
  */
 export function vaultReadiness(vault: VaultState): Record<string, ReadinessCheck> {
+  // The driver's messages can name hosts and ports: answer with a fixed reason.
+  const query = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      throw new Error(isUnavailable(err) ? "database unavailable" : "query failed");
+    }
+  };
   return {
     database: async () => {
-      await sql`select 1`.execute(vault.db);
+      await query(() => sql`select 1`.execute(vault.db));
     },
     migrations: async () => {
-      const pending = await pendingMigrations(vault.db);
+      const pending = await query(() => pendingMigrations(vault.db));
       if (pending.length) throw new Error(`pending: ${pending.join(", ")}`);
     },
     master_key: async () => {
-      const row = await vault.db.selectFrom("vault_secrets").select("public_value")
-        .where("name", "=", "ca-key").executeTakeFirst();
+      const row = await query(() =>
+        vault.db.selectFrom("vault_secrets").select("public_value")
+          .where("name", "=", "ca-key").executeTakeFirst()
+      );
       if (!row) throw new Error("no sealed CA key in this database");
       if (row.public_value !== vault.ca.pem) {
         throw new Error("the database's CA is not the one this process unsealed");
