@@ -21,7 +21,8 @@ export const USAGE = `deno task bench [options]
   --rounds N       rounds per operation (default 21, quick 5)
   --keys N         keys per implementation for keygen (default 20, quick 3)
   --dudect-samples N   measurements per dudect target (default 20000, quick 3000)
-  --load-seconds N       load: timed seconds (default 60, quick 10), after a 5 s warm-up
+  --load-seconds N       load: timed seconds (default 60, quick 10)
+  --load-warmup N        load: untimed warm-up seconds before (default 5)
   --load-users N         load: simulated users, each on its own loopback address (default 256)
   --load-concurrency N   load: journeys in flight (default 32)
   --out DIR        output directory (default bench/results)
@@ -38,6 +39,7 @@ export interface BenchOptions {
   keys: number;
   dudectSamples: number;
   loadSeconds: number;
+  loadWarmup: number;
   loadUsers: number;
   loadConcurrency: number;
   outDir: string;
@@ -90,6 +92,7 @@ export function parseOptions(args: string[], knownSuites: readonly string[]): Be
       keys: { type: "string" },
       "dudect-samples": { type: "string" },
       "load-seconds": { type: "string" },
+      "load-warmup": { type: "string" },
       "load-users": { type: "string" },
       "load-concurrency": { type: "string" },
       out: { type: "string" },
@@ -138,6 +141,7 @@ export function parseOptions(args: string[], knownSuites: readonly string[]): Be
     keys: _int("keys", values.keys, quick ? 3 : 20, 1),
     dudectSamples: _int("dudect-samples", values["dudect-samples"], quick ? 3000 : 20000, 100),
     loadSeconds: _int("load-seconds", values["load-seconds"], quick ? 10 : 60, 1),
+    loadWarmup: _int("load-warmup", values["load-warmup"], 5, 0),
     loadUsers: _int("load-users", values["load-users"], 256, 1),
     loadConcurrency: _int("load-concurrency", values["load-concurrency"], 32, 1),
     outDir: values.out ?? "bench/results",

@@ -61,6 +61,7 @@ export const SUITES: Suite[] = [
       }
       return await runLoad({
         seconds: ctx.options.loadSeconds,
+        warmupSeconds: ctx.options.loadWarmup,
         users: ctx.options.quick ? Math.min(64, ctx.options.loadUsers) : ctx.options.loadUsers,
         concurrency: ctx.options.loadConcurrency,
       });
