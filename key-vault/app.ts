@@ -16,6 +16,7 @@ import { readBody } from "../proxy/body.ts";
 import { isUnavailable } from "./db.ts";
 import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
 import { type OpContext, runOperation } from "./operations.ts";
+import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
 
 /** Builds the vault's hono app. */
@@ -52,6 +53,7 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
     const path = new URL(c.req.url).pathname;
     let op = c.req.param("op");
     let identity: string | undefined;
+    let refused: Omit<Parameters<typeof auditRefusal>[1], "err"> | undefined;
     try {
       const auth = readAuthHeaders(c.req.raw.headers);
       if (auth.keyId !== PROXY_KEY_ID) {
@@ -89,10 +91,16 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
           ? { nonce: auth.nonce, expiresAt: rpcNonceExpiry(auth.ts, now), consumed: false }
           : undefined,
       };
+      refused = { spec, actor: ctx.actor, identity, clientTag, now };
       const result = await runOperation(ctx, spec.name as OpName, body);
+      refused = undefined;
       c.header("cache-control", "no-store");
       return c.json(result as Record<string, unknown>);
     } catch (err) {
+      // A refusal by the operation itself rolled its transaction back: record it apart.
+      if (refused && refusalAudited(refused.spec, err)) {
+        await auditRefusal(vault, { ...refused, err });
+      }
       const status = err instanceof ApiError ? err.status : isUnavailable(err) ? 503 : 500;
       if (status === 401 || status >= 500) {
         log(status === 401 ? "warn" : "error", "vault_refused", {
