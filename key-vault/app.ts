@@ -61,6 +61,9 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
       }
       const spec = opSpec(op);
       if (!spec) throw new ApiError(404, "op_not_allowed", "no such operation");
+      if (!/^application\/json(\s*;|$)/i.test(c.req.header("content-type") ?? "")) {
+        throw new ApiError(415, "unsupported_media_type", "send application/json");
+      }
       const bytes = await readBody(c.req.raw, spec.maxBody);
       await verifySignature(proxyKey, auth, "POST", path, bytes);
       const body = parseOpBody(spec, parseJsonBytes(bytes));
