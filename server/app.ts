@@ -37,6 +37,7 @@ import { accessLog } from "./access_log.ts";
 import { cacheControl, IMMUTABLE } from "./cache_control.ts";
 import { type ConfidentialityKey, unwrapKs } from "./keys.ts";
 import { secureHeaders } from "./secure_headers.ts";
+import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
 
@@ -195,7 +196,10 @@ export function createApp(deps: AppDeps): Hono {
   // Only static files are compressed: API answers carry ciphertext (incompressible) and
   // compressing secrets next to attacker-chosen text is how BREACH works.
   for (const path of ["/", "/applet/*", "/.well-known/*"]) app.use(path, compress());
-  app.onError(onError);
+  app.onError((err, c) => {
+    logRefusal(err, c, _clientAddress(c));
+    return onError(err, c);
+  });
   app.notFound(notFound);
 
   // ---- applet delivery -------------------------------------------------------------------
@@ -246,6 +250,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post("/api/session/key", async (c) => {
     const body = _parse(_keyBody, await _jsonBody(c), "session key");
     const s = _session(deps.sessions, body.sid);
+    noteRequest(c, { sid: s.sid });
     if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
     let wrapped: Uint8Array;
     try {
@@ -273,6 +278,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post("/api/rpc", async (c) => {
     const env = _parse(_envelope, await _jsonBody(c), "rpc");
     const s = _session(deps.sessions, env.sid);
+    noteRequest(c, { sid: s.sid, identity: s.identity });
     if (!s.keys) throw new ApiError(409, "session_not_keyed", "send KS before requests");
     if (env.seq <= s.lastSeq) throw new ApiError(409, "replayed_request", "sequence number reused");
     if (env.seq !== s.lastSeq + 1) {
@@ -300,6 +306,7 @@ export function createApp(deps: AppDeps): Hono {
         throw new ApiError(400, "bad_json", "request plaintext is not JSON");
       }
       const req = _parse(_request, parsed, "request");
+      noteRequest(c, { op: Object.hasOwn(_OPS, req.op) ? req.op : "(unknown)" });
       if (Math.abs(req.ts - now()) > MAX_CLOCK_SKEW_MS) {
         throw new ApiError(400, "stale_request", "request timestamp too far from the server clock");
       }
