@@ -182,7 +182,12 @@ function applyMutation(valid: Json, m: Mutation): Uint8Array {
   switch (m.kind) {
     case "replace": {
       const ps = paths(body);
-      if (ps.length === 0) return utf8(JSON.stringify(m.value));
+      if (ps.length === 0) {
+        // No field to replace: the whole body becomes the value (never an object, which
+        // could be the valid `{}`).
+        const v = m.value;
+        return utf8(JSON.stringify(v && typeof v === "object" && !Array.isArray(v) ? [v] : v));
+      }
       const p = ps[m.at % ps.length];
       _set(parentOf(p), p[p.length - 1], m.value);
       return utf8(JSON.stringify(body));
@@ -574,6 +579,8 @@ Deno.test({
               mutation,
               fc.oneof(fc.constant("203.0.113.9"), fc.ipV4(), fc.ipV6(), fc.constant("")),
               async (op, m, client) => {
+                // The operator's letter list is a valid read that is audited: not a case.
+                if (m.kind === "none" && op === "admin.letters") return;
                 const admin = OPS[op as keyof typeof OPS].callers.includes("admin" as never);
                 const body = applyMutation(w.bodies(_b64(16))[op], m);
                 const r = await rawSigned(
@@ -653,7 +660,7 @@ Deno.test({
                   else if (how === "key-id") {
                     o.keyId = ["admin", "proxy", "web", "WEB", "x".repeat(40)][n % 5];
                   } else if (how === "other-body") {
-                    o.signedBody = utf8("{}");
+                    o.signedBody = utf8(`{"other":1}`);
                   } else if (how === "client-crlf") {
                     o.mutateHeaders = (h) => (h[HEADER.client] = "1.2.3.4\t\u00ff");
                   } else if (how === "long-client") {
