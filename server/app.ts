@@ -40,6 +40,7 @@ import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
+import type { AddressLimit } from "./address_limit.ts";
 
 /** The vault as the web server sees it: an authenticated call through the proxy. */
 export interface VaultCaller {
@@ -60,6 +61,8 @@ export interface AppDeps {
   distDir: string;
   /** The host application (examples/host-bank), if one is configured. */
   host?: HostRelay;
+  /** Per-address limit on opening sessions (docs/rate-limits.md); none if absent. */
+  sessionLimit?: AddressLimit;
   now?: () => number;
 }
 
@@ -238,6 +241,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/api/session", async (c) => {
     const client = _clientAddress(c);
+    const wait = deps.sessionLimit?.hit(client) ?? 0;
+    if (wait > 0) {
+      throw new ApiError(429, "rate_limited", "too many new sessions from this address", {
+        retryAfterMs: wait,
+      });
+    }
     const integrity = await integrityCert(client);
     const { offer } = deps.sessions.create(client);
     return c.json({
@@ -261,6 +270,9 @@ export function createApp(deps: AppDeps): Hono {
     const ks = await unwrapKs(deps.confidentiality, wrapped, ksLabel(s.sid));
     if (ks === null || ks.length !== KS_BYTES) {
       wipe(ks);
+      // One RSA decryption per session: a wrong KS ends the session, so the per-address
+      // limit on new sessions also bounds the RSA work anyone can ask for.
+      deps.sessions.delete(s.sid);
       throw new ApiError(400, "bad_session_key", "KS did not decrypt under PUB(c,s)");
     }
     try {

@@ -7,7 +7,8 @@
  * `DATA_DIR` (./data), `DIST_DIR` (./dist), `PROXY_URL` (http://127.0.0.1:8001),
  * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `HOST_BANK_URL` (the
  * host application, http://127.0.0.1:8003; `none` disables it), `SKIP_BUILD=1`
- * (serve what `DIST_DIR` holds without checking the sources), `LOG_LEVEL`.
+ * (serve what `DIST_DIR` holds without checking the sources), `WEB_SESSION_LIMIT` (new
+ * sessions per client address per minute, 600; 0 switches the limit off), `LOG_LEVEL`.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import { buildApplet, defaultOutDir } from "./build.ts";
 import { loadConfidentialityKey } from "./keys.ts";
 import { SessionStore } from "./sessions.ts";
 import { createHostRelay } from "./host_relay.ts";
+import { AddressLimit } from "./address_limit.ts";
 
 /** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
 export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
@@ -80,7 +82,11 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   Deno.unrefTimer(sweeper);
   const hostUrl = env("HOST_BANK_URL", "http://127.0.0.1:8003");
   const host = hostUrl === "none" ? undefined : createHostRelay({ url: hostUrl });
-  const app = createApp({ vault, sessions, confidentiality, distDir, host });
+  const sessionLimit = new AddressLimit({
+    limit: Number(env("WEB_SESSION_LIMIT", "600")),
+    windowMs: 60_000,
+  });
+  const app = createApp({ vault, sessions, confidentiality, distDir, host, sessionLimit });
   const server = Deno.serve({
     port,
     hostname,

@@ -91,7 +91,7 @@ const garbageText = fc.oneof(
     "[".repeat(5000) + "]".repeat(5000),
     '{"a":' + "[".repeat(3000) + "]".repeat(3000) + "}",
     "\u0000",
-    "\ufeff{}",
+    "\ufeff[]",
     "true",
     "[]",
   ),
