@@ -30,7 +30,11 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
     if (isUnavailable(err)) {
       log("error", "database_unavailable", { path: new URL(c.req.url).pathname });
       return c.json({
-        error: { code: "database_unavailable", message: "database unavailable, retry" },
+        error: {
+          code: "database_unavailable",
+          message: "database unavailable, retry",
+          retryable: true,
+        },
       }, 503);
     }
     return onError(err, c);
@@ -49,7 +53,13 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
     } catch (err) {
       if (isUnavailable(err)) {
         return c.json(
-          { error: { code: "database_unavailable", message: "database unavailable" } },
+          {
+            error: {
+              code: "database_unavailable",
+              message: "database unavailable",
+              retryable: true,
+            },
+          },
           503,
         );
       }

@@ -93,8 +93,13 @@ const _OPS = {
     registrationRecord: b64u(4096),
     pop: b64u(1024),
     nonce: b64u(64),
+    idempotencyKey: b64u(64).optional(),
   }).strict(),
-  consent: z.object({ registration, phrase: z.string().min(1).max(64) }).strict(),
+  consent: z.object({
+    registration,
+    phrase: z.string().min(1).max(64),
+    idempotencyKey: b64u(64).optional(),
+  }).strict(),
   "login.start": z.object({ identity, startLoginRequest: b64u(2048) }).strict(),
   "login.finish": z.object({ loginId: z.string().min(1).max(128), finishLoginRequest: b64u(2048) })
     .strict(),
@@ -111,12 +116,14 @@ const _OPS = {
     registrationRecord: b64u(4096),
     nonce: b64u(64),
     signature: b64u(1024),
+    idempotencyKey: b64u(64).optional(),
   }).strict(),
   revoke: z.object({
     identity,
     reason: z.string().min(1).max(200).optional(),
     nonce: b64u(64),
     signature: b64u(1024),
+    idempotencyKey: b64u(64).optional(),
   }).strict(),
   "host.submit": z.object({
     key: b64u(1024),
