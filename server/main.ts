@@ -91,7 +91,15 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
     limit: Number(env("WEB_SESSION_LIMIT", "600")),
     windowMs: 60_000,
   });
-  const app = createApp({ vault, sessions, confidentiality, distDir, host, readiness, sessionLimit });
+  const app = createApp({
+    vault,
+    sessions,
+    confidentiality,
+    distDir,
+    host,
+    readiness,
+    sessionLimit,
+  });
   startOperatorListener(readiness);
   const server = Deno.serve({
     port,
