@@ -11,6 +11,8 @@ export const USAGE = `deno task bench [options]
                      sign (PKCS#1 v1.5 + PSS sign/verify), oaep, keygen, modpow, sha,
                      lowpower (CPU throttling 4x/6x: sign + applet start), dudect,
                      vault (login.finish + apply load through proxy + vault, PostgreSQL),
+                     load (simulated users: session + sign-in + sign + submit against
+                       deno task start on PostgreSQL; needs TEST_DATABASE_URL's server),
                      rsa (= sign,oaep,keygen,modpow), plus any registered in main.ts
   --quick          short smoke run: few rounds, 3 keys, small dudect
   --sizes LIST     RSA sizes for sign/verify (default 2048,3072,4096)
@@ -19,6 +21,10 @@ export const USAGE = `deno task bench [options]
   --rounds N       rounds per operation (default 21, quick 5)
   --keys N         keys per implementation for keygen (default 20, quick 3)
   --dudect-samples N   measurements per dudect target (default 20000, quick 3000)
+  --load-seconds N       load: timed seconds (default 60, quick 10)
+  --load-warmup N        load: untimed warm-up seconds before (default 5)
+  --load-users N         load: simulated users, each on its own loopback address (default 256)
+  --load-concurrency N   load: journeys in flight (default 32)
   --out DIR        output directory (default bench/results)
   --help           this text
 `;
@@ -32,6 +38,10 @@ export interface BenchOptions {
   rounds: number;
   keys: number;
   dudectSamples: number;
+  loadSeconds: number;
+  loadWarmup: number;
+  loadUsers: number;
+  loadConcurrency: number;
   outDir: string;
   help: boolean;
 }
@@ -46,6 +56,7 @@ export const DEFAULT_SUITES = [
   "lowpower",
   "dudect",
   "vault",
+  "load",
 ];
 export const SUITE_ALIASES: Record<string, string[]> = {
   rsa: ["sign", "oaep", "keygen", "modpow"],
@@ -80,6 +91,10 @@ export function parseOptions(args: string[], knownSuites: readonly string[]): Be
       rounds: { type: "string" },
       keys: { type: "string" },
       "dudect-samples": { type: "string" },
+      "load-seconds": { type: "string" },
+      "load-warmup": { type: "string" },
+      "load-users": { type: "string" },
+      "load-concurrency": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -125,6 +140,10 @@ export function parseOptions(args: string[], knownSuites: readonly string[]): Be
     rounds: _int("rounds", values.rounds, quick ? 5 : 21, 1),
     keys: _int("keys", values.keys, quick ? 3 : 20, 1),
     dudectSamples: _int("dudect-samples", values["dudect-samples"], quick ? 3000 : 20000, 100),
+    loadSeconds: _int("load-seconds", values["load-seconds"], quick ? 10 : 60, 1),
+    loadWarmup: _int("load-warmup", values["load-warmup"], 5, 0),
+    loadUsers: _int("load-users", values["load-users"], 256, 1),
+    loadConcurrency: _int("load-concurrency", values["load-concurrency"], 32, 1),
     outDir: values.out ?? "bench/results",
     help: values.help === true,
   };

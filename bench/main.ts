@@ -19,6 +19,8 @@ import { runLowPower } from "./lowpower.ts";
 import { buildOurs, oursPresent, REPO_ROOT } from "./ours_loader.ts";
 import { writeReport } from "./report.ts";
 import { runVaultLoad } from "./vault_load.ts";
+import { type LoadResult, runLoad } from "./load.ts";
+import { postgresAvailable, TEST_DATABASE_URL } from "../tests/fixtures/stack.ts";
 import { isRuntime, SCHEMA } from "./result.ts";
 import type { BenchResult } from "./result.ts";
 import type { RunConfig, RuntimeResult } from "./runner.ts";
@@ -48,6 +50,22 @@ export const SUITES: Suite[] = [
     title: "Vault load: login.finish and apply through proxy + vault on PostgreSQL",
     host: (ctx) =>
       runVaultLoad(ctx.options.quick ? { login: 600, apply: 60, concurrency: 16 } : {}),
+  },
+  {
+    id: "load",
+    title: "Load: simulated users sign in, sign and submit against deno task start (PostgreSQL)",
+    host: async (ctx) => {
+      if (!(await postgresAvailable())) {
+        ctx.log(`[bench] load: skipped, no PostgreSQL at ${TEST_DATABASE_URL}`);
+        return { skipped: `no PostgreSQL server at ${TEST_DATABASE_URL} (TEST_DATABASE_URL)` };
+      }
+      return await runLoad({
+        seconds: ctx.options.loadSeconds,
+        warmupSeconds: ctx.options.loadWarmup,
+        users: ctx.options.quick ? Math.min(64, ctx.options.loadUsers) : ctx.options.loadUsers,
+        concurrency: ctx.options.loadConcurrency,
+      });
+    },
   },
 ];
 
@@ -175,6 +193,17 @@ function _problems(r: BenchResult): string[] {
       else {for (const x of s.results) {
           if (x.status === "error") out.push(`lowpower sign ${x.impl} at ${rate}×: ${x.error}`);
         }}
+    }
+  }
+  const load = r.suites.load as LoadResult | { error: string } | { skipped: string } | undefined;
+  if (load && "kind" in load) {
+    if (load.errors > 0) out.push(`load: ${load.errors} errors (must be 0)`);
+    if (load.audit.lost > 0 || !load.audit.chainOk) {
+      out.push(
+        `load: audit ${load.audit.present} of ${load.audit.expected} rows, chain ${
+          load.audit.chainOk ? "ok" : "broken"
+        }`,
+      );
     }
   }
   const dd = r.suites.dudect;

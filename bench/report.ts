@@ -9,6 +9,7 @@ import type { DudectResult } from "./dudect.ts";
 import type { LowPowerResult } from "./lowpower.ts";
 import { vaultLoadRows } from "./table.ts";
 import type { VaultLoadResult } from "./vault_load.ts";
+import type { LoadResult } from "./load.ts";
 import { fmtMs, fmtRatio, isRuntime, mbPerS, reference } from "./result.ts";
 import type { BenchResult, Ok } from "./result.ts";
 import type { OpResult, RuntimeResult } from "./runner.ts";
@@ -205,6 +206,78 @@ function _parts(s: Sized): string {
     .join("");
 }
 
+function _rows(header: string[], rows: (string | number)[][]): string {
+  return `<table><thead><tr>${
+    header.map((h) => `<th>${esc(h)}</th>`).join("")
+  }</tr></thead><tbody>${
+    rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join("")}</tr>`).join("")
+  }</tbody></table>`;
+}
+
+function _load(l: LoadResult): string {
+  const mib = (v: number | null) => (v === null ? "—" : (v / 1024).toFixed(1));
+  const targets =
+    `<table><thead><tr><th>target (issue 7)</th><th>status</th><th>figures</th></tr></thead><tbody>${
+      l.targets.map((t) =>
+        `<tr><td>${esc(t.target)}</td><td class="${t.status === "met" ? "good" : "bad"}">${
+          t.status === "met" ? "met" : "NOT met"
+        }</td><td>${esc(t.figures)}</td></tr>`
+      ).join("")
+    }</tbody></table>`;
+  return [
+    `<p><strong>${l.perSecond.journeys}</strong> journeys/s (${l.journeys} in ${l.config.seconds} s after ${l.config.warmupSeconds} s warm-up), sign-ins/s ${l.perSecond.logins}, verified submissions/s ${l.perSecond.submissions}, errors <strong>${l.errors}</strong>; ${l.config.concurrency} in flight, ${l.config.users} users, ${l.config.workers} generator workers, log level ${
+      esc(l.config.logLevel)
+    }.</p>`,
+    targets,
+    _rows(
+      ["latency (ms)", "n", "p50", "p90", "p99", "max"],
+      (["journey", "session", "signIn", "submit", "close"] as const).map((k) => {
+        const x = l.latency[k];
+        return [k, x.n, x.p50, x.p90, x.p99, x.max];
+      }),
+    ),
+    _rows(
+      [
+        "process",
+        "CPU ms / journey",
+        "cores used",
+        "RSS after warm-up MiB",
+        "RSS at end MiB",
+        "RSS peak MiB",
+      ],
+      [
+        ...l.processes.map((p) => [
+          p.name,
+          p.cpuMsPerJourney,
+          p.cores,
+          mib(p.rssBeforeKiB),
+          mib(p.rssAfterKiB),
+          mib(p.rssPeakKiB),
+        ]),
+        [
+          "server total",
+          l.serverCpuMsPerJourney,
+          "",
+          `→ ≈ ${l.serverBoundPerSecondOn2Cores} journeys/s on 2 idle cores`,
+          "",
+          "",
+        ],
+        ["generator (this process)", l.generator.cpuMsPerJourney, l.generator.cores, "", "", ""],
+      ],
+    ),
+    `<p>Audit: ${l.audit.present} of ${l.audit.expected} expected rows present (lost ${l.audit.lost}); chain ${
+      l.audit.chainOk ? "verifies" : "<span class=bad>BROKEN</span>"
+    } (${l.audit.chainRows} rows, ${l.audit.unsealed} unsealed).</p>`,
+    l.errorList.length
+      ? `<ul class="bad">${
+        l.errorList.map((e) => `<li>${esc(`${e.step} ${e.identity}: ${e.code} ${e.message}`)}</li>`)
+          .join("")
+      }</ul>`
+      : "",
+    ...l.notes.map((n) => `<p class="muted">${esc(n)}</p>`),
+  ].join("\n");
+}
+
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
 h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
@@ -273,8 +346,17 @@ export async function renderReport(r: BenchResult): Promise<string> {
       );
     }
   }
+  const ld = r.suites.load as LoadResult | { error: string } | { skipped: string } | undefined;
+  if (ld) {
+    sections.push(
+      `<h2>Load: simulated users against <code>deno task start</code> (PostgreSQL)</h2>`,
+    );
+    if ("kind" in ld) sections.push(_load(ld));
+    else if ("skipped" in ld) sections.push(`<p class="muted">skipped: ${esc(ld.skipped)}</p>`);
+    else sections.push(`<p class="bad">${esc(ld.error)}</p>`);
+  }
   for (const [id, s] of Object.entries(r.suites)) {
-    if (id === "lowpower" || id === "dudect" || id === "vault") continue;
+    if (id === "lowpower" || id === "dudect" || id === "vault" || id === "load") continue;
     sections.push(`<h2>Suite ${esc(id)}</h2><pre>${esc(JSON.stringify(s, null, 2))}</pre>`);
   }
   if (r.problems.length) {

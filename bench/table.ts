@@ -8,6 +8,7 @@
 import type { DudectResult } from "./dudect.ts";
 import type { LowPowerResult } from "./lowpower.ts";
 import type { VaultLoadResult } from "./vault_load.ts";
+import { type LoadResult, loadText } from "./load.ts";
 import { fmtMs, fmtRatio, isRuntime, mbPerS } from "./result.ts";
 import type { BenchResult, Ok } from "./result.ts";
 import type { ImplResult, OpResult } from "./runner.ts";
@@ -185,6 +186,18 @@ export function summaryText(r: BenchResult): string {
     parts.push(
       `== vault load (proxy + vault, PostgreSQL)\n${
         t ? _grid(t.header, t.rows) : `ERROR ${(vl as { error: string }).error}`
+      }`,
+    );
+  }
+  const ld = r.suites.load as LoadResult | { error: string } | { skipped: string } | undefined;
+  if (ld) {
+    parts.push(
+      `== load (simulated users against deno task start, PostgreSQL)\n${
+        "kind" in ld
+          ? loadText(ld)
+          : "skipped" in ld
+          ? `skipped: ${ld.skipped}`
+          : `ERROR ${ld.error}`
       }`,
     );
   }

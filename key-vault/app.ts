@@ -18,6 +18,7 @@ import { readBody } from "../proxy/body.ts";
 import { isUnavailable } from "./db.ts";
 import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
 import { type OpContext, runOperation } from "./operations.ts";
+import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
 import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../proxy/metrics.ts";
 import { registerVaultGauges, vaultReadiness } from "./metrics.ts";
@@ -29,7 +30,11 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
     if (isUnavailable(err)) {
       log("error", "database_unavailable", { path: new URL(c.req.url).pathname });
       return c.json({
-        error: { code: "database_unavailable", message: "database unavailable, retry" },
+        error: {
+          code: "database_unavailable",
+          message: "database unavailable, retry",
+          retryable: true,
+        },
       }, 503);
     }
     return onError(err, c);
@@ -48,7 +53,13 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
     } catch (err) {
       if (isUnavailable(err)) {
         return c.json(
-          { error: { code: "database_unavailable", message: "database unavailable" } },
+          {
+            error: {
+              code: "database_unavailable",
+              message: "database unavailable",
+              retryable: true,
+            },
+          },
           503,
         );
       }
@@ -61,6 +72,7 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
     const path = new URL(c.req.url).pathname;
     let op = c.req.param("op");
     let identity: string | undefined;
+    let refused: Omit<Parameters<typeof auditRefusal>[1], "err"> | undefined;
     try {
       const auth = readAuthHeaders(c.req.raw.headers);
       if (auth.keyId !== PROXY_KEY_ID) {
@@ -68,6 +80,9 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
       }
       const spec = opSpec(op);
       if (!spec) throw new ApiError(404, "op_not_allowed", "no such operation");
+      if (!/^application\/json(\s*;|$)/i.test(c.req.header("content-type") ?? "")) {
+        throw new ApiError(415, "unsupported_media_type", "send application/json");
+      }
       const bytes = await readBody(c.req.raw, spec.maxBody);
       await verifySignature(proxyKey, auth, "POST", path, bytes);
       const body = parseOpBody(spec, parseJsonBytes(bytes));
@@ -98,11 +113,17 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
           ? { nonce: auth.nonce, expiresAt: rpcNonceExpiry(auth.ts, now), consumed: false }
           : undefined,
       };
+      refused = { spec, actor: ctx.actor, identity, clientTag, now };
       const result = await runOperation(ctx, spec.name as OpName, body);
       vaultOperations.inc({ op: spec.name, outcome: "ok" });
+      refused = undefined;
       c.header("cache-control", "no-store");
       return c.json(result as Record<string, unknown>);
     } catch (err) {
+      // A refusal by the operation itself rolled its transaction back: record it apart.
+      if (refused && refusalAudited(refused.spec, err)) {
+        await auditRefusal(vault, { ...refused, err });
+      }
       const status = err instanceof ApiError ? err.status : isUnavailable(err) ? 503 : 500;
       vaultOperations.inc({
         op: opSpec(op) ? op : "(unknown)",

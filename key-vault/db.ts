@@ -147,6 +147,20 @@ export interface CrlTable {
   next_update: Timestamp;
 }
 
+/** Outcomes of operations retried with an idempotency key (docs/faults.md). */
+export interface IdempotencyKeysTable {
+  identity: string;
+  op: string;
+  key: string;
+  /** Hex SHA-256 of the request without its nonce and signature. */
+  request_sha256: string;
+  /** Canonical JSON of what the operation returned (null until it finished). */
+  outcome: string | null;
+  /** The certificate whose key signed the request (signed operations). */
+  signer_serial: string | null;
+  created_at: Timestamp;
+}
+
 /** The vault's tables. */
 export interface Database {
   users: UsersTable;
@@ -161,6 +175,7 @@ export interface Database {
   vault_secrets: VaultSecretsTable;
   audit_log: AuditLogTable;
   crl: CrlTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type User = Selectable<UsersTable>;

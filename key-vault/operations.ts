@@ -34,6 +34,7 @@ import {
 } from "./crypto.ts";
 import type { Certificate, Database, User } from "./db.ts";
 import { creditSuccess, identityKeyTag } from "./guard.ts";
+import { identityTagSync, log } from "../proxy/log.ts";
 import * as repo from "./repositories.ts";
 import type { VaultState } from "./state.ts";
 
@@ -304,6 +305,104 @@ async function _revoke(
   return { identity: user.identity, status: "revoked" as const, serial: cert?.serial ?? null };
 }
 
+// ── idempotent retries (docs/faults.md) ─────────────────────────────────────────────
+
+/** Fields that differ between retries of one logical request and so are not pinned. */
+const _PER_ATTEMPT = new Set(["nonce", "signature", "pop"]);
+
+function _hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function _requestSha256(op: string, body: Record<string, unknown>): Promise<string> {
+  const pinned = Object.fromEntries(Object.entries(body).filter(([k]) => !_PER_ATTEMPT.has(k)));
+  return _hex(await sha256(new TextEncoder().encode(canonicalJson([op, pinned]))));
+}
+
+/** What an idempotent operation body may set besides its result. */
+interface _IdemRun {
+  /** Serial of the certificate whose key signed the request (signed operations). */
+  signer?: string;
+}
+
+/**
+ * Runs `run` at most once per `(identity, op, key)`. The key is claimed by the first
+ * statement of the transaction: a retry that arrives while the first attempt is still
+ * in flight waits on that row's lock and then sees its committed outcome (or, if it
+ * rolled back, runs afresh). The outcome is stored in the same transaction as the
+ * operation. A replay writes nothing (no audit row, the retry's nonce is not recorded)
+ * and returns the stored outcome after `checkReplay` accepted the retry. Without a
+ * key, `run` just runs.
+ */
+async function _idempotent<T>(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  op: string,
+  identity: string,
+  key: string | undefined,
+  requestSha256: string | undefined,
+  checkReplay: (signerSerial: string | null) => Promise<void>,
+  run: (meta: _IdemRun) => Promise<T>,
+): Promise<T> {
+  if (!key || !requestSha256) return await run({});
+  const claimed = await tx.insertInto("idempotency_keys").values({
+    identity,
+    op,
+    key,
+    request_sha256: requestSha256,
+    outcome: null,
+    signer_serial: null,
+    created_at: ctx.now,
+  }).onConflict((oc) => oc.doNothing()).returning("key").executeTakeFirst();
+  if (!claimed) {
+    const row = await tx.selectFrom("idempotency_keys").selectAll()
+      .where("identity", "=", identity).where("op", "=", op).where("key", "=", key)
+      .executeTakeFirst();
+    if (!row || row.outcome === null) throw new Error("vault: idempotency key without outcome");
+    if (row.request_sha256 !== requestSha256) {
+      throw new ApiError(
+        409,
+        "idempotency_key_reused",
+        "this idempotency key was used for a different request",
+      );
+    }
+    await checkReplay(row.signer_serial);
+    log("info", "idempotent_replay", { op, identity: identityTagSync(identity) });
+    return JSON.parse(row.outcome) as T;
+  }
+  const meta: _IdemRun = {};
+  const result = await run(meta);
+  await tx.updateTable("idempotency_keys")
+    .set({ outcome: canonicalJson(result), signer_serial: meta.signer ?? null })
+    .where("identity", "=", identity).where("op", "=", op).where("key", "=", key)
+    .execute();
+  return result;
+}
+
+/** A retried signed request must be signed by the key that signed the first attempt. */
+function _replaySignedBy(
+  tx: Transaction<Database>,
+  op: SignedOp,
+  identity: string,
+  body: { nonce: string; signature: string },
+) {
+  return async (serial: string | null) => {
+    const cert = serial
+      ? await tx.selectFrom("certificates").selectAll().where("serial", "=", serial)
+        .executeTakeFirst()
+      : undefined;
+    const data = await userRequestBytes(op, identity, body.nonce, body);
+    if (
+      !cert ||
+      !(await verifyUserSignature(await certificateVerifyKey(cert.pem), body.signature, data))
+    ) {
+      throw new ApiError(403, "signature_invalid", "signature by the user's key does not verify");
+    }
+  };
+}
+
+const _noCheck = () => Promise.resolve();
+
 // ── operations ──────────────────────────────────────────────────────────────────────
 
 const registerStart: Handler<"register.start"> = (ctx, body) => {
@@ -336,46 +435,74 @@ const apply: Handler<"apply"> = async (ctx, body) => {
     const wrapped = await wrapUnderPhrase(record, phrase.bytes, identity);
     const letter = await ctx.vault.letters.seal(identity, new TextEncoder().encode(phrase.text));
     const expiresAt = new Date(ctx.now.getTime() + ctx.vault.config.consentTtlDays * 86_400_000);
-    return await _tx(ctx, async (tx) => {
-      await _consumeUserNonce(tx, body.nonce);
-      if (!(await repo.insertPendingUser(tx, registration, ctx.now))) {
-        const existing = await repo.lockUser(tx, identity);
-        const consent = await repo.findConsent(tx, identity);
-        const expired = existing?.status === "pending" && consent &&
-          new Date(consent.expires_at) <= ctx.now;
-        if (existing?.status === "pending" && !expired) {
-          throw new ApiError(
-            409,
-            "application_pending",
-            "an application for this identity is pending",
-          );
-        }
-        if (!expired) throw new ApiError(409, "identity_taken", "this identity is taken");
-        await repo.resetPendingUser(tx, registration, ctx.now);
-      }
-      await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
-      await repo.putConsent(tx, {
-        identity,
-        spki: body.spki,
-        wrapped_record: wrapped,
-        record_sha256: recordHash,
-        attempts: 0,
-        expires_at: expiresAt,
-        letter_status: "queued",
-        letter_sealed: letter,
-        letter_sent_at: null,
-        created_at: ctx.now,
-      });
-      await _audit(tx, ctx, "apply", identity, "pending", {
-        spkiSha256: pub.spkiSha256,
-        bits: pub.bits,
-      });
-      return { status: "pending", consentExpiresAt: expiresAt.toISOString() };
-    });
+    const requestSha = body.idempotencyKey ? await _requestSha256("apply", body) : undefined;
+    // A replay needs no further check: `pop` (verified above) is by the key in `spki`,
+    // which the request hash pins.
+    return await _tx(
+      ctx,
+      (tx) =>
+        _idempotent(
+          tx,
+          ctx,
+          "apply",
+          identity,
+          body.idempotencyKey,
+          requestSha,
+          _noCheck,
+          () =>
+            _applyIn(tx, ctx, body, registration, pub, { wrapped, letter, recordHash, expiresAt }),
+        ),
+    );
   } finally {
     phrase.bytes.fill(0);
   }
 };
+
+async function _applyIn(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  body: OpBody<"apply">,
+  registration: Registration,
+  pub: { spkiSha256: string; bits: number },
+  made: { wrapped: string; letter: string; recordHash: string; expiresAt: Date },
+): Promise<{ status: string; consentExpiresAt: string }> {
+  const identity = registration.identity;
+  const { wrapped, letter, recordHash, expiresAt } = made;
+  await _consumeUserNonce(tx, body.nonce);
+  if (!(await repo.insertPendingUser(tx, registration, ctx.now))) {
+    const existing = await repo.lockUser(tx, identity);
+    const consent = await repo.findConsent(tx, identity);
+    const expired = existing?.status === "pending" && consent &&
+      new Date(consent.expires_at) <= ctx.now;
+    if (existing?.status === "pending" && !expired) {
+      throw new ApiError(
+        409,
+        "application_pending",
+        "an application for this identity is pending",
+      );
+    }
+    if (!expired) throw new ApiError(409, "identity_taken", "this identity is taken");
+    await repo.resetPendingUser(tx, registration, ctx.now);
+  }
+  await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
+  await repo.putConsent(tx, {
+    identity,
+    spki: body.spki,
+    wrapped_record: wrapped,
+    record_sha256: recordHash,
+    attempts: 0,
+    expires_at: expiresAt,
+    letter_status: "queued",
+    letter_sealed: letter,
+    letter_sent_at: null,
+    created_at: ctx.now,
+  });
+  await _audit(tx, ctx, "apply", identity, "pending", {
+    spkiSha256: pub.spkiSha256,
+    bits: pub.bits,
+  });
+  return { status: "pending", consentExpiresAt: expiresAt.toISOString() };
+}
 
 const applicationGet: Handler<"application.get"> = async (ctx, body) => {
   const user = await repo.findUser(ctx.vault.db, body.identity);
@@ -398,55 +525,30 @@ const consent: Handler<"consent"> = async (ctx, body) => {
   const identity = registration.identity;
   const phrase = parseConsentPhrase(body.phrase); // the proxy checked the format already
   const maxAttempts = ctx.vault.config.consentMaxAttempts;
+  // The phrase is pinned by its bytes (its spelling may differ between retries); a
+  // replay is thereby checked: only someone who knows the phrase has the same hash.
+  const requestSha = body.idempotencyKey
+    ? await _requestSha256("consent", {
+      registration: _hex(canonicalRegistration(registration)),
+      phrase: _hex(phrase),
+      idempotencyKey: body.idempotencyKey,
+    })
+    : undefined;
   try {
-    const outcome = await _tx(ctx, async (tx) => {
-      const user = await repo.lockUser(tx, identity);
-      if (!user) throw new ApiError(404, "unknown_identity", "no application for this identity");
-      if (user.status === "active") {
-        throw new ApiError(409, "already_active", "consent was given already");
-      }
-      if (user.status !== "pending") {
-        throw new ApiError(403, "account_revoked", "the application was revoked");
-      }
-      const c = await repo.findConsent(tx, identity);
-      if (!c) throw new Error("vault: pending user without a consent row");
-      if (new Date(c.expires_at) <= ctx.now) {
-        throw new ApiError(410, "consent_expired", "the consent phrase has expired: apply again");
-      }
-      if (c.attempts >= maxAttempts) {
-        throw new ApiError(
-          423,
-          "consent_locked",
-          "too many wrong phrases: an operator must reset consent",
-        );
-      }
-      const stored = canonicalRegistration(repo.registrationOf(user));
-      if (!timingSafeEqual(stored, canonicalRegistration(registration))) {
-        throw new ApiError(
-          400,
-          "registration_mismatch",
-          "registration data differ from the application",
-        );
-      }
-      const inner = await unwrapUnderPhrase(c.wrapped_record, phrase, identity);
-      const hash = inner ? await sha256(inner) : new Uint8Array(32);
-      const expected = Uint8Array.from(c.record_sha256.match(/../g)!.map((h) => parseInt(h, 16)));
-      if (!inner || !timingSafeEqual(hash, expected)) {
-        const attempts = await repo.countConsentAttempt(tx, identity);
-        await _audit(tx, ctx, "consent", identity, "wrong_phrase", { attempts });
-        return { ok: false as const, attemptsLeft: Math.max(0, maxAttempts - attempts) };
-      }
-      const record = new TextDecoder().decode(inner);
-      const spki = b64uDecode(c.spki);
-      const parsed = JSON.parse(record) as KeyRecord;
-      await repo.putKeyRecord(tx, identity, record, parsed.spkiSha256, ctx.now);
-      const cert = await _issueUserCertificate(tx, ctx, identity, spki);
-      await repo.setUserStatus(tx, identity, "active", ctx.now);
-      await repo.deleteConsent(tx, identity);
-      await creditSuccess(tx, "consent", identity, ctx.clientTag, ctx.now);
-      await _audit(tx, ctx, "consent", identity, "active", { serial: cert.serial });
-      return { ok: true as const, certificate: cert.pem };
-    });
+    const outcome = await _tx(
+      ctx,
+      (tx) =>
+        _idempotent(
+          tx,
+          ctx,
+          "consent",
+          identity,
+          body.idempotencyKey,
+          requestSha,
+          _noCheck,
+          () => _consentIn(tx, ctx, identity, registration, phrase, maxAttempts),
+        ),
+    );
     if (!outcome.ok) {
       throw new ApiError(
         403,
@@ -462,6 +564,62 @@ const consent: Handler<"consent"> = async (ctx, body) => {
     phrase.fill(0);
   }
 };
+
+async function _consentIn(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  identity: string,
+  registration: Registration,
+  phrase: Uint8Array,
+  maxAttempts: number,
+): Promise<{ ok: true; certificate: string } | { ok: false; attemptsLeft: number }> {
+  const user = await repo.lockUser(tx, identity);
+  if (!user) throw new ApiError(404, "unknown_identity", "no application for this identity");
+  if (user.status === "active") {
+    throw new ApiError(409, "already_active", "consent was given already");
+  }
+  if (user.status !== "pending") {
+    throw new ApiError(403, "account_revoked", "the application was revoked");
+  }
+  const c = await repo.findConsent(tx, identity);
+  if (!c) throw new Error("vault: pending user without a consent row");
+  if (new Date(c.expires_at) <= ctx.now) {
+    throw new ApiError(410, "consent_expired", "the consent phrase has expired: apply again");
+  }
+  if (c.attempts >= maxAttempts) {
+    throw new ApiError(
+      423,
+      "consent_locked",
+      "too many wrong phrases: an operator must reset consent",
+    );
+  }
+  const stored = canonicalRegistration(repo.registrationOf(user));
+  if (!timingSafeEqual(stored, canonicalRegistration(registration))) {
+    throw new ApiError(
+      400,
+      "registration_mismatch",
+      "registration data differ from the application",
+    );
+  }
+  const inner = await unwrapUnderPhrase(c.wrapped_record, phrase, identity);
+  const hash = inner ? await sha256(inner) : new Uint8Array(32);
+  const expected = Uint8Array.from(c.record_sha256.match(/../g)!.map((h) => parseInt(h, 16)));
+  if (!inner || !timingSafeEqual(hash, expected)) {
+    const attempts = await repo.countConsentAttempt(tx, identity);
+    await _audit(tx, ctx, "consent", identity, "wrong_phrase", { attempts });
+    return { ok: false as const, attemptsLeft: Math.max(0, maxAttempts - attempts) };
+  }
+  const record = new TextDecoder().decode(inner);
+  const spki = b64uDecode(c.spki);
+  const parsed = JSON.parse(record) as KeyRecord;
+  await repo.putKeyRecord(tx, identity, record, parsed.spkiSha256, ctx.now);
+  const cert = await _issueUserCertificate(tx, ctx, identity, spki);
+  await repo.setUserStatus(tx, identity, "active", ctx.now);
+  await repo.deleteConsent(tx, identity);
+  await creditSuccess(tx, "consent", identity, ctx.clientTag, ctx.now);
+  await _audit(tx, ctx, "consent", identity, "active", { serial: cert.serial });
+  return { ok: true as const, certificate: cert.pem };
+}
 
 const loginStart: Handler<"login.start"> = async (ctx, body) => {
   const db = ctx.vault.db;
@@ -649,45 +807,78 @@ const reregister: Handler<"reregister"> = async (ctx, body) => {
   if (b64uDecode(body.registrationRecord).length < 64) {
     throw new ApiError(400, "bad_opaque_message", "registrationRecord is too short");
   }
-  return await _tx(ctx, async (tx) => {
-    // Locked first, verified second: of two racing re-registrations the second sees the
-    // first's new key, and its signature by the old key is `key_superseded`.
-    const { cert } = await _lockActive(tx, identity);
-    await _verifyByCurrentKey(tx, "reregister", identity, body, cert);
-    if (pub.spkiSha256 === cert.spki_sha256) {
-      throw new ApiError(400, "same_key", "re-registration needs a new key pair");
-    }
-    await _consumeUserNonce(tx, body.nonce);
-    await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
-    await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), pub.spkiSha256, ctx.now);
-    await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
-    const next = await _issueUserCertificate(tx, ctx, identity, pub.spki);
-    await tx.deleteFrom("login_attempts").where("identity", "=", identity).execute();
-    await _refreshCrl(tx, ctx);
-    await _audit(tx, ctx, "reregister", identity, "reregistered", {
-      superseded: cert.serial,
-      serial: next.serial,
-      spkiSha256: pub.spkiSha256,
-      bits: pub.bits,
-    });
-    return { certificate: next.pem, serial: next.serial, superseded: cert.serial };
-  });
-};
-
-const revoke: Handler<"revoke"> = async (ctx, body) => {
-  return await _tx(ctx, async (tx) => {
-    const { user, cert } = await _lockActive(tx, body.identity);
-    await _verifyByCurrentKey(tx, "revoke", body.identity, body, cert);
-    await _consumeUserNonce(tx, body.nonce);
-    return await _revoke(
+  const requestSha = body.idempotencyKey ? await _requestSha256("reregister", body) : undefined;
+  return await _tx(ctx, (tx) =>
+    _idempotent(
       tx,
       ctx,
-      user,
-      { by: "user" },
-      body.reason ?? "revoked by its user",
-      "revoke",
-    );
+      "reregister",
+      identity,
+      body.idempotencyKey,
+      requestSha,
+      _replaySignedBy(tx, "reregister", identity, body),
+      (meta) => _reregisterIn(tx, ctx, body, pub, meta),
+    ));
+};
+
+async function _reregisterIn(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  body: OpBody<"reregister">,
+  pub: { spkiSha256: string; bits: number; spki: Uint8Array },
+  meta: _IdemRun,
+) {
+  const identity = body.identity;
+  // Locked first, verified second: of two racing re-registrations the second sees the
+  // first's new key, and its signature by the old key is `key_superseded`.
+  const { cert } = await _lockActive(tx, identity);
+  await _verifyByCurrentKey(tx, "reregister", identity, body, cert);
+  meta.signer = cert.serial;
+  if (pub.spkiSha256 === cert.spki_sha256) {
+    throw new ApiError(400, "same_key", "re-registration needs a new key pair");
+  }
+  await _consumeUserNonce(tx, body.nonce);
+  await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
+  await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), pub.spkiSha256, ctx.now);
+  await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
+  const next = await _issueUserCertificate(tx, ctx, identity, pub.spki);
+  await tx.deleteFrom("login_attempts").where("identity", "=", identity).execute();
+  await _refreshCrl(tx, ctx);
+  await _audit(tx, ctx, "reregister", identity, "reregistered", {
+    superseded: cert.serial,
+    serial: next.serial,
+    spkiSha256: pub.spkiSha256,
+    bits: pub.bits,
   });
+  return { certificate: next.pem, serial: next.serial, superseded: cert.serial };
+}
+
+const revoke: Handler<"revoke"> = async (ctx, body) => {
+  const requestSha = body.idempotencyKey ? await _requestSha256("revoke", body) : undefined;
+  return await _tx(ctx, (tx) =>
+    _idempotent(
+      tx,
+      ctx,
+      "revoke",
+      body.identity,
+      body.idempotencyKey,
+      requestSha,
+      _replaySignedBy(tx, "revoke", body.identity, body),
+      async (meta) => {
+        const { user, cert } = await _lockActive(tx, body.identity);
+        await _verifyByCurrentKey(tx, "revoke", body.identity, body, cert);
+        meta.signer = cert.serial;
+        await _consumeUserNonce(tx, body.nonce);
+        return await _revoke(
+          tx,
+          ctx,
+          user,
+          { by: "user" },
+          body.reason ?? "revoked by its user",
+          "revoke",
+        );
+      },
+    ));
 };
 
 const adminRevoke: Handler<"admin.revoke"> = async (ctx, body) => {

@@ -45,6 +45,15 @@ export function errorBody(
   return { error: { code, message, ...details } };
 }
 
+/**
+ * 503 and 504 are the retryable answers (docs/faults.md): the service or its database
+ * was unreachable, or did not answer in time. Their body carries `retryable: true`;
+ * retrying the same request with the same idempotency key is safe.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 503 || status === 504;
+}
+
 const _HONO_CODES: Record<number, string> = {
   400: "bad_request",
   401: "unauthorized",
@@ -60,7 +69,10 @@ const _HONO_CODES: Record<number, string> = {
 /** hono `onError` handler: ApiError as is, HTTPException by status, the rest as a bare 500. */
 export const onError: ErrorHandler = function onError(err: Error, c: Context) {
   if (err instanceof ApiError) {
-    return c.json(errorBody(err.code, err.message, err.details), err.status);
+    const details = isRetryableStatus(err.status)
+      ? { ...err.details, retryable: true }
+      : err.details;
+    return c.json(errorBody(err.code, err.message, details), err.status);
   }
   if (err instanceof HTTPException && err.status < 500) {
     const code = _HONO_CODES[err.status] ?? "bad_request";

@@ -70,6 +70,12 @@ export const userNonceSchema = b64u(64, 16);
 const _opaqueMessage = b64u(512, 32);
 const _spki = b64u(1024, 64);
 const _signature = b64u(512, 64);
+/**
+ * A client-chosen key naming one logical operation across its retries (16–32 random
+ * bytes, base64url): the vault answers a retry with the first attempt's outcome
+ * (docs/faults.md).
+ */
+export const idempotencyKeySchema = b64u(32, 16);
 
 const _schemas = {
   "register.start": z.strictObject({
@@ -83,9 +89,14 @@ const _schemas = {
     registrationRecord: _opaqueMessage,
     nonce: userNonceSchema,
     pop: _signature,
+    idempotencyKey: idempotencyKeySchema.optional(),
   }),
   "application.get": z.strictObject({ identity: identitySchema }),
-  consent: z.strictObject({ registration: registrationSchema, phrase: z.string().max(64) }),
+  consent: z.strictObject({
+    registration: registrationSchema,
+    phrase: z.string().max(64),
+    idempotencyKey: idempotencyKeySchema.optional(),
+  }),
   "login.start": z.strictObject({ identity: identitySchema, startLoginRequest: _opaqueMessage }),
   "login.finish": z.strictObject({ loginId: b64u(16, 16), finishLoginRequest: _opaqueMessage }),
   "registration.update": z.strictObject({
@@ -101,12 +112,14 @@ const _schemas = {
     registrationRecord: _opaqueMessage,
     nonce: userNonceSchema,
     signature: _signature,
+    idempotencyKey: idempotencyKeySchema.optional(),
   }),
   revoke: z.strictObject({
     identity: identitySchema,
     reason: z.string().min(1).max(200).optional(),
     nonce: userNonceSchema,
     signature: _signature,
+    idempotencyKey: idempotencyKeySchema.optional(),
   }),
   "admin.revoke": z.strictObject({
     identity: identitySchema,

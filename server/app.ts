@@ -37,9 +37,11 @@ import { accessLog } from "./access_log.ts";
 import { cacheControl, IMMUTABLE } from "./cache_control.ts";
 import { type ConfidentialityKey, unwrapKs } from "./keys.ts";
 import { secureHeaders } from "./secure_headers.ts";
+import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
 import { httpMetrics, mountReadiness, type ReadinessCheck } from "../proxy/metrics.ts";
+import type { AddressLimit } from "./address_limit.ts";
 
 /** The vault as the web server sees it: an authenticated call through the proxy. */
 export interface VaultCaller {
@@ -62,6 +64,8 @@ export interface AppDeps {
   host?: HostRelay;
   /** `/readyz` checks (server/operator.ts); without them `/readyz` is not served. */
   readiness?: Record<string, ReadinessCheck>;
+  /** Per-address limit on opening sessions (docs/rate-limits.md); none if absent. */
+  sessionLimit?: AddressLimit;
   now?: () => number;
 }
 
@@ -89,8 +93,13 @@ const _OPS = {
     registrationRecord: b64u(4096),
     pop: b64u(1024),
     nonce: b64u(64),
+    idempotencyKey: b64u(64).optional(),
   }).strict(),
-  consent: z.object({ registration, phrase: z.string().min(1).max(64) }).strict(),
+  consent: z.object({
+    registration,
+    phrase: z.string().min(1).max(64),
+    idempotencyKey: b64u(64).optional(),
+  }).strict(),
   "login.start": z.object({ identity, startLoginRequest: b64u(2048) }).strict(),
   "login.finish": z.object({ loginId: z.string().min(1).max(128), finishLoginRequest: b64u(2048) })
     .strict(),
@@ -107,12 +116,14 @@ const _OPS = {
     registrationRecord: b64u(4096),
     nonce: b64u(64),
     signature: b64u(1024),
+    idempotencyKey: b64u(64).optional(),
   }).strict(),
   revoke: z.object({
     identity,
     reason: z.string().min(1).max(200).optional(),
     nonce: b64u(64),
     signature: b64u(1024),
+    idempotencyKey: b64u(64).optional(),
   }).strict(),
   "host.submit": z.object({
     key: b64u(1024),
@@ -199,7 +210,10 @@ export function createApp(deps: AppDeps): Hono {
   // Only static files are compressed: API answers carry ciphertext (incompressible) and
   // compressing secrets next to attacker-chosen text is how BREACH works.
   for (const path of ["/", "/applet/*", "/.well-known/*"]) app.use(path, compress());
-  app.onError(onError);
+  app.onError((err, c) => {
+    logRefusal(err, c, _clientAddress(c));
+    return onError(err, c);
+  });
   app.notFound(notFound);
 
   // ---- applet delivery -------------------------------------------------------------------
@@ -239,6 +253,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/api/session", async (c) => {
     const client = _clientAddress(c);
+    const wait = deps.sessionLimit?.hit(client) ?? 0;
+    if (wait > 0) {
+      throw new ApiError(429, "rate_limited", "too many new sessions from this address", {
+        retryAfterMs: wait,
+      });
+    }
     const integrity = await integrityCert(client);
     const { offer } = deps.sessions.create(client);
     return c.json({
@@ -251,6 +271,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post("/api/session/key", async (c) => {
     const body = _parse(_keyBody, await _jsonBody(c), "session key");
     const s = _session(deps.sessions, body.sid);
+    noteRequest(c, { sid: s.sid });
     if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
     let wrapped: Uint8Array;
     try {
@@ -261,6 +282,9 @@ export function createApp(deps: AppDeps): Hono {
     const ks = await unwrapKs(deps.confidentiality, wrapped, ksLabel(s.sid));
     if (ks === null || ks.length !== KS_BYTES) {
       wipe(ks);
+      // One RSA decryption per session: a wrong KS ends the session, so the per-address
+      // limit on new sessions also bounds the RSA work anyone can ask for.
+      deps.sessions.delete(s.sid);
       throw new ApiError(400, "bad_session_key", "KS did not decrypt under PUB(c,s)");
     }
     try {
@@ -278,6 +302,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post("/api/rpc", async (c) => {
     const env = _parse(_envelope, await _jsonBody(c), "rpc");
     const s = _session(deps.sessions, env.sid);
+    noteRequest(c, { sid: s.sid, identity: s.identity });
     if (!s.keys) throw new ApiError(409, "session_not_keyed", "send KS before requests");
     if (env.seq <= s.lastSeq) throw new ApiError(409, "replayed_request", "sequence number reused");
     if (env.seq !== s.lastSeq + 1) {
@@ -305,6 +330,7 @@ export function createApp(deps: AppDeps): Hono {
         throw new ApiError(400, "bad_json", "request plaintext is not JSON");
       }
       const req = _parse(_request, parsed, "request");
+      noteRequest(c, { op: Object.hasOwn(_OPS, req.op) ? req.op : "(unknown)" });
       if (Math.abs(req.ts - now()) > MAX_CLOCK_SKEW_MS) {
         throw new ApiError(400, "stale_request", "request timestamp too far from the server clock");
       }

@@ -47,13 +47,24 @@ export interface Child {
 
 const _MAX_LINES = 2_000;
 
+/** Writes all of `bytes` to a file (stdout or stderr) at once. */
+function _writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+}
+
 async function _pump(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
+  echo?: { writeSync(p: Uint8Array): number },
 ): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = "";
   for await (const chunk of stream) {
+    // Echo what arrived in one write (not one console call per line: the supervisor
+    // relays every child's log lines, and per-line writes were a measurable share of
+    // its CPU under load, bench/load.ts).
+    if (echo) _writeAll(echo, chunk);
     buffer += decoder.decode(chunk, { stream: true });
     let i: number;
     while ((i = buffer.indexOf("\n")) >= 0) {
@@ -84,10 +95,9 @@ export function spawnChild(spec: ChildSpec): Child {
     rejectPort = reject;
   });
   listening.catch(() => {}); // callers that never await it must not see an unhandled rejection
-  const onLine = (isErr: boolean) => (line: string) => {
+  const onLine = (line: string) => {
     lines.push(line);
     if (lines.length > _MAX_LINES) lines.splice(0, lines.length - _MAX_LINES);
-    if (spec.echo) (isErr ? console.error : console.log)(line);
     for (const listener of listeners) listener(line);
     if (line.includes('"event":"listening"')) {
       try {
@@ -99,8 +109,8 @@ export function spawnChild(spec: ChildSpec): Child {
     }
   };
   const pumps = Promise.all([
-    _pump(process.stdout, onLine(false)),
-    _pump(process.stderr, onLine(true)),
+    _pump(process.stdout, onLine, spec.echo ? Deno.stdout : undefined),
+    _pump(process.stderr, onLine, spec.echo ? Deno.stderr : undefined),
   ]);
   const exited = process.status.then(async (status) => {
     await pumps.catch(() => {});

@@ -8,7 +8,8 @@
  * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `HOST_BANK_URL` (the
  * host application, http://127.0.0.1:8003; `none` disables it), `SKIP_BUILD=1`
  * (serve what `DIST_DIR` holds without checking the sources), `METRICS_PORT` /
- * `METRICS_HOST` (the operator listener with `/metrics`; unset: none), `LOG_LEVEL`.
+ * `METRICS_HOST` (the operator listener with `/metrics`; unset: none), `WEB_SESSION_LIMIT` (new
+ * sessions per client address per minute, 600; 0 switches the limit off), `LOG_LEVEL`.
  *
  * @module
  */
@@ -23,6 +24,7 @@ import { SessionStore } from "./sessions.ts";
 import { createHostRelay } from "./host_relay.ts";
 import { enableProcessMetrics } from "../proxy/metrics.ts";
 import { registerWebGauges, startOperatorListener, webReadiness } from "./operator.ts";
+import { AddressLimit } from "./address_limit.ts";
 
 /** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
 export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
@@ -85,7 +87,19 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const hostUrl = env("HOST_BANK_URL", "http://127.0.0.1:8003");
   const host = hostUrl === "none" ? undefined : createHostRelay({ url: hostUrl });
   const readiness = webReadiness(distDir, proxyUrl);
-  const app = createApp({ vault, sessions, confidentiality, distDir, host, readiness });
+  const sessionLimit = new AddressLimit({
+    limit: Number(env("WEB_SESSION_LIMIT", "600")),
+    windowMs: 60_000,
+  });
+  const app = createApp({
+    vault,
+    sessions,
+    confidentiality,
+    distDir,
+    host,
+    readiness,
+    sessionLimit,
+  });
   registerWebGauges(sessions);
   startOperatorListener(readiness);
   const server = Deno.serve({

@@ -341,7 +341,9 @@ Deno.test({
             verdict: "revoked",
           });
           const audit = JSON.parse(await admin(stack, "audit", "log", id, "--json"));
-          const row = audit.find((r: { op: string }) => r.op === "revoke");
+          const row = audit.find((r: { op: string; outcome: string }) =>
+            r.op === "revoke" && r.outcome === "revoked"
+          );
           assertEquals([row.actor, row.details.by, row.details.serial], ["web", "user", serial]);
         },
       );

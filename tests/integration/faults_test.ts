@@ -145,7 +145,7 @@ Deno.test({
             );
             assert(
               (await count(
-                `select count(*)::int as n from audit_log where op = 'apply' and identity = '${identity}'`,
+                `select count(*)::int as n from audit_log where op = 'apply' and identity = '${identity}' and outcome = 'pending'`,
               )) === 1,
             );
           }

@@ -223,10 +223,19 @@ Deno.test({
         );
         assertEquals(
           await count(
-            "select count(*)::int as n from audit_log where op = 'reregister' and identity = $1",
+            "select count(*)::int as n from audit_log where op = 'reregister' and identity = $1 and outcome = 'reregistered'",
             alice.id,
           ),
           1,
+        );
+        // The seven losers are refusals, each audited apart (docs/hostile-input.md).
+        assertEquals(
+          await count(
+            `select count(*)::int as n from audit_log where op = 'reregister' and identity = $1
+             and outcome = 'refused' and details like '%"code":"key_superseded"%'`,
+            alice.id,
+          ),
+          7,
         );
         const winner = passes[codes.indexOf("ok")];
         const again = await signedIn(web, alice.id, winner, LIGHT_KSF);
