@@ -3,9 +3,9 @@
  * web server's `/metrics` is on its operator listener only (`METRICS_PORT`), never on
  * the public port, and counts `/directory/:identity` without the identity; `/readyz`
  * of the web server follows the proxy (stopped, started again), the bank's follows
- * its ledger storage and the roamsign directory it takes the CA from.
+ * its ledger storage and the roamsign directory it takes the CA from (each stopped and
+ * back).
  */
-import { spawnChild, waitHealthy } from "../../server/mod.ts";
 import { startStack } from "../fixtures/stack.ts";
 import { eventually, readyz, scrape, sum } from "../fixtures/metrics.ts";
 
@@ -13,13 +13,10 @@ function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
 }
 
-const _ROOT = new URL("../../", import.meta.url).pathname;
-
 Deno.test("[slow] operator view: web /metrics on the operator listener only, web and bank /readyz", async (t) => {
   const stack = await startStack({ host: true, env: { METRICS_PORT: "0" } });
   const webUrl = stack.webUrl!;
   const hostUrl = stack.hostUrl!;
-  let proxy2: ReturnType<typeof spawnChild> | undefined;
   try {
     const line = await stack.web!.waitForLine((j) => j.event === "metrics_listening", 60_000);
     const operatorUrl = `http://127.0.0.1:${line.port}`;
@@ -67,25 +64,11 @@ Deno.test("[slow] operator view: web /metrics on the operator listener only, web
     });
 
     await t.step("proxy stopped: web /readyz 503; proxy back: 200", async () => {
-      await stack.proxy.stop();
+      await stack.stopProxy();
       const w = await readyz(webUrl);
       assert(w.status === 503 && w.checks.proxy === "failed: unreachable", JSON.stringify(w));
       assert(w.checks.applet === "ok", "the applet check is independent");
-      proxy2 = spawnChild({
-        name: "proxy",
-        script: `${_ROOT}proxy/main.ts`,
-        env: {
-          PATH: Deno.env.get("PATH") ?? "",
-          HOME: Deno.env.get("HOME") ?? "/tmp",
-          ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-          DATA_DIR: stack.dataDir,
-          PROXY_PORT: new URL(stack.proxyUrl).port,
-          VAULT_URL: stack.vaultUrl,
-        },
-        cwd: _ROOT,
-      });
-      await proxy2.listening;
-      await waitHealthy(`${stack.proxyUrl}/healthz`);
+      await stack.startProxy();
       await eventually(async () => (await readyz(webUrl)).status === 200, "web ready again");
     });
 
@@ -104,16 +87,20 @@ Deno.test("[slow] operator view: web /metrics on the operator listener only, web
       assert((await readyz(hostUrl)).status === 200, "ready again");
     });
 
-    await t.step("bank: the roamsign directory stopped → 503 naming the CA", async () => {
-      await stack.web!.stop();
-      const b = await readyz(hostUrl);
-      assert(
-        b.status === 503 && b.checks.ca === "failed: directory unreachable",
-        JSON.stringify(b),
-      );
-    });
+    await t.step(
+      "bank: the roamsign directory stopped → 503 naming the CA; back → 200",
+      async () => {
+        await stack.stopWeb();
+        const b = await readyz(hostUrl);
+        assert(
+          b.status === 503 && b.checks.ca === "failed: directory unreachable",
+          JSON.stringify(b),
+        );
+        await stack.startWeb();
+        await eventually(async () => (await readyz(hostUrl)).status === 200, "bank ready again");
+      },
+    );
   } finally {
-    await proxy2?.stop();
     await stack.stop();
   }
 });
