@@ -23,3 +23,21 @@ Deno.test("docs/alerts.yml and docs/operations.md name only metrics the processe
     for (const name of named) assert(exported.has(name), `${file}: ${name} is not exported`);
   }
 });
+
+Deno.test("docs/threat-model.md and docs/operations.md cite tests that exist, by their names", async () => {
+  const root = new URL("../", import.meta.url);
+  let cited = 0;
+  for (const doc of ["docs/threat-model.md", "docs/operations.md"]) {
+    const text = (await Deno.readTextFile(new URL(doc, root))).replace(/\s+/g, " ");
+    // `path/to/x_test.ts` "test or step name", "another name" …
+    for (const m of text.matchAll(/`([\w/.-]+_test\.ts)`([^`;)]*)/g)) {
+      const source = (await Deno.readTextFile(new URL(m[1], root))).replace(/\s+/g, " ");
+      for (const [, name] of m[2].matchAll(/"([^"]+)"/g)) {
+        const probe = name.replace(/\s*…$/, "");
+        assert(source.includes(probe), `${doc}: ${m[1]} has no test named "${name}"`);
+        cited++;
+      }
+    }
+  }
+  assert(cited > 30, `only ${cited} citations found`);
+});
