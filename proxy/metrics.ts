@@ -72,6 +72,17 @@ export const rateLimitDenials: client.Counter<"class" | "scope"> = new client.Co
   registers: [registry],
 });
 
+/**
+ * The web server's own security refusals (server/refusal_log.ts: replayed or forged
+ * channel requests, wrong session keys, sign-in checks), by their stable code.
+ */
+export const webRefusals: client.Counter<"code"> = new client.Counter({
+  name: "roamsign_web_refusals_total",
+  help: "Requests the web server refused for a security reason of its own, by error code",
+  labelNames: ["code"] as const,
+  registers: [registry],
+});
+
 /** Readiness checks that failed, by check name (each `/readyz` answered 503 counts). */
 export const readinessFailures: client.Counter<"check"> = new client.Counter({
   name: "roamsign_readiness_failures_total",

@@ -17,6 +17,7 @@
 import type { Context } from "hono";
 import { ApiError } from "../proxy/errors.ts";
 import { identityTagSync, log } from "../proxy/log.ts";
+import { webRefusals } from "../proxy/metrics.ts";
 
 /** The web server's own refusal codes that say someone is probing or replaying. */
 export const SECURITY_CODES: ReadonlySet<string> = new Set([
@@ -53,6 +54,7 @@ export function noteRequest(c: Context, ctx: RefusalContext): void {
 export function logRefusal(err: unknown, c: Context, client: string): void {
   if (!(err instanceof ApiError) || !SECURITY_CODES.has(err.code)) return;
   const k = _known.get(c.req.raw) ?? {};
+  webRefusals.inc({ code: err.code });
   log("warn", "refused", {
     code: err.code,
     route: c.req.routePath || new URL(c.req.url).pathname,

@@ -46,6 +46,25 @@ Deno.test("[slow] operator view: web /metrics on the operator listener only, web
       assert(!text.includes(who), "the identity reached the metrics");
     });
 
+    await t.step("a session key that does not decrypt counts as a web refusal", async () => {
+      const before = (await scrape(operatorUrl)).samples;
+      const offer = await (await fetch(`${webUrl}/api/session`)).json() as { sid: string };
+      const res = await fetch(`${webUrl}/api/session/key`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ sid: offer.sid, key: "A".repeat(342) }),
+      });
+      const body = await res.json() as { error?: { code?: string } };
+      assert(body.error?.code === "bad_session_key", JSON.stringify(body));
+      const after = (await scrape(operatorUrl)).samples;
+      const code = { code: "bad_session_key" };
+      assert(
+        sum(after, "roamsign_web_refusals_total", code) ===
+          sum(before, "roamsign_web_refusals_total", code) + 1,
+        "counted",
+      );
+    });
+
     await t.step("web and bank /readyz are 200 with their checks", async () => {
       const w = await readyz(webUrl);
       assert(
