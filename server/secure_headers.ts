@@ -23,6 +23,17 @@ export interface SecureHeadersOptions {
   strictTransportSecurity: string | false;
 }
 
+/** The HSTS header when `HSTS=1` (behind a TLS terminator, README), else none. */
+export function hstsFromEnv(): string | false {
+  let on: string | undefined;
+  try {
+    on = Deno.env.get("HSTS");
+  } catch {
+    on = undefined; // no env permission: off
+  }
+  return on === "1" ? "max-age=31536000; includeSubDomains" : false;
+}
+
 /** The policy roamsign ships with. */
 export const DEFAULT_OPTIONS: SecureHeadersOptions = {
   contentSecurityPolicy: [
@@ -47,7 +58,7 @@ export const DEFAULT_OPTIONS: SecureHeadersOptions = {
   xContentTypeOptions: "nosniff",
   xFrameOptions: "DENY",
   permissionsPolicy: "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()",
-  strictTransportSecurity: false,
+  strictTransportSecurity: hstsFromEnv(),
 };
 
 /** Sets the headers after the handler ran, on every response including errors. */

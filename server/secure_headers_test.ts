@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { ApiError, notFound, onError } from "../proxy/errors.ts";
 import { cacheControl } from "./cache_control.ts";
-import { DEFAULT_OPTIONS, secureHeaders } from "./secure_headers.ts";
+import { DEFAULT_OPTIONS, hstsFromEnv, secureHeaders } from "./secure_headers.ts";
 
 function app(): Hono {
   const a = new Hono();
@@ -53,4 +53,19 @@ Deno.test("cacheControl() forces no-store under /api/ and defaults to no-store e
   const other = await app().request("/ok");
   await other.body?.cancel();
   assertEquals(other.headers.get("cache-control"), "no-store");
+});
+
+Deno.test("HSTS=1 turns Strict-Transport-Security on; anything else leaves it off", () => {
+  const before = Deno.env.get("HSTS");
+  try {
+    Deno.env.set("HSTS", "1");
+    if (hstsFromEnv() !== "max-age=31536000; includeSubDomains") throw new Error("HSTS=1");
+    Deno.env.set("HSTS", "yes");
+    if (hstsFromEnv() !== false) throw new Error("HSTS=yes");
+    Deno.env.delete("HSTS");
+    if (hstsFromEnv() !== false) throw new Error("unset");
+  } finally {
+    if (before === undefined) Deno.env.delete("HSTS");
+    else Deno.env.set("HSTS", before);
+  }
 });
