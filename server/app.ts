@@ -40,6 +40,7 @@ import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
+import { resolveClientAddress, trustedProxies } from "./client_address.ts";
 import { httpMetrics, mountReadiness, type ReadinessCheck } from "../proxy/metrics.ts";
 import type { AddressLimit } from "./address_limit.ts";
 
@@ -159,7 +160,12 @@ const _request = z.object({
 
 function _clientAddress(c: Context): string {
   const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return env?.remoteAddr?.hostname ?? "";
+  // Behind a terminator in TRUSTED_PROXIES: X-Forwarded-For (server/client_address.ts).
+  return resolveClientAddress(
+    env?.remoteAddr?.hostname ?? "",
+    c.req.header("x-forwarded-for"),
+    trustedProxies(),
+  );
 }
 
 async function _jsonBody(c: Context): Promise<unknown> {

@@ -25,6 +25,7 @@ import { createHostRelay } from "./host_relay.ts";
 import { enableProcessMetrics } from "../proxy/metrics.ts";
 import { registerWebGauges, startOperatorListener, webReadiness } from "./operator.ts";
 import { AddressLimit } from "./address_limit.ts";
+import { trustedProxies } from "./client_address.ts";
 
 /** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
 export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
@@ -60,6 +61,7 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const dataDir = env("DATA_DIR", "./data");
   const distDir = defaultOutDir();
   const proxyUrl = env("PROXY_URL", "http://127.0.0.1:8001");
+  trustedProxies(); // a malformed TRUSTED_PROXIES fails the start, not the first request
 
   if (Deno.env.get("SKIP_BUILD") !== "1") {
     const started = performance.now();

@@ -14,7 +14,11 @@ function assert(cond: unknown, msg = "assertion failed"): asserts cond {
 }
 
 Deno.test("[slow] operator view: web /metrics on the operator listener only, web and bank /readyz", async (t) => {
-  const stack = await startStack({ host: true, env: { METRICS_PORT: "0" } });
+  const stack = await startStack({
+    host: true,
+    // The test client plays the TLS terminator: it connects from 127.0.0.1.
+    env: { METRICS_PORT: "0", TRUSTED_PROXIES: "127.0.0.1", WEB_SESSION_LIMIT: "3" },
+  });
   const webUrl = stack.webUrl!;
   const hostUrl = stack.hostUrl!;
   try {
@@ -64,6 +68,26 @@ Deno.test("[slow] operator view: web /metrics on the operator listener only, web
         "counted",
       );
     });
+
+    await t.step(
+      "behind a trusted terminator the session limit keys on X-Forwarded-For",
+      async () => {
+        const session = async (forwardedFor: string) => {
+          const res = await fetch(`${webUrl}/api/session`, {
+            headers: { "x-forwarded-for": forwardedFor },
+          });
+          await res.body?.cancel();
+          return res.status;
+        };
+        const first = [];
+        for (let i = 0; i < 4; i++) first.push(await session("203.0.113.10"));
+        assert(first.join() === "200,200,200,429", first.join());
+        // Another client behind the same terminator is not affected.
+        assert((await session("203.0.113.11")) === 200, "another client");
+        // A forged entry on the left does not pick the address.
+        assert((await session("203.0.113.11, 203.0.113.10")) === 429, "right-most hop counts");
+      },
+    );
 
     await t.step("web and bank /readyz are 200 with their checks", async () => {
       const w = await readyz(webUrl);
