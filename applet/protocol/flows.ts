@@ -331,11 +331,14 @@ export async function signAndSubmit(
   message: Uint8Array,
 ): Promise<SignResult> {
   const signature = signPkcs1v15(user.key, "SHA-256", message);
-  const r = await session.call<{ verified: boolean; serial?: string }>("message.submit", {
-    message: b64uEncode(message),
-    signature: b64uEncode(signature),
-    alg: "RSASSA-PKCS1-v1_5-SHA256",
-  });
+  // Verification changes nothing: retrying it is always safe.
+  const r = await _retrying(() =>
+    session.call<{ verified: boolean; serial?: string }>("message.submit", {
+      message: b64uEncode(message),
+      signature: b64uEncode(signature),
+      alg: "RSASSA-PKCS1-v1_5-SHA256",
+    })
+  );
   return { signature, verified: r.verified === true, serial: r.serial };
 }
 
