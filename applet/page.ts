@@ -40,10 +40,12 @@ interface _TrustedTypes {
 class UiError extends Error {
   readonly code: string;
   readonly retryAfterMs?: number;
-  constructor(code: string, message: string, retryAfterMs?: number) {
+  readonly retryable: boolean;
+  constructor(code: string, message: string, retryAfterMs?: number, retryable = false) {
     super(message);
     this.code = code;
     this.retryAfterMs = retryAfterMs;
+    this.retryable = retryable;
   }
 }
 
@@ -111,7 +113,11 @@ class AppletWorker {
     }
     this.#pending.delete(r.id);
     if (r.ok) p.resolve(r.result);
-    else p.reject(new UiError(r.error.code, r.error.message, r.error.retryAfterMs));
+    else {
+      p.reject(
+        new UiError(r.error.code, r.error.message, r.error.retryAfterMs, r.error.retryable),
+      );
+    }
   }
 
   #failAll(err: Error): void {
@@ -152,7 +158,7 @@ function worker(): Promise<AppletWorker> {
 
 /** Wipes and terminates the worker; the page returns to signed-out. */
 async function terminate(
-  reason: "sign-out" | "idle" | "pagehide" | "revoked",
+  reason: "sign-out" | "idle" | "pagehide" | "revoked" | "ended",
   detail = "",
 ): Promise<void> {
   _clearIdle();
@@ -166,6 +172,8 @@ async function terminate(
   status(
     reason === "idle"
       ? "Signed out after 10 idle minutes. The applet's memory was wiped."
+      : reason === "ended"
+      ? "Your session ended: sign in again. The applet's memory was wiped."
       : reason === "revoked"
       ? `Your key was revoked${detail}: it can no longer sign, and the server has erased it. ` +
         "Signed out; the applet's memory was wiped."
@@ -209,9 +217,25 @@ function status(text: string): void {
 }
 
 function showError(err: unknown): void {
-  const e = err as { code?: string; message?: string; group?: number; retryAfterMs?: number };
+  const e = err as {
+    code?: string;
+    message?: string;
+    group?: number;
+    retryAfterMs?: number;
+    retryable?: boolean;
+  };
+  if (e?.code === "session_ended" && state.user) {
+    // The worker already wiped the key: back to signed-out, then say why.
+    void terminate("ended").then(() => showError(err));
+    return;
+  }
   let text = e?.message ?? "Something went wrong.";
   delete $("error").dataset.retryAfterMs;
+  delete $("error").dataset.retryable;
+  if (e?.retryable) {
+    text = "The service is briefly unavailable; nothing was lost. Try again in a moment.";
+    $("error").dataset.retryable = "true";
+  }
   if (e?.retryAfterMs) {
     text = `Too many attempts: wait ${Math.ceil(e.retryAfterMs / 1000)} s before trying again.`;
     $("error").dataset.retryAfterMs = String(e.retryAfterMs);
@@ -236,6 +260,8 @@ function showError(err: unknown): void {
     text = "The bank refused: your balance does not cover this amount.";
   } else if (e?.code === "host_unavailable" || e?.code === "host_timeout") {
     text = "The bank is not reachable right now; try again.";
+  } else if (e?.code === "session_ended") {
+    text = "Your session ended (the server restarted, or it was idle too long): sign in again.";
   }
   $("error").textContent = text;
   $("error").dataset.code = e?.code ?? "error";

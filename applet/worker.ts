@@ -27,7 +27,7 @@ import {
   updateRegistration,
   wasmSessionCrypto,
 } from "./protocol/flows.ts";
-import { Session } from "./protocol/session.ts";
+import { RpcError, Session } from "./protocol/session.ts";
 import type { Reply, Request } from "./worker_api.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -38,9 +38,41 @@ let user: SignedIn | null = null;
 
 class _AppletError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  readonly retryable: boolean;
+  constructor(code: string, message: string, retryable = false) {
     super(message);
     this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+const _SESSION_ENDED = "Your session ended (the server restarted, or it was idle too long): " +
+  "sign in again.";
+
+/**
+ * The server forgot the session (it restarted, or the session expired): a signed-in
+ * user must sign in again (`session_ended`; the key is wiped at once); otherwise the
+ * next action opens a new session (`session_reset`, retryable).
+ */
+async function _sessionGuard<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (
+      err instanceof RpcError && (err.code === "unknown_session" || err.code === "session_expired")
+    ) {
+      if (user) {
+        _wipe();
+        throw new _AppletError("session_ended", _SESSION_ENDED);
+      }
+      session = null;
+      throw new _AppletError(
+        "session_reset",
+        "The connection to the server was reset; try again.",
+        true,
+      );
+    }
+    throw err;
   }
 }
 
@@ -80,7 +112,7 @@ async function _session(): Promise<Session> {
   if (user) {
     // The server forgot the signed-in session: signing in again is the only way on.
     _wipe();
-    throw new _AppletError("session_expired", "Your session ended; please sign in again.");
+    throw new _AppletError("session_ended", _SESSION_ENDED);
   }
   session = await Session.open({ crypto: wasmSessionCrypto });
   return session;
@@ -162,7 +194,7 @@ async function _handle(req: Request): Promise<unknown> {
 self.onmessage = async (event: MessageEvent<Request>) => {
   const req = event.data;
   try {
-    const result = await _handle(req);
+    const result = await _sessionGuard(() => _handle(req));
     self.postMessage({ id: req.id, ok: true, result } satisfies Reply);
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown; name?: unknown };
@@ -173,8 +205,9 @@ self.onmessage = async (event: MessageEvent<Request>) => {
     const retryAfterMs = typeof (e as { retryAfterMs?: unknown })?.retryAfterMs === "number"
       ? (e as { retryAfterMs: number }).retryAfterMs
       : undefined;
+    const retryable = (e as { retryable?: unknown })?.retryable === true;
     self.postMessage(
-      { id: req.id, ok: false, error: { code, message, retryAfterMs } } satisfies Reply,
+      { id: req.id, ok: false, error: { code, message, retryAfterMs, retryable } } satisfies Reply,
     );
   } finally {
     if ("passphrase" in req) req.passphrase.fill(0);

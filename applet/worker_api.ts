@@ -51,5 +51,9 @@ export interface Results {
 /** What the worker posts back. */
 export type Reply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { code: string; message: string; retryAfterMs?: number } }
+  | {
+    id: number;
+    ok: false;
+    error: { code: string; message: string; retryAfterMs?: number; retryable?: boolean };
+  }
   | { id: number; progress: number };

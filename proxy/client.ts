@@ -71,6 +71,7 @@ export function createProxyClient(options: ProxyClientOptions): ProxyClient {
         timedOut ? 504 : 503,
         timedOut ? "upstream_timeout" : "upstream_unavailable",
         timedOut ? `no answer from ${base} in time` : `cannot reach ${base}`,
+        { retryable: true },
       );
     }
     return await readResponse(res);

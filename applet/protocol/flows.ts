@@ -78,6 +78,33 @@ export const wasmSessionCrypto: SessionCrypto = {
   },
 };
 
+/**
+ * Delays before the automatic retries of a transient failure (an `RpcError` that is
+ * `retryable`: 503/504 or no answer). Every retry of apply, consent, re-registration
+ * and revocation carries the idempotency key of its first attempt, so the vault
+ * answers it with the first attempt's outcome if that one got through
+ * (docs/faults.md). Then the error goes to the user, who may try again.
+ */
+export const RETRY_DELAYS_MS = [500, 2_000] as const;
+
+async function _retrying<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof RpcError) || !err.retryable || attempt >= RETRY_DELAYS_MS.length) {
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
+/** A fresh idempotency key: one per logical operation, the same for its retries. */
+function _idempotencyKey(): string {
+  return b64uEncode(randomBytes(16));
+}
+
 /** Key sizes the applet offers. */
 export const KEY_SIZES = [2048, 3072, 4096] as const;
 
@@ -163,21 +190,25 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
     });
     wipe(pkcs8);
     const signer = key;
-    return await session.call<ApplyResult>("apply", async (nonce) => {
-      const body = {
-        registration,
-        spki: b64uEncode(spki),
-        keyRecord,
-        registrationRecord: finish.registrationRecord,
-        nonce,
-      };
-      const pop = signPkcs1v15(
-        signer,
-        "SHA-256",
-        await userRequestBytes("apply", registration.identity, nonce, body),
-      );
-      return { ...body, pop: b64uEncode(pop) };
-    });
+    const idempotencyKey = _idempotencyKey();
+    return await _retrying(() =>
+      session.call<ApplyResult>("apply", async (nonce) => {
+        const body = {
+          registration,
+          spki: b64uEncode(spki),
+          keyRecord,
+          registrationRecord: finish.registrationRecord,
+          nonce,
+          idempotencyKey,
+        };
+        const pop = signPkcs1v15(
+          signer,
+          "SHA-256",
+          await userRequestBytes("apply", registration.identity, nonce, body),
+        );
+        return { ...body, pop: b64uEncode(pop) };
+      })
+    );
   } finally {
     wipe(input.passphrase, pkcs8);
     key?.destroy();
@@ -192,7 +223,10 @@ export async function giveConsent(
 ): Promise<{ status: string; certificate: string }> {
   const registration = normalizeRegistration(input.registration);
   parseConsentPhrase(input.phrase).fill(0); // throws ConsentPhraseError on a typo
-  return await session.call("consent", { registration, phrase: input.phrase });
+  const idempotencyKey = _idempotencyKey();
+  return await _retrying(() =>
+    session.call("consent", { registration, phrase: input.phrase, idempotencyKey })
+  );
 }
 
 /** A signed-in user: SKu in wasm-crypto, KEK as a non-extractable key. */
@@ -297,11 +331,14 @@ export async function signAndSubmit(
   message: Uint8Array,
 ): Promise<SignResult> {
   const signature = signPkcs1v15(user.key, "SHA-256", message);
-  const r = await session.call<{ verified: boolean; serial?: string }>("message.submit", {
-    message: b64uEncode(message),
-    signature: b64uEncode(signature),
-    alg: "RSASSA-PKCS1-v1_5-SHA256",
-  });
+  // Verification changes nothing: retrying it is always safe.
+  const r = await _retrying(() =>
+    session.call<{ verified: boolean; serial?: string }>("message.submit", {
+      message: b64uEncode(message),
+      signature: b64uEncode(signature),
+      alg: "RSASSA-PKCS1-v1_5-SHA256",
+    })
+  );
   return { signature, verified: r.verified === true, serial: r.serial };
 }
 
@@ -412,21 +449,25 @@ export async function reregister(
       ksf,
     });
     wipe(pkcs8);
-    const r = await session.call<ReregisterResult>("reregister", async (nonce) => {
-      const body = {
-        identity: user.identity,
-        spki: b64uEncode(spki),
-        keyRecord,
-        registrationRecord: finish.registrationRecord,
-        nonce,
-      };
-      const signature = signPkcs1v15(
-        user.key,
-        "SHA-256",
-        await userRequestBytes("reregister", user.identity, nonce, body),
-      );
-      return { ...body, signature: b64uEncode(signature) };
-    });
+    const idempotencyKey = _idempotencyKey();
+    const r = await _retrying(() =>
+      session.call<ReregisterResult>("reregister", async (nonce) => {
+        const body = {
+          identity: user.identity,
+          spki: b64uEncode(spki),
+          keyRecord,
+          registrationRecord: finish.registrationRecord,
+          nonce,
+          idempotencyKey,
+        };
+        const signature = signPkcs1v15(
+          user.key,
+          "SHA-256",
+          await userRequestBytes("reregister", user.identity, nonce, body),
+        );
+        return { ...body, signature: b64uEncode(signature) };
+      })
+    );
     if (!ctEqual(parseCertificate(pemDecode(r.certificate)).spki, spki)) {
       throw new FlowError("bad_certificate", "The new certificate is not for the new key.");
     }
@@ -453,17 +494,25 @@ export async function revokeKey(
   user: SignedIn,
   reason?: string,
 ): Promise<{ identity: string; status: string; serial: string | null }> {
-  const r = await session.call<{ identity: string; status: string; serial: string | null }>(
-    "revoke",
-    async (nonce) => {
-      const body = { identity: user.identity, ...(reason ? { reason } : {}), nonce };
-      const signature = signPkcs1v15(
-        user.key,
-        "SHA-256",
-        await userRequestBytes("revoke", user.identity, nonce, body),
-      );
-      return { ...body, signature: b64uEncode(signature) };
-    },
+  const idempotencyKey = _idempotencyKey();
+  const r = await _retrying(() =>
+    session.call<{ identity: string; status: string; serial: string | null }>(
+      "revoke",
+      async (nonce) => {
+        const body = {
+          identity: user.identity,
+          ...(reason ? { reason } : {}),
+          nonce,
+          idempotencyKey,
+        };
+        const signature = signPkcs1v15(
+          user.key,
+          "SHA-256",
+          await userRequestBytes("revoke", user.identity, nonce, body),
+        );
+        return { ...body, signature: b64uEncode(signature) };
+      },
+    )
   );
   forget(user);
   return r;

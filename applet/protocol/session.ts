@@ -47,12 +47,24 @@ export class RpcError extends Error {
   readonly status: number;
   /** How long to wait before retrying, when the server said (429 `rate_limited` / `backoff`). */
   readonly retryAfterMs?: number;
-  constructor(code: string, message: string, status: number, retryAfterMs?: number) {
+  /**
+   * True for a transient failure (503/504, `retryable: true` in the body, or no
+   * answer at all): the same request may be sent again (docs/faults.md).
+   */
+  readonly retryable: boolean;
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    retryAfterMs?: number,
+    retryable = false,
+  ) {
     super(message);
     this.name = "RpcError";
     this.code = code;
     this.status = status;
     this.retryAfterMs = retryAfterMs;
+    this.retryable = retryable;
   }
 }
 
@@ -74,15 +86,28 @@ async function _json(res: Response): Promise<unknown> {
 }
 
 function _raise(body: unknown, status: number): never {
-  const e =
-    (body as { error?: { code?: unknown; message?: unknown; retryAfterMs?: unknown } } | null)
-      ?.error;
+  const e = (body as {
+    error?: { code?: unknown; message?: unknown; retryAfterMs?: unknown; retryable?: unknown };
+  } | null)
+    ?.error;
   const code = typeof e?.code === "string" ? e.code : "http_error";
   const message = typeof e?.message === "string" ? e.message : `HTTP ${status}`;
   const retry = typeof e?.retryAfterMs === "number" && e.retryAfterMs > 0
     ? e.retryAfterMs
     : undefined;
-  throw new RpcError(code, message, status, retry);
+  const retryable = e?.retryable === true || status === 503 || status === 504;
+  throw new RpcError(code, message, status, retry, retryable);
+}
+
+/** The request never got an answer (server down, connection cut). */
+function _unreachable(): RpcError {
+  return new RpcError(
+    "server_unreachable",
+    "The server cannot be reached right now; try again.",
+    0,
+    undefined,
+    true,
+  );
 }
 
 /** An open KS(m,a) channel to the web server. */
@@ -93,6 +118,8 @@ export class Session {
   readonly #base: string;
   readonly #fetch: typeof fetch;
   #seq = 0;
+  /** A sequence number sent without an answer: the server may or may not have seen it. */
+  #unanswered = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -118,7 +145,9 @@ export class Session {
   static async open(options: SessionOptions): Promise<Session> {
     const base = options.baseUrl ?? "";
     const f = options.fetch ?? fetch.bind(globalThis);
-    const res = await f(`${base}/api/session`, { cache: "no-store" });
+    const res = await f(`${base}/api/session`, { cache: "no-store" }).catch(() => {
+      throw _unreachable();
+    });
     const body = await _json(res);
     if (!res.ok) _raise(body, res.status);
     const offer = _checkOffer(body);
@@ -138,6 +167,8 @@ export class Session {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ sid: offer.sid, key: b64uEncode(wrapped) }),
       cache: "no-store",
+    }).catch(() => {
+      throw _unreachable();
     });
     const keyBody = await _json(keyRes);
     if (!keyRes.ok) _raise(keyBody, keyRes.status);
@@ -175,18 +206,33 @@ export class Session {
     const plaintext = utf8(JSON.stringify({ op, ts: Date.now(), args: resolved }));
     const sealed = await seal(this.#keys.c2s, "c2s", this.binding, seq, plaintext);
     wipe(plaintext);
-    const res = await this.#fetch(`${this.#base}/api/rpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ sid: this.offer.sid, ...sealed }),
-      cache: "no-store",
-    });
+    let res: Response;
+    try {
+      res = await this.#fetch(`${this.#base}/api/rpc`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ sid: this.offer.sid, ...sealed }),
+        cache: "no-store",
+      });
+    } catch {
+      // No answer: the next request reuses this sequence number, since the server
+      // refuses a skipped one (`out_of_order`); if it did see this one, it says
+      // `replayed_request`, and the request goes again with the next number.
+      this.#seq = seq - 1;
+      this.#unanswered = seq;
+      throw _unreachable();
+    }
     const body = await _json(res);
     if (!res.ok) {
       const code = (body as { error?: { code?: string } })?.error?.code;
+      if (code === "replayed_request" && this.#unanswered === seq) {
+        this.#unanswered = 0;
+        return await this.#send<T>(op, args);
+      }
       if (code === "unknown_session" || code === "session_expired") this.#closed = true;
       _raise(body, res.status);
     }
+    this.#unanswered = 0;
     const answer = body as Sealed;
     if (answer?.seq !== seq) throw new RpcError("bad_response", "answer for another request", 0);
     const bytes = await open(this.#keys.s2c, "s2c", this.binding, answer);
