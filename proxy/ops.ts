@@ -18,7 +18,15 @@ export type Caller = "web" | "admin";
 /** The key id the proxy signs with towards the vault. */
 export const PROXY_KEY_ID = "proxy";
 
-const _B64U = /^[A-Za-z0-9_-]*$/;
+/**
+ * Canonical unpadded base64url, exactly what `b64uDecode` accepts: no impossible length
+ * (4n + 1) and no stray bits in the last character. A looser pattern let strings
+ * through that the vault then failed to decode (a 500, found by tests/integration/
+ * fuzz_test.ts: `apply` with `registrationRecord` = 65 × "A").
+ */
+export const B64U_PATTERN =
+  /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
+const _B64U = B64U_PATTERN;
 
 /** base64url text of at most `maxBytes` bytes (and at least `minBytes`). */
 export function b64u(maxBytes: number, minBytes = 1) {

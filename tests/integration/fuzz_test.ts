@@ -475,7 +475,10 @@ Deno.test({
           );
           // Nothing above was authentic: the channel's next number is still 1.
           assertEquals((await anon.call("ca.get", {})).ok, false, "ca.get is not a channel op");
-          const after = await anon.call("login.finish", { loginId: "x", finishLoginRequest: "A" });
+          const after = await anon.call("login.finish", {
+            loginId: "x",
+            finishLoginRequest: "AAAA",
+          });
           assertEquals(after.ok ? "ok" : after.code, "no_pending_login");
         },
       );
@@ -691,6 +694,38 @@ Deno.test({
           },
         );
       }
+
+      await t.step("regression: impossible base64url lengths (FUZZ_SEED=12345) → 400", async () => {
+        // Minimal counterexample: ["apply", replace registrationRecord by 65 × "A"] gave 503
+        // (the vault's b64uDecode threw: 500). Also spki / signature / nonce, every route.
+        const bad = "A".repeat(65);
+        const ch = await RawChannel.open(webUrl);
+        const args = w.bodies(await ch.nonce()).apply;
+        const r = await ch.call("apply", { ...args, registrationRecord: bad });
+        check(f, "regression web apply", r.ok ? 200 : r.status, r.ok ? "" : r.body);
+        for (
+          const [op, field] of [
+            ["apply", "registrationRecord"],
+            ["reregister", "registrationRecord"],
+            ["reregister", "spki"],
+            ["ca.issueServer", "spki"],
+            ["revoke", "signature"],
+            ["nonce.consume", "nonce"],
+          ]
+        ) {
+          const body = utf8(JSON.stringify({ ...w.bodies(_b64(16))[op], [field]: bad }));
+          for (
+            const [url, secret, keyId] of [
+              [stack.proxyUrl, stack.secrets["web-proxy.key"], "web"],
+              [stack.vaultUrl, stack.secrets["proxy-vault.key"], "proxy"],
+            ]
+          ) {
+            const res = await rawSigned(url, secret, op, body, { keyId });
+            check(f, `regression ${keyId} ${op}.${field}`, res.status, res.body);
+            assertEquals(codeOf(res.body), "invalid_request");
+          }
+        }
+      });
 
       await t.step("the database is as before, by the rule of docs/hostile-input.md", async () => {
         const verify = await stack.adminClient().call("admin.audit.verify", {}) as { ok: boolean };
