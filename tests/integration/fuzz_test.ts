@@ -557,6 +557,39 @@ async function fuzzEverything(t: Deno.TestContext) {
           ),
           _PARAMS(120),
         );
+        // A valid signature by Alice's key over a valid update, then bit-flipped, truncated
+        // or extended: it would have been accepted as it was, so only the mutation refuses it.
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom("flip", "truncate", "extend", "other-op"),
+            fc.nat(),
+            async (how, n) => {
+              const nonce = await ch.nonce();
+              const body = {
+                registration: { ...w.alice.registration, address: `${n} Fuzz Lane` },
+                keyRecord: w.bodies(nonce)["registration.update"].keyRecord,
+                nonce,
+              };
+              const op = how === "other-op" ? "revoke" : "registration.update";
+              const sig = b64uDecode(
+                await u.signUserRequest(w.alice.keys.privateKey, op, "fuzzalice", nonce, body),
+              );
+              let bad: Uint8Array;
+              if (how === "flip") {
+                bad = sig.slice();
+                bad[n % sig.length] ^= 1 << (n % 8);
+              } else if (how === "truncate") bad = sig.slice(0, n % sig.length);
+              else if (how === "extend") bad = Uint8Array.from([...sig, n % 256]);
+              else bad = sig;
+              const r = await ch.call("registration.update", {
+                ...body,
+                signature: b64uEncode(bad),
+              });
+              check(f, `signed-in signature ${how}`, r.ok ? 200 : r.status, r.ok ? "" : r.body);
+            },
+          ),
+          _PARAMS(40),
+        );
       },
     );
 
