@@ -8,7 +8,11 @@
  * @module
  */
 import { z } from "zod";
-import { IDENTITY_PATTERN, REGISTRATION_LIMITS } from "../applet/protocol/registration.ts";
+import {
+  CONTROL_CHARACTERS,
+  IDENTITY_PATTERN,
+  REGISTRATION_LIMITS,
+} from "../applet/protocol/registration.ts";
 import { ApiError } from "./errors.ts";
 import { ConsentPhraseError, parseConsentPhrase } from "./consent_phrase.ts";
 
@@ -34,6 +38,16 @@ export function b64u(maxBytes: number, minBytes = 1) {
     .min(Math.ceil((minBytes * 4) / 3))
     .max(Math.ceil((maxBytes * 4) / 3))
     .regex(_B64U, "expected base64url");
+}
+
+/**
+ * Free text that is stored (a revocation reason, an operator's name): 1 to `max`
+ * characters, well-formed, no control characters (PostgreSQL text cannot hold NUL: a
+ * NUL here was a 500, found by tests/integration/fuzz_test.ts's follow-up probe).
+ */
+export function freeText(max: number) {
+  return z.string().min(1).max(max)
+    .refine((s) => s.isWellFormed() && !CONTROL_CHARACTERS.test(s), "control character");
 }
 
 /** An identity (the pattern of applet/protocol/registration.ts). */
@@ -112,14 +126,14 @@ const _schemas = {
   }),
   revoke: z.strictObject({
     identity: identitySchema,
-    reason: z.string().min(1).max(200).optional(),
+    reason: freeText(200).optional(),
     nonce: userNonceSchema,
     signature: _signature,
   }),
   "admin.revoke": z.strictObject({
     identity: identitySchema,
-    reason: z.string().min(1).max(200),
-    operator: z.string().min(1).max(64).optional(),
+    reason: freeText(200),
+    operator: freeText(64).optional(),
   }),
   "directory.get": z.strictObject({ identity: identitySchema }),
   "directory.history": z.strictObject({ identity: identitySchema }),

@@ -561,12 +561,24 @@ async function fuzzEverything(t: Deno.TestContext) {
         // or extended: it would have been accepted as it was, so only the mutation refuses it.
         await fc.assert(
           fc.asyncProperty(
-            fc.constantFrom("flip", "truncate", "extend", "other-op"),
+            fc.constantFrom("flip", "truncate", "extend", "other-op", "bad-text"),
             fc.nat(),
             async (how, n) => {
               const nonce = await ch.nonce();
+              // "bad-text": the signature stays valid, the address is text no one may store.
+              const badText = [
+                "A\u0000B",
+                "\u0001",
+                "x\ud800",
+                "\u009b1m",
+                "a\nb",
+                "x".repeat(501),
+              ];
               const body = {
-                registration: { ...w.alice.registration, address: `${n} Fuzz Lane` },
+                registration: {
+                  ...w.alice.registration,
+                  address: how === "bad-text" ? badText[n % badText.length] : `${n} Fuzz Lane`,
+                },
                 keyRecord: w.bodies(nonce)["registration.update"].keyRecord,
                 nonce,
               };
@@ -580,6 +592,7 @@ async function fuzzEverything(t: Deno.TestContext) {
                 bad[n % sig.length] ^= 1 << (n % 8);
               } else if (how === "truncate") bad = sig.slice(0, n % sig.length);
               else if (how === "extend") bad = Uint8Array.from([...sig, n % 256]);
+              else if (how === "bad-text") bad = sig;
               else bad = sig;
               const r = await ch.call("registration.update", {
                 ...body,
@@ -762,6 +775,52 @@ async function fuzzEverything(t: Deno.TestContext) {
         }
       }
     });
+
+    await t.step(
+      "regression: NUL in stored text (found by probing after the fuzz) → 400",
+      async () => {
+        // apply with a VALID proof of possession over registration data holding a NUL: the
+        // vault passed it to PostgreSQL, which cannot store NUL in text (500 internal).
+        const nul = await u.makeUser("fuzznul");
+        const valid = w.bodies(_b64(16)).apply;
+        const body: Json = {
+          ...valid,
+          registration: { ...nul.registration, fullName: "Ada\u0000Lovelace" },
+          spki: nul.spkiB64u,
+          keyRecord: {
+            ...valid.keyRecord as Json,
+            identity: "fuzznul",
+            spkiSha256: nul.spkiSha256,
+          },
+        };
+        delete body.pop;
+        const pop = await u.signUserRequest(
+          nul.keys.privateKey,
+          "apply",
+          "fuzznul",
+          body.nonce as string,
+          body,
+        );
+        const res = await rawSigned(
+          stack.proxyUrl,
+          stack.secrets["web-proxy.key"],
+          "apply",
+          utf8(JSON.stringify({ ...body, pop })),
+        );
+        check(f, "regression apply NUL", res.status, res.body);
+        assertEquals(codeOf(res.body), "bad_registration");
+        // Free text the vault stores: a revocation reason, an operator's name.
+        const admin = await rawSigned(
+          stack.proxyUrl,
+          stack.secrets["admin-proxy.key"],
+          "admin.revoke",
+          utf8(JSON.stringify({ identity: "fuzzbob", reason: "a\u0000b", operator: "o\u0007" })),
+          { keyId: "admin", client: "" },
+        );
+        check(f, "regression admin.revoke NUL", admin.status, admin.body);
+        assertEquals(codeOf(admin.body), "invalid_request");
+      },
+    );
 
     await t.step("the database is as before, by the rule of docs/hostile-input.md", async () => {
       const verify = await stack.adminClient().call("admin.audit.verify", {}) as { ok: boolean };
