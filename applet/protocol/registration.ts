@@ -18,7 +18,7 @@ export const IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
 /** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
 /** C0 and C1 control characters and DEL: refused in registration data and free text. */
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 export const REGISTRATION_LIMITS = { fullName: 200, accountNumber: 64, address: 500 } as const;
 
