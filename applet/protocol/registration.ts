@@ -16,10 +16,10 @@ export interface Registration {
 /** Identity: lower-case letters and digits, then `.`, `_`, `-` allowed; 3–64 characters. */
 export const IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
-/** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
 /** C0 and C1 control characters and DEL: refused in registration data and free text. */
 export const CONTROL_CHARACTERS = /\p{Cc}/u;
 
+/** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
 export const REGISTRATION_LIMITS = { fullName: 200, accountNumber: 64, address: 500 } as const;
 
 /** Thrown for registration data that breaks the rules above. */
