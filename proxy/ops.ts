@@ -8,7 +8,11 @@
  * @module
  */
 import { z } from "zod";
-import { IDENTITY_PATTERN, REGISTRATION_LIMITS } from "../applet/protocol/registration.ts";
+import {
+  CONTROL_CHARACTERS,
+  IDENTITY_PATTERN,
+  REGISTRATION_LIMITS,
+} from "../applet/protocol/registration.ts";
 import { ApiError } from "./errors.ts";
 import { ConsentPhraseError, parseConsentPhrase } from "./consent_phrase.ts";
 
@@ -18,7 +22,15 @@ export type Caller = "web" | "admin";
 /** The key id the proxy signs with towards the vault. */
 export const PROXY_KEY_ID = "proxy";
 
-const _B64U = /^[A-Za-z0-9_-]*$/;
+/**
+ * Canonical unpadded base64url, exactly what `b64uDecode` accepts: no impossible length
+ * (4n + 1) and no stray bits in the last character. A looser pattern let strings
+ * through that the vault then failed to decode (a 500, found by tests/integration/
+ * fuzz_test.ts: `apply` with `registrationRecord` = 65 × "A").
+ */
+export const B64U_PATTERN =
+  /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
+const _B64U = B64U_PATTERN;
 
 /** base64url text of at most `maxBytes` bytes (and at least `minBytes`). */
 export function b64u(maxBytes: number, minBytes = 1) {
@@ -26,6 +38,16 @@ export function b64u(maxBytes: number, minBytes = 1) {
     .min(Math.ceil((minBytes * 4) / 3))
     .max(Math.ceil((maxBytes * 4) / 3))
     .regex(_B64U, "expected base64url");
+}
+
+/**
+ * Free text that is stored (a revocation reason, an operator's name): 1 to `max`
+ * characters, well-formed, no control characters (PostgreSQL text cannot hold NUL: a
+ * NUL here was a 500, found by tests/integration/fuzz_test.ts's follow-up probe).
+ */
+export function freeText(max: number) {
+  return z.string().min(1).max(max)
+    .refine((s) => s.isWellFormed() && !CONTROL_CHARACTERS.test(s), "control character");
 }
 
 /** An identity (the pattern of applet/protocol/registration.ts). */
@@ -116,15 +138,15 @@ const _schemas = {
   }),
   revoke: z.strictObject({
     identity: identitySchema,
-    reason: z.string().min(1).max(200).optional(),
+    reason: freeText(200).optional(),
     nonce: userNonceSchema,
     signature: _signature,
     idempotencyKey: idempotencyKeySchema.optional(),
   }),
   "admin.revoke": z.strictObject({
     identity: identitySchema,
-    reason: z.string().min(1).max(200),
-    operator: z.string().min(1).max(64).optional(),
+    reason: freeText(200),
+    operator: freeText(64).optional(),
   }),
   "directory.get": z.strictObject({ identity: identitySchema }),
   "directory.history": z.strictObject({ identity: identitySchema }),

@@ -18,6 +18,7 @@ import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { z } from "zod";
 import { ApiError, notFound, onError } from "../proxy/errors.ts";
+import { B64U_PATTERN } from "../proxy/ops.ts";
 import { log } from "../proxy/log.ts";
 import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
 import { fromUtf8, utf8, wipe } from "../applet/protocol/bytes.ts";
@@ -70,7 +71,7 @@ export interface AppDeps {
   now?: () => number;
 }
 
-const _B64U = /^[A-Za-z0-9_-]*$/;
+const _B64U = B64U_PATTERN;
 const b64u = (max: number) => z.string().max(max).regex(_B64U, "expected base64url");
 const identity = z.string().regex(IDENTITY_PATTERN, "bad identity");
 const registration = z.object({

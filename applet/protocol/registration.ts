@@ -16,6 +16,9 @@ export interface Registration {
 /** Identity: lower-case letters and digits, then `.`, `_`, `-` allowed; 3–64 characters. */
 export const IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
+/** C0 and C1 control characters and DEL: refused in registration data and free text. */
+export const CONTROL_CHARACTERS = /\p{Cc}/u;
+
 /** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
 export const REGISTRATION_LIMITS = { fullName: 200, accountNumber: 64, address: 500 } as const;
 
@@ -37,6 +40,11 @@ export function normalizeRegistration(input: unknown): Registration {
   const field = (name: keyof Registration, max: number): string => {
     const v = r[name];
     if (typeof v !== "string") throw new RegistrationError(`registration: ${name} must be text`);
+    // Control characters (NUL among them, which PostgreSQL text cannot even store) and
+    // unpaired surrogates are never part of a name, account number or postal address.
+    if (!v.isWellFormed() || CONTROL_CHARACTERS.test(v)) {
+      throw new RegistrationError(`registration: ${name} contains a control character`);
+    }
     const s = v.normalize("NFC").trim();
     if (s.length === 0) throw new RegistrationError(`registration: ${name} is empty`);
     if (s.length > max) throw new RegistrationError(`registration: ${name} longer than ${max}`);

@@ -119,7 +119,7 @@ Deno.test({
         // 3 before 2 → out_of_order; then 2 and 3 in order are accepted
         const s2 = await ch.sealBytes(req("session.close", {}), 2);
         const s3 = await ch.sealBytes(
-          req("login.finish", { loginId: "x", finishLoginRequest: "A" }),
+          req("login.finish", { loginId: "x", finishLoginRequest: "AAAA" }),
           3,
         );
         assertEquals(
@@ -137,7 +137,7 @@ Deno.test({
         );
         // a stale request (ts 2 min old) → stale_request, and its number is used up
         const stale = await ch.sealBytes(
-          req("login.finish", { loginId: "x", finishLoginRequest: "A" }, Date.now() - 120_000),
+          req("login.finish", { loginId: "x", finishLoginRequest: "AAAA" }, Date.now() - 120_000),
           2,
         );
         assertEquals(
