@@ -747,12 +747,25 @@ const adminRevoke: Handler<"admin.revoke"> = async (ctx, body) => {
   });
 };
 
+/**
+ * directory.get in one prepared statement (the web server asks it for every submitted
+ * signature): the user's latest user certificate, unless the user is still pending.
+ */
+const _DIRECTORY_GET = `
+  select c.*
+  from users u
+  join lateral (
+    select * from certificates
+    where identity = u.identity and kind = 'user'
+    order by issued_at desc limit 1
+  ) c on true
+  where u.identity = $1 and u.status <> 'pending'`;
+
 const directoryGet: Handler<"directory.get"> = async (ctx, body) => {
-  const user = await repo.findUser(ctx.vault.db, body.identity);
-  const cert = user && user.status !== "pending"
-    ? await repo.latestCertificate(ctx.vault.db, body.identity)
-    : undefined;
-  if (!user || !cert) throw new ApiError(404, "no_certificate", "no certificate for this identity");
+  const [cert] = await ctx.vault.query<Certificate>("directory_get", _DIRECTORY_GET, [
+    body.identity,
+  ]);
+  if (!cert) throw new ApiError(404, "no_certificate", "no certificate for this identity");
   return {
     identity: body.identity,
     ..._certView(cert),
