@@ -4,7 +4,7 @@
  * server, on loopback, for a bounded time. `deno task bench --only load` runs it through
  * {@link runLoad}; on its own:
  *
- *   deno run -A bench/load.ts [--seconds 60] [--users 256] [--concurrency 32] [--json]
+ *   deno run -A bench/load.ts [--seconds 60] [--users 160] [--concurrency 32] [--json]
  *
  * A journey is what a user of the applet does to sign one message: new session
  * (`GET /api/session`, KS under PUB(c,s)) → OPAQUE sign-in (`login.start`,
@@ -54,7 +54,10 @@ export interface LoadOptions {
   seconds?: number;
   /** Untimed warm-up seconds before (default 5). */
   warmupSeconds?: number;
-  /** Registered users (default 256); each has its own loopback address. */
+  /**
+   * Registered users (default 160); each has its own loopback address and starts at most
+   * one journey per 550 ms, so N users cap the rate at N / 0.55 journeys/s (160: ≈ 290/s).
+   */
   users?: number;
   /** Journeys in flight (default 32). */
   concurrency?: number;
@@ -84,6 +87,8 @@ export interface ProcessFigures {
   rssAfterKiB: number | null;
   /** Highest VmRSS seen (sampled every second in the timed phase), KiB. */
   rssPeakKiB: number | null;
+  /** VmRSS every 5 s of the timed phase, KiB (the trend behind before/after). */
+  rssSeriesKiB: (number | null)[];
   /** CPU time (user + system) per journey in the timed phase. */
   cpuMsPerJourney: number;
   /** Share of one core during the timed phase (1 = one core busy all the time). */
@@ -402,7 +407,7 @@ export function judgeLoad(r: Omit<LoadResult, "targets">): LoadTarget[] {
 export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   const seconds = options.seconds ?? 60;
   const warmupSeconds = options.warmupSeconds ?? 5;
-  const userCount = options.users ?? 256;
+  const userCount = options.users ?? 160;
   const concurrency = Math.min(options.concurrency ?? 32, userCount);
   const workerCount = Math.max(1, Math.min(options.workers ?? 2, concurrency));
   // login.start allows 120 per minute per address: a user starts at most one journey per 0.55 s.
@@ -497,6 +502,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
     const rss0: Record<string, number | null> = {};
     const rss1: Record<string, number | null> = {};
     const peak: Record<string, number | null> = {};
+    const series: Record<string, (number | null)[]> = {};
     let pg0 = new Map<number, number>();
     let pgCpu = 0;
     say(
@@ -519,13 +525,17 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
       for (const n of names) {
         cpu0[n] = _cpuMs(server!.pids[n]);
         rss0[n] = peak[n] = _rssKiB(server!.pids[n]);
+        series[n] = [rss0[n]];
       }
+      let tick = 0;
       cpu0.generator = _cpuMs("self");
       while (now() < until - 1000) {
         await new Promise((r) => setTimeout(r, 1000));
+        tick++;
         for (const n of names) {
           const v = _rssKiB(server!.pids[n]);
           if (v !== null) peak[n] = Math.max(peak[n] ?? 0, v);
+          if (tick % 5 === 0) series[n].push(v);
         }
       }
       await new Promise((r) => setTimeout(r, Math.max(0, until - now())));
@@ -559,6 +569,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
       rssBeforeKiB: rss0[name],
       rssAfterKiB: rss1[name],
       rssPeakKiB: peak[name],
+      rssSeriesKiB: [...(series[name] ?? []), rss1[name]],
       cpuMsPerJourney: _round((cpu1[name] - cpu0[name]) / n),
       cores: _round((cpu1[name] - cpu0[name]) / (seconds * 1000)),
     }));
@@ -568,6 +579,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
       rssBeforeKiB: null,
       rssAfterKiB: null,
       rssPeakKiB: null,
+      rssSeriesKiB: [],
       cpuMsPerJourney: _round(pgCpu / n),
       cores: _round(pgCpu / (seconds * 1000)),
     });
