@@ -65,6 +65,8 @@ export interface LoadOptions {
   workers?: number;
   /** `LOG_LEVEL` of the started processes (default: unset, i.e. their default `info`). */
   logLevel?: string;
+  /** `DENO_V8_FLAGS` for the started processes (e.g. `--max-old-space-size=48` to tell a leak from lazy GC). */
+  v8Flags?: string;
   /** Progress lines on stderr (default true). */
   verbose?: boolean;
 }
@@ -235,7 +237,11 @@ const _SERVICES: [string, string][] = [
   ["host-bank", "examples/host-bank/main.ts"],
 ];
 
-async function _startServer(databaseUrl: string, logLevel: string | undefined): Promise<Started> {
+async function _startServer(
+  databaseUrl: string,
+  logLevel: string | undefined,
+  v8Flags: string | undefined,
+): Promise<Started> {
   // `deno task start` = `deno run -A server/build.ts && deno run -A server/start.ts`.
   const build = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "server/build.ts"],
@@ -259,6 +265,7 @@ async function _startServer(databaseUrl: string, logLevel: string | undefined): 
     HOST_BANK_PORT: String(ports.bank),
   };
   if (logLevel) env.LOG_LEVEL = logLevel;
+  if (v8Flags) env.DENO_V8_FLAGS = v8Flags;
   const supervisor = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "server/start.ts"],
     cwd: _ROOT,
@@ -430,7 +437,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    server = await _startServer(db.url, options.logLevel);
+    server = await _startServer(db.url, options.logLevel, options.v8Flags);
     const missing = _SERVICES.map(([n]) => n).filter((n) => !server!.pids[n]);
     if (missing.length) say(`could not find the PIDs of ${missing.join(", ")}`);
     const adminSecret = await readSecret("admin-proxy.key", server.dataDir);
@@ -706,6 +713,7 @@ if (import.meta.main) {
     return i >= 0 ? Number(Deno.args[i + 1]) : undefined;
   };
   const li = Deno.args.indexOf("--log-level");
+  const vi = Deno.args.indexOf("--v8-flags");
   const result = await runLoad({
     seconds: arg("seconds"),
     warmupSeconds: arg("warmup"),
@@ -713,6 +721,7 @@ if (import.meta.main) {
     concurrency: arg("concurrency"),
     workers: arg("workers"),
     logLevel: li >= 0 ? Deno.args[li + 1] : undefined,
+    v8Flags: vi >= 0 ? Deno.args[vi + 1] : undefined,
   });
   console.log(Deno.args.includes("--json") ? JSON.stringify(result, null, 2) : loadText(result));
 }
