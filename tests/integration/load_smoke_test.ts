@@ -24,7 +24,7 @@ Deno.test("the load users' light stretching is refused at the applet's floor (we
   assert.doesNotMatch(worker, /ksfFloor\s*:/);
   assert.match(
     worker,
-    /signIn\(await _session\(\), \{ identity: req\.identity, passphrase: req\.passphrase \}\)/,
+    /signIn\(await _session\(\),\s*\{\s*identity: req\.identity,\s*passphrase: req\.passphrase,?\s*\}\)/,
   );
 });
 
