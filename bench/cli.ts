@@ -23,7 +23,8 @@ export const USAGE = `deno task bench [options]
   --dudect-samples N   measurements per dudect target (default 20000, quick 3000)
   --load-seconds N       load: timed seconds (default 60, quick 10)
   --load-warmup N        load: untimed warm-up seconds before (default 5)
-  --load-users N         load: simulated users, each on its own loopback address (default 256)
+  --load-users N         load: simulated users, each on its own loopback address (default 160;
+                         each starts ≤ 1 journey per 0.55 s)
   --load-concurrency N   load: journeys in flight (default 32)
   --out DIR        output directory (default bench/results)
   --help           this text
@@ -142,7 +143,7 @@ export function parseOptions(args: string[], knownSuites: readonly string[]): Be
     dudectSamples: _int("dudect-samples", values["dudect-samples"], quick ? 3000 : 20000, 100),
     loadSeconds: _int("load-seconds", values["load-seconds"], quick ? 10 : 60, 1),
     loadWarmup: _int("load-warmup", values["load-warmup"], 5, 0),
-    loadUsers: _int("load-users", values["load-users"], 256, 1),
+    loadUsers: _int("load-users", values["load-users"], 160, 1),
     loadConcurrency: _int("load-concurrency", values["load-concurrency"], 32, 1),
     outDir: values.out ?? "bench/results",
     help: values.help === true,

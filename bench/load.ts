@@ -4,7 +4,7 @@
  * server, on loopback, for a bounded time. `deno task bench --only load` runs it through
  * {@link runLoad}; on its own:
  *
- *   deno run -A bench/load.ts [--seconds 60] [--users 256] [--concurrency 32] [--json]
+ *   deno run -A bench/load.ts [--seconds 60] [--users 160] [--concurrency 32] [--json]
  *
  * A journey is what a user of the applet does to sign one message: new session
  * (`GET /api/session`, KS under PUB(c,s)) → OPAQUE sign-in (`login.start`,
@@ -54,7 +54,10 @@ export interface LoadOptions {
   seconds?: number;
   /** Untimed warm-up seconds before (default 5). */
   warmupSeconds?: number;
-  /** Registered users (default 256); each has its own loopback address. */
+  /**
+   * Registered users (default 160); each has its own loopback address and starts at most
+   * one journey per 550 ms, so N users cap the rate at N / 0.55 journeys/s (160: ≈ 290/s).
+   */
   users?: number;
   /** Journeys in flight (default 32). */
   concurrency?: number;
@@ -62,6 +65,8 @@ export interface LoadOptions {
   workers?: number;
   /** `LOG_LEVEL` of the started processes (default: unset, i.e. their default `info`). */
   logLevel?: string;
+  /** `DENO_V8_FLAGS` for the started processes (e.g. `--max-old-space-size=48` to tell a leak from lazy GC). */
+  v8Flags?: string;
   /** Progress lines on stderr (default true). */
   verbose?: boolean;
 }
@@ -84,6 +89,8 @@ export interface ProcessFigures {
   rssAfterKiB: number | null;
   /** Highest VmRSS seen (sampled every second in the timed phase), KiB. */
   rssPeakKiB: number | null;
+  /** VmRSS every 5 s of the timed phase, KiB (the trend behind before/after). */
+  rssSeriesKiB: (number | null)[];
   /** CPU time (user + system) per journey in the timed phase. */
   cpuMsPerJourney: number;
   /** Share of one core during the timed phase (1 = one core busy all the time). */
@@ -230,7 +237,11 @@ const _SERVICES: [string, string][] = [
   ["host-bank", "examples/host-bank/main.ts"],
 ];
 
-async function _startServer(databaseUrl: string, logLevel: string | undefined): Promise<Started> {
+async function _startServer(
+  databaseUrl: string,
+  logLevel: string | undefined,
+  v8Flags: string | undefined,
+): Promise<Started> {
   // `deno task start` = `deno run -A server/build.ts && deno run -A server/start.ts`.
   const build = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "server/build.ts"],
@@ -254,6 +265,7 @@ async function _startServer(databaseUrl: string, logLevel: string | undefined): 
     HOST_BANK_PORT: String(ports.bank),
   };
   if (logLevel) env.LOG_LEVEL = logLevel;
+  if (v8Flags) env.DENO_V8_FLAGS = v8Flags;
   const supervisor = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "server/start.ts"],
     cwd: _ROOT,
@@ -402,7 +414,7 @@ export function judgeLoad(r: Omit<LoadResult, "targets">): LoadTarget[] {
 export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   const seconds = options.seconds ?? 60;
   const warmupSeconds = options.warmupSeconds ?? 5;
-  const userCount = options.users ?? 256;
+  const userCount = options.users ?? 160;
   const concurrency = Math.min(options.concurrency ?? 32, userCount);
   const workerCount = Math.max(1, Math.min(options.workers ?? 2, concurrency));
   // login.start allows 120 per minute per address: a user starts at most one journey per 0.55 s.
@@ -425,7 +437,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    server = await _startServer(db.url, options.logLevel);
+    server = await _startServer(db.url, options.logLevel, options.v8Flags);
     const missing = _SERVICES.map(([n]) => n).filter((n) => !server!.pids[n]);
     if (missing.length) say(`could not find the PIDs of ${missing.join(", ")}`);
     const adminSecret = await readSecret("admin-proxy.key", server.dataDir);
@@ -497,6 +509,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
     const rss0: Record<string, number | null> = {};
     const rss1: Record<string, number | null> = {};
     const peak: Record<string, number | null> = {};
+    const series: Record<string, (number | null)[]> = {};
     let pg0 = new Map<number, number>();
     let pgCpu = 0;
     say(
@@ -519,13 +532,17 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
       for (const n of names) {
         cpu0[n] = _cpuMs(server!.pids[n]);
         rss0[n] = peak[n] = _rssKiB(server!.pids[n]);
+        series[n] = [rss0[n]];
       }
+      let tick = 0;
       cpu0.generator = _cpuMs("self");
       while (now() < until - 1000) {
         await new Promise((r) => setTimeout(r, 1000));
+        tick++;
         for (const n of names) {
           const v = _rssKiB(server!.pids[n]);
           if (v !== null) peak[n] = Math.max(peak[n] ?? 0, v);
+          if (tick % 5 === 0) series[n].push(v);
         }
       }
       await new Promise((r) => setTimeout(r, Math.max(0, until - now())));
@@ -559,6 +576,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
       rssBeforeKiB: rss0[name],
       rssAfterKiB: rss1[name],
       rssPeakKiB: peak[name],
+      rssSeriesKiB: [...(series[name] ?? []), rss1[name]],
       cpuMsPerJourney: _round((cpu1[name] - cpu0[name]) / n),
       cores: _round((cpu1[name] - cpu0[name]) / (seconds * 1000)),
     }));
@@ -568,6 +586,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
       rssBeforeKiB: null,
       rssAfterKiB: null,
       rssPeakKiB: null,
+      rssSeriesKiB: [],
       cpuMsPerJourney: _round(pgCpu / n),
       cores: _round(pgCpu / (seconds * 1000)),
     });
@@ -694,6 +713,7 @@ if (import.meta.main) {
     return i >= 0 ? Number(Deno.args[i + 1]) : undefined;
   };
   const li = Deno.args.indexOf("--log-level");
+  const vi = Deno.args.indexOf("--v8-flags");
   const result = await runLoad({
     seconds: arg("seconds"),
     warmupSeconds: arg("warmup"),
@@ -701,6 +721,7 @@ if (import.meta.main) {
     concurrency: arg("concurrency"),
     workers: arg("workers"),
     logLevel: li >= 0 ? Deno.args[li + 1] : undefined,
+    v8Flags: vi >= 0 ? Deno.args[vi + 1] : undefined,
   });
   console.log(Deno.args.includes("--json") ? JSON.stringify(result, null, 2) : loadText(result));
 }

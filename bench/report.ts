@@ -244,6 +244,7 @@ function _load(l: LoadResult): string {
         "RSS after warm-up MiB",
         "RSS at end MiB",
         "RSS peak MiB",
+        "RSS every 5 s MiB",
       ],
       [
         ...l.processes.map((p) => [
@@ -253,6 +254,7 @@ function _load(l: LoadResult): string {
           mib(p.rssBeforeKiB),
           mib(p.rssAfterKiB),
           mib(p.rssPeakKiB),
+          (p.rssSeriesKiB ?? []).map(mib).join(" "),
         ]),
         [
           "server total",
@@ -261,8 +263,17 @@ function _load(l: LoadResult): string {
           `→ ≈ ${l.serverBoundPerSecondOn2Cores} journeys/s on 2 idle cores`,
           "",
           "",
+          "",
         ],
-        ["generator (this process)", l.generator.cpuMsPerJourney, l.generator.cores, "", "", ""],
+        [
+          "generator (this process)",
+          l.generator.cpuMsPerJourney,
+          l.generator.cores,
+          "",
+          "",
+          "",
+          "",
+        ],
       ],
     ),
     `<p>Audit: ${l.audit.present} of ${l.audit.expected} expected rows present (lost ${l.audit.lost}); chain ${

@@ -58,6 +58,7 @@ export const DEFAULT_OPTIONS: SessionStoreOptions = {
 export class SessionStore {
   readonly options: SessionStoreOptions;
   readonly #sessions = new Map<string, ServerSession>();
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: Partial<SessionStoreOptions> = {}) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
@@ -75,9 +76,12 @@ export class SessionStore {
     session: ServerSession;
     offer: Omit<SessionOffer, "integrityCert" | "confidentialityCert">;
   } {
-    this.sweep();
-    if (this.#sessions.size >= this.options.maxSessions) this.#evict();
     const now = this.options.now();
+    // A full sweep walks every session: at most once a second here (lookup() checks the
+    // session it returns anyway), not on every create — with sessions that clients never
+    // close, a sweep per request made each new session cost O(live sessions).
+    if (now - this.#sweptAt >= 1_000) this.sweep();
+    if (this.#sessions.size >= this.options.maxSessions) this.#evict();
     const sidBytes = randomBytes(SID_BYTES);
     const nonce = randomBytes(NONCE_BYTES);
     const seed = b64uEncode(randomBytes(SEED_BYTES));
@@ -123,6 +127,7 @@ export class SessionStore {
   /** Drops every expired session. */
   sweep(): void {
     const now = this.options.now();
+    this.#sweptAt = now;
     for (const [sid, s] of this.#sessions) if (this.#expired(s, now)) this.#sessions.delete(sid);
   }
 

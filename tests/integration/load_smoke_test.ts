@@ -9,8 +9,24 @@ import assert from "node:assert/strict";
 import type { LoadResult } from "../../bench/load.ts";
 import type { BenchResult } from "../../bench/result.ts";
 import { postgresAvailable } from "../fixtures/stack.ts";
+import { LIGHT_KSF } from "../fixtures/user.ts";
+import { checkKsf, KeyRecordError } from "../../applet/protocol/key_record.ts";
 
 const ROOT = new URL("../../", import.meta.url);
+
+Deno.test("the load users' light stretching is refused at the applet's floor (weak_ksf)", () => {
+  assert.throws(
+    () => checkKsf(LIGHT_KSF),
+    (e) => e instanceof KeyRecordError && e.code === "weak_ksf",
+  );
+  // The applet's worker hands signIn only identity and pass phrase: no floor from a message.
+  const worker = Deno.readTextFileSync(new URL("applet/worker.ts", ROOT));
+  assert.doesNotMatch(worker, /ksfFloor\s*:/);
+  assert.match(
+    worker,
+    /signIn\(await _session\(\),\s*\{\s*identity: req\.identity,\s*passphrase: req\.passphrase,?\s*\}\)/,
+  );
+});
 
 Deno.test({
   name: "bench --only load: 2 users for a few seconds, zero errors, audit rows all present",
