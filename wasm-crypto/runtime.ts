@@ -22,6 +22,8 @@ export interface CoreExports {
   layout_sha_ctx(): number;
   layout_sha_ctx_size(): number;
   layout_pub_ctx(): number;
+  layout_pub_ctx_size(): number;
+  rsa_pub_extend(): void;
   layout_ctx_size(): number;
   layout_slot_ctx_n(): number;
   sha256_init(): void;
