@@ -68,6 +68,7 @@ import {
   CTX_M,
   CTX_SIZE,
   CTX_TMP0,
+  SCRATCH_NUMS,
   PUB_C3,
   CTX_TMP1,
   CTX_TMP2,
@@ -434,15 +435,24 @@ export function rsaPublic(nBytes: i32, eLen: i32): i32 {
   const x = S(0), e = S(1), y = S(2);
   bnFromBytes(x, k, IO_IN, nBytes);
   if (bnLtMask(x, ctx + CTX_M, k) == 0) {
-    wipeScratch();
+    wipePublicScratch();
     return ERR_RANGE;
   }
   const ke = limbsOf(eLen);
   bnFromBytes(e, ke, IO_RAND, eLen);
   montPowPublic(y, x, e, ke, ctx, PUB_C3);
   bnToBytes(IO_OUT, nBytes, y, k);
-  wipeScratch();
+  wipePublicScratch();
   return OK;
+}
+
+/**
+ * Wipes what the public operation used (x may be secret: OAEP encryption): the
+ * temporaries and kernel buffers between SCRATCH_NUMS and the public context. It
+ * never touches the window table, and the public context holds public values.
+ */
+function wipePublicScratch(): void {
+  memory.fill(SCRATCH_NUMS, 0, CTX_TMP0 - SCRATCH_NUMS);
 }
 
 /**
