@@ -1,6 +1,6 @@
 import { assertCode, assertEquals } from "./_assert.ts";
 import { fromBig, hex, powBig, randomBytes, randomInt, slowTest, toBig } from "./_test_util.ts";
-import { modPow, modPowVarTime } from "./mod.ts";
+import { modPow, modPowVarTime, RsaPublicKey, rsaPublicRaw } from "./mod.ts";
 import { IO_IN, IO_OUT, IO_RAND, readIo, state, writeIo } from "./runtime.ts";
 
 function randomOdd(len: number): Uint8Array {
@@ -113,4 +113,29 @@ Deno.test("the blinding inversion (variable time) equals BigInt's inverse, inclu
 
 slowTest("the blinding inversion equals BigInt's for 3000 random cases", () => {
   for (let i = 0; i < 100; i++) checkInverse(randomInt(1, 512), 30);
+});
+
+Deno.test("the public-key operation equals BigInt for every limb count of 2048..4096-bit moduli", () => {
+  // montPowPublic enters with the per-key constant C3 and leaves by one reduction with
+  // the unscaled modulus; its digit bounds depend on the limb count k (L = kd + 2 when
+  // 32k is a multiple of 28, i.e. k a multiple of 7, else kd + 1): every k, both e.
+  for (let k = 64; k <= 128; k++) {
+    const bits = Math.max(2048, 32 * k - randomInt(0, 31));
+    const len = Math.ceil(bits / 8);
+    const n = randomBytes(len);
+    const top = bits - 8 * (len - 1); // bits used in the first byte, 1..8
+    n[0] = (n[0] & ((1 << top) - 1)) | (1 << (top - 1));
+    n[len - 1] |= 1;
+    for (const e of [3n, 65537n]) {
+      const pub = new RsaPublicKey(n, fromBig(e, e === 3n ? 1 : 3));
+      const nb = toBig(n);
+      for (const x of [0n, 1n, nb - 1n, toBig(randomBytes(len)) % nb]) {
+        assertEquals(
+          hex(rsaPublicRaw(pub, fromBig(x, len))),
+          hex(fromBig(powBig(x, e, nb), len)),
+          `${bits} bits (k = ${k}), e = ${e}, x = ${x === nb - 1n ? "n - 1" : x}`,
+        );
+      }
+    }
+  }
 });

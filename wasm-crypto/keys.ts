@@ -85,7 +85,7 @@ export class RsaPublicKey {
   readonly bits: number;
   readonly #n: Uint8Array;
   readonly #e: Uint8Array;
-  /** The core's Montgomery context for n (public constants). */
+  /** The core's public context for n (Montgomery constants; public values). */
   readonly #ctx: Uint8Array;
 
   /** Use {@link importPublicKeySpki} or a private key's `publicKey`. */
@@ -93,16 +93,20 @@ export class RsaPublicKey {
     this.#n = _strip(n).slice();
     this.#e = _strip(e).slice();
     this.bits = _checkPublic(this.#n, this.#e);
-    if (ctx) this.#ctx = ctx.slice();
-    else {
-      const s = state();
+    // the public context: the Montgomery context of n and the entry constant of the
+    // public operation (assembly/rsa.ts pubPrepare), computed once per key
+    const s = state();
+    const at = s.core.layout_pub_ctx();
+    if (ctx) {
+      mem().set(ctx, at);
+      s.core.rsa_pub_extend();
+    } else {
       writeIo(IO_IN, this.#n);
       s.core.rsa_pub_prepare(this.#n.length);
-      const at = s.core.layout_pub_ctx();
-      this.#ctx = mem().slice(at, at + s.core.layout_ctx_size());
-      s.core.wipe_scratch();
       wipeIo(IO_IN, this.#n.length);
     }
+    this.#ctx = mem().slice(at, at + s.core.layout_pub_ctx_size());
+    s.core.wipe_scratch();
   }
 
   /** Modulus, big-endian, no leading zero byte (a copy). */

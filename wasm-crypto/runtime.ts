@@ -22,6 +22,8 @@ export interface CoreExports {
   layout_sha_ctx(): number;
   layout_sha_ctx_size(): number;
   layout_pub_ctx(): number;
+  layout_pub_ctx_size(): number;
+  rsa_pub_extend(): void;
   layout_ctx_size(): number;
   layout_slot_ctx_n(): number;
   sha256_init(): void;
@@ -189,14 +191,17 @@ export function generation(): number {
 /** A view of all of linear memory (cached; renewed when memory has grown, which detaches views). */
 export function mem(): Uint8Array {
   const s = state();
-  if (s.view.buffer !== s.core.memory.buffer) s.view = new Uint8Array(s.core.memory.buffer);
+  // Growing memory (allocSlot, the only place: the core never grows it) detaches the
+  // old buffer, and a view of a detached buffer has length 0; testing that is much
+  // cheaper than reading `memory.buffer` (an API getter) on every call.
+  if (s.view.length === 0) s.view = new Uint8Array(s.core.memory.buffer);
   return s.view;
 }
 
 /** Fills `len` bytes at IO offset `off` with host randomness. */
 export function randomIo(off: number, len: number): void {
   const s = state();
-  const view = new Uint8Array(s.core.memory.buffer, s.io + off, len);
+  const view = mem().subarray(s.io + off, s.io + off + len);
   for (let i = 0; i < len; i += 65536) {
     crypto.getRandomValues(view.subarray(i, Math.min(len, i + 65536)));
   }
@@ -204,20 +209,19 @@ export function randomIo(off: number, len: number): void {
 
 /** Copies bytes into IO at offset `off`. */
 export function writeIo(off: number, bytes: Uint8Array): void {
-  const s = state();
-  new Uint8Array(s.core.memory.buffer, s.io + off, bytes.length).set(bytes);
+  mem().set(bytes, state().io + off);
 }
 
 /** Copies `len` bytes out of IO at offset `off`. */
 export function readIo(off: number, len: number): Uint8Array {
-  const s = state();
-  return new Uint8Array(s.core.memory.buffer, s.io + off, len).slice();
+  const at = state().io + off;
+  return mem().slice(at, at + len);
 }
 
 /** Zeroes `len` bytes of IO at offset `off`. */
 export function wipeIo(off: number, len: number): void {
-  const s = state();
-  new Uint8Array(s.core.memory.buffer, s.io + off, len).fill(0);
+  const at = state().io + off;
+  mem().fill(0, at, at + len);
 }
 
 /** Takes a free key slot (growing memory if needed) and returns its address. */

@@ -61,8 +61,9 @@ class _Hasher implements StreamingHash {
       buf.set(part, s.io);
       if (this.#sha1) s.core.sha1_update(s.io, part.length);
       else s.core.sha256_update(s.io, part.length);
-      buf.fill(0, s.io, s.io + part.length);
     }
+    // each chunk overwrote the last: one wipe of the extent used, not one per chunk
+    buf.fill(0, s.io, s.io + Math.min(data.length, chunk));
     this.#state.set(buf.subarray(ctx, ctx + this.#state.length));
     buf.fill(0, ctx, ctx + this.#state.length);
   }
@@ -123,8 +124,9 @@ function _oneShot(sha1: boolean, data: Uint8Array): Uint8Array {
     m.set(part, io);
     if (sha1) core.sha1_update(io, part.length);
     else core.sha256_update(io, part.length);
-    m.fill(0, io, io + part.length);
   }
+  // each chunk overwrote the last: one wipe of the extent used, not one per chunk
+  m.fill(0, io, io + Math.min(n, chunk));
   if (sha1) core.sha1_final(io);
   else core.sha256_final(io);
   m = mem();

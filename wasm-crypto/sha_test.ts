@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "./_assert.ts";
 import { hex, randomBytes, randomInt } from "./_test_util.ts";
 import { createSha1, createSha256, sha1, sha256, WasmCryptoError } from "./mod.ts";
+import { mem, state } from "./runtime.ts";
 
 async function webDigest(hash: "SHA-256" | "SHA-1", data: Uint8Array): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest(hash, data as Uint8Array<ArrayBuffer>)));
@@ -77,4 +78,26 @@ Deno.test("a digested stream refuses further use, and non-bytes are rejected", (
   // deno-lint-ignore no-explicit-any
   const e3 = assertThrows(() => sha256("abc" as any), WasmCryptoError);
   assertEquals(e3.code, "invalid_argument");
+});
+
+Deno.test("hashing leaves no data in the core's IO buffer (one-shot and streaming, any size)", () => {
+  const s = state();
+  const clean = (what: string) => {
+    const io = mem().subarray(s.io, s.io + s.ioSize);
+    assertEquals(io.findIndex((b) => b !== 0), -1, what);
+  };
+  for (const n of [0, 1, 64, 1000, s.ioSize - 40, s.ioSize, s.ioSize + 1, 3 * s.ioSize + 17]) {
+    // non-zero bytes, so that any residue shows as a non-zero byte
+    const data = randomBytes(n).map((b) => b | 1);
+    sha256(data);
+    clean(`sha256, ${n} bytes`);
+    sha1(data);
+    clean(`sha1, ${n} bytes`);
+    const h = createSha256();
+    h.update(data);
+    clean(`update, ${n} bytes`);
+    h.update(data.subarray(0, n >> 1));
+    h.digest();
+    clean(`digest, ${n} bytes`);
+  }
 });

@@ -11,6 +11,7 @@
 import {
   CTX_SIZE,
   CTX_TMP0,
+  PUB_CTX_SIZE,
   IO_BASE,
   IO_SIZE,
   KEYS_BASE,
@@ -48,6 +49,10 @@ export function layout_sha_ctx_size(): usize {
 }
 export function layout_pub_ctx(): usize {
   return CTX_TMP0;
+}
+/** Bytes of the public context at layout_pub_ctx() (a Montgomery context and C3). */
+export function layout_pub_ctx_size(): usize {
+  return PUB_CTX_SIZE;
 }
 export function layout_ctx_size(): usize {
   return CTX_SIZE;
@@ -122,6 +127,10 @@ export function rsa_private(slot: usize): i32 {
 }
 export function rsa_pub_prepare(nLen: i32): void {
   rsa.pubPrepare(nLen);
+}
+/** Completes a public context from the Montgomery context (CTX_SIZE bytes) the host wrote at layout_pub_ctx(). */
+export function rsa_pub_extend(): void {
+  rsa.pubExtend();
 }
 export function rsa_public(nBytes: i32, eLen: i32): i32 {
   return rsa.rsaPublic(nBytes, eLen);

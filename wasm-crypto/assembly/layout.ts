@@ -58,7 +58,14 @@ export const MD_NUMS: usize = MD_SEL + 512;
 export const MD_COUNT: i32 = 8;
 /** Temporary Montgomery contexts (modPow, public key operations, key generation). */
 export const CTX_TMP0: usize = MD_NUMS + <usize>MD_COUNT * DIGITS_BYTES;
-export const CTX_TMP1: usize = CTX_TMP0 + 4352;
+/**
+ * The public-key operation's entry constant C3 = R'^2 mod m (digits) of the context in
+ * CTX_TMP0, right after it: the host keeps CTX_TMP0 .. PUB_C3 + DIGITS_BYTES (the
+ * "public context", PUB_CTX_SIZE bytes) with each public key.
+ */
+export const PUB_C3: usize = CTX_TMP0 + 4352;
+export const PUB_CTX_SIZE: usize = 4352 + DIGITS_BYTES;
+export const CTX_TMP1: usize = PUB_C3 + DIGITS_BYTES;
 export const CTX_TMP2: usize = CTX_TMP1 + 4352;
 export const SCRATCH_END: usize = CTX_TMP2 + 4352;
 export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;

@@ -709,6 +709,114 @@ export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx
   digitsToLimbs(r, acc, ctx);
 }
 
+/**
+ * r = x^exp mod m for a PLAIN x < m (k limbs) and a PUBLIC exponent (expK limbs);
+ * r plain, fully reduced (k limbs); c3 = publicEntryConstant of the context. The
+ * square-and-multiply of montExpVarTime (variable time in exp only), entered by one
+ * montMulD with c3 (no limb toMont), with a cheaper exit: the last Montgomery
+ * reduction by R' runs with the unscaled m (redcDigits), which lands in [0, m]
+ * directly, so neither the exit constant C2 nor the 29-step reduction of
+ * digitsToLimbs nor a limb fromMont is needed. Constant time in x and m.
+ * r may alias x. Uses D(2), D(3), S(T_Y) and what montMulD uses.
+ */
+export function montPowPublic(
+  r: usize, x: usize, exp: usize, expK: i32, ctx: usize, c3: usize,
+): void {
+  const k = ctxK(ctx);
+  const L = lazyDigits(k);
+  const bits = bnBitLenVarTime(exp, expK);
+  if (bits == 0) {
+    bnSetWord(r, k, 1);
+    // 1 mod m is 1 for the m > 1 every caller has
+    return;
+  }
+  digitsBegin(ctx);
+  const acc = D(2), b = D(3);
+  limbsToDigits(acc, x, k, L);
+  montMulD(b, acc, c3, ctx); // x * R'^2 * R'^-1 = x * R'
+  memory.copy(acc, b, <usize>L << 2);
+  for (let i = bits - 2; i >= 0; i--) {
+    montSqrD(acc, acc, ctx);
+    if (((ld(exp, i >> 5) >> <u32> (i & 31)) & 1) != 0) montMulD(acc, acc, b, ctx);
+  }
+  redcDigits(acc, acc, ctx);
+  pairDigitsToLimbs(r, acc, ctx);
+}
+
+/**
+ * dst = C3 = R'^2 mod m as L digits (the entry constant of montPowPublic), from the
+ * context's C1 = R'^2 / R mod m and RR: C1 * RR * R^-1. Constant time.
+ */
+export function publicEntryConstant(dst: usize, ctx: usize): void {
+  const k = ctxK(ctx);
+  const L = lazyDigits(k);
+  const c1 = S(T_X), y = S(T_Y);
+  bnZero(c1, k + 2);
+  for (let i = 0; i < L; i++) {
+    // C1 < m: its digits pack into k limbs
+    const bit = i * DIGIT_BITS;
+    const at = c1 + (<usize>(bit >> 5) << 2);
+    store<u64>(at, load<u64>(at) | (<u64>load<u32>(ctx + CTX_C1 + (<usize>i << 2)) << <u64>(bit & 31)));
+  }
+  montMul(y, c1, ctx + CTX_RR, ctx);
+  limbsToDigits(dst, y, k, L);
+}
+
+/**
+ * Montgomery reduction by R' = 2^(28L) (L = lazyDigits(k)) with the UNSCALED m:
+ * r = x * R'^-1 mod m up to one m, for x < 2m' given as L digits; the result
+ * Y = (x + U*m) / R' < m + 2m'/R' <= m + 1/8, so Y <= m (L digits, the top one
+ * zero: pairDigitsToLimbs finishes with one masked subtraction). Product scanning
+ * over the digits of m (CTX_M28, kd digits and a zero) with u64 column sums
+ * (at most L + 3 products below 2^56: < 2^64), by SIMD dot products. r may alias
+ * x. Uses S(T_X) (m reversed) and S(T_Y) (the u digits). Constant time: bounds depend on k only.
+ */
+function redcDigits(r: usize, x: usize, ctx: usize): void {
+  const L = lazyDigits(ctxK(ctx));
+  const kd = load<i32>(ctx + CTX_KD);
+  const m = ctx + CTX_M28;
+  const minv = <u64>(load<u32>(ctx + CTX_M0INV) & DIGIT_MASK);
+  const m0 = <u64>load<u32>(m);
+  // m reversed (digit kd, a zero, first), with four zero digits on each side, so
+  // that m_(i-j) = P_i[j] for P_i = MR + 16 + 4(kd - i); U zero beyond the digits
+  // computed so far: dot products may round their bounds out to whole vectors.
+  const MR = S(T_X), U = S(T_Y);
+  memory.fill(MR, 0, <usize>(kd + 9) << 2);
+  for (let d = 0; d <= kd; d++) store<u32>(MR + 16 + (<usize>d << 2), load<u32>(m + (<usize>(kd - d) << 2)));
+  memory.fill(U, 0, <usize>(L + 4) << 2);
+  let c: u64 = 0;
+  for (let i = 0; i < L; i++) {
+    const lo = (i > kd ? i - kd : 0) & ~3;
+    const P = MR + 16 + (<usize>(kd - i) << 2);
+    const t = c + <u64>load<u32>(x + (<usize>i << 2)) +
+      dotU32(U + (<usize>lo << 2), P + (<usize>lo << 2), (i - lo + 3) >> 2);
+    const u = ((t & DM64) * minv) & DM64;
+    store<u32>(U + (<usize>i << 2), <u32>u);
+    c = (t + u * m0) >> 28;
+  }
+  for (let i = L; i < 2 * L - 1; i++) {
+    const lo = (i - kd) & ~3;
+    const P = MR + 16 + (<usize>(kd - i) << 2);
+    const t = c + dotU32(U + (<usize>lo << 2), P + (<usize>lo << 2), (L - lo + 3) >> 2);
+    store<u32>(r + (<usize>(i - L) << 2), <u32>t & DIGIT_MASK);
+    c = t >> 28;
+  }
+  store<u32>(r + (<usize>(L - 1) << 2), <u32>c);
+}
+
+/** Sum of a_x * b_x over x < 4 * n4 (u32 arrays; at most 255 products below 2^56). */
+// @ts-ignore: decorator
+@inline
+function dotU32(a: usize, b: usize, n4: i32): u64 {
+  let s = i64x2.splat(0);
+  for (let v = 0; v < n4; v++) {
+    const x = v128.load(a + (<usize>v << 4)), y = v128.load(b + (<usize>v << 4));
+    s = i64x2.add(s, i64x2.extmul_low_i32x4_u(x, y));
+    s = i64x2.add(s, i64x2.extmul_high_i32x4_u(x, y));
+  }
+  return <u64>i64x2.extract_lane(s, 0) + <u64>i64x2.extract_lane(s, 1);
+}
+
 // ---------------------------------------------------------------- two moduli at once
 //
 // RSA's CRT exponentiations modulo p and modulo q are independent and, for the

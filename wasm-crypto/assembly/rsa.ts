@@ -52,6 +52,8 @@ import {
   montExp,
   montExp2,
   montExpVarTime,
+  montPowPublic,
+  publicEntryConstant,
   montExpVarTime2,
   montMul,
   montOne,
@@ -66,6 +68,8 @@ import {
   CTX_M,
   CTX_SIZE,
   CTX_TMP0,
+  SCRATCH_NUMS,
+  PUB_C3,
   CTX_TMP1,
   CTX_TMP2,
   IO_BASE,
@@ -399,11 +403,19 @@ function privateGeneral(slot: usize): i32 {
 
 /**
  * Prepares a public Montgomery context for n (big-endian at IO_IN, nLen bytes)
- * in CTX_TMP0; the host keeps a copy of those CTX_SIZE bytes with the key.
+ * in CTX_TMP0 and its entry constant in PUB_C3; the host keeps a copy of those
+ * PUB_CTX_SIZE bytes (the "public context") with the key.
  */
 export function pubPrepare(nLen: i32): void {
   memory.fill(CTX_TMP0, 0, CTX_SIZE);
   ctxLoad(CTX_TMP0, IO_IN, nLen);
+  publicEntryConstant(PUB_C3, CTX_TMP0);
+  wipeScratchKeepCtx();
+}
+
+/** Completes a public context whose CTX_SIZE bytes the host copied to CTX_TMP0 (PUB_C3). */
+export function pubExtend(): void {
+  publicEntryConstant(PUB_C3, CTX_TMP0);
   wipeScratchKeepCtx();
 }
 
@@ -413,7 +425,7 @@ function wipeScratchKeepCtx(): void {
 }
 
 /**
- * RSAVP1 / RSAEP: x^e mod n with the context the host copied to CTX_TMP0,
+ * RSAVP1 / RSAEP: x^e mod n with the public context the host copied to CTX_TMP0,
  * x at IO_IN (nBytes), e at IO_RAND (eLen bytes). Out: IO_OUT (nBytes).
  * Returns OK or ERR_RANGE (x >= n).
  */
@@ -423,17 +435,24 @@ export function rsaPublic(nBytes: i32, eLen: i32): i32 {
   const x = S(0), e = S(1), y = S(2);
   bnFromBytes(x, k, IO_IN, nBytes);
   if (bnLtMask(x, ctx + CTX_M, k) == 0) {
-    wipeScratch();
+    wipePublicScratch();
     return ERR_RANGE;
   }
   const ke = limbsOf(eLen);
   bnFromBytes(e, ke, IO_RAND, eLen);
-  toMont(y, x, ctx);
-  montExpVarTime(y, y, e, ke, ctx);
-  fromMont(y, y, ctx);
+  montPowPublic(y, x, e, ke, ctx, PUB_C3);
   bnToBytes(IO_OUT, nBytes, y, k);
-  wipeScratch();
+  wipePublicScratch();
   return OK;
+}
+
+/**
+ * Wipes what the public operation used (x may be secret: OAEP encryption): the
+ * temporaries and kernel buffers between SCRATCH_NUMS and the public context. It
+ * never touches the window table, and the public context holds public values.
+ */
+function wipePublicScratch(): void {
+  memory.fill(SCRATCH_NUMS, 0, CTX_TMP0 - SCRATCH_NUMS);
 }
 
 /**
