@@ -1,10 +1,7 @@
 import { sql } from "kysely";
 import { BACKENDS, openTestDb } from "../tests/fixtures/db.ts";
 import { appendAudit, sealAudit, verifyAudit } from "./audit.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 for (const kind of BACKENDS) {
   Deno.test(`audit chain on ${kind}`, async (t) => {

@@ -1,9 +1,6 @@
 import { createCa, issueCertificate, loadCa, randomSerial, signCrl } from "./ca.ts";
 import * as x509 from "@peculiar/x509";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 async function openssl(
   args: string[],

@@ -2,10 +2,7 @@ import { parseUserSpki, timingSafeEqual, unwrapUnderPhrase, wrapUnderPhrase } fr
 import { b64uEncode } from "../applet/protocol/base64url.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("wrapUnderPhrase() opens only with the same phrase and identity", async () => {
   const record = new TextEncoder().encode('{"v":1}');

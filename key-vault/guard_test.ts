@@ -2,19 +2,8 @@ import { openTestDb } from "../tests/fixtures/db.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { RATE_CLASSES } from "../proxy/ops.ts";
 import { addressTag, creditSuccess, guardRequest, pruneGuardState } from "./guard.ts";
+import { assert, codeOf as code } from "../tests/fixtures/assert.ts";
 
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
-}
 const nonce = () => crypto.randomUUID();
 
 const tdb = (await openTestDb("pglite"))!;

@@ -5,7 +5,6 @@
  * request or by someone without the signing key or the consent phrase.
  */
 import { sql } from "kysely";
-import { ApiError } from "../proxy/errors.ts";
 import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
 import { type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
 import type { ProxyClient } from "../proxy/client.ts";
@@ -14,18 +13,8 @@ import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys, runOperation } from "./
 import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";
-import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
+import { assertEquals, assertOk, codeOf } from "../tests/fixtures/assert.ts";
 import * as u from "../tests/fixtures/user.ts";
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
-}
 
 const config: VaultConfig = {
   host: "127.0.0.1",

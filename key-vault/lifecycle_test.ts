@@ -9,7 +9,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import * as opaque from "@serenity-kit/opaque";
 import { sql } from "kysely";
-import { assertEquals, assertOk, assertRejects } from "../tests/fixtures/assert.ts";
+import { assertEquals, assertOk, assertRejects, codeOf } from "../tests/fixtures/assert.ts";
 import * as u from "../tests/fixtures/user.ts";
 import { ApiError } from "../proxy/errors.ts";
 import type { ProxyClient } from "../proxy/client.ts";
@@ -98,16 +98,6 @@ async function crlOf(web: ProxyClient) {
   const crl = new x509.X509Crl(der);
   const reasons = new Map(crl.entries.map((e) => [e.serialNumber, e.reason]));
   return { number: r.number, reasons, crl };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
 }
 
 Deno.test({

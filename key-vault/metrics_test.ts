@@ -2,10 +2,7 @@ import { registry } from "../proxy/metrics.ts";
 import { registerVaultGauges } from "./metrics.ts";
 import type { VaultState } from "./state.ts";
 import { registerWebGauges } from "../server/operator.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("docs/alerts.yml and docs/operations.md name only metrics the processes export", async () => {
   // Registration reads nothing from the vault; the gauges query it only when scraped.

@@ -13,10 +13,8 @@ import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";
 import * as u from "../tests/fixtures/user.ts";
+import { assert } from "../tests/fixtures/assert.ts";
 
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;

@@ -3,10 +3,8 @@ import { BACKENDS, openTestDb } from "../tests/fixtures/db.ts";
 import { migrateToLatest } from "./migrate.ts";
 import * as repo from "./repositories.ts";
 import { appendAudit, sealAudit, verifyAudit } from "./audit.ts";
+import { assert } from "../tests/fixtures/assert.ts";
 
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   try {
     await p;

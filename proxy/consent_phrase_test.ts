@@ -4,10 +4,8 @@ import {
   generateConsentPhrase,
   parseConsentPhrase,
 } from "./consent_phrase.ts";
+import { assert } from "../tests/fixtures/assert.ts";
 
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 function expectCode(f: () => unknown, code: string): ConsentPhraseError {
   try {
     f();

@@ -8,10 +8,8 @@ import {
   signRequest,
   verifySignature,
 } from "./hmac.ts";
+import { assert } from "../tests/fixtures/assert.ts";
 
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 async function code(f: () => unknown): Promise<string> {
   try {
     await f();

@@ -1,6 +1,4 @@
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("proxy/mod.ts pulls in no database code (kysely, pg, PGlite, key-vault/)", async () => {
   const out = await new Deno.Command(Deno.execPath(), {

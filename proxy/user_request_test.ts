@@ -1,8 +1,5 @@
 import { canonicalJson, signedPayload, userRequestBytes } from "./user_request.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("canonicalJson() sorts keys at every depth and writes no whitespace", () => {
   const a = canonicalJson({ b: 1, a: { d: [3, { z: true, y: null }], c: "é" } });

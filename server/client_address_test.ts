@@ -1,8 +1,5 @@
 import { parseTrustedProxies, resolveClientAddress } from "./client_address.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 const T = parseTrustedProxies("10.0.0.5, 10.0.0.6");
 

@@ -1,9 +1,6 @@
 import { appletCheck } from "./operator.ts";
 import { runReadiness } from "../proxy/metrics.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("/readyz applet check: not built, built, a listed file changed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "roamsign-dist-" });

@@ -6,10 +6,7 @@ import { ApiError } from "../../proxy/errors.ts";
 import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
 import { postgresAvailable, sqlAsAdmin, type Stack, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

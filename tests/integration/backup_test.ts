@@ -15,10 +15,7 @@ import {
   TEST_DATABASE_URL,
 } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

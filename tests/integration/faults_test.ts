@@ -2,7 +2,6 @@
  * Faults with real processes and a real PostgreSQL: the database going away, an
  * operation failing half-way, concurrent applications, replayed requests.
  */
-import { ApiError } from "../../proxy/errors.ts";
 import { b64uDecode } from "../../applet/protocol/base64url.ts";
 import { importHmacKey, signRequest } from "../../proxy/hmac.ts";
 import {
@@ -14,19 +13,7 @@ import {
 } from "../fixtures/stack.ts";
 import { startTcpRelay } from "../fixtures/tcp_relay.ts";
 import * as u from "../fixtures/user.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
-}
+import { assert, codeOf } from "../fixtures/assert.ts";
 
 const pg = await postgresAvailable();
 

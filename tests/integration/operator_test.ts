@@ -17,10 +17,7 @@ import {
 import { startTcpRelay } from "../fixtures/tcp_relay.ts";
 import * as u from "../fixtures/user.ts";
 import { eventually, readyz, scrape, sum } from "../fixtures/metrics.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../fixtures/assert.ts";
 
 const pg = await postgresAvailable();
 

@@ -8,10 +8,7 @@
  */
 import { startStack } from "../fixtures/stack.ts";
 import { eventually, readyz, scrape, sum } from "../fixtures/metrics.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../fixtures/assert.ts";
 
 Deno.test("[slow] operator view: web /metrics on the operator listener only, web and bank /readyz", async (t) => {
   const stack = await startStack({

@@ -10,10 +10,7 @@ import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
 import { createProxyClient } from "../../proxy/client.ts";
 import { startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../fixtures/assert.ts";
 
 Deno.test("proxy refuses each bad request class with its code", async (t) => {
   const stack = await startStack({ web: true });

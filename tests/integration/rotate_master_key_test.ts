@@ -7,10 +7,7 @@
  */
 import { postgresAvailable, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

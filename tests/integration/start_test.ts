@@ -4,10 +4,7 @@
  * stops everything on SIGTERM.
  */
 import { spawnChild } from "../../server/mod.ts";
-
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

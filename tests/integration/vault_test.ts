@@ -10,10 +10,8 @@ import { createProxyClient } from "../../proxy/client.ts";
 import { b64uDecode } from "../../applet/protocol/base64url.ts";
 import { postgresAvailable, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
+import { assert } from "../fixtures/assert.ts";
 
-function assert(cond: unknown, msg = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 async function refused(p: Promise<unknown>, code: string, status?: number): Promise<ApiError> {
   try {
     await p;
