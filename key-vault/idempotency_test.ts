@@ -151,7 +151,10 @@ Deno.test({
         // signed by the superseded key: not the signer of the first attempt
         assertEquals(
           await codeOf(
-            web.call("revoke", await u.revokeBody(alice, { idempotencyKey: revKey, reauthLoginId })),
+            web.call(
+              "revoke",
+              await u.revokeBody(alice, { idempotencyKey: revKey, reauthLoginId }),
+            ),
           ),
           "signature_invalid",
         );

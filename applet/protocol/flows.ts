@@ -460,9 +460,11 @@ export interface ReregisterInput {
   passphrase: Uint8Array;
   /**
    * UTF-8 CURRENT pass phrase, for the fresh login the vault requires first
-   * ({@link reauthenticate}); wiped before this returns.
+   * ({@link reauthenticate}); wiped before this returns. Or, instead:
    */
-  currentPassphrase: Uint8Array;
+  currentPassphrase?: Uint8Array;
+  /** The `loginId` of a {@link reauthenticate} done just before (at most 2 minutes). */
+  reauthLoginId?: string;
   bits: number;
   onProgress?: (fraction: number) => void;
   ksf?: KsfParams;
@@ -524,12 +526,13 @@ export async function reregister(
     });
     wipe(pkcs8);
     // Last, so that key generation does not eat the proof's 2 minutes.
-    const reauthLoginId = await reauthenticate(
-      session,
-      user,
-      input.currentPassphrase,
-      input.ksfFloor,
-    );
+    const reauthLoginId = input.reauthLoginId ??
+      await reauthenticate(
+        session,
+        user,
+        input.currentPassphrase ?? new Uint8Array(),
+        input.ksfFloor,
+      );
     const idempotencyKey = _idempotencyKey();
     const r = await _retrying(() =>
       session.call<ReregisterResult>("reregister", async (nonce) => {
@@ -561,7 +564,7 @@ export async function reregister(
     user.certificate = r.certificate;
     return r;
   } finally {
-    wipe(input.passphrase, input.currentPassphrase, pkcs8);
+    wipe(input.passphrase, input.currentPassphrase ?? null, pkcs8);
     key?.destroy();
     password = null;
   }
@@ -569,18 +572,20 @@ export async function reregister(
 
 /**
  * Revocation by the user (DESIGN.md §2.10): a fresh login with the CURRENT pass phrase
- * ({@link reauthenticate}, wiped before this returns), then a request signed with SKu
- * that names that login. The vault erases the key record and the OPAQUE record; `user`
- * is forgotten here.
+ * ({@link reauthenticate}; the bytes are wiped before this returns), or the `loginId`
+ * of one done just before, then a request signed with SKu that names that login. The
+ * vault erases the key record and the OPAQUE record; `user` is forgotten here.
  */
 export async function revokeKey(
   session: Session,
   user: SignedIn,
-  currentPassphrase: Uint8Array,
+  reauth: Uint8Array | string,
   reason?: string,
   ksfFloor?: KsfParams,
 ): Promise<{ identity: string; status: string; serial: string | null }> {
-  const reauthLoginId = await reauthenticate(session, user, currentPassphrase, ksfFloor);
+  const reauthLoginId = typeof reauth === "string"
+    ? reauth
+    : await reauthenticate(session, user, reauth, ksfFloor);
   const idempotencyKey = _idempotencyKey();
   const r = await _retrying(() =>
     session.call<{ identity: string; status: string; serial: string | null }>(

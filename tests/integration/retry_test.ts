@@ -5,7 +5,9 @@
  * vault's connection to PostgreSQL is cut right after PostgreSQL committed and before
  * the vault heard so: the vault answers 503 `database_unavailable` although the
  * operation took effect. The flow retries with the same idempotency key and gets the
- * first attempt's outcome: one application, one certificate, one audit row each.
+ * first attempt's outcome: one application, one certificate, one audit row each —
+ * also for re-registration and revocation, whose first attempt consumed the proof of
+ * re-authentication (docs/lifecycle.md) that the retry names again.
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { assertConsistent } from "../fixtures/consistency.ts";
@@ -83,6 +85,7 @@ Deno.test({
           const cut = loseNextCommitAck();
           const res = await reregister(session, user, {
             passphrase: utf8(`${pass} again`),
+            currentPassphrase: utf8(pass),
             bits: 2048,
             ksf: LIGHT_KSF,
             ksfFloor: LIGHT_KSF,
@@ -97,7 +100,8 @@ Deno.test({
 
         await t.step("revoke", async () => {
           const cut = loseNextCommitAck();
-          const res = await revokeKey(session, user);
+          // The retry names the proof of re-authentication the first attempt consumed.
+          const res = await revokeKey(session, user, utf8(`${pass} again`), undefined, LIGHT_KSF);
           await cut;
           assertEquals(res.status, "revoked");
           assertEquals(replays(), 4);
