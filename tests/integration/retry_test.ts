@@ -50,7 +50,14 @@ Deno.test({
           [r.identity, op],
         )).rows[0].n,
       );
-    const replays = () => stack.vault.lines.filter((l) => l.includes('"idempotent_replay"')).length;
+    /**
+     * Vault log lines of idempotent replays, once `op`'s has arrived (the vault's log is
+     * written in batches: a line may come a moment after the answer).
+     */
+    const replays = async (op: string) => {
+      await stack.vault.waitForLine((l) => l.event === "idempotent_replay" && l.op === op, 30_000);
+      return stack.vault.lines.filter((l) => l.includes('"idempotent_replay"')).length;
+    };
     /** Cuts the vault's connections once PostgreSQL committed the operation's transaction. */
     const loseNextCommitAck = () => {
       const hold = relay.holdAfter(/update "idempotency_keys"/, /commit/i);
@@ -62,7 +69,7 @@ Deno.test({
         const res = await applyFromDeno(webUrl, r, pass, LIGHT_KSF);
         await cut;
         assertEquals(res.status, "pending");
-        assertEquals(replays(), 1);
+        assertEquals(await replays("apply"), 1);
         assertEquals(await audit("apply"), 1);
         assertEquals((await assertConsistent(testDb.url, r.identity)).status, "pending");
       });
@@ -73,7 +80,7 @@ Deno.test({
         const res = await consentFromDeno(webUrl, r, phrase);
         await cut;
         assertEquals(res.status, "active");
-        assertEquals(replays(), 2);
+        assertEquals(await replays("consent"), 2);
         assertEquals(await audit("consent"), 1);
         const s = await assertConsistent(testDb.url, r.identity);
         assertEquals(s.certificates, { active: 1, superseded: 0, revoked: 0 });
@@ -92,7 +99,7 @@ Deno.test({
           });
           await cut;
           assertOk(res.serial && res.superseded && res.serial !== res.superseded);
-          assertEquals(replays(), 3);
+          assertEquals(await replays("reregister"), 3);
           assertEquals(await audit("reregister"), 1);
           const s = await assertConsistent(testDb.url, r.identity);
           assertEquals(s.certificates, { active: 1, superseded: 1, revoked: 0 });
@@ -104,7 +111,7 @@ Deno.test({
           const res = await revokeKey(session, user, utf8(`${pass} again`), undefined, LIGHT_KSF);
           await cut;
           assertEquals(res.status, "revoked");
-          assertEquals(replays(), 4);
+          assertEquals(await replays("revoke"), 4);
           assertEquals(await audit("revoke"), 1);
           const s = await assertConsistent(testDb.url, r.identity);
           assertEquals(s.status, "revoked");
