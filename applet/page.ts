@@ -786,7 +786,7 @@ function signedInView(): HTMLElement {
       }
       const bits = Number(value("key-size"));
       progress.hidden = false;
-      status("Generating your new key pair…");
+      status("Checking your current pass phrase, then generating your new key pair…");
       const w = await worker();
       const r = await w.call(
         { type: "reregister", passphrase: pass, currentPassphrase: current, bits },
@@ -795,8 +795,9 @@ function signedInView(): HTMLElement {
           progress.value = p;
           if (p >= 1) status("Re-registering…");
         },
-      );
-      progress.hidden = true;
+      ).finally(() => {
+        progress.hidden = true; // also when refused (e.g. a wrong current pass phrase)
+      });
       user.certificate = r.certificate;
       out.replaceChildren();
       status(

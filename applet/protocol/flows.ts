@@ -499,6 +499,16 @@ export async function reregister(
   let pkcs8: Uint8Array | null = null;
   try {
     password = _password(input.passphrase);
+    // First: a wrong current pass phrase fails at once, before the key generation, and a
+    // re-registration racing this one finds this session already re-authenticated, so it
+    // loses at the vault (`key_superseded`). The proof's 2 minutes cover the rest.
+    const reauthLoginId = input.reauthLoginId ??
+      await reauthenticate(
+        session,
+        user,
+        input.currentPassphrase ?? new Uint8Array(),
+        input.ksfFloor,
+      );
     key = generateRsaKey(input.bits as typeof KEY_SIZES[number], { onProgress: input.onProgress });
     const spki = key.publicKey.exportSpki();
     pkcs8 = key.exportPkcs8();
@@ -525,14 +535,6 @@ export async function reregister(
       ksf,
     });
     wipe(pkcs8);
-    // Last, so that key generation does not eat the proof's 2 minutes.
-    const reauthLoginId = input.reauthLoginId ??
-      await reauthenticate(
-        session,
-        user,
-        input.currentPassphrase ?? new Uint8Array(),
-        input.ksfFloor,
-      );
     const idempotencyKey = _idempotencyKey();
     const r = await _retrying(() =>
       session.call<ReregisterResult>("reregister", async (nonce) => {
