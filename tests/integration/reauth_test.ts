@@ -7,7 +7,8 @@
  * sign-in's loginId, an expired proof or one already used. With the right proof the
  * operation works, and a retry with the same idempotency key gets the stored outcome
  * although the first attempt consumed the proof. Then the same from the applet's code
- * through the web server: a wrong current pass phrase leaves the user signed in.
+ * through the web server: a wrong current pass phrase leaves the user signed in, and
+ * guessing it meets the sign-in backoff (docs/rate-limits.md).
  *
  * Users stretch their pass phrases with the tests' light setting (LIGHT_KSF).
  */
@@ -219,6 +220,40 @@ Deno.test({
               [proof],
             );
             assertEquals([row.identity, row.consumed_at], [r.identity, null]);
+          } finally {
+            forget(user);
+            await session.close();
+          }
+        },
+      );
+
+      await t.step(
+        "guessing the current pass phrase is throttled like a sign-in (login class backoff)",
+        async () => {
+          const webUrl = stack.webUrl!;
+          const r = newUser("reauthd");
+          const pass = `pass phrase of ${r.identity}`;
+          await applyFromDeno(webUrl, r, pass, u.LIGHT_KSF);
+          await consentFromDeno(webUrl, r, await consentPhraseFor(stack, r.identity));
+          const { session, user } = await signedIn(webUrl, r.identity, pass, u.LIGHT_KSF);
+          try {
+            // After 5 unanswered login.starts the waits are 1 s, 2 s, 4 s, … and a guess
+            // during a wait is refused: within 12 quick guesses one must be.
+            const codes: string[] = [];
+            for (let i = 0; i < 12 && !codes.includes("backoff"); i++) {
+              const err = await reauthenticate(
+                session,
+                user,
+                utf8(`a wrong guess ${i}`),
+                u.LIGHT_KSF,
+              )
+                .then(() => null, (e) => e);
+              codes.push(err?.code ?? "ok");
+            }
+            assertEquals(codes.at(-1), "backoff", codes.join());
+            assertOk(codes.slice(0, -1).every((c) => c === "wrong_passphrase"), codes.join());
+            // Throttling refuses; it does not sign the user out.
+            assertOk((await signAndSubmit(session, user, utf8("still me"))).verified);
           } finally {
             forget(user);
             await session.close();
