@@ -219,8 +219,10 @@ function _load(l: LoadResult): string {
   const targets =
     `<table><thead><tr><th>target (issue 7)</th><th>status</th><th>figures</th></tr></thead><tbody>${
       l.targets.map((t) =>
-        `<tr><td>${esc(t.target)}</td><td class="${t.status === "met" ? "good" : "bad"}">${
-          t.status === "met" ? "met" : "NOT met"
+        `<tr><td>${esc(t.target)}</td><td class="${
+          t.status === "met" ? "good" : t.status === "inconclusive" ? "muted" : "bad"
+        }">${
+          t.status === "met" ? "met" : t.status === "inconclusive" ? "inconclusive" : "NOT met"
         }</td><td>${esc(t.figures)}</td></tr>`
       ).join("")
     }</tbody></table>`;
@@ -245,6 +247,7 @@ function _load(l: LoadResult): string {
         "RSS at end MiB",
         "RSS peak MiB",
         "RSS every 5 s MiB",
+        "live heap after each full GC MB (committed)",
       ],
       [
         ...l.processes.map((p) => [
@@ -255,6 +258,9 @@ function _load(l: LoadResult): string {
           mib(p.rssAfterKiB),
           mib(p.rssPeakKiB),
           (p.rssSeriesKiB ?? []).map(mib).join(" "),
+          p.liveHeapAfterGcMb?.length
+            ? `${p.liveHeapAfterGcMb.join(" ")} (${p.committedHeapMb})`
+            : "",
         ]),
         [
           "server total",
@@ -264,11 +270,13 @@ function _load(l: LoadResult): string {
           "",
           "",
           "",
+          "",
         ],
         [
           "generator (this process)",
           l.generator.cpuMsPerJourney,
           l.generator.cores,
+          "",
           "",
           "",
           "",

@@ -10,7 +10,7 @@ import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
 import { type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
 import type { ProxyClient } from "../proxy/client.ts";
 import { openDb } from "./db.ts";
-import { runOperation } from "./operations.ts";
+import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys, runOperation } from "./operations.ts";
 import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";
@@ -158,6 +158,16 @@ Deno.test({
           ),
           "signature_invalid",
         );
+      });
+
+      await t.step("keys older than the retention are pruned, younger ones kept", async () => {
+        const all = await n("idempotency_keys");
+        assertOk(all >= 4, `${all} keys`);
+        const later = new Date(Date.now() + IDEMPOTENCY_RETENTION_MS - 60_000);
+        assertEquals(await pruneIdempotencyKeys(vault.db, later), 0);
+        const muchLater = new Date(Date.now() + IDEMPOTENCY_RETENTION_MS + 60_000);
+        assertEquals(await pruneIdempotencyKeys(vault.db, muchLater), all);
+        assertEquals(await n("idempotency_keys"), 0);
       });
 
       await t.step("the audit chain verifies", async () => {

@@ -3,7 +3,7 @@
  * secrets (`vault-master.key`, `proxy-vault.key`), migrates, loads or creates its
  * sealed secrets, and serves on `VAULT_HOST:VAULT_PORT` (default 127.0.0.1:8002).
  * Logs `{"event":"listening","port":…}` once ready. Seals the audit chain every 250 ms
- * and prunes expired guard state every minute. Stops cleanly on SIGINT / SIGTERM.
+ * and prunes expired guard state and idempotency keys every minute. Stops cleanly on SIGINT / SIGTERM.
  *
  * @module
  */
@@ -15,6 +15,7 @@ import { sealAudit } from "./audit.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { isUnavailable } from "./db.ts";
 import { pruneGuardState } from "./guard.ts";
+import { pruneIdempotencyKeys } from "./operations.ts";
 import { openVaultState } from "./state.ts";
 import { enableProcessMetrics } from "../proxy/metrics.ts";
 
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     }
   }, Number(Deno.env.get("VAULT_SEAL_INTERVAL_MS") || 250));
   const pruneTimer = setInterval(() => {
-    pruneGuardState(vault.db).catch((err) => {
+    Promise.all([pruneGuardState(vault.db), pruneIdempotencyKeys(vault.db)]).catch((err) => {
       if (!isUnavailable(err)) log("error", "prune_failed", { error: String(err) });
     });
   }, 60_000);

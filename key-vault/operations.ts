@@ -10,7 +10,7 @@
  * @module
  */
 import * as opaque from "@serenity-kit/opaque";
-import { sql, type Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
 import {
   canonicalRegistration,
@@ -406,6 +406,20 @@ async function _idempotent<T>(
     .where("identity", "=", identity).where("op", "=", op).where("key", "=", key)
     .execute();
   return result;
+}
+
+/** How long an idempotency key's outcome is kept: retries come within seconds, or a day. */
+export const IDEMPOTENCY_RETENTION_MS = 7 * 86_400_000;
+
+/** Deletes idempotency keys older than the retention; returns how many. */
+export async function pruneIdempotencyKeys(
+  db: Kysely<Database>,
+  now = new Date(),
+): Promise<number> {
+  const r = await db.deleteFrom("idempotency_keys")
+    .where("created_at", "<", new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
 
 /** A retried signed request must be signed by the key that signed the first attempt. */

@@ -40,54 +40,15 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
     event,
     ...fields,
   });
-  if (level === "error" || level === "warn") {
-    _flush();
-    console.error(line);
-  } else _queue(line);
+  if (level === "error" || level === "warn") console.error(line);
+  else console.log(line);
 }
-
-// Info and debug lines are written in batches, at most 10 ms late: one write per batch
-// instead of one per line (at 200 sign-ins/s the web server and the proxy write ~2 000
-// access-log lines/s; bench/load.ts). Warnings, errors and lifecycle lines flush the
-// batch first and go out at once, so the order of lines is kept; so does exit.
-const _BATCH_MS = 10;
-const _encoder = new TextEncoder();
-let _pending: string[] = [];
-let _timer: ReturnType<typeof setTimeout> | undefined;
-
-function _queue(line: string): void {
-  _pending.push(line);
-  if (_timer === undefined) {
-    const timer = setTimeout(_flush, _BATCH_MS);
-    Deno.unrefTimer(timer as unknown as number);
-    _timer = timer;
-  }
-}
-
-function _flush(): void {
-  if (_timer !== undefined) {
-    clearTimeout(_timer);
-    _timer = undefined;
-  }
-  if (_pending.length === 0) return;
-  const bytes = _encoder.encode(_pending.join("\n") + "\n");
-  _pending = [];
-  try {
-    let done = 0;
-    while (done < bytes.length) done += Deno.stdout.writeSync(bytes.subarray(done));
-  } catch {
-    // stdout closed (the supervisor went away): nothing left to tell
-  }
-}
-
-globalThis.addEventListener("unload", _flush);
 
 /**
  * Writes a lifecycle line (`listening`, `ready`, …) whatever `LOG_LEVEL` says:
  * supervisors and test fixtures read these to learn ports and readiness.
  */
 export function logLifecycle(event: string, fields: Record<string, unknown> = {}): void {
-  _flush();
   console.log(
     JSON.stringify({
       ts: new Date().toISOString(),

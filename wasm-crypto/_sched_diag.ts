@@ -7,11 +7,12 @@
  * Opens one cross-origin-isolated Chromium page with the core, WebCrypto and
  * hash-wasm, and runs phases of N back-to-back calls of one candidate (ours sign,
  * WebCrypto sign, ours verify, WebCrypto verify, ours and hash-wasm SHA-256 1 MiB).
- * Around each phase it reads `/proc/<pid>/task/<tid>/schedstat` of every renderer
- * thread: on-CPU time and run-queue wait (time runnable but not running). Per call
- * it prints the wall time, the CPU time of the busiest thread (the page's main thread
- * for ours, Chromium's WebCrypto thread for WebCrypto) and that thread's run-queue
- * wait, so the cost of a call on an idle machine (CPU) can be told apart from the
+ * Around each phase it reads `/proc/<pid>/task/<tid>/schedstat` of every thread of
+ * the renderers of the browser it launched (other helpers' browsers are left out):
+ * on-CPU time and run-queue wait (time runnable but not running). Per call it prints
+ * the wall time, the CPU time and run-queue wait of the busiest renderer thread (its
+ * name in brackets) and the CPU time of all renderer threads, so the cost of a call
+ * on an idle machine (CPU) can be told apart from the
  * share the scheduler gave it on this shared one (wall − CPU ≈ wait).
  *
  * @module
@@ -24,14 +25,30 @@ type DiagGlobal = {
   __diag: { names: string[]; run(name: string, n: number): Promise<number> };
 };
 
+/** Renderer processes of the browser this process launched (descendants of Deno.pid only). */
 async function _rendererPids(): Promise<number[]> {
-  const out: number[] = [];
+  const children = new Map<number, number[]>();
   for await (const e of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
-      const cmd = await Deno.readTextFile(`/proc/${e.name}/cmdline`);
-      if (cmd.includes("--type=renderer")) out.push(Number(e.name));
+      const stat = await Deno.readTextFile(`/proc/${e.name}/stat`);
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e.name)]);
     } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const todo = [Deno.pid];
+  while (todo.length) {
+    const pid = todo.pop()!;
+    for (const c of children.get(pid) ?? []) {
+      todo.push(c);
+      try {
+        if ((await Deno.readTextFile(`/proc/${c}/cmdline`)).includes("--type=renderer")) {
+          out.push(c);
+        }
+      } catch { /* gone */ }
+    }
   }
   return out;
 }

@@ -16,8 +16,10 @@
  * the audit chain verifies at the end.
  *
  * PostgreSQL is a throwaway cluster of this test's own (tests/fixtures/pg_cluster.ts),
- * so it can be killed for real. The order of the 36 cases and the delays before each
- * kill come from a seeded PRNG; the seed is printed, `FAULTS_SEED=<n>` replays it.
+ * so it can be killed for real. Besides these 36 cases, once per operation a process
+ * chosen at random is killed at a random moment (`anytime`, unsynchronised). The order
+ * of the cases, those choices and the delays before each kill come from a seeded PRNG;
+ * the seed is printed, `FAULTS_SEED=<n>` replays it.
  */
 import pg from "pg";
 import { ApiError } from "../../proxy/errors.ts";
@@ -34,7 +36,8 @@ const PROCESSES = ["vault", "proxy", "postgres"] as const;
 const POINTS = ["before", "in-flight", "after-commit"] as const;
 type Op = typeof OPS[number];
 type Proc = typeof PROCESSES[number];
-type Point = typeof POINTS[number];
+/** The three synchronised points, and `anytime`: a kill after a random delay, unsynchronised. */
+type Point = typeof POINTS[number] | "anytime";
 
 /** The retryable code the caller sees when `proc` dies. */
 const EXPECTED_CODE: Record<Proc, string> = {
@@ -66,10 +69,11 @@ function within<T>(p: Promise<T>, what: string): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-async function outcomeOf(p: Promise<unknown>): Promise<{ code: string; retryable?: boolean }> {
+async function outcomeOf(
+  p: Promise<unknown>,
+): Promise<{ code: string; retryable?: boolean; result?: unknown }> {
   try {
-    await p;
-    return { code: "ok" };
+    return { code: "ok", result: await p };
   } catch (e) {
     if (e instanceof ApiError) return { code: e.code, retryable: e.details?.retryable === true };
     throw e;
@@ -259,6 +263,8 @@ Deno.test({
       const cases: { op: Op; proc: Proc; point: Point }[] = [];
       for (const op of OPS) {
         for (const proc of PROCESSES) for (const point of POINTS) cases.push({ op, proc, point });
+        // and once per operation at a moment nobody chose
+        cases.push({ op, proc: PROCESSES[Math.floor(random() * 3)], point: "anytime" });
       }
       for (let i = cases.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
@@ -275,11 +281,17 @@ Deno.test({
           async () => {
             const p = await prepare(op, web, admin);
             const send = () => web.call(op, p.body, { clientAddress: p.address });
-            let first: { code: string; retryable?: boolean };
+            let first: { code: string; retryable?: boolean; result?: unknown };
             if (point === "before") {
               await kill(proc);
               await sleep(delay);
               first = await outcomeOf(send());
+              await restart(proc);
+            } else if (point === "anytime") {
+              const pending = outcomeOf(send());
+              await sleep(delay * 3); // 0–180 ms: anywhere from the proxy to the answer
+              await kill(proc);
+              first = await within(pending, "the first attempt's answer");
               await restart(proc);
             } else if (point === "in-flight") {
               const lock = await holdLock(dbUrl, op, p.identity);
@@ -310,17 +322,21 @@ Deno.test({
               first = await pending;
               await restart(proc);
             }
-            assertEquals(
-              first!.code,
-              EXPECTED_CODE[proc],
-              `first attempt: ${JSON.stringify(first!)}`,
-            );
-            assertOk(first!.retryable, `${first!.code} is not marked retryable`);
+            // `anytime` may have finished before the kill; otherwise: the retryable code.
+            if (!(point === "anytime" && first!.code === "ok")) {
+              assertEquals(
+                first!.code,
+                EXPECTED_CODE[proc],
+                `first attempt: ${JSON.stringify(first!)}`,
+              );
+              assertOk(first!.retryable, `${first!.code} is not marked retryable`);
+            }
             // Whatever happened, one consistent state (before the retry, too).
             await assertConsistent(dbUrl, p.identity);
-            const retried = await send();
-            const again = await send();
+            const retried = await within(send(), "the retry");
+            const again = await within(send(), "the second retry");
             assertEquals(again, retried, "a second retry answers the same");
+            if (first!.code === "ok") assertEquals(retried, first!.result, "the retry's answer");
             await p.expect(dbUrl);
           },
         );
