@@ -11,8 +11,10 @@
  * `Consent phrase`, `Message`, `Key size`; buttons `Apply to register`,
  * `Give consent`, `Sign in`, `Sign message`, `Update registration`, `Sign out`;
  * the region `Signature`; errors in the `role="alert"` element. Issue 6 adds, after
- * sign-in: `Re-register` (inputs `New pass phrase`, `Confirm new pass phrase`,
- * `Key size`), `Revoke key` with its confirmation (`Yes, revoke my key`, `Cancel`),
+ * sign-in: `Re-register` (inputs `Current pass phrase`, `New pass phrase`, `Confirm new
+ * pass phrase`, `Key size`), `Revoke key` with its confirmation (input `Current pass
+ * phrase`, buttons `Yes, revoke my key`, `Cancel`); both re-authenticate with the
+ * current pass phrase first (docs/lifecycle.md, "Re-authentication"),
  * and `Send to bank` (inputs `Payee account`, `Amount`, `Currency`, `Reference`)
  * with the region `Receipt`.
  *
@@ -247,7 +249,12 @@ function showError(err: unknown): void {
   } else if (e?.code === "bad_phrase_format") {
     text = "The consent phrase is four groups of five letters and digits, as in your letter.";
   } else if (e?.code === "wrong_passphrase") {
-    text = "Wrong identity or pass phrase.";
+    // Signed in, the only pass phrase asked for is the current one (re-authentication).
+    text = state.user
+      ? "Wrong current pass phrase: nothing was changed, and you are still signed in."
+      : "Wrong identity or pass phrase.";
+  } else if (e?.code === "reauth_required") {
+    text = "Enter your current pass phrase again: nothing was changed.";
   } else if (e?.code === "account_revoked") {
     text = "This identity's key was revoked: it cannot sign in or sign any more. " +
       "Apply to register under a new identity.";
@@ -748,6 +755,11 @@ function signedInView(): HTMLElement {
           "its certificate; the old certificate stays in the directory as superseded. " +
           "Choose a new pass phrase, or type your current one again.",
       ),
+      field("Current pass phrase", "rereg-current-passphrase", {
+        type: "password",
+        autocomplete: "current-password",
+        required: true,
+      }),
       field("New pass phrase", "new-passphrase", {
         type: "password",
         autocomplete: "new-password",
@@ -764,20 +776,28 @@ function signedInView(): HTMLElement {
     ],
     "Re-register",
     async () => {
-      const pass = takeNewPassphrase("new-passphrase", "new-passphrase-confirm");
+      const current = takePassphrase("rereg-current-passphrase");
+      let pass: Uint8Array;
+      try {
+        pass = takeNewPassphrase("new-passphrase", "new-passphrase-confirm");
+      } catch (err) {
+        wipe(current);
+        throw err;
+      }
       const bits = Number(value("key-size"));
       progress.hidden = false;
-      status("Generating your new key pair…");
+      status("Checking your current pass phrase, then generating your new key pair…");
       const w = await worker();
       const r = await w.call(
-        { type: "reregister", passphrase: pass, bits },
-        [pass.buffer],
+        { type: "reregister", passphrase: pass, currentPassphrase: current, bits },
+        [pass.buffer, current.buffer],
         (p) => {
           progress.value = p;
           if (p >= 1) status("Re-registering…");
         },
-      );
-      progress.hidden = true;
+      ).finally(() => {
+        progress.hidden = true; // also when refused (e.g. a wrong current pass phrase)
+      });
       user.certificate = r.certificate;
       out.replaceChildren();
       status(
@@ -799,11 +819,18 @@ function signedInView(): HTMLElement {
     });
     const confirm = form(
       "Confirm revocation",
-      [],
+      [
+        field("Current pass phrase", "revoke-current-passphrase", {
+          type: "password",
+          autocomplete: "current-password",
+          required: true,
+        }),
+      ],
       "Yes, revoke my key",
       async () => {
+        const current = takePassphrase("revoke-current-passphrase");
         const w = await worker();
-        const r = await w.call({ type: "revoke" });
+        const r = await w.call({ type: "revoke", currentPassphrase: current }, [current.buffer]);
         await terminate("revoked", r.serial ? ` (certificate ${r.serial})` : "");
       },
     );

@@ -176,6 +176,7 @@ async function _handle(req: Request): Promise<unknown> {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const r = await reregister(await _session(), user, {
         passphrase: req.passphrase,
+        currentPassphrase: req.currentPassphrase,
         bits: req.bits,
         onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
       });
@@ -184,7 +185,7 @@ async function _handle(req: Request): Promise<unknown> {
     case "revoke": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const signedIn = user;
-      const r = await revokeKey(await _session(), signedIn);
+      const r = await revokeKey(await _session(), signedIn, req.currentPassphrase);
       user = null; // revokeKey destroyed the key
       return r;
     }
@@ -216,5 +217,6 @@ self.onmessage = async (event: MessageEvent<Request>) => {
     );
   } finally {
     if ("passphrase" in req) req.passphrase.fill(0);
+    if ("currentPassphrase" in req) req.currentPassphrase.fill(0);
   }
 };

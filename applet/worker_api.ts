@@ -18,8 +18,8 @@ export type Command =
   | { type: "signIn"; identity: string; passphrase: Uint8Array }
   | { type: "sign"; message: Uint8Array }
   | { type: "update"; registration: Registration }
-  | { type: "reregister"; passphrase: Uint8Array; bits: number }
-  | { type: "revoke" }
+  | { type: "reregister"; passphrase: Uint8Array; currentPassphrase: Uint8Array; bits: number }
+  | { type: "revoke"; currentPassphrase: Uint8Array }
   | { type: "sendToHost"; debit: DebitRequest }
   | { type: "wipe" };
 

@@ -18,6 +18,11 @@ export interface VaultConfig {
   consentMaxAttempts: number;
   certValidityDays: number;
   loginTtlMs: number;
+  /**
+   * How long a login finished for re-authentication stays usable by one `reregister`
+   * or `revoke` (docs/lifecycle.md, "Re-authentication"); default 2 minutes.
+   */
+  reauthTtlMs?: number;
 }
 
 function _int(name: string, fallback: number, min: number, max: number): number {
@@ -42,5 +47,6 @@ export function vaultConfigFromEnv(): VaultConfig {
     consentMaxAttempts: _int("CONSENT_MAX_ATTEMPTS", 5, 1, 100),
     certValidityDays: _int("CERT_VALIDITY_DAYS", 365, 1, 3650),
     loginTtlMs: _int("LOGIN_TTL_SECONDS", 120, 10, 3600) * 1000,
+    reauthTtlMs: _int("REAUTH_TTL_SECONDS", 120, 10, 600) * 1000,
   };
 }

@@ -161,6 +161,19 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+/** Proofs of a fresh OPAQUE login for re-authentication (docs/lifecycle.md). */
+export interface ReauthProofsTable {
+  /** The `loginId` of the finished login. */
+  login_id: string;
+  identity: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  /** When a `reregister` or `revoke` used it (single use); null while unused. */
+  consumed_at: Timestamp | null;
+  /** The operation that used it. */
+  consumed_by: string | null;
+}
+
 /** The vault's tables. */
 export interface Database {
   users: UsersTable;
@@ -176,6 +189,7 @@ export interface Database {
   audit_log: AuditLogTable;
   crl: CrlTable;
   idempotency_keys: IdempotencyKeysTable;
+  reauth_proofs: ReauthProofsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -122,11 +122,14 @@ Deno.test({
 
       await t.step("revoke twice → the same answer, one revocation", async () => {
         const revKey = u.freshIdempotencyKey();
+        // The proof of re-authentication is consumed by the first attempt; the retry
+        // names the same one (a retry is the same request) and still gets the outcome.
+        const reauthLoginId = await u.reauthProof(web, next);
         const first = await web.call(
           "revoke",
-          await u.revokeBody(next, { idempotencyKey: revKey }),
+          await u.revokeBody(next, { idempotencyKey: revKey, reauthLoginId }),
         );
-        const body = await u.revokeBody(next, { idempotencyKey: revKey });
+        const body = await u.revokeBody(next, { idempotencyKey: revKey, reauthLoginId });
         const again = await web.call(
           "revoke",
           await u.resigned(next.keys.privateKey, "revoke", "alice", body),
@@ -136,7 +139,12 @@ Deno.test({
         assertEquals(await n("certificates", "identity = 'alice' and status = 'revoked'"), 1);
         // signed by the superseded key: not the signer of the first attempt
         assertEquals(
-          await codeOf(web.call("revoke", await u.revokeBody(alice, { idempotencyKey: revKey }))),
+          await codeOf(
+            web.call(
+              "revoke",
+              await u.revokeBody(alice, { idempotencyKey: revKey, reauthLoginId }),
+            ),
+          ),
           "signature_invalid",
         );
       });

@@ -53,7 +53,12 @@ async function activeUser(web: ProxyClient, admin: ProxyClient, identity: string
 }
 
 /** A re-registration body for `next` (new key, new OPAQUE record) signed by `signer`. */
-async function reregisterBody(web: ProxyClient, next: u.TestUser, signer: CryptoKey) {
+async function reregisterBody(
+  web: ProxyClient,
+  next: u.TestUser,
+  signer: CryptoKey,
+  reauthLoginId?: string,
+) {
   await opaque.ready;
   const identity = next.registration.identity;
   const start = opaque.client.startRegistration({ password: next.password });
@@ -73,6 +78,7 @@ async function reregisterBody(web: ProxyClient, next: u.TestUser, signer: Crypto
     keyRecord: await u.buildKeyRecord(next, fin.exportKey),
     registrationRecord: fin.registrationRecord,
     nonce: u.freshNonce(),
+    ...(reauthLoginId ? { reauthLoginId } : {}),
   };
   return {
     ...body,
@@ -80,9 +86,13 @@ async function reregisterBody(web: ProxyClient, next: u.TestUser, signer: Crypto
   };
 }
 
-async function revokeBody(user: u.TestUser, signer = user.keys.privateKey) {
+async function revokeBody(
+  user: u.TestUser,
+  signer = user.keys.privateKey,
+  reauthLoginId?: string,
+) {
   const identity = user.registration.identity;
-  const body = { identity, nonce: u.freshNonce() };
+  const body = { identity, nonce: u.freshNonce(), ...(reauthLoginId ? { reauthLoginId } : {}) };
   return {
     ...body,
     signature: await u.signUserRequest(signer, "revoke", identity, body.nonce, body),
@@ -154,7 +164,12 @@ Deno.test({
           });
           const r = await web.call(
             "reregister",
-            await reregisterBody(web, next, alice.keys.privateKey),
+            await reregisterBody(
+              web,
+              next,
+              alice.keys.privateKey,
+              await u.reauthProof(web, alice),
+            ),
           ) as { serial: string; superseded: string };
           assertEquals(r.superseded, first.serial);
           const crl = await crlOf(web);
@@ -190,7 +205,11 @@ Deno.test({
           };
           assertEquals(await count("key_records", "alice"), 1);
           assertEquals(await count("opaque_records", "alice"), 1);
-          const r = await web.call("revoke", await revokeBody(alice)) as { serial: string };
+          const proof = await u.reauthProof(web, alice);
+          const r = await web.call(
+            "revoke",
+            await revokeBody(alice, alice.keys.privateKey, proof),
+          ) as { serial: string };
           assertEquals(r.serial, current.serial);
           assertEquals(await count("key_records", "alice"), 0);
           assertEquals(await count("opaque_records", "alice"), 0);

@@ -11,11 +11,13 @@ import type { Database } from "./db.ts";
 import * as initial from "./migrations/20261124_0001_initial.ts";
 import * as crl from "./migrations/20261201_0002_crl.ts";
 import * as idempotency from "./migrations/20261205_0003_idempotency.ts";
+import * as reauth from "./migrations/20261224_0004_reauth.ts";
 
 const _MIGRATIONS: Record<string, Migration> = {
   "20261124_0001_initial": initial,
   "20261201_0002_crl": crl,
   "20261205_0003_idempotency": idempotency,
+  "20261224_0004_reauth": reauth,
 };
 
 class _StaticProvider implements MigrationProvider {

@@ -234,6 +234,35 @@ async function _consumeUserNonce(tx: Transaction<Database>, nonce: string) {
   }
 }
 
+/**
+ * Re-authentication (docs/lifecycle.md): `reregister` and the user's `revoke` must name
+ * a login finished with `reauth: true` for the same identity, not expired and not used
+ * before. It is marked used here, in the operation's transaction: single use, and a
+ * rolled-back attempt leaves it usable for the retry.
+ */
+async function _consumeReauth(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  op: "reregister" | "revoke",
+  identity: string,
+  loginId: string | undefined,
+): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new ApiError(
+      403,
+      "reauth_required",
+      `enter your current pass phrase again (${why})`,
+    );
+  };
+  if (!loginId) refuse("no re-authentication");
+  const used = await tx.updateTable("reauth_proofs")
+    .set({ consumed_at: ctx.now, consumed_by: op })
+    .where("login_id", "=", loginId!).where("identity", "=", identity)
+    .where("consumed_at", "is", null).where("expires_at", ">", ctx.now)
+    .returning("login_id").executeTakeFirst();
+  if (!used) refuse("the re-authentication is unknown, expired, used or for someone else");
+}
+
 async function _issueUserCertificate(
   tx: Transaction<Database>,
   ctx: OpContext,
@@ -826,6 +855,10 @@ const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
   }
   if (!ok) throw new ApiError(401, "login_failed", "sign-in failed");
   if (!releasable) throw new ApiError(403, "account_revoked", "the key was revoked");
+  // A login for re-authentication (docs/lifecycle.md): record its proof. Off the hot
+  // path of sign-in; if this write fails the login still succeeded and the user
+  // re-authenticates again.
+  if (body.reauth) await _recordReauth(ctx, body.loginId, row.identity);
   return {
     keyRecord: JSON.parse(row.record!) as KeyRecord,
     registration: {
@@ -837,6 +870,26 @@ const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
     certificate: row.pem!,
   };
 };
+
+async function _recordReauth(ctx: OpContext, loginId: string, identity: string) {
+  const ttl = ctx.vault.config.reauthTtlMs ?? 120_000;
+  await ctx.vault.db.transaction().execute(async (tx) => {
+    // Old proofs of this identity are of no use to anyone: drop them as we go.
+    await tx.deleteFrom("reauth_proofs").where("identity", "=", identity)
+      .where("expires_at", "<", new Date(ctx.now.getTime() - 86_400_000)).execute();
+    await tx.insertInto("reauth_proofs").values({
+      login_id: loginId,
+      identity,
+      created_at: ctx.now,
+      expires_at: new Date(ctx.now.getTime() + ttl),
+      consumed_at: null,
+      consumed_by: null,
+    }).execute();
+    await _audit(tx, ctx, "login.finish", identity, "reauthenticated", {
+      expiresAt: new Date(ctx.now.getTime() + ttl).toISOString(),
+    });
+  });
+}
 
 const registrationUpdate: Handler<"registration.update"> = async (ctx, body) => {
   const registration = _registration(body.registration);
@@ -892,6 +945,7 @@ async function _reregisterIn(
   if (pub.spkiSha256 === cert.spki_sha256) {
     throw new ApiError(400, "same_key", "re-registration needs a new key pair");
   }
+  await _consumeReauth(tx, ctx, "reregister", identity, body.reauthLoginId);
   await _consumeUserNonce(tx, body.nonce);
   await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
   await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), pub.spkiSha256, ctx.now);
@@ -923,6 +977,7 @@ const revoke: Handler<"revoke"> = async (ctx, body) => {
         const { user, cert } = await _lockActive(tx, body.identity);
         await _verifyByCurrentKey(tx, "revoke", body.identity, body, cert);
         meta.signer = cert.serial;
+        await _consumeReauth(tx, ctx, "revoke", body.identity, body.reauthLoginId);
         await _consumeUserNonce(tx, body.nonce);
         return await _revoke(
           tx,

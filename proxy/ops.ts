@@ -120,7 +120,12 @@ const _schemas = {
     idempotencyKey: idempotencyKeySchema.optional(),
   }),
   "login.start": z.strictObject({ identity: identitySchema, startLoginRequest: _opaqueMessage }),
-  "login.finish": z.strictObject({ loginId: b64u(16, 16), finishLoginRequest: _opaqueMessage }),
+  "login.finish": z.strictObject({
+    loginId: b64u(16, 16),
+    finishLoginRequest: _opaqueMessage,
+    /** A login for re-authentication: on success the vault records a proof (`reauth_proofs`). */
+    reauth: z.literal(true).optional(),
+  }),
   "registration.update": z.strictObject({
     registration: registrationSchema,
     keyRecord: keyRecordSchema,
@@ -135,10 +140,17 @@ const _schemas = {
     nonce: userNonceSchema,
     signature: _signature,
     idempotencyKey: idempotencyKeySchema.optional(),
+    /**
+     * The `loginId` of a login finished with `reauth: true` for this identity (docs/
+     * lifecycle.md, "Re-authentication"). Optional here so that a request without it
+     * reaches the vault, which refuses it as `reauth_required` and audits the refusal.
+     */
+    reauthLoginId: b64u(16, 16).optional(),
   }),
   revoke: z.strictObject({
     identity: identitySchema,
     reason: freeText(200).optional(),
+    reauthLoginId: b64u(16, 16).optional(),
     nonce: userNonceSchema,
     signature: _signature,
     idempotencyKey: idempotencyKeySchema.optional(),

@@ -105,6 +105,9 @@ const _OPS = {
   "login.start": z.object({ identity, startLoginRequest: b64u(2048) }).strict(),
   "login.finish": z.object({ loginId: z.string().min(1).max(128), finishLoginRequest: b64u(2048) })
     .strict(),
+  "reauth.start": z.object({ identity, startLoginRequest: b64u(2048) }).strict(),
+  "reauth.finish": z.object({ loginId: z.string().min(1).max(128), finishLoginRequest: b64u(2048) })
+    .strict(),
   "registration.update": z.object({
     registration,
     keyRecord,
@@ -119,10 +122,12 @@ const _OPS = {
     nonce: b64u(64),
     signature: b64u(1024),
     idempotencyKey: b64u(64).optional(),
+    reauthLoginId: b64u(64).optional(),
   }).strict(),
   revoke: z.object({
     identity,
     reason: z.string().min(1).max(200).optional(),
+    reauthLoginId: b64u(64).optional(),
     nonce: b64u(64),
     signature: b64u(1024),
     idempotencyKey: b64u(64).optional(),
@@ -469,6 +474,29 @@ async function _dispatch(
       const r = await vault(op, args);
       s.identity = pending.identity;
       return r;
+    }
+    case "reauth.start": {
+      // A fresh OPAQUE login by the signed-in user before reregister/revoke (docs/
+      // lifecycle.md): the vault's login.start, rate-limited in the `login` class.
+      _requireSignedIn(s, args.identity as string);
+      s.pendingReauth = null;
+      const r = await vault("login.start", args);
+      if (typeof r.loginId !== "string") {
+        throw new ApiError(503, "vault_unavailable", "login did not start");
+      }
+      s.pendingReauth = { loginId: r.loginId, identity: args.identity as string };
+      return r;
+    }
+    case "reauth.finish": {
+      const pending = s.pendingReauth;
+      if (!pending || pending.loginId !== args.loginId) {
+        throw new ApiError(409, "no_pending_login", "no such re-authentication in this session");
+      }
+      _requireSignedIn(s, pending.identity);
+      s.pendingReauth = null;
+      await vault("login.finish", { ...args, reauth: true });
+      // The key record is not sent again: the applet holds it already.
+      return { loginId: pending.loginId, reauthenticated: true };
     }
     case "registration.update": {
       _requireSignedIn(s, (args.registration as { identity: string }).identity);

@@ -316,7 +316,7 @@ Deno.test("the confidentiality key file is private (0600) and reused on restart"
   assertOk(again.certificate.includes("BEGIN CERTIFICATE"));
 });
 
-Deno.test("reregister, revoke and host.submit before sign-in are refused with not_signed_in", async () => {
+Deno.test("reregister, revoke, reauth.start and host.submit before sign-in are refused with not_signed_in", async () => {
   const s = await server();
   const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
   const signed = { nonce: "A".repeat(43), signature: "A".repeat(342) };
@@ -329,6 +329,7 @@ Deno.test("reregister, revoke and host.submit before sign-in are refused with no
       ...signed,
     }],
     ["revoke", { identity: "alice", ...signed }],
+    ["reauth.start", { identity: "alice", startLoginRequest: "A".repeat(43) }],
     ["host.submit", { key: "AAAA", iv: "AAAA", ct: "AAAA" }],
   ];
   for (const [op, args] of calls) {
@@ -336,6 +337,17 @@ Deno.test("reregister, revoke and host.submit before sign-in are refused with no
     assertOk(err instanceof RpcError, `${op}: ${err}`);
     assertEquals([op, err.code, err.status], [op, "not_signed_in", 401]);
   }
+});
+
+Deno.test("reauth.finish without a reauth.start in this session is no_pending_login", async () => {
+  const s = await server();
+  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  const err = await session.call("reauth.finish", {
+    loginId: "A".repeat(22),
+    finishLoginRequest: "A".repeat(43),
+  }).then(() => null, (e) => e);
+  assertOk(err instanceof RpcError, String(err));
+  assertEquals([err.code, err.status], ["no_pending_login", 409]);
 });
 
 Deno.test("/api/host is 404 no_host when no bank is configured", async () => {

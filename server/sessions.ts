@@ -28,6 +28,12 @@ export interface ServerSession {
   identity: string | null;
   /** An OPAQUE login started in this session and not yet finished. */
   pendingLogin: { loginId: string; identity: string } | null;
+  /**
+   * A re-authentication login (docs/lifecycle.md) started by the signed-in user and not
+   * yet finished. Unlike `pendingLogin` it leaves `identity` alone: a wrong current pass
+   * phrase does not sign the user out.
+   */
+  pendingReauth?: { loginId: string; identity: string } | null;
   /** The client address that opened the session (for the proxy's limits). */
   client: string;
 }

@@ -259,28 +259,18 @@ export async function signIn(session: Session, input: SignInInput): Promise<Sign
   let pkcs8: Uint8Array | null = null;
   try {
     password = _password(input.passphrase);
-    const start = opaque.client.startLogin({ password });
-    const started = await session.call<{ loginId: string; loginResponse: string; ksf: unknown }>(
+    const { loginId, finish } = await _opaqueLogin(
+      session,
       "login.start",
-      { identity: input.identity, startLoginRequest: start.startLoginRequest },
-    );
-    // The vault sends the record's `kdf` ({ name, ksf, params }); accept bare params too.
-    const kdf = started.ksf as { params?: unknown } | null;
-    const ksf = checkKsf(kdf?.params ?? kdf, input.ksfFloor ?? KSF_FLOOR);
-    const finish = opaque.client.finishLogin({
-      clientLoginState: start.clientLoginState,
-      loginResponse: started.loginResponse,
+      input.identity,
       password,
-      keyStretching: { "argon2id-custom": ksf },
-    });
+      input.ksfFloor,
+    );
     password = null;
-    if (!finish) {
-      throw new FlowError("wrong_passphrase", "Wrong identity or pass phrase.");
-    }
     const kek = await _kekFrom(finish.exportKey);
     const released = await session.call<
       { keyRecord: unknown; registration: Registration; certificate: string }
-    >("login.finish", { loginId: started.loginId, finishLoginRequest: finish.finishLoginRequest });
+    >("login.finish", { loginId, finishLoginRequest: finish.finishLoginRequest });
     const record = parseKeyRecord(released.keyRecord, input.ksfFloor ?? KSF_FLOOR);
     const registration = normalizeRegistration(released.registration);
     if (registration.identity !== input.identity || record.identity !== input.identity) {
@@ -309,6 +299,85 @@ export async function signIn(session: Session, input: SignInInput): Promise<Sign
     };
   } finally {
     wipe(input.passphrase, pkcs8);
+    password = null;
+  }
+}
+
+/**
+ * The client half of an OPAQUE login up to `login.finish` (shared by sign-in and
+ * re-authentication): `login.start` (or the web server's `reauth.start`, which runs
+ * the vault's `login.start` for the signed-in user), then the client's finish. A wrong
+ * pass phrase fails here, in the client, and nothing more is sent.
+ */
+async function _opaqueLogin(
+  session: Session,
+  startOp: "login.start" | "reauth.start",
+  identity: string,
+  password: string,
+  ksfFloor: KsfParams | undefined,
+) {
+  const start = opaque.client.startLogin({ password });
+  const started = await session.call<{ loginId: string; loginResponse: string; ksf: unknown }>(
+    startOp,
+    { identity, startLoginRequest: start.startLoginRequest },
+  );
+  // The vault sends the record's `kdf` ({ name, ksf, params }); accept bare params too.
+  const kdf = started.ksf as { params?: unknown } | null;
+  const ksf = checkKsf(kdf?.params ?? kdf, ksfFloor ?? KSF_FLOOR);
+  const finish = opaque.client.finishLogin({
+    clientLoginState: start.clientLoginState,
+    loginResponse: started.loginResponse,
+    password,
+    keyStretching: { "argon2id-custom": ksf },
+  });
+  if (!finish) {
+    throw new FlowError("wrong_passphrase", "Wrong identity or pass phrase.");
+  }
+  return { loginId: started.loginId, finish };
+}
+
+/**
+ * Re-authentication before a re-registration or a revocation (docs/lifecycle.md): a
+ * fresh OPAQUE login with the user's CURRENT pass phrase, in the signed-in session.
+ * Returns the `loginId` the vault recorded as proof (single use, valid for 2 minutes).
+ * A wrong pass phrase is `wrong_passphrase` and changes nothing: the user stays signed
+ * in. The pass phrase bytes are wiped before this returns.
+ */
+export async function reauthenticate(
+  session: Session,
+  user: SignedIn,
+  currentPassphrase: Uint8Array,
+  ksfFloor?: KsfParams,
+): Promise<string> {
+  let password: string | null = null;
+  try {
+    password = _password(currentPassphrase);
+    const { loginId, finish } = await _opaqueLogin(
+      session,
+      "reauth.start",
+      user.identity,
+      password,
+      ksfFloor,
+    );
+    password = null;
+    await session.call<{ loginId: string }>("reauth.finish", {
+      loginId,
+      finishLoginRequest: finish.finishLoginRequest,
+    });
+    return loginId;
+  } catch (err) {
+    // A too-short or malformed "current pass phrase" is just a wrong one.
+    if (
+      err instanceof FlowError && (err.code === "weak_passphrase" || err.code === "bad_passphrase")
+    ) {
+      throw new FlowError("wrong_passphrase", "Wrong current pass phrase.");
+    }
+    if (err instanceof FlowError && err.code === "wrong_passphrase") {
+      throw new FlowError("wrong_passphrase", "Wrong current pass phrase.");
+    }
+    throw err;
+  } finally {
+    wipe(currentPassphrase);
     password = null;
   }
 }
@@ -389,6 +458,13 @@ export async function updateRegistration(
 export interface ReregisterInput {
   /** UTF-8 pass phrase (new, or the same again); wiped before this returns. */
   passphrase: Uint8Array;
+  /**
+   * UTF-8 CURRENT pass phrase, for the fresh login the vault requires first
+   * ({@link reauthenticate}); wiped before this returns. Or, instead:
+   */
+  currentPassphrase?: Uint8Array;
+  /** The `loginId` of a {@link reauthenticate} done just before (at most 2 minutes). */
+  reauthLoginId?: string;
   bits: number;
   onProgress?: (fraction: number) => void;
   ksf?: KsfParams;
@@ -423,6 +499,16 @@ export async function reregister(
   let pkcs8: Uint8Array | null = null;
   try {
     password = _password(input.passphrase);
+    // First: a wrong current pass phrase fails at once, before the key generation, and a
+    // re-registration racing this one finds this session already re-authenticated, so it
+    // loses at the vault (`key_superseded`). The proof's 2 minutes cover the rest.
+    const reauthLoginId = input.reauthLoginId ??
+      await reauthenticate(
+        session,
+        user,
+        input.currentPassphrase ?? new Uint8Array(),
+        input.ksfFloor,
+      );
     key = generateRsaKey(input.bits as typeof KEY_SIZES[number], { onProgress: input.onProgress });
     const spki = key.publicKey.exportSpki();
     pkcs8 = key.exportPkcs8();
@@ -457,6 +543,7 @@ export async function reregister(
           spki: b64uEncode(spki),
           keyRecord,
           registrationRecord: finish.registrationRecord,
+          reauthLoginId,
           nonce,
           idempotencyKey,
         };
@@ -479,21 +566,28 @@ export async function reregister(
     user.certificate = r.certificate;
     return r;
   } finally {
-    wipe(input.passphrase, pkcs8);
+    wipe(input.passphrase, input.currentPassphrase ?? null, pkcs8);
     key?.destroy();
     password = null;
   }
 }
 
 /**
- * Revocation by the user (DESIGN.md §2.10): a request signed with SKu. The vault
- * erases the key record and the OPAQUE record; `user` is forgotten here.
+ * Revocation by the user (DESIGN.md §2.10): a fresh login with the CURRENT pass phrase
+ * ({@link reauthenticate}; the bytes are wiped before this returns), or the `loginId`
+ * of one done just before, then a request signed with SKu that names that login. The
+ * vault erases the key record and the OPAQUE record; `user` is forgotten here.
  */
 export async function revokeKey(
   session: Session,
   user: SignedIn,
+  reauth: Uint8Array | string,
   reason?: string,
+  ksfFloor?: KsfParams,
 ): Promise<{ identity: string; status: string; serial: string | null }> {
+  const reauthLoginId = typeof reauth === "string"
+    ? reauth
+    : await reauthenticate(session, user, reauth, ksfFloor);
   const idempotencyKey = _idempotencyKey();
   const r = await _retrying(() =>
     session.call<{ identity: string; status: string; serial: string | null }>(
@@ -502,6 +596,7 @@ export async function revokeKey(
         const body = {
           identity: user.identity,
           ...(reason ? { reason } : {}),
+          reauthLoginId,
           nonce,
           idempotencyKey,
         };

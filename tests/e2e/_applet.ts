@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import type { Registration } from "../../applet/protocol/registration.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;
@@ -49,7 +49,7 @@ export async function openApplet(page: Page, url: string): Promise<"ready" | "fa
 }
 
 /** Types text key by key, as a person would (no full string injected into the page). */
-async function type(page: Page, label: string, text: string): Promise<void> {
+async function type(page: Page | Locator, label: string, text: string): Promise<void> {
   const input = page.getByLabel(label, { exact: true });
   await input.click();
   await input.pressSequentially(text, { delay: 0 });
@@ -187,24 +187,34 @@ export async function sendToBankInPage(
   return await outcome(page, /Executed by the bank/);
 }
 
-/** Re-registers in the page with a (new or the same) pass phrase. */
+/**
+ * Re-registers in the page with a (new or the same) pass phrase; `current` is the
+ * current pass phrase the form asks for first (docs/lifecycle.md, "Re-authentication").
+ */
 export async function reregisterInPage(
   page: Page,
   passphrase: string,
+  current: string,
   bits = 2048,
 ): Promise<string | null> {
-  await type(page, "New pass phrase", passphrase);
-  await type(page, "Confirm new pass phrase", passphrase);
-  await page.getByLabel("Key size", { exact: true }).selectOption(String(bits));
-  await page.getByRole("button", { name: "Re-register", exact: true }).click();
+  const form = page.getByRole("form", { name: "Re-register" });
+  await type(form, "Current pass phrase", current);
+  await type(form, "New pass phrase", passphrase);
+  await type(form, "Confirm new pass phrase", passphrase);
+  await form.getByLabel("Key size", { exact: true }).selectOption(String(bits));
+  await form.getByRole("button", { name: "Re-register", exact: true }).click();
   return await outcome(page, /Re-registered/);
 }
 
-/** Revokes the key in the page: `Revoke key`, then the confirmation. */
-export async function revokeInPage(page: Page): Promise<string | null> {
+/**
+ * Revokes the key in the page: `Revoke key`, then the confirmation with the current
+ * pass phrase.
+ */
+export async function revokeInPage(page: Page, current: string): Promise<string | null> {
   await page.getByRole("button", { name: "Revoke key", exact: true }).click();
   const dialog = page.getByRole("alertdialog", { name: "Revoke your key?" });
   await dialog.waitFor();
+  await type(dialog, "Current pass phrase", current);
   await dialog.getByRole("button", { name: "Yes, revoke my key", exact: true }).click();
   return await outcome(page, /Your key was revoked/);
 }

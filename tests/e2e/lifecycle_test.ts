@@ -23,6 +23,7 @@ import {
   newUser,
   openApplet,
   outcome,
+  reregisterInPage,
   revokeInPage,
   sendToBankInPage,
   signInInPage,
@@ -205,6 +206,7 @@ Deno.test({
             deno.key = stranger; // signs the request with a key that is not the user's
             const err = await reregister(session, deno, {
               passphrase: utf8("a pass phrase of mallory"),
+              currentPassphrase: utf8(pass),
               bits: 2048,
             }).then(() => null, (x) => x);
             assertOk(err instanceof RpcError && err.code === "signature_invalid", String(err));
@@ -222,6 +224,27 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "Re-register with a wrong current pass phrase: refused, key unchanged, still signed in",
+        async () => {
+          const before = await (await fetch(`${web}/directory/${id}`)).json();
+          const history = await (await fetch(`${web}/directory/${id}/history`)).text();
+          const err = await reregisterInPage(page, newPassphrase(), `not ${pass}`);
+          assertOk(err !== null && /Wrong current pass phrase/.test(err), String(err));
+          assertEquals(await page.getByRole("alert").getAttribute("data-code"), "wrong_passphrase");
+          const after = await (await fetch(`${web}/directory/${id}`)).json();
+          assertEquals([after.status, after.serial], ["active", before.serial]);
+          assertEquals(after.certificate, before.certificate);
+          assertEquals(await (await fetch(`${web}/directory/${id}/history`)).text(), history);
+          // Still signed in: the page still offers Sign out, and the key still signs.
+          assertEquals(
+            await page.getByRole("button", { name: "Sign out", exact: true }).count(),
+            1,
+          );
+          await signInPageMessage(page, `Still me, ${crypto.randomUUID()}`);
+        },
+      );
+
       const pages: Page[] = [page];
       const passes = [newPassphrase(), newPassphrase()];
       let winner = -1;
@@ -231,8 +254,10 @@ Deno.test({
         assertEquals(await openApplet(other, web), "ready");
         assertEquals(await signInInPage(other, id, pass), null);
         for (const [i, p] of pages.entries()) {
+          const form = p.getByRole("form", { name: "Re-register" });
+          await form.getByLabel("Current pass phrase", { exact: true }).fill(pass);
           for (const label of ["New pass phrase", "Confirm new pass phrase"]) {
-            await p.getByLabel(label, { exact: true }).fill(passes[i]);
+            await form.getByLabel(label, { exact: true }).fill(passes[i]);
           }
         }
         await Promise.all(
@@ -242,7 +267,15 @@ Deno.test({
         assertEquals(results.filter((r) => r === null).length, 1, results.join(" | "));
         winner = results.indexOf(null);
         const loser = results[1 - winner]!;
-        assertOk(/replaced by a re-registration/.test(loser), loser);
+        // The loser either re-authenticated before the winner committed and then lost the
+        // race at the vault (key_superseded), or re-authenticated after it, when its "current"
+        // pass phrase no longer was (wrong_passphrase). Either way it changed nothing.
+        assertOk(/replaced by a re-registration|Wrong current pass phrase/.test(loser), loser);
+        assertOk(
+          ["key_superseded", "wrong_passphrase"].includes(
+            (await pages[1 - winner].getByRole("alert").getAttribute("data-code"))!,
+          ),
+        );
         const history = await (await fetch(`${web}/directory/${id}/history`)).json();
         assertEquals(
           history.certificates.map((c: { status: string }) => c.status),
@@ -315,7 +348,11 @@ Deno.test({
           await p.getByRole("button", { name: "Cancel", exact: true }).click();
           assertEquals(await p.getByRole("alertdialog").count(), 0);
           assertEquals((await (await fetch(`${web}/directory/${id}`)).json()).status, "active");
-          assertEquals(await revokeInPage(p), null);
+          // A wrong current pass phrase in the dialog: refused, nothing revoked.
+          const wrong = await revokeInPage(p, `not ${passes[winner]}`);
+          assertOk(wrong !== null && /Wrong current pass phrase/.test(wrong), String(wrong));
+          assertEquals((await (await fetch(`${web}/directory/${id}`)).json()).status, "active");
+          assertEquals(await revokeInPage(p, passes[winner]), null);
           const deadline = Date.now() + 10_000;
           while (p.workers().length > 0 && Date.now() < deadline) {
             await p.waitForEvent("worker", { timeout: 200 }).catch(() => undefined);

@@ -56,7 +56,12 @@ async function registered(web: ProxyClient, admin: ProxyClient, id: string) {
 }
 
 /** A re-registration body (new key pair and pass phrase) signed by `signer`. */
-async function reregisterBody(web: ProxyClient, user: u.TestUser, signer: CryptoKey) {
+async function reregisterBody(
+  web: ProxyClient,
+  user: u.TestUser,
+  signer: CryptoKey,
+  reauthLoginId?: string,
+) {
   const next = await u.makeUser(user.registration.identity, {
     password: `${user.password} v2`,
     registration: user.registration,
@@ -80,6 +85,7 @@ async function reregisterBody(web: ProxyClient, user: u.TestUser, signer: Crypto
     keyRecord: await u.buildKeyRecord(next, fin.exportKey),
     registrationRecord: fin.registrationRecord,
     nonce: u.freshNonce(),
+    ...(reauthLoginId ? { reauthLoginId } : {}),
   };
   const signature = await u.signUserRequest(
     signer,
@@ -354,7 +360,7 @@ Deno.test({
       await t.step("signed with a superseded key, then with a revoked key", async () => {
         const erin = await registered(web, admin, "abuseerin");
         const oldKey = erin.keys.privateKey;
-        const { body } = await reregisterBody(web, erin, oldKey);
+        const { body } = await reregisterBody(web, erin, oldKey, await u.reauthProof(web, erin));
         await web.call("reregister", body, { clientAddress: erin.address });
         // The old key signs an update after the re-registration.
         const nonce = u.freshNonce();
@@ -410,6 +416,9 @@ Deno.test({
         assertEquals(rows.filter((e) => e.outcome !== "refused").map((e) => e.op), [
           "apply",
           "consent",
+          "login.start", // the re-authentication before the re-registration
+          "login.finish",
+          "login.finish",
           "reregister",
           "admin.revoke",
         ]);

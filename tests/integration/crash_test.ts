@@ -159,7 +159,10 @@ async function prepare(op: Op, web: ProxyClient, admin: ProxyClient): Promise<Pr
   return {
     identity,
     address,
-    body: await u.revokeBody(user, { idempotencyKey }),
+    body: await u.revokeBody(user, {
+      idempotencyKey,
+      reauthLoginId: await u.reauthProof(web, user),
+    }),
     async expect(url) {
       const s = await assertConsistent(url, identity);
       assertEquals(s.status, "revoked");
@@ -234,8 +237,9 @@ Deno.test({
       viaRelay.port = String(relay.port);
       stack = await startStack({
         databaseUrl: viaRelay.toString(),
-        // keep the audit sealer's transactions rare: fewer bystanders on the relay
-        env: { VAULT_SEAL_INTERVAL_MS: "5000" },
+        // keep the audit sealer's transactions rare: fewer bystanders on the relay; a
+        // re-authentication outlives the kills and restarts however slow the machine
+        env: { VAULT_SEAL_INTERVAL_MS: "5000", REAUTH_TTL_SECONDS: "600" },
       });
       const s = stack;
       const r = relay;

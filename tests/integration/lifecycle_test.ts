@@ -18,6 +18,7 @@ import {
   checkHostKeys,
   fetchHostKeys,
   forget,
+  reauthenticate,
   reregister,
   sendToHost,
   signAndSubmit,
@@ -199,11 +200,17 @@ Deno.test({
         for (let i = 0; i < 8; i++) {
           sessions.push(await signedIn(web, alice.id, alice.pass, LIGHT_KSF));
         }
+        // Each re-authenticates first (docs/lifecycle.md), also one after the other.
+        const proofs: string[] = [];
+        for (const { session, user } of sessions) {
+          proofs.push(await reauthenticate(session, user, utf8(alice.pass), LIGHT_KSF));
+        }
         const passes = sessions.map((_, i) => `new pass phrase ${i} of ${alice.id}`);
         const results = await Promise.allSettled(
           sessions.map(({ session, user }, i) =>
             reregister(session, user, {
               passphrase: utf8(passes[i]),
+              reauthLoginId: proofs[i],
               bits: 2048,
               ksf: LIGHT_KSF,
               ksfFloor: LIGHT_KSF,

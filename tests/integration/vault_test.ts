@@ -262,6 +262,7 @@ for (const db of ["pglite", "postgres"] as const) {
               keyRecord: await u.buildKeyRecord(next, fin.exportKey),
               registrationRecord: fin.registrationRecord,
               nonce: u.freshNonce(),
+              reauthLoginId: await u.reauthProof(web, alice),
             };
             const signature = await u.signUserRequest(
               alice.keys.privateKey,
@@ -289,7 +290,7 @@ for (const db of ["pglite", "postgres"] as const) {
 
         await t.step("revoke erases the records; later sign-in gets account_revoked", async () => {
           const nonce = u.freshNonce();
-          const body = { identity: "alice", nonce };
+          const body = { identity: "alice", nonce, reauthLoginId: await u.reauthProof(web, alice) };
           const signature = await u.signUserRequest(
             alice.keys.privateKey,
             "revoke",
