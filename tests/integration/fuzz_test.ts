@@ -255,6 +255,8 @@ async function world(stack: Stack): Promise<World> {
     consent: { registration: bob.registration, phrase: generateConsentPhrase().text },
     "login.start": { identity: "fuzzalice", startLoginRequest: start.startLoginRequest },
     "login.finish": { loginId: _b64(16), finishLoginRequest: _b64(64) },
+    "reauth.start": { identity: "fuzzalice", startLoginRequest: start.startLoginRequest },
+    "reauth.finish": { loginId: _b64(16), finishLoginRequest: _b64(64) },
     "registration.update": {
       registration: { ...alice.registration, address: "1 New Street" },
       keyRecord: record,
@@ -540,6 +542,8 @@ async function fuzzEverything(t: Deno.TestContext) {
               "registration.update",
               "reregister",
               "revoke",
+              "reauth.start",
+              "reauth.finish",
               "host.submit",
               "message.submit",
             ),
@@ -552,7 +556,8 @@ async function fuzzEverything(t: Deno.TestContext) {
                 }}`,
               );
               const r = await ch.sendBytes(bytes);
-              check(f, `signed-in ${op} ${m.kind}`, r.status, r.body);
+              // A reauth.start that stays well-formed starts a login, like login.start.
+              check(f, `signed-in ${op} ${m.kind}`, r.status, r.body, op === "reauth.start");
             },
           ),
           _PARAMS(120),
