@@ -35,7 +35,9 @@ export interface ProxyClient {
   call(op: string, body: unknown, options?: CallOptions): Promise<unknown>;
 }
 
-/** Creates a client; the key is imported once and kept as a non-extractable CryptoKey. */
+const _encoder = new TextEncoder();
+
+/** Creates a client; the key is imported once (its HMAC pad states, {@link HmacKey}). */
 export function createProxyClient(options: ProxyClientOptions): ProxyClient {
   const base = options.url.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -46,7 +48,7 @@ export function createProxyClient(options: ProxyClientOptions): ProxyClient {
 
   async function call(op: string, body: unknown, callOptions: CallOptions = {}) {
     const path = `/v1/${op}`;
-    const bytes = new TextEncoder().encode(JSON.stringify(body ?? {}));
+    const bytes = _encoder.encode(JSON.stringify(body ?? {}));
     const headers = await signRequest({
       key: await keyPromise,
       keyId: options.keyId,
