@@ -59,24 +59,34 @@ export function createProxyClient(options: ProxyClientOptions): ProxyClient {
       ts: callOptions.ts,
       nonce: callOptions.nonce,
     });
-    let res: Response;
+    // A timer cleared when the answer is in (AbortSignal.timeout's stays armed after it).
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new DOMException("upstream timeout", "TimeoutError")),
+      timeoutMs,
+    );
     try {
-      res = await fetch(base + path, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: bytes,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-      throw new ApiError(
-        timedOut ? 504 : 503,
-        timedOut ? "upstream_timeout" : "upstream_unavailable",
-        timedOut ? `no answer from ${base} in time` : `cannot reach ${base}`,
-        { retryable: true },
-      );
+      let res: Response;
+      try {
+        res = await fetch(base + path, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: bytes,
+          signal: abort.signal,
+        });
+      } catch (err) {
+        const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+        throw new ApiError(
+          timedOut ? 504 : 503,
+          timedOut ? "upstream_timeout" : "upstream_unavailable",
+          timedOut ? `no answer from ${base} in time` : `cannot reach ${base}`,
+          { retryable: true },
+        );
+      }
+      return await readResponse(res);
+    } finally {
+      clearTimeout(timer);
     }
-    return await readResponse(res);
   }
 
   return { call } as ProxyClient;
