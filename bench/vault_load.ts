@@ -3,7 +3,9 @@
  * throughput through proxy + vault as real processes on a real PostgreSQL server, with
  * p50/p99 latency. `deno task bench` calls {@link runVaultLoad}; on its own:
  *
- *   deno run -A bench/vault_load.ts [--login 6000] [--apply 600] [--concurrency 64] [--json]
+ *   deno run -A bench/vault_load.ts [--login 6000] [--apply 600] [--concurrency 64] [--pool 16] [--json]
+ *     [--cpu-prof DIR]   (V8 CPU profiles of vault and proxy, written when they stop)
+ *   VAULT_LOAD_CHILD_ENV='{"VAULT_SEAL_INTERVAL_MS":"600000"}' …   (extra env for vault + proxy: experiments)
  *
  * Method. Setup (not timed): registers `login / 25` users (apply + consent) and, for
  * each timed login, runs OPAQUE `login.start` and the client's finish, so that the timed
@@ -39,10 +41,14 @@ export interface VaultLoadOptions {
   apply?: number;
   /** Requests in flight (default 64). */
   concurrency?: number;
+  /** The vault's PostgreSQL pool size, `VAULT_DB_POOL` (default 16). */
+  pool?: number;
   /** PostgreSQL server to create the benchmark database on (default TEST_DATABASE_URL). */
   serverUrl?: string;
   /** Progress lines on stderr (default true). */
   verbose?: boolean;
+  /** Write V8 CPU profiles of the vault and the proxy into this directory (`--cpu-prof`). */
+  cpuProfDir?: string;
 }
 
 /**
@@ -200,7 +206,13 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
   Deno.addSignalListener("SIGINT", onSignal);
   const stack = await startStack({
     databaseUrl: db.url,
-    env: { LOG_LEVEL: "warn", VAULT_DB_POOL: "16", LOGIN_TTL_SECONDS: "900" },
+    env: {
+      LOG_LEVEL: "warn",
+      VAULT_DB_POOL: String(options.pool ?? 16),
+      LOGIN_TTL_SECONDS: "900",
+      ...JSON.parse(Deno.env.get("VAULT_LOAD_CHILD_ENV") ?? "{}"),
+    },
+    denoArgs: options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [],
   }).catch(async (err) => {
     Deno.removeSignalListener("SIGINT", onSignal);
     await db.drop();
@@ -335,6 +347,10 @@ if (import.meta.main) {
     login: arg("login"),
     apply: arg("apply"),
     concurrency: arg("concurrency"),
+    pool: arg("pool"),
+    cpuProfDir: Deno.args.includes("--cpu-prof")
+      ? Deno.args[Deno.args.indexOf("--cpu-prof") + 1]
+      : undefined,
   });
   if (Deno.args.includes("--json")) console.log(JSON.stringify(result, null, 2));
   else {

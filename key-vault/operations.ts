@@ -739,8 +739,54 @@ const loginStart: Handler<"login.start"> = async (ctx, body) => {
   );
   if (!wrote.fresh) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (nonce) nonce.consumed = true;
+  _rememberLogin(ctx.vault, loginId, {
+    identity: body.identity,
+    state: serverLoginState,
+    clientTag: ctx.clientTag,
+    expiresAt: ctx.now.getTime() + ctx.vault.config.loginTtlMs,
+  });
   return { loginId, loginResponse, ksf };
 };
+
+/**
+ * Login attempts this vault process started, so that its `login.finish` can skip the
+ * read (one statement instead of two). A copy of what `login.start` wrote to
+ * `login_attempts`, whose rows never change after the insert; the row stays the
+ * authority: `login.finish` releases a record only if its statement deletes the row
+ * (a concurrent finish, a revocation or a re-registration removes it first). A finish
+ * that reaches another vault instance, or one after a restart, reads the row instead.
+ * Bounded: expired and oldest entries are dropped first.
+ */
+interface _PendingLogin {
+  identity: string;
+  state: string;
+  clientTag: string;
+  expiresAt: number;
+}
+
+const _PENDING_LOGINS_MAX = 20_000;
+const _pendingLogins = new WeakMap<VaultState, Map<string, _PendingLogin>>();
+
+function _rememberLogin(vault: VaultState, loginId: string, pending: _PendingLogin): void {
+  let map = _pendingLogins.get(vault);
+  if (!map) _pendingLogins.set(vault, map = new Map());
+  // Insertion order is expiry order (one TTL): drop from the oldest end.
+  const now = Date.now();
+  for (const [id, p] of map) {
+    if (p.expiresAt > now && map.size < _PENDING_LOGINS_MAX) break;
+    map.delete(id);
+  }
+  map.set(loginId, pending);
+}
+
+/** Takes (removes and returns) a pending login of this process, if live at `now`. */
+function _takePendingLogin(vault: VaultState, loginId: string, now: Date): _PendingLogin | null {
+  const map = _pendingLogins.get(vault);
+  const pending = map?.get(loginId);
+  if (!pending) return null;
+  map!.delete(loginId);
+  return pending.expiresAt > now.getTime() ? pending : null;
+}
 
 /** login.finish, statement 1: the attempt and what a success would release. */
 const _LOGIN_FINISH_READ = `
@@ -784,7 +830,128 @@ const _LOGIN_FINISH_WRITE = `
   )
   select (select fresh from go) as fresh, exists (select 1 from a) as taken`;
 
+/**
+ * login.finish in one statement, when this process holds the attempt (see
+ * {@link _PendingLogin}): record the RPC nonce ($1 $2, when $3), take the attempt ($4),
+ * and when taken read what a success would release for identity $6 and decide the
+ * outcome (OPAQUE verified: $5); on release clear the backoff keys ($7) and mark the
+ * address known (tag $8 unless empty, now $9, rewrite only if older than $10); append
+ * the audit row (actor $11, details with the request's client tag $12). The same
+ * effects, rows and outcomes as {@link _LOGIN_FINISH_READ} + {@link _LOGIN_FINISH_WRITE}.
+ */
+const _LOGIN_FINISH_ONE = `
+  with n as (
+    insert into nonces (scope, nonce, expires_at)
+    select 'rpc', $1, $2::timestamptz where $3::boolean
+    on conflict do nothing returning 1
+  ),
+  go as (select (exists (select 1 from n) or not $3::boolean) as fresh),
+  a as (
+    delete from login_attempts where id = $4 and (select fresh from go) returning identity
+  ),
+  r as (
+    select u.status, u.full_name, u.account_number, u.address, k.record, c.pem, c.serial,
+      case when not $5::boolean then 'failed'
+        when u.status = 'active' and k.record is not null and c.pem is not null
+          then 'released'
+        else 'refused' end as outcome
+    from (select $6::text as identity) i
+    left join users u on u.identity = i.identity
+    left join key_records k on k.identity = i.identity
+    left join certificates c
+      on c.identity = i.identity and c.kind = 'user' and c.status = 'active'
+    where exists (select 1 from a)
+  ),
+  cleared as (
+    delete from rate_limits where key = any($7::text[])
+      and exists (select 1 from r where outcome = 'released')
+  ),
+  known as (
+    insert into known_addresses as k (identity, address_tag, last_success_at)
+    select $6, $8, $9::timestamptz
+    where $8::text <> '' and exists (select 1 from r where outcome = 'released')
+    on conflict (identity, address_tag) do update set last_success_at = $9::timestamptz
+    where k.last_success_at < $10::timestamptz
+  ),
+  audited as (
+    insert into audit_log (at, actor, op, identity, outcome, details)
+    select $9::timestamptz, $11, 'login.finish', $6, r.outcome,
+      '{' || concat_ws(',',
+        case when $12::text <> '' then '"client":' || to_json($12::text)::text end,
+        case when r.outcome = 'released' then '"serial":' || to_json(r.serial)::text end,
+        case when r.outcome = 'refused'
+          then '"status":' || to_json(coalesce(r.status, 'none'))::text end
+      ) || '}'
+    from r
+  )
+  select (select fresh from go) as fresh, exists (select 1 from a) as taken, r.*
+  from (select 1) as one left join r on true`;
+
+/** login.finish when this process started the attempt: one prepared statement. */
+async function _loginFinishHeld(
+  ctx: OpContext,
+  body: OpBody<"login.finish">,
+  pending: _PendingLogin,
+): Promise<unknown> {
+  let ok = false;
+  try {
+    opaque.server.finishLogin({
+      serverLoginState: pending.state,
+      finishLoginRequest: body.finishLoginRequest,
+    });
+    ok = true;
+  } catch {
+    ok = false;
+  }
+  const nonce = ctx.rpcNonce && !ctx.rpcNonce.consumed ? ctx.rpcNonce : undefined;
+  const [row] = await ctx.vault.query<{
+    fresh: boolean;
+    taken: boolean;
+    outcome: string | null;
+    status: string | null;
+    full_name: string | null;
+    account_number: string | null;
+    address: string | null;
+    record: string | null;
+    pem: string | null;
+  }>("login_finish_one", _LOGIN_FINISH_ONE, [
+    nonce?.nonce ?? null,
+    nonce?.expiresAt ?? null,
+    nonce !== undefined,
+    body.loginId,
+    ok,
+    pending.identity,
+    pending.clientTag ? [`b:login:${identityKeyTag(pending.identity)}:${pending.clientTag}`] : [],
+    pending.clientTag,
+    ctx.now,
+    new Date(ctx.now.getTime() - 86_400_000),
+    ctx.actor,
+    ctx.clientTag,
+  ]);
+  if (!row.fresh) throw new ApiError(401, "replayed_nonce", "request nonce already used");
+  if (nonce) nonce.consumed = true;
+  if (!row.taken) {
+    throw new ApiError(401, "login_expired", "no such login in progress: start again");
+  }
+  if (row.outcome === "failed") throw new ApiError(401, "login_failed", "sign-in failed");
+  if (row.outcome !== "released") {
+    throw new ApiError(403, "account_revoked", "the key was revoked");
+  }
+  return {
+    keyRecord: JSON.parse(row.record!) as KeyRecord,
+    registration: {
+      identity: pending.identity,
+      fullName: row.full_name!,
+      accountNumber: row.account_number!,
+      address: row.address!,
+    },
+    certificate: row.pem!,
+  };
+}
+
 const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
+  const pending = _takePendingLogin(ctx.vault, body.loginId, ctx.now);
+  if (pending) return await _loginFinishHeld(ctx, body, pending);
   // The hot path (bench/vault_load.ts): two prepared statements, one of which writes.
   // 1. read the login attempt and what a success would release (no lock, no write);
   // 2. after checking the OPAQUE finish in memory, one atomic statement records the

@@ -5,7 +5,8 @@
  */
 import { sql } from "kysely";
 import { ApiError } from "../proxy/errors.ts";
-import { type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
+import * as opaque from "@serenity-kit/opaque";
+import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
 import type { ProxyClient } from "../proxy/client.ts";
 import { openDb } from "./db.ts";
 import { runOperation } from "./operations.ts";
@@ -46,12 +47,12 @@ Deno.test({
     const handle = await openDb({});
     const vault = await openVaultState(config, master.slice(), handle);
     const shared = { ...handle, close: () => Promise.resolve() };
-    const client = (actor: "web" | "admin"): ProxyClient => ({
+    const client = (actor: "web" | "admin", state = vault): ProxyClient => ({
       call(op: string, body: unknown, opts?: { clientAddress?: string }) {
         const spec = opSpec(op)!;
         assert(spec.callers.includes(actor), `${actor} may not call ${op}`);
         return runOperation(
-          { vault, actor, clientTag: opts?.clientAddress ?? "", now: new Date() },
+          { vault: state, actor, clientTag: opts?.clientAddress ?? "", now: new Date() },
           op as OpName,
           parseOpBody(spec, JSON.parse(JSON.stringify(body))),
         );
@@ -113,6 +114,60 @@ Deno.test({
         assert(r.ok && (await u.openKeyRecord(r.keyRecord, r.exportKey, r.registration)).hashOk);
         assert((await verifyAudit(vault.db)).ok);
       });
+
+      await t.step(
+        "login.finish: held attempt (one statement) and read attempt (another instance) agree",
+        async () => {
+          // login.start on `vault`; login.finish either on `vault` (it holds the attempt)
+          // or on a second instance over the same database (it must read the row).
+          const other = await openVaultState(config, master.slice(), shared);
+          const otherWeb = client("web", other);
+          const split = {
+            call: (op: string, body: unknown, opts?: { clientAddress?: string }) =>
+              (op === "login.finish" ? otherWeb : web).call(op, body, opts),
+          } as ProxyClient;
+          const lastFinish = async () =>
+            (await sql<{ identity: string; outcome: string; details: string }>`
+              select identity, outcome, details from audit_log where op = 'login.finish'
+              order by id desc limit 1`.execute(vault.db)).rows[0];
+          const seen: Record<string, unknown[]> = { held: [], read: [] };
+          for (const [name, c] of [["held", web], ["read", split]] as const) {
+            const opts = { clientAddress: "203.0.113.7" };
+            const start = async () => {
+              const s = opaque.client.startLogin({ password: alice.password });
+              const r = await web.call("login.start", {
+                identity: "alice",
+                startLoginRequest: s.startLoginRequest,
+              }, opts) as { loginId: string; loginResponse: string; ksf: KeyRecord["kdf"] };
+              const f = opaque.client.finishLogin({
+                clientLoginState: s.clientLoginState,
+                loginResponse: r.loginResponse,
+                password: alice.password,
+                keyStretching: { "argon2id-custom": { ...u.LIGHT_KSF } },
+              })!;
+              return { loginId: r.loginId, finishLoginRequest: f.finishLoginRequest };
+            };
+            const a = await start(), b = await start();
+            // b's id with a's finish message: OPAQUE fails, the attempt is used up.
+            const failed = { loginId: b.loginId, finishLoginRequest: a.finishLoginRequest };
+            assert((await codeOf(c.call("login.finish", failed, opts))) === "login_failed");
+            seen[name].push(await lastFinish());
+            assert((await codeOf(c.call("login.finish", failed, opts))) === "login_expired");
+            const released = await c.call("login.finish", a, opts) as { keyRecord: KeyRecord };
+            assert(released.keyRecord.identity === "alice", "record released");
+            seen[name].push(await lastFinish());
+            assert((await codeOf(c.call("login.finish", a, opts))) === "login_expired");
+            seen[name].push(await lastFinish());
+          }
+          assert(
+            JSON.stringify(seen.held) === JSON.stringify(seen.read),
+            `${JSON.stringify(seen.held)} != ${JSON.stringify(seen.read)}`,
+          );
+          assert(JSON.stringify(seen.held[0]).includes('"failed"'), JSON.stringify(seen.held));
+          assert(JSON.stringify(seen.held[1]).includes("serial"), JSON.stringify(seen.held));
+          assert((await verifyAudit(vault.db)).ok);
+        },
+      );
 
       await t.step("an expired application can be replaced; a live one cannot", async () => {
         const bob = await u.makeUser("bob");

@@ -35,7 +35,9 @@ export interface ProxyClient {
   call(op: string, body: unknown, options?: CallOptions): Promise<unknown>;
 }
 
-/** Creates a client; the key is imported once and kept as a non-extractable CryptoKey. */
+const _encoder = new TextEncoder();
+
+/** Creates a client; the key is imported once (its HMAC pad states, {@link HmacKey}). */
 export function createProxyClient(options: ProxyClientOptions): ProxyClient {
   const base = options.url.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -46,7 +48,7 @@ export function createProxyClient(options: ProxyClientOptions): ProxyClient {
 
   async function call(op: string, body: unknown, callOptions: CallOptions = {}) {
     const path = `/v1/${op}`;
-    const bytes = new TextEncoder().encode(JSON.stringify(body ?? {}));
+    const bytes = _encoder.encode(JSON.stringify(body ?? {}));
     const headers = await signRequest({
       key: await keyPromise,
       keyId: options.keyId,
@@ -57,24 +59,34 @@ export function createProxyClient(options: ProxyClientOptions): ProxyClient {
       ts: callOptions.ts,
       nonce: callOptions.nonce,
     });
-    let res: Response;
+    // A timer cleared when the answer is in (AbortSignal.timeout's stays armed after it).
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new DOMException("upstream timeout", "TimeoutError")),
+      timeoutMs,
+    );
     try {
-      res = await fetch(base + path, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: bytes,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-      throw new ApiError(
-        timedOut ? 504 : 503,
-        timedOut ? "upstream_timeout" : "upstream_unavailable",
-        timedOut ? `no answer from ${base} in time` : `cannot reach ${base}`,
-        { retryable: true },
-      );
+      let res: Response;
+      try {
+        res = await fetch(base + path, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: bytes,
+          signal: abort.signal,
+        });
+      } catch (err) {
+        const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+        throw new ApiError(
+          timedOut ? 504 : 503,
+          timedOut ? "upstream_timeout" : "upstream_unavailable",
+          timedOut ? `no answer from ${base} in time` : `cannot reach ${base}`,
+          { retryable: true },
+        );
+      }
+      return await readResponse(res);
+    } finally {
+      clearTimeout(timer);
     }
-    return await readResponse(res);
   }
 
   return { call } as ProxyClient;

@@ -7,12 +7,12 @@
  * carried in the `x-roamsign-*` headers. The web server and the admin CLI sign
  * towards the proxy; the proxy signs towards the vault with its own key. Verification
  * checks the headers' shape, the key id, the timestamp window (±30 s) and the MAC
- * (WebCrypto `verify`, constant time). Single use of the nonce is checked against
+ * (recomputed with node:crypto, compared in constant time). Single use of the nonce is checked against
  * the database by the vault (see docs/rate-limits.md), not here.
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash, timingSafeEqual } from "node:crypto";
 import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
 import { ApiError } from "./errors.ts";
 
@@ -34,19 +34,42 @@ const _CLIENT_MAX = 200;
 const _TS_PATTERN = /^[0-9]{1,16}$/;
 const _encoder = new TextEncoder();
 
-/** An HMAC key ready for signing and verifying. */
-export type HmacKey = CryptoKey;
+/**
+ * An HMAC-SHA256 key ready for signing and verifying: the SHA-256 states after the
+ * inner and outer padded key blocks (RFC 2104), computed once at import, so that each
+ * MAC is two short synchronous hashes (node:crypto) — no per-request key schedule and
+ * no trip through WebCrypto's thread pool. Opaque: the key bytes are not readable
+ * from it (it serialises as `{}`).
+ */
+export class HmacKey {
+  readonly #inner: Hash;
+  readonly #outer: Hash;
+  private constructor(inner: Hash, outer: Hash) {
+    this.#inner = inner;
+    this.#outer = outer;
+  }
+  /** @internal See {@link importHmacKey}. */
+  static fromRaw(raw: Uint8Array): HmacKey {
+    const block = new Uint8Array(64);
+    block.set(raw.length > 64 ? createHash("sha256").update(raw).digest() : raw);
+    for (let i = 0; i < 64; i++) block[i] ^= 0x36;
+    const inner = createHash("sha256").update(block);
+    for (let i = 0; i < 64; i++) block[i] ^= 0x36 ^ 0x5c;
+    const outer = createHash("sha256").update(block);
+    block.fill(0);
+    return new HmacKey(inner, outer);
+  }
+  /** HMAC-SHA256(key, data). */
+  mac(data: Uint8Array | string): Uint8Array {
+    const inner = this.#inner.copy().update(data).digest();
+    return this.#outer.copy().update(inner).digest();
+  }
+}
 
 /** Imports raw key bytes (≥ 32) as an HMAC-SHA256 key. The caller may zero `raw` afterwards. */
 export function importHmacKey(raw: Uint8Array): Promise<HmacKey> {
   if (raw.length < 32) throw new Error("hmac: key shorter than 32 bytes");
-  return crypto.subtle.importKey(
-    "raw",
-    raw as Uint8Array<ArrayBuffer>,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign", "verify"],
-  );
+  return Promise.resolve(HmacKey.fromRaw(raw));
 }
 
 /**
@@ -105,9 +128,7 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
     input.body,
     input.bodyHash,
   );
-  const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", input.key, data as Uint8Array<ArrayBuffer>),
-  );
+  const mac = input.key.mac(data);
   return {
     [HEADER.keyId]: input.keyId,
     [HEADER.ts]: ts,
@@ -187,11 +208,7 @@ export async function verifySignature(
     body,
     bodyHash,
   );
-  const ok = await crypto.subtle.verify(
-    "HMAC",
-    key,
-    auth.signature as Uint8Array<ArrayBuffer>,
-    data as Uint8Array<ArrayBuffer>,
-  );
+  // Both 32 bytes (readAuthHeaders checks the length); constant-time comparison.
+  const ok = timingSafeEqual(key.mac(data), auth.signature);
   if (!ok) throw new ApiError(401, "bad_signature", "signature does not verify");
 }

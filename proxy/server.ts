@@ -104,23 +104,35 @@ export function createProxyApp(options: ProxyOptions): Hono {
         bodyHash,
       });
       where = "vault";
+      // A timer cleared when the answer is in (AbortSignal.timeout's would stay armed for
+      // the full timeout after every request and fire into nothing).
+      const abort = new AbortController();
+      const timer = setTimeout(
+        () => abort.abort(new DOMException("vault timeout", "TimeoutError")),
+        timeoutMs,
+      );
       let upstream: Response;
+      let text: string;
       try {
-        upstream = await fetch(vaultUrl + path, {
-          method: "POST",
-          headers: { ...headers, "content-type": "application/json" },
-          body: bytes,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (err) {
-        const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-        throw new ApiError(
-          timedOut ? 504 : 503,
-          timedOut ? "vault_timeout" : "vault_unavailable",
-          timedOut ? "the vault did not answer in time" : "the vault is unavailable, retry later",
-        );
+        try {
+          upstream = await fetch(vaultUrl + path, {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/json" },
+            body: bytes,
+            signal: abort.signal,
+          });
+        } catch (err) {
+          const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+          throw new ApiError(
+            timedOut ? 504 : 503,
+            timedOut ? "vault_timeout" : "vault_unavailable",
+            timedOut ? "the vault did not answer in time" : "the vault is unavailable, retry later",
+          );
+        }
+        text = await upstream.text();
+      } finally {
+        clearTimeout(timer);
       }
-      const text = await upstream.text();
       status = upstream.status;
       if (status >= 400) {
         try {
