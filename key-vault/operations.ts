@@ -937,6 +937,8 @@ async function _loginFinishHeld(
   if (row.outcome !== "released") {
     throw new ApiError(403, "account_revoked", "the key was revoked");
   }
+  // A login for re-authentication records its proof, as on the two-statement path.
+  if (body.reauth) await _recordReauth(ctx, body.loginId, pending.identity);
   return {
     keyRecord: JSON.parse(row.record!) as KeyRecord,
     registration: {
