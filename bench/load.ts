@@ -45,6 +45,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from "./load_worker.ts";
+import { childrenOf, cpuMs, rssKiB } from "./proc.ts";
 
 const _ROOT = new URL("../", import.meta.url).pathname;
 
@@ -165,42 +166,6 @@ function _latency(values: number[]): Latency {
   return { n: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
 }
 
-/** CPU ms (user + system) of a process, from /proc (Linux); 0 if it is gone. */
-function _cpuMs(pid: number | "self"): number {
-  try {
-    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // 100 clock ticks per second
-  } catch {
-    return 0;
-  }
-}
-
-function _rssKiB(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Children of `ppid` (from /proc/<pid>/stat), with their command lines. */
-function _children(ppid: number): { pid: number; cmdline: string }[] {
-  const out: { pid: number; cmdline: string }[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      if (Number(stat.split(") ")[1].split(" ")[1]) !== ppid) continue;
-      const cmdline = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
-      out.push({ pid: Number(e.name), cmdline });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 function _freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -319,7 +284,7 @@ async function _startServer(
   ]);
   const webUrl = `http://127.0.0.1:${ports.web}`;
   const stop = async () => {
-    const kids = _children(supervisor.pid);
+    const kids = childrenOf(supervisor.pid);
     try {
       supervisor.kill("SIGTERM");
     } catch {
@@ -371,7 +336,7 @@ async function _startServer(
     ready = lines.some((l) => l.includes("roamsign is running at"));
   }
   const pids: Record<string, number> = { supervisor: supervisor.pid };
-  for (const k of _children(supervisor.pid)) {
+  for (const k of childrenOf(supervisor.pid)) {
     const hit = _SERVICES.find(([, script]) => k.cmdline.includes(script));
     if (hit) pids[hit[0]] = k.pid;
   }
@@ -606,31 +571,31 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
     );
     const sampler = (async () => {
       await new Promise((r) => setTimeout(r, from - now()));
-      pg0 = new Map((await pgPids()).map((p) => [p, _cpuMs(p)]));
+      pg0 = new Map((await pgPids()).map((p) => [p, cpuMs(p)]));
       for (const n of names) {
-        cpu0[n] = _cpuMs(server!.pids[n]);
-        rss0[n] = peak[n] = _rssKiB(server!.pids[n]);
+        cpu0[n] = cpuMs(server!.pids[n]);
+        rss0[n] = peak[n] = rssKiB(server!.pids[n]);
         series[n] = [rss0[n]];
       }
       let tick = 0;
-      cpu0.generator = _cpuMs("self");
+      cpu0.generator = cpuMs("self");
       while (now() < until - 1000) {
         await new Promise((r) => setTimeout(r, 1000));
         tick++;
         for (const n of names) {
-          const v = _rssKiB(server!.pids[n]);
+          const v = rssKiB(server!.pids[n]);
           if (v !== null) peak[n] = Math.max(peak[n] ?? 0, v);
           if (tick % 5 === 0) series[n].push(v);
         }
       }
       await new Promise((r) => setTimeout(r, Math.max(0, until - now())));
       for (const n of names) {
-        cpu1[n] = _cpuMs(server!.pids[n]);
-        rss1[n] = _rssKiB(server!.pids[n]);
+        cpu1[n] = cpuMs(server!.pids[n]);
+        rss1[n] = rssKiB(server!.pids[n]);
         if (rss1[n] !== null) peak[n] = Math.max(peak[n] ?? 0, rss1[n]!);
       }
-      cpu1.generator = _cpuMs("self");
-      for (const p of await pgPids()) pgCpu += _cpuMs(p) - (pg0.get(p) ?? 0);
+      cpu1.generator = cpuMs("self");
+      for (const p of await pgPids()) pgCpu += cpuMs(p) - (pg0.get(p) ?? 0);
     })();
     const results = await running;
     await sampler;

@@ -32,6 +32,7 @@ import {
   TEST_DATABASE_URL,
 } from "../tests/fixtures/stack.ts";
 import * as u from "../tests/fixtures/user.ts";
+import { cpuMs } from "./proc.ts";
 
 /** What to run. */
 export interface VaultLoadOptions {
@@ -146,27 +147,17 @@ async function _parallel<T>(
   return out;
 }
 
-/** CPU milliseconds (user + system) of a process, from /proc (Linux). */
-function _cpuMs(pid: number | "self"): number {
-  try {
-    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return 0;
-  }
-}
-
 /** Samples the CPU of the stack's processes around a timed phase. */
 async function _withCpu(
   pids: { vault: number; proxy: number; postgres: () => Promise<number[]> },
   run: () => Promise<ScenarioResult>,
 ): Promise<ScenarioResult> {
-  const pg0 = new Map((await pids.postgres()).map((p) => [p, _cpuMs(p)]));
-  const v0 = _cpuMs(pids.vault), p0 = _cpuMs(pids.proxy), g0 = _cpuMs("self");
+  const pg0 = new Map((await pids.postgres()).map((p) => [p, cpuMs(p)]));
+  const v0 = cpuMs(pids.vault), p0 = cpuMs(pids.proxy), g0 = cpuMs("self");
   const result = await run();
-  const v1 = _cpuMs(pids.vault), p1 = _cpuMs(pids.proxy), g1 = _cpuMs("self");
+  const v1 = cpuMs(pids.vault), p1 = cpuMs(pids.proxy), g1 = cpuMs("self");
   let pg = 0;
-  for (const p of await pids.postgres()) pg += _cpuMs(p) - (pg0.get(p) ?? 0);
+  for (const p of await pids.postgres()) pg += cpuMs(p) - (pg0.get(p) ?? 0);
   const per = (ms: number) => Math.round((ms / result.requests) * 100) / 100;
   const cpu = {
     vault: per(v1 - v0),
