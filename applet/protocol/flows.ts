@@ -128,10 +128,14 @@ export interface ApplyResult {
   consentExpiresAt?: string;
 }
 
-function _password(passphrase: Uint8Array): string {
+function _checkLength(passphrase: Uint8Array): void {
   if (passphrase.length < 8) {
     throw new FlowError("weak_passphrase", "The pass phrase must be at least 8 characters.");
   }
+}
+
+function _password(passphrase: Uint8Array): string {
+  _checkLength(passphrase);
   try {
     return fromUtf8(passphrase);
   } catch {
@@ -148,23 +152,35 @@ async function _kekFrom(exportKey: string): Promise<CryptoKey> {
   }
 }
 
+/** What apply and re-registration both make: a key pair, its OPAQUE registration and record. */
+interface NewKey {
+  key: RsaPrivateKey;
+  spki: Uint8Array;
+  kek: CryptoKey;
+  keyRecord: KeyRecord;
+  registrationRecord: string;
+}
+
 /**
- * Apply to register (DESIGN.md §2.3): key pair in wasm-crypto, OPAQUE
- * registration, key record under KEK, then `apply` signed by the new SKu
- * (proof of possession) over the nonce of its own request.
+ * A new key pair in wasm-crypto, a new OPAQUE registration under `passphrase`, and the
+ * key record sealed under that registration's KEK. The caller destroys `key`; the
+ * PKCS#8 bytes are wiped here, the pass phrase by the caller.
  */
-export async function applyToRegister(session: Session, input: ApplyInput): Promise<ApplyResult> {
-  const registration = normalizeRegistration(input.registration);
-  if (!KEY_SIZES.includes(input.bits as typeof KEY_SIZES[number])) {
-    throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
-  }
-  const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
-  let password: string | null = null;
-  let key: RsaPrivateKey | null = null;
+async function _newKey(
+  session: Session,
+  registration: Registration,
+  passphrase: Uint8Array,
+  o: {
+    bits: number;
+    ksf: KsfParams;
+    sigAlg?: KeyRecord["sigAlg"];
+    onProgress?: (fraction: number) => void;
+  },
+): Promise<NewKey> {
+  let password: string | null = _password(passphrase);
+  const key = generateRsaKey(o.bits as typeof KEY_SIZES[number], { onProgress: o.onProgress });
   let pkcs8: Uint8Array | null = null;
   try {
-    password = _password(input.passphrase);
-    key = generateRsaKey(input.bits as typeof KEY_SIZES[number], { onProgress: input.onProgress });
     const spki = key.publicKey.exportSpki();
     pkcs8 = key.exportPkcs8();
     const start = opaque.client.startRegistration({ password });
@@ -176,7 +192,7 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
       clientRegistrationState: start.clientRegistrationState,
       registrationResponse,
       password,
-      keyStretching: { "argon2id-custom": ksf },
+      keyStretching: { "argon2id-custom": o.ksf },
     });
     password = null;
     const kek = await _kekFrom(finish.exportKey);
@@ -185,10 +201,40 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
       registration,
       pkcs8,
       spki,
+      bits: o.bits,
+      sigAlg: o.sigAlg,
+      ksf: o.ksf,
+    });
+    return { key, spki, kek, keyRecord, registrationRecord: finish.registrationRecord };
+  } catch (err) {
+    key.destroy();
+    throw err;
+  } finally {
+    wipe(pkcs8);
+    password = null;
+  }
+}
+
+/**
+ * Apply to register (DESIGN.md §2.3): key pair in wasm-crypto, OPAQUE
+ * registration, key record under KEK, then `apply` signed by the new SKu
+ * (proof of possession) over the nonce of its own request.
+ */
+export async function applyToRegister(session: Session, input: ApplyInput): Promise<ApplyResult> {
+  const registration = normalizeRegistration(input.registration);
+  if (!KEY_SIZES.includes(input.bits as typeof KEY_SIZES[number])) {
+    throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
+  }
+  const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
+  let key: RsaPrivateKey | null = null;
+  try {
+    const made = await _newKey(session, registration, input.passphrase, {
       bits: input.bits,
       ksf,
+      onProgress: input.onProgress,
     });
-    wipe(pkcs8);
+    key = made.key;
+    const { spki, keyRecord } = made;
     const signer = key;
     const idempotencyKey = _idempotencyKey();
     return await _retrying(() =>
@@ -197,7 +243,7 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
           registration,
           spki: b64uEncode(spki),
           keyRecord,
-          registrationRecord: finish.registrationRecord,
+          registrationRecord: made.registrationRecord,
           nonce,
           idempotencyKey,
         };
@@ -210,9 +256,8 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
       })
     );
   } finally {
-    wipe(input.passphrase, pkcs8);
+    wipe(input.passphrase);
     key?.destroy();
-    password = null;
   }
 }
 
@@ -494,11 +539,9 @@ export async function reregister(
     throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
   }
   const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
-  let password: string | null = null;
   let key: RsaPrivateKey | null = null;
-  let pkcs8: Uint8Array | null = null;
   try {
-    password = _password(input.passphrase);
+    _checkLength(input.passphrase); // a too short new pass phrase fails before anything runs
     // First: a wrong current pass phrase fails at once, before the key generation, and a
     // re-registration racing this one finds this session already re-authenticated, so it
     // loses at the vault (`key_superseded`). The proof's 2 minutes cover the rest.
@@ -509,32 +552,14 @@ export async function reregister(
         input.currentPassphrase ?? new Uint8Array(),
         input.ksfFloor,
       );
-    key = generateRsaKey(input.bits as typeof KEY_SIZES[number], { onProgress: input.onProgress });
-    const spki = key.publicKey.exportSpki();
-    pkcs8 = key.exportPkcs8();
-    const start = opaque.client.startRegistration({ password });
-    const { registrationResponse } = await session.call<{ registrationResponse: string }>(
-      "register.start",
-      { identity: user.identity, registrationRequest: start.registrationRequest },
-    );
-    const finish = opaque.client.finishRegistration({
-      clientRegistrationState: start.clientRegistrationState,
-      registrationResponse,
-      password,
-      keyStretching: { "argon2id-custom": ksf },
-    });
-    password = null;
-    const kek = await _kekFrom(finish.exportKey);
-    const keyRecord = await sealKeyRecord({
-      kek,
-      registration: user.registration,
-      pkcs8,
-      spki,
+    const made = await _newKey(session, user.registration, input.passphrase, {
       bits: input.bits,
-      sigAlg: user.record.sigAlg,
       ksf,
+      sigAlg: user.record.sigAlg,
+      onProgress: input.onProgress,
     });
-    wipe(pkcs8);
+    key = made.key;
+    const { spki, kek, keyRecord } = made;
     const idempotencyKey = _idempotencyKey();
     const r = await _retrying(() =>
       session.call<ReregisterResult>("reregister", async (nonce) => {
@@ -542,7 +567,7 @@ export async function reregister(
           identity: user.identity,
           spki: b64uEncode(spki),
           keyRecord,
-          registrationRecord: finish.registrationRecord,
+          registrationRecord: made.registrationRecord,
           reauthLoginId,
           nonce,
           idempotencyKey,
@@ -566,9 +591,8 @@ export async function reregister(
     user.certificate = r.certificate;
     return r;
   } finally {
-    wipe(input.passphrase, input.currentPassphrase ?? null, pkcs8);
+    wipe(input.passphrase, input.currentPassphrase ?? null);
     key?.destroy();
-    password = null;
   }
 }
 
