@@ -10,6 +10,7 @@ import { b64uDecode } from "../applet/protocol/base64url.ts";
 import { ApiError } from "./errors.ts";
 import { type HmacKey, importHmacKey, signRequest } from "./hmac.ts";
 import type { OpBody, OpName } from "./ops.ts";
+import { postUpstream } from "./upstream.ts";
 
 /** What {@link createProxyClient} needs. `secret`: raw key bytes or their base64url text. */
 export interface ProxyClientOptions {
@@ -59,34 +60,20 @@ export function createProxyClient(options: ProxyClientOptions): ProxyClient {
       ts: callOptions.ts,
       nonce: callOptions.nonce,
     });
-    // A timer cleared when the answer is in (AbortSignal.timeout's stays armed after it).
-    const abort = new AbortController();
-    const timer = setTimeout(
-      () => abort.abort(new DOMException("upstream timeout", "TimeoutError")),
+    return await postUpstream(
+      base + path,
+      headers,
+      bytes,
       timeoutMs,
-    );
-    try {
-      let res: Response;
-      try {
-        res = await fetch(base + path, {
-          method: "POST",
-          headers: { ...headers, "content-type": "application/json" },
-          body: bytes,
-          signal: abort.signal,
-        });
-      } catch (err) {
-        const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-        throw new ApiError(
+      readResponse,
+      (timedOut) =>
+        new ApiError(
           timedOut ? 504 : 503,
           timedOut ? "upstream_timeout" : "upstream_unavailable",
           timedOut ? `no answer from ${base} in time` : `cannot reach ${base}`,
           { retryable: true },
-        );
-      }
-      return await readResponse(res);
-    } finally {
-      clearTimeout(timer);
-    }
+        ),
+    );
   }
 
   return { call } as ProxyClient;

@@ -31,6 +31,7 @@ import {
 import { identityTagSync, log } from "./log.ts";
 import { httpCheck, httpMetrics, mountMetrics, mountReadiness, proxyDecisions } from "./metrics.ts";
 import { type Caller, MAX_BODY, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "./ops.ts";
+import { postUpstream } from "./upstream.ts";
 
 /** What the proxy needs. */
 export interface ProxyOptions {
@@ -104,35 +105,19 @@ export function createProxyApp(options: ProxyOptions): Hono {
         bodyHash,
       });
       where = "vault";
-      // A timer cleared when the answer is in (AbortSignal.timeout's would stay armed for
-      // the full timeout after every request and fire into nothing).
-      const abort = new AbortController();
-      const timer = setTimeout(
-        () => abort.abort(new DOMException("vault timeout", "TimeoutError")),
+      const { upstream, text } = await postUpstream(
+        vaultUrl + path,
+        headers,
+        bytes,
         timeoutMs,
-      );
-      let upstream: Response;
-      let text: string;
-      try {
-        try {
-          upstream = await fetch(vaultUrl + path, {
-            method: "POST",
-            headers: { ...headers, "content-type": "application/json" },
-            body: bytes,
-            signal: abort.signal,
-          });
-        } catch (err) {
-          const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-          throw new ApiError(
+        async (res) => ({ upstream: res, text: await res.text() }),
+        (timedOut) =>
+          new ApiError(
             timedOut ? 504 : 503,
             timedOut ? "vault_timeout" : "vault_unavailable",
             timedOut ? "the vault did not answer in time" : "the vault is unavailable, retry later",
-          );
-        }
-        text = await upstream.text();
-      } finally {
-        clearTimeout(timer);
-      }
+          ),
+      );
       status = upstream.status;
       if (status >= 400) {
         try {
