@@ -664,6 +664,19 @@ async function _consentIn(
   return { ok: true as const, certificate: cert.pem };
 }
 
+/**
+ * The opening of the one-statement operations: record the RPC nonce ($1, expiring at $2)
+ * when $3, and `go.fresh` says whether the request may take effect (not a replay).
+ */
+const _RPC_NONCE = `
+  with n as (
+    insert into nonces (scope, nonce, expires_at)
+    select 'rpc', $1, $2::timestamptz where $3::boolean
+    on conflict do nothing returning 1
+  ),
+  go as (select (exists (select 1 from n) or not $3::boolean) as fresh),
+`;
+
 /** login.start, statement 1: the user and both records, one round trip (no lock, no write). */
 const _LOGIN_START_READ = `
   select u.status, o.registration_record, k.record
@@ -678,13 +691,7 @@ const _LOGIN_START_READ = `
  * actor $10, details $11) — all or nothing, one round trip and one commit.
  */
 const _LOGIN_START_WRITE = `
-  with n as (
-    insert into nonces (scope, nonce, expires_at)
-    select 'rpc', $1, $2::timestamptz where $3::boolean
-    on conflict do nothing returning 1
-  ),
-  go as (select (exists (select 1 from n) or not $3::boolean) as fresh),
-  attempt as (
+${_RPC_NONCE}  attempt as (
     insert into login_attempts (id, identity, state, client_tag, expires_at)
     select $4, $5, $6, $7, $8::timestamptz where (select fresh from go)
     returning 1
@@ -805,13 +812,7 @@ const _LOGIN_FINISH_READ = `
  * audit row (when $11 is not null: at $9, actor $12, outcome $11, details $13).
  */
 const _LOGIN_FINISH_WRITE = `
-  with n as (
-    insert into nonces (scope, nonce, expires_at)
-    select 'rpc', $1, $2::timestamptz where $3::boolean
-    on conflict do nothing returning 1
-  ),
-  go as (select (exists (select 1 from n) or not $3::boolean) as fresh),
-  a as (
+${_RPC_NONCE}  a as (
     delete from login_attempts where id = $4 and (select fresh from go) returning identity
   ),
   cleared as (
@@ -840,13 +841,7 @@ const _LOGIN_FINISH_WRITE = `
  * effects, rows and outcomes as {@link _LOGIN_FINISH_READ} + {@link _LOGIN_FINISH_WRITE}.
  */
 const _LOGIN_FINISH_ONE = `
-  with n as (
-    insert into nonces (scope, nonce, expires_at)
-    select 'rpc', $1, $2::timestamptz where $3::boolean
-    on conflict do nothing returning 1
-  ),
-  go as (select (exists (select 1 from n) or not $3::boolean) as fresh),
-  a as (
+${_RPC_NONCE}  a as (
     delete from login_attempts where id = $4 and (select fresh from go) returning identity
   ),
   r as (
