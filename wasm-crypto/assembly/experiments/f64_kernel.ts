@@ -4,8 +4,8 @@
  * instead of 28-bit integer digits with i64x2.extmul. Digits of W = 23 bits held
  * as f64 (products < 2^46, column sums of up to 2L products stay below 2^53, so
  * every operation is exact), scaled modulus m' = mu*m = -1 mod 2^W
- * ("Montgomery-friendly"), so u_i = t_i mod 2^W. Two variants: S (one column at
- * a time, like montMul2) and B (blocks of 4 columns sharing each a_j load).
+ * ("Montgomery-friendly"), so u_i = t_i mod 2^W. Variants: S (one column at
+ * a time, like montMul2), B (blocks of 4 columns sharing each a_j load) and N (51-bit digits, products split by fused multiply-adds; below).
  * Findings in docs/wasm-crypto.md, "f64 kernel experiment".
  */
 import { montMul2, montSqr2 } from "../montgomery";
@@ -263,3 +263,182 @@ export function benchSqrB(n: i32, L: i32): void { for (let i = 0; i < n; i++) mo
 export function benchMulB(n: i32, L: i32): void { for (let i = 0; i < n; i++) montMulB(FX, FX, FX + 2048, L); }
 export function benchSqr2(n: i32, L: i32): void { for (let i = 0; i < n; i++) montSqr2(D(4), D(4), L); }
 export function benchMul2(n: i32, L: i32): void { for (let i = 0; i < n; i++) montMul2(D(4), D(4), D(5), L); }
+
+// ---------------------------------------------------------------- FMA variant
+// 51-bit digits as f64 (lanes p, q), scaled m' = -1 mod 2^51, products split exactly
+// into high and low halves by two fused multiply-adds (f64x2.relaxed_madd: needs
+// --enable relaxed-simd and an engine that fuses, checked by fmaFused()):
+// h = fma(x, y, 2^103) has ulp 2^51, so its mantissa is round(xy / 2^51) (the high
+// digit, to column i + 1); l = fma(x, y, (2^103 + 1.5 * 2^52) - h) = xy - hd + 1.5 * 2^52
+// lies in [2^52, 2^53), so its mantissa is the signed low digit + 2^51 (column i).
+// Both are summed as raw bit patterns in i64 lanes (mod 2^64) and the exponent and
+// bias are subtracted once per column.
+const FC1: f64 = 10141204801825835211973625643008.0; // 2^103
+const FC2: f64 = 10141204801825835211973625643008.0 + 6755399441055744.0; // 2^103 + 2^52 + 2^51 (exact)
+const FTWO52: f64 = 4503599627370496.0;
+const FEH: i64 = 0x4660000000000000; // bits of 2^103
+const FEL: i64 = 0x4330000000000000; // bits of 2^52
+const FBIAS_L: i64 = 0x0008000000000000; // 2^51: l's mantissa = lo + 2^51
+const FMASK: i64 = 0x0007FFFFFFFFFFFF; // 2^51 - 1
+
+const FTMP: usize = FX + 6144; // two v128 of column sums
+export function fmaFused(): i32 {
+  const a = f64x2.splat(4503599627370497.0); // 2^52 + 1
+  const r = f64x2.relaxed_madd(a, a, f64x2.splat(-20282409603651679430146505998336.0)); // -(2^104 + 2^53)
+  return f64x2.extract_lane(r, 0) == 1.0 ? 1 : 0;
+}
+
+/** value of (sum of n raw lo bits) as integer: minus n*(FEL + 2^51) (mod 2^64) */
+// @ts-ignore
+@inline
+function loFix(n: i32): v128 { return i64x2.splat(<i64>n * (FEL + FBIAS_L)); }
+// @ts-ignore
+@inline
+function hiFix(n: i32): v128 { return i64x2.splat(<i64>n * FEH); }
+
+/** u (i64x2 < 2^52) to f64x2 */
+// @ts-ignore
+@inline
+function toF(u: v128): v128 {
+  return f64x2.sub(v128.or(u, i64x2.splat(FEL)), f64x2.splat(FTWO52));
+}
+
+// lo/hi of sum over j<n of a[j]*br[j] + u[j]*mr[j]; then a-only for j in [n, na)
+// @ts-ignore
+@inline
+function dot2(a: usize, br: usize, u: usize, mr: usize, n: i32, na: i32, out: usize): void {
+  const c1 = f64x2.splat(FC1), c2 = f64x2.splat(FC2);
+  let lo0 = i64x2.splat(0), hi0 = i64x2.splat(0), lo1 = i64x2.splat(0), hi1 = i64x2.splat(0);
+  const end = a + (<usize>n << 4);
+  while (a < end) {
+    const x = v128.load(a), y = v128.load(br);
+    const h = f64x2.relaxed_madd(x, y, c1);
+    const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
+    hi0 = i64x2.add(hi0, h);
+    lo0 = i64x2.add(lo0, l);
+    const x2 = v128.load(u), y2 = v128.load(mr);
+    const h2 = f64x2.relaxed_madd(x2, y2, c1);
+    const l2 = f64x2.relaxed_madd(x2, y2, f64x2.sub(c2, h2));
+    hi1 = i64x2.add(hi1, h2);
+    lo1 = i64x2.add(lo1, l2);
+    a += 16;
+    br += 16;
+    u += 16;
+    mr += 16;
+  }
+  const end2 = end + (<usize>(na - n) << 4);
+  while (a < end2) {
+    const x = v128.load(a), y = v128.load(br);
+    const h = f64x2.relaxed_madd(x, y, c1);
+    const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
+    hi0 = i64x2.add(hi0, h);
+    lo0 = i64x2.add(lo0, l);
+    a += 16;
+    br += 16;
+  }
+  v128.store(out, i64x2.add(lo0, lo1));
+  v128.store(out, i64x2.add(hi0, hi1), 16);
+}
+
+export function montMulN(r: usize, a: usize, b: usize, L: i32): void {
+  const bTop = FB + (<usize>(L - 1) << 4);
+  const mTop = FM + (<usize>(L - 1) << 4);
+  memory.copy(FA, a, <usize>L << 4);
+  for (let l = 0; l < L; l++) v128.store(bTop - (<usize>l << 4), v128.load(b + (<usize>l << 4)));
+  const mask = i64x2.splat(FMASK);
+  const c1 = f64x2.splat(FC1), c2 = f64x2.splat(FC2);
+  const m1 = v128.load(mTop - 16);
+  let c = i64x2.splat(0);
+  let hiPrev = i64x2.splat(0);
+  let uPrev = f64x2.splat(0);
+  for (let i = 0; i < 2 * L - 1; i++) {
+    const jlo = i < L ? 0 : i - L + 1;
+    const nab = (i < L ? i + 1 : L) - jlo;
+    const juHi = i < L ? i - 1 : L;
+    const nu = juHi > jlo ? juHi - jlo : 0;
+    dot2(FA + (<usize>jlo << 4), bTop - (<usize>(i - jlo) << 4), FU + (<usize>jlo << 4), mTop - (<usize>(i - jlo) << 4), nu, nab, FTMP);
+    const lo = i64x2.sub(v128.load(FTMP), loFix(nab + nu));
+    let t = i64x2.add(i64x2.add(lo, hiPrev), c);
+    hiPrev = i64x2.sub(v128.load(FTMP, 16), hiFix(nab + nu));
+    if (i < L) {
+      if (i > 0) {
+        const h = f64x2.relaxed_madd(uPrev, m1, c1);
+        const l = f64x2.relaxed_madd(uPrev, m1, f64x2.sub(c2, h));
+        t = i64x2.add(t, i64x2.sub(l, i64x2.splat(FEL + FBIAS_L)));
+        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, i64x2.splat(FEH)));
+      }
+      const u = v128.and(t, mask);
+      c = i64x2.add(i64x2.shr_s(t, 51), u);
+      uPrev = toF(u);
+      v128.store(FU + (<usize>i << 4), uPrev);
+    } else {
+      v128.store(r + (<usize>(i - L) << 4), toF(v128.and(t, mask)));
+      c = i64x2.shr_s(t, 51);
+    }
+  }
+  v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
+}
+export function setupN(mp: usize, mq: usize, L: i32): void {
+  memory.fill(FA - 128, 0, 5 * 2048 + 128);
+  const mTop = FM + (<usize>(L - 1) << 4);
+  for (let l = 0; l < L; l++) {
+    const v = f64x2.replace_lane(
+      f64x2.splat(load<f64>(mp + (<usize>l << 3))), 1, load<f64>(mq + (<usize>l << 3)));
+    v128.store(mTop - (<usize>l << 4), v);
+  }
+}
+export function benchMulN(n: i32, L: i32): void { for (let i = 0; i < n; i++) montMulN(FX, FX, FX + 2048, L); }
+
+export function montSqrN(r: usize, a: usize, L: i32): void {
+  const aTop = FB + (<usize>(L - 1) << 4);
+  const mTop = FM + (<usize>(L - 1) << 4);
+  memory.copy(FA, a, <usize>L << 4);
+  for (let l = 0; l < L; l++) v128.store(aTop - (<usize>l << 4), v128.load(a + (<usize>l << 4)));
+  const mask = i64x2.splat(FMASK);
+  const c1 = f64x2.splat(FC1), c2 = f64x2.splat(FC2);
+  const m1 = v128.load(mTop - 16);
+  let c = i64x2.splat(0);
+  let hiPrev = i64x2.splat(0);
+  let uPrev = f64x2.splat(0);
+  for (let i = 0; i < 2 * L - 1; i++) {
+    const jlo = i < L ? 0 : i - L + 1;
+    // a*a: pairs j < i - j, doubled, plus the middle term when i is even
+    const na = ((i + 1) >> 1) - jlo;
+    dot2(FA + (<usize>jlo << 4), aTop - (<usize>(i - jlo) << 4), 0, 0, 0, na, FTMP);
+    let lo = i64x2.shl(i64x2.sub(v128.load(FTMP), loFix(na)), 1);
+    let hi = i64x2.shl(i64x2.sub(v128.load(FTMP, 16), hiFix(na)), 1);
+    if ((i & 1) == 0) {
+      const d = v128.load(FA + (<usize>(i >> 1) << 4));
+      const h = f64x2.relaxed_madd(d, d, c1);
+      const l = f64x2.relaxed_madd(d, d, f64x2.sub(c2, h));
+      lo = i64x2.add(lo, i64x2.sub(l, i64x2.splat(FEL + FBIAS_L)));
+      hi = i64x2.add(hi, i64x2.sub(h, i64x2.splat(FEH)));
+    }
+    const juHi = i < L ? i - 1 : L;
+    const nu = juHi > jlo ? juHi - jlo : 0;
+    if (nu > 0) {
+      dot2(FU + (<usize>jlo << 4), mTop - (<usize>(i - jlo) << 4), 0, 0, 0, nu, FTMP);
+      lo = i64x2.add(lo, i64x2.sub(v128.load(FTMP), loFix(nu)));
+      hi = i64x2.add(hi, i64x2.sub(v128.load(FTMP, 16), hiFix(nu)));
+    }
+    let t = i64x2.add(i64x2.add(lo, hiPrev), c);
+    hiPrev = hi;
+    if (i < L) {
+      if (i > 0) {
+        const h = f64x2.relaxed_madd(uPrev, m1, c1);
+        const l = f64x2.relaxed_madd(uPrev, m1, f64x2.sub(c2, h));
+        t = i64x2.add(t, i64x2.sub(l, i64x2.splat(FEL + FBIAS_L)));
+        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, i64x2.splat(FEH)));
+      }
+      const u = v128.and(t, mask);
+      c = i64x2.add(i64x2.shr_s(t, 51), u);
+      uPrev = toF(u);
+      v128.store(FU + (<usize>i << 4), uPrev);
+    } else {
+      v128.store(r + (<usize>(i - L) << 4), toF(v128.and(t, mask)));
+      c = i64x2.shr_s(t, 51);
+    }
+  }
+  v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
+}
+export function benchSqrN(n: i32, L: i32): void { for (let i = 0; i < n; i++) montSqrN(FX, FX, L); }
