@@ -86,6 +86,7 @@ const out: string[] = [];
 const w = (s: string) => out.push(s);
 
 const MODE = Deno.env.get("SHA_GEN_MODE") ?? "mem"; // how the rounds read W + K: "mem" | "lane"
+const MAJ = Deno.env.get("SHA_GEN_MAJ") ?? "or";
 const AHEAD = Number(Deno.env.get("SHA_GEN_AHEAD") ?? 1); // schedule groups computed ahead of the rounds
 w("/** The four big-endian words of a 16-byte block part, byte-swapped in each lane. */");
 w("// @ts-ignore: decorator");
@@ -141,6 +142,7 @@ const sched = (g: number) => {
   } else w(`  const wk${g} = i32x4.add(x${g % 4}, v128.load(k, ${16 * g}));`);
 };
 for (let g = 0; g < AHEAD; g++) sched(g);
+if (MAJ === "xor") w("  let m0: u32 = 0, m1 = b ^ c;");
 const n256 = ["a", "b", "c", "d", "e", "f", "g", "hh"];
 for (let t = 0; t < 64; t++) {
   const [A, B, C, D, E, F, G, H] = n256.map((_, i) => n256[(((i - t) % 8) + 8) % 8]);
@@ -154,10 +156,18 @@ for (let t = 0; t < 64; t++) {
       `(rotr<u32>(${E}, 6) ^ rotr<u32>(${E}, 11) ^ rotr<u32>(${E}, 25));`,
   );
   w(`  ${D} += ${H};`);
-  w(
-    `  ${H} = ${H} + ((${A} & ${B}) | (${C} & (${A} | ${B}))) + ` +
-      `(rotr<u32>(${A}, 2) ^ rotr<u32>(${A}, 13) ^ rotr<u32>(${A}, 22));`,
-  );
+  if (MAJ === "xor") {
+    w(`  m${t % 2} = ${A} ^ ${B};`);
+    w(
+      `  ${H} = ${H} + ((m${t % 2} & m${(t + 1) % 2}) ^ ${B}) + ` +
+        `(rotr<u32>(${A}, 2) ^ rotr<u32>(${A}, 13) ^ rotr<u32>(${A}, 22));`,
+    );
+  } else {
+    w(
+      `  ${H} = ${H} + ((${A} & ${B}) | (${C} & (${A} | ${B}))) + ` +
+        `(rotr<u32>(${A}, 2) ^ rotr<u32>(${A}, 13) ^ rotr<u32>(${A}, 22));`,
+    );
+  }
 }
 ["a", "b", "c", "d", "e", "f", "g", "hh"].forEach((v, i) =>
   w(`  store<u32>(h, load<u32>(h, ${4 * i}) + ${v}, ${4 * i});`)
