@@ -18,6 +18,7 @@ import asc from "assemblyscript/asc";
 import process from "node:process";
 import { ASC_FLAGS } from "./build.ts";
 import { launchChromium, startServer } from "../bench/chromium.ts";
+import { randomBytes, toBig } from "./_test_util.ts";
 
 const SRC = new URL("assembly/experiments/f64_kernel.ts", import.meta.url).pathname;
 const L_F = 46, L_N = 22, L_INT = 37;
@@ -40,10 +41,9 @@ async function compile(): Promise<Uint8Array> {
   return out;
 }
 
+/** A uniformly random number below 2^bits. */
 function random(bits: number): bigint {
-  const b = crypto.getRandomValues(new Uint8Array(Math.ceil(bits / 8)));
-  return BigInt("0x" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")) &
-    ((1n << BigInt(bits)) - 1n);
+  return toBig(randomBytes(Math.ceil(bits / 8))) & ((1n << BigInt(bits)) - 1n);
 }
 
 function inverse(a: bigint, m: bigint): bigint {
