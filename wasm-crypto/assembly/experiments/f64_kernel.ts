@@ -402,27 +402,60 @@ export function montSqrN(r: usize, a: usize, L: i32): void {
   let uPrev = f64x2.splat(0);
   for (let i = 0; i < 2 * L - 1; i++) {
     const jlo = i < L ? 0 : i - L + 1;
-    // a*a: pairs j < i - j, doubled, plus the middle term when i is even
     const na = ((i + 1) >> 1) - jlo;
-    dot2(FA + (<usize>jlo << 4), aTop - (<usize>(i - jlo) << 4), 0, 0, 0, na, FTMP);
-    let lo = i64x2.shl(i64x2.sub(v128.load(FTMP), loFix(na)), 1);
-    let hi = i64x2.shl(i64x2.sub(v128.load(FTMP, 16), hiFix(na)), 1);
+    const juHi = i < L ? i - 1 : L;
+    const nu = juHi > jlo ? juHi - jlo : 0;
+    // joint loop over min(na, nu), then the rest of the longer stream
+    let pa = FA + (<usize>jlo << 4), pb = aTop - (<usize>(i - jlo) << 4);
+    let pu = FU + (<usize>jlo << 4), pm = mTop - (<usize>(i - jlo) << 4);
+    let loA = i64x2.splat(0), hiA = i64x2.splat(0), loU = i64x2.splat(0), hiU = i64x2.splat(0);
+    const n = na < nu ? na : nu;
+    const endJ = pa + (<usize>n << 4);
+    while (pa < endJ) {
+      const x = v128.load(pa), y = v128.load(pb);
+      const h = f64x2.relaxed_madd(x, y, c1);
+      const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, l);
+      const x2 = v128.load(pu), y2 = v128.load(pm);
+      const h2 = f64x2.relaxed_madd(x2, y2, c1);
+      const l2 = f64x2.relaxed_madd(x2, y2, f64x2.sub(c2, h2));
+      hiU = i64x2.add(hiU, h2);
+      loU = i64x2.add(loU, l2);
+      pa += 16; pb += 16; pu += 16; pm += 16;
+    }
+    const endA = FA + (<usize>(jlo + na) << 4);
+    while (pa < endA) {
+      const x = v128.load(pa), y = v128.load(pb);
+      const h = f64x2.relaxed_madd(x, y, c1);
+      const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, l);
+      pa += 16; pb += 16;
+    }
+    const endU = FU + (<usize>(jlo + nu) << 4);
+    while (pu < endU) {
+      const x2 = v128.load(pu), y2 = v128.load(pm);
+      const h2 = f64x2.relaxed_madd(x2, y2, c1);
+      const l2 = f64x2.relaxed_madd(x2, y2, f64x2.sub(c2, h2));
+      hiU = i64x2.add(hiU, h2);
+      loU = i64x2.add(loU, l2);
+      pu += 16; pm += 16;
+    }
+    // fix-ups: counts are public; doubled a*a, plus the middle term for even i
+    let lo = i64x2.add(i64x2.shl(loA, 1), loU);
+    let hi = i64x2.add(i64x2.shl(hiA, 1), hiU);
     if ((i & 1) == 0) {
       const d = v128.load(FA + (<usize>(i >> 1) << 4));
       const h = f64x2.relaxed_madd(d, d, c1);
       const l = f64x2.relaxed_madd(d, d, f64x2.sub(c2, h));
-      lo = i64x2.add(lo, i64x2.sub(l, i64x2.splat(FEL + FBIAS_L)));
-      hi = i64x2.add(hi, i64x2.sub(h, i64x2.splat(FEH)));
+      lo = i64x2.add(lo, l);
+      hi = i64x2.add(hi, h);
     }
-    const juHi = i < L ? i - 1 : L;
-    const nu = juHi > jlo ? juHi - jlo : 0;
-    if (nu > 0) {
-      dot2(FU + (<usize>jlo << 4), mTop - (<usize>(i - jlo) << 4), 0, 0, 0, nu, FTMP);
-      lo = i64x2.add(lo, i64x2.sub(v128.load(FTMP), loFix(nu)));
-      hi = i64x2.add(hi, i64x2.sub(v128.load(FTMP, 16), hiFix(nu)));
-    }
+    const cnt = 2 * na + nu + ((i & 1) == 0 ? 1 : 0);
+    lo = i64x2.sub(lo, loFix(cnt));
     let t = i64x2.add(i64x2.add(lo, hiPrev), c);
-    hiPrev = hi;
+    hiPrev = i64x2.sub(hi, hiFix(cnt));
     if (i < L) {
       if (i > 0) {
         const h = f64x2.relaxed_madd(uPrev, m1, c1);
