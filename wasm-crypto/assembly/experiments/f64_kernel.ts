@@ -281,91 +281,110 @@ const FEL: i64 = 0x4330000000000000; // bits of 2^52
 const FBIAS_L: i64 = 0x0008000000000000; // 2^51: l's mantissa = lo + 2^51
 const FMASK: i64 = 0x0007FFFFFFFFFFFF; // 2^51 - 1
 
-const FTMP: usize = FX + 6144; // two v128 of column sums
 export function fmaFused(): i32 {
   const a = f64x2.splat(4503599627370497.0); // 2^52 + 1
   const r = f64x2.relaxed_madd(a, a, f64x2.splat(-20282409603651679430146505998336.0)); // -(2^104 + 2^53)
   return f64x2.extract_lane(r, 0) == 1.0 ? 1 : 0;
 }
 
-/** value of (sum of n raw lo bits) as integer: minus n*(FEL + 2^51) (mod 2^64) */
+/** Minus n times the exponent and bias of the raw lo bits (mod 2^64). */
 // @ts-ignore
 @inline
 function loFix(n: i32): v128 { return i64x2.splat(<i64>n * (FEL + FBIAS_L)); }
+/** Minus n times the exponent bits of the raw hi bits (mod 2^64). */
 // @ts-ignore
 @inline
 function hiFix(n: i32): v128 { return i64x2.splat(<i64>n * FEH); }
 
-/** u (i64x2 < 2^52) to f64x2 */
+/** u (i64x2 < 2^51) to f64x2. */
 // @ts-ignore
 @inline
 function toF(u: v128): v128 {
   return f64x2.sub(v128.or(u, i64x2.splat(FEL)), f64x2.splat(FTWO52));
 }
 
-// lo/hi of sum over j<n of a[j]*br[j] + u[j]*mr[j]; then a-only for j in [n, na)
+/** The raw high half of x*y (a float in [2^103, 2^104)). */
 // @ts-ignore
 @inline
-function dot2(a: usize, br: usize, u: usize, mr: usize, n: i32, na: i32, out: usize): void {
-  const c1 = f64x2.splat(FC1), c2 = f64x2.splat(FC2);
-  let lo0 = i64x2.splat(0), hi0 = i64x2.splat(0), lo1 = i64x2.splat(0), hi1 = i64x2.splat(0);
-  const end = a + (<usize>n << 4);
-  while (a < end) {
-    const x = v128.load(a), y = v128.load(br);
-    const h = f64x2.relaxed_madd(x, y, c1);
-    const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
-    hi0 = i64x2.add(hi0, h);
-    lo0 = i64x2.add(lo0, l);
-    const x2 = v128.load(u), y2 = v128.load(mr);
-    const h2 = f64x2.relaxed_madd(x2, y2, c1);
-    const l2 = f64x2.relaxed_madd(x2, y2, f64x2.sub(c2, h2));
-    hi1 = i64x2.add(hi1, h2);
-    lo1 = i64x2.add(lo1, l2);
-    a += 16;
-    br += 16;
-    u += 16;
-    mr += 16;
-  }
-  const end2 = end + (<usize>(na - n) << 4);
-  while (a < end2) {
-    const x = v128.load(a), y = v128.load(br);
-    const h = f64x2.relaxed_madd(x, y, c1);
-    const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
-    hi0 = i64x2.add(hi0, h);
-    lo0 = i64x2.add(lo0, l);
-    a += 16;
-    br += 16;
-  }
-  v128.store(out, i64x2.add(lo0, lo1));
-  v128.store(out, i64x2.add(hi0, hi1), 16);
+function fmaHi(x: v128, y: v128): v128 {
+  return f64x2.relaxed_madd(x, y, f64x2.splat(FC1));
 }
 
-export function montMulN(r: usize, a: usize, b: usize, L: i32): void {
+/** The raw low half of x*y, given h = fmaHi(x, y) (a float in [2^52, 2^53)). */
+// @ts-ignore
+@inline
+function fmaLo(x: v128, y: v128, h: v128): v128 {
+  return f64x2.relaxed_madd(x, y, f64x2.sub(f64x2.splat(FC2), h));
+}
+
+/**
+ * r = a*b*R^-1 (mod m'_p, m'_q), R = 2^(51L), lazy (inputs and result below 2m'),
+ * or a^2*R^-1 when sqr (b unused). Product scanning: column i runs the a*b products
+ * (for a square: the pairs j < i - j, doubled, plus the middle term) and the u*m'
+ * products of j < i - 1 in one loop while both streams last, then the longer one's
+ * rest; u_(i-1)*m'_1 goes through the chain. Carries of the high halves go to the
+ * next column (hiPrev).
+ */
+// @ts-ignore
+@inline
+function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
   const bTop = FB + (<usize>(L - 1) << 4);
   const mTop = FM + (<usize>(L - 1) << 4);
   memory.copy(FA, a, <usize>L << 4);
   for (let l = 0; l < L; l++) v128.store(bTop - (<usize>l << 4), v128.load(b + (<usize>l << 4)));
   const mask = i64x2.splat(FMASK);
-  const c1 = f64x2.splat(FC1), c2 = f64x2.splat(FC2);
   const m1 = v128.load(mTop - 16);
-  let c = i64x2.splat(0);
-  let hiPrev = i64x2.splat(0);
-  let uPrev = f64x2.splat(0);
+  let c = i64x2.splat(0), hiPrev = i64x2.splat(0), uPrev = f64x2.splat(0);
   for (let i = 0; i < 2 * L - 1; i++) {
     const jlo = i < L ? 0 : i - L + 1;
-    const nab = (i < L ? i + 1 : L) - jlo;
+    const na = (sqr ? (i + 1) >> 1 : (i < L ? i + 1 : L)) - jlo;
     const juHi = i < L ? i - 1 : L;
     const nu = juHi > jlo ? juHi - jlo : 0;
-    dot2(FA + (<usize>jlo << 4), bTop - (<usize>(i - jlo) << 4), FU + (<usize>jlo << 4), mTop - (<usize>(i - jlo) << 4), nu, nab, FTMP);
-    const lo = i64x2.sub(v128.load(FTMP), loFix(nab + nu));
-    let t = i64x2.add(i64x2.add(lo, hiPrev), c);
-    hiPrev = i64x2.sub(v128.load(FTMP, 16), hiFix(nab + nu));
+    let pa = FA + (<usize>jlo << 4), pb = bTop - (<usize>(i - jlo) << 4);
+    let pu = FU + (<usize>jlo << 4), pm = mTop - (<usize>(i - jlo) << 4);
+    let loA = i64x2.splat(0), hiA = i64x2.splat(0), loU = i64x2.splat(0), hiU = i64x2.splat(0);
+    const endJ = pa + (<usize>(na < nu ? na : nu) << 4);
+    while (pa < endJ) {
+      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h));
+      const x2 = v128.load(pu), y2 = v128.load(pm), h2 = fmaHi(x2, y2);
+      hiU = i64x2.add(hiU, h2);
+      loU = i64x2.add(loU, fmaLo(x2, y2, h2));
+      pa += 16;
+      pb += 16;
+      pu += 16;
+      pm += 16;
+    }
+    for (const endA = FA + (<usize>(jlo + na) << 4); pa < endA; pa += 16, pb += 16) {
+      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h));
+    }
+    for (const endU = FU + (<usize>(jlo + nu) << 4); pu < endU; pu += 16, pm += 16) {
+      const x = v128.load(pu), y = v128.load(pm), h = fmaHi(x, y);
+      hiU = i64x2.add(hiU, h);
+      loU = i64x2.add(loU, fmaLo(x, y, h));
+    }
+    let count = na + nu;
+    if (sqr) {
+      loA = i64x2.shl(loA, 1);
+      hiA = i64x2.shl(hiA, 1);
+      count += na;
+      if ((i & 1) == 0) {
+        const d = v128.load(FA + (<usize>(i >> 1) << 4)), h = fmaHi(d, d);
+        hiA = i64x2.add(hiA, h);
+        loA = i64x2.add(loA, fmaLo(d, d, h));
+        count++;
+      }
+    }
+    let t = i64x2.add(i64x2.add(i64x2.sub(i64x2.add(loA, loU), loFix(count)), hiPrev), c);
+    hiPrev = i64x2.sub(i64x2.add(hiA, hiU), hiFix(count));
     if (i < L) {
       if (i > 0) {
-        const h = f64x2.relaxed_madd(uPrev, m1, c1);
-        const l = f64x2.relaxed_madd(uPrev, m1, f64x2.sub(c2, h));
-        t = i64x2.add(t, i64x2.sub(l, i64x2.splat(FEL + FBIAS_L)));
-        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, i64x2.splat(FEH)));
+        const h = fmaHi(uPrev, m1);
+        t = i64x2.add(t, i64x2.sub(fmaLo(uPrev, m1, h), loFix(1)));
+        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, hiFix(1)));
       }
       const u = v128.and(t, mask);
       c = i64x2.add(i64x2.shr_s(t, 51), u);
@@ -378,6 +397,15 @@ export function montMulN(r: usize, a: usize, b: usize, L: i32): void {
   }
   v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
 }
+
+export function montMulN(r: usize, a: usize, b: usize, L: i32): void {
+  montN(r, a, b, L, false);
+}
+
+export function montSqrN(r: usize, a: usize, L: i32): void {
+  montN(r, a, a, L, true);
+}
+
 export function setupN(mp: usize, mq: usize, L: i32): void {
   memory.fill(FA - 128, 0, 5 * 2048 + 128);
   const mTop = FM + (<usize>(L - 1) << 4);
@@ -389,89 +417,4 @@ export function setupN(mp: usize, mq: usize, L: i32): void {
 }
 export function benchMulN(n: i32, L: i32): void { for (let i = 0; i < n; i++) montMulN(FX, FX, FX + 2048, L); }
 
-export function montSqrN(r: usize, a: usize, L: i32): void {
-  const aTop = FB + (<usize>(L - 1) << 4);
-  const mTop = FM + (<usize>(L - 1) << 4);
-  memory.copy(FA, a, <usize>L << 4);
-  for (let l = 0; l < L; l++) v128.store(aTop - (<usize>l << 4), v128.load(a + (<usize>l << 4)));
-  const mask = i64x2.splat(FMASK);
-  const c1 = f64x2.splat(FC1), c2 = f64x2.splat(FC2);
-  const m1 = v128.load(mTop - 16);
-  let c = i64x2.splat(0);
-  let hiPrev = i64x2.splat(0);
-  let uPrev = f64x2.splat(0);
-  for (let i = 0; i < 2 * L - 1; i++) {
-    const jlo = i < L ? 0 : i - L + 1;
-    const na = ((i + 1) >> 1) - jlo;
-    const juHi = i < L ? i - 1 : L;
-    const nu = juHi > jlo ? juHi - jlo : 0;
-    // joint loop over min(na, nu), then the rest of the longer stream
-    let pa = FA + (<usize>jlo << 4), pb = aTop - (<usize>(i - jlo) << 4);
-    let pu = FU + (<usize>jlo << 4), pm = mTop - (<usize>(i - jlo) << 4);
-    let loA = i64x2.splat(0), hiA = i64x2.splat(0), loU = i64x2.splat(0), hiU = i64x2.splat(0);
-    const n = na < nu ? na : nu;
-    const endJ = pa + (<usize>n << 4);
-    while (pa < endJ) {
-      const x = v128.load(pa), y = v128.load(pb);
-      const h = f64x2.relaxed_madd(x, y, c1);
-      const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
-      hiA = i64x2.add(hiA, h);
-      loA = i64x2.add(loA, l);
-      const x2 = v128.load(pu), y2 = v128.load(pm);
-      const h2 = f64x2.relaxed_madd(x2, y2, c1);
-      const l2 = f64x2.relaxed_madd(x2, y2, f64x2.sub(c2, h2));
-      hiU = i64x2.add(hiU, h2);
-      loU = i64x2.add(loU, l2);
-      pa += 16; pb += 16; pu += 16; pm += 16;
-    }
-    const endA = FA + (<usize>(jlo + na) << 4);
-    while (pa < endA) {
-      const x = v128.load(pa), y = v128.load(pb);
-      const h = f64x2.relaxed_madd(x, y, c1);
-      const l = f64x2.relaxed_madd(x, y, f64x2.sub(c2, h));
-      hiA = i64x2.add(hiA, h);
-      loA = i64x2.add(loA, l);
-      pa += 16; pb += 16;
-    }
-    const endU = FU + (<usize>(jlo + nu) << 4);
-    while (pu < endU) {
-      const x2 = v128.load(pu), y2 = v128.load(pm);
-      const h2 = f64x2.relaxed_madd(x2, y2, c1);
-      const l2 = f64x2.relaxed_madd(x2, y2, f64x2.sub(c2, h2));
-      hiU = i64x2.add(hiU, h2);
-      loU = i64x2.add(loU, l2);
-      pu += 16; pm += 16;
-    }
-    // fix-ups: counts are public; doubled a*a, plus the middle term for even i
-    let lo = i64x2.add(i64x2.shl(loA, 1), loU);
-    let hi = i64x2.add(i64x2.shl(hiA, 1), hiU);
-    if ((i & 1) == 0) {
-      const d = v128.load(FA + (<usize>(i >> 1) << 4));
-      const h = f64x2.relaxed_madd(d, d, c1);
-      const l = f64x2.relaxed_madd(d, d, f64x2.sub(c2, h));
-      lo = i64x2.add(lo, l);
-      hi = i64x2.add(hi, h);
-    }
-    const cnt = 2 * na + nu + ((i & 1) == 0 ? 1 : 0);
-    lo = i64x2.sub(lo, loFix(cnt));
-    let t = i64x2.add(i64x2.add(lo, hiPrev), c);
-    hiPrev = i64x2.sub(hi, hiFix(cnt));
-    if (i < L) {
-      if (i > 0) {
-        const h = f64x2.relaxed_madd(uPrev, m1, c1);
-        const l = f64x2.relaxed_madd(uPrev, m1, f64x2.sub(c2, h));
-        t = i64x2.add(t, i64x2.sub(l, i64x2.splat(FEL + FBIAS_L)));
-        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, i64x2.splat(FEH)));
-      }
-      const u = v128.and(t, mask);
-      c = i64x2.add(i64x2.shr_s(t, 51), u);
-      uPrev = toF(u);
-      v128.store(FU + (<usize>i << 4), uPrev);
-    } else {
-      v128.store(r + (<usize>(i - L) << 4), toF(v128.and(t, mask)));
-      c = i64x2.shr_s(t, 51);
-    }
-  }
-  v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
-}
 export function benchSqrN(n: i32, L: i32): void { for (let i = 0; i < n; i++) montSqrN(FX, FX, L); }
