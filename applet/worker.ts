@@ -10,7 +10,12 @@
  * @module
  */
 import * as opaque from "@serenity-kit/opaque";
-import { initWasmCrypto, zeroizeMemory } from "../wasm-crypto/mod.ts";
+import {
+  initWasmCrypto,
+  relaxedSimdSupported,
+  WasmCryptoError,
+  zeroizeMemory,
+} from "../wasm-crypto/mod.ts";
 import { toHex } from "./protocol/bytes.ts";
 import {
   applyToRegister,
@@ -82,15 +87,38 @@ async function _init(manifestUrl: string): Promise<{ wasmSha256: string }> {
     throw new _AppletError("manifest_unavailable", "The applet manifest is unavailable.");
   }
   const manifest = await res.json() as {
-    entries: { wasm: string };
+    entries: { wasm: string; wasmRelaxed?: string };
     files: Record<string, { sha256: string }>;
   };
-  const wasmPath = manifest.entries.wasm;
-  const expected = manifest.files[wasmPath]?.sha256;
-  if (!/^\/applet\/[0-9a-f]{64}\.wasm$/.test(wasmPath) || !expected) {
+  // the relaxed build where the engine has relaxed SIMD and fuses its multiply-add
+  // (initWasmCrypto refuses it otherwise), the baseline build everywhere else
+  const relaxed = manifest.entries.wasmRelaxed;
+  if (relaxed && relaxedSimdSupported()) {
+    const bytes = await _checkedWasm(manifest, relaxed);
+    try {
+      await initWasmCrypto(bytes.bytes);
+      await opaque.ready;
+      return { wasmSha256: bytes.sha256 };
+    } catch (e) {
+      if (!(e instanceof WasmCryptoError && e.code === "init_failed")) throw e;
+    }
+  }
+  const bytes = await _checkedWasm(manifest, manifest.entries.wasm);
+  await initWasmCrypto(bytes.bytes);
+  await opaque.ready;
+  return { wasmSha256: bytes.sha256 };
+}
+
+/** The wasm file at path, fetched and checked against the manifest's SHA-256. */
+async function _checkedWasm(
+  manifest: { files: Record<string, { sha256: string }> },
+  path: string,
+): Promise<{ bytes: Uint8Array; sha256: string }> {
+  const expected = manifest.files[path]?.sha256;
+  if (!/^\/applet\/[0-9a-f]{64}\.wasm$/.test(path) || !expected) {
     throw new _AppletError("applet_tampered", "The applet manifest is malformed.");
   }
-  const wasmRes = await fetch(wasmPath);
+  const wasmRes = await fetch(path);
   if (!wasmRes.ok) {
     throw new _AppletError("applet_unavailable", "The crypto module is unavailable.");
   }
@@ -102,9 +130,7 @@ async function _init(manifestUrl: string): Promise<{ wasmSha256: string }> {
       "The crypto module does not match the applet manifest; the applet will not start.",
     );
   }
-  await initWasmCrypto(bytes);
-  await opaque.ready;
-  return { wasmSha256: actual };
+  return { bytes, sha256: actual };
 }
 
 async function _session(): Promise<Session> {

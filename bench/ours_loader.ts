@@ -17,6 +17,8 @@ export interface BuiltWasm {
   path: string;
   sha256: string;
   bytes: Uint8Array;
+  /** Which build of the core: "relaxed" (fused multiply-add kernel) or "baseline". */
+  variant: string;
 }
 
 async function _exists(url: URL): Promise<boolean> {
@@ -42,8 +44,18 @@ export async function buildOurs(): Promise<BuiltWasm | { unavailable: string }> 
       return { unavailable: "wasm-crypto/build.ts exports no buildWasm()" };
     }
     const built = await build.buildWasm();
-    const bytes = built.bytes instanceof Uint8Array ? built.bytes : await Deno.readFile(built.path);
-    return { path: String(built.path), sha256: String(built.sha256), bytes };
+    // the build the applet's worker would pick on this engine (Deno's V8, as Chromium's):
+    // the relaxed build where relaxed SIMD validates (wasm-crypto/runtime.ts)
+    const runtime = await import(new URL("wasm-crypto/runtime.ts", REPO_ROOT).href);
+    const relaxed = built.relaxed && runtime.relaxedSimdSupported?.() === true;
+    const pick = relaxed ? built.relaxed : built;
+    const bytes = pick.bytes instanceof Uint8Array ? pick.bytes : await Deno.readFile(pick.path);
+    return {
+      path: String(pick.path),
+      sha256: String(pick.sha256),
+      bytes,
+      variant: relaxed ? "relaxed" : "baseline",
+    };
   } catch (e) {
     return { unavailable: `wasm-crypto build failed: ${_text(e)}` };
   }

@@ -38,7 +38,16 @@ export interface Manifest {
   /** URL path → file. */
   files: Record<string, ManifestFile>;
   /** URL paths by role. */
-  entries: { page: string; html: string; worker: string; wasm: string; style: string };
+  entries: {
+    page: string;
+    html: string;
+    worker: string;
+    /** The baseline build of wasm-crypto (every engine with wasm SIMD). */
+    wasm: string;
+    /** The relaxed-SIMD build, which the worker takes where the engine supports it. */
+    wasmRelaxed: string;
+    style: string;
+  };
 }
 
 /** What {@link buildApplet} returns. */
@@ -199,6 +208,7 @@ export async function buildApplet(options: BuildOptions = {}): Promise<BuildResu
 
   const wasm = await buildWasm();
   const wasmPath = await put("wasm", "application/wasm", wasm.bytes);
+  const wasmRelaxedPath = await put("wasm", "application/wasm", wasm.relaxed.bytes);
   const workerBytes = await _bundle("applet/worker.ts");
   const workerPath = await put("js", "text/javascript", workerBytes);
   const pageBytes = await _bundle("applet/page.ts");
@@ -225,7 +235,14 @@ export async function buildApplet(options: BuildOptions = {}): Promise<BuildResu
   const manifest: Manifest = {
     version: 1,
     files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))),
-    entries: { html: "/", page: pagePath, worker: workerPath, wasm: wasmPath, style: stylePath },
+    entries: {
+      html: "/",
+      page: pagePath,
+      worker: workerPath,
+      wasm: wasmPath,
+      wasmRelaxed: wasmRelaxedPath,
+      style: stylePath,
+    },
   };
   await _writeAtomic(
     `${outDir}/manifest.json`,

@@ -70,6 +70,7 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
       ms: Math.round(performance.now() - started),
       page: built.manifest.entries.page,
       wasm: built.manifest.entries.wasm,
+      wasmRelaxed: built.manifest.entries.wasmRelaxed,
     });
   }
 

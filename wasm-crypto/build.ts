@@ -27,7 +27,20 @@ const ASSEMBLY_DIR = new URL("assembly/", HERE);
 const BUILD_DIR = new URL("build/", HERE);
 /** Where the module is written. */
 export const WASM_URL: URL = new URL("roamsign.wasm", BUILD_DIR);
-const STAMP_URL = new URL("roamsign.stamp", BUILD_DIR);
+
+/**
+ * The two builds of the one source: `baseline` (SIMD) runs on every engine with wasm
+ * SIMD; `relaxed` adds relaxed SIMD for the fused multiply-add kernel of the CRT
+ * exponentiation (assembly/fma.ts), for engines that validate it and fuse
+ * (docs/wasm-crypto.md, "Two builds").
+ */
+export type WasmVariant = "baseline" | "relaxed";
+
+/** Extra asc flags and the output file of each build. */
+export const VARIANTS: Readonly<Record<WasmVariant, { flags: readonly string[]; file: string }>> = {
+  baseline: { flags: [], file: "roamsign.wasm" },
+  relaxed: { flags: ["--enable", "relaxed-simd"], file: "roamsign-relaxed.wasm" },
+};
 
 /** The result of a build. */
 export interface BuildResult {
@@ -52,10 +65,11 @@ async function _sourceFiles(): Promise<string[]> {
 }
 
 /** Hash over the compiler version, the flags and every source file (name and bytes). */
-async function _inputsHash(files: string[]): Promise<string> {
+async function _inputsHash(files: string[], variant: WasmVariant): Promise<string> {
   const enc = new TextEncoder();
+  const flags = [...ASC_FLAGS, ...VARIANTS[variant].flags];
   const parts: Uint8Array[] = [
-    enc.encode(`asc ${asc.version}\n${ASC_FLAGS.join(" ")}\n`),
+    enc.encode(`asc ${asc.version}\n${flags.join(" ")}\n`),
   ];
   for (const name of files) {
     const body = await Deno.readFile(new URL(name, ASSEMBLY_DIR));
@@ -71,11 +85,12 @@ async function _inputsHash(files: string[]): Promise<string> {
 }
 
 /** Compiles the sources with asc and returns the module's bytes (nothing written to disk). */
-export async function compileWasm(): Promise<Uint8Array> {
+export async function compileWasm(variant: WasmVariant = "baseline"): Promise<Uint8Array> {
   let out: Uint8Array | undefined;
   const stderr: string[] = [];
+  const flags = [...ASC_FLAGS, ...VARIANTS[variant].flags];
   const { error } = await asc.main(
-    [new URL("index.ts", ASSEMBLY_DIR).pathname, ...ASC_FLAGS, "--outFile", "roamsign.wasm"],
+    [new URL("index.ts", ASSEMBLY_DIR).pathname, ...flags, "--outFile", "roamsign.wasm"],
     {
       writeFile(name: string, contents: Uint8Array | string) {
         if (name.endsWith("roamsign.wasm") && contents instanceof Uint8Array) out = contents;
@@ -96,41 +111,49 @@ export async function compileWasm(): Promise<Uint8Array> {
   return new Uint8Array(out);
 }
 
+/** Both builds; the top-level fields are the baseline build's. */
+export interface Builds extends BuildResult {
+  relaxed: BuildResult;
+}
+
 /**
- * Builds `build/roamsign.wasm` unless the stamp says the sources, flags and
- * compiler are unchanged and the output is intact.
+ * Builds `build/roamsign.wasm` and `build/roamsign-relaxed.wasm`, each unless its
+ * stamp says the sources, flags and compiler are unchanged and the output is intact.
  */
-export async function buildWasm(): Promise<BuildResult> {
+export async function buildWasm(): Promise<Builds> {
   const files = await _sourceFiles();
-  const inputs = await _inputsHash(files);
-  const path = WASM_URL.pathname;
+  const baseline = await _buildVariant(files, "baseline");
+  return { ...baseline, relaxed: await _buildVariant(files, "relaxed") };
+}
+
+async function _buildVariant(files: string[], variant: WasmVariant): Promise<BuildResult> {
+  const inputs = await _inputsHash(files, variant);
+  const url = new URL(VARIANTS[variant].file, BUILD_DIR);
+  const stampUrl = new URL(VARIANTS[variant].file.replace(/\.wasm$/, ".stamp"), BUILD_DIR);
+  const path = url.pathname;
   try {
-    const [stamp, bytes] = await Promise.all([
-      Deno.readTextFile(STAMP_URL),
-      Deno.readFile(WASM_URL),
-    ]);
+    const [stamp, bytes] = await Promise.all([Deno.readTextFile(stampUrl), Deno.readFile(url)]);
     const [stampInputs, stampOutput] = stamp.trim().split(" ");
     const sha256 = await _hex(bytes);
     if (stampInputs === inputs && stampOutput === sha256) return { path, sha256, bytes };
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const bytes = await compileWasm();
+  const bytes = await compileWasm(variant);
   const sha256 = await _hex(bytes);
   await Deno.mkdir(BUILD_DIR, { recursive: true });
-  const tmp = new URL(`roamsign.wasm.${crypto.randomUUID()}.tmp`, BUILD_DIR);
+  const tmp = new URL(`${VARIANTS[variant].file}.${crypto.randomUUID()}.tmp`, BUILD_DIR);
   await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, WASM_URL);
-  await Deno.writeTextFile(STAMP_URL, `${inputs} ${sha256}\n`);
+  await Deno.rename(tmp, url);
+  await Deno.writeTextFile(stampUrl, `${inputs} ${sha256}\n`);
   return { path, sha256, bytes };
 }
 
 if (import.meta.main) {
   const t0 = performance.now();
-  const { path, sha256, bytes } = await buildWasm();
-  console.log(
-    `wasm-crypto: ${path} ${bytes.length} bytes sha256 ${sha256} (${
-      Math.round(performance.now() - t0)
-    } ms)`,
-  );
+  const builds = await buildWasm();
+  for (const { path, sha256, bytes } of [builds, builds.relaxed]) {
+    console.log(`wasm-crypto: ${path} ${bytes.length} bytes sha256 ${sha256}`);
+  }
+  console.log(`wasm-crypto: built in ${Math.round(performance.now() - t0)} ms`);
 }

@@ -37,3 +37,9 @@ Deno.test("buildWasm() skips the compile when nothing changed, and the module is
   const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
   assert(imports.every((i) => i === "env.abort"), `unexpected imports ${imports}`);
 });
+
+Deno.test("the relaxed build is reproducible too", async () => {
+  const built = await buildWasm();
+  const again = await compileWasm("relaxed");
+  assertEquals(hex(again), hex(built.relaxed.bytes));
+});

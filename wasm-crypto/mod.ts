@@ -17,7 +17,13 @@
  * @module
  */
 export { WasmCryptoError, type WasmCryptoErrorCode } from "./errors.ts";
-export { initWasmCrypto, type WasmSource, zeroizeMemory } from "./runtime.ts";
+export {
+  coreVariant,
+  initWasmCrypto,
+  relaxedSimdSupported,
+  type WasmSource,
+  zeroizeMemory,
+} from "./runtime.ts";
 export {
   createSha1,
   createSha256,

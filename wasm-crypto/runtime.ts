@@ -58,6 +58,8 @@ export interface CoreExports {
   layout_kg(): number;
   mod_inv_vartime_for_tests(mLen: number): number;
   wipe_scratch(): void;
+  relaxed_ok(): number;
+  core_relaxed(): number;
 }
 
 /** Status codes of the core (assembly/index.ts). */
@@ -98,8 +100,64 @@ let _pending: Promise<void> | undefined;
 /** What {@link initWasmCrypto} accepts: the module's bytes, a compiled module, its URL, or a fetch Response. */
 export type WasmSource = BufferSource | WebAssembly.Module | URL | Response;
 
-function _defaultUrl(): URL {
-  return new URL("./build/roamsign.wasm", import.meta.url);
+function _defaultUrl(relaxed: boolean): URL {
+  return new URL(
+    relaxed ? "./build/roamsign-relaxed.wasm" : "./build/roamsign.wasm",
+    import.meta.url,
+  );
+}
+
+/**
+ * A minimal module whose one function is f64x2.relaxed_madd of its three v128
+ * parameters: it validates exactly where the engine has relaxed SIMD.
+ */
+const _RELAXED_PROBE = new Uint8Array([
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version
+  0x01,
+  0x08,
+  0x01,
+  0x60,
+  0x03,
+  0x7b,
+  0x7b,
+  0x7b,
+  0x01,
+  0x7b, // type: (v128 v128 v128) -> v128
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function 0 has type 0
+  0x0a,
+  0x0d,
+  0x01,
+  0x0b,
+  0x00, // code: one body of 11 bytes, no locals
+  0x20,
+  0x00,
+  0x20,
+  0x01,
+  0x20,
+  0x02, // local.get 0, 1, 2
+  0xfd,
+  0x87,
+  0x02, // f64x2.relaxed_madd
+  0x0b, // end
+]);
+
+/**
+ * Whether this engine has relaxed SIMD, so that the relaxed build
+ * (`build/roamsign-relaxed.wasm`) can be compiled here. Whether its multiply-add is
+ * fused is checked after instantiation (`relaxed_ok`).
+ */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(_RELAXED_PROBE);
 }
 
 async function _bytesOf(source: URL | Response): Promise<ArrayBuffer> {
@@ -121,37 +179,22 @@ async function _bytesOf(source: URL | Response): Promise<ArrayBuffer> {
 /**
  * Loads and instantiates the crypto core. Must be awaited once before any other
  * function of wasm-crypto is called (they throw `not_initialized` until then).
- * With no argument it loads `build/roamsign.wasm` next to this module (Deno, or
- * a browser that serves the file there). Calling it again while initialised
- * does nothing; after {@link zeroizeMemory} it instantiates afresh.
+ * With no argument it loads the build next to this module (Deno, or a browser that
+ * serves the files there): `build/roamsign-relaxed.wasm` where the engine has relaxed
+ * SIMD and fuses its multiply-add, `build/roamsign.wasm` otherwise. Given a source,
+ * it uses that module; a relaxed build on an engine that does not fuse is refused
+ * (`init_failed`), so the caller can load the baseline build instead. Calling it again
+ * while initialised does nothing; after {@link zeroizeMemory} it instantiates afresh.
  */
 export async function initWasmCrypto(source?: WasmSource): Promise<void> {
   if (_state) return;
   if (_pending) return await _pending;
   _pending = (async () => {
-    let module: WebAssembly.Module;
-    try {
-      if (source instanceof WebAssembly.Module) module = source;
-      else if (source === undefined || source instanceof URL || source instanceof Response) {
-        module = await WebAssembly.compile(await _bytesOf(source ?? _defaultUrl()));
-      } else module = await WebAssembly.compile(source);
-    } catch (e) {
-      throw new WasmCryptoError(
-        "init_failed",
-        `wasm-crypto: cannot load the module: ${e instanceof Error ? e.message : String(e)}`,
-      );
+    let core: CoreExports | undefined;
+    if (source === undefined && relaxedSimdSupported()) {
+      core = await _instantiate(_defaultUrl(true)).catch(() => undefined);
     }
-    const instance = await WebAssembly.instantiate(module, {
-      env: {
-        abort() {
-          throw new WasmCryptoError("internal", "wasm-crypto: core aborted");
-        },
-      },
-    });
-    const core = instance.exports as unknown as CoreExports;
-    if (typeof core.init !== "function" || core.init() !== 1) {
-      throw new WasmCryptoError("init_failed", "wasm-crypto: not a roamsign core module");
-    }
+    core ??= await _instantiate(source ?? _defaultUrl(false));
     _generation++;
     _state = {
       core,
@@ -170,6 +213,51 @@ export async function initWasmCrypto(source?: WasmSource): Promise<void> {
   } finally {
     _pending = undefined;
   }
+}
+
+/**
+ * Compiles and instantiates one build and checks that it is a roamsign core that
+ * can run here (`init`, `relaxed_ok`).
+ */
+async function _instantiate(source: WasmSource): Promise<CoreExports> {
+  let module: WebAssembly.Module;
+  try {
+    if (source instanceof WebAssembly.Module) module = source;
+    else if (source instanceof URL || source instanceof Response) {
+      module = await WebAssembly.compile(await _bytesOf(source));
+    } else module = await WebAssembly.compile(source);
+  } catch (e) {
+    throw new WasmCryptoError(
+      "init_failed",
+      `wasm-crypto: cannot load the module: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      abort() {
+        throw new WasmCryptoError("internal", "wasm-crypto: core aborted");
+      },
+    },
+  });
+  const core = instance.exports as unknown as CoreExports;
+  if (typeof core.init !== "function" || typeof core.relaxed_ok !== "function") {
+    throw new WasmCryptoError("init_failed", "wasm-crypto: not a roamsign core module");
+  }
+  if (core.relaxed_ok() !== 1) {
+    throw new WasmCryptoError(
+      "init_failed",
+      "wasm-crypto: the relaxed build needs a fused multiply-add; load the baseline build",
+    );
+  }
+  if (core.init() !== 1) {
+    throw new WasmCryptoError("init_failed", "wasm-crypto: not a roamsign core module");
+  }
+  return core;
+}
+
+/** Which build is running: "relaxed" (fused multiply-add kernel) or "baseline". */
+export function coreVariant(): "baseline" | "relaxed" {
+  return state().core.core_relaxed() === 1 ? "relaxed" : "baseline";
 }
 
 /** The live state; throws `not_initialized` before {@link initWasmCrypto}. */

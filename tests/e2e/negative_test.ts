@@ -184,10 +184,13 @@ Deno.test({
             assertEquals(await openApplet(p1, url), "ready", "the untouched copy starts");
             await fresh.close();
 
-            const wasmFile = `${dist}${manifest.entries.wasm}`;
-            const bytes = await Deno.readFile(wasmFile);
-            bytes[bytes.length - 1] ^= 0x01;
-            await Deno.writeFile(wasmFile, bytes);
+            // both builds: a tampered file must stop the applet, never make it fall back
+            for (const path of [manifest.entries.wasm, manifest.entries.wasmRelaxed]) {
+              const wasmFile = `${dist}${path}`;
+              const bytes = await Deno.readFile(wasmFile);
+              bytes[bytes.length - 1] ^= 0x01;
+              await Deno.writeFile(wasmFile, bytes);
+            }
 
             const ctx = await browser.newContext();
             const p2 = await ctx.newPage();

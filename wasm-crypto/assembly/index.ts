@@ -22,6 +22,7 @@ import {
 } from "./layout";
 import * as sha from "./sha";
 import * as rsa from "./rsa";
+import { fmaFused } from "./fma";
 
 export function init(): i32 {
   if (__heap_base > 65536) return 0;
@@ -163,4 +164,19 @@ export function layout_kg(): usize {
  */
 export function mod_inv_vartime_for_tests(mLen: i32): i32 {
   return rsa.modInvForTests(mLen);
+}
+
+/**
+ * 1 when this build can run here: always for the baseline build; for the relaxed
+ * build (fma.ts) only when the engine fuses f64x2.relaxed_madd. The host checks it
+ * right after instantiation and falls back to the baseline build on 0.
+ */
+export function relaxed_ok(): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return fmaFused(IO_BASE);
+  return 1;
+}
+
+/** 1 in the relaxed build, 0 in the baseline build. */
+export function core_relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }

@@ -33,6 +33,7 @@ import {
   ld,
   st,
 } from "./bignum";
+import { entryDoublingsN, montExpN2, montExpVarTimeN2, N_MAX_K } from "./fma";
 import {
   CTX_K,
   CTX_KD,
@@ -316,8 +317,16 @@ export function montSetupVarTime(ctx: usize): void {
   // the two-lane kernel's domain (unscaled m, pairDigits(k) = L - 1 digits) first:
   // C1 there is R * 2^(2h') with h' = h - 28
   const h2 = 2 * (DIGIT_BITS * L - 32 * k);
+  if (ASC_FEATURE_RELAXED_SIMD && k <= N_MAX_K) {
+    // the relaxed build's two-lane kernel (fma.ts) takes CTX_C1P for its entry
+    // constant C1N = R''^2 / R mod m, as k limbs
+    const y = S(T_ONE);
+    bnCopy(y, x, k);
+    for (let i = 0; i < entryDoublingsN(k); i++) modDouble(y, ctx);
+    bnCopy(ctx + CTX_C1P, y, k);
+  }
   for (let i = 0; i < h2 - 2 * DIGIT_BITS; i++) modDouble(x, ctx);
-  limbsToDigits(ctx + CTX_C1P, x, k, L - 1);
+  if (!ASC_FEATURE_RELAXED_SIMD || k > N_MAX_K) limbsToDigits(ctx + CTX_C1P, x, k, L - 1);
   for (let i = 0; i < 2 * DIGIT_BITS; i++) modDouble(x, ctx);
   limbsToDigits(ctx + CTX_C1, x, k, L);
 }
@@ -376,7 +385,7 @@ export function reduceWide(r: usize, x: usize, L: i32, ctx: usize): void {
 
 // @ts-ignore: decorator
 @inline
-function windowAt(exp: usize, expK: i32, pos: i32): u32 {
+export function windowAt(exp: usize, expK: i32, pos: i32): u32 {
   const limb = pos >> 5;
   const sh = <u32> (pos & 31);
   let v: u32 = 0;
@@ -612,7 +621,7 @@ function selMasks1(idx: u32): void {
  * vecs v128 per entry: every entry is read whole, so no memory index depends
  * on the selected index. Each v128 of dst is accumulated in a register.
  */
-function tableScan(dst: usize, vecs: i32): void {
+export function tableScan(dst: usize, vecs: i32): void {
   // four v128 of dst at a time, each mask loaded once per entry for all four
   let v: usize = 0;
   for (; v + 4 <= <usize>vecs; v += 4) {
@@ -1019,6 +1028,10 @@ export function montExp2(
   rp: usize, rq: usize, bp: usize, bq: usize, ep: usize, eq: usize, k: i32, pctx: usize,
   qctx: usize,
 ): void {
+  if (ASC_FEATURE_RELAXED_SIMD && k <= N_MAX_K) {
+    montExpN2(rp, rq, bp, bq, ep, eq, k, pctx, qctx);
+    return;
+  }
   const L = pairDigits(k);
   const c1 = D(2), c2 = D(3), acc = D(4), sel = D(5);
   pairsSetup(bp, bq, k, pctx, qctx);
@@ -1113,6 +1126,10 @@ export function montExpVarTime2(
   if (bits == 0) {
     montOne(rp, pctx);
     montOne(rq, qctx);
+    return;
+  }
+  if (ASC_FEATURE_RELAXED_SIMD && k <= N_MAX_K) {
+    montExpVarTimeN2(rp, rq, bp, bq, e, ek, bits, k, pctx, qctx);
     return;
   }
   pairsSetup(bp, bq, k, pctx, qctx);
