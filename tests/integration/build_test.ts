@@ -29,7 +29,7 @@ Deno.test({
         assertEquals(hex, ra.manifest.files[path].sha256, `manifest hash of ${path}`);
         if (path !== "/") assertOk(path.includes(hex), `${path} is named by its hash`);
       }
-      assertEquals(Object.keys(ra.manifest.files).length, 5);
+      assertEquals(Object.keys(ra.manifest.files).length, 6); // html, page, worker, style, two wasm builds
     } finally {
       await Deno.remove(a, { recursive: true });
       await Deno.remove(b, { recursive: true });
