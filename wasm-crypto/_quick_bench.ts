@@ -3,7 +3,7 @@
  * micro-rsa-dsa-dh, in Chromium (default) or Deno — the tuning loop of issue 4
  * until `deno task bench` (bench/) is available; that harness is the reference.
  *
- *   deno run -A wasm-crypto/_quick_bench.ts [--deno] [--rounds N] [--only sign,verify,sha,keygen]
+ *   deno run -A wasm-crypto/_quick_bench.ts [--deno] [--rounds N] [--only sign,verify,sha,keygen] [--wasm FILE]
  *
  * Every operation is timed in interleaved rounds (the order rotated per round),
  * each round one batch of ≥ 30 ms per candidate; the figure is the median of the
@@ -189,8 +189,10 @@ async function _chromium(only: string[], rounds: number): Promise<Row[]> {
     }).output();
     if (!bundled.success) throw new Error(new TextDecoder().decode(bundled.stderr));
     const js = await Deno.readFile(`${dir}/b.js`);
+    // the relaxed build, as Chromium's applet takes it, or the file given with --wasm
     const { buildWasm } = await import("./build.ts");
-    const wasm = (await buildWasm()).bytes;
+    const file = Deno.args.includes("--wasm") ? Deno.args[Deno.args.indexOf("--wasm") + 1] : "";
+    const wasm = file ? await Deno.readFile(file) : (await buildWasm()).relaxed.bytes;
     const headers = {
       "cross-origin-opener-policy": "same-origin",
       "cross-origin-embedder-policy": "require-corp",

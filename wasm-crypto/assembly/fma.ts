@@ -38,6 +38,7 @@ const C_LO: f64 = 10141204801825835211973625643008.0 + 6755399441055744.0; // 2^
 const TWO52: f64 = 4503599627370496.0;
 const BITS_HI: i64 = 0x4660000000000000; // bits of 2^103
 const BITS_LO: i64 = 0x4330000000000000 + 0x0008000000000000; // bits of 2^52, plus the bias 2^51
+const BIAS: i64 = <i64>1 << 58; // keeps a column sum positive (|low halves| < 4L * 2^50 <= 2^58)
 
 // Kernel buffers (the integer kernels' regions; montExpN2 never runs beside them).
 const FA: usize = MD_A; // a, L pairs
@@ -152,7 +153,9 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
         count++;
       }
     }
-    const cLo = i64x2.splat(<i64>count * BITS_LO), cHi = i64x2.splat(<i64>count * BITS_HI);
+    // t carries + 2^58 (a multiple of 2^51, above any negative sum of low halves), so
+    // its shifts can be logical: the carry takes 2^7 back off
+    const cLo = i64x2.splat(<i64>count * BITS_LO - BIAS), cHi = i64x2.splat(<i64>count * BITS_HI);
     let t = i64x2.add(i64x2.add(i64x2.sub(i64x2.add(loA, loU), cLo), hiPrev), c);
     hiPrev = i64x2.sub(i64x2.add(hiA, hiU), cHi);
     if (i < L) {
@@ -162,12 +165,12 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
         hiPrev = i64x2.add(hiPrev, i64x2.sub(h, i64x2.splat(BITS_HI)));
       }
       const u = v128.and(t, mask);
-      c = i64x2.add(i64x2.shr_s(t, W), u);
+      c = i64x2.add(i64x2.sub(i64x2.shr_u(t, W), i64x2.splat(BIAS >> W)), u);
       uPrev = toF(u);
       v128.store(FU + (<usize>i << 4), uPrev);
     } else {
       v128.store(r + (<usize>(i - L) << 4), toF(v128.and(t, mask)));
-      c = i64x2.shr_s(t, W);
+      c = i64x2.sub(i64x2.shr_u(t, W), i64x2.splat(BIAS >> W));
     }
   }
   v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
