@@ -1,0 +1,57 @@
+/**
+ * Same-process A/B of builds of the core on RSA-2048 PKCS#1 v1.5 signing in Deno: each
+ * file is initialised in turn (zeroizeMemory between), one WebCrypto-generated key,
+ * interleaved rounds of 150 signatures, CPU time per signature (min, lower quartile,
+ * median of 10 rounds).
+ *
+ *   deno run -A wasm-crypto/_variant_ab.ts build/roamsign.wasm build/roamsign-relaxed.wasm [more.wasm …]
+ *
+ * Deno's V8 compiles wasm with explicit bounds checks, so gains read smaller here than in
+ * Chromium (`_quick_bench.ts --wasm FILE`).
+ *
+ * @module
+ */
+import process from "node:process";
+import * as wc from "./mod.ts";
+
+if (import.meta.main) {
+  const files = Deno.args;
+  if (files.length === 0) throw new Error("usage: _variant_ab.ts A.wasm B.wasm …");
+  const pair = await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign"],
+  );
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const samples: number[][] = files.map(() => []);
+  for (let round = 0; round < 10; round++) {
+    for (const [i, file] of files.entries()) {
+      await wc.initWasmCrypto(await Deno.readFile(file));
+      const key = wc.importPrivateKeyPkcs8(pkcs8);
+      const message = new Uint8Array(32);
+      for (let j = 0; j < 30; j++) wc.signPkcs1v15(key, "SHA-256", message);
+      const t0 = cpu(), n = 150;
+      for (let j = 0; j < n; j++) wc.signPkcs1v15(key, "SHA-256", message);
+      samples[i].push((cpu() - t0) / n);
+      key.destroy();
+      wc.zeroizeMemory();
+    }
+  }
+  for (const [i, s] of samples.entries()) {
+    s.sort((a, b) => a - b);
+    console.log(
+      `${files[i]} (${s.length} rounds): sign CPU ms min ${s[0].toFixed(3)}, q1 ${
+        s[2].toFixed(3)
+      }, median ${s[5].toFixed(3)}`,
+    );
+  }
+}
