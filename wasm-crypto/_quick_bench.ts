@@ -162,7 +162,7 @@ export async function runQuickBench(
 }
 
 async function _chromium(only: string[], rounds: number): Promise<Row[]> {
-  const { chromium } = await import("playwright-core");
+  const { launchChromium, startServer } = await import("../bench/chromium.ts");
   const here = new URL(".", import.meta.url);
   const dir = await Deno.makeTempDir();
   try {
@@ -193,39 +193,17 @@ async function _chromium(only: string[], rounds: number): Promise<Row[]> {
     const { buildWasm } = await import("./build.ts");
     const file = Deno.args.includes("--wasm") ? Deno.args[Deno.args.indexOf("--wasm") + 1] : "";
     const wasm = file ? await Deno.readFile(file) : (await buildWasm()).relaxed.bytes;
-    const headers = {
-      "cross-origin-opener-policy": "same-origin",
-      "cross-origin-embedder-policy": "require-corp",
-    };
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-      const path = new URL(req.url).pathname;
-      if (path === "/b.js") {
-        return new Response(js, { headers: { ...headers, "content-type": "text/javascript" } });
-      }
-      if (path === "/core.wasm") {
-        return new Response(wasm as BodyInit, {
-          headers: { ...headers, "content-type": "application/wasm" },
-        });
-      }
-      return new Response(`<!doctype html><script type=module src="/b.js"></script>`, {
-        headers: { ...headers, "content-type": "text/html" },
-      });
+    const server = startServer();
+    server.put("/b.js", { body: js, type: "text/javascript" });
+    server.put("/core.wasm", { body: wasm, type: "application/wasm" });
+    server.put("/", {
+      body: `<!doctype html><script type=module src="/b.js"></script>`,
+      type: "text/html",
     });
-    const browser = await chromium.launch({
-      executablePath: Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      await page.goto(`http://localhost:${server.addr.port}/`);
+      await page.goto(`${server.origin}/`);
       // deno-lint-ignore no-explicit-any
       await page.waitForFunction(() => (globalThis as any).__rows, null, { timeout: 900_000 });
       // deno-lint-ignore no-explicit-any
@@ -234,7 +212,7 @@ async function _chromium(only: string[], rounds: number): Promise<Row[]> {
       return rows;
     } finally {
       await browser.close();
-      await server.shutdown();
+      await server.close();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

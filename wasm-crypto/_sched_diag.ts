@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { chromium } from "playwright-core";
+import { launchChromium, startServer } from "../bench/chromium.ts";
 
 type Stat = Map<string, { name: string; cpu: number; wait: number }>;
 /** What the page puts on globalThis (type only: the callbacks run in the page). */
@@ -114,7 +114,7 @@ if (import.meta.main) {
   const phases = arg("--phases", 3);
   const dir = await Deno.makeTempDir();
   const { buildWasm } = await import("./build.ts");
-  const wasm = (await buildWasm()).bytes;
+  const wasm = (await buildWasm()).relaxed.bytes; // the build Chromium's applet loads
   await Deno.writeTextFile(`${dir}/entry.js`, PAGE);
   const b = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -132,32 +132,17 @@ if (import.meta.main) {
   }).output();
   if (!b.success) throw new Error(new TextDecoder().decode(b.stderr));
   const js = await Deno.readFile(`${dir}/b.js`);
-  const headers = {
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-embedder-policy": "require-corp",
-  };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const p = new URL(req.url).pathname;
-    if (p === "/b.js") {
-      return new Response(js, { headers: { ...headers, "content-type": "text/javascript" } });
-    }
-    if (p === "/core.wasm") {
-      return new Response(wasm as BodyInit, {
-        headers: { ...headers, "content-type": "application/wasm" },
-      });
-    }
-    return new Response(`<!doctype html><script type=module src="/b.js"></script>`, {
-      headers: { ...headers, "content-type": "text/html" },
-    });
+  const server = startServer();
+  server.put("/b.js", { body: js, type: "text/javascript" });
+  server.put("/core.wasm", { body: wasm, type: "application/wasm" });
+  server.put("/", {
+    body: `<!doctype html><script type=module src="/b.js"></script>`,
+    type: "text/html",
   });
-  const browser = await chromium.launch({
-    executablePath: Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
-    await page.goto(`http://localhost:${server.addr.port}/`);
+    await page.goto(`${server.origin}/`);
     await page.waitForFunction(() => (globalThis as unknown as DiagGlobal).__diag, null, {
       timeout: 120_000,
     });
@@ -203,7 +188,7 @@ if (import.meta.main) {
     }
   } finally {
     await browser.close();
-    await server.shutdown();
+    await server.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
