@@ -221,7 +221,7 @@ function fromDigitsN(r: usize, x: usize, lane: i32, L: i32, nl: i32): void {
 }
 
 /**
- * m' = mu*m (mu = -m^-1 mod 2^51) of the context, as lane `lane` of FM (reversed) .
+ * m' = mu*m (mu = -m^-1 mod 2^51) of the context, as lane `lane` of FM (reversed).
  * mu from m0inv = -m^-1 mod 2^32 by one Newton step to 64 bits. Constant time.
  */
 function scaledModulusN(ctx: usize, lane: i32, L: i32): void {
@@ -256,9 +256,9 @@ function scaledModulusN(ctx: usize, lane: i32, L: i32): void {
 }
 
 /**
- * The entry constant of the relaxed domain, C1N = R''^2 / R mod m (k limbs), for
- * montSetupVarTime to keep in CTX_C1P: x = R mod m doubled 2*51L - 64k times.
- * x (k limbs) is R mod m on entry; double(x) doubles it modulo m.
+ * How many modular doublings turn R mod m into the relaxed domain's entry constant
+ * C1N = R''^2 / R mod m = R * 2^(2*51L - 64k) mod m (montSetupVarTime keeps it in
+ * CTX_C1P).
  */
 export function entryDoublingsN(k: i32): i32 {
   return 2 * W * nDigits(k) - 64 * k;
