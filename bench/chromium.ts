@@ -55,6 +55,21 @@ export function startServer(): StaticServer {
   };
 }
 
+/**
+ * A server for a one-script page: `/` loads `/b.js` as a module, and the script can
+ * fetch `/core.wasm` (the dev tools of wasm-crypto/ use it).
+ */
+export function servePage(js: Uint8Array, wasm: Uint8Array): StaticServer {
+  const server = startServer();
+  server.put("/b.js", { body: js, type: "text/javascript" });
+  server.put("/core.wasm", { body: wasm, type: "application/wasm" });
+  server.put("/", {
+    body: `<!doctype html><script type=module src="/b.js"></script>`,
+    type: "text/html",
+  });
+  return server;
+}
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }

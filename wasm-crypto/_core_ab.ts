@@ -13,6 +13,7 @@
  * @module
  */
 import process from "node:process";
+import { webCryptoKey } from "./_test_util.ts";
 
 type Core = Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
 
@@ -20,16 +21,7 @@ if (import.meta.main) {
   const files = (Deno.args[0] ?? "").split(",").filter((f) => f);
   const what = Deno.args[1] ?? "verify";
   if (files.length === 0) throw new Error("usage: _core_ab.ts A.wasm,B.wasm [verify|sha64|sha64k]");
-  const pair = await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  ) as CryptoKeyPair;
+  const { pair } = await webCryptoKey("RSASSA-PKCS1-v1_5");
   const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
   const b64 = (s: string) =>
     Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));

@@ -162,7 +162,7 @@ export async function runQuickBench(
 }
 
 async function _chromium(only: string[], rounds: number): Promise<Row[]> {
-  const { launchChromium, startServer } = await import("../bench/chromium.ts");
+  const { launchChromium, servePage } = await import("../bench/chromium.ts");
   const here = new URL(".", import.meta.url);
   const dir = await Deno.makeTempDir();
   try {
@@ -193,13 +193,7 @@ async function _chromium(only: string[], rounds: number): Promise<Row[]> {
     const { buildWasm } = await import("./build.ts");
     const file = Deno.args.includes("--wasm") ? Deno.args[Deno.args.indexOf("--wasm") + 1] : "";
     const wasm = file ? await Deno.readFile(file) : (await buildWasm()).relaxed.bytes;
-    const server = startServer();
-    server.put("/b.js", { body: js, type: "text/javascript" });
-    server.put("/core.wasm", { body: wasm, type: "application/wasm" });
-    server.put("/", {
-      body: `<!doctype html><script type=module src="/b.js"></script>`,
-      type: "text/html",
-    });
+    const server = servePage(js, wasm);
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { launchChromium, startServer } from "../bench/chromium.ts";
+import { launchChromium, servePage } from "../bench/chromium.ts";
 
 type Stat = Map<string, { name: string; cpu: number; wait: number }>;
 /** What the page puts on globalThis (type only: the callbacks run in the page). */
@@ -132,13 +132,7 @@ if (import.meta.main) {
   }).output();
   if (!b.success) throw new Error(new TextDecoder().decode(b.stderr));
   const js = await Deno.readFile(`${dir}/b.js`);
-  const server = startServer();
-  server.put("/b.js", { body: js, type: "text/javascript" });
-  server.put("/core.wasm", { body: wasm, type: "application/wasm" });
-  server.put("/", {
-    body: `<!doctype html><script type=module src="/b.js"></script>`,
-    type: "text/html",
-  });
+  const server = servePage(js, wasm);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();

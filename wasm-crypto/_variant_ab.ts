@@ -13,21 +13,12 @@
  */
 import process from "node:process";
 import * as wc from "./mod.ts";
+import { webCryptoKey } from "./_test_util.ts";
 
 if (import.meta.main) {
   const files = Deno.args;
   if (files.length === 0) throw new Error("usage: _variant_ab.ts A.wasm B.wasm …");
-  const pair = await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign"],
-  );
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const { pkcs8 } = await webCryptoKey("RSASSA-PKCS1-v1_5");
   const cpu = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
@@ -35,6 +26,7 @@ if (import.meta.main) {
   const samples: number[][] = files.map(() => []);
   for (let round = 0; round < 10; round++) {
     for (const [i, file] of files.entries()) {
+      wc.zeroizeMemory(); // _test_util initialised the default build
       await wc.initWasmCrypto(await Deno.readFile(file));
       const key = wc.importPrivateKeyPkcs8(pkcs8);
       const message = new Uint8Array(32);

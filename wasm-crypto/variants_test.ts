@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { buildWasm } from "./build.ts";
-import { hex } from "./_test_util.ts";
+import { hex, webCryptoKey } from "./_test_util.ts";
 
 /** Signs every message with every key in a Worker running the given build. */
 async function signIn(
@@ -56,17 +56,8 @@ Deno.test("relaxed and baseline builds sign alike and as WebCrypto (RSA-2048, 30
   const keys: Uint8Array[] = [], expected: string[][] = [];
   const messages = [0, 1, 55, 300].map((n) => crypto.getRandomValues(new Uint8Array(n)));
   for (const bits of [2048, 2048, 3072, 4096]) {
-    const pair = await crypto.subtle.generateKey(
-      {
-        name: "RSASSA-PKCS1-v1_5",
-        modulusLength: bits,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: "SHA-256",
-      },
-      true,
-      ["sign"],
-    );
-    keys.push(new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey)));
+    const { pair, pkcs8 } = await webCryptoKey("RSASSA-PKCS1-v1_5", "SHA-256", bits);
+    keys.push(pkcs8);
     const row: string[] = [];
     for (const m of messages) {
       row.push(hex(

@@ -11,20 +11,12 @@ import {
   signPkcs1v15,
   verifyPkcs1v15,
 } from "./mod.ts";
+import { webCryptoKey } from "./_test_util.ts";
 
 await initWasmCrypto();
 type Buf = Uint8Array<ArrayBuffer>;
 const msg = new TextEncoder().encode("pay 10 EUR") as Buf;
-const pair = await crypto.subtle.generateKey(
-  {
-    name: "RSASSA-PKCS1-v1_5",
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: "SHA-256",
-  },
-  true,
-  ["sign", "verify"],
-) as CryptoKeyPair;
+const { pair } = await webCryptoKey("RSASSA-PKCS1-v1_5");
 const key = importPrivateKeyPkcs8(
   new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey)),
 );
