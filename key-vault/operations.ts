@@ -80,9 +80,24 @@ function _registration(input: unknown): Registration {
   }
 }
 
+/** The request's RPC nonce when no statement of this request has recorded it yet. */
+function _unconsumedNonce(ctx: OpContext): OpContext["rpcNonce"] | undefined {
+  return ctx.rpcNonce && !ctx.rpcNonce.consumed ? ctx.rpcNonce : undefined;
+}
+
+/** Whether the client's OPAQUE finish message completes the login started with state. */
+function _opaqueFinishes(serverLoginState: string, finishLoginRequest: string): boolean {
+  try {
+    opaque.server.finishLogin({ serverLoginState, finishLoginRequest });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function _tx<T>(ctx: OpContext, fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
   return ctx.vault.db.transaction().execute(async (tx) => {
-    const pending = ctx.rpcNonce && !ctx.rpcNonce.consumed;
+    const pending = _unconsumedNonce(ctx) !== undefined;
     await _consumeRpcNonce(tx, ctx);
     try {
       return await fn(tx);
@@ -726,7 +741,7 @@ const loginStart: Handler<"login.start"> = async (ctx, body) => {
   );
   const loginId = b64uEncode(crypto.getRandomValues(new Uint8Array(16)));
   const ksf = keyRecord ? (JSON.parse(keyRecord) as KeyRecord).kdf : _DEFAULT_KSF;
-  const nonce = ctx.rpcNonce && !ctx.rpcNonce.consumed ? ctx.rpcNonce : undefined;
+  const nonce = _unconsumedNonce(ctx);
   const [wrote] = await ctx.vault.query<{ fresh: boolean }>(
     "login_start_write",
     _LOGIN_START_WRITE,
@@ -888,17 +903,8 @@ async function _loginFinishHeld(
   body: OpBody<"login.finish">,
   pending: _PendingLogin,
 ): Promise<unknown> {
-  let ok = false;
-  try {
-    opaque.server.finishLogin({
-      serverLoginState: pending.state,
-      finishLoginRequest: body.finishLoginRequest,
-    });
-    ok = true;
-  } catch {
-    ok = false;
-  }
-  const nonce = ctx.rpcNonce && !ctx.rpcNonce.consumed ? ctx.rpcNonce : undefined;
+  const ok = _opaqueFinishes(pending.state, body.finishLoginRequest);
+  const nonce = _unconsumedNonce(ctx);
   const [row] = await ctx.vault.query<{
     fresh: boolean;
     taken: boolean;
@@ -970,20 +976,9 @@ const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
     pem: string | null;
     serial: string | null;
   }>("login_finish_read", _LOGIN_FINISH_READ, [body.loginId]);
-  const nonce = ctx.rpcNonce && !ctx.rpcNonce.consumed ? ctx.rpcNonce : undefined;
+  const nonce = _unconsumedNonce(ctx);
   const expired = !row || new Date(row.expires_at) <= ctx.now;
-  let ok = false;
-  if (!expired) {
-    try {
-      opaque.server.finishLogin({
-        serverLoginState: row.state,
-        finishLoginRequest: body.finishLoginRequest,
-      });
-      ok = true;
-    } catch {
-      ok = false;
-    }
-  }
+  const ok = !expired && _opaqueFinishes(row.state, body.finishLoginRequest);
   const releasable = ok && row.status === "active" && !!row.record && !!row.pem;
   const outcome = expired ? null : !ok ? "failed" : releasable ? "released" : "refused";
   const identity = row?.identity ?? null;
