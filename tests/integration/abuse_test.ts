@@ -10,9 +10,9 @@
 import * as opaque from "@serenity-kit/opaque";
 import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
 import { utf8 } from "../../applet/protocol/bytes.ts";
-import { ApiError } from "../../proxy/errors.ts";
 import type { ProxyClient } from "../../proxy/client.ts";
-import { assertEquals, assertOk } from "../fixtures/assert.ts";
+// codeOf (the error code of a call) is taken by hostile.ts (the code in a raw answer body)
+import { assertEquals, assertOk, codeOf as codeOfCall } from "../fixtures/assert.ts";
 import { codeOf, RawChannel } from "../fixtures/hostile.ts";
 import { startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
@@ -29,16 +29,6 @@ async function auditOf(admin: ProxyClient, identity: string): Promise<AuditEntry
     entries: AuditEntry[];
   };
   return r.entries.reverse();
-}
-
-async function codeOfCall(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
 }
 
 /** Nothing secret in an audit row: only known detail keys, no long base64url blobs. */

@@ -12,10 +12,9 @@
  *
  * Users stretch their pass phrases with the tests' light setting (LIGHT_KSF).
  */
-import { assertEquals, assertOk } from "../fixtures/assert.ts";
+import { assertEquals, assertOk, codeOf } from "../fixtures/assert.ts";
 import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-import { ApiError } from "../../proxy/errors.ts";
 import type { ProxyClient } from "../../proxy/client.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
@@ -27,16 +26,6 @@ import {
   signAndSubmit,
 } from "../../applet/protocol/flows.ts";
 import { utf8 } from "../../applet/protocol/bytes.ts";
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof ApiError) return e.code;
-    throw e;
-  }
-}
 
 async function activeUser(web: ProxyClient, admin: ProxyClient, identity: string) {
   const user = await u.makeUser(identity);
