@@ -342,7 +342,7 @@ export async function main(args: string[]): Promise<number> {
     runtimes,
     suites,
     weight,
-    targets: judgeTargets(chromium, weight, dd),
+    targets: judgeTargets(chromium, weight, dd, suites.vault as Parameters<typeof judgeTargets>[3]),
     problems: [],
   };
   result.problems = _problems(result);

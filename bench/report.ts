@@ -404,7 +404,7 @@ export async function renderReport(r: BenchResult): Promise<string> {
 bar is <em>reference ÷ this</em> (reference = ours, or WebCrypto when ours is absent): above 1× that implementation is faster than
 ours, below 1× slower. All ratios come from one page in one run, so machine noise mostly cancels; absolute times on a shared
 machine do not. See <code>docs/benchmarks.md</code>.</p>
-<h2>Issue 4 targets (Chromium)</h2>
+<h2>Targets (issue 4: Chromium; issue 3: vault suite)</h2>
 <table><thead><tr><th>target</th><th>status</th><th>figures</th></tr></thead><tbody>${targets}</tbody></table>
 ${sections.join("\n")}
 <script type="application/json" id="bench-data">${data}</script>

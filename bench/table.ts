@@ -211,7 +211,7 @@ export function summaryText(r: BenchResult): string {
     }\napplet JS:            ${size(w.appletJs)}\napplet, all files:    ${size(w.appletTotal)}`,
   );
   parts.push(
-    `== issue 4 targets (Chromium figures of this run)\n` + _grid(
+    `== targets (issue 4: Chromium figures of this run; issue 3: vault suite)\n` + _grid(
       ["target", "status", "figures"],
       r.targets.map((t) => [t.target, t.status.toUpperCase(), t.figures]),
       [1, 2],

@@ -1,12 +1,14 @@
 /**
  * The targets of issue 4, judged from one run's Chromium figures (ratios from the
- * same page, as the issue asks) and the weight table.
+ * same page, as the issue asks) and the weight table; and issue 3's vault target,
+ * judged from the run's vault suite.
  *
  * @module
  */
 import type { DudectResult } from "./dudect.ts";
 import { fmtMs } from "./result.ts";
 import type { ImplResult, OpResult, RuntimeResult } from "./runner.ts";
+import type { VaultLoadResult } from "./vault_load.ts";
 import type { WeightResult } from "./weight.ts";
 
 export interface TargetResult {
@@ -16,6 +18,10 @@ export interface TargetResult {
   /** The figures the judgement rests on. */
   figures: string;
 }
+
+/** Issue 3: login.finish through proxy + vault on PostgreSQL, both at once in one phase. */
+export const VAULT_LOGIN_PER_SECOND = 1_000;
+export const VAULT_LOGIN_P99_MS = 25;
 
 /** 20 KB read as 20 000 bytes, the stricter of the two readings. */
 export const WASM_GZIP_LIMIT = 20_000;
@@ -38,6 +44,7 @@ export function judgeTargets(
   chromium: RuntimeResult | undefined,
   weight: WeightResult | undefined,
   dudect: DudectResult | undefined,
+  vault?: VaultLoadResult | { error: string } | { skipped: string },
 ): TargetResult[] {
   const op = (id: string) => chromium?.operations.find((o) => o.id === id);
   const out: TargetResult[] = [];
@@ -195,5 +202,35 @@ export function judgeTargets(
       });
     }
   }
+  out.push(judgeVaultTarget(vault));
   return out;
+}
+
+/**
+ * Met when one timed login.finish phase, with no errors, reaches the rate and keeps p99
+ * under the limit. Every phase's figures are listed, so a miss shows which half failed.
+ */
+export function judgeVaultTarget(
+  vault: VaultLoadResult | { error: string } | { skipped: string } | undefined,
+): TargetResult {
+  const id = "vault-login";
+  const target = `login.finish ≥ ${
+    VAULT_LOGIN_PER_SECOND.toLocaleString("en")
+  }/s with p99 < ${VAULT_LOGIN_P99_MS} ms`;
+  if (!vault) return _missing(id, target, "vault suite not run");
+  if ("error" in vault) return _missing(id, target, `vault suite failed: ${vault.error}`);
+  if ("skipped" in vault) return _missing(id, target, `vault suite skipped: ${vault.skipped}`);
+  const phases = vault.scenarios.filter((s) => s.name === "login.finish");
+  if (phases.length === 0) return _missing(id, target, "no login.finish phase");
+  const meets = (s: (typeof phases)[number]) =>
+    s.errors === 0 && s.perSecond >= VAULT_LOGIN_PER_SECOND && s.p99 < VAULT_LOGIN_P99_MS;
+  return {
+    id,
+    target,
+    status: phases.some(meets) ? "met" : "not met",
+    figures: phases.map((s) =>
+      `${s.perSecond}/s p99 ${s.p99} ms at ${s.concurrency} in flight` +
+      (s.errors ? ` (${s.errors} errors)` : "")
+    ).join("; "),
+  };
 }

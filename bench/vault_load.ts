@@ -3,13 +3,14 @@
  * throughput through proxy + vault as real processes on a real PostgreSQL server, with
  * p50/p99 latency. `deno task bench` calls {@link runVaultLoad}; on its own:
  *
- *   deno run -A bench/vault_load.ts [--login 6000] [--apply 600] [--concurrency 64] [--pool 16] [--json]
+ *   deno run -A bench/vault_load.ts [--login 12000] [--apply 600] [--concurrency 64] [--pool 16] [--json]
  *     [--cpu-prof DIR]   (V8 CPU profiles of vault and proxy, written when they stop)
  *   VAULT_LOAD_CHILD_ENV='{"VAULT_SEAL_INTERVAL_MS":"600000"}' …   (extra env for vault + proxy: experiments)
  *
  * Method. Setup (not timed): registers `login / 25` users (apply + consent) and, for
  * each timed login, runs OPAQUE `login.start` and the client's finish, so that the timed
- * phase sends only `login.finish` requests, `concurrency` at a time, each one a real
+ * phases send only `login.finish` requests, a third each at 8, 16 and `concurrency` in
+ * flight, each one a real
  * OPAQUE finish plus key-record release and audit row in the vault. Apply bodies are
  * built beforehand too (OPAQUE registration, key record, proof of possession); the
  * timed phase sends only `apply`. Each request carries its own client address so that
@@ -36,7 +37,7 @@ import { cpuMs } from "./proc.ts";
 
 /** What to run. */
 export interface VaultLoadOptions {
-  /** Timed login.finish requests (default 6 000). */
+  /** Timed login.finish requests (default 12 000), in equal shares at 8, 16 and `concurrency` in flight. */
   login?: number;
   /** Timed apply requests (default 600). */
   apply?: number;
@@ -179,7 +180,7 @@ function _address(i: number): string {
 
 /** Runs the benchmark against a fresh database; stops everything it started. */
 export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<VaultLoadResult> {
-  const loginN = options.login ?? 6_000;
+  const loginN = options.login ?? 12_000;
   const applyN = options.apply ?? 600;
   const concurrency = options.concurrency ?? 64;
   const say = (s: string) => options.verbose !== false && console.error(`vault-load: ${s}`);
@@ -279,19 +280,18 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
       }, { clientAddress: p.address }) as { keyRecord?: unknown };
       if (!r.keyRecord) throw new Error("no key record released");
     };
-    // A quarter at low concurrency (latency), the rest at full concurrency (throughput).
-    const light = prepared.splice(0, Math.floor(loginN / 4));
-    const lightConcurrency = Math.min(8, concurrency);
-    say(`timing ${light.length} login.finish at concurrency ${lightConcurrency}`);
-    const loginLight = await _withCpu(
-      pids,
-      () => _drive("login.finish", light.map(finishTask), lightConcurrency),
-    );
-    say(`timing ${prepared.length} login.finish at concurrency ${concurrency}`);
-    const loginResult = await _withCpu(
-      pids,
-      () => _drive("login.finish", prepared.map(finishTask), concurrency),
-    );
+    // Equal shares at 8 and 16 in flight (latency under a moderate load) and at
+    // `concurrency` (throughput); levels above `concurrency` are left out.
+    const levels = [...new Set([8, 16, concurrency].filter((c) => c <= concurrency))];
+    const share = Math.floor(loginN / levels.length);
+    const loginPhases: ScenarioResult[] = [];
+    for (const [i, level] of levels.entries()) {
+      const batch = i === levels.length - 1 ? prepared.splice(0) : prepared.splice(0, share);
+      say(`timing ${batch.length} login.finish at concurrency ${level}`);
+      loginPhases.push(
+        await _withCpu(pids, () => _drive("login.finish", batch.map(finishTask), level)),
+      );
+    }
 
     // ── apply ──────────────────────────────────────────────────────────────────────
     say(`preparing ${applyN} applications`);
@@ -320,7 +320,7 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
         `audit chain verified after the run: ${audit.rows} rows`,
         "2 shared CPU cores: the load generator, proxy, vault and PostgreSQL compete for them",
       ],
-      scenarios: [loginLight, loginResult, applyResult],
+      scenarios: [...loginPhases, applyResult],
     };
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);

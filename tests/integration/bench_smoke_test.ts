@@ -79,9 +79,9 @@ Deno.test("bench --quick over SHA and RSA-2048 writes latest.json with a figure 
     _checkRuntime("chromium", r.runtimes.chromium, r.ours.present);
     _checkRuntime("deno", r.runtimes.deno, r.ours.present);
     assert.ok(r.env.chromium, "Chromium version recorded");
-    assert.equal(r.targets.length, 10);
+    assert.equal(r.targets.length, 11);
     for (const t of r.targets) assert.ok(["met", "not met", "not measured"].includes(t.status));
-    assert.match(stdout, /issue 4 targets/);
+    assert.match(stdout, /== targets \(issue 4/);
     const html = await Deno.readTextFile(`${out}/report.html`);
     assert.match(html, /<canvas data-bars=/);
     assert.match(html, /id="bench-data"/);
