@@ -184,6 +184,8 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
   const applyN = options.apply ?? 600;
   const concurrency = options.concurrency ?? 64;
   const say = (s: string) => options.verbose !== false && console.error(`vault-load: ${s}`);
+  // Other work on the machine before this run loads it: the rate depends on it, so say it.
+  const loadBefore = Deno.loadavg().map((x) => x.toFixed(2)).join(" / ");
   if (!options.serverUrl && !(await postgresAvailable())) {
     throw new Error(`vault-load needs PostgreSQL (${TEST_DATABASE_URL})`);
   }
@@ -319,6 +321,7 @@ export async function runVaultLoad(options: VaultLoadOptions = {}): Promise<Vaul
         "client-side shortcuts: LIGHT_KSF argon2id for bench users; 8 RSA key pairs shared by applicants",
         `audit chain verified after the run: ${audit.rows} rows`,
         "2 shared CPU cores: the load generator, proxy, vault and PostgreSQL compete for them",
+        `load average before the run (1 / 5 / 15 min): ${loadBefore}`,
       ],
       scenarios: [...loginPhases, applyResult],
     };
