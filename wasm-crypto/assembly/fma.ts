@@ -41,9 +41,7 @@ const BITS_LO: i64 = 0x4330000000000000 + 0x0008000000000000; // bits of 2^52, p
 const BIAS: i64 = <i64>1 << 58; // keeps a column sum positive (|low halves| < 4L * 2^50 <= 2^58)
 
 // Kernel buffers (the integer kernels' regions; montExpN2 never runs beside them).
-const FA: usize = MD_A; // a, L pairs
 const FU: usize = MD_A + DIGITS_BYTES; // the reduction digits u, L pairs
-const FB: usize = MD_B; // b (or a) reversed, L pairs
 const FM: usize = MD_B + DIGITS_BYTES; // m' reversed, L pairs
 
 /** Digits of the relaxed kernel's domain for k-limb moduli: 51L >= 32k + 55 (R'' >= 16m'). */
@@ -98,15 +96,14 @@ function toF(u: v128): v128 {
  * column i runs its a*b products (a square: the pairs j < i - j, doubled, and the
  * middle term) and the u*m' products of j < i - 1 in one loop while both last, then
  * the longer stream's rest; u_(i-1)*m'_1 joins on the chain: t = column + carry,
- * u_i = t mod 2^51, carry = (t >> 51) + u_i (m'_0 = 2^51 - 1).
+ * u_i = t mod 2^51, carry = (t >> 51) + u_i (m'_0 = 2^51 - 1). a and b are read in
+ * place (b from the top down): column i >= L reads digits of index > i - L only, after
+ * which r_(i-L) is written, so aliasing needs no copies.
  */
 // @ts-ignore: decorator
 @inline
 function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
-  const bTop = FB + (<usize>(L - 1) << 4);
   const mTop = FM + (<usize>(L - 1) << 4);
-  memory.copy(FA, a, <usize>L << 4);
-  for (let l = 0; l < L; l++) v128.store(bTop - (<usize>l << 4), v128.load(b + (<usize>l << 4)));
   const mask = i64x2.splat(<i64>DMASK);
   const m1 = v128.load(mTop - 16);
   let c = i64x2.splat(0), hiPrev = i64x2.splat(0), uPrev = f64x2.splat(0);
@@ -115,7 +112,7 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
     const na = (sqr ? (i + 1) >> 1 : (i < L ? i + 1 : L)) - jlo;
     const juHi = i < L ? i - 1 : L;
     const nu = juHi > jlo ? juHi - jlo : 0;
-    let pa = FA + (<usize>jlo << 4), pb = bTop - (<usize>(i - jlo) << 4);
+    let pa = a + (<usize>jlo << 4), pb = b + (<usize>(i - jlo) << 4);
     let pu = FU + (<usize>jlo << 4), pm = mTop - (<usize>(i - jlo) << 4);
     let loA = i64x2.splat(0), hiA = i64x2.splat(0), loU = i64x2.splat(0), hiU = i64x2.splat(0);
     const endJ = pa + (<usize>(na < nu ? na : nu) << 4);
@@ -127,11 +124,11 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
       hiU = i64x2.add(hiU, h2);
       loU = i64x2.add(loU, fmaLo(x2, y2, h2));
       pa += 16;
-      pb += 16;
+      pb -= 16;
       pu += 16;
       pm += 16;
     }
-    for (const endA = FA + (<usize>(jlo + na) << 4); pa < endA; pa += 16, pb += 16) {
+    for (const endA = a + (<usize>(jlo + na) << 4); pa < endA; pa += 16, pb -= 16) {
       const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y);
       hiA = i64x2.add(hiA, h);
       loA = i64x2.add(loA, fmaLo(x, y, h));
@@ -147,7 +144,7 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
       hiA = i64x2.shl(hiA, 1);
       count += na;
       if ((i & 1) == 0) {
-        const d = v128.load(FA + (<usize>(i >> 1) << 4)), h = fmaHi(d, d);
+        const d = v128.load(a + (<usize>(i >> 1) << 4)), h = fmaHi(d, d);
         hiA = i64x2.add(hiA, h);
         loA = i64x2.add(loA, fmaLo(d, d, h));
         count++;
