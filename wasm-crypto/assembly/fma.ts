@@ -41,6 +41,12 @@ const BITS_LO: i64 = 0x4330000000000000 + 0x0008000000000000; // bits of 2^52, p
 const BIAS: i64 = <i64>1 << 58; // keeps a column sum positive (|low halves| < 4L * 2^50 <= 2^58)
 
 // Kernel buffers (the integer kernels' regions; montExpN2 never runs beside them).
+// FK holds the kernel's v128 constants, stored by pairsSetupN: V8 materialises a
+// v128.const afresh at each use inside a loop (a load from the constant pool, vmovq,
+// vpunpcklqdq), while a loaded value stays in a register or costs one load.
+const FK: usize = MD_A;
+const K_HI: usize = 0, K_LO: usize = 16, K_MASK: usize = 32, K_BITS_LO: usize = 48;
+const K_BITS_HI: usize = 64, K_BIAS_W: usize = 80, K_TWO52: usize = 96;
 const FU: usize = MD_A + DIGITS_BYTES; // the reduction digits u, L pairs
 const FM: usize = MD_B + DIGITS_BYTES; // m' reversed, L pairs
 
@@ -71,22 +77,23 @@ export function fmaFused(io: usize): i32 {
 /** The raw high half of x*y (a float in [2^103, 2^104)). */
 // @ts-ignore: decorator
 @inline
-function fmaHi(x: v128, y: v128): v128 {
-  return f64x2.relaxed_madd(x, y, f64x2.splat(C_HI));
+function fmaHi(x: v128, y: v128, kHi: v128): v128 {
+  return f64x2.relaxed_madd(x, y, kHi);
 }
 
 /** The raw low half of x*y, given h = fmaHi(x, y) (a float in [2^52, 2^53)). */
 // @ts-ignore: decorator
 @inline
-function fmaLo(x: v128, y: v128, h: v128): v128 {
-  return f64x2.relaxed_madd(x, y, f64x2.sub(f64x2.splat(C_LO), h));
+function fmaLo(x: v128, y: v128, h: v128, kLo: v128): v128 {
+  return f64x2.relaxed_madd(x, y, f64x2.sub(kLo, h));
 }
 
 /** An i64x2 of integers below 2^52 as f64x2 (exact: or-ing into 2^52's bits). */
 // @ts-ignore: decorator
 @inline
 function toF(u: v128): v128 {
-  return f64x2.sub(v128.or(u, i64x2.splat(0x4330000000000000)), f64x2.splat(TWO52));
+  const two52 = v128.load(FK, K_TWO52); // its bits are 0x4330000000000000
+  return f64x2.sub(v128.or(u, two52), two52);
 }
 
 /**
@@ -104,7 +111,7 @@ function toF(u: v128): v128 {
 @inline
 function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
   const mTop = FM + (<usize>(L - 1) << 4);
-  const mask = i64x2.splat(<i64>DMASK);
+  const kHi = v128.load(FK, K_HI), kLo = v128.load(FK, K_LO);
   const m1 = v128.load(mTop - 16);
   let c = i64x2.splat(0), hiPrev = i64x2.splat(0), uPrev = f64x2.splat(0);
   for (let i = 0; i < 2 * L - 1; i++) {
@@ -117,26 +124,26 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
     let loA = i64x2.splat(0), hiA = i64x2.splat(0), loU = i64x2.splat(0), hiU = i64x2.splat(0);
     const endJ = pa + (<usize>(na < nu ? na : nu) << 4);
     while (pa < endJ) {
-      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y);
+      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
       hiA = i64x2.add(hiA, h);
-      loA = i64x2.add(loA, fmaLo(x, y, h));
-      const x2 = v128.load(pu), y2 = v128.load(pm), h2 = fmaHi(x2, y2);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      const x2 = v128.load(pu), y2 = v128.load(pm), h2 = fmaHi(x2, y2, kHi);
       hiU = i64x2.add(hiU, h2);
-      loU = i64x2.add(loU, fmaLo(x2, y2, h2));
+      loU = i64x2.add(loU, fmaLo(x2, y2, h2, kLo));
       pa += 16;
       pb -= 16;
       pu += 16;
       pm += 16;
     }
     for (const endA = a + (<usize>(jlo + na) << 4); pa < endA; pa += 16, pb -= 16) {
-      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y);
+      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
       hiA = i64x2.add(hiA, h);
-      loA = i64x2.add(loA, fmaLo(x, y, h));
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
     }
     for (const endU = FU + (<usize>(jlo + nu) << 4); pu < endU; pu += 16, pm += 16) {
-      const x = v128.load(pu), y = v128.load(pm), h = fmaHi(x, y);
+      const x = v128.load(pu), y = v128.load(pm), h = fmaHi(x, y, kHi);
       hiU = i64x2.add(hiU, h);
-      loU = i64x2.add(loU, fmaLo(x, y, h));
+      loU = i64x2.add(loU, fmaLo(x, y, h, kLo));
     }
     let count = na + nu;
     if (sqr) {
@@ -144,9 +151,9 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
       hiA = i64x2.shl(hiA, 1);
       count += na;
       if ((i & 1) == 0) {
-        const d = v128.load(a + (<usize>(i >> 1) << 4)), h = fmaHi(d, d);
+        const d = v128.load(a + (<usize>(i >> 1) << 4)), h = fmaHi(d, d, kHi);
         hiA = i64x2.add(hiA, h);
-        loA = i64x2.add(loA, fmaLo(d, d, h));
+        loA = i64x2.add(loA, fmaLo(d, d, h, kLo));
         count++;
       }
     }
@@ -157,17 +164,17 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
     hiPrev = i64x2.sub(i64x2.add(hiA, hiU), cHi);
     if (i < L) {
       if (i > 0) {
-        const h = fmaHi(uPrev, m1);
-        t = i64x2.add(t, i64x2.sub(fmaLo(uPrev, m1, h), i64x2.splat(BITS_LO)));
-        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, i64x2.splat(BITS_HI)));
+        const h = fmaHi(uPrev, m1, kHi);
+        t = i64x2.add(t, i64x2.sub(fmaLo(uPrev, m1, h, kLo), v128.load(FK, K_BITS_LO)));
+        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, v128.load(FK, K_BITS_HI)));
       }
-      const u = v128.and(t, mask);
-      c = i64x2.add(i64x2.sub(i64x2.shr_u(t, W), i64x2.splat(BIAS >> W)), u);
+      const u = v128.and(t, v128.load(FK, K_MASK));
+      c = i64x2.add(i64x2.sub(i64x2.shr_u(t, W), v128.load(FK, K_BIAS_W)), u);
       uPrev = toF(u);
       v128.store(FU + (<usize>i << 4), uPrev);
     } else {
-      v128.store(r + (<usize>(i - L) << 4), toF(v128.and(t, mask)));
-      c = i64x2.sub(i64x2.shr_u(t, W), i64x2.splat(BIAS >> W));
+      v128.store(r + (<usize>(i - L) << 4), toF(v128.and(t, v128.load(FK, K_MASK))));
+      c = i64x2.sub(i64x2.shr_u(t, W), v128.load(FK, K_BIAS_W));
     }
   }
   v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
@@ -270,10 +277,18 @@ function selMasksN(ip: u32, iq: u32): void {
 }
 
 /**
- * Common start: FM = (m'_p, m'_q) reversed; D(2) = the entry constants (C1N_p, C1N_q),
- * D(4) = the bases (bp, bq) as digits, D(3) = the pair number 1 (the exit factor).
+ * Common start: FK = the kernel's constants; FM = (m'_p, m'_q) reversed; D(2) = the
+ * entry constants (C1N_p, C1N_q), D(4) = the bases (bp, bq) as digits, D(3) = the pair
+ * number 1 (the exit factor).
  */
 function pairsSetupN(bp: usize, bq: usize, k: i32, pctx: usize, qctx: usize, L: i32): void {
+  v128.store(FK, f64x2.splat(C_HI), K_HI);
+  v128.store(FK, f64x2.splat(C_LO), K_LO);
+  v128.store(FK, i64x2.splat(<i64>DMASK), K_MASK);
+  v128.store(FK, i64x2.splat(BITS_LO), K_BITS_LO);
+  v128.store(FK, i64x2.splat(BITS_HI), K_BITS_HI);
+  v128.store(FK, i64x2.splat(BIAS >> W), K_BIAS_W);
+  v128.store(FK, f64x2.splat(TWO52), K_TWO52);
   scaledModulusN(pctx, 0, L);
   scaledModulusN(qctx, 1, L);
   toDigitsN(D(2), 0, pctx + CTX_C1P, k, L);
