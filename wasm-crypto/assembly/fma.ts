@@ -57,8 +57,8 @@ export function nDigits(k: i32): i32 {
   return (32 * k + 55 + W - 1) / W;
 }
 
-/** Largest limb count the relaxed kernel takes (a pair number must fit DIGITS_BYTES). */
-export const N_MAX_K: i32 = 62;
+/** Largest limb count the relaxed kernel takes (a pair number must fit DIGITS_BYTES): RSA-4096. */
+export const N_MAX_K: i32 = 64;
 
 /**
  * Whether f64x2.relaxed_madd is fused on this engine (1) or not (0): (2^52 + 1)^2 -

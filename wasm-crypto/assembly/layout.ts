@@ -33,8 +33,12 @@ export const SCRATCH_BASE: usize = 131072;
  * domain (montgomery.ts), DIGITS_BYTES each.
  */
 export const TABLE: usize = SCRATCH_BASE;
-/** Bytes of one number in the digit domain: up to 160 digits of 28 bits, one u32 each. */
-export const DIGITS_BYTES: usize = 640;
+/**
+ * Bytes of one number in the digit domain: up to 168 digits of 28 bits, one u32 each;
+ * or, in the relaxed build's two-lane kernel (fma.ts), 42 pairs of 51-bit f64 digits,
+ * enough for primes of 64 limbs (RSA-4096).
+ */
+export const DIGITS_BYTES: usize = 672;
 /** Temporaries S(0)..S(SCRATCH_COUNT-1), each 2 * MAX_LIMBS limbs (a double-width product fits). */
 export const SCRATCH_NUMS: usize = TABLE + <usize> TABLE_ENTRIES * DIGITS_BYTES;
 export const SCRATCH_STRIDE: usize = 2 * NUM_BYTES;
@@ -50,8 +54,8 @@ export const MM_P: usize = MM_B + 640;
  * m'; then digit temporaries D(0)..D(7).
  */
 export const MD_A: usize = MM_P + 768;
-export const MD_B: usize = MD_A + 1280;
-export const MD_MP: usize = MD_B + 1280;
+export const MD_B: usize = MD_A + 2 * DIGITS_BYTES;
+export const MD_MP: usize = MD_B + 2 * DIGITS_BYTES;
 /** The 32 selection masks of the window table scan (one v128 each). */
 export const MD_SEL: usize = MD_MP + DIGITS_BYTES;
 export const MD_NUMS: usize = MD_SEL + 512;
@@ -71,7 +75,7 @@ export const SCRATCH_END: usize = CTX_TMP2 + 4352;
 export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
-export const SHA_CTX: usize = 204800;
+export const SHA_CTX: usize = 205312;
 /** Key generation: the primes found so far, kept between host calls, wiped at the end. */
 export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;
