@@ -10,8 +10,8 @@
  * Method. Setup (not timed): registers `login / 25` users (apply + consent) and, for
  * each timed login, runs OPAQUE `login.start` and the client's finish, so that the timed
  * phases send only `login.finish` requests, a third each at 8, 16 and `concurrency` in
- * flight, each one a real
- * OPAQUE finish plus key-record release and audit row in the vault. Apply bodies are
+ * flight, each one a real OPAQUE finish plus key-record release and audit row in the
+ * vault. Apply bodies are
  * built beforehand too (OPAQUE registration, key record, proof of possession); the
  * timed phase sends only `apply`. Each request carries its own client address so that
  * the per-address limits (docs/rate-limits.md) do not refuse the generator.
