@@ -96,20 +96,27 @@ export function createSha1(): StreamingHash {
 }
 
 /**
- * One-shot hash in the core's context directly (no state swap): one core call
- * when the data fit the IO buffer, else init, chunked updates, final. Wipes the
- * IO bytes it wrote.
+ * One-shot hash of the concatenation of `parts` in the core's context directly (no
+ * state swap): one core call when they fit the IO buffer together, else init, chunked
+ * updates, final. Wipes the IO bytes it wrote.
  */
-function _oneShot(sha1: boolean, data: Uint8Array): Uint8Array {
-  _checkBytes(data, "data");
+function _oneShot(sha1: boolean, parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) {
+    _checkBytes(p, "data");
+    n += p.length;
+  }
   const s = state();
   const core = s.core;
   const io = s.io;
   const len = sha1 ? 20 : 32;
-  const n = data.length;
   let m = mem();
   if (n <= s.ioSize - len) {
-    m.set(data, io);
+    let at = io;
+    for (const p of parts) {
+      m.set(p, at);
+      at += p.length;
+    }
     if (sha1) core.sha1_oneshot(io, n, io + n);
     else core.sha256_oneshot(io, n, io + n);
     const out = m.slice(io + n, io + n + len);
@@ -119,14 +126,18 @@ function _oneShot(sha1: boolean, data: Uint8Array): Uint8Array {
   if (sha1) core.sha1_init();
   else core.sha256_init();
   const chunk = s.ioSize;
-  for (let off = 0; off < n; off += chunk) {
-    const part = data.subarray(off, Math.min(n, off + chunk));
-    m.set(part, io);
-    if (sha1) core.sha1_update(io, part.length);
-    else core.sha256_update(io, part.length);
+  let used = 0;
+  for (const data of parts) {
+    for (let off = 0; off < data.length; off += chunk) {
+      const part = data.subarray(off, Math.min(data.length, off + chunk));
+      m.set(part, io);
+      used = Math.max(used, part.length);
+      if (sha1) core.sha1_update(io, part.length);
+      else core.sha256_update(io, part.length);
+    }
   }
   // each chunk overwrote the last: one wipe of the extent used, not one per chunk
-  m.fill(0, io, io + Math.min(n, chunk));
+  m.fill(0, io, io + used);
   if (sha1) core.sha1_final(io);
   else core.sha256_final(io);
   m = mem();
@@ -137,19 +148,16 @@ function _oneShot(sha1: boolean, data: Uint8Array): Uint8Array {
 
 /** SHA-256 of data. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return _oneShot(false, data);
+  return _oneShot(false, [data]);
 }
 
 /** SHA-1 of data. */
 export function sha1(data: Uint8Array): Uint8Array {
-  return _oneShot(true, data);
+  return _oneShot(true, [data]);
 }
 
 /** The hash named `hash` of the concatenation of `parts`. */
 export function hashParts(hash: HashName, ...parts: Uint8Array[]): Uint8Array {
   hashLength(hash);
-  if (parts.length === 1) return _oneShot(hash === "SHA-1", parts[0]);
-  const h = new _Hasher(hash === "SHA-1");
-  for (const p of parts) h.update(p);
-  return h.digest();
+  return _oneShot(hash === "SHA-1", parts);
 }

@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "./_assert.ts";
 import { hex, randomBytes, randomInt } from "./_test_util.ts";
 import { createSha1, createSha256, sha1, sha256, WasmCryptoError } from "./mod.ts";
 import { mem, state } from "./runtime.ts";
+import { hashParts } from "./sha.ts";
 
 async function webDigest(hash: "SHA-256" | "SHA-1", data: Uint8Array): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest(hash, data as Uint8Array<ArrayBuffer>)));
@@ -99,6 +100,35 @@ Deno.test("hashing leaves no data in the core's IO buffer (one-shot and streamin
     h.update(data.subarray(0, n >> 1));
     h.digest();
     clean(`digest, ${n} bytes`);
+  }
+});
+
+Deno.test("hashParts() equals WebCrypto over the concatenation, within and beyond the IO buffer, and leaves IO clean", async () => {
+  const s = state();
+  const shapes = [
+    [],
+    [0, 0],
+    [32, 4], // an MGF1 block: seed and counter
+    [8, 32, 32], // the PSS hash M' = padding, mHash, salt
+    [s.ioSize - 40, 8], // just fits with the digest behind it
+    [s.ioSize - 20, 19], // just does not fit (SHA-256's digest needs 32 bytes)
+    [30_000, 30_000, 30_000], // together beyond the IO buffer
+    [1, 3 * s.ioSize + 17, 0, 5],
+  ];
+  for (const lengths of shapes) {
+    const parts = lengths.map((n) => randomBytes(n).map((b) => b | 1));
+    const all = new Uint8Array(lengths.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    for (const hash of ["SHA-256", "SHA-1"] as const) {
+      const want = new Uint8Array(await crypto.subtle.digest(hash, all));
+      assertEquals(hex(hashParts(hash, ...parts)), hex(want), `${hash} of parts ${lengths}`);
+      const io = mem().subarray(s.io, s.io + s.ioSize);
+      assertEquals(io.findIndex((b) => b !== 0), -1, `IO after ${hash} of parts ${lengths}`);
+    }
   }
 });
 
