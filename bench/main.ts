@@ -27,7 +27,7 @@ import type { RunConfig, RuntimeResult } from "./runner.ts";
 import { openChromiumSession } from "./session.ts";
 import type { ChromiumSession } from "./session.ts";
 import { summaryText } from "./table.ts";
-import { judgeTargets } from "./targets.ts";
+import { judgeTargets, type VaultSuite } from "./targets.ts";
 import { measureWeight } from "./weight.ts";
 
 /**
@@ -342,7 +342,7 @@ export async function main(args: string[]): Promise<number> {
     runtimes,
     suites,
     weight,
-    targets: judgeTargets(chromium, weight, dd, suites.vault as Parameters<typeof judgeTargets>[3]),
+    targets: judgeTargets(chromium, weight, dd, suites.vault as VaultSuite | undefined),
     problems: [],
   };
   result.problems = _problems(result);

@@ -19,6 +19,9 @@ export interface TargetResult {
   figures: string;
 }
 
+/** What the vault suite left in a run: its result, or why it has none. */
+export type VaultSuite = VaultLoadResult | { error: string } | { skipped: string };
+
 /** Issue 3: login.finish through proxy + vault on PostgreSQL, both at once in one phase. */
 export const VAULT_LOGIN_PER_SECOND = 1_000;
 export const VAULT_LOGIN_P99_MS = 25;
@@ -44,7 +47,7 @@ export function judgeTargets(
   chromium: RuntimeResult | undefined,
   weight: WeightResult | undefined,
   dudect: DudectResult | undefined,
-  vault?: VaultLoadResult | { error: string } | { skipped: string },
+  vault?: VaultSuite,
 ): TargetResult[] {
   const op = (id: string) => chromium?.operations.find((o) => o.id === id);
   const out: TargetResult[] = [];
@@ -211,7 +214,7 @@ export function judgeTargets(
  * under the limit. Every phase's figures are listed, so a miss shows which half failed.
  */
 export function judgeVaultTarget(
-  vault: VaultLoadResult | { error: string } | { skipped: string } | undefined,
+  vault: VaultSuite | undefined,
 ): TargetResult {
   const id = "vault-login";
   const target = `login.finish ≥ ${
