@@ -146,7 +146,7 @@ function worker(): Promise<AppletWorker> {
   _starting = (async () => {
     const w = new AppletWorker(_workerUrl());
     try {
-      await w.call({ type: "init", manifestUrl: _MANIFEST });
+      await w.call({ type: "init", origin: location.origin });
     } catch (err) {
       await w.end(false);
       throw err;

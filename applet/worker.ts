@@ -3,7 +3,8 @@
  * The applet's worker: owns the wasm-crypto instance, the OPAQUE client, the
  * KS(m,a) session and, while signed in, SKu (wasm memory) and KEK (a
  * non-extractable CryptoKey). Before instantiating wasm-crypto it checks the
- * module's bytes against the SHA-256 in the applet manifest. On `wipe` it
+ * module's bytes against the SHA-256 linked into this bundle, and it trusts only the
+ * anchors linked in with them (applet/linked.ts, docs/trust-anchors.md). On `wipe` it
  * destroys the key, zeroes wasm-crypto's memory, forgets the session and
  * answers; the page then terminates it.
  *
@@ -34,6 +35,7 @@ import {
 } from "./protocol/flows.ts";
 import { RpcError, Session } from "./protocol/session.ts";
 import type { Reply, Request } from "./worker_api.ts";
+import { type Linked, linked, type LinkedWasm } from "./linked.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -81,56 +83,57 @@ async function _sessionGuard<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function _init(manifestUrl: string): Promise<{ wasmSha256: string }> {
-  const res = await fetch(manifestUrl, { cache: "no-store" });
-  if (!res.ok) {
-    throw new _AppletError("manifest_unavailable", "The applet manifest is unavailable.");
-  }
-  const manifest = await res.json() as {
-    entries: { wasm: string; wasmRelaxed?: string };
-    files: Record<string, { sha256: string }>;
-  };
-  // the relaxed build where the engine has relaxed SIMD and fuses its multiply-add
-  // (initWasmCrypto refuses it otherwise), the baseline build everywhere else
-  const relaxed = manifest.entries.wasmRelaxed;
-  if (relaxed && relaxedSimdSupported()) {
-    const bytes = await _checkedWasm(manifest, relaxed);
+/**
+ * Starts wasm-crypto from the build that fits the engine, each checked against the
+ * SHA-256 compiled into this bundle (applet/linked.ts; never the manifest): the relaxed
+ * build where the engine has relaxed SIMD and fuses its multiply-add (initWasmCrypto
+ * refuses it otherwise), the baseline build everywhere else. `origin` is the page's
+ * origin: a worker started from a blob URL has no base URL of its own.
+ */
+async function _init(origin: string): Promise<{ wasmSha256: string }> {
+  const { wasm } = _linked();
+  if (relaxedSimdSupported()) {
+    const bytes = await _checkedWasm(origin, wasm.relaxed);
     try {
-      await initWasmCrypto(bytes.bytes);
+      await initWasmCrypto(bytes);
       await opaque.ready;
-      return { wasmSha256: bytes.sha256 };
+      return { wasmSha256: wasm.relaxed.sha256 };
     } catch (e) {
       if (!(e instanceof WasmCryptoError && e.code === "init_failed")) throw e;
     }
   }
-  const bytes = await _checkedWasm(manifest, manifest.entries.wasm);
-  await initWasmCrypto(bytes.bytes);
+  const bytes = await _checkedWasm(origin, wasm.baseline);
+  await initWasmCrypto(bytes);
   await opaque.ready;
-  return { wasmSha256: bytes.sha256 };
+  return { wasmSha256: wasm.baseline.sha256 };
 }
 
-/** The wasm file at path, fetched and checked against the manifest's SHA-256. */
-async function _checkedWasm(
-  manifest: { files: Record<string, { sha256: string }> },
-  path: string,
-): Promise<{ bytes: Uint8Array; sha256: string }> {
-  const expected = manifest.files[path]?.sha256;
-  if (!/^\/applet\/[0-9a-f]{64}\.wasm$/.test(path) || !expected) {
-    throw new _AppletError("applet_tampered", "The applet manifest is malformed.");
+function _linked(): Linked {
+  try {
+    return linked();
+  } catch {
+    throw new _AppletError(
+      "applet_tampered",
+      "The applet was built without its trust anchors; it will not start.",
+    );
   }
-  const wasmRes = await fetch(path);
+}
+
+/** The wasm file, fetched and checked against the SHA-256 linked into this worker. */
+async function _checkedWasm(origin: string, file: LinkedWasm): Promise<Uint8Array> {
+  const wasmRes = await fetch(new URL(file.path, origin));
   if (!wasmRes.ok) {
     throw new _AppletError("applet_unavailable", "The crypto module is unavailable.");
   }
   const bytes = new Uint8Array(await wasmRes.arrayBuffer());
   const actual = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
-  if (actual !== expected) {
+  if (actual !== file.sha256) {
     throw new _AppletError(
       "applet_tampered",
-      "The crypto module does not match the applet manifest; the applet will not start.",
+      "The crypto module does not match the applet's build; the applet will not start.",
     );
   }
-  return { bytes, sha256: actual };
+  return bytes;
 }
 
 async function _session(): Promise<Session> {
@@ -140,7 +143,7 @@ async function _session(): Promise<Session> {
     _wipe();
     throw new _AppletError("session_ended", _SESSION_ENDED);
   }
-  session = await Session.open({ crypto: wasmSessionCrypto });
+  session = await Session.open({ crypto: wasmSessionCrypto, anchors: _linked().anchors });
   return session;
 }
 
@@ -155,7 +158,7 @@ function _wipe(): void {
 
 async function _handle(req: Request): Promise<unknown> {
   if (req.type === "init") {
-    ready = _init(req.manifestUrl);
+    ready = _init(req.origin ?? self.location.origin);
     return await ready;
   }
   if (req.type === "wipe") {
@@ -217,7 +220,7 @@ async function _handle(req: Request): Promise<unknown> {
     }
     case "sendToHost": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const host = await checkHostKeys(await fetchHostKeys());
+      const host = await checkHostKeys(await fetchHostKeys(), _linked().anchors);
       return await sendToHost(await _session(), user, host, req.debit);
     }
   }

@@ -12,7 +12,7 @@ import type { DebitInstruction, Receipt } from "./protocol/host.ts";
 
 /** Commands the page sends. */
 export type Command =
-  | { type: "init"; manifestUrl: string }
+  | { type: "init"; origin?: string }
   | { type: "apply"; registration: Registration; passphrase: Uint8Array; bits: number }
   | { type: "consent"; registration: Registration; phrase: string }
   | { type: "signIn"; identity: string; passphrase: Uint8Array }

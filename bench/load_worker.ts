@@ -17,6 +17,7 @@
 /// <reference lib="deno.worker" />
 import * as opaque from "@serenity-kit/opaque";
 import { initWasmCrypto } from "../wasm-crypto/mod.ts";
+import { type Anchors, parseAnchors } from "../applet/protocol/anchors.ts";
 import {
   applyToRegister,
   forget,
@@ -86,6 +87,8 @@ export type WorkerReply =
 const _now = () => performance.timeOrigin + performance.now();
 
 let _webUrl = "";
+/** The anchors of the stack under load (its applet's manifest: the bench trusts its own stack). */
+let _anchors: Anchors | null = null;
 const _clients = new Map<string, { client: Deno.HttpClient; fetch: typeof fetch }>();
 
 function _fetchFor(address: string): typeof fetch {
@@ -104,6 +107,7 @@ function _open(user: LoadUser): Promise<Session> {
   return Session.open({
     baseUrl: _webUrl,
     crypto: wasmSessionCrypto,
+    anchors: _anchors!,
     fetch: _fetchFor(user.address),
   });
 }
@@ -250,6 +254,9 @@ async function _handle(req: WorkerRequest): Promise<WorkerReply> {
   switch (req.type) {
     case "init":
       _webUrl = req.webUrl;
+      _anchors = parseAnchors(
+        (await (await fetch(`${_webUrl}/.well-known/roamsign/manifest.json`)).json()).anchors,
+      );
       await initWasmCrypto();
       await opaque.ready;
       return { type: "init" };

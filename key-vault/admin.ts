@@ -17,6 +17,9 @@
  *                                       audit rows, newest first: who (actor, operator),
  *                                       what, outcome and why
  *   audit verify [--json]               check the audit chain; exit 1 if broken
+ *   web-certificate                     create the web server's confidentiality key in
+ *                                       DATA_DIR/web/ if missing and have the CA certify it
+ *                                       (the web server cannot: docs/trust-anchors.md)
  *
  * Exit codes: 0 done, 1 refused or broken, 2 usage.
  *
@@ -25,6 +28,7 @@
 import { createProxyClient } from "../proxy/client.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { dataDir, readSecret } from "../proxy/secrets.ts";
+import { provisionConfidentialityKey } from "../server/keys.ts";
 
 const USAGE = `usage: deno task admin <command>
   users [--json]
@@ -34,7 +38,8 @@ const USAGE = `usage: deno task admin <command>
   consent-reset <identity>
   revoke <identity> --reason <text> [--by <operator>]
   audit log [<identity>] [--limit <n>] [--json]
-  audit verify [--json]`;
+  audit verify [--json]
+  web-certificate`;
 
 type Row = Record<string, unknown>;
 
@@ -138,6 +143,11 @@ export async function runAdmin(
             );
           }
         }
+        return 0;
+      }
+      case "web-certificate": {
+        const pem = await provisionConfidentialityKey(dataDir(), proxyUrl);
+        out(json ? JSON.stringify({ certificate: pem }) : pem.trimEnd());
         return 0;
       }
       case "consent-reset": {

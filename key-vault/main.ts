@@ -10,6 +10,7 @@
 import { importHmacKey } from "../proxy/hmac.ts";
 import { configureLog, log, logLifecycle } from "../proxy/log.ts";
 import { readSecret } from "../proxy/secrets.ts";
+import { publishAnchorFile } from "../proxy/anchor_files.ts";
 import { createVaultApp } from "./app.ts";
 import { sealAudit } from "./audit.ts";
 import { vaultConfigFromEnv } from "./config.ts";
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
   proxyRaw.fill(0);
   const vault = await openVaultState(config, master);
   master.fill(0);
+  // The public trust anchors the applet build compiles in (docs/trust-anchors.md).
+  await publishAnchorFile(config.dataDir, "vault", vault.anchors);
 
   const app = createVaultApp(vault, proxyKey);
   const server = Deno.serve({

@@ -36,6 +36,7 @@ import type { Certificate, Database, User } from "./db.ts";
 import { creditSuccess, identityKeyTag } from "./guard.ts";
 import { identityTagSync, log } from "../proxy/log.ts";
 import * as repo from "./repositories.ts";
+import { signStatement } from "./statements.ts";
 import type { VaultState } from "./state.ts";
 
 /** Who is calling (from the operation's caller class), and from where. */
@@ -463,7 +464,13 @@ const _noCheck = () => Promise.resolve();
 
 // ── operations ──────────────────────────────────────────────────────────────────────
 
-const registerStart: Handler<"register.start"> = (ctx, body) => {
+/**
+ * The OPAQUE registration answer, signed with the vault's statement key over the
+ * identity, the request's hash, the answer and the applet's session binding: the
+ * applet checks it against its pinned key before it finishes the registration, so a
+ * relay that answers with its own OPAQUE setup is refused (docs/trust-anchors.md).
+ */
+const registerStart: Handler<"register.start"> = async (ctx, body) => {
   const { registrationResponse } = _opaque(() =>
     opaque.server.createRegistrationResponse({
       serverSetup: ctx.vault.opaqueSetup,
@@ -471,7 +478,14 @@ const registerStart: Handler<"register.start"> = (ctx, body) => {
       registrationRequest: body.registrationRequest,
     })
   );
-  return Promise.resolve({ registrationResponse });
+  const vaultSignature = await signStatement(ctx.vault.statementKey, {
+    kind: "register.start",
+    identity: body.identity,
+    requestSha256: b64uEncode(await sha256(b64uDecode(body.registrationRequest))),
+    registrationResponse,
+    binding: body.binding ?? "",
+  });
+  return { registrationResponse, vaultSignature };
 };
 
 const apply: Handler<"apply"> = async (ctx, body) => {
@@ -496,7 +510,7 @@ const apply: Handler<"apply"> = async (ctx, body) => {
     const requestSha = body.idempotencyKey ? await _requestSha256("apply", body) : undefined;
     // A replay needs no further check: `pop` (verified above) is by the key in `spki`,
     // which the request hash pins.
-    return await _tx(
+    const r = await _tx(
       ctx,
       (tx) =>
         _idempotent(
@@ -511,6 +525,16 @@ const apply: Handler<"apply"> = async (ctx, body) => {
             _applyIn(tx, ctx, body, registration, pub, { wrapped, letter, recordHash, expiresAt }),
         ),
     );
+    // Signed for this attempt's nonce (a retry's answer is the first attempt's outcome).
+    const vaultSignature = await signStatement(ctx.vault.statementKey, {
+      kind: "apply",
+      identity,
+      spkiSha256: pub.spkiSha256,
+      status: r.status,
+      consentExpiresAt: r.consentExpiresAt ?? null,
+      nonce: body.nonce,
+    });
+    return { ...r, vaultSignature };
   } finally {
     phrase.bytes.fill(0);
   }
@@ -1075,7 +1099,7 @@ const reregister: Handler<"reregister"> = async (ctx, body) => {
     throw new ApiError(400, "bad_opaque_message", "registrationRecord is too short");
   }
   const requestSha = body.idempotencyKey ? await _requestSha256("reregister", body) : undefined;
-  return await _tx(ctx, (tx) =>
+  const r = await _tx(ctx, (tx) =>
     _idempotent(
       tx,
       ctx,
@@ -1086,6 +1110,15 @@ const reregister: Handler<"reregister"> = async (ctx, body) => {
       _replaySignedBy(tx, "reregister", identity, body),
       (meta) => _reregisterIn(tx, ctx, body, pub, meta),
     ));
+  const vaultSignature = await signStatement(ctx.vault.statementKey, {
+    kind: "reregister",
+    identity,
+    spkiSha256: pub.spkiSha256,
+    serial: r.serial,
+    superseded: r.superseded,
+    nonce: body.nonce,
+  });
+  return { ...r, vaultSignature };
 };
 
 async function _reregisterIn(

@@ -1,6 +1,6 @@
 /**
- * The vault's loaded state: database (migrated), the OPAQUE server setup and the CA
- * key, both created on first start and kept sealed under the master key
+ * The vault's loaded state: database (migrated), the OPAQUE server setup, the CA
+ * key and the statement key, all created on first start and kept sealed under the master key
  * (`vault_secrets`), and the sealer for consent letters. Several vaults starting at
  * once agree: the first insert wins and everyone re-reads it.
  *
@@ -13,6 +13,10 @@ import type { VaultConfig } from "./config.ts";
 import { type Database, type Db, openDb } from "./db.ts";
 import { migrateToLatest } from "./migrate.ts";
 import { createSealer, type Sealer } from "./seal.ts";
+import { createStatementKey, loadStatementKey, type StatementKey } from "./statements.ts";
+import type { Anchors } from "../applet/protocol/anchors.ts";
+import { b64uEncode } from "../applet/protocol/base64url.ts";
+import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
 
 /** A running vault's state. */
 export interface VaultState {
@@ -23,6 +27,10 @@ export interface VaultState {
   /** OPAQUE server setup (the library takes and keeps it as text). */
   opaqueSetup: string;
   ca: Ca;
+  /** The vault's statement key (docs/trust-anchors.md), pinned in the applet. */
+  statementKey: StatementKey;
+  /** The public values the applet pins: what `DATA_DIR/anchors/vault.json` holds. */
+  anchors: Omit<Anchors, "hosts" | "v">;
   letters: Sealer;
   config: VaultConfig;
   close(): Promise<void>;
@@ -81,12 +89,29 @@ export async function openVaultState(
     const ca = await loadCa(caSecret.secret, caSecret.publicValue ?? "");
     caSecret.secret.fill(0);
 
+    const stmtSecret = await _loadOrCreate(handle.db, secrets, "vault-statement-key", async () => {
+      const made = await createStatementKey();
+      return { secret: made.pkcs8, publicValue: made.spki };
+    });
+    const statementKey = await loadStatementKey(stmtSecret.secret, stmtSecret.publicValue ?? "");
+    stmtSecret.secret.fill(0);
+    const caSpki = parseCertificate(pemDecode(ca.pem)).spki;
+    const anchors = {
+      caSpkiSha256: b64uEncode(
+        new Uint8Array(await crypto.subtle.digest("SHA-256", caSpki as BufferSource)),
+      ),
+      vaultSigningSpki: statementKey.spki,
+      opaqueServerPublicKey: opaque.server.getPublicKey(opaqueSetup),
+    };
+
     return {
       db: handle.db,
       dbKind: handle.kind,
       query: handle.query,
       opaqueSetup,
       ca,
+      statementKey,
+      anchors,
       letters,
       config,
       close: () => handle.close(),

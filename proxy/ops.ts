@@ -103,6 +103,8 @@ const _schemas = {
   "register.start": z.strictObject({
     identity: identitySchema,
     registrationRequest: _opaqueMessage,
+    /** The applet's session binding, echoed in the vault's signed answer (docs/trust-anchors.md). */
+    binding: b64u(64, 32).optional(),
   }),
   apply: z.strictObject({
     registration: registrationSchema,
@@ -292,7 +294,10 @@ export const OPS: { [N in OpName]: OpSpec<N> } = {
   "directory.get": _spec("directory.get", _WEB, 1 * _KIB, "read"),
   "directory.history": _spec("directory.history", _WEB, 1 * _KIB, "read"),
   "ca.get": _spec("ca.get", _WEB, 1 * _KIB, "read"),
-  "ca.issueServer": _spec("ca.issueServer", _WEB, 4 * _KIB, "none"),
+  // Admin only: a web server (possibly compromised) must not obtain certificates from
+  // the CA for keys of its choosing (docs/trust-anchors.md). `deno task start` and
+  // `deno task admin web-certificate` issue the web server's one with the admin key.
+  "ca.issueServer": _spec("ca.issueServer", _ADMIN, 4 * _KIB, "none"),
   "crl.get": _spec("crl.get", _WEB, 1 * _KIB, "read"),
   "nonce.consume": _spec("nonce.consume", _WEB, 1 * _KIB, "read"),
   "admin.users": _spec("admin.users", _ADMIN, 1 * _KIB, "none"),

@@ -87,7 +87,8 @@ const keyRecord = z.record(z.string(), z.unknown()).refine(
 
 /** Schemas of the operations the channel carries. */
 const _OPS = {
-  "register.start": z.object({ identity, registrationRequest: b64u(2048) }).strict(),
+  "register.start": z.object({ identity, registrationRequest: b64u(2048), binding: b64u(64) })
+    .strict(),
   apply: z.object({
     registration,
     spki: b64u(2048),

@@ -66,7 +66,7 @@ async function server() {
   const dataDir = await Deno.makeTempDir({ prefix: "roamsign-app-test-" });
   const confidentiality = await loadConfidentialityKey(
     dataDir,
-    (spki) => ca.issue(b64uDecode(spki), "confidentiality"),
+    (spki) => ca.issue(b64uDecode(spki), "roamsign confidentiality"),
   );
   const vault: VaultCaller = {
     call(op) {
@@ -79,7 +79,7 @@ async function server() {
   const fetcher =
     ((input: RequestInfo | URL, init?: RequestInit) =>
       app.request(input as string, init)) as typeof fetch;
-  return { app, fetcher, sessions, dataDir, ca };
+  return { app, fetcher, sessions, dataDir, ca, anchors: await ca.anchors() };
 }
 
 /** Bootstraps by hand so the test holds the channel keys. */
@@ -120,7 +120,12 @@ async function post(fetcher: typeof fetch, path: string, body: unknown) {
 
 Deno.test("Session.open() bootstraps the channel and the answer comes back sealed", async () => {
   const s = await server();
-  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  const session = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors: s.anchors,
+    fetch: s.fetcher,
+  });
   const r = await session.call("session.close", {});
   assertEquals(r, { status: "closed" });
   assertEquals(s.sessions.size, 0);
@@ -232,7 +237,12 @@ Deno.test("an idle session expires after 10 minutes", async () => {
 
 Deno.test("message.submit before sign-in is refused with not_signed_in", async () => {
   const s = await server();
-  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  const session = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors: s.anchors,
+    fetch: s.fetcher,
+  });
   try {
     await session.call("message.submit", { message: "aGk", signature: "AA" });
     throw new Error("expected an error");
@@ -318,7 +328,12 @@ Deno.test("the confidentiality key file is private (0600) and reused on restart"
 
 Deno.test("reregister, revoke, reauth.start and host.submit before sign-in are refused with not_signed_in", async () => {
   const s = await server();
-  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  const session = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors: s.anchors,
+    fetch: s.fetcher,
+  });
   const signed = { nonce: "A".repeat(43), signature: "A".repeat(342) };
   const calls: [string, Record<string, unknown>][] = [
     ["reregister", {
@@ -341,7 +356,12 @@ Deno.test("reregister, revoke, reauth.start and host.submit before sign-in are r
 
 Deno.test("reauth.finish without a reauth.start in this session is no_pending_login", async () => {
   const s = await server();
-  const session = await Session.open({ baseUrl: "http://x", crypto: webCrypto, fetch: s.fetcher });
+  const session = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors: s.anchors,
+    fetch: s.fetcher,
+  });
   const err = await session.call("reauth.finish", {
     loginId: "A".repeat(22),
     finishLoginRequest: "A".repeat(43),

@@ -6,20 +6,36 @@
  * `manifest.json` (served at `/.well-known/roamsign/manifest.json`), and the
  * page loads its script and style with Subresource Integrity.
  *
- * Reproducible: the outputs depend only on the sources (bundles are built from
- * the repository root with relative paths, minified, without source maps).
- * Incremental: a fingerprint over every source file that can change an output
- * is kept in `build-state.json`; an unchanged fingerprint with every output
- * present skips the build. Writes go to a temporary name and are renamed, so a
- * reader (or a second builder) never sees half a file.
+ * Two steps (docs/trust-anchors.md):
+ * 1. **Compile** ({@link compileApplet}): asc and `deno bundle`, into a cache
+ *    (`.build/applet/`) keyed by a fingerprint over every source file. It needs no
+ *    deployment data.
+ * 2. **Link** ({@link linkApplet}): the deployment's trust anchors and the SHA-256 of
+ *    both wasm builds replace a placeholder in the worker bundle, then every file is
+ *    named by its hash, the page gets the worker's URL and SRI hash in a `<meta>`, and
+ *    the manifest lists files and anchors. Without anchors there is no applet: the
+ *    build refuses ({@link BuildError} `no_anchors`).
  *
- * Run: `deno task build` (or `deno run -A server/build.ts [--force] [--out DIR]`).
+ * Reproducible: the outputs depend only on the sources and the anchors (bundles are
+ * built from the repository root with relative paths, minified, without source
+ * maps). Incremental: `build-state.json` keeps the fingerprint and the anchors; an
+ * unchanged pair with every output present skips the build. Writes go to a
+ * temporary name and are renamed, so a reader (or a second builder) never sees half
+ * a file.
+ *
+ * Run: `deno task build [--force] [--out DIR] [--anchors FILE] [--print-anchors]
+ * [--code-only]`. Anchors come from `--anchors FILE`, else from `DATA_DIR/anchors/`
+ * (the vault and the bank publish them there at first start).
  *
  * @module
  */
 import { buildWasm } from "../wasm-crypto/build.ts";
 import { toHex } from "../applet/protocol/bytes.ts";
 import { base64 } from "../applet/protocol/der.ts";
+import type { Anchors } from "../applet/protocol/anchors.ts";
+import { canonicalJson } from "../proxy/user_request.ts";
+import { LINK_PLACEHOLDER, type Linked } from "../applet/linked.ts";
+import { readAnchorFiles, readAnchorsFile } from "../proxy/anchor_files.ts";
 
 /** Repository root (this file lives in `server/`). */
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
@@ -35,6 +51,8 @@ export interface ManifestFile {
 /** `/.well-known/roamsign/manifest.json`. */
 export interface Manifest {
   version: 1;
+  /** The trust anchors compiled into the worker (for auditors; the applet never reads this). */
+  anchors: Anchors;
   /** URL path → file. */
   files: Record<string, ManifestFile>;
   /** URL paths by role. */
@@ -65,6 +83,32 @@ export interface BuildOptions {
   outDir?: string;
   /** Build even if the fingerprint is unchanged. */
   force?: boolean;
+  /** The anchors to link; default: the files in `<dataDir>/anchors/`. */
+  anchors?: Anchors;
+  /** Where to read the anchors from when `anchors` is not given (default `DATA_DIR`). */
+  dataDir?: string;
+}
+
+/** A build that cannot produce an applet; `code` is stable. */
+export class BuildError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "BuildError";
+    this.code = code;
+  }
+}
+
+/** The compiled, not yet linked applet (step 1). */
+export interface CompiledApplet {
+  fingerprint: string;
+  wasm: Uint8Array;
+  wasmRelaxed: Uint8Array;
+  /** The worker bundle with the link placeholder still in it. */
+  worker: Uint8Array;
+  page: Uint8Array;
+  style: Uint8Array;
+  html: string;
 }
 
 const _SOURCE_DIRS = ["applet", "wasm-crypto", "proxy"];
@@ -163,9 +207,88 @@ async function _bundle(entry: string): Promise<Uint8Array> {
   }
 }
 
+/** Where compiled code is cached (one directory for every output directory). */
+const _CODE_DIR = `${ROOT}/.build/applet`;
+const _CODE_FILES = ["wasm", "wasmRelaxed", "worker", "page", "style", "html"] as const;
+
+async function _readCompiled(fingerprint: string): Promise<CompiledApplet | null> {
+  try {
+    const state = JSON.parse(await Deno.readTextFile(`${_CODE_DIR}/state.json`));
+    if (state.fingerprint !== fingerprint) return null;
+    const read = (n: string) => Deno.readFile(`${_CODE_DIR}/${n}`);
+    const [wasm, wasmRelaxed, worker, page, style, html] = await Promise.all(
+      _CODE_FILES.map(read),
+    );
+    return {
+      fingerprint,
+      wasm,
+      wasmRelaxed,
+      worker,
+      page,
+      style,
+      html: new TextDecoder().decode(html),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Step 1: compiles wasm-crypto and bundles the page and the worker, unless the cache
+ * holds the outputs of the same sources.
+ */
+export async function compileApplet(options: { force?: boolean } = {}): Promise<CompiledApplet> {
+  const fingerprint = await sourceFingerprint();
+  if (!options.force) {
+    const cached = await _readCompiled(fingerprint);
+    if (cached) return cached;
+  }
+  const wasm = await buildWasm();
+  const compiled: CompiledApplet = {
+    fingerprint,
+    wasm: wasm.bytes,
+    wasmRelaxed: wasm.relaxed.bytes,
+    worker: await _bundle("applet/worker.ts"),
+    page: await _bundle("applet/page.ts"),
+    style: await Deno.readFile(`${ROOT}/applet/style.css`),
+    html: await Deno.readTextFile(`${ROOT}/applet/index.html`),
+  };
+  _placeholderAt(compiled.worker); // a bundle that cannot be linked fails here, not later
+  await Deno.mkdir(_CODE_DIR, { recursive: true });
+  const enc = new TextEncoder();
+  for (const n of _CODE_FILES) {
+    const v = compiled[n];
+    await _writeAtomic(`${_CODE_DIR}/${n}`, typeof v === "string" ? enc.encode(v) : v);
+  }
+  await _writeAtomic(`${_CODE_DIR}/state.json`, enc.encode(JSON.stringify({ fingerprint }) + "\n"));
+  return compiled;
+}
+
+/** Offset and length of the one quoted placeholder in the worker bundle. */
+function _placeholderAt(worker: Uint8Array): { at: number; length: number } {
+  const text = new TextDecoder().decode(worker);
+  const hits = [...text.matchAll(new RegExp(`(["'\`])${LINK_PLACEHOLDER}\\1`, "g"))];
+  if (hits.length !== 1) {
+    throw new BuildError(
+      "link_failed",
+      `build: the worker bundle holds ${hits.length} link placeholders, expected 1`,
+    );
+  }
+  return { at: hits[0].index!, length: hits[0][0].length };
+}
+
+/** The worker bundle with the link data in place of its placeholder. */
+function _linkWorker(worker: Uint8Array, data: Linked): Uint8Array {
+  const text = new TextDecoder().decode(worker);
+  const { at, length } = _placeholderAt(worker);
+  // A JS string literal whose value is the JSON text (JSON.stringify escapes both levels).
+  const literal = JSON.stringify(canonicalJson(data));
+  return new TextEncoder().encode(text.slice(0, at) + literal + text.slice(at + length));
+}
+
 async function _readState(
   outDir: string,
-): Promise<{ fingerprint: string; manifest: Manifest } | null> {
+): Promise<{ fingerprint: string; anchors: string; manifest: Manifest } | null> {
   try {
     const state = JSON.parse(await Deno.readTextFile(`${outDir}/build-state.json`));
     for (const path of Object.keys(state.manifest.files)) {
@@ -182,16 +305,17 @@ function _diskName(urlPath: string): string {
   return urlPath === "/" ? "index.html" : urlPath.replace(/^\//, "");
 }
 
-/** Builds the applet into `outDir` unless it is current. */
-export async function buildApplet(options: BuildOptions = {}): Promise<BuildResult> {
-  const outDir = options.outDir ?? defaultOutDir();
-  const fingerprint = await sourceFingerprint();
-  if (!options.force) {
-    const state = await _readState(outDir);
-    if (state?.fingerprint === fingerprint) {
-      return { outDir, manifest: state.manifest, fingerprint, rebuilt: false };
-    }
-  }
+async function _sri(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-384", bytes as BufferSource));
+  return `sha384-${base64(digest)}`;
+}
+
+/** Step 2: links compiled code with anchors into `outDir` (see the module doc). */
+export async function linkApplet(
+  code: CompiledApplet,
+  anchors: Anchors,
+  outDir: string,
+): Promise<Manifest> {
   await Deno.mkdir(`${outDir}/applet`, { recursive: true });
   const files: Record<string, ManifestFile> = {};
   const put = async (ext: string, type: string, bytes: Uint8Array): Promise<string> => {
@@ -201,28 +325,26 @@ export async function buildApplet(options: BuildOptions = {}): Promise<BuildResu
     files[urlPath] = { sha256: hex, size: bytes.length, type };
     return urlPath;
   };
-  const sri = async (bytes: Uint8Array) =>
-    `sha384-${
-      base64(new Uint8Array(await crypto.subtle.digest("SHA-384", bytes as BufferSource)))
-    }`;
+  const wasmPath = await put("wasm", "application/wasm", code.wasm);
+  const wasmRelaxedPath = await put("wasm", "application/wasm", code.wasmRelaxed);
+  const worker = _linkWorker(code.worker, {
+    anchors,
+    wasm: {
+      baseline: { path: wasmPath, sha256: files[wasmPath].sha256 },
+      relaxed: { path: wasmRelaxedPath, sha256: files[wasmRelaxedPath].sha256 },
+    },
+  });
+  const workerPath = await put("js", "text/javascript", worker);
+  const pagePath = await put("js", "text/javascript", code.page);
+  const stylePath = await put("css", "text/css", code.style);
 
-  const wasm = await buildWasm();
-  const wasmPath = await put("wasm", "application/wasm", wasm.bytes);
-  const wasmRelaxedPath = await put("wasm", "application/wasm", wasm.relaxed.bytes);
-  const workerBytes = await _bundle("applet/worker.ts");
-  const workerPath = await put("js", "text/javascript", workerBytes);
-  const pageBytes = await _bundle("applet/page.ts");
-  const pagePath = await put("js", "text/javascript", pageBytes);
-  const styleBytes = await Deno.readFile(`${ROOT}/applet/style.css`);
-  const stylePath = await put("css", "text/css", styleBytes);
-
-  const template = await Deno.readTextFile(`${ROOT}/applet/index.html`);
-  const html = template
+  const html = code.html
     .replaceAll("{{style}}", stylePath)
-    .replaceAll("{{styleIntegrity}}", await sri(styleBytes))
+    .replaceAll("{{styleIntegrity}}", await _sri(code.style))
     .replaceAll("{{page}}", pagePath)
-    .replaceAll("{{pageIntegrity}}", await sri(pageBytes))
-    .replaceAll("{{worker}}", workerPath);
+    .replaceAll("{{pageIntegrity}}", await _sri(code.page))
+    .replaceAll("{{worker}}", workerPath)
+    .replaceAll("{{workerIntegrity}}", await _sri(worker));
   if (html.includes("{{")) throw new Error("build: unreplaced placeholder in applet/index.html");
   const htmlBytes = new TextEncoder().encode(html);
   await _writeAtomic(`${outDir}/index.html`, htmlBytes);
@@ -234,6 +356,7 @@ export async function buildApplet(options: BuildOptions = {}): Promise<BuildResu
 
   const manifest: Manifest = {
     version: 1,
+    anchors,
     files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))),
     entries: {
       html: "/",
@@ -248,28 +371,87 @@ export async function buildApplet(options: BuildOptions = {}): Promise<BuildResu
     `${outDir}/manifest.json`,
     new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"),
   );
+  return manifest;
+}
+
+/** The anchors of {@link BuildOptions}: given, or read from `DATA_DIR/anchors/`. */
+export async function resolveAnchors(options: BuildOptions = {}): Promise<Anchors> {
+  if (options.anchors) return options.anchors;
+  const dataDir = options.dataDir ?? (Deno.env.get("DATA_DIR") || "./data");
+  const anchors = await readAnchorFiles(dataDir);
+  if (!anchors) {
+    throw new BuildError(
+      "no_anchors",
+      `build: no trust anchors in ${dataDir}/anchors/ — the applet is not built without them. ` +
+        "Start the key-vault once (deno task start does) or pass --anchors FILE.",
+    );
+  }
+  return anchors;
+}
+
+/** Compiles (if the sources changed) and links the applet into `outDir` (if not current). */
+export async function buildApplet(options: BuildOptions = {}): Promise<BuildResult> {
+  const outDir = options.outDir ?? defaultOutDir();
+  const anchors = await resolveAnchors(options);
+  const fingerprint = await sourceFingerprint();
+  const anchorsKey = canonicalJson(anchors);
+  if (!options.force) {
+    const state = await _readState(outDir);
+    if (state?.fingerprint === fingerprint && state.anchors === anchorsKey) {
+      return { outDir, manifest: state.manifest, fingerprint, rebuilt: false };
+    }
+  }
+  const code = await compileApplet({ force: options.force });
+  const manifest = await linkApplet(code, anchors, outDir);
   await _writeAtomic(
     `${outDir}/build-state.json`,
-    new TextEncoder().encode(JSON.stringify({ fingerprint, manifest }, null, 2) + "\n"),
+    new TextEncoder().encode(
+      JSON.stringify({ fingerprint, anchors: anchorsKey, manifest }, null, 2) + "\n",
+    ),
   );
   return { outDir, manifest, fingerprint, rebuilt: true };
 }
 
+function _flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 if (import.meta.main) {
   const args = Deno.args;
-  const outIdx = args.indexOf("--out");
   const started = performance.now();
-  const r = await buildApplet({
-    force: args.includes("--force"),
-    outDir: outIdx >= 0 ? args[outIdx + 1] : undefined,
-  });
-  const ms = Math.round(performance.now() - started);
-  console.log(
-    JSON.stringify({
-      event: r.rebuilt ? "applet_built" : "applet_current",
-      outDir: r.outDir,
-      ms,
-      entries: r.manifest.entries,
-    }),
-  );
+  try {
+    const anchorsPath = _flag(args, "--anchors");
+    const anchors = anchorsPath ? await readAnchorsFile(anchorsPath) : undefined;
+    if (args.includes("--print-anchors")) {
+      console.log(JSON.stringify(await resolveAnchors({ anchors }), null, 2));
+      Deno.exit(0);
+    }
+    if (args.includes("--code-only")) {
+      const code = await compileApplet({ force: args.includes("--force") });
+      console.log(JSON.stringify({
+        event: "applet_compiled",
+        fingerprint: code.fingerprint,
+        ms: Math.round(performance.now() - started),
+      }));
+      Deno.exit(0);
+    }
+    const r = await buildApplet({
+      force: args.includes("--force"),
+      outDir: _flag(args, "--out"),
+      anchors,
+    });
+    console.log(
+      JSON.stringify({
+        event: r.rebuilt ? "applet_built" : "applet_current",
+        outDir: r.outDir,
+        ms: Math.round(performance.now() - started),
+        entries: r.manifest.entries,
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof BuildError) && !(err instanceof Error && "code" in err)) throw err;
+    console.error(err.message);
+    Deno.exit(1);
+  }
 }

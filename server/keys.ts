@@ -2,14 +2,19 @@
  * The web server's own key: the confidentiality key PUB(c,s) (RSA-OAEP-SHA256,
  * 2048 bits) that unwraps each session's KS(m,a). Created on first start in
  * `DATA_DIR/web/` (directory 0700, private key file 0600, PKCS#8 PEM); its
- * certificate is issued once by the vault's CA (through the proxy) and kept
- * beside it. The integrity key PUB(i,s) is the CA and lives in the vault.
+ * certificate is issued by the vault's CA and kept beside it. The web server cannot
+ * ask for it: `ca.issueServer` is an operator operation (docs/trust-anchors.md), so
+ * `deno task start` — or `deno task admin web-certificate` where the web server runs
+ * apart — calls {@link provisionConfidentialityKey} with the admin credential before
+ * the web server starts. The integrity key PUB(i,s) is the CA and lives in the vault.
  *
  * @module
  */
 import { b64uEncode } from "../applet/protocol/base64url.ts";
 import { parseCertificate, pemDecode, pemEncode } from "../applet/protocol/der.ts";
 import { ctEqual } from "../applet/protocol/bytes.ts";
+import { createProxyClient } from "../proxy/client.ts";
+import { readSecret } from "../proxy/secrets.ts";
 
 /** Modulus size of PUB(c,s) (docs/session-channel.md: why 2048). */
 export const CONFIDENTIALITY_BITS = 2048;
@@ -143,4 +148,28 @@ export async function unwrapKs(
   } catch {
     return null;
   }
+}
+
+/**
+ * Creates the confidentiality key in `<dataDir>/web/` if missing and has the CA
+ * certify it, as the operator (`admin` through the proxy at `proxyUrl`). Returns the
+ * certificate's PEM. Run before a web server starts on this data directory.
+ */
+export async function provisionConfidentialityKey(
+  dataDir: string,
+  proxyUrl: string,
+): Promise<string> {
+  const secret = await readSecret("admin-proxy.key", dataDir);
+  const admin = createProxyClient({ url: proxyUrl, keyId: "admin", secret });
+  secret.fill(0);
+  const key = await loadConfidentialityKey(dataDir, async (spki) => {
+    const r = await admin.call("ca.issueServer", { spki, purpose: "confidentiality" }) as {
+      certificate?: unknown;
+    };
+    if (typeof r?.certificate !== "string") {
+      throw new Error("keys: CA answered without a certificate");
+    }
+    return r.certificate;
+  });
+  return key.certificate;
 }

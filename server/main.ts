@@ -77,12 +77,11 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const secret = await readSecret("web-proxy.key", dataDir);
   const vault = vaultCaller(createProxyClient({ url: proxyUrl, keyId: "web", secret }));
   secret.fill(0);
-  const confidentiality = await loadConfidentialityKey(dataDir, async (spki) => {
-    const r = await vault.call("ca.issueServer", { spki, purpose: "confidentiality" }, "");
-    if (typeof r.certificate !== "string") {
-      throw new Error("main: CA answered without a certificate");
-    }
-    return r.certificate;
+  const confidentiality = await loadConfidentialityKey(dataDir, () => {
+    throw new Error(
+      `main: no certificate for the confidentiality key in ${dataDir}/web/; the operator ` +
+        "issues it (deno task start does; otherwise deno task admin web-certificate)",
+    );
   });
   const sessions = new SessionStore();
   const sweeper = setInterval(() => sessions.sweep(), 60_000);

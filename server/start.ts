@@ -1,7 +1,8 @@
 /**
  * `deno task start`: the supervisor. Creates `DATA_DIR/secrets/*.key` (0600) if
- * missing, then starts key-vault, proxy, web server and the demo bank
- * (examples/host-bank) as separate child processes,
+ * missing, then starts key-vault, proxy, the demo bank (examples/host-bank) and the
+ * web server as separate child processes (the web server's confidentiality key
+ * certified by the CA with the operator's credential just before it starts),
  * each after the previous one's `/healthz` answers, prints the URL, restarts a child
  * that dies (backoff 1 s, 2 s, 4 s … 30 s; reset after a minute of uptime), and on
  * Ctrl-C / SIGTERM stops them all (bank, web, proxy, vault) and exits.
@@ -15,6 +16,7 @@
 import { ensureSecrets } from "../proxy/secrets.ts";
 import { configureLog, log, logLifecycle } from "../proxy/log.ts";
 import { type Child, type ChildSpec, spawnChild, waitHealthy } from "./child.ts";
+import { provisionConfidentialityKey } from "./keys.ts";
 
 configureLog("supervisor");
 
@@ -54,13 +56,15 @@ async function main(): Promise<void> {
     // The bank checks signatures against the public directory of this web server.
     ROAMSIGN_URL: Deno.env.get("ROAMSIGN_URL") || `http://${browserHost}:${webPort}`,
   };
+  // The bank before the web server: both publish trust anchors (DATA_DIR/anchors/) that
+  // the web server's applet build compiles in (docs/trust-anchors.md).
   const services: Service[] = [
     { name: "key-vault", script: "key-vault/main.ts", health: `${vaultUrl}/healthz` },
     { name: "proxy", script: "proxy/main.ts", health: `${proxyUrl}/healthz` },
-    { name: "web", script: "server/main.ts", health: `http://${browserHost}:${webPort}/healthz` },
     ...(bankUrl === "none" ? [] : [
       { name: "host-bank", script: "examples/host-bank/main.ts", health: `${bankUrl}/healthz` },
     ]),
+    { name: "web", script: "server/main.ts", health: `http://${browserHost}:${webPort}/healthz` },
   ].map((s) => ({
     spec: { name: s.name, script: `${_ROOT}${s.script}`, env, echo: true, cwd: Deno.cwd() },
     healthUrl: s.health,
@@ -109,8 +113,12 @@ async function main(): Promise<void> {
   Deno.addSignalListener("SIGTERM", () => stopAll("SIGTERM"));
 
   for (const service of services) {
-    const child = launch(service);
     try {
+      if (service.spec.name === "web") {
+        // The CA certifies the web server's confidentiality key for the operator only.
+        await provisionConfidentialityKey(dataDir, proxyUrl);
+      }
+      const child = launch(service);
       await Promise.race([
         waitHealthy(service.healthUrl, 120_000),
         child.exited.then((s) => {

@@ -2,7 +2,9 @@
  * Just enough DER (X.690) to take an X.509 certificate (RFC 5280 §4.1) apart in
  * the worker without pulling an ASN.1 library into the applet: the signed
  * TBSCertificate bytes, the SubjectPublicKeyInfo, the signature algorithm OID
- * and the signature. Strict: definite lengths only, minimal length encodings,
+ * and the signature; and, for the chain check against the pinned CA
+ * ({@link certificateDetails}), the validity, the subject's common name and the
+ * key usage bits. Strict: definite lengths only, minimal length encodings,
  * no trailing bytes. Not constant time (certificates are public).
  *
  * @module
@@ -121,6 +123,81 @@ export function parseCertificate(der: Uint8Array): CertificateParts {
     signatureAlgorithm: _oidVarTime(der, algFields[0]),
     signature: der.slice(sig.body + 1, sig.end),
     serialHex,
+  };
+}
+
+/** Validity, subject and key usage of a certificate (RFC 5280 §4.1.2.5, §4.1.2.6, §4.2.1.3). */
+export interface CertificateDetails {
+  notBefore: Date;
+  notAfter: Date;
+  /** The subject's first commonName (2.5.4.3), or null. */
+  subjectCn: string | null;
+  /** keyUsage bits as a number (bit 0, digitalSignature, is 0x80 …), or null without the extension. */
+  keyUsage: number | null;
+}
+
+/** keyUsage bits (RFC 5280 §4.2.1.3) in the form {@link CertificateDetails.keyUsage} gives. */
+export const KEY_USAGE = {
+  digitalSignature: 0x80,
+  nonRepudiation: 0x40,
+  keyEncipherment: 0x20,
+  keyCertSign: 0x04,
+  cRLSign: 0x02,
+} as const;
+
+function _timeVarTime(der: Uint8Array, t: _Tlv): Date {
+  const text = String.fromCharCode(...der.subarray(t.body, t.end));
+  const m = t.tag === 0x17
+    ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+    : t.tag === 0x18
+    ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+    : null;
+  if (!m) throw new DerError("x509: validity time");
+  let year = Number(m[1]);
+  if (t.tag === 0x17) year += year < 50 ? 2000 : 1900; // RFC 5280 §4.1.2.5.1
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), +m[4], +m[5], +m[6]));
+}
+
+/** The parts of TBSCertificate the chain check needs (see {@link CertificateDetails}). */
+export function certificateDetails(der: Uint8Array): CertificateDetails {
+  const cert = _readTlvVarTime(der, 0, der.length);
+  const tbs = _childrenVarTime(der, _childrenVarTime(der, cert)[0]);
+  const offset = tbs[0]?.tag === 0xa0 ? 1 : 0;
+  const validity = tbs[offset + 3];
+  const subject = tbs[offset + 4];
+  if (validity?.tag !== 0x30 || subject?.tag !== 0x30) throw new DerError("x509: tbs fields");
+  const times = _childrenVarTime(der, validity);
+  if (times.length !== 2) throw new DerError("x509: validity");
+  let subjectCn: string | null = null;
+  for (const rdn of _childrenVarTime(der, subject)) {
+    for (const atv of _childrenVarTime(der, rdn)) {
+      const [oid, value] = _childrenVarTime(der, atv);
+      if (subjectCn === null && oid && value && _oidVarTime(der, oid) === "2.5.4.3") {
+        subjectCn = new TextDecoder("utf-8", { fatal: true }).decode(
+          der.subarray(value.body, value.end),
+        );
+      }
+    }
+  }
+  let keyUsage: number | null = null;
+  const ext = tbs.slice(offset + 6).find((t) => t.tag === 0xa3);
+  if (ext) {
+    for (const e of _childrenVarTime(der, _childrenVarTime(der, ext)[0])) {
+      const parts = _childrenVarTime(der, e);
+      if (_oidVarTime(der, parts[0]) !== "2.5.29.15") continue;
+      const octets = parts[parts.length - 1];
+      const bits = _readTlvVarTime(der, octets.body, octets.end);
+      if (octets.tag !== 0x04 || bits.tag !== 0x03 || bits.end - bits.body < 2) {
+        throw new DerError("x509: keyUsage");
+      }
+      keyUsage = der[bits.body + 1];
+    }
+  }
+  return {
+    notBefore: _timeVarTime(der, times[0]),
+    notAfter: _timeVarTime(der, times[1]),
+    subjectCn,
+    keyUsage,
   };
 }
 

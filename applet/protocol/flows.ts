@@ -25,7 +25,16 @@ import {
 import { userRequestBytes } from "../../proxy/user_request.ts";
 import { parseConsentPhrase } from "../../proxy/consent_phrase.ts";
 import { b64uDecode, b64uEncode } from "./base64url.ts";
-import { ctEqual, fromUtf8, randomBytes, sha256, toHex, utf8, wipe } from "./bytes.ts";
+import {
+  concat as concatBytes,
+  ctEqual,
+  fromUtf8,
+  randomBytes,
+  sha256,
+  toHex,
+  utf8,
+  wipe,
+} from "./bytes.ts";
 import { OID_SHA256_WITH_RSA, parseCertificate, pemDecode } from "./der.ts";
 import {
   type DebitInstruction,
@@ -54,6 +63,8 @@ import {
   sealKeyRecord,
 } from "./key_record.ts";
 import { normalizeRegistration, type Registration } from "./registration.ts";
+import { type Anchors, type VaultStatement, vaultStatementBytes } from "./anchors.ts";
+import { u64be } from "./bytes.ts";
 import { RpcError, type Session, type SessionCrypto } from "./session.ts";
 
 /** A flow that stopped for a reason the user should read; `code` is stable. */
@@ -98,6 +109,46 @@ async function _retrying<T>(send: () => Promise<T>): Promise<T> {
       await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
     }
   }
+}
+
+/** The alert a user sees when the vault's answer does not carry the pinned key's signature. */
+export const UNTRUSTED_VAULT_MESSAGE =
+  "The key vault's answer could not be verified; nothing more was sent.";
+
+/**
+ * Checks the vault's signature over a statement with the statement key pinned in the
+ * anchors (docs/trust-anchors.md); throws `untrusted_vault` otherwise. The web server
+ * relays these answers and cannot make one.
+ */
+function _checkVaultStatement(
+  anchors: Anchors,
+  statement: VaultStatement,
+  signature: unknown,
+): void {
+  let ok = false;
+  try {
+    ok = typeof signature === "string" && verifyPkcs1v15(
+      importPublicKeySpki(b64uDecode(anchors.vaultSigningSpki)),
+      "SHA-256",
+      vaultStatementBytes(statement),
+      b64uDecode(signature),
+    );
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new FlowError("untrusted_vault", UNTRUSTED_VAULT_MESSAGE);
+}
+
+/**
+ * What the applet asks the vault to echo in its signed `register.start` answer: a hash
+ * of this channel's sid, N(s) and T(s), so an answer made for another session (or
+ * another relay's request) does not check out here.
+ */
+async function _sessionBinding(session: Session): Promise<string> {
+  const { sid, nonce, time } = session.binding;
+  return b64uEncode(
+    await sha256(concatBytes(utf8("roamsign/session-binding/v1\0"), sid, nonce, u64be(time))),
+  );
 }
 
 /** A fresh idempotency key: one per logical operation, the same for its retries. */
@@ -184,10 +235,22 @@ async function _newKey(
     const spki = key.publicKey.exportSpki();
     pkcs8 = key.exportPkcs8();
     const start = opaque.client.startRegistration({ password });
-    const { registrationResponse } = await session.call<{ registrationResponse: string }>(
+    const binding = await _sessionBinding(session);
+    const { registrationResponse, vaultSignature } = await session.call<
+      { registrationResponse: string; vaultSignature?: string }
+    >(
       "register.start",
-      { identity: registration.identity, registrationRequest: start.registrationRequest },
+      { identity: registration.identity, registrationRequest: start.registrationRequest, binding },
     );
+    // Before anything derived from the pass phrase exists: the answer must be the vault's
+    // (an OPRF evaluation by anyone else would let them guess the pass phrase offline).
+    _checkVaultStatement(session.anchors, {
+      kind: "register.start",
+      identity: registration.identity,
+      requestSha256: b64uEncode(await sha256(b64uDecode(start.registrationRequest))),
+      registrationResponse,
+      binding,
+    }, vaultSignature);
     const finish = opaque.client.finishRegistration({
       clientRegistrationState: start.clientRegistrationState,
       registrationResponse,
@@ -195,6 +258,9 @@ async function _newKey(
       keyStretching: { "argon2id-custom": o.ksf },
     });
     password = null;
+    if (finish.serverStaticPublicKey !== session.anchors.opaqueServerPublicKey) {
+      throw new FlowError("untrusted_vault", UNTRUSTED_VAULT_MESSAGE);
+    }
     const kek = await _kekFrom(finish.exportKey);
     const keyRecord = await sealKeyRecord({
       kek,
@@ -237,8 +303,10 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
     const { spki, keyRecord } = made;
     const signer = key;
     const idempotencyKey = _idempotencyKey();
-    return await _retrying(() =>
-      session.call<ApplyResult>("apply", async (nonce) => {
+    let sentNonce = "";
+    const r = await _retrying(() =>
+      session.call<ApplyResult & { vaultSignature?: string }>("apply", async (nonce) => {
+        sentNonce = nonce;
         const body = {
           registration,
           spki: b64uEncode(spki),
@@ -255,6 +323,16 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
         return { ...body, pop: b64uEncode(pop) };
       })
     );
+    // The vault's own word that it stored this application (not the web server's).
+    _checkVaultStatement(session.anchors, {
+      kind: "apply",
+      identity: registration.identity,
+      spkiSha256: b64uEncode(await sha256(spki)),
+      status: r.status,
+      consentExpiresAt: r.consentExpiresAt ?? null,
+      nonce: sentNonce,
+    }, r.vaultSignature);
+    return { status: r.status, consentExpiresAt: r.consentExpiresAt };
   } finally {
     wipe(input.passphrase);
     key?.destroy();
@@ -377,6 +455,11 @@ async function _opaqueLogin(
   });
   if (!finish) {
     throw new FlowError("wrong_passphrase", "Wrong identity or pass phrase.");
+  }
+  // A login answer from another OPAQUE server (a relay that registered a guess under its
+  // own setup) must not learn that the guess was right: nothing more is sent.
+  if (finish.serverStaticPublicKey !== session.anchors.opaqueServerPublicKey) {
+    throw new FlowError("untrusted_vault", UNTRUSTED_VAULT_MESSAGE);
   }
   return { loginId: started.loginId, finish };
 }
@@ -561,8 +644,10 @@ export async function reregister(
     key = made.key;
     const { spki, kek, keyRecord } = made;
     const idempotencyKey = _idempotencyKey();
+    let sentNonce = "";
     const r = await _retrying(() =>
-      session.call<ReregisterResult>("reregister", async (nonce) => {
+      session.call<ReregisterResult & { vaultSignature?: string }>("reregister", async (nonce) => {
+        sentNonce = nonce;
         const body = {
           identity: user.identity,
           spki: b64uEncode(spki),
@@ -580,6 +665,14 @@ export async function reregister(
         return { ...body, signature: b64uEncode(signature) };
       })
     );
+    _checkVaultStatement(session.anchors, {
+      kind: "reregister",
+      identity: user.identity,
+      spkiSha256: b64uEncode(await sha256(spki)),
+      serial: r.serial,
+      superseded: r.superseded,
+      nonce: sentNonce,
+    }, r.vaultSignature);
     if (!ctEqual(parseCertificate(pemDecode(r.certificate)).spki, spki)) {
       throw new FlowError("bad_certificate", "The new certificate is not for the new key.");
     }
@@ -589,7 +682,7 @@ export async function reregister(
     user.kek = kek;
     user.record = keyRecord;
     user.certificate = r.certificate;
-    return r;
+    return { certificate: r.certificate, serial: r.serial, superseded: r.superseded };
   } finally {
     wipe(input.passphrase, input.currentPassphrase ?? null);
     key?.destroy();
@@ -670,10 +763,13 @@ export async function fetchHostKeys(
 }
 
 /**
- * Checks the host's certificates: PUB(i,h) is self-signed and signed PUB(c,h)
- * (sha256WithRSAEncryption, verified by wasm-crypto).
+ * Checks the host's certificates: PUB(i,h) is the key pinned for this host name in the
+ * anchors (SHA-256 of its SPKI), is self-signed and signed PUB(c,h)
+ * (sha256WithRSAEncryption, verified by wasm-crypto). Any other key is refused, so the
+ * web server that relays them cannot put itself inside the end-to-end channel.
  */
-export async function checkHostKeys(keys: HostKeys): Promise<CheckedHostKeys> {
+export async function checkHostKeys(keys: HostKeys, anchors: Anchors): Promise<CheckedHostKeys> {
+  let fingerprint: string;
   try {
     if (!HOST_NAME_PATTERN.test(keys.name)) throw new Error("name");
     const integrity = parseCertificate(pemDecode(keys.integrityCert));
@@ -684,18 +780,25 @@ export async function checkHostKeys(keys: HostKeys): Promise<CheckedHostKeys> {
       if (!verifyPkcs1v15(pub, "SHA-256", c.tbs, c.signature)) throw new Error("signature");
     }
     importPublicKeySpki(conf.spki);
-    return {
-      name: keys.name,
-      confidentialitySpki: conf.spki,
-      integritySpki: integrity.spki,
-      fingerprint: toHex(await sha256(integrity.spki)),
-    };
+    fingerprint = toHex(await sha256(integrity.spki));
+    if (Object.hasOwn(anchors.hosts, keys.name) && anchors.hosts[keys.name] === fingerprint) {
+      return {
+        name: keys.name,
+        confidentialitySpki: conf.spki,
+        integritySpki: integrity.spki,
+        fingerprint,
+      };
+    }
   } catch {
     throw new FlowError(
       "bad_host_certificate",
       "The bank's certificates are malformed or not signed by its integrity key.",
     );
   }
+  throw new FlowError(
+    "untrusted_host",
+    "The bank's key is not the one this applet was built to trust; nothing was sent.",
+  );
 }
 
 /** The payment a user asks for; the applet adds host, message id, signer and date. */

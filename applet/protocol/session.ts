@@ -1,8 +1,8 @@
 /**
  * Client half of the session bootstrap and the KS(m,a) channel
- * (DESIGN.md §2.2, docs/session-channel.md): fetch the offer, check the
- * confidentiality certificate against the integrity certificate, draw KS, send
- * it wrapped under PUB(c,s), then carry every request sealed with a strictly
+ * (DESIGN.md §2.2, docs/session-channel.md): fetch the offer, check that the
+ * confidentiality certificate chains to the CA pinned in the applet's anchors
+ * (docs/trust-anchors.md), draw KS, send it wrapped under PUB(c,s), then carry every request sealed with a strictly
  * increasing sequence number. Runs in the applet's worker and in Deno.
  *
  * @module
@@ -23,7 +23,15 @@ import {
   type SessionOffer,
 } from "./channel.ts";
 import { b64uDecode } from "./base64url.ts";
-import { OID_SHA256_WITH_RSA, parseCertificate, pemDecode } from "./der.ts";
+import {
+  certificateDetails,
+  KEY_USAGE,
+  OID_SHA256_WITH_RSA,
+  parseCertificate,
+  pemDecode,
+} from "./der.ts";
+import type { Anchors } from "./anchors.ts";
+import { sha256 } from "./bytes.ts";
 
 /** The RSA operations the session needs; the applet passes wasm-crypto's. */
 export interface SessionCrypto {
@@ -73,8 +81,19 @@ export interface SessionOptions {
   /** Origin of the web server, e.g. `http://localhost:8000`; empty for same origin. */
   baseUrl?: string;
   crypto: SessionCrypto;
+  /** The deployment's trust anchors: the applet's are compiled into its worker. */
+  anchors: Anchors;
   fetch?: typeof fetch;
+  /** The clock for the certificate's validity (tests). */
+  now?: () => number;
 }
+
+/** The subject CN the CA gives the web server's confidentiality certificate. */
+export const CONFIDENTIALITY_SUBJECT = "roamsign confidentiality";
+
+/** The alert a user sees when the server's certificates do not check out. */
+export const UNTRUSTED_SERVER_MESSAGE =
+  "This server's identity could not be verified; nothing was sent.";
 
 async function _json(res: Response): Promise<unknown> {
   const text = await res.text();
@@ -114,6 +133,8 @@ function _unreachable(): RpcError {
 export class Session {
   readonly offer: SessionOffer;
   readonly binding: ChannelBinding;
+  /** The anchors this session was opened with; the flows check the vault's answers with them. */
+  readonly anchors: Anchors;
   readonly #keys: ChannelKeys;
   readonly #base: string;
   readonly #fetch: typeof fetch;
@@ -126,12 +147,14 @@ export class Session {
   private constructor(
     offer: SessionOffer,
     binding: ChannelBinding,
+    anchors: Anchors,
     keys: ChannelKeys,
     base: string,
     f: typeof fetch,
   ) {
     this.offer = offer;
     this.binding = binding;
+    this.anchors = anchors;
     this.#keys = keys;
     this.#base = base;
     this.#fetch = f;
@@ -152,7 +175,12 @@ export class Session {
     if (!res.ok) _raise(body, res.status);
     const offer = _checkOffer(body);
     const binding = bindingOf(offer);
-    const confSpki = await _checkCertificates(offer, options.crypto);
+    const confSpki = await _checkCertificates(
+      offer,
+      options.crypto,
+      options.anchors,
+      (options.now ?? Date.now)(),
+    );
     const ks = await drawKs(b64uDecode(offer.seed), binding);
     let keys: ChannelKeys;
     let wrapped: Uint8Array;
@@ -172,7 +200,7 @@ export class Session {
     });
     const keyBody = await _json(keyRes);
     if (!keyRes.ok) _raise(keyBody, keyRes.status);
-    return new Session(offer, binding, keys, base, f);
+    return new Session(offer, binding, options.anchors, keys, base, f);
   }
 
   /** True once {@link close} ran or the server forgot the session. */
@@ -268,21 +296,47 @@ function _checkOffer(body: unknown): SessionOffer {
 }
 
 /**
- * The confidentiality certificate must be signed (sha256WithRSAEncryption) by
- * the integrity certificate's key; returns PUB(c,s) as SPKI DER.
+ * The integrity certificate must be the pinned CA (SHA-256 of its SPKI equals the
+ * anchor), and the confidentiality certificate must be signed by it
+ * (sha256WithRSAEncryption), be within its validity period, carry keyEncipherment and
+ * name {@link CONFIDENTIALITY_SUBJECT}. Anything else is `untrusted_server`, before
+ * anything is sent. Returns PUB(c,s) as SPKI DER.
  */
-async function _checkCertificates(offer: SessionOffer, c: SessionCrypto): Promise<Uint8Array> {
-  const integrity = parseCertificate(pemDecode(offer.integrityCert));
-  const conf = parseCertificate(pemDecode(offer.confidentialityCert));
-  if (conf.signatureAlgorithm !== OID_SHA256_WITH_RSA) {
-    throw new RpcError("bad_certificate", "confidentiality certificate: unexpected algorithm", 0);
+async function _checkCertificates(
+  offer: SessionOffer,
+  c: SessionCrypto,
+  anchors: Anchors,
+  now: number,
+): Promise<Uint8Array> {
+  const refuse = (why: string): never => {
+    const err = new RpcError("untrusted_server", UNTRUSTED_SERVER_MESSAGE, 0);
+    (err as RpcError & { reason: string }).reason = why; // for tests and logs, not for users
+    throw err;
+  };
+  let integrity, conf, details;
+  try {
+    integrity = parseCertificate(pemDecode(offer.integrityCert));
+    const confDer = pemDecode(offer.confidentialityCert);
+    conf = parseCertificate(confDer);
+    details = certificateDetails(confDer);
+  } catch {
+    return refuse("malformed certificate");
   }
+  const caHash = b64uDecode(anchors.caSpkiSha256);
+  const got = await sha256(integrity.spki);
+  let diff = caHash.length ^ got.length;
+  for (let i = 0; i < got.length; i++) diff |= got[i] ^ (caHash[i] ?? 0);
+  if (diff !== 0) refuse("not the pinned CA");
+  if (conf.signatureAlgorithm !== OID_SHA256_WITH_RSA) refuse("unexpected algorithm");
   if (!await c.verifyPkcs1v15(integrity.spki, conf.tbs, conf.signature)) {
-    throw new RpcError(
-      "bad_certificate",
-      "confidentiality certificate is not signed by the integrity key",
-      0,
-    );
+    refuse("not signed by the pinned CA");
   }
+  if (now < details.notBefore.getTime() || now > details.notAfter.getTime()) {
+    refuse("outside its validity period");
+  }
+  if (details.keyUsage === null || !(details.keyUsage & KEY_USAGE.keyEncipherment)) {
+    refuse("no keyEncipherment");
+  }
+  if (details.subjectCn !== CONFIDENTIALITY_SUBJECT) refuse("unexpected subject");
   return conf.spki;
 }

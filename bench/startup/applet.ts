@@ -17,7 +17,7 @@ type Reply = { id: number; ok: true; result: unknown } | {
 
 function _ask(
   worker: Worker,
-  message: { id: number; type: string; manifestUrl?: string },
+  message: { id: number; type: string },
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     worker.onmessage = (e: MessageEvent<Reply>) => {
@@ -32,12 +32,11 @@ function _ask(
 
 export async function start(ctx: StartContext): Promise<StartResult> {
   const workerUrl = ctx.extra?.workerUrl;
-  const manifestUrl = ctx.extra?.manifestUrl;
-  if (!workerUrl || !manifestUrl) throw new Error("applet start: no worker or manifest URL");
+  if (!workerUrl) throw new Error("applet start: no worker URL");
   const t0 = performance.now();
   const worker = new Worker(workerUrl, { type: "module", name: "roamsign-applet" });
   try {
-    await _ask(worker, { id: 1, type: "init", manifestUrl });
+    await _ask(worker, { id: 1, type: "init" });
     const t1 = performance.now();
     await _ask(worker, { id: 2, type: "wipe" });
     return { phases: { workerReady: t1 - t0 } };

@@ -49,7 +49,7 @@ const appletProvider: StartProvider = {
   name: "applet",
   kind: "ours",
   label:
-    "the applet's worker: worker JS + manifest + wasm + hash check + instantiate + OPAQUE ready (no signature: needs sign-in)",
+    "the applet's worker: worker JS + wasm + hash check + instantiate + OPAQUE ready (no signature: needs sign-in)",
   entry: () => Promise.resolve(new URL("applet.ts", new URL("./", import.meta.url))),
   async prepare(server) {
     const built = await appletBundle();
@@ -64,13 +64,9 @@ const appletProvider: StartProvider = {
         server.put(f.urlPath, { body: f.bytes, type: f.type ?? "application/octet-stream" });
       }
     }
-    server.put("/bench-applet-manifest.json", {
-      body: JSON.stringify(manifest),
-      type: "application/json",
-    });
     const wasm = built.files.find((f) => f.role === "wasm");
     return {
-      extra: { workerUrl: worker.urlPath, manifestUrl: "/bench-applet-manifest.json" },
+      extra: { workerUrl: worker.urlPath },
       gzipBytes: gzipSize(worker.bytes) + (wasm ? gzipSize(wasm.bytes) : 0),
     };
   },

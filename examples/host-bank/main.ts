@@ -17,6 +17,9 @@ import { configureLog, log } from "../../proxy/log.ts";
 import { amountMinor } from "../../applet/protocol/host.ts";
 import { createHostApp } from "./app.ts";
 import { loadHostKeys } from "./keys.ts";
+import { publishAnchorFile } from "../../proxy/anchor_files.ts";
+import { sha256, toHex } from "../../applet/protocol/bytes.ts";
+import { parseCertificate, pemDecode } from "../../applet/protocol/der.ts";
 import { Ledger } from "./ledger.ts";
 import { bankReadiness } from "./operator.ts";
 import { enableProcessMetrics } from "../../proxy/metrics.ts";
@@ -35,6 +38,10 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const openingBalance = amountMinor(env("HOST_BANK_OPENING_BALANCE", "1000.00"));
   const caFile = Deno.env.get("ROAMSIGN_CA_FILE");
   const keys = await loadHostKeys(dataDir, "bank");
+  // The applet pins this key (docs/trust-anchors.md): the build compiles the fingerprint in.
+  await publishAnchorFile(dataDir, "host-bank", {
+    hosts: { bank: toHex(await sha256(parseCertificate(pemDecode(keys.integrityCert)).spki)) },
+  });
   const ledgerPath = `${dataDir}/host-bank/ledger.json`;
   const ledger = await Ledger.open(ledgerPath, { currency, openingBalance });
   const directoryUrl = env("ROAMSIGN_URL", "http://127.0.0.1:8000");

@@ -6,6 +6,7 @@
  * @module
  */
 import { initWasmCrypto } from "../../wasm-crypto/mod.ts";
+import { type Anchors, parseAnchors } from "../../applet/protocol/anchors.ts";
 import * as opaque from "@serenity-kit/opaque";
 import {
   applyToRegister,
@@ -31,10 +32,33 @@ export function ready(): Promise<void> {
   return _ready;
 }
 
+const _anchors = new Map<string, Promise<Anchors>>();
+
+/**
+ * The anchors the applet of the web server at `webUrl` was linked with, read from its
+ * manifest. Tests trust the stack they started themselves; the applet never does this
+ * (its anchors are compiled in), and the attack tests pass their own.
+ */
+export function anchorsOf(webUrl: string): Promise<Anchors> {
+  let a = _anchors.get(webUrl);
+  if (!a) {
+    a = fetch(`${webUrl}/.well-known/roamsign/manifest.json`)
+      .then((r) => r.json())
+      .then((m) => parseAnchors(m.anchors));
+    _anchors.set(webUrl, a);
+    a.catch(() => _anchors.delete(webUrl));
+  }
+  return a;
+}
+
 /** Opens a channel to a web server. */
 export async function session(webUrl: string): Promise<Session> {
   await ready();
-  return await Session.open({ baseUrl: webUrl, crypto: wasmSessionCrypto });
+  return await Session.open({
+    baseUrl: webUrl,
+    crypto: wasmSessionCrypto,
+    anchors: await anchorsOf(webUrl),
+  });
 }
 
 /** Applies to register from Deno (`ksf`: tests may stretch less than the applet). */

@@ -160,7 +160,7 @@ Deno.test({
         "a wasm file changed on disk after the build: the applet refuses to start",
         async () => {
           const dist = await Deno.makeTempDir({ prefix: "roamsign-dist-" });
-          await new Deno.Command("cp", { args: ["-r", `${_ROOT}dist/.`, dist] }).output();
+          await new Deno.Command("cp", { args: ["-r", `${stack.dataDir}/dist/.`, dist] }).output();
           const manifest = JSON.parse(await Deno.readTextFile(`${dist}/manifest.json`));
           const web = spawnChild({
             name: "web-tampered",

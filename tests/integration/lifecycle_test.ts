@@ -13,7 +13,7 @@ import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
 import { LIGHT_KSF } from "../fixtures/user.ts";
 import { admin, consentPhraseFor, newUser } from "../e2e/_applet.ts";
-import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
+import { anchorsOf, applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
 import {
   checkHostKeys,
   fetchHostKeys,
@@ -272,7 +272,7 @@ Deno.test({
         "operator revocation: rows erased, CRL re-signed, audited with who and why, the bank refuses",
         async () => {
           const { session, user } = await signedIn(web, bob.id, bob.pass, LIGHT_KSF);
-          const host = await checkHostKeys(await fetchHostKeys(web));
+          const host = await checkHostKeys(await fetchHostKeys(web), await anchorsOf(web));
           const debit = { to: "20-00-00 7", amount: "20.00", currency: "GBP", reference: "ok" };
           const paid = await sendToHost(session, user, host, debit);
           assertEquals(paid.receipt.balance, "980.00");

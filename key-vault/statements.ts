@@ -1,0 +1,58 @@
+/**
+ * The vault's statement key (docs/trust-anchors.md): an RSA-3072 key, separate from the
+ * CA key PUB(i,s), made on the vault's first start and kept sealed under the master key
+ * in `vault_secrets` like the CA key. Its public key is a trust anchor compiled into the
+ * applet, so the vault can answer the applet end to end through a web server that only
+ * relays: it signs its OPAQUE registration answers (`register.start`) and its
+ * acknowledgements of `apply` and `reregister` ({@link signStatement}). A separate key
+ * keeps the CA key for certificates and CRLs only, and can be replaced without
+ * re-issuing a single certificate (a new applet build pins the new one).
+ *
+ * @module
+ */
+import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { type VaultStatement, vaultStatementBytes } from "../applet/protocol/anchors.ts";
+
+const _ALG = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
+
+/** The loaded statement key; the private half is a non-extractable CryptoKey. */
+export interface StatementKey {
+  privateKey: CryptoKey;
+  /** base64url SPKI DER of the public key (the anchor `vaultSigningSpki`). */
+  spki: string;
+}
+
+/** A new key: PKCS#8 bytes for sealing (the caller zeroes them) and the public SPKI. */
+export async function createStatementKey(): Promise<{ pkcs8: Uint8Array; spki: string }> {
+  const pair = await crypto.subtle.generateKey(
+    { ..._ALG, modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]) },
+    true,
+    ["sign", "verify"],
+  ) as CryptoKeyPair;
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  return { pkcs8, spki: b64uEncode(spki) };
+}
+
+/** Imports the sealed key's PKCS#8 bytes (non-extractable) with its public SPKI. */
+export async function loadStatementKey(pkcs8: Uint8Array, spki: string): Promise<StatementKey> {
+  if (!spki || b64uDecode(spki).length < 300) {
+    throw new Error("vault: the statement key has no public key");
+  }
+  const privateKey = await crypto.subtle.importKey(
+    "pkcs8",
+    pkcs8 as Uint8Array<ArrayBuffer>,
+    _ALG,
+    false,
+    ["sign"],
+  );
+  return { privateKey, spki };
+}
+
+/** The vault's signature (base64url) over a statement's bytes. */
+export async function signStatement(key: StatementKey, statement: VaultStatement): Promise<string> {
+  const bytes = vaultStatementBytes(statement);
+  return b64uEncode(
+    new Uint8Array(await crypto.subtle.sign(_ALG, key.privateKey, bytes as BufferSource)),
+  );
+}
