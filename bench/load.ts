@@ -242,9 +242,9 @@ async function _startServer(
   logLevel: string | undefined,
   v8Flags: string | undefined,
 ): Promise<Started> {
-  // `deno task start` = `deno run -A server/build.ts && deno run -A server/start.ts`.
+  // `deno task start` = `deno run -A server/build.ts --code-only && deno run -A server/start.ts`.
   const build = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "server/build.ts"],
+    args: ["run", "-A", "server/build.ts", "--code-only"],
     cwd: _ROOT,
     stdout: "null",
     stderr: "piped",
@@ -258,6 +258,8 @@ async function _startServer(
   const ports = { web: _freePort(), proxy: _freePort(), vault: _freePort(), bank: _freePort() };
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
+    // this run's applet is linked with this run's anchors
+    DIST_DIR: `${dataDir}/dist`,
     DATABASE_URL: databaseUrl,
     PORT: String(ports.web),
     PROXY_PORT: String(ports.proxy),

@@ -5,7 +5,7 @@
  * browser journey in tests/e2e/ against the real vault and proxy.
  */
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
-import { makeTestCa } from "../tests/fixtures/test_ca.ts";
+import { makeTestCa, x509 } from "../tests/fixtures/test_ca.ts";
 import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
 import {
   bindingOf,
@@ -61,12 +61,14 @@ const webCrypto: SessionCrypto = {
 
 let clock = Date.now();
 
-async function server() {
+async function server(
+  cert: { subject?: string; keyUsage?: number; notBefore?: Date; notAfter?: Date } = {},
+) {
   const ca = await makeTestCa();
   const dataDir = await Deno.makeTempDir({ prefix: "roamsign-app-test-" });
   const confidentiality = await loadConfidentialityKey(
     dataDir,
-    (spki) => ca.issue(b64uDecode(spki), "roamsign confidentiality"),
+    (spki) => ca.issue(b64uDecode(spki), cert.subject ?? "roamsign confidentiality", cert),
   );
   const vault: VaultCaller = {
     call(op) {
@@ -129,6 +131,61 @@ Deno.test("Session.open() bootstraps the channel and the answer comes back seale
   const r = await session.call("session.close", {});
   assertEquals(r, { status: "closed" });
   assertEquals(s.sessions.size, 0);
+});
+
+/** Session.open() against a server, counting what the client POSTed. */
+async function openCounting(s: Awaited<ReturnType<typeof server>>, anchors = s.anchors) {
+  let posts = 0;
+  const fetcher = ((input: RequestInfo | URL, init?: RequestInit) => {
+    if (init?.method === "POST") posts++;
+    return s.fetcher(input, init);
+  }) as typeof fetch;
+  const result = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors,
+    fetch: fetcher,
+  })
+    .then((session) => ({ session, error: null }), (error) => ({ session: null, error }));
+  return { ...result, posts };
+}
+
+Deno.test("Session.open() refuses a CA other than the pinned one and sends nothing", async () => {
+  const s = await server();
+  const other = await (await makeTestCa()).anchors();
+  const r = await openCounting(s, { ...s.anchors, caSpkiSha256: other.caSpkiSha256 });
+  assertOk(r.error instanceof RpcError && r.error.code === "untrusted_server", String(r.error));
+  assertEquals(r.error.message, "This server's identity could not be verified; nothing was sent.");
+  assertEquals(r.posts, 0);
+});
+
+Deno.test("Session.open() refuses an expired or not yet valid confidentiality certificate", async () => {
+  const day = 86_400_000;
+  for (
+    const window of [
+      { notBefore: new Date(Date.now() - 3 * day), notAfter: new Date(Date.now() - day) },
+      { notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 3 * day) },
+    ]
+  ) {
+    const r = await openCounting(await server(window));
+    assertOk(r.error instanceof RpcError && r.error.code === "untrusted_server", String(r.error));
+    assertEquals((r.error as { reason?: string }).reason, "outside its validity period");
+    assertEquals(r.posts, 0);
+  }
+});
+
+Deno.test("Session.open() refuses a confidentiality certificate without keyEncipherment", async () => {
+  const r = await openCounting(await server({ keyUsage: x509.KeyUsageFlags.digitalSignature }));
+  assertOk(r.error instanceof RpcError && r.error.code === "untrusted_server", String(r.error));
+  assertEquals((r.error as { reason?: string }).reason, "no keyEncipherment");
+  assertEquals(r.posts, 0);
+});
+
+Deno.test("Session.open() refuses a certificate of the pinned CA for another subject", async () => {
+  const r = await openCounting(await server({ subject: "alice" }));
+  assertOk(r.error instanceof RpcError && r.error.code === "untrusted_server", String(r.error));
+  assertEquals((r.error as { reason?: string }).reason, "unexpected subject");
+  assertEquals(r.posts, 0);
 });
 
 Deno.test("/api/session offers N(s), T(s), R(s) and both certificates, with no-store", async () => {

@@ -1,6 +1,14 @@
 import { assertEquals, assertThrows } from "../../tests/fixtures/assert.ts";
 import { makeTestCa, x509 } from "../../tests/fixtures/test_ca.ts";
-import { DerError, OID_SHA256_WITH_RSA, parseCertificate, pemDecode, pemEncode } from "./der.ts";
+import {
+  certificateDetails,
+  DerError,
+  KEY_USAGE,
+  OID_SHA256_WITH_RSA,
+  parseCertificate,
+  pemDecode,
+  pemEncode,
+} from "./der.ts";
 
 Deno.test("parseCertificate() extracts SPKI, TBS and signature that @peculiar/x509 agrees with", async () => {
   const ca = await makeTestCa();
@@ -45,4 +53,36 @@ Deno.test("parseCertificate() rejects trailing bytes, truncation and non-certifi
 Deno.test("pemEncode() and pemDecode() round-trip", () => {
   const bytes = crypto.getRandomValues(new Uint8Array(300));
   assertEquals(Array.from(pemDecode(pemEncode(bytes, "X"), "X")), Array.from(bytes));
+});
+
+Deno.test("certificateDetails() reads validity, subject CN and keyUsage as @peculiar/x509 wrote them", async () => {
+  const ca = await makeTestCa();
+  const pair = await crypto.subtle.generateKey(
+    {
+      name: "RSA-OAEP",
+      hash: "SHA-256",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+    },
+    true,
+    ["encrypt", "decrypt"],
+  );
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  const notBefore = new Date("2026-01-02T03:04:05Z");
+  const notAfter = new Date("2051-06-07T08:09:10Z"); // past 2049: GeneralizedTime
+  const pem = await ca.issue(spki, "roamsign confidentiality", { notBefore, notAfter });
+  const d = certificateDetails(pemDecode(pem));
+  assertEquals(d.notBefore.toISOString(), notBefore.toISOString());
+  assertEquals(d.notAfter.toISOString(), notAfter.toISOString());
+  assertEquals(d.subjectCn, "roamsign confidentiality");
+  assertEquals(d.keyUsage, KEY_USAGE.keyEncipherment);
+  const both = await ca.issue(spki, "x", {
+    keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+  });
+  assertEquals(
+    certificateDetails(pemDecode(both)).keyUsage,
+    KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
+  );
+  // the CA's own certificate has no keyUsage extension here
+  assertEquals(certificateDetails(pemDecode(ca.pem)).keyUsage, null);
 });
