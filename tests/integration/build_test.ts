@@ -5,6 +5,9 @@
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { buildApplet } from "../../server/mod.ts";
+import { makeTestCa } from "../fixtures/test_ca.ts";
+
+const anchors = await (await makeTestCa()).anchors();
 
 Deno.test({
   name: "[slow] buildApplet() is reproducible: same sources, same hashes and bytes",
@@ -12,8 +15,8 @@ Deno.test({
     const a = await Deno.makeTempDir({ prefix: "roamsign-build-a-" });
     const b = await Deno.makeTempDir({ prefix: "roamsign-build-b-" });
     try {
-      const ra = await buildApplet({ outDir: a, force: true });
-      const rb = await buildApplet({ outDir: b, force: true });
+      const ra = await buildApplet({ outDir: a, force: true, anchors });
+      const rb = await buildApplet({ outDir: b, force: true, anchors });
       assertEquals(ra.manifest, rb.manifest);
       for (const path of Object.keys(ra.manifest.files)) {
         const name = path === "/" ? "index.html" : path.slice(1);
@@ -42,19 +45,57 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "roamsign-build-" });
     try {
-      const first = await buildApplet({ outDir: dir });
+      const first = await buildApplet({ outDir: dir, anchors });
       assertEquals(first.rebuilt, true);
       const t0 = performance.now();
-      const second = await buildApplet({ outDir: dir });
+      const second = await buildApplet({ outDir: dir, anchors });
       assertEquals(second.rebuilt, false);
       assertOk(performance.now() - t0 < 5_000, "an up-to-date check is quick");
       assertEquals(second.manifest, first.manifest);
       await Deno.remove(`${dir}${first.manifest.entries.worker}`);
-      const third = await buildApplet({ outDir: dir });
+      const third = await buildApplet({ outDir: dir, anchors });
       assertEquals(third.rebuilt, true);
       assertEquals(third.manifest, first.manifest);
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "[slow] buildApplet() links the anchors into the worker only, and refuses to build without them",
+  fn: async () => {
+    const a = await Deno.makeTempDir({ prefix: "roamsign-build-a-" });
+    const b = await Deno.makeTempDir({ prefix: "roamsign-build-b-" });
+    const empty = await Deno.makeTempDir({ prefix: "roamsign-build-nodata-" });
+    try {
+      const other = await (await makeTestCa()).anchors();
+      const ra = await buildApplet({ outDir: a, anchors });
+      const rb = await buildApplet({ outDir: b, anchors: other });
+      assertEquals(ra.manifest.anchors, anchors, "the manifest lists the anchors");
+      assertEquals(rb.manifest.anchors, other);
+      for (const role of ["page", "wasm", "wasmRelaxed", "style"] as const) {
+        assertEquals(
+          ra.manifest.entries[role],
+          rb.manifest.entries[role],
+          `${role} is anchor-free`,
+        );
+      }
+      assertOk(
+        ra.manifest.entries.worker !== rb.manifest.entries.worker,
+        "the worker carries them",
+      );
+      const worker = await Deno.readTextFile(`${a}${ra.manifest.entries.worker}`);
+      assertOk(worker.includes(anchors.vaultSigningSpki), "the statement key is in the worker");
+      assertOk(!worker.includes("__ROAMSIGN_LINK__"), "no placeholder is left");
+      const html = await Deno.readTextFile(`${a}/index.html`);
+      assertOk(html.includes(`content="${ra.manifest.entries.worker}" data-integrity="sha384-`));
+      const err = await buildApplet({ outDir: empty, dataDir: empty }).then(() => null, (e) => e);
+      assertEquals((err as { code?: string })?.code, "no_anchors");
+      assertEquals([...Deno.readDirSync(empty)].length, 0, "nothing was written");
+    } finally {
+      for (const d of [a, b, empty]) await Deno.remove(d, { recursive: true });
     }
   },
 });

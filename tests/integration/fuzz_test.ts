@@ -768,9 +768,13 @@ async function fuzzEverything(t: Deno.TestContext) {
         ]
       ) {
         const body = utf8(JSON.stringify({ ...w.bodies(_b64(16))[op], [field]: bad }));
+        // ca.issueServer is the operator's (docs/trust-anchors.md): sent with the admin key.
+        const proxyCaller = op === "ca.issueServer"
+          ? [stack.proxyUrl, stack.secrets["admin-proxy.key"], "admin"]
+          : [stack.proxyUrl, stack.secrets["web-proxy.key"], "web"];
         for (
           const [url, secret, keyId] of [
-            [stack.proxyUrl, stack.secrets["web-proxy.key"], "web"],
+            proxyCaller,
             [stack.vaultUrl, stack.secrets["proxy-vault.key"], "proxy"],
           ]
         ) {
