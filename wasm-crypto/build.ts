@@ -31,7 +31,7 @@ export const WASM_URL: URL = new URL("roamsign.wasm", BUILD_DIR);
 /**
  * The two builds of the one source: `baseline` (SIMD) runs on every engine with wasm
  * SIMD; `relaxed` adds relaxed SIMD for the fused multiply-add kernel of the CRT
- * exponentiation (assembly/fma.ts), for engines that validate it and fuse
+ * exponentiation (assembly/mont_fma.ts), for engines that validate it and fuse
  * (docs/wasm-crypto.md, "Two builds").
  */
 export type WasmVariant = "baseline" | "relaxed";

@@ -1,6 +1,6 @@
 /**
  * The two builds of the core (build.ts VARIANTS): the relaxed build's fused
- * multiply-add kernel (assembly/fma.ts) and the baseline build's integer kernel must
+ * multiply-add kernel (assembly/mont_fma.ts) and the baseline build's integer kernel must
  * give the same private-key results. Each build runs in its own Worker (the core is
  * a singleton per realm); PKCS#1 v1.5 signatures are deterministic, so both must equal
  * WebCrypto's byte for byte.

@@ -22,7 +22,7 @@ import {
 } from "./layout";
 import * as sha from "./sha";
 import * as rsa from "./rsa";
-import { fmaFused } from "./fma";
+import { fmaFused } from "./mont_fma";
 
 export function init(): i32 {
   if (__heap_base > 65536) return 0;
@@ -168,7 +168,7 @@ export function mod_inv_vartime_for_tests(mLen: i32): i32 {
 
 /**
  * 1 when this build can run here: always for the baseline build; for the relaxed
- * build (fma.ts) only when the engine fuses f64x2.relaxed_madd. The host checks it
+ * build (mont_fma.ts) only when the engine fuses f64x2.relaxed_madd. The host checks it
  * right after instantiation and falls back to the baseline build on 0.
  */
 export function relaxed_ok(): i32 {

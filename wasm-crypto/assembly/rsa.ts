@@ -40,21 +40,34 @@ import {
   bnSubWord,
   bnToBytes,
   bnZero,
-  ctNonZeroMask,
   ld,
   st,
 } from "./bignum";
+import { modInvVarTime } from "./inverse";
+import {
+  CTX_K,
+  CTX_M,
+  CTX_SIZE,
+  CTX_TMP0,
+  CTX_TMP1,
+  CTX_TMP2,
+  IO_BASE,
+  KG_P,
+  KG_Q,
+  NUM_BYTES,
+  PUB_C3,
+  S,
+  SCRATCH_BASE,
+  SCRATCH_NUMS,
+  SCRATCH_SIZE,
+  SMALL_PRIME_COUNT,
+  SMALL_PRIME_MU,
+  SMALL_PRIMES,
+} from "./layout";
 import {
   ctxK,
   fromMont,
-  modInvVarTime,
   modSub,
-  montExp,
-  montExp2,
-  montExpVarTime,
-  montPowPublic,
-  publicEntryConstant,
-  montExpVarTime2,
   montMul,
   montOne,
   montSetupVarTime,
@@ -63,26 +76,8 @@ import {
   reduceWide,
   toMont,
 } from "./montgomery";
-import {
-  CTX_K,
-  CTX_M,
-  CTX_SIZE,
-  CTX_TMP0,
-  SCRATCH_NUMS,
-  PUB_C3,
-  CTX_TMP1,
-  CTX_TMP2,
-  IO_BASE,
-  KG_P,
-  KG_Q,
-  NUM_BYTES,
-  S,
-  SCRATCH_BASE,
-  SCRATCH_SIZE,
-  SMALL_PRIME_COUNT,
-  SMALL_PRIME_MU,
-  SMALL_PRIMES,
-} from "./layout";
+import { montExp, montExpVarTime, montPowPublic, publicEntryConstant } from "./mont_digits";
+import { montExp2, montExpVarTime2 } from "./mont_pair";
 
 export const OK: i32 = 0;
 export const ERR_RANGE: i32 = 1;
@@ -119,8 +114,6 @@ export const STAGE_STRIDE: usize = 1024;
 export function wipeScratch(): void {
   memory.fill(SCRATCH_BASE, 0, SCRATCH_SIZE);
 }
-
-// @ts-ignore: decorator
 
 // @ts-ignore: decorator
 @inline
@@ -540,8 +533,6 @@ function modSmall8(x: usize, k: i32, d: u32): u32 {
 }
 
 /** Mask: all ones if a >= b (a, b < 2^31). */
-// @ts-ignore: decorator
-
 // @ts-ignore: decorator
 @inline
 function ctNonZeroMaskGe(a: u32, b: u32): u32 {
