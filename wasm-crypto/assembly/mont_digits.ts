@@ -1,7 +1,7 @@
 /**
  * The digit domain: Montgomery multiplication modulo one m on 28-bit digits in
  * SIMD (montMulD), the exponentiations built on it (montExp, montExpVarTime, and
- * montPowPublicVarTime for RSA's public operation), and the exits back to limbs.
+ * montPowPublic for RSA's public operation), and the exits back to limbs.
  *
  * Exponentiations run in a digit domain built for speed:
  * - Numbers are L digits of 28 bits (one u32 each, little-endian), so a column of
