@@ -2,7 +2,7 @@
  * Generates the fully unrolled SHA-256 and SHA-1 compression functions of
  * `assembly/sha.ts` (FIPS 180-4 §6.1.2, §6.2.2) and prints them:
  *
- *   deno run wasm-crypto/_gen_sha.ts > /tmp/compress.ts
+ *   deno run tools/wasm-crypto/gen_sha.ts > /tmp/compress.ts
  *
  * then paste the output over the helpers and the two compression functions in
  * `assembly/sha.ts` (from `bswap4` to the end of `compress1`). Unrolled, the
