@@ -76,6 +76,8 @@ export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
 export const SHA_CTX: usize = 205312;
+/** The hash state H (8 words) at the start of the context (sha.ts describes the rest). */
+export const SHA_H: usize = SHA_CTX;
 /** Key generation: the primes found so far, kept between host calls, wiped at the end. */
 export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;
