@@ -9,7 +9,7 @@
  * multiply-add variant that grew out of this probe is assembly/fma.ts (the relaxed build).
  * Findings in docs/wasm-crypto.md, "f64 kernel experiment".
  */
-import { montMul2, montSqr2 } from "../mont_pair";
+import { montMul2, montSqr2 } from "../../../wasm-crypto/assembly/mont_pair";
 import { D } from "../../../wasm-crypto/assembly/layout";
 
 const W: i32 = 23;
