@@ -139,7 +139,7 @@ export function rsa_public(nBytes: i32, eLen: i32): i32 {
   return rsa.rsaPublic(nBytes, eLen);
 }
 export function kg_candidate(which: i32, bits: i32, rounds: i32): i32 {
-  return keygen.kgCandidate(which, bits, rounds);
+  return keygen.kgCandidateVarTime(which, bits, rounds);
 }
 export function kg_finish(slot: usize, bits: i32): i32 {
   return keygen.kgFinish(slot, bits);
@@ -165,7 +165,7 @@ export function layout_kg(): usize {
  * Out: IO_OUT (mLen bytes). Returns 1, or 0 if not invertible.
  */
 export function mod_inv_vartime_for_tests(mLen: i32): i32 {
-  return modpow.modInvForTests(mLen);
+  return modpow.modInvVarTimeForTests(mLen);
 }
 
 /**

@@ -66,8 +66,8 @@ export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
       xa = load<i64>(a);
       xb = load<i64>(b);
     } else {
-      xa = <i64>((topBits32(a, len) << 30) | (<u64>ld(a, 0) & 0x3fffffff));
-      xb = <i64>((topBits32(b, len) << 30) | (<u64>ld(b, 0) & 0x3fffffff));
+      xa = <i64>((topBits32VarTime(a, len) << 30) | (<u64>ld(a, 0) & 0x3fffffff));
+      xb = <i64>((topBits32VarTime(b, len) << 30) | (<u64>ld(b, 0) & 0x3fffffff));
     }
     // 30 binary-GCD steps on the approximations, without branches (the data are
     // blinded, but mispredicted branches cost more than these masks)
@@ -119,10 +119,13 @@ export function modInvVarTime(r: usize, x: usize, ctx: usize): u32 {
   return modInvBitSerialVarTime(r, x, ctx);
 }
 
-/** Bits [len - 32, len) of a (len > 62), as a u64 below 2^32. */
+/**
+ * Bits [len - 32, len) of a (len > 62), as a u64 below 2^32. Variable time: the limb
+ * it reads depends on len, the bit length of a blinded value.
+ */
 // @ts-ignore: decorator
 @inline
-function topBits32(a: usize, len: i32): u64 {
+function topBits32VarTime(a: usize, len: i32): u64 {
   const p = len - 32;
   return (load<u64>(a + (<usize>(p >> 5) << 2)) >> <u64>(p & 31)) & 0xffffffff;
 }

@@ -5,8 +5,8 @@
  * d = e^-1 mod lcm(p - 1, q - 1), dP, dQ and qInv into a key slot (rsa.ts).
  * As Go's crypto/rsa keeps keygen.go apart from the operations.
  *
- * Timing: a rejected candidate may exit early (kgCandidate,
- * millerRabin): it is thrown away and the next one is fresh randomness.
+ * Timing: a rejected candidate may exit early (kgCandidateVarTime,
+ * millerRabinVarTime): it is thrown away and the next one is fresh randomness.
  * For the accepted primes every step runs in full; the one leak is the number of
  * Miller-Rabin squarings, the 2-adic valuation of p - 1 (as in BoringSSL).
  * kgFinish is constant time in p and q (its one branch rejects the whole key).
@@ -16,7 +16,7 @@ import {
   bnBitLenVarTime,
   bnCondSwap,
   bnCopy,
-  bnDivModCT,
+  bnDivMod,
   bnEqMask,
   bnFromBytes,
   bnLtMask,
@@ -143,7 +143,7 @@ function ctNonZeroMaskGe(a: u32, b: u32): u32 {
  * every step runs in full; the one leak is the number of Miller-Rabin squarings,
  * which is the 2-adic valuation of p - 1 (as in BoringSSL).
  */
-export function kgCandidate(which: i32, bits: i32, rounds: i32): i32 {
+export function kgCandidateVarTime(which: i32, bits: i32, rounds: i32): i32 {
   const half = bits >> 1;
   const kp = half >> 5;
   const bytes = half >> 3;
@@ -165,7 +165,7 @@ export function kgCandidate(which: i32, bits: i32, rounds: i32): i32 {
   // gcd(w - 1, 65537) = 1, i.e. w mod 65537 != 1
   if (ok && modSmall8(w, kp, 65537) == 1) ok = false;
   if (ok && which == 1 && !farApart(KG_P, KG_Q, kp)) ok = false;
-  if (ok && !millerRabin(w, kp, rounds, bytes)) ok = false;
+  if (ok && !millerRabinVarTime(w, kp, rounds, bytes)) ok = false;
   memory.fill(IO_RAND, 0, <usize> (rounds * bytes));
   wipeScratch();
   if (!ok) {
@@ -187,15 +187,21 @@ function farApart(p: usize, q: usize, k: i32): bool {
   return acc != 0;
 }
 
-/** Miller-Rabin (FIPS 186-5 B.3.1) on odd w (k limbs) with bases from IO_RAND. */
-function millerRabin(w: usize, k: i32, rounds: i32, bytes: i32): bool {
+/**
+ * Miller-Rabin (FIPS 186-5 B.3.1) on odd w (k limbs) with bases from IO_RAND.
+ * Variable time in w: the loop that writes w - 1 = 2^a * m runs a times (the one
+ * leak of an accepted prime, see kgCandidateVarTime), a base below 2 is replaced,
+ * and the test stops at the first witness (the candidate is then thrown away).
+ * The exponentiations themselves are constant time.
+ */
+function millerRabinVarTime(w: usize, k: i32, rounds: i32, bytes: i32): bool {
   const ctx = CTX_TMP1;
   store<i32>(ctx + CTX_K, k);
   bnCopy(ctx + CTX_M, w, k);
   montSetupVarTime(ctx);
   const wm1 = S(0), m = S(1), one = S(2), minus1 = S(3), b = S(4), z = S(5);
   bnSubWord(wm1, w, k, 1);
-  // w - 1 = 2^a * m; a is the one quantity this test leaks (see kgCandidate)
+  // w - 1 = 2^a * m; a is the one quantity this test leaks (see kgCandidateVarTime)
   let a = 0;
   bnCopy(m, wm1, k);
   while ((ld(m, 0) & 1) == 0) {
@@ -244,9 +250,9 @@ export function kgFinish(slot: usize, bits: i32): i32 {
   bnMul(n, p, kp, q, kp);
   bnSubWord(pm1, p, kp, 1);
   bnSubWord(qm1, q, kp, 1);
-  gcdCT(g, pm1, qm1, kp);
+  gcd(g, pm1, qm1, kp);
   // lambda = ((p - 1) / g) * (q - 1)
-  bnDivModCT(quo, rem, pm1, kp, g, kp, rr, bb);
+  bnDivMod(quo, rem, pm1, kp, g, kp, rr, bb);
   bnMul(lam, quo, kp, qm1, kp);
   // t = lambda^-1 mod e by Fermat (e prime), in a one-limb Montgomery context
   const ectx = CTX_TMP2;
@@ -290,8 +296,8 @@ export function kgFinish(slot: usize, bits: i32): i32 {
   store<i32>(slot + SLOT_ELEN, 3);
   st(slot + SLOT_E, 0, e);
   bnCopy(slot + SLOT_D, d, kn);
-  bnDivModCT(0, slot + SLOT_DP, d, kn, pm1, kp, rr, bb);
-  bnDivModCT(0, slot + SLOT_DQ, d, kn, qm1, kp, rr, bb);
+  bnDivMod(0, slot + SLOT_DP, d, kn, pm1, kp, rr, bb);
+  bnDivMod(0, slot + SLOT_DQ, d, kn, qm1, kp, rr, bb);
   // qInv = q^(p-2) mod p (p prime); q < R so toMont's precondition holds
   const pm2 = S(11);
   bnSubWord(pm2, p, kp, 2);
@@ -335,7 +341,7 @@ function exactDivWord(q: usize, x: usize, L: i32, w: u32): void {
  * GCD with an odd x runs 64k + 1 iterations (x*y at least halves in each),
  * and the factors of two are put back with masked shifts.
  */
-function gcdCT(g: usize, a: usize, b: usize, k: i32): void {
+function gcd(g: usize, a: usize, b: usize, k: i32): void {
   const x = S(21), y = S(22), tmp = S(23);
   bnCopy(x, a, k);
   bnCopy(y, b, k);

@@ -43,7 +43,7 @@ export function modPow(baseLen: i32, expLen: i32, modLen: i32, varTime: bool): i
 }
 
 /** See index.ts mod_inv_vartime_for_tests. */
-export function modInvForTests(mLen: i32): i32 {
+export function modInvVarTimeForTests(mLen: i32): i32 {
   if (mLen < 1 || mLen > 512) return 0;
   const ctx = CTX_TMP0;
   ctxLoad(ctx, IO_RAND, mLen);

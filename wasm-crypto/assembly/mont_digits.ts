@@ -1,7 +1,7 @@
 /**
  * The digit domain: Montgomery multiplication modulo one m on 28-bit digits in
  * SIMD (montMulD), the exponentiations built on it (montExp, montExpVarTime, and
- * montPowPublic for RSA's public operation), and the exits back to limbs.
+ * montPowPublicVarTime for RSA's public operation), and the exits back to limbs.
  *
  * Exponentiations run in a digit domain built for speed:
  * - Numbers are L digits of 28 bits (one u32 each, little-endian), so a column of
@@ -269,7 +269,7 @@ export function montExpVarTime(r: usize, base: usize, exp: usize, expK: i32, ctx
  * digitsToLimbs nor a limb fromMont is needed. Constant time in x and m.
  * r may alias x. Uses D(2), D(3), S(T_Y) and what montMulD uses.
  */
-export function montPowPublic(
+export function montPowPublicVarTime(
   r: usize, x: usize, exp: usize, expK: i32, ctx: usize, c3: usize,
 ): void {
   const k = ctxK(ctx);
@@ -294,7 +294,7 @@ export function montPowPublic(
 }
 
 /**
- * dst = C3 = R'^2 mod m as L digits (the entry constant of montPowPublic), from the
+ * dst = C3 = R'^2 mod m as L digits (the entry constant of montPowPublicVarTime), from the
  * context's C1 = R'^2 / R mod m and RR: C1 * RR * R^-1. Constant time.
  */
 export function publicEntryConstant(dst: usize, ctx: usize): void {

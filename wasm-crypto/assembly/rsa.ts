@@ -21,7 +21,7 @@ import {
   bnAddWord,
   bnBitLenVarTime,
   bnCopy,
-  bnDivModCT,
+  bnDivMod,
   bnEqMask,
   bnEqWordMask,
   bnFromBytes,
@@ -55,7 +55,7 @@ import {
   reduceWide,
   toMont,
 } from "./montgomery";
-import { montExp, montExpVarTime, montPowPublic, publicEntryConstant } from "./mont_digits";
+import { montExp, montExpVarTime, montPowPublicVarTime, publicEntryConstant } from "./mont_digits";
 import { montExp2, montExpVarTime2 } from "./mont_pair";
 
 export const OK: i32 = 0;
@@ -198,11 +198,11 @@ function checkCrtExponent(slot: usize, ctx: usize, dX: usize, kn: i32): u32 {
   const kx = ctxK(ctx);
   const xm1 = S(4), rem = S(5), rr = S(6), bb = S(7), prod = S(8);
   bnSubWord(xm1, ctx + CTX_M, kx, 1);
-  bnDivModCT(0, rem, slot + SLOT_D, kn, xm1, kx, rr, bb);
+  bnDivMod(0, rem, slot + SLOT_D, kn, xm1, kx, rr, bb);
   let good = bnEqMask(rem, dX, kx);
   const ke = load<i32>(slot + SLOT_KE);
   bnMul(prod, dX, kx, slot + SLOT_E, ke);
-  bnDivModCT(0, rem, prod, kx + ke, xm1, kx, rr, bb);
+  bnDivMod(0, rem, prod, kx + ke, xm1, kx, rr, bb);
   good &= bnEqWordMask(rem, kx, 1);
   return good;
 }
@@ -412,7 +412,7 @@ export function rsaPublic(nBytes: i32, eLen: i32): i32 {
   }
   const ke = limbsOf(eLen);
   bnFromBytes(e, ke, IO_RAND, eLen);
-  montPowPublic(y, x, e, ke, ctx, PUB_C3);
+  montPowPublicVarTime(y, x, e, ke, ctx, PUB_C3);
   bnToBytes(IO_OUT, nBytes, y, k);
   wipePublicScratch();
   return OK;
