@@ -1,4 +1,4 @@
-import { assert, assertCode, assertEquals } from "./_assert.ts";
+import { assert, assertCode, assertEquals } from "./test_assert.ts";
 import {
   contains,
   fromBig,
@@ -8,7 +8,7 @@ import {
   slowTest,
   toBig,
   webCryptoKey,
-} from "./_test_util.ts";
+} from "./test_util.ts";
 import { encodePkcs8, encodeSpki, parsePkcs8, type RsaPrivateComponents } from "./der.ts";
 import {
   decryptOaep,

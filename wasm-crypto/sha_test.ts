@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "./_assert.ts";
-import { hex, randomBytes, randomInt } from "./_test_util.ts";
+import { assertEquals, assertThrows } from "./test_assert.ts";
+import { hex, randomBytes, randomInt } from "./test_util.ts";
 import { createSha1, createSha256, sha1, sha256, WasmCryptoError } from "./mod.ts";
 import { mem, state } from "./runtime.ts";
 import { hashParts } from "./sha.ts";

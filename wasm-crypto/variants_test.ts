@@ -5,9 +5,9 @@
  * a singleton per realm); PKCS#1 v1.5 signatures are deterministic, so both must equal
  * WebCrypto's byte for byte.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./test_assert.ts";
 import { buildWasm } from "./build.ts";
-import { hex, webCryptoKey } from "./_test_util.ts";
+import { hex, webCryptoKey } from "./test_util.ts";
 
 /** Signs every message with every key in a Worker running the given build. */
 async function signIn(

@@ -13,7 +13,7 @@
  * @module
  */
 import process from "node:process";
-import { webCryptoKey } from "../../wasm-crypto/_test_util.ts";
+import { webCryptoKey } from "../../wasm-crypto/test_util.ts";
 
 type Core = Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
 

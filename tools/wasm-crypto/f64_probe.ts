@@ -18,7 +18,7 @@ import asc from "assemblyscript/asc";
 import process from "node:process";
 import { ASC_FLAGS } from "../../wasm-crypto/build.ts";
 import { launchChromium, startServer } from "../../bench/chromium.ts";
-import { randomBytes, toBig } from "../../wasm-crypto/_test_util.ts";
+import { randomBytes, toBig } from "../../wasm-crypto/test_util.ts";
 
 const SRC = new URL("experiments/f64_kernel.ts", import.meta.url).pathname;
 const L_F = 46, L_INT = 37;

@@ -13,7 +13,7 @@
  */
 import process from "node:process";
 import * as wc from "../../wasm-crypto/mod.ts";
-import { webCryptoKey } from "../../wasm-crypto/_test_util.ts";
+import { webCryptoKey } from "../../wasm-crypto/test_util.ts";
 
 if (import.meta.main) {
   const files = Deno.args;

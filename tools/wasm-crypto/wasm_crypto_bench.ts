@@ -11,7 +11,7 @@ import {
   signPkcs1v15,
   verifyPkcs1v15,
 } from "../../wasm-crypto/mod.ts";
-import { webCryptoKey } from "../../wasm-crypto/_test_util.ts";
+import { webCryptoKey } from "../../wasm-crypto/test_util.ts";
 
 await initWasmCrypto();
 type Buf = Uint8Array<ArrayBuffer>;
