@@ -38,6 +38,7 @@ import {
   CTX_SIZE,
   CTX_TMP0,
   IO_BASE,
+  IO_SIZE,
   NUM_BYTES,
   PUB_C3,
   S,
@@ -268,9 +269,26 @@ function garner(out: usize, xp: usize, xq: usize, slot: usize): void {
   reduceWide(u, h, kq, pctx); // xq * R mod p
   modSub(u, xp, u, pctx); // (xp - xq) * R mod p
   montMul(u, u, slot + SLOT_QINV, pctx); // (xp - xq) * qInv mod p, plain
+  if (isDefined(ROAMSIGN_FAULT_TEST)) faultTestHook(u);
   bnMul(out, qctx + CTX_M, kq, u, kp);
   const carry = bnAdd(out, out, h, kq);
   bnAddWord(out + (<usize> kq << 2), out + (<usize> kq << 2), kp, carry);
+}
+
+/**
+ * FAULT TEST BUILD ONLY: compiled only when asc gets `--use ROAMSIGN_FAULT_TEST=1`
+ * (build.ts FAULT_TEST_FLAGS); the shipping builds contain no trace of it (the
+ * isDefined() test is false at compile time, so nothing calls it). A transient fault
+ * in the recombination: the last word of IO counts Garner calls down, and the call
+ * that brings it to zero flips bit 0 of u = (xp - xq) * qInv mod p, so the result is
+ * right modulo q and wrong modulo p (rsa_fault_test.ts).
+ */
+function faultTestHook(u: usize): void {
+  const arm = IO_BASE + IO_SIZE - 4;
+  const n = load<u32>(arm);
+  if (n == 0) return;
+  store<u32>(arm, n - 1);
+  if (n == 1) store<u32>(u, load<u32>(u) ^ 1);
 }
 
 /**
