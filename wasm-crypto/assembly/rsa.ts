@@ -6,7 +6,8 @@
  * - Key slots: a private key lives in a fixed-size slot of linear memory
  *   (layout below) from import/generation until `rsaKeyWipe`.
  * - rsaPrivate: RSASP1/RSADP by CRT (Garner), with fresh base blinding per call
- *   and the result checked with e before it is released (fault attacks).
+ *   and the final result checked with e (s^e = c mod n) before it is released
+ *   (fault attacks, releaseChecked).
  *   Constant time in every secret: the CRT exponentiations are fixed-window
  *   over the whole exponent length, the table is scanned whole, reductions and
  *   the recombination are branch-free. The one variable-time step is the
@@ -276,6 +277,33 @@ function garner(out: usize, xp: usize, xq: usize, slot: usize): void {
 }
 
 /**
+ * Releases s (x: kn limbs, plain, < n) at IO_OUT only if s^e = c (mod n) for the
+ * operation's input c at S(0): the fault check of every private-key path, on the
+ * final output (Boneh-DeMillo-Lipton: a faulty s with s = s_true modulo one prime
+ * only gives that prime as gcd(s^e - c, n)). s goes to bytes in scratch, is read back
+ * from them and raised to e; the bytes then reach IO_OUT through a mask that is all
+ * zeros when the check failed. So the check covers the recombination and the
+ * conversion, and a faulty value never reaches IO. Constant time in s and c (e is
+ * public); the one branch is on the outcome. Returns OK or ERR_FAULT. Uses S(7), S(8).
+ */
+function releaseChecked(slot: usize, x: usize): i32 {
+  const nctx = slot + SLOT_CTX_N;
+  const kn = ctxK(nctx);
+  const nBytes = load<i32>(slot + SLOT_NBYTES);
+  const bytes = S(7), y = S(8);
+  bnToBytes(bytes, nBytes, x, kn);
+  bnFromBytes(y, kn, bytes, nBytes);
+  toMont(y, y, nctx);
+  montExpVarTime(y, y, slot + SLOT_E, load<i32>(slot + SLOT_KE), nctx);
+  fromMont(y, y, nctx);
+  const ok = bnEqMask(y, S(0), kn);
+  for (let i = 0; i < nBytes; i++) {
+    store<u8>(IO_OUT + <usize>i, load<u8>(bytes + <usize>i) & <u8>ok);
+  }
+  return ok != 0 ? OK : ERR_FAULT;
+}
+
+/**
  * FAULT TEST BUILD ONLY: compiled only when asc gets `--use ROAMSIGN_FAULT_TEST=1`
  * (build.ts FAULT_TEST_FLAGS); the shipping builds contain no trace of it (the
  * isDefined() test is false at compile time, so nothing calls it). A transient fault
@@ -299,13 +327,14 @@ function faultTestHook(u: usize): void {
  * 2. (c * r^e)^dP mod p and (c * r^e)^dQ mod q = c^dP * r, c^dQ * r (e dP = 1 mod p - 1);
  * 3. x = r*b mod n by Garner, x^-1 by the variable-time inversion (x is uniform
  *    and independent of r for a fresh b), r^-1 = x^-1 * b mod p and mod q;
- * 4. s = c^d mod p and mod q, checked with e (s^e = c mod p and mod q, i.e. mod n)
- *    before the recombination into s mod n at IO_OUT.
+ * 4. s = c^d mod p and mod q, the recombination into s mod n, and the fault check
+ *    on that final value (releaseChecked: s^e = c mod n) before it reaches IO_OUT.
+ *    (The check used to run on s mod p and s mod q before the recombination, which
+ *    left a fault in the recombination itself unseen.)
  */
 function privatePairs(slot: usize): i32 {
   const nctx = slot + SLOT_CTX_N, pctx = slot + SLOT_CTX_P, qctx = slot + SLOT_CTX_Q;
   const kn = ctxK(nctx), kp = ctxK(pctx);
-  const nBytes = load<i32>(slot + SLOT_NBYTES);
   const ke = load<i32>(slot + SLOT_KE);
   const e = slot + SLOT_E;
   const c = S(0), rp = S(1), rq = S(2), bp = S(3), bq = S(4), m1 = S(5), m2 = S(6);
@@ -338,14 +367,11 @@ function privatePairs(slot: usize): i32 {
   reduceWide(rq, inv, kn, qctx);
   montMul(rp, rp, bp, pctx); // x^-1 * b * R = r^-1 * R mod p
   montMul(rq, rq, bq, qctx);
-  // 4. s = c^dP mod p and c^dQ mod q (Montgomery form); the fault check; recombination
+  // 4. s = c^dP mod p and c^dQ mod q (Montgomery form); recombination; the fault check
   montMul(m1, m1, rp, pctx);
   montMul(m2, m2, rq, qctx);
-  montExpVarTime2(rp, rq, m1, m2, e, ke, kp, pctx, qctx);
-  if ((bnEqMask(rp, cp, kp) & bnEqMask(rq, cq, kp)) == 0) return ERR_FAULT;
   garner(x, m1, m2, slot);
-  bnToBytes(IO_OUT, nBytes, x, kn);
-  return OK;
+  return releaseChecked(slot, x);
 }
 
 /** The private operation for p and q of different limb counts (as privatePairs, modulo n). */
@@ -382,13 +408,8 @@ function privateGeneral(slot: usize): i32 {
   toMont(chk, chk, nctx); // (r*b)^-1 * R
   montMul(x, sb, bM, nctx); // sb * b, plain
   montMul(x, x, chk, nctx); // sb * b * (r*b)^-1 = s, plain
-  // 6. fault check: s^e = c
-  toMont(chk, x, nctx);
-  montExpVarTime(chk, chk, e, ke, nctx);
-  fromMont(chk, chk, nctx);
-  if (bnEqMask(chk, c, kn) == 0) return ERR_FAULT;
-  bnToBytes(IO_OUT, nBytes, x, kn);
-  return OK;
+  // 6. the fault check on what is released
+  return releaseChecked(slot, x);
 }
 
 /**
