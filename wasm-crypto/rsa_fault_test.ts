@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals } from "./test_assert.ts";
 import { buildWasm, compileWasm, FAULT_TEST_FLAGS, VARIANTS, type WasmVariant } from "./build.ts";
-import { hex, powBig, toBig, webCryptoKey } from "./test_util.ts";
+import { hex, powBig, toBig, unbalancedKey, webCryptoKey } from "./test_util.ts";
 
 type Outcome = { variant: string; released: string | null; error: string | null; ioOut: string };
 
@@ -130,4 +130,18 @@ Deno.test("the shipping builds contain no fault-injection hook (the test build d
       `${variant}: a hook export`,
     );
   }
+});
+
+Deno.test("a fault in the general CRT path's recombination is caught too (primes of different limb counts)", async () => {
+  const { pkcs8, n, e } = await unbalancedKey();
+  const x = crypto.getRandomValues(new Uint8Array(256));
+  x[0] = 0x01;
+  const m = toBig(x);
+  const bytes = await compileWasm("relaxed", FAULT_TEST_FLAGS);
+  const [clean, faulted] = await privateOpsIn(bytes, pkcs8, x, [0, 1]);
+  assert(clean.released !== null, `${clean.error}`);
+  assertEquals(powBig(BigInt(`0x${clean.released}`), e, n), m);
+  assertEquals(faulted.released, null, "a faulty signature was released");
+  assertEquals(faulted.error, "fault_detected");
+  assert(/^0*$/.test(faulted.ioOut), "IO's output area is not zero");
 });
