@@ -1,5 +1,5 @@
-import { assertCode, assertEquals } from "./_assert.ts";
-import { fromBig, hex, powBig, randomBytes, randomInt, slowTest, toBig } from "./_test_util.ts";
+import { assertCode, assertEquals } from "./test_assert.ts";
+import { fromBig, hex, powBig, randomBytes, randomInt, slowTest, toBig } from "./test_util.ts";
 import { modPow, modPowVarTime, RsaPublicKey, rsaPublicRaw } from "./mod.ts";
 import { IO_IN, IO_OUT, IO_RAND, readIo, state, writeIo } from "./runtime.ts";
 

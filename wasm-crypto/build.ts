@@ -31,7 +31,7 @@ export const WASM_URL: URL = new URL("roamsign.wasm", BUILD_DIR);
 /**
  * The two builds of the one source: `baseline` (SIMD) runs on every engine with wasm
  * SIMD; `relaxed` adds relaxed SIMD for the fused multiply-add kernel of the CRT
- * exponentiation (assembly/fma.ts), for engines that validate it and fuse
+ * exponentiation (assembly/mont_fma.ts), for engines that validate it and fuse
  * (docs/wasm-crypto.md, "Two builds").
  */
 export type WasmVariant = "baseline" | "relaxed";
@@ -41,6 +41,13 @@ export const VARIANTS: Readonly<Record<WasmVariant, { flags: readonly string[]; 
   baseline: { flags: [], file: "roamsign.wasm" },
   relaxed: { flags: ["--enable", "relaxed-simd"], file: "roamsign-relaxed.wasm" },
 };
+
+/**
+ * Extra asc flags of the fault test build (rsa_fault_test.ts): they define
+ * ROAMSIGN_FAULT_TEST, which compiles in the fault-injection hook of assembly/rsa.ts
+ * (`faultTestHook`). Never used for the shipping builds, which contain no trace of it.
+ */
+export const FAULT_TEST_FLAGS: readonly string[] = ["--use", "ROAMSIGN_FAULT_TEST=1"];
 
 /** The result of a build. */
 export interface BuildResult {
@@ -84,11 +91,17 @@ async function _inputsHash(files: string[], variant: WasmVariant): Promise<strin
   return await _hex(all);
 }
 
-/** Compiles the sources with asc and returns the module's bytes (nothing written to disk). */
-export async function compileWasm(variant: WasmVariant = "baseline"): Promise<Uint8Array> {
+/**
+ * Compiles the sources with asc and returns the module's bytes (nothing written to disk).
+ * `extraFlags` are for test builds only (FAULT_TEST_FLAGS).
+ */
+export async function compileWasm(
+  variant: WasmVariant = "baseline",
+  extraFlags: readonly string[] = [],
+): Promise<Uint8Array> {
   let out: Uint8Array | undefined;
   const stderr: string[] = [];
-  const flags = [...ASC_FLAGS, ...VARIANTS[variant].flags];
+  const flags = [...ASC_FLAGS, ...VARIANTS[variant].flags, ...extraFlags];
   const { error } = await asc.main(
     [new URL("index.ts", ASSEMBLY_DIR).pathname, ...flags, "--outFile", "roamsign.wasm"],
     {

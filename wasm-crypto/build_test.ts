@@ -1,6 +1,6 @@
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./test_assert.ts";
 import { buildWasm, compileWasm } from "./build.ts";
-import { hex } from "./_test_util.ts";
+import { hex } from "./test_util.ts";
 
 Deno.test("the build is reproducible: compiling again gives the same bytes", async () => {
   const built = await buildWasm();

@@ -1,5 +1,5 @@
-import { assertCode, assertEquals } from "./_assert.ts";
-import { hex, openssl, tempDir, webCryptoKey } from "./_test_util.ts";
+import { assertCode, assertEquals } from "./test_assert.ts";
+import { hex, openssl, tempDir, webCryptoKey } from "./test_util.ts";
 import { encodePkcs8, encodeSpki, parsePkcs8, parseSpki } from "./der.ts";
 import { importPrivateKeyPkcs8, importPublicKeySpki } from "./mod.ts";
 

@@ -3,8 +3,8 @@
  * random mutations of valid keys, random signatures and ciphertexts, random
  * modPow operands.
  */
-import { assert, assertEquals } from "./_assert.ts";
-import { randomBytes, randomInt, slowTest, webCryptoKey } from "./_test_util.ts";
+import { assert, assertEquals } from "./test_assert.ts";
+import { randomBytes, randomInt, slowTest, webCryptoKey } from "./test_util.ts";
 import {
   decryptOaep,
   importPrivateKeyPkcs8,

@@ -1,4 +1,4 @@
-import { assert, assertCode, assertEquals } from "./_assert.ts";
+import { assert, assertCode, assertEquals } from "./test_assert.ts";
 import {
   contains,
   fromBig,
@@ -7,8 +7,9 @@ import {
   powBig,
   slowTest,
   toBig,
+  unbalancedKey,
   webCryptoKey,
-} from "./_test_util.ts";
+} from "./test_util.ts";
 import { encodePkcs8, encodeSpki, parsePkcs8, type RsaPrivateComponents } from "./der.ts";
 import {
   decryptOaep,
@@ -319,43 +320,9 @@ slowTest("ten more 2048-bit keys meet FIPS 186-5", async () => {
   for (let i = 0; i < 10; i++) await checkGenerated(2048);
 });
 
-/** x^-1 mod m by the extended Euclid (BigInt, test oracle). */
-function invBig(x: bigint, m: bigint): bigint {
-  let [a, b, u, v] = [x % m, m, 1n, 0n];
-  while (a !== 0n) {
-    const q = b / a;
-    [a, b] = [b - q * a, a];
-    [u, v] = [v - q * u, u];
-  }
-  return ((v % m) + m) % m;
-}
-
 Deno.test("primes of different limb counts take the general CRT path and sign correctly", async () => {
-  // p of 1100 bits and q of 948 bits: kp != kq, so the two-lane exponentiation does not apply
-  const prime = async (bits: number) =>
-    BigInt(
-      new TextDecoder().decode(await openssl(["prime", "-generate", "-bits", String(bits)])).trim(),
-    );
-  const e = 65537n;
-  let p = 0n, q = 0n;
-  do {
-    p = await prime(1100);
-    q = await prime(948);
-  } while ((p - 1n) % e === 0n || (q - 1n) % e === 0n || (p * q).toString(2).length !== 2048);
-  const n = p * q;
-  const d = invBig(e, (p - 1n) * (q - 1n));
-  const bytes = (x: bigint) => fromBig(x, Math.ceil(x.toString(16).length / 2));
-  const c: RsaPrivateComponents = {
-    n: bytes(n),
-    e: bytes(e),
-    d: bytes(d),
-    p: bytes(p),
-    q: bytes(q),
-    dP: bytes(d % (p - 1n)),
-    dQ: bytes(d % (q - 1n)),
-    qInv: bytes(invBig(q, p)),
-  };
-  const key = importPrivateKeyPkcs8(encodePkcs8(c));
+  const { pkcs8, n, d } = await unbalancedKey();
+  const key = importPrivateKeyPkcs8(pkcs8);
   const k = key.publicKey.byteLength;
   for (let i = 0; i < 4; i++) {
     const x = crypto.getRandomValues(new Uint8Array(k));

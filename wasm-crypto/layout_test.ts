@@ -1,4 +1,4 @@
-import { assert } from "./_assert.ts";
+import { assert } from "./test_assert.ts";
 import { buildWasm } from "./build.ts";
 
 Deno.test("both builds: the memory regions do not overlap, and the public context lies in scratch", async () => {

@@ -2,7 +2,7 @@
  * Differential tests against independent implementations: WebCrypto (Deno's,
  * a separate code base) and the `openssl` CLI.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./test_assert.ts";
 import {
   hex,
   openssl,
@@ -13,7 +13,7 @@ import {
   slowTest,
   tempDir,
   webCryptoKey,
-} from "./_test_util.ts";
+} from "./test_util.ts";
 import {
   decryptOaep,
   encryptOaep,

@@ -5,8 +5,8 @@
  * signature really is what it claims (s^e mod n gives the malformed block),
  * so it cannot pass vacuously; then verifyPkcs1v15() must reject it.
  */
-import { assert, assertEquals } from "./_assert.ts";
-import { fromBig, hex, icbrt, openssl, toBig } from "./_test_util.ts";
+import { assert, assertEquals } from "./test_assert.ts";
+import { fromBig, hex, icbrt, openssl, toBig } from "./test_util.ts";
 import {
   importPrivateKeyPkcs8,
   type RsaPrivateKey,

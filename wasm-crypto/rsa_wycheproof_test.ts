@@ -7,8 +7,8 @@
  * cases too (SHA-1 "WeakHash" and e = 3 "SmallPublicKey" keys are legal
  * inputs; the signatures are deterministic and must match byte for byte).
  */
-import { assert, assertEquals } from "./_assert.ts";
-import { hex, unhex, wycheproof } from "./_test_util.ts";
+import { assert, assertEquals } from "./test_assert.ts";
+import { hex, unhex, wycheproof } from "./test_util.ts";
 import {
   decryptOaep,
   type HashName,

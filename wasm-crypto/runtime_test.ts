@@ -1,9 +1,11 @@
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./test_assert.ts";
 import { buildWasm } from "./build.ts";
 import { initWasmCrypto, WasmCryptoError } from "./mod.ts";
 
 async function inWorker(source: unknown): Promise<Record<string, unknown>> {
-  const worker = new Worker(new URL("./_runtime_worker.ts", import.meta.url), { type: "module" });
+  const worker = new Worker(new URL("./runtime_test_worker.ts", import.meta.url), {
+    type: "module",
+  });
   try {
     const done = new Promise<Record<string, unknown>>((resolve, reject) => {
       worker.onmessage = (e) => resolve(e.data);

@@ -1,13 +1,13 @@
 /**
  * The two builds of the core (build.ts VARIANTS): the relaxed build's fused
- * multiply-add kernel (assembly/fma.ts) and the baseline build's integer kernel must
+ * multiply-add kernel (assembly/mont_fma.ts) and the baseline build's integer kernel must
  * give the same private-key results. Each build runs in its own Worker (the core is
  * a singleton per realm); PKCS#1 v1.5 signatures are deterministic, so both must equal
  * WebCrypto's byte for byte.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./test_assert.ts";
 import { buildWasm } from "./build.ts";
-import { hex, webCryptoKey } from "./_test_util.ts";
+import { hex, webCryptoKey } from "./test_util.ts";
 
 /** Signs every message with every key in a Worker running the given build. */
 async function signIn(

@@ -262,7 +262,7 @@ export function bnLimbLenVarTime(a: usize, k: i32): i32 {
  * limbs (may be 0 to skip), r gets kb limbs. Uses scratch rr (kb + 1 limbs) and
  * bb (kb + 1 limbs). Time depends on ka and kb only. No output may alias an input.
  */
-export function bnDivModCT(
+export function bnDivMod(
   q: usize,
   r: usize,
   a: usize,

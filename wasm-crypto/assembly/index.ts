@@ -22,11 +22,13 @@ import {
 } from "./layout";
 import * as sha from "./sha";
 import * as rsa from "./rsa";
-import { fmaFused } from "./fma";
+import * as keygen from "./keygen";
+import * as modpow from "./modpow";
+import { fmaFused } from "./mont_fma";
 
 export function init(): i32 {
   if (__heap_base > 65536) return 0;
-  rsa.initSmallPrimes();
+  keygen.initSmallPrimes();
   return 1;
 }
 
@@ -97,11 +99,11 @@ export function sha1_oneshot(p: usize, len: usize, out: usize): void {
 }
 
 export function mod_pow(baseLen: i32, expLen: i32, modLen: i32): i32 {
-  return rsa.modPow(baseLen, expLen, modLen, false);
+  return modpow.modPow(baseLen, expLen, modLen, false);
 }
 /** The deliberately variable-time exponentiation: negative control of the timing check only. */
 export function mod_pow_vartime(baseLen: i32, expLen: i32, modLen: i32): i32 {
-  return rsa.modPow(baseLen, expLen, modLen, true);
+  return modpow.modPow(baseLen, expLen, modLen, true);
 }
 
 export function rsa_key_set(
@@ -137,10 +139,10 @@ export function rsa_public(nBytes: i32, eLen: i32): i32 {
   return rsa.rsaPublic(nBytes, eLen);
 }
 export function kg_candidate(which: i32, bits: i32, rounds: i32): i32 {
-  return rsa.kgCandidate(which, bits, rounds);
+  return keygen.kgCandidateVarTime(which, bits, rounds);
 }
 export function kg_finish(slot: usize, bits: i32): i32 {
-  return rsa.kgFinish(slot, bits);
+  return keygen.kgFinish(slot, bits);
 }
 export function wipe_scratch(): void {
   rsa.wipeScratch();
@@ -149,7 +151,7 @@ export function wipe_scratch(): void {
 
 /** Wipes the primes of an unfinished key generation (the host calls it when generation ends, however it ends). */
 export function kg_abort(): void {
-  rsa.kgAbort();
+  keygen.kgAbort();
 }
 
 /** Where key generation keeps p and q between host calls (2 * 512 bytes); for tests. */
@@ -163,12 +165,12 @@ export function layout_kg(): usize {
  * Out: IO_OUT (mLen bytes). Returns 1, or 0 if not invertible.
  */
 export function mod_inv_vartime_for_tests(mLen: i32): i32 {
-  return rsa.modInvForTests(mLen);
+  return modpow.modInvVarTimeForTests(mLen);
 }
 
 /**
  * 1 when this build can run here: always for the baseline build; for the relaxed
- * build (fma.ts) only when the engine fuses f64x2.relaxed_madd. The host checks it
+ * build (mont_fma.ts) only when the engine fuses f64x2.relaxed_madd. The host checks it
  * right after instantiation and falls back to the baseline build on 0.
  */
 export function relaxed_ok(): i32 {

@@ -30,12 +30,12 @@ export const IO_SIZE: usize = 65536;
 export const SCRATCH_BASE: usize = 131072;
 /**
  * Window table of the fixed-window exponentiation: TABLE_ENTRIES numbers in the digit
- * domain (montgomery.ts), DIGITS_BYTES each.
+ * domain (mont_digits.ts), DIGITS_BYTES each.
  */
 export const TABLE: usize = SCRATCH_BASE;
 /**
  * Bytes of one number in the digit domain: up to 168 digits of 28 bits, one u32 each;
- * or, in the relaxed build's two-lane kernel (fma.ts), 42 pairs of 51-bit f64 digits,
+ * or, in the relaxed build's two-lane kernel (mont_fma.ts), 42 pairs of 51-bit f64 digits,
  * enough for primes of 64 limbs (RSA-4096).
  */
 export const DIGITS_BYTES: usize = 672;
@@ -76,6 +76,8 @@ export const SCRATCH_SIZE: usize = SCRATCH_END - SCRATCH_BASE;
 
 /** Hash state swapped in and out by the host (one context at a time). */
 export const SHA_CTX: usize = 205312;
+/** The hash state H (8 words) at the start of the context (sha.ts describes the rest). */
+export const SHA_H: usize = SHA_CTX;
 /** Key generation: the primes found so far, kept between host calls, wiped at the end. */
 export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;
@@ -91,7 +93,7 @@ export const KEYS_BASE: usize = 221184;
  * A Montgomery context: k (i32, limbs of m), m0inv = -m^-1 mod 2^32 (u32), kd (i32, 28-bit
  * digits of a k-limb number), rbits (i32, 32k - 28 * floor(32k / 28)), m (k limbs),
  * RR = R^2 mod m (k limbs, R = 2^(32k)), m as kd 28-bit digits (u32 each); and for the
- * digit domain of the exponentiations (montgomery.ts), as L = floor(32k / 28) + 2 digits:
+ * digit domain of the exponentiations (mont_digits.ts), as L = floor(32k / 28) + 2 digits:
  * the scaled modulus m' = mu*m, C1 = R'^2 / R mod m and C2 = R mod m; and C1 of the
  * two-lane kernel's domain (R'' = 2^(28(L - 1)), unscaled m).
  */
@@ -105,7 +107,7 @@ export const CTX_M28: usize = CTX_RR + NUM_BYTES;
 export const CTX_MP: usize = CTX_M28 + 640;
 export const CTX_C1: usize = CTX_MP + 640;
 export const CTX_C2: usize = CTX_C1 + 640;
-/** C1 of the two-lane kernel's domain (unscaled m, one digit fewer; montgomery.ts). */
+/** C1 of the two-lane kernel's domain (unscaled m, one digit fewer; mont_pair.ts). */
 export const CTX_C1P: usize = CTX_C2 + 640;
 export const CTX_SIZE: usize = CTX_C1P + 640;
 

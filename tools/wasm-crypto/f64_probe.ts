@@ -2,9 +2,9 @@
  * Experiment for issue 4 (not part of the core): does a two-lane Montgomery kernel in
  * f64x2 arithmetic beat the core's 28-bit integer kernel (montMul2/montSqr2)?
  *
- *   deno run -A wasm-crypto/_f64_probe.ts [--trials 200] [--rounds 25] [--chromium]
+ *   deno run -A tools/wasm-crypto/f64_probe.ts [--trials 200] [--rounds 25] [--chromium]
  *
- * Compiles `assembly/experiments/f64_kernel.ts` (which imports the core's kernels for
+ * Compiles `tools/wasm-crypto/experiments/f64_kernel.ts` (which imports the core's kernels for
  * the comparison) with the core's asc flags, checks both f64 variants against BigInt
  * (random and extreme operands below 2m', two 1024-bit moduli side by side), then
  * times one pair multiplication and squaring of 1024-bit moduli: CPU time in Deno
@@ -16,11 +16,11 @@
  */
 import asc from "assemblyscript/asc";
 import process from "node:process";
-import { ASC_FLAGS } from "./build.ts";
-import { launchChromium, startServer } from "../bench/chromium.ts";
-import { randomBytes, toBig } from "./_test_util.ts";
+import { ASC_FLAGS } from "../../wasm-crypto/build.ts";
+import { launchChromium, startServer } from "../../bench/chromium.ts";
+import { randomBytes, toBig } from "../../wasm-crypto/test_util.ts";
 
-const SRC = new URL("assembly/experiments/f64_kernel.ts", import.meta.url).pathname;
+const SRC = new URL("experiments/f64_kernel.ts", import.meta.url).pathname;
 const L_F = 46, L_INT = 37;
 
 function arg(name: string, dflt: number): number {

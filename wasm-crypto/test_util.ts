@@ -5,6 +5,7 @@
  * @module
  */
 import { initWasmCrypto } from "./mod.ts";
+import { encodePkcs8 } from "./der.ts";
 
 await initWasmCrypto();
 
@@ -174,4 +175,48 @@ export const RUN_SLOW = Deno.env.get("ROAMSIGN_SLOW_TESTS") === "1";
 /** Registers a slow test: its name starts with `[slow]`; ignored unless RUN_SLOW. */
 export function slowTest(name: string, fn: () => void | Promise<void>): void {
   Deno.test({ name: `[slow] ${name}`, ignore: !RUN_SLOW, fn });
+}
+
+/** x^-1 mod m by the extended Euclid (BigInt, test oracle). */
+export function invBig(x: bigint, m: bigint): bigint {
+  let [a, b, u, v] = [x % m, m, 1n, 0n];
+  while (a !== 0n) {
+    const q = b / a;
+    [a, b] = [b - q * a, a];
+    [u, v] = [v - q * u, u];
+  }
+  return ((v % m) + m) % m;
+}
+
+/**
+ * A 2048-bit key (PKCS#8) whose primes have different limb counts, p of 1100 bits and q
+ * of 948 (from `openssl prime`), so that the core takes the general CRT path.
+ */
+export async function unbalancedKey(): Promise<
+  { pkcs8: Uint8Array; n: bigint; e: bigint; d: bigint }
+> {
+  const prime = async (bits: number) =>
+    BigInt(
+      new TextDecoder().decode(await openssl(["prime", "-generate", "-bits", String(bits)])).trim(),
+    );
+  const e = 65537n;
+  let p = 0n, q = 0n;
+  do {
+    p = await prime(1100);
+    q = await prime(948);
+  } while ((p - 1n) % e === 0n || (q - 1n) % e === 0n || (p * q).toString(2).length !== 2048);
+  const n = p * q;
+  const d = invBig(e, (p - 1n) * (q - 1n));
+  const bytes = (x: bigint) => fromBig(x, Math.ceil(x.toString(16).length / 2));
+  const pkcs8 = encodePkcs8({
+    n: bytes(n),
+    e: bytes(e),
+    d: bytes(d),
+    p: bytes(p),
+    q: bytes(q),
+    dP: bytes(d % (p - 1n)),
+    dQ: bytes(d % (q - 1n)),
+    qInv: bytes(invBig(q, p)),
+  });
+  return { pkcs8, n, e, d };
 }

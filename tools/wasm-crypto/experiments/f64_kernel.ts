@@ -1,6 +1,6 @@
 /**
  * EXPERIMENT, not part of the core (not compiled into roamsign.wasm; run by
- * wasm-crypto/_f64_probe.ts): the two-lane Montgomery kernel in f64x2 arithmetic
+ * tools/wasm-crypto/f64_probe.ts): the two-lane Montgomery kernel in f64x2 arithmetic
  * instead of 28-bit integer digits with i64x2.extmul. Digits of W = 23 bits held
  * as f64 (products < 2^46, column sums of up to 2L products stay below 2^53, so
  * every operation is exact), scaled modulus m' = mu*m = -1 mod 2^W
@@ -9,8 +9,8 @@
  * multiply-add variant that grew out of this probe is assembly/fma.ts (the relaxed build).
  * Findings in docs/wasm-crypto.md, "f64 kernel experiment".
  */
-import { montMul2, montSqr2 } from "../montgomery";
-import { D } from "../layout";
+import { montMul2, montSqr2 } from "../../../wasm-crypto/assembly/mont_pair";
+import { D } from "../../../wasm-crypto/assembly/layout";
 
 const W: i32 = 23;
 const RADIX: f64 = <f64>(1 << W);

@@ -3,7 +3,7 @@
  * micro-rsa-dsa-dh, in Chromium (default) or Deno — the tuning loop of issue 4
  * until `deno task bench` (bench/) is available; that harness is the reference.
  *
- *   deno run -A wasm-crypto/_quick_bench.ts [--deno] [--rounds N] [--only sign,verify,sha,keygen] [--wasm FILE]
+ *   deno run -A tools/wasm-crypto/quick_bench.ts [--deno] [--rounds N] [--only sign,verify,sha,keygen] [--wasm FILE]
  *
  * Every operation is timed in interleaved rounds (the order rotated per round),
  * each round one batch of ≥ 30 ms per candidate; the figure is the median of the
@@ -11,7 +11,7 @@
  *
  * @module
  */
-import * as wc from "./mod.ts";
+import * as wc from "../../wasm-crypto/mod.ts";
 import { createSHA1, createSHA256 } from "hash-wasm";
 import { PKCS1_SHA256 } from "micro-rsa-dsa-dh/rsa.js";
 
@@ -162,14 +162,14 @@ export async function runQuickBench(
 }
 
 async function _chromium(only: string[], rounds: number): Promise<Row[]> {
-  const { launchChromium, servePage } = await import("../bench/chromium.ts");
+  const { launchChromium, servePage } = await import("../../bench/chromium.ts");
   const here = new URL(".", import.meta.url);
   const dir = await Deno.makeTempDir();
   try {
     const entry = `${dir}/entry.ts`;
     await Deno.writeTextFile(
       entry,
-      `import { runQuickBench } from ${JSON.stringify(new URL("_quick_bench.ts", here).href)};\n` +
+      `import { runQuickBench } from ${JSON.stringify(new URL("quick_bench.ts", here).href)};\n` +
         `const w = new Uint8Array(await (await fetch("/core.wasm")).arrayBuffer());\n` +
         `(globalThis as any).__rows = await runQuickBench(w, ${JSON.stringify(only)}, ${rounds})` +
         `.catch((e: Error) => ({ error: String(e.stack) }));\n`,
@@ -190,7 +190,7 @@ async function _chromium(only: string[], rounds: number): Promise<Row[]> {
     if (!bundled.success) throw new Error(new TextDecoder().decode(bundled.stderr));
     const js = await Deno.readFile(`${dir}/b.js`);
     // the relaxed build, as Chromium's applet takes it, or the file given with --wasm
-    const { buildWasm } = await import("./build.ts");
+    const { buildWasm } = await import("../../wasm-crypto/build.ts");
     const file = Deno.args.includes("--wasm") ? Deno.args[Deno.args.indexOf("--wasm") + 1] : "";
     const wasm = file ? await Deno.readFile(file) : (await buildWasm()).relaxed.bytes;
     const server = servePage(js, wasm);

@@ -5,7 +5,7 @@
  * batches; CPU time per call (min, lower quartile, median of 15 batches). The outputs
  * of all builds must be equal.
  *
- *   deno run -A wasm-crypto/_core_ab.ts OLD.wasm,NEW.wasm [verify|sha64|sha64k]
+ *   deno run -A tools/wasm-crypto/core_ab.ts OLD.wasm,NEW.wasm [verify|sha64|sha64k]
  *
  * Builds older than the public context (commit 930d5a0) export no layout_pub_ctx_size;
  * their context is layout_ctx_size() bytes.
@@ -13,14 +13,16 @@
  * @module
  */
 import process from "node:process";
-import { webCryptoKey } from "./_test_util.ts";
+import { webCryptoKey } from "../../wasm-crypto/test_util.ts";
 
 type Core = Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
 
 if (import.meta.main) {
   const files = (Deno.args[0] ?? "").split(",").filter((f) => f);
   const what = Deno.args[1] ?? "verify";
-  if (files.length === 0) throw new Error("usage: _core_ab.ts A.wasm,B.wasm [verify|sha64|sha64k]");
+  if (files.length === 0) {
+    throw new Error("usage: tools/wasm-crypto/core_ab.ts A.wasm,B.wasm [verify|sha64|sha64k]");
+  }
   const { pair } = await webCryptoKey("RSASSA-PKCS1-v1_5");
   const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
   const b64 = (s: string) =>

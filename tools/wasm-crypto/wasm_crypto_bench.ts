@@ -1,5 +1,5 @@
 /**
- * Rough speed figures of the core against WebCrypto in Deno (`deno bench -A wasm-crypto/`).
+ * Rough speed figures of the core against WebCrypto in Deno (`deno bench -A tools/wasm-crypto/`).
  * The real benchmark (Chromium, peers, medians, report) is `deno task bench` (bench/).
  */
 import {
@@ -10,8 +10,8 @@ import {
   sha256,
   signPkcs1v15,
   verifyPkcs1v15,
-} from "./mod.ts";
-import { webCryptoKey } from "./_test_util.ts";
+} from "../../wasm-crypto/mod.ts";
+import { webCryptoKey } from "../../wasm-crypto/test_util.ts";
 
 await initWasmCrypto();
 type Buf = Uint8Array<ArrayBuffer>;

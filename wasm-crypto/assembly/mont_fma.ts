@@ -26,12 +26,26 @@
  * subnormal (digits are integers, h >= 2^103, l >= 2^52). Loop bounds and branches
  * depend on k, L and the column index only; the table scan reads every entry.
  */
-import { bnCopy, bnZero, ctEqMask, ld, st } from "./bignum";
-import { CTX_C1P, CTX_M, CTX_M0INV, D, DIGITS_BYTES, MD_A, MD_B, MD_SEL, MM_P, S, TABLE, TABLE_ENTRIES, WINDOW } from "./layout";
-import { ctxK, montOne, reduceWide, tableScan, windowAt } from "./montgomery";
+import { bnCopy, bnZero, ld, st } from "./bignum";
+import { selMasksN, tableScan, windowAt } from "./exp";
+import {
+  CTX_C1P,
+  CTX_M,
+  CTX_M0INV,
+  D,
+  DIGITS_BYTES,
+  MD_A,
+  MD_B,
+  MM_P,
+  S,
+  TABLE,
+  TABLE_ENTRIES,
+  WINDOW,
+} from "./layout";
+import { ctxK, FMA_DIGIT_BITS, montOne, nDigits, reduceWide } from "./montgomery";
 
 /** Digit width of the relaxed kernel. */
-const W: i32 = 51;
+const W: i32 = FMA_DIGIT_BITS;
 const DMASK: u64 = (<u64>1 << 51) - 1;
 const C_HI: f64 = 10141204801825835211973625643008.0; // 2^103
 const C_LO: f64 = 10141204801825835211973625643008.0 + 6755399441055744.0; // 2^103 + 1.5 * 2^52, exact
@@ -49,16 +63,6 @@ const K_HI: usize = 0, K_LO: usize = 16, K_MASK: usize = 32, K_BITS_LO: usize = 
 const K_BITS_HI: usize = 64, K_BIAS_W: usize = 80, K_TWO52: usize = 96;
 const FU: usize = MD_A + DIGITS_BYTES; // the reduction digits u, L pairs
 const FM: usize = MD_B + DIGITS_BYTES; // m' reversed, L pairs
-
-/** Digits of the relaxed kernel's domain for k-limb moduli: 51L >= 32k + 55 (R'' >= 16m'). */
-// @ts-ignore: decorator
-@inline
-export function nDigits(k: i32): i32 {
-  return (32 * k + 55 + W - 1) / W;
-}
-
-/** Largest limb count the relaxed kernel takes (a pair number must fit DIGITS_BYTES): RSA-4096. */
-export const N_MAX_K: i32 = 64;
 
 /**
  * Whether f64x2.relaxed_madd is fused on this engine (1) or not (0): (2^52 + 1)^2 -
@@ -256,23 +260,6 @@ function scaledModulusN(ctx: usize, lane: i32, L: i32): void {
   const mTop = FM + (<usize>(L - 1) << 4);
   for (let l = 0; l < L; l++) {
     store<f64>(mTop - (<usize>l << 4) + (<usize>lane << 3), load<f64>(tmp + (<usize>l << 4) + (<usize>lane << 3)));
-  }
-}
-
-/**
- * How many modular doublings turn R mod m into the relaxed domain's entry constant
- * C1N = R''^2 / R mod m = R * 2^(2*51L - 64k) mod m (montSetupVarTime keeps it in
- * CTX_C1P).
- */
-export function entryDoublingsN(k: i32): i32 {
-  return 2 * W * nDigits(k) - 64 * k;
-}
-
-/** Selection masks of the relaxed table scan: p's lane (i32 lanes 0, 1) when i = ip, q's (2, 3) when i = iq. */
-function selMasksN(ip: u32, iq: u32): void {
-  for (let i = 0; i < TABLE_ENTRIES; i++) {
-    const mp = ctEqMask(<u32>i, ip), mq = ctEqMask(<u32>i, iq);
-    v128.store(MD_SEL + (<usize>i << 4), i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(mp), 2, mq), 3, mq));
   }
 }
 

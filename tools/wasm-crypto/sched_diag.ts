@@ -2,7 +2,7 @@
  * Diagnostic for issue 4: how much of a Chromium wall-clock figure is time a thread
  * spent waiting for a CPU (another process had it) rather than computing.
  *
- *   deno run -A wasm-crypto/_sched_diag.ts [--calls N] [--phases 3]
+ *   deno run -A tools/wasm-crypto/sched_diag.ts [--calls N] [--phases 3]
  *
  * Opens one cross-origin-isolated Chromium page with the core, WebCrypto and
  * hash-wasm, and runs phases of N back-to-back calls of one candidate (ours sign,
@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { launchChromium, servePage } from "../bench/chromium.ts";
+import { launchChromium, servePage } from "../../bench/chromium.ts";
 
 type Stat = Map<string, { name: string; cpu: number; wait: number }>;
 /** What the page puts on globalThis (type only: the callbacks run in the page). */
@@ -71,7 +71,7 @@ async function _stat(pids: number[]): Promise<Stat> {
 }
 
 const PAGE = `
-import * as wc from ${JSON.stringify(new URL("./mod.ts", import.meta.url).href)};
+import * as wc from ${JSON.stringify(new URL("../../wasm-crypto/mod.ts", import.meta.url).href)};
 import { createSHA256 } from "hash-wasm";
 const w = new Uint8Array(await (await fetch("/core.wasm")).arrayBuffer());
 await wc.initWasmCrypto(w);
@@ -113,7 +113,7 @@ if (import.meta.main) {
   const calls = arg("--calls", 400);
   const phases = arg("--phases", 3);
   const dir = await Deno.makeTempDir();
-  const { buildWasm } = await import("./build.ts");
+  const { buildWasm } = await import("../../wasm-crypto/build.ts");
   const wasm = (await buildWasm()).relaxed.bytes; // the build Chromium's applet loads
   await Deno.writeTextFile(`${dir}/entry.js`, PAGE);
   const b = await new Deno.Command(Deno.execPath(), {
@@ -128,7 +128,7 @@ if (import.meta.main) {
       `${dir}/b.js`,
       `${dir}/entry.js`,
     ],
-    cwd: new URL("..", import.meta.url).pathname,
+    cwd: new URL("../..", import.meta.url).pathname,
   }).output();
   if (!b.success) throw new Error(new TextDecoder().decode(b.stderr));
   const js = await Deno.readFile(`${dir}/b.js`);

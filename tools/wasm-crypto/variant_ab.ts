@@ -4,20 +4,20 @@
  * interleaved rounds of 150 signatures, CPU time per signature (min, lower quartile,
  * median of 10 rounds).
  *
- *   deno run -A wasm-crypto/_variant_ab.ts build/roamsign.wasm build/roamsign-relaxed.wasm [more.wasm …]
+ *   deno run -A tools/wasm-crypto/variant_ab.ts wasm-crypto/build/roamsign.wasm wasm-crypto/build/roamsign-relaxed.wasm [more.wasm …]
  *
  * Deno's V8 compiles wasm with explicit bounds checks, so gains read smaller here than in
- * Chromium (`_quick_bench.ts --wasm FILE`).
+ * Chromium (`tools/wasm-crypto/quick_bench.ts --wasm FILE`).
  *
  * @module
  */
 import process from "node:process";
-import * as wc from "./mod.ts";
-import { webCryptoKey } from "./_test_util.ts";
+import * as wc from "../../wasm-crypto/mod.ts";
+import { webCryptoKey } from "../../wasm-crypto/test_util.ts";
 
 if (import.meta.main) {
   const files = Deno.args;
-  if (files.length === 0) throw new Error("usage: _variant_ab.ts A.wasm B.wasm …");
+  if (files.length === 0) throw new Error("usage: tools/wasm-crypto/variant_ab.ts A.wasm B.wasm …");
   const { pkcs8 } = await webCryptoKey("RSASSA-PKCS1-v1_5");
   const cpu = () => {
     const u = process.cpuUsage();

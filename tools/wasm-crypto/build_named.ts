@@ -3,27 +3,27 @@
  * section and `perf record` (with Deno's `--v8-flags=--perf-basic-prof`) names the
  * wasm functions (e.g. `montgomery/montMulD-2-turbofan`). Not for shipping.
  *
- *   deno run -A wasm-crypto/_build_named.ts /tmp/named.wasm [--relaxed]
+ *   deno run -A tools/wasm-crypto/build_named.ts /tmp/named.wasm [--relaxed]
  *   perf record -e cpu-clock -g -- deno run -A --v8-flags=--perf-basic-prof script.ts
  *
  * where script.ts passes the bytes of /tmp/named.wasm to `initWasmCrypto()`; `--relaxed`
  * builds the relaxed-SIMD variant (build.ts VARIANTS). For the JIT code itself:
  * `perf record -k 1` with `--v8-flags=--perf-prof`, then `perf inject --jit` and
- * `perf annotate -s JS:wasm-crypto/assembly/fma/montSqrN-…` (docs/wasm-crypto.md).
+ * `perf annotate -s JS:wasm-crypto/assembly/mont_fma/montSqrN-…` (docs/wasm-crypto.md).
  *
  * @module
  */
 import asc from "assemblyscript/asc";
-import { ASC_FLAGS, VARIANTS } from "./build.ts";
+import { ASC_FLAGS, VARIANTS } from "../../wasm-crypto/build.ts";
 
 if (import.meta.main) {
   const out = Deno.args.find((a) => !a.startsWith("--"));
-  if (!out) throw new Error("usage: _build_named.ts OUT.wasm [--relaxed]");
+  if (!out) throw new Error("usage: tools/wasm-crypto/build_named.ts OUT.wasm [--relaxed]");
   const variant = Deno.args.includes("--relaxed") ? "relaxed" : "baseline";
   let bytes: Uint8Array | undefined;
   const { error } = await asc.main(
     [
-      new URL("assembly/index.ts", import.meta.url).pathname,
+      new URL("../../wasm-crypto/assembly/index.ts", import.meta.url).pathname,
       ...ASC_FLAGS,
       ...VARIANTS[variant].flags,
       "--debug",
