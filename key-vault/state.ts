@@ -1,6 +1,6 @@
 /**
- * The vault's loaded state: database (migrated), the OPAQUE server setup and the CA
- * key, both created on first start and kept sealed under the master key
+ * The vault's loaded state: database (migrated), the OPAQUE server setup, the CA key
+ * and the key of the address and identity tags, all created on first start and kept sealed under the master key
  * (`vault_secrets`), and the sealer for consent letters. Several vaults starting at
  * once agree: the first insert wins and everyone re-reads it.
  *
@@ -13,6 +13,7 @@ import type { VaultConfig } from "./config.ts";
 import { type Database, type Db, openDb } from "./db.ts";
 import { migrateToLatest } from "./migrate.ts";
 import { createSealer, type Sealer } from "./seal.ts";
+import { createTagger, type Tagger } from "./guard.ts";
 
 /** A running vault's state. */
 export interface VaultState {
@@ -24,6 +25,8 @@ export interface VaultState {
   opaqueSetup: string;
   ca: Ca;
   letters: Sealer;
+  /** Keyed tags of client addresses and identities (guard state, audit details). */
+  tags: Tagger;
   config: VaultConfig;
   close(): Promise<void>;
 }
@@ -81,6 +84,12 @@ export async function openVaultState(
     const ca = await loadCa(caSecret.secret, caSecret.publicValue ?? "");
     caSecret.secret.fill(0);
 
+    const tagKey = await _loadOrCreate(handle.db, secrets, "tag-key", () => {
+      return Promise.resolve({ secret: crypto.getRandomValues(new Uint8Array(32)) });
+    });
+    const tags = createTagger(tagKey.secret);
+    tagKey.secret.fill(0);
+
     return {
       db: handle.db,
       dbKind: handle.kind,
@@ -88,6 +97,7 @@ export async function openVaultState(
       opaqueSetup,
       ca,
       letters,
+      tags,
       config,
       close: () => handle.close(),
     };
