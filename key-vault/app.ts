@@ -17,6 +17,7 @@ import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "
 import { readBody } from "../proxy/body.ts";
 import { isUnavailable } from "./db.ts";
 import { guardRequest, rpcNonceExpiry } from "./guard.ts";
+import type { PowProof } from "./pow.ts";
 import { type OpContext, runOperation } from "./operations.ts";
 import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
@@ -102,6 +103,7 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
           identity,
           addressTag: clientTag,
           tags: vault.tags,
+          pow: (body as { pow?: PowProof }).pow,
           now,
         });
       }

@@ -23,6 +23,7 @@ import { createHmac } from "node:crypto";
 import { MAX_SKEW_MS } from "../proxy/hmac.ts";
 import { RATE_CLASSES, type RateClass, type RateClassName } from "../proxy/ops.ts";
 import type { Database } from "./db.ts";
+import { issuePowChallenge, powBits, type PowProof, spendPow } from "./pow.ts";
 import { rateLimitDenials } from "../proxy/metrics.ts";
 
 /** How long a successful address stays "known" for an identity. */
@@ -39,6 +40,8 @@ export interface Tagger {
   address(address: string): string;
   /** The tag of an identity for rate-limit keys. */
   identity(identity: string): string;
+  /** HMAC-SHA256 under the same key of `domain ‖ 0x00 ‖ value`, base64url (challenges). */
+  mac(domain: string, value: string): string;
 }
 
 /** A {@link Tagger} under `key` (32 bytes; copied, so the caller may zero it). */
@@ -50,6 +53,8 @@ export function createTagger(key: Uint8Array): Tagger {
   return {
     address: (address) => address ? tag("address", address) : "",
     identity: (identity) => tag("identity", identity),
+    mac: (domain, value) =>
+      createHmac("sha256", k).update(`roamsign/${domain}\u0000${value}`).digest("base64url"),
   };
 }
 
@@ -73,6 +78,8 @@ export interface GuardInput {
   addressTag: string;
   /** Tags the identity for the rate-limit keys. */
   tags: Tagger;
+  /** A solved challenge (class `login` past its per-identity window; key-vault/pow.ts). */
+  pow?: PowProof;
   now?: Date;
 }
 
@@ -139,7 +146,22 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
           window_start = case when r.window_start <= ${windowStart} then ${now} else r.window_start end
         returning hits, window_start`.execute(db);
       const row = r.rows[0];
-      if (row.hits > cls.perIdentity.limit) {
+      const excess = row.hits - cls.perIdentity.limit;
+      if (excess > 0 && input.rateClass === "login") {
+        // Past the window a sign-in is not refused but costs work, so that a flood on
+        // a public identity cannot keep its owner out of a new browser.
+        const ok = input.pow &&
+          await spendPow(db, input.tags, input.identity, input.addressTag, input.pow, now);
+        if (!ok) {
+          rateLimitDenials.inc({ class: input.rateClass, scope: "identity" });
+          throw new ApiError(
+            429,
+            "pow_required",
+            "many attempts for this identity from new addresses: solve the challenge and retry",
+            issuePowChallenge(input.tags, input.identity, input.addressTag, powBits(excess), now),
+          );
+        }
+      } else if (excess > 0) {
         throw _denied(
           "rate_limited",
           "too many attempts for this identity from new addresses",

@@ -53,6 +53,7 @@ import {
   parseKeyRecord,
   sealKeyRecord,
 } from "./key_record.ts";
+import { callWithPow } from "./pow.ts";
 import { normalizeRegistration, type Registration } from "./registration.ts";
 import { RpcError, type Session, type SessionCrypto } from "./session.ts";
 
@@ -362,7 +363,8 @@ async function _opaqueLogin(
   ksfFloor: KsfParams | undefined,
 ) {
   const start = opaque.client.startLogin({ password });
-  const started = await session.call<{ loginId: string; loginResponse: string; ksf: unknown }>(
+  const started = await callWithPow<{ loginId: string; loginResponse: string; ksf: unknown }>(
+    session,
     startOp,
     { identity, startLoginRequest: start.startLoginRequest },
   );
