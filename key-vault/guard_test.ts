@@ -146,7 +146,8 @@ Deno.test({
               now: at(base + i),
             }),
           );
-          if (c === "rate_limited") refused++;
+          // Past the sign-in window: refused unless it carries a proof of work.
+          if (c === "pow_required") refused++;
         }
         assert(refused === 5, `refused ${refused}`);
         const bobHome = addressTag("198.51.100.20");
@@ -166,6 +167,34 @@ Deno.test({
           )) === "ok",
         );
       });
+
+      await t.step(
+        "past the sign-in window a solved challenge lets one attempt in, once",
+        async () => {
+          const { solvePow } = await import("../applet/protocol/pow.ts");
+          const { initWasmCrypto } = await import("../wasm-crypto/mod.ts");
+          await initWasmCrypto();
+          const tag = addressTag("203.0.113.250");
+          const attempt = (pow?: { challenge: string; solution: string }) =>
+            guardRequest(db, {
+              nonce: nonce(),
+              ts: t0,
+              rateClass: "login",
+              identity: "bob",
+              addressTag: tag,
+              tags,
+              pow,
+              now: at(10_000_000 + 500),
+            }).then(() => undefined, (err) => err as ApiError);
+          const refused = await attempt();
+          assert(refused?.code === "pow_required", String(refused?.code));
+          const challenge = refused!.details as { challenge: string; bits: number };
+          const pow = { challenge: challenge.challenge, solution: solvePow(challenge) };
+          assert((await attempt({ ...pow, solution: "0" }))?.code === "pow_required", "unsolved");
+          assert((await attempt(pow)) === undefined, "solved");
+          assert((await attempt(pow))?.code === "pow_required", "spent");
+        },
+      );
 
       await t.step("pruneGuardState() drops expired nonces and old windows", async () => {
         const removed = await pruneGuardState(db, at(400 * 86_400_000));
