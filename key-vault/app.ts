@@ -16,7 +16,8 @@ import { identityTagSync, log } from "../proxy/log.ts";
 import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../proxy/ops.ts";
 import { readBody } from "../proxy/body.ts";
 import { isUnavailable } from "./db.ts";
-import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
+import { guardRequest, rpcNonceExpiry } from "./guard.ts";
+import type { PowProof } from "./pow.ts";
 import { type OpContext, runOperation } from "./operations.ts";
 import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
@@ -87,7 +88,7 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
       await verifySignature(proxyKey, auth, "POST", path, bytes);
       const body = parseOpBody(spec, parseJsonBytes(bytes));
       identity = spec.identityOf?.(body as never);
-      const clientTag = addressTag(auth.client);
+      const clientTag = vault.tags.address(auth.client);
       const now = new Date();
       // Rate-limited classes commit their guard state first (a failing operation must
       // still count). Otherwise the nonce is recorded inside the operation's own
@@ -101,6 +102,8 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
           rateClass: spec.rateClass,
           identity,
           addressTag: clientTag,
+          tags: vault.tags,
+          pow: (body as { pow?: PowProof }).pow,
           now,
         });
       }

@@ -206,3 +206,19 @@ export function certificateVerifyKey(pem: string): Promise<CryptoKey> {
     ["verify"],
   );
 }
+
+/**
+ * Writes the CA certificate (public) to `path` for local verifiers to pin (the demo
+ * bank's `ROAMSIGN_CA_FILE`, `deno task verify`): to a temporary file, then renamed
+ * over, so that a reader (or another vault starting at once) never sees half a file.
+ */
+export async function writeCaFile(path: string, pem: string): Promise<void> {
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(tmp, pem.endsWith("\n") ? pem : `${pem}\n`, { mode: 0o644 });
+  try {
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}

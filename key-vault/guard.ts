@@ -11,29 +11,51 @@
  *
  * The guard runs in the same HTTP round trip as the operation but in its own
  * statements, committed before the operation starts, so that a failing operation still
- * counts. Addresses are stored only as keyed tags, never in the clear.
+ * counts. Addresses are stored only as keyed tags (HMAC-SHA256 under the vault's
+ * `tag-key`, {@link createTagger}), never in the clear nor as a plain hash: a plain
+ * hash of an IPv4 address is reversed by trying all 2^32 of them.
  *
  * @module
  */
 import { type Kysely, sql, type Transaction } from "kysely";
 import { ApiError } from "../proxy/errors.ts";
-import { MAX_SKEW_MS, sha256HexSync } from "../proxy/hmac.ts";
+import { createHmac } from "node:crypto";
+import { MAX_SKEW_MS } from "../proxy/hmac.ts";
 import { RATE_CLASSES, type RateClass, type RateClassName } from "../proxy/ops.ts";
 import type { Database } from "./db.ts";
+import { issuePowChallenge, powBits, type PowProof, spendPow } from "./pow.ts";
 import { rateLimitDenials } from "../proxy/metrics.ts";
 
 /** How long a successful address stays "known" for an identity. */
 export const KNOWN_ADDRESS_DAYS = 90;
 
-/** A short tag of a client address (hex), or "" when there is none (operators). */
-export function addressTag(address: string): string {
-  if (!address) return "";
-  return sha256HexSync(`roamsign/address\u0000${address}`).slice(0, 32);
+/**
+ * Keyed tags of client addresses and identities for the guard state and the audit
+ * log: the first 128 bits of HMAC-SHA256(tag-key, domain ‖ 0x00 ‖ value), hex. The key
+ * is a vault secret sealed under the master key (`vault_secrets`, name `tag-key`), so
+ * a database dump without the master key reveals nothing about who or where from.
+ */
+export interface Tagger {
+  /** The tag of a client address, or "" when there is none (operators). */
+  address(address: string): string;
+  /** The tag of an identity for rate-limit keys. */
+  identity(identity: string): string;
+  /** HMAC-SHA256 under the same key of `domain ‖ 0x00 ‖ value`, base64url (challenges). */
+  mac(domain: string, value: string): string;
 }
 
-/** A short tag of an identity for rate-limit keys. */
-export function identityKeyTag(identity: string): string {
-  return sha256HexSync(`roamsign/identity\u0000${identity}`).slice(0, 32);
+/** A {@link Tagger} under `key` (32 bytes; copied, so the caller may zero it). */
+export function createTagger(key: Uint8Array): Tagger {
+  if (key.length < 32) throw new Error(`guard: tag key of ${key.length} bytes, expected 32`);
+  const k = key.slice();
+  const tag = (domain: string, value: string) =>
+    createHmac("sha256", k).update(`roamsign/${domain}\u0000${value}`).digest("hex").slice(0, 32);
+  return {
+    address: (address) => address ? tag("address", address) : "",
+    identity: (identity) => tag("identity", identity),
+    mac: (domain, value) =>
+      createHmac("sha256", k).update(`roamsign/${domain}\u0000${value}`).digest("base64url"),
+  };
 }
 
 function _denied(
@@ -54,6 +76,10 @@ export interface GuardInput {
   rateClass: RateClassName;
   identity?: string;
   addressTag: string;
+  /** Tags the identity for the rate-limit keys. */
+  tags: Tagger;
+  /** A solved challenge (class `login` past its per-identity window; key-vault/pow.ts). */
+  pow?: PowProof;
   now?: Date;
 }
 
@@ -103,7 +129,7 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
   }
 
   if (!input.identity || !input.addressTag) return;
-  const idTag = identityKeyTag(input.identity);
+  const idTag = input.tags.identity(input.identity);
 
   if (cls.perIdentity) {
     const known = await db.selectFrom("known_addresses").select("identity")
@@ -120,7 +146,22 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
           window_start = case when r.window_start <= ${windowStart} then ${now} else r.window_start end
         returning hits, window_start`.execute(db);
       const row = r.rows[0];
-      if (row.hits > cls.perIdentity.limit) {
+      const excess = row.hits - cls.perIdentity.limit;
+      if (excess > 0 && input.rateClass === "login") {
+        // Past the window a sign-in is not refused but costs work, so that a flood on
+        // a public identity cannot keep its owner out of a new browser.
+        const ok = input.pow &&
+          await spendPow(db, input.tags, input.identity, input.addressTag, input.pow, now);
+        if (!ok) {
+          rateLimitDenials.inc({ class: input.rateClass, scope: "identity" });
+          throw new ApiError(
+            429,
+            "pow_required",
+            "many attempts for this identity from new addresses: solve the challenge and retry",
+            issuePowChallenge(input.tags, input.identity, input.addressTag, powBits(excess), now),
+          );
+        }
+      } else if (excess > 0) {
         throw _denied(
           "rate_limited",
           "too many attempts for this identity from new addresses",
@@ -171,13 +212,14 @@ export async function guardRequest(db: Kysely<Database>, input: GuardInput): Pro
  */
 export async function creditSuccess(
   tx: Transaction<Database> | Kysely<Database>,
+  tags: Tagger,
   rateClass: RateClassName,
   identity: string,
   addressTag: string,
   now: Date = new Date(),
 ): Promise<void> {
   if (!addressTag) return;
-  const idTag = identityKeyTag(identity);
+  const idTag = tags.identity(identity);
   const classes: RateClassName[] = rateClass === "consent" ? ["consent", "login"] : [rateClass];
   const keys = classes.map((c) => `b:${c}:${idTag}:${addressTag}`);
   // One round trip; the known-address row is rewritten at most daily.

@@ -1,7 +1,7 @@
 import { openTestDb } from "../tests/fixtures/db.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { RATE_CLASSES } from "../proxy/ops.ts";
-import { addressTag, creditSuccess, guardRequest, pruneGuardState } from "./guard.ts";
+import { createTagger, creditSuccess, guardRequest, pruneGuardState } from "./guard.ts";
 import { assert, codeOf as code } from "../tests/fixtures/assert.ts";
 
 const nonce = () => crypto.randomUUID();
@@ -10,6 +10,8 @@ const tdb = (await openTestDb("pglite"))!;
 const db = tdb.db;
 const t0 = new Date("2026-01-01T00:00:00Z").getTime();
 const at = (ms: number) => new Date(t0 + ms);
+const tags = createTagger(crypto.getRandomValues(new Uint8Array(32)));
+const addressTag = tags.address;
 
 Deno.test({
   name: "guard state (PGlite)",
@@ -21,7 +23,14 @@ Deno.test({
     try {
       await t.step("a nonce is accepted once", async () => {
         const n = nonce();
-        const input = { nonce: n, ts: t0, rateClass: "none" as const, addressTag: "", now: at(0) };
+        const input = {
+          nonce: n,
+          ts: t0,
+          rateClass: "none" as const,
+          addressTag: "",
+          tags,
+          now: at(0),
+        };
         assert((await code(guardRequest(db, input))) === "ok");
         assert((await code(guardRequest(db, input))) === "replayed_nonce");
       });
@@ -39,6 +48,7 @@ Deno.test({
                   ts: t0,
                   rateClass: "read",
                   addressTag: tag,
+                  tags,
                   now: at(i),
                 }),
               )) === "ok",
@@ -51,6 +61,7 @@ Deno.test({
                 ts: t0,
                 rateClass: "read",
                 addressTag: tag,
+                tags,
                 now: at(limit),
               }),
             )) === "rate_limited",
@@ -62,6 +73,7 @@ Deno.test({
                 ts: t0,
                 rateClass: "read",
                 addressTag: tag,
+                tags,
                 now: at(windowMs + 1),
               }),
             )) === "ok",
@@ -82,19 +94,20 @@ Deno.test({
                 rateClass: "login",
                 identity: "alice",
                 addressTag: tag,
+                tags,
                 now: at(ms),
               }),
             );
           // Alice signs in once from her address, so it is known.
           assert((await attempt(alice, now)) === "ok");
-          await creditSuccess(db, "login", "alice", alice, at(now));
+          await creditSuccess(db, tags, "login", "alice", alice, at(now));
           for (let i = 0; i < free; i++) assert((await attempt(attacker, ++now)) === "ok");
           assert((await attempt(attacker, ++now)) === "backoff", "blocked after free attempts");
           // Hammering while blocked does not extend the block ...
           for (let i = 0; i < 50; i++) assert((await attempt(attacker, now + i)) === "backoff");
           // ... and Alice, from her own address, is never affected.
           assert((await attempt(alice, now + 60)) === "ok");
-          await creditSuccess(db, "login", "alice", alice, at(now + 60));
+          await creditSuccess(db, tags, "login", "alice", alice, at(now + 60));
           // The attacker's wait doubles but stops at the cap.
           let waited = 0;
           for (let round = 0; round < 20; round++) {
@@ -106,6 +119,7 @@ Deno.test({
               rateClass: "login",
               identity: "alice",
               addressTag: attacker,
+              tags,
               now: at(now + 1),
             })
               .then(() => undefined, (err) => err as ApiError);
@@ -128,10 +142,12 @@ Deno.test({
               rateClass: "login",
               identity: "bob",
               addressTag: tag,
+              tags,
               now: at(base + i),
             }),
           );
-          if (c === "rate_limited") refused++;
+          // Past the sign-in window: refused unless it carries a proof of work.
+          if (c === "pow_required") refused++;
         }
         assert(refused === 5, `refused ${refused}`);
         const bobHome = addressTag("198.51.100.20");
@@ -145,11 +161,40 @@ Deno.test({
               rateClass: "login",
               identity: "bob",
               addressTag: bobHome,
+              tags,
               now: at(base + 100),
             }),
           )) === "ok",
         );
       });
+
+      await t.step(
+        "past the sign-in window a solved challenge lets one attempt in, once",
+        async () => {
+          const { solvePow } = await import("../applet/protocol/pow.ts");
+          const { initWasmCrypto } = await import("../wasm-crypto/mod.ts");
+          await initWasmCrypto();
+          const tag = addressTag("203.0.113.250");
+          const attempt = (pow?: { challenge: string; solution: string }) =>
+            guardRequest(db, {
+              nonce: nonce(),
+              ts: t0,
+              rateClass: "login",
+              identity: "bob",
+              addressTag: tag,
+              tags,
+              pow,
+              now: at(10_000_000 + 500),
+            }).then(() => undefined, (err) => err as ApiError);
+          const refused = await attempt();
+          assert(refused?.code === "pow_required", String(refused?.code));
+          const challenge = refused!.details as { challenge: string; bits: number };
+          const pow = { challenge: challenge.challenge, solution: solvePow(challenge) };
+          assert((await attempt({ ...pow, solution: "0" }))?.code === "pow_required", "unsolved");
+          assert((await attempt(pow)) === undefined, "solved");
+          assert((await attempt(pow))?.code === "pow_required", "spent");
+        },
+      );
 
       await t.step("pruneGuardState() drops expired nonces and old windows", async () => {
         const removed = await pruneGuardState(db, at(400 * 86_400_000));

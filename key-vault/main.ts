@@ -1,7 +1,8 @@
 /**
  * The key-vault process: `deno run -A key-vault/main.ts`. Reads its configuration and
  * secrets (`vault-master.key`, `proxy-vault.key`), migrates, loads or creates its
- * sealed secrets, and serves on `VAULT_HOST:VAULT_PORT` (default 127.0.0.1:8002).
+ * sealed secrets, writes the CA certificate to `DATA_DIR/ca.pem` (public; what the demo
+ * bank and `deno task verify` pin), and serves on `VAULT_HOST:VAULT_PORT` (default 127.0.0.1:8002).
  * Logs `{"event":"listening","port":…}` once ready. Seals the audit chain every 250 ms
  * and prunes expired guard state and idempotency keys every minute. Stops cleanly on SIGINT / SIGTERM.
  *
@@ -13,6 +14,7 @@ import { readSecret } from "../proxy/secrets.ts";
 import { publishAnchorFile } from "../proxy/anchor_files.ts";
 import { createVaultApp } from "./app.ts";
 import { sealAudit } from "./audit.ts";
+import { writeCaFile } from "./ca.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { isUnavailable } from "./db.ts";
 import { pruneGuardState } from "./guard.ts";
@@ -33,6 +35,10 @@ async function main(): Promise<void> {
   master.fill(0);
   // The public trust anchors the applet build compiles in (docs/trust-anchors.md).
   await publishAnchorFile(config.dataDir, "vault", vault.anchors);
+  // Before listening: once the vault answers, the file is there.
+  await writeCaFile(`${config.dataDir}/ca.pem`, vault.ca.pem).catch((err) =>
+    log("warn", "ca_file_not_written", { error: err instanceof Error ? err.message : String(err) })
+  );
 
   const app = createVaultApp(vault, proxyKey);
   const server = Deno.serve({

@@ -12,12 +12,14 @@ import * as initial from "./migrations/20261124_0001_initial.ts";
 import * as crl from "./migrations/20261201_0002_crl.ts";
 import * as idempotency from "./migrations/20261205_0003_idempotency.ts";
 import * as reauth from "./migrations/20261224_0004_reauth.ts";
+import * as keyedTags from "./migrations/20261230_0005_keyed_tags.ts";
 
 const _MIGRATIONS: Record<string, Migration> = {
   "20261124_0001_initial": initial,
   "20261201_0002_crl": crl,
   "20261205_0003_idempotency": idempotency,
   "20261224_0004_reauth": reauth,
+  "20261230_0005_keyed_tags": keyedTags,
 };
 
 class _StaticProvider implements MigrationProvider {

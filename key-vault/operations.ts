@@ -33,7 +33,7 @@ import {
   wrapUnderPhrase,
 } from "./crypto.ts";
 import type { Certificate, Database, User } from "./db.ts";
-import { creditSuccess, identityKeyTag } from "./guard.ts";
+import { creditSuccess } from "./guard.ts";
 import { identityTagSync, log } from "../proxy/log.ts";
 import * as repo from "./repositories.ts";
 import { signStatement } from "./statements.ts";
@@ -698,7 +698,7 @@ async function _consentIn(
   const cert = await _issueUserCertificate(tx, ctx, identity, spki);
   await repo.setUserStatus(tx, identity, "active", ctx.now);
   await repo.deleteConsent(tx, identity);
-  await creditSuccess(tx, "consent", identity, ctx.clientTag, ctx.now);
+  await creditSuccess(tx, ctx.vault.tags, "consent", identity, ctx.clientTag, ctx.now);
   await _audit(tx, ctx, "consent", identity, "active", { serial: cert.serial });
   return { ok: true as const, certificate: cert.pem };
 }
@@ -946,7 +946,9 @@ async function _loginFinishHeld(
     body.loginId,
     ok,
     pending.identity,
-    pending.clientTag ? [`b:login:${identityKeyTag(pending.identity)}:${pending.clientTag}`] : [],
+    pending.clientTag
+      ? [`b:login:${ctx.vault.tags.identity(pending.identity)}:${pending.clientTag}`]
+      : [],
     pending.clientTag,
     ctx.now,
     new Date(ctx.now.getTime() - 86_400_000),
@@ -1020,7 +1022,7 @@ const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
       nonce?.expiresAt ?? null,
       nonce !== undefined,
       body.loginId,
-      releasable && clientTag ? [`b:login:${identityKeyTag(identity!)}:${clientTag}`] : [],
+      releasable && clientTag ? [`b:login:${ctx.vault.tags.identity(identity!)}:${clientTag}`] : [],
       releasable && clientTag !== "",
       identity,
       clientTag,

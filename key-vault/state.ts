@@ -1,6 +1,7 @@
 /**
- * The vault's loaded state: database (migrated), the OPAQUE server setup, the CA
- * key and the statement key, all created on first start and kept sealed under the master key
+ * The vault's loaded state: database (migrated), the OPAQUE server setup, the CA key,
+ * the statement key and the key of the address and identity tags, all created on first
+ * start and kept sealed under the master key
  * (`vault_secrets`), and the sealer for consent letters. Several vaults starting at
  * once agree: the first insert wins and everyone re-reads it.
  *
@@ -17,6 +18,7 @@ import { createStatementKey, loadStatementKey, type StatementKey } from "./state
 import type { Anchors } from "../applet/protocol/anchors.ts";
 import { b64uEncode } from "../applet/protocol/base64url.ts";
 import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
+import { createTagger, type Tagger } from "./guard.ts";
 
 /** A running vault's state. */
 export interface VaultState {
@@ -32,6 +34,8 @@ export interface VaultState {
   /** The public values the applet pins: what `DATA_DIR/anchors/vault.json` holds. */
   anchors: Omit<Anchors, "hosts" | "v">;
   letters: Sealer;
+  /** Keyed tags of client addresses and identities (guard state, audit details). */
+  tags: Tagger;
   config: VaultConfig;
   close(): Promise<void>;
 }
@@ -103,6 +107,11 @@ export async function openVaultState(
       vaultSigningSpki: statementKey.spki,
       opaqueServerPublicKey: opaque.server.getPublicKey(opaqueSetup),
     };
+    const tagKey = await _loadOrCreate(handle.db, secrets, "tag-key", () => {
+      return Promise.resolve({ secret: crypto.getRandomValues(new Uint8Array(32)) });
+    });
+    const tags = createTagger(tagKey.secret);
+    tagKey.secret.fill(0);
 
     return {
       db: handle.db,
@@ -113,6 +122,7 @@ export async function openVaultState(
       statementKey,
       anchors,
       letters,
+      tags,
       config,
       close: () => handle.close(),
     };

@@ -90,6 +90,12 @@ export type KeyRecord = z.infer<typeof keyRecordSchema>;
 /** A single-use nonce chosen by the web server (its N(s)): 16–64 bytes, base64url. */
 export const userNonceSchema = b64u(64, 16);
 const _opaqueMessage = b64u(512, 32);
+
+/** A solved sign-in challenge (key-vault/pow.ts), sent past the per-identity window. */
+export const powProofSchema = z.strictObject({
+  challenge: z.string().max(120),
+  solution: z.string().regex(/^[0-9]{1,20}$/),
+});
 const _spki = b64u(1024, 64);
 const _signature = b64u(512, 64);
 /**
@@ -121,7 +127,11 @@ const _schemas = {
     phrase: z.string().max(64),
     idempotencyKey: idempotencyKeySchema.optional(),
   }),
-  "login.start": z.strictObject({ identity: identitySchema, startLoginRequest: _opaqueMessage }),
+  "login.start": z.strictObject({
+    identity: identitySchema,
+    startLoginRequest: _opaqueMessage,
+    pow: powProofSchema.optional(),
+  }),
   "login.finish": z.strictObject({
     loginId: b64u(16, 16),
     finishLoginRequest: _opaqueMessage,

@@ -18,7 +18,7 @@ import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { z } from "zod";
 import { ApiError, notFound, onError } from "../proxy/errors.ts";
-import { B64U_PATTERN } from "../proxy/ops.ts";
+import { B64U_PATTERN, powProofSchema } from "../proxy/ops.ts";
 import { log } from "../proxy/log.ts";
 import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
 import { fromUtf8, utf8, wipe } from "../applet/protocol/bytes.ts";
@@ -103,10 +103,20 @@ const _OPS = {
     phrase: z.string().min(1).max(64),
     idempotencyKey: b64u(64).optional(),
   }).strict(),
-  "login.start": z.object({ identity, startLoginRequest: b64u(2048) }).strict(),
+  "login.start": z.object({
+    identity,
+    startLoginRequest: b64u(2048),
+    pow: powProofSchema.optional(),
+  })
+    .strict(),
   "login.finish": z.object({ loginId: z.string().min(1).max(128), finishLoginRequest: b64u(2048) })
     .strict(),
-  "reauth.start": z.object({ identity, startLoginRequest: b64u(2048) }).strict(),
+  "reauth.start": z.object({
+    identity,
+    startLoginRequest: b64u(2048),
+    pow: powProofSchema.optional(),
+  })
+    .strict(),
   "reauth.finish": z.object({ loginId: z.string().min(1).max(128), finishLoginRequest: b64u(2048) })
     .strict(),
   "registration.update": z.object({

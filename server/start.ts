@@ -53,8 +53,10 @@ async function main(): Promise<void> {
     PROXY_URL: proxyUrl,
     HOST_BANK_PORT: String(bankPort),
     HOST_BANK_URL: bankUrl,
-    // The bank checks signatures against the public directory of this web server.
+    // The bank checks signatures against the public directory of this web server, and
+    // pins the CA the vault writes before it answers (the bank starts after it).
     ROAMSIGN_URL: Deno.env.get("ROAMSIGN_URL") || `http://${browserHost}:${webPort}`,
+    ROAMSIGN_CA_FILE: Deno.env.get("ROAMSIGN_CA_FILE") || `${dataDir}/ca.pem`,
   };
   // The bank before the web server: both publish trust anchors (DATA_DIR/anchors/) that
   // the web server's applet build compiles in (docs/trust-anchors.md).

@@ -62,6 +62,7 @@ import {
   parseKeyRecord,
   sealKeyRecord,
 } from "./key_record.ts";
+import { callWithPow } from "./pow.ts";
 import { normalizeRegistration, type Registration } from "./registration.ts";
 import { type Anchors, type VaultStatement, vaultStatementBytes } from "./anchors.ts";
 import { u64be } from "./bytes.ts";
@@ -440,7 +441,8 @@ async function _opaqueLogin(
   ksfFloor: KsfParams | undefined,
 ) {
   const start = opaque.client.startLogin({ password });
-  const started = await session.call<{ loginId: string; loginResponse: string; ksf: unknown }>(
+  const started = await callWithPow<{ loginId: string; loginResponse: string; ksf: unknown }>(
+    session,
     startOp,
     { identity, startLoginRequest: start.startLoginRequest },
   );

@@ -60,6 +60,8 @@ export class RpcError extends Error {
    * answer at all): the same request may be sent again (docs/faults.md).
    */
   readonly retryable: boolean;
+  /** The rest of the error body (e.g. `pow_required`'s `{ challenge, bits }`). */
+  details?: Record<string, unknown>;
   constructor(
     code: string,
     message: string,
@@ -115,7 +117,9 @@ function _raise(body: unknown, status: number): never {
     ? e.retryAfterMs
     : undefined;
   const retryable = e?.retryable === true || status === 503 || status === 504;
-  throw new RpcError(code, message, status, retry, retryable);
+  const err = new RpcError(code, message, status, retry, retryable);
+  err.details = e as Record<string, unknown> | undefined;
+  throw err;
 }
 
 /** The request never got an answer (server down, connection cut). */

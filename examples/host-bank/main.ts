@@ -6,8 +6,10 @@
  * Environment (README): `HOST_BANK_PORT` (8003; 0 picks a free port),
  * `HOST_BANK_HOST` (127.0.0.1), `DATA_DIR` (./data), `ROAMSIGN_URL` (the roamsign
  * web server whose public directory signatures are checked against,
- * http://127.0.0.1:8000), `ROAMSIGN_CA_FILE` (pin the roamsign CA certificate; by
- * default `/ca.pem` is fetched once per process), `HOST_BANK_CURRENCY` (GBP),
+ * http://127.0.0.1:8000), `ROAMSIGN_CA_FILE` (the roamsign CA certificate to pin,
+ * required: `deno task start` passes the vault's `DATA_DIR/ca.pem`; only with
+ * `ROAMSIGN_CA_INSECURE_FETCH=1`, a development switch, is `/ca.pem` fetched from the
+ * directory and trusted on first use instead), `HOST_BANK_CURRENCY` (GBP),
  * `HOST_BANK_OPENING_BALANCE` (1000.00, what a new account starts with), `LOG_LEVEL`.
  * Logs `{"event":"listening","port":…}` once ready.
  *
@@ -37,6 +39,16 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   if (!/^[A-Z]{3}$/.test(currency)) throw new Error("config: HOST_BANK_CURRENCY must be 3 letters");
   const openingBalance = amountMinor(env("HOST_BANK_OPENING_BALANCE", "1000.00"));
   const caFile = Deno.env.get("ROAMSIGN_CA_FILE");
+  const insecureFetch = Deno.env.get("ROAMSIGN_CA_INSECURE_FETCH") === "1";
+  if (!caFile && !insecureFetch) {
+    // Trusting whatever /ca.pem the directory first answers would let that server (or
+    // anyone on the way) certify keys of its choosing: fail closed.
+    throw new Error(
+      "config: ROAMSIGN_CA_FILE is not set: give the roamsign CA certificate to pin " +
+        "(deno task start passes DATA_DIR/ca.pem); ROAMSIGN_CA_INSECURE_FETCH=1 trusts " +
+        "the directory's /ca.pem instead (development only)",
+    );
+  }
   const keys = await loadHostKeys(dataDir, "bank");
   // The applet pins this key (docs/trust-anchors.md): the build compiles the fingerprint in.
   await publishAnchorFile(dataDir, "host-bank", {
@@ -46,6 +58,7 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const ledger = await Ledger.open(ledgerPath, { currency, openingBalance });
   const directoryUrl = env("ROAMSIGN_URL", "http://127.0.0.1:8000");
   const caPem = caFile ? await Deno.readTextFile(caFile) : undefined;
+  if (!caPem) log("warn", "ca_not_pinned", { trusts: `${directoryUrl}/ca.pem` });
   const app = createHostApp({
     name: "bank",
     keys,

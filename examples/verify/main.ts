@@ -7,7 +7,9 @@
  *   --message <file>      the exact signed bytes (required)
  *   --signature <file>    the signature: raw bytes (the applet's `.sig` file) or base64 (required)
  *   --server <url>        the roamsign web server (default http://127.0.0.1:8000)
- *   --ca <file>           trust this CA certificate (PEM) instead of fetching /ca.pem
+ *   --ca <file>           trust this CA certificate (PEM); default: `DATA_DIR/ca.pem`
+ *                         (the vault writes it; DATA_DIR defaults to ./data) when it
+ *                         exists, else /ca.pem as the server sends it (with a warning)
  *   --alg pkcs1|pss       RSASSA-PKCS1-v1_5 (default) or RSA-PSS, both with SHA-256
  *   --json                print the result as JSON
  *
@@ -38,11 +40,42 @@ function _signatureBytes(raw: Uint8Array): Uint8Array {
   return raw;
 }
 
+/** Where a local vault's CA certificate is looked for when `--ca` is not given. */
+export interface VerifyEnv {
+  /** `DATA_DIR` (default `./data`): `ca.pem` there is the vault's CA. */
+  dataDir: string;
+}
+
+function _envFromProcess(): VerifyEnv {
+  return { dataDir: Deno.env.get("DATA_DIR") || "./data" };
+}
+
+/** The CA to pin: `--ca`, else the local vault's, else none (and a warning). */
+async function _pinnedCa(
+  caArg: string | undefined,
+  env: VerifyEnv,
+  err: (s: string) => void,
+): Promise<string | undefined> {
+  if (caArg) return await Deno.readTextFile(caArg);
+  const local = `${env.dataDir}/ca.pem`;
+  try {
+    return await Deno.readTextFile(local);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  err(
+    `verify: warning: no --ca and no ${local}: this check trusts the CA certificate the ` +
+      "server sends, so it is only as trustworthy as that server and the way to it",
+  );
+  return undefined;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function runVerify(
   args: string[],
   out: (s: string) => void = console.log,
   err: (s: string) => void = console.error,
+  env: VerifyEnv = _envFromProcess(),
 ): Promise<number> {
   const opts: Record<string, string> = {};
   let json = false;
@@ -74,7 +107,7 @@ export async function runVerify(
   try {
     message = await Deno.readFile(opts.message);
     signature = _signatureBytes(await Deno.readFile(opts.signature));
-    caPem = opts.ca ? await Deno.readTextFile(opts.ca) : undefined;
+    caPem = await _pinnedCa(opts.ca, env, err);
   } catch (e) {
     err(`verify: ${e instanceof Error ? e.message : e}`);
     return EXIT_USAGE;

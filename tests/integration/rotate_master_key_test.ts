@@ -2,10 +2,11 @@
  * `deno task rotate-master-key` against a real vault's data (PostgreSQL, or PGlite):
  * with the vault stopped, the sealed secrets and the unsent consent letters are
  * re-wrapped under a fresh key; the vault starts again on the new key file; users
- * still sign in and the pending applicant's letter still opens. A database whose
+ * still sign in and the pending applicant's letter still opens, and the key of the
+ * address tags (a sealed secret like the others) still gives the same tags. A database whose
  * values do not open under the current key is left untouched (exit 1).
  */
-import { postgresAvailable, startStack } from "../fixtures/stack.ts";
+import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
 import { assert } from "../fixtures/assert.ts";
 
@@ -39,12 +40,21 @@ Deno.test("rotate-master-key re-wraps the vault's secrets and letters; the vault
     await u.consent(web, alice, await u.letterPhrase(stack.adminClient(), "rotate-alice"));
     await u.apply(web, bob);
     const before = await Deno.readTextFile(keyFile);
+    // Alice's consent made her address known, under its keyed tag.
+    const knownTags = async () =>
+      stack.databaseUrl
+        ? (await sqlAsAdmin(
+          stack.databaseUrl,
+          "select address_tag from known_addresses where identity = 'rotate-alice'",
+        )).rows.map((r: { address_tag: string }) => r.address_tag)
+        : undefined;
+    const tagsBefore = await knownTags();
 
     await t.step("with the vault stopped: re-wrapped, old key retired", async () => {
       await stack.stopVault();
       const r = await rotate({ DATA_DIR: stack.dataDir, ...dbEnv });
       assert(r.code === 0, r.text);
-      assert(/re-wrapped 3 secrets and 1 letters/.test(r.text), r.text);
+      assert(/re-wrapped 4 secrets and 1 letters/.test(r.text), r.text);
       const after = await Deno.readTextFile(keyFile);
       assert(after.trim() !== before.trim() && after.trim().length >= 43, "a new key");
       const files = [...Deno.readDirSync(`${stack.dataDir}/secrets`)].map((e) => e.name);
@@ -71,6 +81,13 @@ Deno.test("rotate-master-key re-wraps the vault's secrets and letters; the vault
       await stack.startVault();
       const signedIn = await u.login(web, alice);
       assert(signedIn.ok, "sign-in");
+      // The same address gets the same tag: no second known-address row.
+      const tagsAfter = await knownTags();
+      assert(
+        JSON.stringify(tagsAfter) === JSON.stringify(tagsBefore),
+        `${tagsBefore} → ${tagsAfter}`,
+      );
+      assert(!tagsBefore || tagsBefore.length === 1, String(tagsBefore));
       const phrase = await u.letterPhrase(stack.adminClient(), "rotate-bob");
       const c = await u.consent(web, bob, phrase);
       assert(c.status === "active", JSON.stringify(c));
