@@ -13,6 +13,13 @@
 import { b64uEncode } from "../applet/protocol/base64url.ts";
 import { parseCertificate, pemDecode, pemEncode } from "../applet/protocol/der.ts";
 import { ctEqual } from "../applet/protocol/bytes.ts";
+import {
+  decryptOaep,
+  importPrivateKeyPkcs8,
+  initWasmCrypto,
+  type RsaPrivateKey,
+  WasmCryptoError,
+} from "../wasm-crypto/mod.ts";
 import { createProxyClient } from "../proxy/client.ts";
 import { readSecret } from "../proxy/secrets.ts";
 
@@ -21,8 +28,11 @@ export const CONFIDENTIALITY_BITS = 2048;
 
 /** The loaded confidentiality key. */
 export interface ConfidentialityKey {
-  /** RSA-OAEP SHA-256 private key, non-extractable. */
-  privateKey: CryptoKey;
+  /**
+   * The private key in wasm-crypto (its memory, not a JS value): the unwrap runs there,
+   * constant time with one uniform error, not in Deno's WebCrypto ({@link unwrapKs}).
+   */
+  privateKey: RsaPrivateKey;
   /** SPKI DER of the public key. */
   spki: Uint8Array;
   /** Its certificate (PEM), issued by the vault's CA. */
@@ -92,22 +102,14 @@ export async function loadConfidentialityKey(
   }
   await Deno.chmod(keyPath, 0o600);
   const pkcs8 = pemDecode(keyPem, "PRIVATE KEY");
-  const extractable = await crypto.subtle.importKey("pkcs8", pkcs8 as BufferSource, _OAEP, true, [
-    "decrypt",
-  ]);
-  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8 as BufferSource, _OAEP, false, [
-    "decrypt",
-  ]);
-  pkcs8.fill(0);
-  const jwk = await crypto.subtle.exportKey("jwk", extractable);
-  const pub = await crypto.subtle.importKey(
-    "jwk",
-    { kty: "RSA", n: jwk.n, e: jwk.e, alg: "RSA-OAEP-256", ext: true },
-    _OAEP,
-    true,
-    ["encrypt"],
-  );
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pub));
+  await initWasmCrypto();
+  let privateKey: RsaPrivateKey;
+  try {
+    privateKey = importPrivateKeyPkcs8(pkcs8);
+  } finally {
+    pkcs8.fill(0);
+  }
+  const spki = privateKey.publicKey.exportSpki();
 
   let certificate = await _readIfExists(certPath);
   if (certificate !== null && !_certifies(certificate, spki)) certificate = null;
@@ -131,22 +133,25 @@ function _certifies(pem: string, spki: Uint8Array): boolean {
   }
 }
 
-/** Unwraps a KS sent under PUB(c,s) with the session's label; null if it does not decrypt. */
-export async function unwrapKs(
+/**
+ * Unwraps a KS sent under PUB(c,s) with the session's label; null if it does not
+ * decrypt. RSAES-OAEP-SHA256 in wasm-crypto: the decoding is branch-free and every
+ * failure (length, range, padding, label) is the same `decryption_failed` after the same
+ * work, so the endpoint is no padding oracle. Deno's WebCrypto is not used here: its RSA
+ * decryption (the RustCrypto `rsa` crate) is not constant time (RUSTSEC-2023-0071).
+ */
+export function unwrapKs(
   key: ConfidentialityKey,
   wrapped: Uint8Array,
   label: Uint8Array,
 ): Promise<Uint8Array | null> {
   try {
-    return new Uint8Array(
-      await crypto.subtle.decrypt(
-        { name: "RSA-OAEP", label: label as BufferSource },
-        key.privateKey,
-        wrapped as BufferSource,
-      ),
-    );
-  } catch {
-    return null;
+    return Promise.resolve(decryptOaep(key.privateKey, "SHA-256", wrapped, label));
+  } catch (err) {
+    if (err instanceof WasmCryptoError && err.code === "decryption_failed") {
+      return Promise.resolve(null);
+    }
+    throw err;
   }
 }
 

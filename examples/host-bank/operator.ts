@@ -32,11 +32,10 @@ export function bankReadiness(options: {
         );
       }
     },
+    // The bank checks every signature against the directory, so it is not ready without
+    // it, pinned CA or not; with a pinned CA the directory must also serve that CA.
     ca: async () => {
-      if (options.caPem) {
-        await loadCa(options.caPem);
-        return;
-      }
+      if (options.caPem) await loadCa(options.caPem);
       const f = options.fetch ?? fetch.bind(globalThis);
       let res: Response;
       try {
@@ -52,6 +51,9 @@ export function bankReadiness(options: {
         await loadCa(text);
       } catch {
         throw new Error("directory's CA certificate does not parse");
+      }
+      if (options.caPem && text.trim() !== options.caPem.trim()) {
+        throw new Error("directory serves another CA than the pinned one");
       }
     },
   };
