@@ -58,6 +58,8 @@ async function reregisterBody(
   next: u.TestUser,
   signer: CryptoKey,
   reauthLoginId?: string,
+  /** The re-authentication register.start needs for an existing identity (default: the one above). */
+  startProof: string | undefined = reauthLoginId,
 ) {
   await opaque.ready;
   const identity = next.registration.identity;
@@ -65,6 +67,7 @@ async function reregisterBody(
   const { registrationResponse } = await web.call("register.start", {
     identity,
     registrationRequest: start.registrationRequest,
+    ...(startProof ? { reauthLoginId: startProof } : {}),
   }) as { registrationResponse: string };
   const fin = opaque.client.finishRegistration({
     clientRegistrationState: start.clientRegistrationState,
@@ -144,7 +147,18 @@ Deno.test({
           const mallory = await u.makeUser("alice", { password: "mallory's phrase" });
           const before = await web.call("directory.history", { identity: "alice" });
           const code = await codeOf(
-            web.call("reregister", await reregisterBody(web, mallory, mallory.keys.privateKey)),
+            web.call(
+              "reregister",
+              // register.start is let through with alice's own re-authentication: the
+              // point here is the signature check of reregister
+              await reregisterBody(
+                web,
+                mallory,
+                mallory.keys.privateKey,
+                undefined,
+                await u.reauthProof(web, alice),
+              ),
+            ),
           );
           assertEquals(code, "signature_invalid");
           assertEquals(await web.call("directory.history", { identity: "alice" }), before);
@@ -184,7 +198,16 @@ Deno.test({
         async () => {
           const late = await u.makeUser("alice", { password: "yet another phrase" });
           const code = await codeOf(
-            web.call("reregister", await reregisterBody(web, late, alice.keys.privateKey)),
+            web.call(
+              "reregister",
+              await reregisterBody(
+                web,
+                late,
+                alice.keys.privateKey,
+                undefined,
+                await u.reauthProof(web, next),
+              ),
+            ),
           );
           assertEquals(code, "key_superseded");
           assertEquals(await codeOf(web.call("revoke", await revokeBody(alice))), "key_superseded");

@@ -465,12 +465,43 @@ const _noCheck = () => Promise.resolve();
 // ── operations ──────────────────────────────────────────────────────────────────────
 
 /**
+ * `register.start` evaluates the OPRF under the identity's key, as `login.start` does, so
+ * for an identity that exists it is no one's to ask (issue 15 item 6): an active identity
+ * gets an answer only with a fresh re-authentication of it (the re-registration path;
+ * checked here, consumed by `reregister`), a revoked one never. A pending identity may
+ * apply again once its consent expired (`apply` decides). Refusals are audited by the
+ * vault's refusal rows (key-vault/refusals.ts).
+ */
+async function _registerStartAllowed(
+  ctx: OpContext,
+  identity: string,
+  reauthLoginId: string | undefined,
+): Promise<void> {
+  const user = await repo.findUser(ctx.vault.db, identity);
+  if (!user || user.status === "pending") return;
+  if (user.status === "active" && reauthLoginId) {
+    const proof = await ctx.vault.db.selectFrom("reauth_proofs").select("login_id")
+      .where("login_id", "=", reauthLoginId).where("identity", "=", identity)
+      .where("consumed_at", "is", null).where("expires_at", ">", ctx.now)
+      .executeTakeFirst();
+    if (proof) return;
+    throw new ApiError(
+      403,
+      "reauth_required",
+      "enter your current pass phrase again (the re-authentication is unknown, expired, used or for someone else)",
+    );
+  }
+  throw new ApiError(409, "identity_taken", "this identity is taken");
+}
+
+/**
  * The OPAQUE registration answer, signed with the vault's statement key over the
  * identity, the request's hash, the answer and the applet's session binding: the
  * applet checks it against its pinned key before it finishes the registration, so a
  * relay that answers with its own OPAQUE setup is refused (docs/trust-anchors.md).
  */
 const registerStart: Handler<"register.start"> = async (ctx, body) => {
+  await _registerStartAllowed(ctx, body.identity, body.reauthLoginId);
   const { registrationResponse } = _opaque(() =>
     opaque.server.createRegistrationResponse({
       serverSetup: ctx.vault.opaqueSetup,

@@ -111,6 +111,9 @@ const _schemas = {
     registrationRequest: _opaqueMessage,
     /** The applet's session binding, echoed in the vault's signed answer (docs/trust-anchors.md). */
     binding: b64u(64, 32).optional(),
+    /** For an identity that exists: a fresh re-authentication of it (re-registration). */
+    reauthLoginId: b64u(16, 16).optional(),
+    pow: powProofSchema.optional(),
   }),
   apply: z.strictObject({
     registration: registrationSchema,
@@ -220,6 +223,13 @@ export const RATE_CLASSES = {
     perIdentity: { limit: 20, windowMs: 3_600_000 },
     backoff: { free: 3, baseMs: 2_000, capMs: 300_000 },
   },
+  // register.start evaluates the OPRF as login.start does: the sign-in limits, without
+  // the backoff (there is no success to clear it; an existing identity needs a fresh
+  // re-authentication anyway, key-vault/operations.ts `_registerStartAllowed`).
+  register: {
+    perAddress: { limit: 120, windowMs: 60_000 },
+    perIdentity: { limit: 60, windowMs: 600_000 },
+  },
   apply: {
     perAddress: { limit: 30, windowMs: 60_000 },
     perIdentity: { limit: 30, windowMs: 600_000 },
@@ -265,7 +275,8 @@ const _ADMIN = ["admin"] as const;
 
 /** The allow-list. */
 export const OPS: { [N in OpName]: OpSpec<N> } = {
-  "register.start": _spec("register.start", _WEB, 4 * _KIB, "apply", {
+  // An OPRF evaluation, like login.start: the sign-in limits (docs/rate-limits.md).
+  "register.start": _spec("register.start", _WEB, 4 * _KIB, "register", {
     identityOf: (b) => b.identity,
   }),
   apply: _spec("apply", _WEB, 32 * _KIB, "apply", {

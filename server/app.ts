@@ -87,8 +87,13 @@ const keyRecord = z.record(z.string(), z.unknown()).refine(
 
 /** Schemas of the operations the channel carries. */
 const _OPS = {
-  "register.start": z.object({ identity, registrationRequest: b64u(2048), binding: b64u(64) })
-    .strict(),
+  "register.start": z.object({
+    identity,
+    registrationRequest: b64u(2048),
+    binding: b64u(64),
+    reauthLoginId: b64u(64).optional(),
+    pow: powProofSchema.optional(),
+  }).strict(),
   apply: z.object({
     registration,
     spki: b64u(2048),

@@ -227,6 +227,8 @@ async function _newKey(
     ksf: KsfParams;
     sigAlg?: KeyRecord["sigAlg"];
     onProgress?: (fraction: number) => void;
+    /** Re-registration: the fresh re-authentication the vault asks for an existing identity. */
+    reauthLoginId?: string;
   },
 ): Promise<NewKey> {
   let password: string | null = _password(passphrase);
@@ -237,12 +239,14 @@ async function _newKey(
     pkcs8 = key.exportPkcs8();
     const start = opaque.client.startRegistration({ password });
     const binding = await _sessionBinding(session);
-    const { registrationResponse, vaultSignature } = await session.call<
+    const { registrationResponse, vaultSignature } = await callWithPow<
       { registrationResponse: string; vaultSignature?: string }
-    >(
-      "register.start",
-      { identity: registration.identity, registrationRequest: start.registrationRequest, binding },
-    );
+    >(session, "register.start", {
+      identity: registration.identity,
+      registrationRequest: start.registrationRequest,
+      binding,
+      ...(o.reauthLoginId ? { reauthLoginId: o.reauthLoginId } : {}),
+    });
     // Before anything derived from the pass phrase exists: the answer must be the vault's
     // (an OPRF evaluation by anyone else would let them guess the pass phrase offline).
     _checkVaultStatement(session.anchors, {
@@ -642,6 +646,7 @@ export async function reregister(
       ksf,
       sigAlg: user.record.sigAlg,
       onProgress: input.onProgress,
+      reauthLoginId,
     });
     key = made.key;
     const { spki, kek, keyRecord } = made;

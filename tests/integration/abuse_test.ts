@@ -51,6 +51,8 @@ async function reregisterBody(
   user: u.TestUser,
   signer: CryptoKey,
   reauthLoginId?: string,
+  /** The re-authentication register.start needs for an existing identity (default: the one above). */
+  startProof: string | undefined = reauthLoginId,
 ) {
   const next = await u.makeUser(user.registration.identity, {
     password: `${user.password} v2`,
@@ -62,6 +64,7 @@ async function reregisterBody(
   const { registrationResponse } = await web.call("register.start", {
     identity: user.registration.identity,
     registrationRequest: start.registrationRequest,
+    ...(startProof ? { reauthLoginId: startProof } : {}),
   }, { clientAddress: user.address }) as { registrationResponse: string };
   const fin = opaque.client.finishRegistration({
     clientRegistrationState: start.clientRegistrationState,
@@ -350,7 +353,12 @@ Deno.test({
       await t.step("signed with a superseded key, then with a revoked key", async () => {
         const erin = await registered(web, admin, "abuseerin");
         const oldKey = erin.keys.privateKey;
-        const { body } = await reregisterBody(web, erin, oldKey, await u.reauthProof(web, erin));
+        const { next, body } = await reregisterBody(
+          web,
+          erin,
+          oldKey,
+          await u.reauthProof(web, erin),
+        );
         await web.call("reregister", body, { clientAddress: erin.address });
         // The old key signs an update after the re-registration.
         const nonce = u.freshNonce();
@@ -374,8 +382,15 @@ Deno.test({
           ),
           "key_superseded",
         );
-        // And a second re-registration signed by the old key.
-        const again = await reregisterBody(web, erin, oldKey);
+        // And a second re-registration signed by the old key (register.start itself is
+        // re-authenticated with the current pass phrase; the request names no proof).
+        const again = await reregisterBody(
+          web,
+          erin,
+          oldKey,
+          undefined,
+          await u.reauthProof(web, next),
+        );
         assertEquals(
           await codeOfCall(web.call("reregister", again.body, { clientAddress: erin.address })),
           "key_superseded",
@@ -410,6 +425,9 @@ Deno.test({
           "login.finish",
           "login.finish",
           "reregister",
+          "login.start", // the re-authentication register.start needs for the second attempt
+          "login.finish",
+          "login.finish",
           "admin.revoke",
         ]);
       });

@@ -30,8 +30,9 @@ import { createCa } from "../../key-vault/mod.ts";
 const _ROOT = new URL("../../", import.meta.url).pathname;
 const VALIDITY_DAYS = 30;
 
-async function run(cmd: string, args: string[], cwd: string) {
-  const r = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+async function run(cmd: string, args: string[], cwd: string, env?: Record<string, string>) {
+  const r = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" })
+    .output();
   const dec = new TextDecoder();
   return { code: r.code, ok: r.success, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
 }
@@ -56,6 +57,8 @@ Deno.test({
         Deno.execPath(),
         ["task", "--quiet", "verify", "--", "--server", web, "--json", ...args],
         _ROOT,
+        // as its operator would: the stack's data directory holds the vault's CA (ca.pem)
+        { DATA_DIR: stack.dataDir },
       );
       let verdict = r.out;
       try {

@@ -245,10 +245,13 @@ for (const db of ["pglite", "postgres"] as const) {
               address: alice.address,
             });
             await opaque.ready;
+            // A fresh re-authentication: register.start needs it for an existing identity.
+            const reauthLoginId = await u.reauthProof(web, alice);
             const start = opaque.client.startRegistration({ password: next.password });
             const { registrationResponse } = await web.call("register.start", {
               identity: "alice",
               registrationRequest: start.registrationRequest,
+              reauthLoginId,
             }, { clientAddress: alice.address }) as { registrationResponse: string };
             const fin = opaque.client.finishRegistration({
               clientRegistrationState: start.clientRegistrationState,
@@ -262,7 +265,7 @@ for (const db of ["pglite", "postgres"] as const) {
               keyRecord: await u.buildKeyRecord(next, fin.exportKey),
               registrationRecord: fin.registrationRecord,
               nonce: u.freshNonce(),
-              reauthLoginId: await u.reauthProof(web, alice),
+              reauthLoginId,
             };
             const signature = await u.signUserRequest(
               alice.keys.privateKey,
