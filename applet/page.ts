@@ -427,7 +427,10 @@ function form(
     clearError();
     state.busy = true;
     for (const b of document.querySelectorAll("button")) b.disabled = true;
-    run().catch(showError).finally(() => {
+    run().catch((err) => {
+      status(""); // an action in progress ("Signing in…") has ended: the alert says how
+      showError(err);
+    }).finally(() => {
       state.busy = false;
       for (const b of document.querySelectorAll("button")) b.disabled = false;
     });
