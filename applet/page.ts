@@ -28,8 +28,10 @@ import type { Command, Reply, Results } from "./worker_api.ts";
 
 /** Idle time after which a signed-in applet wipes itself (DESIGN.md §2.11). */
 export const IDLE_MS = 10 * 60_000;
-const _MANIFEST = "/.well-known/roamsign/manifest.json";
 const _WORKER_PATH = /^\/applet\/[0-9a-f]{64}\.js$/;
+const _SRI_SHA384 = /^sha384-[A-Za-z0-9+/]{64}$/;
+const _TAMPERED = "The applet's files do not match its build; it will not start.";
+const _UNAVAILABLE = "The applet could not be loaded: check the connection and reload the page.";
 
 interface _TrustedTypes {
   createPolicy(
@@ -53,11 +55,19 @@ class UiError extends Error {
 
 // ---- the worker -------------------------------------------------------------------------
 
+/**
+ * The worker's script URL while the page starts it: a `blob:` URL of bytes the page
+ * fetched with Subresource Integrity ({@link _verifiedWorkerUrl}). The Trusted Types
+ * policy accepts this one URL and nothing else, so no other code on the page can start
+ * a worker from its own bytes.
+ */
+let _verifiedUrl: string | null = null;
+
 const _policy = (globalThis as { trustedTypes?: _TrustedTypes }).trustedTypes?.createPolicy(
   "roamsign",
   {
     createScriptURL(url: string) {
-      if (!_WORKER_PATH.test(url)) throw new TypeError("roamsign: not an applet worker URL");
+      if (url !== _verifiedUrl) throw new TypeError("roamsign: not the verified applet worker");
       return url;
     },
   },
@@ -131,12 +141,39 @@ class AppletWorker {
 let _worker: AppletWorker | null = null;
 let _starting: Promise<AppletWorker> | null = null;
 
-function _workerUrl(): string {
-  const url = document.querySelector<HTMLMetaElement>('meta[name="roamsign-worker"]')?.content;
-  if (!url || !_WORKER_PATH.test(url)) {
+/** The worker's URL path and SRI hash, from the page's `<meta name="roamsign-worker">`. */
+function _workerSource(): { path: string; integrity: string } {
+  const meta = document.querySelector<HTMLMetaElement>('meta[name="roamsign-worker"]');
+  const path = meta?.content ?? "";
+  const integrity = meta?.dataset.integrity ?? "";
+  if (!_WORKER_PATH.test(path) || !_SRI_SHA384.test(integrity)) {
     throw new UiError("applet_tampered", "The page does not name a valid applet worker.");
   }
-  return url;
+  return { path, integrity };
+}
+
+/**
+ * Fetches the worker with Subresource Integrity (`new Worker(url)` has none) and returns
+ * a `blob:` URL of the verified bytes; the caller starts the worker from it and revokes
+ * it. The browser rejects a body whose SHA-384 is not the page's; a second request
+ * without integrity then tells a changed file (`applet_tampered`) from an unreachable
+ * one (`applet_unavailable`).
+ */
+async function _verifiedWorkerUrl(): Promise<string> {
+  const { path, integrity } = _workerSource();
+  let res: Response;
+  try {
+    res = await fetch(path, { integrity, redirect: "error" });
+  } catch {
+    const reachable = await fetch(path, { method: "HEAD", redirect: "error" })
+      .then((r) => r.ok, () => false);
+    throw reachable
+      ? new UiError("applet_tampered", _TAMPERED)
+      : new UiError("applet_unavailable", _UNAVAILABLE);
+  }
+  if (!res.ok) throw new UiError("applet_unavailable", _UNAVAILABLE);
+  const blob = new Blob([await res.arrayBuffer()], { type: "text/javascript" });
+  return URL.createObjectURL(blob);
 }
 
 /** The running worker, starting (and verifying) one if there is none. */
@@ -144,12 +181,25 @@ function worker(): Promise<AppletWorker> {
   if (_worker) return Promise.resolve(_worker);
   if (_starting) return _starting;
   _starting = (async () => {
-    const w = new AppletWorker(_workerUrl());
+    const url = await _verifiedWorkerUrl();
+    _verifiedUrl = url;
+    let w: AppletWorker;
     try {
+      w = new AppletWorker(url);
+    } catch (err) {
+      URL.revokeObjectURL(url);
+      throw err;
+    } finally {
+      _verifiedUrl = null;
+    }
+    try {
+      // The worker has no base URL of its own (blob:), so it is told the page's origin.
       await w.call({ type: "init", origin: location.origin });
     } catch (err) {
       await w.end(false);
       throw err;
+    } finally {
+      URL.revokeObjectURL(url); // started (or failed): the bytes are not needed again
     }
     _worker = w;
     return w;
@@ -218,14 +268,49 @@ function status(text: string): void {
   $("status").textContent = text;
 }
 
+/** What a user-facing error carries (UiError, or a worker's reply). */
+interface _ShownError {
+  code?: string;
+  message?: string;
+  group?: number;
+  retryAfterMs?: number;
+  retryable?: boolean;
+}
+
+/**
+ * Code → the plain-language text the alert shows instead of the message that came with
+ * the error. The applet's own words for what it refused: a server's message never
+ * stands in for them.
+ */
+const _MESSAGES: Record<string, (e: _ShownError) => string> = {
+  applet_tampered: () => _TAMPERED,
+  untrusted_server: () => "This server's identity could not be verified; nothing was sent.",
+  phrase_typo: (e) =>
+    `The consent phrase has a typo in group ${e.group ?? "?"}; check it against your letter.`,
+  bad_phrase_format: () =>
+    "The consent phrase is four groups of five letters and digits, as in your letter.",
+  // Signed in, the only pass phrase asked for is the current one (re-authentication).
+  wrong_passphrase: () =>
+    state.user
+      ? "Wrong current pass phrase: nothing was changed, and you are still signed in."
+      : "Wrong identity or pass phrase.",
+  reauth_required: () => "Enter your current pass phrase again: nothing was changed.",
+  account_revoked: () =>
+    "This identity's key was revoked: it cannot sign in or sign any more. " +
+    "Apply to register under a new identity.",
+  key_superseded: () =>
+    "Your key was replaced by a re-registration (perhaps in another window). " +
+    "Sign out and sign in again.",
+  duplicate_message: () => "The bank has executed this message before and refused it again.",
+  insufficient_funds: () => "The bank refused: your balance does not cover this amount.",
+  host_unavailable: () => "The bank is not reachable right now; try again.",
+  host_timeout: () => "The bank is not reachable right now; try again.",
+  session_ended: () =>
+    "Your session ended (the server restarted, or it was idle too long): sign in again.",
+};
+
 function showError(err: unknown): void {
-  const e = err as {
-    code?: string;
-    message?: string;
-    group?: number;
-    retryAfterMs?: number;
-    retryable?: boolean;
-  };
+  const e = err as _ShownError;
   if (e?.code === "session_ended" && state.user) {
     // The worker already wiped the key: back to signed-out, then say why.
     void terminate("ended").then(() => showError(err));
@@ -242,34 +327,10 @@ function showError(err: unknown): void {
     text = `Too many attempts: wait ${Math.ceil(e.retryAfterMs / 1000)} s before trying again.`;
     $("error").dataset.retryAfterMs = String(e.retryAfterMs);
   }
-  if (e?.code === "phrase_typo") {
-    text = `The consent phrase has a typo in group ${
-      e.group ?? "?"
-    }; check it against your letter.`;
-  } else if (e?.code === "bad_phrase_format") {
-    text = "The consent phrase is four groups of five letters and digits, as in your letter.";
-  } else if (e?.code === "wrong_passphrase") {
-    // Signed in, the only pass phrase asked for is the current one (re-authentication).
-    text = state.user
-      ? "Wrong current pass phrase: nothing was changed, and you are still signed in."
-      : "Wrong identity or pass phrase.";
-  } else if (e?.code === "reauth_required") {
-    text = "Enter your current pass phrase again: nothing was changed.";
-  } else if (e?.code === "account_revoked") {
-    text = "This identity's key was revoked: it cannot sign in or sign any more. " +
-      "Apply to register under a new identity.";
-  } else if (e?.code === "key_superseded") {
-    text = "Your key was replaced by a re-registration (perhaps in another window). " +
-      "Sign out and sign in again.";
-  } else if (e?.code === "duplicate_message") {
-    text = "The bank has executed this message before and refused it again.";
-  } else if (e?.code === "insufficient_funds") {
-    text = "The bank refused: your balance does not cover this amount.";
-  } else if (e?.code === "host_unavailable" || e?.code === "host_timeout") {
-    text = "The bank is not reachable right now; try again.";
-  } else if (e?.code === "session_ended") {
-    text = "Your session ended (the server restarted, or it was idle too long): sign in again.";
-  }
+  const mapped = e?.code !== undefined && Object.hasOwn(_MESSAGES, e.code)
+    ? _MESSAGES[e.code]
+    : undefined;
+  if (mapped) text = mapped(e);
   $("error").textContent = text;
   $("error").dataset.code = e?.code ?? "error";
 }
@@ -366,7 +427,10 @@ function form(
     clearError();
     state.busy = true;
     for (const b of document.querySelectorAll("button")) b.disabled = true;
-    run().catch(showError).finally(() => {
+    run().catch((err) => {
+      status(""); // an action in progress ("Signing in…") has ended: the alert says how
+      showError(err);
+    }).finally(() => {
       state.busy = false;
       for (const b of document.querySelectorAll("button")) b.disabled = false;
     });

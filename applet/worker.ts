@@ -40,6 +40,11 @@ import { type Linked, linked, type LinkedWasm } from "./linked.ts";
 declare const self: DedicatedWorkerGlobalScope;
 
 let ready: Promise<unknown> | null = null;
+/**
+ * The page's origin, from `init`: the worker runs from a `blob:` URL (the page starts it
+ * from SRI-checked bytes), against which a path like `/api/session` does not resolve.
+ */
+let origin = "";
 let session: Session | null = null;
 let user: SignedIn | null = null;
 
@@ -143,7 +148,11 @@ async function _session(): Promise<Session> {
     _wipe();
     throw new _AppletError("session_ended", _SESSION_ENDED);
   }
-  session = await Session.open({ crypto: wasmSessionCrypto, anchors: _linked().anchors });
+  session = await Session.open({
+    baseUrl: origin,
+    crypto: wasmSessionCrypto,
+    anchors: _linked().anchors,
+  });
   return session;
 }
 
@@ -158,7 +167,8 @@ function _wipe(): void {
 
 async function _handle(req: Request): Promise<unknown> {
   if (req.type === "init") {
-    ready = _init(req.origin ?? self.location.origin);
+    origin = new URL(req.origin ?? self.location.origin).origin;
+    ready = _init(origin);
     return await ready;
   }
   if (req.type === "wipe") {
@@ -220,7 +230,7 @@ async function _handle(req: Request): Promise<unknown> {
     }
     case "sendToHost": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const host = await checkHostKeys(await fetchHostKeys(), _linked().anchors);
+      const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
       return await sendToHost(await _session(), user, host, req.debit);
     }
   }

@@ -8,7 +8,8 @@
  * `/.well-known/roamsign/manifest.json`, `GET /api/session`,
  * `POST /api/session/key`, `POST /api/rpc`, `GET /api/host`,
  * `GET /directory/<identity>`, `GET /directory/<identity>/history`, `GET /ca.pem`,
- * `GET /crl.pem`, `GET /healthz`.
+ * `GET /crl.pem`, `GET /healthz`, `POST /api/reports` (Integrity-Policy reports,
+ * server/reports.ts).
  *
  * @module
  */
@@ -43,7 +44,8 @@ import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
 import { resolveClientAddress, trustedProxies } from "./client_address.ts";
 import { httpMetrics, mountReadiness, type ReadinessCheck } from "../proxy/metrics.ts";
-import type { AddressLimit } from "./address_limit.ts";
+import { AddressLimit } from "./address_limit.ts";
+import { reportsRoutes } from "./reports.ts";
 
 /** The vault as the web server sees it: an authenticated call through the proxy. */
 export interface VaultCaller {
@@ -68,6 +70,8 @@ export interface AppDeps {
   readiness?: Record<string, ReadinessCheck>;
   /** Per-address limit on opening sessions (docs/rate-limits.md); none if absent. */
   sessionLimit?: AddressLimit;
+  /** Per-address limit on `POST /api/reports` (default 30 a minute). */
+  reportLimit?: AddressLimit;
   now?: () => number;
 }
 
@@ -266,6 +270,13 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": _CONTENT_TYPES[m[2]] });
   });
   app.get("/healthz", (c) => c.json({ ok: true, service: "web" }));
+  app.route(
+    "/api/reports",
+    reportsRoutes({
+      limit: deps.reportLimit ?? new AddressLimit({ limit: 30, windowMs: 60_000 }),
+      clientAddress: _clientAddress,
+    }),
+  );
   if (deps.readiness) mountReadiness(app, deps.readiness);
 
   // ---- session bootstrap -----------------------------------------------------------------

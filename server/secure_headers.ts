@@ -3,7 +3,25 @@
  * Security Policy (`script-src 'self' 'wasm-unsafe-eval'`, no inline script or
  * eval, Trusted Types for the one script-URL sink the page has), no framing,
  * COOP/COEP/CORP so the page is cross-origin isolated, no referrer, no MIME
- * sniffing, no powerful features.
+ * sniffing, no powerful features, and an `Integrity-Policy` for scripts.
+ *
+ * **Why `worker-src blob:`** (and not `'self'`). `new Worker(url)` has no Subresource
+ * Integrity, and the worker is what holds the pass phrase, OPAQUE and SKu. So the page
+ * fetches the worker's bytes itself with `fetch(url, { integrity })` (the SHA-384 is in
+ * the page, which is itself the root of the chain), wraps the verified bytes in a Blob
+ * and starts the worker from its `blob:` URL (applet/page.ts `_verifiedWorkerUrl`).
+ * Nothing else starts a worker, so `'self'` is not allowed at all: a worker from any
+ * URL of this origin would be one whose bytes nobody checked. `blob:` lets in only
+ * blobs made by a script that already runs on the page (every one of them SRI-checked,
+ * see below), and Trusted Types narrows it further: the `roamsign` policy, the only way
+ * to a script URL, accepts just the one `blob:` URL the page made from verified bytes,
+ * and the page revokes it once the worker has started. A worker from a `blob:` URL
+ * inherits this policy (CSP, COEP) from the page.
+ *
+ * **Integrity-Policy.** `blocked-destinations=(script)` makes the browser refuse any
+ * script loaded without integrity metadata, so a script tag added without SRI is
+ * blocked, not just unchecked; each refusal is reported to `integrity-endpoint`
+ * (`Reporting-Endpoints`), the web server's `POST /api/reports`, which logs it.
  *
  * @module
  */
@@ -19,6 +37,10 @@ export interface SecureHeadersOptions {
   xContentTypeOptions: string;
   xFrameOptions: string;
   permissionsPolicy: string;
+  /** Scripts without integrity metadata are refused and reported (module doc). */
+  integrityPolicy: string | false;
+  /** Where the browser sends reports (the `integrity-endpoint` of `integrityPolicy`). */
+  reportingEndpoints: string | false;
   /** Only behind a TLS terminator (`HSTS=1`); localhost development runs plain HTTP. */
   strictTransportSecurity: string | false;
 }
@@ -39,7 +61,7 @@ export const DEFAULT_OPTIONS: SecureHeadersOptions = {
   contentSecurityPolicy: [
     "default-src 'none'",
     "script-src 'self' 'wasm-unsafe-eval'",
-    "worker-src 'self'",
+    "worker-src blob:", // the SRI-checked worker bytes (module doc)
     "connect-src 'self'",
     "style-src 'self'",
     "img-src 'self'",
@@ -58,6 +80,8 @@ export const DEFAULT_OPTIONS: SecureHeadersOptions = {
   xContentTypeOptions: "nosniff",
   xFrameOptions: "DENY",
   permissionsPolicy: "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()",
+  integrityPolicy: "blocked-destinations=(script), endpoints=(integrity-endpoint)",
+  reportingEndpoints: 'integrity-endpoint="/api/reports"',
   strictTransportSecurity: hstsFromEnv(),
 };
 
@@ -73,6 +97,8 @@ export function secureHeaders(options: Partial<SecureHeadersOptions> = {}): Midd
     ["X-Content-Type-Options", o.xContentTypeOptions],
     ["X-Frame-Options", o.xFrameOptions],
     ["Permissions-Policy", o.permissionsPolicy],
+    ["Integrity-Policy", o.integrityPolicy],
+    ["Reporting-Endpoints", o.reportingEndpoints],
     ["Strict-Transport-Security", o.strictTransportSecurity],
   ];
   return async function secureHeadersHandler(c: Context, next: Next) {

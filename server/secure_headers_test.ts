@@ -37,7 +37,21 @@ Deno.test("secureHeaders() sets every header on success, 4xx, 404 and 500 alike"
     assertEquals(res.headers.get("referrer-policy"), "no-referrer");
     assertEquals(res.headers.get("x-content-type-options"), "nosniff");
     assertEquals(res.headers.get("strict-transport-security"), null);
+    assertEquals(
+      res.headers.get("integrity-policy"),
+      "blocked-destinations=(script), endpoints=(integrity-endpoint)",
+    );
+    assertEquals(res.headers.get("reporting-endpoints"), 'integrity-endpoint="/api/reports"');
   }
+});
+
+Deno.test("workers may start only from blob: URLs (the page's SRI-checked bytes)", () => {
+  const csp = DEFAULT_OPTIONS.contentSecurityPolicy;
+  const worker = csp.split("; ").filter((d) => d.startsWith("worker-src "));
+  assertEquals(worker, ["worker-src blob:"]);
+  assertOk(
+    csp.includes("require-trusted-types-for 'script'") && csp.includes("trusted-types roamsign"),
+  );
 });
 
 Deno.test("a 500 says internal and nothing else", async () => {

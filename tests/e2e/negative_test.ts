@@ -2,12 +2,15 @@
 /**
  * Issue 5's negative cases in Chromium against real processes (PGlite):
  * wrong pass phrase, wrong consent phrase until locked and an operator reset,
- * a second application for a pending identity, and a tampered wasm file.
+ * a second application for a pending identity, and a tampered applet: a changed wasm
+ * file, a changed worker file (caught by the page's SRI check of the worker's bytes),
+ * and a changed wasm file with a manifest rewritten to match (the worker checks the
+ * hashes linked into its own bytes, never the manifest).
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../fixtures/stack.ts";
-import { spawnChild, waitHealthy } from "../../server/mod.ts";
+import { type Manifest, spawnChild, waitHealthy } from "../../server/mod.ts";
 import { formatConsentPhrase } from "../../proxy/consent_phrase.ts";
 import {
   admin,
@@ -24,6 +27,11 @@ import { applyFromDeno, consentFromDeno } from "./_deno_client.ts";
 const _ROOT = new URL("../../", import.meta.url).pathname;
 // Below the proxy's consent backoff (3 free attempts), so the vault's own lock is what answers.
 const MAX_CONSENT_ATTEMPTS = 2;
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 function count(lines: string[], needle: string): number {
   return lines.filter((l) => l.includes(needle)).length;
@@ -156,34 +164,65 @@ Deno.test({
       });
       await context.close();
 
+      /**
+       * Serves a copy of this stack's linked applet (`${dataDir}/dist`) from a second web
+       * server (SKIP_BUILD, so it serves the copy as it is on disk), lets `tamper` change
+       * the copy, and opens the page in a fresh context: the applet must refuse to start
+       * with the `applet_tampered` alert and no worker running.
+       */
+      const refusesTampered = async (
+        tamper: (dist: string, manifest: Manifest) => Promise<void>,
+      ): Promise<void> => {
+        const dist = await Deno.makeTempDir({ prefix: "roamsign-dist-" });
+        await new Deno.Command("cp", { args: ["-r", `${stack.dataDir}/dist/.`, dist] }).output();
+        const manifest = JSON.parse(await Deno.readTextFile(`${dist}/manifest.json`));
+        const web = spawnChild({
+          name: "web-tampered",
+          script: `${_ROOT}server/main.ts`,
+          env: {
+            PATH: Deno.env.get("PATH") ?? "",
+            HOME: Deno.env.get("HOME") ?? "/tmp",
+            DATA_DIR: stack.dataDir,
+            DIST_DIR: dist,
+            SKIP_BUILD: "1",
+            PORT: "0",
+            PROXY_URL: stack.proxyUrl,
+          },
+          cwd: _ROOT,
+        });
+        try {
+          const url = `http://127.0.0.1:${await web.listening}`;
+          await waitHealthy(`${url}/healthz`);
+          const fresh = await browser.newContext();
+          const p1 = await fresh.newPage();
+          assertEquals(await openApplet(p1, url), "ready", "the untouched copy starts");
+          await fresh.close();
+
+          await tamper(dist, manifest);
+
+          const ctx = await browser.newContext();
+          const { page: p2, violations } = await pageWithCspRecorder(ctx);
+          assertEquals(await openApplet(p2, url), "failed");
+          const alert = p2.getByRole("alert");
+          assertEquals(
+            (await alert.textContent())?.trim(),
+            "The applet's files do not match its build; it will not start.",
+          );
+          assertEquals(await alert.getAttribute("data-code"), "applet_tampered");
+          assertOk(await alert.isVisible(), "the alert is visible");
+          assertEquals(p2.workers().length, 0);
+          assertEquals(await violations(), []);
+          await ctx.close();
+        } finally {
+          await web.stop();
+          await Deno.remove(dist, { recursive: true }).catch(() => {});
+        }
+      };
+
       await t.step(
         "a wasm file changed on disk after the build: the applet refuses to start",
-        async () => {
-          const dist = await Deno.makeTempDir({ prefix: "roamsign-dist-" });
-          await new Deno.Command("cp", { args: ["-r", `${stack.dataDir}/dist/.`, dist] }).output();
-          const manifest = JSON.parse(await Deno.readTextFile(`${dist}/manifest.json`));
-          const web = spawnChild({
-            name: "web-tampered",
-            script: `${_ROOT}server/main.ts`,
-            env: {
-              PATH: Deno.env.get("PATH") ?? "",
-              HOME: Deno.env.get("HOME") ?? "/tmp",
-              DATA_DIR: stack.dataDir,
-              DIST_DIR: dist,
-              SKIP_BUILD: "1",
-              PORT: "0",
-              PROXY_URL: stack.proxyUrl,
-            },
-            cwd: _ROOT,
-          });
-          try {
-            const url = `http://127.0.0.1:${await web.listening}`;
-            await waitHealthy(`${url}/healthz`);
-            const fresh = await browser.newContext();
-            const p1 = await fresh.newPage();
-            assertEquals(await openApplet(p1, url), "ready", "the untouched copy starts");
-            await fresh.close();
-
+        () =>
+          refusesTampered(async (dist, manifest) => {
             // both builds: a tampered file must stop the applet, never make it fall back
             for (const path of [manifest.entries.wasm, manifest.entries.wasmRelaxed]) {
               const wasmFile = `${dist}${path}`;
@@ -191,20 +230,45 @@ Deno.test({
               bytes[bytes.length - 1] ^= 0x01;
               await Deno.writeFile(wasmFile, bytes);
             }
+          }),
+      );
 
-            const ctx = await browser.newContext();
-            const p2 = await ctx.newPage();
-            assertEquals(await openApplet(p2, url), "failed");
-            const alert = await p2.getByRole("alert").textContent();
-            assertOk(alert?.includes("does not match"), String(alert));
-            assertEquals(await p2.getByRole("alert").getAttribute("data-code"), "applet_tampered");
-            assertEquals(p2.workers().length, 0);
-            await ctx.close();
-          } finally {
-            await web.stop();
-            await Deno.remove(dist, { recursive: true }).catch(() => {});
-          }
-        },
+      await t.step(
+        "a worker file changed on disk (still valid JavaScript): the page's SRI check stops it",
+        () =>
+          refusesTampered(async (dist, manifest) => {
+            // One letter of a message: the worker would still run, so only the page's
+            // check of the worker's bytes can stop it (new Worker(url) has no SRI).
+            const file = `${dist}${manifest.entries.worker}`;
+            const text = await Deno.readTextFile(file);
+            const from = "Something went wrong in the applet.";
+            assertEquals(text.split(from).length, 2, "the worker holds the message once");
+            await Deno.writeTextFile(
+              file,
+              text.replace(from, "Something went wrong in the applEt."),
+            );
+          }),
+      );
+
+      await t.step(
+        "a wasm file changed together with the manifest's hash of it: the worker still refuses",
+        () =>
+          refusesTampered(async (dist, manifest) => {
+            // A valid module (a custom section appended), and a manifest that vouches for
+            // it: the worker checks the SHA-256 linked into its own bytes, not the manifest.
+            const m = JSON.parse(await Deno.readTextFile(`${dist}/manifest.json`));
+            for (const path of [manifest.entries.wasm, manifest.entries.wasmRelaxed]) {
+              const file = `${dist}${path}`;
+              const bytes = await Deno.readFile(file);
+              const custom = [0x00, 0x05, 0x04, ...new TextEncoder().encode("evil")];
+              const changed = new Uint8Array([...bytes, ...custom]);
+              assertOk(WebAssembly.validate(changed), "the tampered module is still valid");
+              await Deno.writeFile(file, changed);
+              m.files[path].sha256 = await sha256Hex(changed);
+              m.files[path].size = changed.length;
+            }
+            await Deno.writeTextFile(`${dist}/manifest.json`, JSON.stringify(m, null, 2) + "\n");
+          }),
       );
     } finally {
       await browser.close();
