@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Anchors, parseAnchors } from "./protocol/anchors.ts";
+import { type Anchors, parseAnchors } from "../protocol/anchors.ts";
 
 /** One wasm-crypto build: its URL path and lower-case hex SHA-256. */
 export interface LinkedWasm {

@@ -4,5 +4,5 @@
  *
  * @module
  */
-export * from "./protocol/base64url.ts";
-export * from "./protocol/registration.ts";
+export * from "../protocol/base64url.ts";
+export * from "../protocol/registration.ts";

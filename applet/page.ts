@@ -21,9 +21,9 @@
  * @module
  */
 import { parseConsentPhrase } from "../proxy/consent_phrase.ts";
-import { ctEqual, fromUtf8, utf8, wipe } from "./protocol/bytes.ts";
-import { base64 } from "./protocol/der.ts";
-import { normalizeRegistration, type Registration } from "./protocol/registration.ts";
+import { ctEqual, fromUtf8, utf8, wipe } from "../protocol/bytes.ts";
+import { base64 } from "../protocol/der.ts";
+import { normalizeRegistration, type Registration } from "../protocol/registration.ts";
 import type { Command, Reply, Results } from "./worker_api.ts";
 
 /** Idle time after which a signed-in applet wipes itself (DESIGN.md §2.11). */

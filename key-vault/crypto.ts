@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
 import { ApiError } from "../proxy/errors.ts";
 
 const _enc = new TextEncoder();

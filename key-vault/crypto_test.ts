@@ -1,5 +1,5 @@
 import { parseUserSpki, timingSafeEqual, unwrapUnderPhrase, wrapUnderPhrase } from "./crypto.ts";
-import { b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uEncode } from "../protocol/base64url.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
 import { assert } from "../tests/fixtures/assert.ts";

@@ -11,13 +11,13 @@
  */
 import * as opaque from "@serenity-kit/opaque";
 import { type Kysely, sql, type Transaction } from "kysely";
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
 import {
   canonicalRegistration,
   normalizeRegistration,
   type Registration,
   RegistrationError,
-} from "../applet/protocol/registration.ts";
+} from "../protocol/registration.ts";
 import { generateConsentPhrase, parseConsentPhrase } from "../proxy/consent_phrase.ts";
 import { ApiError } from "../proxy/errors.ts";
 import type { KeyRecord, OpBody, OpName } from "../proxy/ops.ts";

@@ -22,7 +22,7 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import { b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uEncode } from "../protocol/base64url.ts";
 import { dataDir, readSecret, secretEnvName } from "../proxy/secrets.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { type Database, openDb } from "./db.ts";

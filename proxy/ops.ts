@@ -12,7 +12,7 @@ import {
   CONTROL_CHARACTERS,
   IDENTITY_PATTERN,
   REGISTRATION_LIMITS,
-} from "../applet/protocol/registration.ts";
+} from "../protocol/registration.ts";
 import { ApiError } from "./errors.ts";
 import { ConsentPhraseError, parseConsentPhrase } from "./consent_phrase.ts";
 
@@ -50,7 +50,7 @@ export function freeText(max: number) {
     .refine((s) => s.isWellFormed() && !CONTROL_CHARACTERS.test(s), "control character");
 }
 
-/** An identity (the pattern of applet/protocol/registration.ts). */
+/** An identity (the pattern of protocol/registration.ts). */
 export const identitySchema = z.string().max(64).regex(IDENTITY_PATTERN, "bad identity");
 
 /** Registration data as sent; the vault NFC-normalises and re-checks it. */

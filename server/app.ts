@@ -20,8 +20,8 @@ import { z } from "zod";
 import { ApiError, notFound, onError } from "../proxy/errors.ts";
 import { B64U_PATTERN } from "../proxy/ops.ts";
 import { log } from "../proxy/log.ts";
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
-import { fromUtf8, utf8, wipe } from "../applet/protocol/bytes.ts";
+import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
+import { fromUtf8, utf8, wipe } from "../protocol/bytes.ts";
 import {
   ChannelError,
   deriveChannelKeys,
@@ -31,9 +31,9 @@ import {
   open,
   requestNonce,
   seal,
-} from "../applet/protocol/channel.ts";
-import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
-import { IDENTITY_PATTERN } from "../applet/protocol/registration.ts";
+} from "../protocol/channel.ts";
+import { parseCertificate, pemDecode } from "../protocol/der.ts";
+import { IDENTITY_PATTERN } from "../protocol/registration.ts";
 import { accessLog } from "./access_log.ts";
 import { cacheControl, IMMUTABLE } from "./cache_control.ts";
 import { type ConfidentialityKey, unwrapKs } from "./keys.ts";

@@ -6,7 +6,7 @@
  */
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { makeTestCa, x509 } from "../tests/fixtures/test_ca.ts";
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
 import {
   bindingOf,
   deriveChannelKeys,
@@ -15,9 +15,9 @@ import {
   open,
   seal,
   type SessionOffer,
-} from "../applet/protocol/channel.ts";
-import { fromUtf8, utf8 } from "../applet/protocol/bytes.ts";
-import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
+} from "../protocol/channel.ts";
+import { fromUtf8, utf8 } from "../protocol/bytes.ts";
+import { parseCertificate, pemDecode } from "../protocol/der.ts";
 import { RpcError, Session, type SessionCrypto } from "../applet/protocol/session.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { createApp, type VaultCaller } from "./app.ts";

@@ -30,9 +30,9 @@
  * @module
  */
 import { buildWasm } from "../wasm-crypto/build.ts";
-import { toHex } from "../applet/protocol/bytes.ts";
-import { base64 } from "../applet/protocol/der.ts";
-import type { Anchors } from "../applet/protocol/anchors.ts";
+import { toHex } from "../protocol/bytes.ts";
+import { base64 } from "../protocol/der.ts";
+import type { Anchors } from "../protocol/anchors.ts";
 import { canonicalJson } from "../proxy/user_request.ts";
 import { LINK_PLACEHOLDER, type Linked } from "../applet/linked.ts";
 import { readAnchorFiles, readAnchorsFile } from "../proxy/anchor_files.ts";
@@ -111,7 +111,7 @@ export interface CompiledApplet {
   html: string;
 }
 
-const _SOURCE_DIRS = ["applet", "wasm-crypto", "proxy"];
+const _SOURCE_DIRS = ["applet", "protocol", "wasm-crypto", "proxy"];
 const _SOURCE_FILES = ["deno.json", "deno.lock", "server/build.ts"];
 const _SKIP = /(^|\/)(build|node_modules|\.git)(\/|$)|_test\.ts$/;
 

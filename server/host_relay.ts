@@ -11,7 +11,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../proxy/errors.ts";
 import { log } from "../proxy/log.ts";
-import type { HostEnvelope, HostKeys, HostReply } from "../applet/protocol/host.ts";
+import type { HostEnvelope, HostKeys, HostReply } from "../protocol/host.ts";
 
 /** The host as the web server sees it. */
 export interface HostRelay {

@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { b64uEncode } from "../applet/protocol/base64url.ts";
-import { parseCertificate, pemDecode, pemEncode } from "../applet/protocol/der.ts";
-import { ctEqual } from "../applet/protocol/bytes.ts";
+import { b64uEncode } from "../protocol/base64url.ts";
+import { parseCertificate, pemDecode, pemEncode } from "../protocol/der.ts";
+import { ctEqual } from "../protocol/bytes.ts";
 import { createProxyClient } from "../proxy/client.ts";
 import { readSecret } from "../proxy/secrets.ts";
 

@@ -76,7 +76,12 @@ export async function listSources(root = ROOT): Promise<SourceFile[]> {
       if (e.isDirectory) await walk(rel);
       else if (e.isFile && rel.endsWith(".ts")) {
         const text = await Deno.readTextFile(`${root}/${rel}`);
-        out.push({ path: rel, lines: text.split("\n").length - 1, imports: specifiers(text), text });
+        out.push({
+          path: rel,
+          lines: text.split("\n").length - 1,
+          imports: specifiers(text),
+          text,
+        });
       }
     }
   }
@@ -247,11 +252,15 @@ export function longFunctions(file: SourceFile, max = 80): LongFunction[] {
         before.match(/([\w$]+)\s*:\s*(?:async\s*)?\([^;{}]*=>\s*$/);
       name = decl ? decl[1] : "(arrow)";
       head = o - (decl ? decl[0].length : m[0].length);
-    } else if ((m = before.match(/function\s*\*?\s*([\w$]*)\s*(?:<[^{}]*>)?\s*\([^{}]*\)[^{};]*$/))) {
+    } else if (
+      (m = before.match(/function\s*\*?\s*([\w$]*)\s*(?:<[^{}]*>)?\s*\([^{}]*\)[^{};]*$/))
+    ) {
       name = m[1] || "(function)";
       head = o - m[0].length;
     } else if (
-      (m = before.match(/(?:^|[\s;{}])(?:(?:async|static|private|public|get|set)\s+)*([\w$]+)\s*(?:<[^{}]*>)?\s*\([^{};]*\)\s*(?::[^{};=]*)?$/))
+      (m = before.match(
+        /(?:^|[\s;{}])(?:(?:async|static|private|public|get|set)\s+)*([\w$]+)\s*(?:<[^{}]*>)?\s*\([^{};]*\)\s*(?::[^{};=]*)?$/,
+      ))
     ) {
       if (!CONTROL.has(m[1])) {
         name = m[1];

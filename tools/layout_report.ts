@@ -12,7 +12,9 @@ if (import.meta.main) {
   const r = await measure();
   console.log(`files over 500 lines (production): ${r.longFiles.length}`);
   for (const f of r.longFiles) console.log(`  ${f.lines}\t${f.path}`);
-  console.log(`functions over 80 lines (production, outside wasm-crypto/): ${r.longFunctions.length}`);
+  console.log(
+    `functions over 80 lines (production, outside wasm-crypto/): ${r.longFunctions.length}`,
+  );
   for (const f of r.longFunctions) console.log(`  ${f.lines}\t${f.path}:${f.line} ${f.name}`);
   console.log(`import cycles: ${r.cycles.length}`);
   for (const c of r.cycles) console.log(`  ${c.join(" -> ")}`);

@@ -24,7 +24,7 @@ import {
 } from "../../wasm-crypto/mod.ts";
 import { userRequestBytes } from "../../proxy/user_request.ts";
 import { parseConsentPhrase } from "../../proxy/consent_phrase.ts";
-import { b64uDecode, b64uEncode } from "./base64url.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
 import {
   concat as concatBytes,
   ctEqual,
@@ -34,8 +34,8 @@ import {
   toHex,
   utf8,
   wipe,
-} from "./bytes.ts";
-import { OID_SHA256_WITH_RSA, parseCertificate, pemDecode } from "./der.ts";
+} from "../../protocol/bytes.ts";
+import { OID_SHA256_WITH_RSA, parseCertificate, pemDecode } from "../../protocol/der.ts";
 import {
   type DebitInstruction,
   deriveHostKeys,
@@ -50,7 +50,7 @@ import {
   parseReceipt,
   type Receipt,
   sealHost,
-} from "./host.ts";
+} from "../../protocol/host.ts";
 import {
   checkKsf,
   deriveKek,
@@ -61,10 +61,10 @@ import {
   openKeyRecord,
   parseKeyRecord,
   sealKeyRecord,
-} from "./key_record.ts";
-import { normalizeRegistration, type Registration } from "./registration.ts";
-import { type Anchors, type VaultStatement, vaultStatementBytes } from "./anchors.ts";
-import { u64be } from "./bytes.ts";
+} from "../../protocol/key_record.ts";
+import { normalizeRegistration, type Registration } from "../../protocol/registration.ts";
+import { type Anchors, type VaultStatement, vaultStatementBytes } from "../../protocol/anchors.ts";
+import { u64be } from "../../protocol/bytes.ts";
 import { RpcError, type Session, type SessionCrypto } from "./session.ts";
 
 /** A flow that stopped for a reason the user should read; `code` is stable. */

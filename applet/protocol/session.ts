@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { b64uEncode } from "./base64url.ts";
-import { fromUtf8, utf8, wipe } from "./bytes.ts";
+import { b64uEncode } from "../../protocol/base64url.ts";
+import { fromUtf8, utf8, wipe } from "../../protocol/bytes.ts";
 import {
   bindingOf,
   type ChannelBinding,
@@ -21,17 +21,17 @@ import {
   seal,
   type Sealed,
   type SessionOffer,
-} from "./channel.ts";
-import { b64uDecode } from "./base64url.ts";
+} from "../../protocol/channel.ts";
+import { b64uDecode } from "../../protocol/base64url.ts";
 import {
   certificateDetails,
   KEY_USAGE,
   OID_SHA256_WITH_RSA,
   parseCertificate,
   pemDecode,
-} from "./der.ts";
-import type { Anchors } from "./anchors.ts";
-import { sha256 } from "./bytes.ts";
+} from "../../protocol/der.ts";
+import type { Anchors } from "../../protocol/anchors.ts";
+import { sha256 } from "../../protocol/bytes.ts";
 
 /** The RSA operations the session needs; the applet passes wasm-crypto's. */
 export interface SessionCrypto {

@@ -15,8 +15,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
-import { fromUtf8, sha256, toHex, utf8, wipe } from "../../applet/protocol/bytes.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
+import { fromUtf8, sha256, toHex, utf8, wipe } from "../../protocol/bytes.ts";
 import {
   amountMinor,
   type DebitInstruction,
@@ -30,7 +30,7 @@ import {
   type Receipt,
   receiptText,
   sealHost,
-} from "../../applet/protocol/host.ts";
+} from "../../protocol/host.ts";
 import { ApiError, notFound, onError } from "../../proxy/errors.ts";
 import { identityTag, log } from "../../proxy/log.ts";
 import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { initWasmCrypto } from "../../wasm-crypto/mod.ts";
-import { type Anchors, parseAnchors } from "../../applet/protocol/anchors.ts";
+import { type Anchors, parseAnchors } from "../../protocol/anchors.ts";
 import * as opaque from "@serenity-kit/opaque";
 import {
   applyToRegister,
@@ -16,10 +16,10 @@ import {
   signIn,
   wasmSessionCrypto,
 } from "../../applet/protocol/flows.ts";
-import type { KsfParams } from "../../applet/protocol/key_record.ts";
+import type { KsfParams } from "../../protocol/key_record.ts";
 import { Session } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import type { Registration } from "../../applet/protocol/registration.ts";
+import { utf8 } from "../../protocol/bytes.ts";
+import type { Registration } from "../../protocol/registration.ts";
 
 let _ready: Promise<void> | null = null;
 

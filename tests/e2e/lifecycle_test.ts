@@ -30,9 +30,9 @@ import {
   signInPageMessage,
 } from "./_applet.ts";
 import { signedIn } from "./_deno_client.ts";
-import { b64uEncode } from "../../applet/protocol/base64url.ts";
-import { base64 } from "../../applet/protocol/der.ts";
-import { toHex, utf8 } from "../../applet/protocol/bytes.ts";
+import { b64uEncode } from "../../protocol/base64url.ts";
+import { base64 } from "../../protocol/der.ts";
+import { toHex, utf8 } from "../../protocol/bytes.ts";
 import { forget, reregister } from "../../applet/protocol/flows.ts";
 import { RpcError } from "../../applet/protocol/session.ts";
 import { generateRsaKey } from "../../wasm-crypto/mod.ts";

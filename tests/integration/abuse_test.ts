@@ -8,8 +8,8 @@
  * `refused` log line.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
+import { utf8 } from "../../protocol/bytes.ts";
 import type { ProxyClient } from "../../proxy/client.ts";
 // codeOf (the error code of a call) is taken by hostile.ts (the code in a raw answer body)
 import { assertEquals, assertOk, codeOf as codeOfCall } from "../fixtures/assert.ts";

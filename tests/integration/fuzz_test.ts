@@ -8,8 +8,8 @@
  * `FUZZ_RUNS` sets the number of cases per property (larger runs are opt-in).
  */
 import fc from "fast-check";
-import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
+import { utf8 } from "../../protocol/bytes.ts";
 import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
 import { HEADER } from "../../proxy/hmac.ts";
 import { OPS } from "../../proxy/ops.ts";

@@ -24,7 +24,7 @@ import {
   signAndSubmit,
 } from "../../applet/protocol/flows.ts";
 import { RpcError } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+import { utf8 } from "../../protocol/bytes.ts";
 import { createCa } from "../../key-vault/mod.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;

@@ -18,8 +18,8 @@ import {
   updateRegistration,
 } from "../../applet/protocol/flows.ts";
 import { RpcError } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import { b64uEncode } from "../../applet/protocol/base64url.ts";
+import { utf8 } from "../../protocol/bytes.ts";
+import { b64uEncode } from "../../protocol/base64url.ts";
 import { verifyPkcs1v15 } from "../../wasm-crypto/mod.ts";
 
 Deno.test({
@@ -123,7 +123,7 @@ Deno.test({
           await s.call("registration.update", async (nonce) => {
             const { userRequestBytes } = await import("../../proxy/user_request.ts");
             const { signPkcs1v15 } = await import("../../wasm-crypto/mod.ts");
-            const { sealKeyRecord } = await import("../../applet/protocol/key_record.ts");
+            const { sealKeyRecord } = await import("../../protocol/key_record.ts");
             const keyRecord = await sealKeyRecord({
               kek: u.kek,
               registration: u.registration,

@@ -3,7 +3,7 @@
  * refused with its own stable code, rate limits and backoff hold, every decision is
  * logged without secrets.
  */
-import { b64uDecode } from "../../applet/protocol/base64url.ts";
+import { b64uDecode } from "../../protocol/base64url.ts";
 import { ApiError } from "../../proxy/errors.ts";
 import { HEADER, importHmacKey, signRequest } from "../../proxy/hmac.ts";
 import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";

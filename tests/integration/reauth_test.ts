@@ -25,7 +25,7 @@ import {
   reregister,
   signAndSubmit,
 } from "../../applet/protocol/flows.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+import { utf8 } from "../../protocol/bytes.ts";
 
 async function activeUser(web: ProxyClient, admin: ProxyClient, identity: string) {
   const user = await u.makeUser(identity);

@@ -23,7 +23,7 @@ import { LIGHT_KSF } from "../fixtures/user.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
 import { forget, reregister, revokeKey } from "../../applet/protocol/flows.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+import { utf8 } from "../../protocol/bytes.ts";
 
 Deno.test({
   name: "the applet's retries after a lost commit acknowledgement are idempotent (PostgreSQL)",

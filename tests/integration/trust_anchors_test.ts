@@ -20,10 +20,10 @@ import {
   wasmSessionCrypto,
 } from "../../applet/protocol/flows.ts";
 import { RpcError, Session } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import { b64uDecode } from "../../applet/protocol/base64url.ts";
-import { deriveKek, openKeyRecord, parseKeyRecord } from "../../applet/protocol/key_record.ts";
-import type { Anchors } from "../../applet/protocol/anchors.ts";
+import { utf8 } from "../../protocol/bytes.ts";
+import { b64uDecode } from "../../protocol/base64url.ts";
+import { deriveKek, openKeyRecord, parseKeyRecord } from "../../protocol/key_record.ts";
+import type { Anchors } from "../../protocol/anchors.ts";
 import { ApiError } from "../../proxy/errors.ts";
 import { createApp, type VaultCaller } from "../../server/app.ts";
 import { loadConfidentialityKey, provisionConfidentialityKey } from "../../server/keys.ts";

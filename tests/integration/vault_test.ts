@@ -7,7 +7,7 @@ import * as opaque from "@serenity-kit/opaque";
 import { ApiError } from "../../proxy/errors.ts";
 import { importHmacKey, signRequest } from "../../proxy/hmac.ts";
 import { createProxyClient } from "../../proxy/client.ts";
-import { b64uDecode } from "../../applet/protocol/base64url.ts";
+import { b64uDecode } from "../../protocol/base64url.ts";
 import { postgresAvailable, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
 import { assert } from "../fixtures/assert.ts";
