@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { parseConsentPhrase } from "../proxy/consent_phrase.ts";
+import { parseConsentPhrase } from "../protocol/consent_phrase.ts";
 import { ctEqual, fromUtf8, utf8, wipe } from "../protocol/bytes.ts";
 import { base64 } from "../protocol/der.ts";
 import { normalizeRegistration, type Registration } from "../protocol/registration.ts";

@@ -15,7 +15,7 @@
  * @module
  */
 import { type Kysely, sql, type Transaction } from "kysely";
-import { canonicalJson } from "../proxy/user_request.ts";
+import { canonicalJson } from "../protocol/user_request.ts";
 import { sha256HexSync } from "../proxy/hmac.ts";
 import type { AuditRow, Database } from "./db.ts";
 

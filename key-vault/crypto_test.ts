@@ -1,7 +1,7 @@
 import { parseUserSpki, timingSafeEqual, unwrapUnderPhrase, wrapUnderPhrase } from "./crypto.ts";
 import { b64uEncode } from "../protocol/base64url.ts";
 import { ApiError } from "../proxy/errors.ts";
-import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../protocol/consent_phrase.ts";
 import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("wrapUnderPhrase() opens only with the same phrase and identity", async () => {

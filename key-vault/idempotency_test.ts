@@ -5,7 +5,7 @@
  * request or by someone without the signing key or the consent phrase.
  */
 import { sql } from "kysely";
-import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../protocol/consent_phrase.ts";
 import { type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
 import type { ProxyClient } from "../proxy/client.ts";
 import { openDb } from "./db.ts";

@@ -18,10 +18,10 @@ import {
   type Registration,
   RegistrationError,
 } from "../protocol/registration.ts";
-import { generateConsentPhrase, parseConsentPhrase } from "../proxy/consent_phrase.ts";
+import { generateConsentPhrase, parseConsentPhrase } from "../protocol/consent_phrase.ts";
 import { ApiError } from "../proxy/errors.ts";
 import type { KeyRecord, OpBody, OpName } from "../proxy/ops.ts";
-import { canonicalJson, type SignedOp, userRequestBytes } from "../proxy/user_request.ts";
+import { canonicalJson, type SignedOp, userRequestBytes } from "../protocol/user_request.ts";
 import { appendAudit, type AuditEntry, verifyAudit } from "./audit.ts";
 import { certificateVerifyKey, issueCertificate, signCrl } from "./ca.ts";
 import {

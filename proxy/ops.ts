@@ -14,7 +14,7 @@ import {
   REGISTRATION_LIMITS,
 } from "../protocol/registration.ts";
 import { ApiError } from "./errors.ts";
-import { ConsentPhraseError, parseConsentPhrase } from "./consent_phrase.ts";
+import { ConsentPhraseError, parseConsentPhrase } from "../protocol/consent_phrase.ts";
 
 /** Callers of the proxy, by HMAC key id. */
 export type Caller = "web" | "admin";

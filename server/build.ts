@@ -33,7 +33,7 @@ import { buildWasm } from "../wasm-crypto/build.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { base64 } from "../protocol/der.ts";
 import type { Anchors } from "../protocol/anchors.ts";
-import { canonicalJson } from "../proxy/user_request.ts";
+import { canonicalJson } from "../protocol/user_request.ts";
 import { LINK_PLACEHOLDER, type Linked } from "../applet/linked.ts";
 import { readAnchorFiles, readAnchorsFile } from "../proxy/anchor_files.ts";
 

@@ -22,8 +22,8 @@ import {
   signPkcs1v15,
   verifyPkcs1v15,
 } from "../../wasm-crypto/mod.ts";
-import { userRequestBytes } from "../../proxy/user_request.ts";
-import { parseConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { userRequestBytes } from "../../protocol/user_request.ts";
+import { parseConsentPhrase } from "../../protocol/consent_phrase.ts";
 import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
 import {
   concat as concatBytes,

@@ -8,7 +8,7 @@ import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../fixtures/stack.ts";
 import { spawnChild, waitHealthy } from "../../server/mod.ts";
-import { formatConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { formatConsentPhrase } from "../../protocol/consent_phrase.ts";
 import {
   admin,
   applyInPage,

@@ -3,7 +3,7 @@
  * reset, revoke, and `audit verify` catching a row edited directly in PostgreSQL.
  */
 import { ApiError } from "../../proxy/errors.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
 import { postgresAvailable, sqlAsAdmin, type Stack, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
 import { assert } from "../fixtures/assert.ts";

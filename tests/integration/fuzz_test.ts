@@ -10,7 +10,7 @@
 import fc from "fast-check";
 import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
 import { utf8 } from "../../protocol/bytes.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
 import { HEADER } from "../../proxy/hmac.ts";
 import { OPS } from "../../proxy/ops.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";

@@ -8,7 +8,7 @@
  */
 import * as opaque from "@serenity-kit/opaque";
 import { ApiError } from "../../proxy/errors.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
 import { createProxyClient, type ProxyClient } from "../../proxy/client.ts";
 import { RATE_CLASSES } from "../../proxy/ops.ts";
 import { type Child, spawnChild, waitHealthy } from "../../server/mod.ts";

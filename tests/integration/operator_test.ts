@@ -6,7 +6,7 @@
  * PostgreSQL is cut (tests/fixtures/tcp_relay.ts) and back to 200 when it returns; the
  * proxy's goes 503 while the vault is stopped.
  */
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
 import { ApiError } from "../../proxy/errors.ts";
 import {
   createTestDatabase,

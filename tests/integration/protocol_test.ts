@@ -121,7 +121,7 @@ Deno.test({
           const u = await signIn(s, { identity: user.identity, passphrase: utf8(pass) });
           let captured: Record<string, unknown> | null = null;
           await s.call("registration.update", async (nonce) => {
-            const { userRequestBytes } = await import("../../proxy/user_request.ts");
+            const { userRequestBytes } = await import("../../protocol/user_request.ts");
             const { signPkcs1v15 } = await import("../../wasm-crypto/mod.ts");
             const { sealKeyRecord } = await import("../../protocol/key_record.ts");
             const keyRecord = await sealKeyRecord({

@@ -6,7 +6,7 @@
 import { b64uDecode } from "../../protocol/base64url.ts";
 import { ApiError } from "../../proxy/errors.ts";
 import { HEADER, importHmacKey, signRequest } from "../../proxy/hmac.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
 import { createProxyClient } from "../../proxy/client.ts";
 import { startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";

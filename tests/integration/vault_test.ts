@@ -120,7 +120,7 @@ for (const db of ["pglite", "postgres"] as const) {
             };
             await refused(u.consent(web, other, phrase), "registration_mismatch", 400);
             const wrong =
-              (await import("../../proxy/consent_phrase.ts")).generateConsentPhrase().text;
+              (await import("../../protocol/consent_phrase.ts")).generateConsentPhrase().text;
             const e = await refused(u.consent(web, alice, wrong), "wrong_phrase", 403);
             assert(e.details?.attemptsLeft === 4, JSON.stringify(e.details));
             const ok = await u.consent(web, alice, phrase);
