@@ -7,7 +7,7 @@
  * @module
  */
 import type { Registration } from "../protocol/registration.ts";
-import type { DebitRequest } from "./protocol/flows.ts";
+import type { DebitRequest } from "./client/flows.ts";
 import type { DebitInstruction, Receipt } from "../protocol/host.ts";
 
 /** Commands the page sends. */

@@ -26,8 +26,8 @@ import {
   type SignedIn,
   signIn,
   wasmSessionCrypto,
-} from "../applet/protocol/flows.ts";
-import { Session } from "../applet/protocol/session.ts";
+} from "../applet/client/flows.ts";
+import { Session } from "../applet/client/session.ts";
 import { utf8 } from "../protocol/bytes.ts";
 import type { Registration } from "../protocol/registration.ts";
 import { LIGHT_KSF } from "../tests/fixtures/user.ts";

@@ -18,7 +18,7 @@ import {
 } from "../protocol/channel.ts";
 import { fromUtf8, utf8 } from "../protocol/bytes.ts";
 import { parseCertificate, pemDecode } from "../protocol/der.ts";
-import { RpcError, Session, type SessionCrypto } from "../applet/protocol/session.ts";
+import { RpcError, Session, type SessionCrypto } from "../applet/client/session.ts";
 import { ApiError } from "../proxy/errors.ts";
 import { createApp, type VaultCaller } from "./app.ts";
 import { loadConfidentialityKey } from "./keys.ts";

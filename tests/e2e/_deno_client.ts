@@ -15,9 +15,9 @@ import {
   type SignedIn,
   signIn,
   wasmSessionCrypto,
-} from "../../applet/protocol/flows.ts";
+} from "../../applet/client/flows.ts";
 import type { KsfParams } from "../../protocol/key_record.ts";
-import { Session } from "../../applet/protocol/session.ts";
+import { Session } from "../../applet/client/session.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 import type { Registration } from "../../protocol/registration.ts";
 

@@ -33,8 +33,8 @@ import { signedIn } from "./_deno_client.ts";
 import { b64uEncode } from "../../protocol/base64url.ts";
 import { base64 } from "../../protocol/der.ts";
 import { toHex, utf8 } from "../../protocol/bytes.ts";
-import { forget, reregister } from "../../applet/protocol/flows.ts";
-import { RpcError } from "../../applet/protocol/session.ts";
+import { forget, reregister } from "../../applet/client/flows.ts";
+import { RpcError } from "../../applet/client/session.ts";
 import { generateRsaKey } from "../../wasm-crypto/mod.ts";
 import type { Page } from "playwright-core";
 

@@ -22,8 +22,8 @@ import {
   reregister,
   sendToHost,
   signAndSubmit,
-} from "../../applet/protocol/flows.ts";
-import { RpcError } from "../../applet/protocol/session.ts";
+} from "../../applet/client/flows.ts";
+import { RpcError } from "../../applet/client/session.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 import { createCa } from "../../key-vault/mod.ts";
 

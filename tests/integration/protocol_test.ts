@@ -16,8 +16,8 @@ import {
   signAndSubmit,
   signIn,
   updateRegistration,
-} from "../../applet/protocol/flows.ts";
-import { RpcError } from "../../applet/protocol/session.ts";
+} from "../../applet/client/flows.ts";
+import { RpcError } from "../../applet/client/session.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 import { b64uEncode } from "../../protocol/base64url.ts";
 import { verifyPkcs1v15 } from "../../wasm-crypto/mod.ts";

@@ -24,7 +24,7 @@ import {
   reauthenticate,
   reregister,
   signAndSubmit,
-} from "../../applet/protocol/flows.ts";
+} from "../../applet/client/flows.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 
 async function activeUser(web: ProxyClient, admin: ProxyClient, identity: string) {

@@ -18,8 +18,8 @@ import {
   FlowError,
   signIn,
   wasmSessionCrypto,
-} from "../../applet/protocol/flows.ts";
-import { RpcError, Session } from "../../applet/protocol/session.ts";
+} from "../../applet/client/flows.ts";
+import { RpcError, Session } from "../../applet/client/session.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 import { b64uDecode } from "../../protocol/base64url.ts";
 import { deriveKek, openKeyRecord, parseKeyRecord } from "../../protocol/key_record.ts";
