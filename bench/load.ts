@@ -27,8 +27,8 @@
  *
  * @module
  */
-import { createProxyClient } from "../proxy/client.ts";
-import { readSecret } from "../proxy/secrets.ts";
+import { createProxyClient } from "../platform/client.ts";
+import { readSecret } from "../platform/secrets.ts";
 import {
   createTestDatabase,
   postgresAvailable,

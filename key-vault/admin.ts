@@ -25,9 +25,9 @@
  *
  * @module
  */
-import { createProxyClient } from "../proxy/client.ts";
-import { ApiError } from "../proxy/errors.ts";
-import { dataDir, readSecret } from "../proxy/secrets.ts";
+import { createProxyClient } from "../platform/client.ts";
+import { ApiError } from "../platform/errors.ts";
+import { dataDir, readSecret } from "../platform/secrets.ts";
 import { provisionConfidentialityKey } from "../server/keys.ts";
 
 const USAGE = `usage: deno task admin <command>

@@ -10,17 +10,17 @@
  * @module
  */
 import { Hono } from "hono";
-import { ApiError, notFound, onError } from "../proxy/errors.ts";
-import { type HmacKey, readAuthHeaders, verifySignature } from "../proxy/hmac.ts";
-import { identityTagSync, log } from "../proxy/log.ts";
-import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../proxy/ops.ts";
+import { ApiError, notFound, onError } from "../platform/errors.ts";
+import { type HmacKey, readAuthHeaders, verifySignature } from "../platform/hmac.ts";
+import { identityTagSync, log } from "../platform/log.ts";
+import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../platform/ops.ts";
 import { readBody } from "../proxy/body.ts";
 import { isUnavailable } from "./db.ts";
 import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
 import { type OpContext, runOperation } from "./operations.ts";
 import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
-import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../proxy/metrics.ts";
+import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../platform/metrics.ts";
 import { registerVaultGauges, vaultReadiness } from "./metrics.ts";
 
 /** Builds the vault's hono app. */

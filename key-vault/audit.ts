@@ -16,7 +16,7 @@
  */
 import { type Kysely, sql, type Transaction } from "kysely";
 import { canonicalJson } from "../protocol/user_request.ts";
-import { sha256HexSync } from "../proxy/hmac.ts";
+import { sha256HexSync } from "../platform/hmac.ts";
 import type { AuditRow, Database } from "./db.ts";
 
 /** What an operation records. Nothing secret: no phrase, key, record or signature. */

@@ -9,7 +9,7 @@
  * @module
  */
 import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
-import { ApiError } from "../proxy/errors.ts";
+import { ApiError } from "../platform/errors.ts";
 
 const _enc = new TextEncoder();
 

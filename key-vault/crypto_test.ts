@@ -1,6 +1,6 @@
 import { parseUserSpki, timingSafeEqual, unwrapUnderPhrase, wrapUnderPhrase } from "./crypto.ts";
 import { b64uEncode } from "../protocol/base64url.ts";
-import { ApiError } from "../proxy/errors.ts";
+import { ApiError } from "../platform/errors.ts";
 import { generateConsentPhrase } from "../protocol/consent_phrase.ts";
 import { assert } from "../tests/fixtures/assert.ts";
 

@@ -4,7 +4,7 @@
  *
  * - replay: every internal request's nonce is single use (`nonces`, scope `rpc`, kept
  *   for twice the timestamp window);
- * - rate limits of the operation's class (proxy/ops.ts `RATE_CLASSES`): a fixed-window
+ * - rate limits of the operation's class (platform/ops.ts `RATE_CLASSES`): a fixed-window
  *   counter per client address, a fixed-window counter per identity that only counts
  *   attempts from addresses that never succeeded for that identity, and an exponential
  *   backoff per (identity, address) pair that a success clears.
@@ -16,11 +16,11 @@
  * @module
  */
 import { type Kysely, sql, type Transaction } from "kysely";
-import { ApiError } from "../proxy/errors.ts";
-import { MAX_SKEW_MS, sha256HexSync } from "../proxy/hmac.ts";
-import { RATE_CLASSES, type RateClass, type RateClassName } from "../proxy/ops.ts";
+import { ApiError } from "../platform/errors.ts";
+import { MAX_SKEW_MS, sha256HexSync } from "../platform/hmac.ts";
+import { RATE_CLASSES, type RateClass, type RateClassName } from "../platform/ops.ts";
 import type { Database } from "./db.ts";
-import { rateLimitDenials } from "../proxy/metrics.ts";
+import { rateLimitDenials } from "../platform/metrics.ts";
 
 /** How long a successful address stays "known" for an identity. */
 export const KNOWN_ADDRESS_DAYS = 90;

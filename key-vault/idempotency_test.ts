@@ -6,8 +6,8 @@
  */
 import { sql } from "kysely";
 import { generateConsentPhrase } from "../protocol/consent_phrase.ts";
-import { type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
-import type { ProxyClient } from "../proxy/client.ts";
+import { type OpName, opSpec, parseOpBody } from "../platform/ops.ts";
+import type { ProxyClient } from "../platform/client.ts";
 import { openDb } from "./db.ts";
 import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys, runOperation } from "./operations.ts";
 import { openVaultState } from "./state.ts";

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { importHmacKey } from "../proxy/hmac.ts";
-import { configureLog, log, logLifecycle } from "../proxy/log.ts";
-import { readSecret } from "../proxy/secrets.ts";
-import { publishAnchorFile } from "../proxy/anchor_files.ts";
+import { importHmacKey } from "../platform/hmac.ts";
+import { configureLog, log, logLifecycle } from "../platform/log.ts";
+import { readSecret } from "../platform/secrets.ts";
+import { publishAnchorFile } from "../platform/anchor_files.ts";
 import { createVaultApp } from "./app.ts";
 import { sealAudit } from "./audit.ts";
 import { vaultConfigFromEnv } from "./config.ts";
@@ -18,7 +18,7 @@ import { isUnavailable } from "./db.ts";
 import { pruneGuardState } from "./guard.ts";
 import { pruneIdempotencyKeys } from "./operations.ts";
 import { openVaultState } from "./state.ts";
-import { enableProcessMetrics } from "../proxy/metrics.ts";
+import { enableProcessMetrics } from "../platform/metrics.ts";
 
 configureLog("key-vault");
 enableProcessMetrics("key-vault");

@@ -1,4 +1,4 @@
-import { registry } from "../proxy/metrics.ts";
+import { registry } from "../platform/metrics.ts";
 import { registerVaultGauges } from "./metrics.ts";
 import type { VaultState } from "./state.ts";
 import { registerWebGauges } from "../server/operator.ts";

@@ -19,8 +19,8 @@ import {
   RegistrationError,
 } from "../protocol/registration.ts";
 import { generateConsentPhrase, parseConsentPhrase } from "../protocol/consent_phrase.ts";
-import { ApiError } from "../proxy/errors.ts";
-import type { KeyRecord, OpBody, OpName } from "../proxy/ops.ts";
+import { ApiError } from "../platform/errors.ts";
+import type { KeyRecord, OpBody, OpName } from "../platform/ops.ts";
 import { canonicalJson, type SignedOp, userRequestBytes } from "../protocol/user_request.ts";
 import { appendAudit, type AuditEntry, verifyAudit } from "./audit.ts";
 import { certificateVerifyKey, issueCertificate, signCrl } from "./ca.ts";
@@ -34,7 +34,7 @@ import {
 } from "./crypto.ts";
 import type { Certificate, Database, User } from "./db.ts";
 import { creditSuccess, identityKeyTag } from "./guard.ts";
-import { identityTagSync, log } from "../proxy/log.ts";
+import { identityTagSync, log } from "../platform/log.ts";
 import * as repo from "./repositories.ts";
 import { signStatement } from "./statements.ts";
 import type { VaultState } from "./state.ts";

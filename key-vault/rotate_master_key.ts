@@ -23,7 +23,7 @@
  */
 import type { Kysely } from "kysely";
 import { b64uEncode } from "../protocol/base64url.ts";
-import { dataDir, readSecret, secretEnvName } from "../proxy/secrets.ts";
+import { dataDir, readSecret, secretEnvName } from "../platform/secrets.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { type Database, openDb } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";

@@ -6,14 +6,14 @@
  *
  * @module
  */
-export * from "./errors.ts";
-export * from "./log.ts";
-export * from "./hmac.ts";
-export * from "./ops.ts";
-export * from "./client.ts";
-export * from "./secrets.ts";
+export * from "../platform/errors.ts";
+export * from "../platform/log.ts";
+export * from "../platform/hmac.ts";
+export * from "../platform/ops.ts";
+export * from "../platform/client.ts";
+export * from "../platform/secrets.ts";
 export * from "../protocol/consent_phrase.ts";
 export * from "../protocol/user_request.ts";
 export * from "./body.ts";
-export * from "./metrics.ts";
+export * from "../platform/metrics.ts";
 export { createProxyApp, type ProxyOptions } from "./server.ts";

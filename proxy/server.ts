@@ -20,18 +20,31 @@
  */
 import { Hono } from "hono";
 import { readBody } from "./body.ts";
-import { ApiError, notFound, onError } from "./errors.ts";
+import { ApiError, notFound, onError } from "../platform/errors.ts";
 import {
   type HmacKey,
   readAuthHeaders,
   sha256HexSync,
   signRequest,
   verifySignature,
-} from "./hmac.ts";
-import { identityTagSync, log } from "./log.ts";
-import { httpCheck, httpMetrics, mountMetrics, mountReadiness, proxyDecisions } from "./metrics.ts";
-import { type Caller, MAX_BODY, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "./ops.ts";
-import { postUpstream } from "./upstream.ts";
+} from "../platform/hmac.ts";
+import { identityTagSync, log } from "../platform/log.ts";
+import {
+  httpCheck,
+  httpMetrics,
+  mountMetrics,
+  mountReadiness,
+  proxyDecisions,
+} from "../platform/metrics.ts";
+import {
+  type Caller,
+  MAX_BODY,
+  opSpec,
+  parseJsonBytes,
+  parseOpBody,
+  PROXY_KEY_ID,
+} from "../platform/ops.ts";
+import { postUpstream } from "../platform/upstream.ts";
 
 /** What the proxy needs. */
 export interface ProxyOptions {

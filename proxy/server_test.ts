@@ -1,6 +1,6 @@
-import { createProxyClient } from "./client.ts";
-import { ApiError } from "./errors.ts";
-import { importHmacKey } from "./hmac.ts";
+import { createProxyClient } from "../platform/client.ts";
+import { ApiError } from "../platform/errors.ts";
+import { importHmacKey } from "../platform/hmac.ts";
 import { createProxyApp } from "./server.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {

@@ -17,9 +17,9 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { z } from "zod";
-import { ApiError, notFound, onError } from "../proxy/errors.ts";
-import { B64U_PATTERN } from "../proxy/ops.ts";
-import { log } from "../proxy/log.ts";
+import { ApiError, notFound, onError } from "../platform/errors.ts";
+import { B64U_PATTERN } from "../platform/ops.ts";
+import { log } from "../platform/log.ts";
 import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
 import { fromUtf8, utf8, wipe } from "../protocol/bytes.ts";
 import {
@@ -42,7 +42,7 @@ import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
 import { resolveClientAddress, trustedProxies } from "./client_address.ts";
-import { httpMetrics, mountReadiness, type ReadinessCheck } from "../proxy/metrics.ts";
+import { httpMetrics, mountReadiness, type ReadinessCheck } from "../platform/metrics.ts";
 import type { AddressLimit } from "./address_limit.ts";
 
 /** The vault as the web server sees it: an authenticated call through the proxy. */

@@ -19,7 +19,7 @@ import {
 import { fromUtf8, utf8 } from "../protocol/bytes.ts";
 import { parseCertificate, pemDecode } from "../protocol/der.ts";
 import { RpcError, Session, type SessionCrypto } from "../applet/client/session.ts";
-import { ApiError } from "../proxy/errors.ts";
+import { ApiError } from "../platform/errors.ts";
 import { createApp, type VaultCaller } from "./app.ts";
 import { loadConfidentialityKey } from "./keys.ts";
 import { SessionStore } from "./sessions.ts";

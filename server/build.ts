@@ -35,7 +35,7 @@ import { base64 } from "../protocol/der.ts";
 import type { Anchors } from "../protocol/anchors.ts";
 import { canonicalJson } from "../protocol/user_request.ts";
 import { LINK_PLACEHOLDER, type Linked } from "../applet/linked.ts";
-import { readAnchorFiles, readAnchorsFile } from "../proxy/anchor_files.ts";
+import { readAnchorFiles, readAnchorsFile } from "../platform/anchor_files.ts";
 
 /** Repository root (this file lives in `server/`). */
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");

@@ -9,8 +9,8 @@
  * @module
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "../proxy/errors.ts";
-import { log } from "../proxy/log.ts";
+import { ApiError } from "../platform/errors.ts";
+import { log } from "../platform/log.ts";
 import type { HostEnvelope, HostKeys, HostReply } from "../protocol/host.ts";
 
 /** The host as the web server sees it. */

@@ -17,5 +17,5 @@ export {
   type ManifestFile,
   sourceFingerprint,
 } from "./build.ts";
-export { type Child, type ChildSpec, spawnChild, waitHealthy } from "./child.ts";
+export { type Child, type ChildSpec, spawnChild, waitHealthy } from "../platform/child.ts";
 export { secureHeaders } from "./secure_headers.ts";

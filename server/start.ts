@@ -13,9 +13,9 @@
  *
  * @module
  */
-import { ensureSecrets } from "../proxy/secrets.ts";
-import { configureLog, log, logLifecycle } from "../proxy/log.ts";
-import { type Child, type ChildSpec, spawnChild, waitHealthy } from "./child.ts";
+import { ensureSecrets } from "../platform/secrets.ts";
+import { configureLog, log, logLifecycle } from "../platform/log.ts";
+import { type Child, type ChildSpec, spawnChild, waitHealthy } from "../platform/child.ts";
 import { provisionConfidentialityKey } from "./keys.ts";
 
 configureLog("supervisor");

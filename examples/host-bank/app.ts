@@ -31,8 +31,8 @@ import {
   receiptText,
   sealHost,
 } from "../../protocol/host.ts";
-import { ApiError, notFound, onError } from "../../proxy/errors.ts";
-import { identityTag, log } from "../../proxy/log.ts";
+import { ApiError, notFound, onError } from "../../platform/errors.ts";
+import { identityTag, log } from "../../platform/log.ts";
 import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";
 import type { HostKeyPairs } from "./keys.ts";
 import { Ledger, LedgerError } from "./ledger.ts";
@@ -41,7 +41,7 @@ import {
   mountMetrics,
   mountReadiness,
   type ReadinessCheck,
-} from "../../proxy/metrics.ts";
+} from "../../platform/metrics.ts";
 
 /** What the app needs. */
 export interface HostDeps {

@@ -2,7 +2,7 @@
  * `deno task admin` against real processes: the operator's views, letters, consent
  * reset, revoke, and `audit verify` catching a row edited directly in PostgreSQL.
  */
-import { ApiError } from "../../proxy/errors.ts";
+import { ApiError } from "../../platform/errors.ts";
 import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
 import { postgresAvailable, sqlAsAdmin, type Stack, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";

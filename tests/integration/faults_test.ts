@@ -3,7 +3,7 @@
  * operation failing half-way, concurrent applications, replayed requests.
  */
 import { b64uDecode } from "../../protocol/base64url.ts";
-import { importHmacKey, signRequest } from "../../proxy/hmac.ts";
+import { importHmacKey, signRequest } from "../../platform/hmac.ts";
 import {
   createTestDatabase,
   postgresAvailable,

@@ -11,8 +11,8 @@ import fc from "fast-check";
 import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
-import { HEADER } from "../../proxy/hmac.ts";
-import { OPS } from "../../proxy/ops.ts";
+import { HEADER } from "../../platform/hmac.ts";
+import { OPS } from "../../platform/ops.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import {
   codeOf,

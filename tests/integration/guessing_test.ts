@@ -7,10 +7,10 @@
  * than the documented backoff; the web server limits new sessions per address.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { ApiError } from "../../proxy/errors.ts";
+import { ApiError } from "../../platform/errors.ts";
 import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
-import { createProxyClient, type ProxyClient } from "../../proxy/client.ts";
-import { RATE_CLASSES } from "../../proxy/ops.ts";
+import { createProxyClient, type ProxyClient } from "../../platform/client.ts";
+import { RATE_CLASSES } from "../../platform/ops.ts";
 import { type Child, spawnChild, waitHealthy } from "../../server/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { codeOf, fetchWithin } from "../fixtures/hostile.ts";

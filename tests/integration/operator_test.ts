@@ -7,7 +7,7 @@
  * proxy's goes 503 while the vault is stopped.
  */
 import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
-import { ApiError } from "../../proxy/errors.ts";
+import { ApiError } from "../../platform/errors.ts";
 import {
   createTestDatabase,
   postgresAvailable,

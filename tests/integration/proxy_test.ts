@@ -4,10 +4,10 @@
  * logged without secrets.
  */
 import { b64uDecode } from "../../protocol/base64url.ts";
-import { ApiError } from "../../proxy/errors.ts";
-import { HEADER, importHmacKey, signRequest } from "../../proxy/hmac.ts";
+import { ApiError } from "../../platform/errors.ts";
+import { HEADER, importHmacKey, signRequest } from "../../platform/hmac.ts";
 import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
-import { createProxyClient } from "../../proxy/client.ts";
+import { createProxyClient } from "../../platform/client.ts";
 import { startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
 import { assert } from "../fixtures/assert.ts";

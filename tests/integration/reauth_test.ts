@@ -15,7 +15,7 @@
 import { assertEquals, assertOk, codeOf } from "../fixtures/assert.ts";
 import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-import type { ProxyClient } from "../../proxy/client.ts";
+import type { ProxyClient } from "../../platform/client.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
 import {

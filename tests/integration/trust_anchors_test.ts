@@ -24,7 +24,7 @@ import { utf8 } from "../../protocol/bytes.ts";
 import { b64uDecode } from "../../protocol/base64url.ts";
 import { deriveKek, openKeyRecord, parseKeyRecord } from "../../protocol/key_record.ts";
 import type { Anchors } from "../../protocol/anchors.ts";
-import { ApiError } from "../../proxy/errors.ts";
+import { ApiError } from "../../platform/errors.ts";
 import { createApp, type VaultCaller } from "../../server/app.ts";
 import { loadConfidentialityKey, provisionConfidentialityKey } from "../../server/keys.ts";
 import { SessionStore } from "../../server/sessions.ts";

@@ -4,9 +4,9 @@
  * revoke), and the vault's refusal of anything that does not come from the proxy.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { ApiError } from "../../proxy/errors.ts";
-import { importHmacKey, signRequest } from "../../proxy/hmac.ts";
-import { createProxyClient } from "../../proxy/client.ts";
+import { ApiError } from "../../platform/errors.ts";
+import { importHmacKey, signRequest } from "../../platform/hmac.ts";
+import { createProxyClient } from "../../platform/client.ts";
 import { b64uDecode } from "../../protocol/base64url.ts";
 import { postgresAvailable, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
