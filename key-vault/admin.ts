@@ -28,7 +28,7 @@
 import { createProxyClient } from "../platform/client.ts";
 import { ApiError } from "../platform/errors.ts";
 import { dataDir, readSecret } from "../platform/secrets.ts";
-import { provisionConfidentialityKey } from "../server/keys.ts";
+import { provisionConfidentialityKey } from "../platform/keys.ts";
 
 const USAGE = `usage: deno task admin <command>
   users [--json]

@@ -14,7 +14,7 @@ import { ApiError, notFound, onError } from "../platform/errors.ts";
 import { type HmacKey, readAuthHeaders, verifySignature } from "../platform/hmac.ts";
 import { identityTagSync, log } from "../platform/log.ts";
 import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../platform/ops.ts";
-import { readBody } from "../proxy/body.ts";
+import { readBody } from "../platform/body.ts";
 import { isUnavailable } from "./db.ts";
 import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
 import { type OpContext, runOperation } from "./operations.ts";

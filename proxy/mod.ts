@@ -14,6 +14,6 @@ export * from "../platform/client.ts";
 export * from "../platform/secrets.ts";
 export * from "../protocol/consent_phrase.ts";
 export * from "../protocol/user_request.ts";
-export * from "./body.ts";
+export * from "../platform/body.ts";
 export * from "../platform/metrics.ts";
 export { createProxyApp, type ProxyOptions } from "./server.ts";

@@ -19,7 +19,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { readBody } from "./body.ts";
+import { readBody } from "../platform/body.ts";
 import { ApiError, notFound, onError } from "../platform/errors.ts";
 import {
   type HmacKey,

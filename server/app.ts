@@ -36,7 +36,7 @@ import { parseCertificate, pemDecode } from "../protocol/der.ts";
 import { IDENTITY_PATTERN } from "../protocol/registration.ts";
 import { accessLog } from "./access_log.ts";
 import { cacheControl, IMMUTABLE } from "./cache_control.ts";
-import { type ConfidentialityKey, unwrapKs } from "./keys.ts";
+import { type ConfidentialityKey, unwrapKs } from "../platform/keys.ts";
 import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";

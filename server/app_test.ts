@@ -21,7 +21,7 @@ import { parseCertificate, pemDecode } from "../protocol/der.ts";
 import { RpcError, Session, type SessionCrypto } from "../applet/client/session.ts";
 import { ApiError } from "../platform/errors.ts";
 import { createApp, type VaultCaller } from "./app.ts";
-import { loadConfidentialityKey } from "./keys.ts";
+import { loadConfidentialityKey } from "../platform/keys.ts";
 import { SessionStore } from "./sessions.ts";
 
 /** RSA for the test client, from WebCrypto (the applet uses wasm-crypto). */

@@ -19,7 +19,7 @@ import { createProxyClient } from "../platform/client.ts";
 import { readSecret } from "../platform/secrets.ts";
 import { createApp, type VaultCaller } from "./app.ts";
 import { buildApplet, defaultOutDir } from "./build.ts";
-import { loadConfidentialityKey } from "./keys.ts";
+import { loadConfidentialityKey } from "../platform/keys.ts";
 import { SessionStore } from "./sessions.ts";
 import { createHostRelay } from "./host_relay.ts";
 import { enableProcessMetrics } from "../platform/metrics.ts";

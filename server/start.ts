@@ -16,7 +16,7 @@
 import { ensureSecrets } from "../platform/secrets.ts";
 import { configureLog, log, logLifecycle } from "../platform/log.ts";
 import { type Child, type ChildSpec, spawnChild, waitHealthy } from "../platform/child.ts";
-import { provisionConfidentialityKey } from "./keys.ts";
+import { provisionConfidentialityKey } from "../platform/keys.ts";
 
 configureLog("supervisor");
 

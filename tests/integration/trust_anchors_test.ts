@@ -26,7 +26,7 @@ import { deriveKek, openKeyRecord, parseKeyRecord } from "../../protocol/key_rec
 import type { Anchors } from "../../protocol/anchors.ts";
 import { ApiError } from "../../platform/errors.ts";
 import { createApp, type VaultCaller } from "../../server/app.ts";
-import { loadConfidentialityKey, provisionConfidentialityKey } from "../../server/keys.ts";
+import { loadConfidentialityKey, provisionConfidentialityKey } from "../../platform/keys.ts";
 import { SessionStore } from "../../server/sessions.ts";
 import { loadHostKeys } from "../../examples/host-bank/keys.ts";
 

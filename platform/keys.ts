@@ -13,8 +13,8 @@
 import { b64uEncode } from "../protocol/base64url.ts";
 import { parseCertificate, pemDecode, pemEncode } from "../protocol/der.ts";
 import { ctEqual } from "../protocol/bytes.ts";
-import { createProxyClient } from "../platform/client.ts";
-import { readSecret } from "../platform/secrets.ts";
+import { createProxyClient } from "./client.ts";
+import { readSecret } from "./secrets.ts";
 
 /** Modulus size of PUB(c,s) (docs/session-channel.md: why 2048). */
 export const CONFIDENTIALITY_BITS = 2048;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ApiError } from "../platform/errors.ts";
+import { ApiError } from "./errors.ts";
 
 /** The body bytes, at most `max`. */
 export async function readBody(req: Request, max: number): Promise<Uint8Array<ArrayBuffer>> {
