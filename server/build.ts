@@ -34,7 +34,7 @@ import { toHex } from "../protocol/bytes.ts";
 import { base64 } from "../protocol/der.ts";
 import type { Anchors } from "../protocol/anchors.ts";
 import { canonicalJson } from "../protocol/user_request.ts";
-import { LINK_PLACEHOLDER, type Linked } from "../applet/linked.ts";
+import { LINK_PLACEHOLDER, type Linked } from "../protocol/linked.ts";
 import { readAnchorFiles, readAnchorsFile } from "../platform/anchor_files.ts";
 
 /** Repository root (this file lives in `server/`). */
