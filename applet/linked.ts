@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { type Linked, parseLinked } from "../protocol/linked.ts";
+import { type Linked, parseLinked } from "../protocol/mod.ts";
 
-export { LINK_PLACEHOLDER, type Linked, type LinkedWasm, parseLinked } from "../protocol/linked.ts";
+export { LINK_PLACEHOLDER, type Linked, type LinkedWasm, parseLinked } from "../protocol/mod.ts";
 
 // Replaced as a whole string literal by the link step; never written by hand.
 const _LINKED_JSON: string = "__ROAMSIGN_LINK__";

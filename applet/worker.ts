@@ -17,7 +17,7 @@ import {
   WasmCryptoError,
   zeroizeMemory,
 } from "../wasm-crypto/mod.ts";
-import { toHex } from "../protocol/bytes.ts";
+import { toHex } from "../protocol/mod.ts";
 import {
   applyToRegister,
   checkHostKeys,

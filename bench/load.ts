@@ -27,8 +27,8 @@
  *
  * @module
  */
-import { createProxyClient } from "../platform/client.ts";
-import { readSecret } from "../platform/secrets.ts";
+import { createProxyClient } from "../platform/mod.ts";
+import { readSecret } from "../platform/mod.ts";
 import {
   createTestDatabase,
   postgresAvailable,

@@ -25,10 +25,10 @@
  *
  * @module
  */
-import { createProxyClient } from "../platform/client.ts";
-import { ApiError } from "../platform/errors.ts";
-import { dataDir, readSecret } from "../platform/secrets.ts";
-import { provisionConfidentialityKey } from "../platform/keys.ts";
+import { createProxyClient } from "../platform/mod.ts";
+import { ApiError } from "../platform/mod.ts";
+import { dataDir, readSecret } from "../platform/mod.ts";
+import { provisionConfidentialityKey } from "../platform/mod.ts";
 
 const USAGE = `usage: deno task admin <command>
   users [--json]

@@ -10,17 +10,17 @@
  * @module
  */
 import { Hono } from "hono";
-import { ApiError, notFound, onError } from "../platform/errors.ts";
-import { type HmacKey, readAuthHeaders, verifySignature } from "../platform/hmac.ts";
-import { identityTagSync, log } from "../platform/log.ts";
-import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../platform/ops.ts";
-import { readBody } from "../platform/body.ts";
+import { ApiError, notFound, onError } from "../platform/mod.ts";
+import { type HmacKey, readAuthHeaders, verifySignature } from "../platform/mod.ts";
+import { identityTagSync, log } from "../platform/mod.ts";
+import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../platform/mod.ts";
+import { readBody } from "../platform/mod.ts";
 import { isUnavailable } from "./db.ts";
 import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
 import { type OpContext, runOperation } from "./operations.ts";
 import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
-import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../platform/metrics.ts";
+import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../platform/mod.ts";
 import { registerVaultGauges, vaultReadiness } from "./metrics.ts";
 
 /** Builds the vault's hono app. */

@@ -15,8 +15,8 @@
  * @module
  */
 import { type Kysely, sql, type Transaction } from "kysely";
-import { canonicalJson } from "../protocol/user_request.ts";
-import { sha256HexSync } from "../platform/hmac.ts";
+import { canonicalJson } from "../protocol/mod.ts";
+import { sha256HexSync } from "../platform/mod.ts";
 import type { AuditRow, Database } from "./db.ts";
 
 /** What an operation records. Nothing secret: no phrase, key, record or signature. */

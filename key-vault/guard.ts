@@ -16,11 +16,11 @@
  * @module
  */
 import { type Kysely, sql, type Transaction } from "kysely";
-import { ApiError } from "../platform/errors.ts";
-import { MAX_SKEW_MS, sha256HexSync } from "../platform/hmac.ts";
-import { RATE_CLASSES, type RateClass, type RateClassName } from "../platform/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import { MAX_SKEW_MS, sha256HexSync } from "../platform/mod.ts";
+import { RATE_CLASSES, type RateClass, type RateClassName } from "../platform/mod.ts";
 import type { Database } from "./db.ts";
-import { rateLimitDenials } from "../platform/metrics.ts";
+import { rateLimitDenials } from "../platform/mod.ts";
 
 /** How long a successful address stays "known" for an identity. */
 export const KNOWN_ADDRESS_DAYS = 90;

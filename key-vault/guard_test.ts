@@ -1,6 +1,6 @@
 import { openTestDb } from "../tests/fixtures/db.ts";
-import { ApiError } from "../platform/errors.ts";
-import { RATE_CLASSES } from "../platform/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import { RATE_CLASSES } from "../platform/mod.ts";
 import { addressTag, creditSuccess, guardRequest, pruneGuardState } from "./guard.ts";
 import { assert, codeOf as code } from "../tests/fixtures/assert.ts";
 

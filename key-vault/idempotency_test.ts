@@ -5,9 +5,9 @@
  * request or by someone without the signing key or the consent phrase.
  */
 import { sql } from "kysely";
-import { generateConsentPhrase } from "../protocol/consent_phrase.ts";
-import { type OpName, opSpec, parseOpBody } from "../platform/ops.ts";
-import type { ProxyClient } from "../platform/client.ts";
+import { generateConsentPhrase } from "../protocol/mod.ts";
+import { type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
+import type { ProxyClient } from "../platform/mod.ts";
 import { openDb } from "./db.ts";
 import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys, runOperation } from "./operations.ts";
 import { openVaultState } from "./state.ts";

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { importHmacKey } from "../platform/hmac.ts";
-import { configureLog, log, logLifecycle } from "../platform/log.ts";
-import { readSecret } from "../platform/secrets.ts";
-import { publishAnchorFile } from "../platform/anchor_files.ts";
+import { importHmacKey } from "../platform/mod.ts";
+import { configureLog, log, logLifecycle } from "../platform/mod.ts";
+import { readSecret } from "../platform/mod.ts";
+import { publishAnchorFile } from "../platform/mod.ts";
 import { createVaultApp } from "./app.ts";
 import { sealAudit } from "./audit.ts";
 import { vaultConfigFromEnv } from "./config.ts";
@@ -18,7 +18,7 @@ import { isUnavailable } from "./db.ts";
 import { pruneGuardState } from "./guard.ts";
 import { pruneIdempotencyKeys } from "./operations.ts";
 import { openVaultState } from "./state.ts";
-import { enableProcessMetrics } from "../platform/metrics.ts";
+import { enableProcessMetrics } from "../platform/mod.ts";
 
 configureLog("key-vault");
 enableProcessMetrics("key-vault");

@@ -11,17 +11,17 @@
  */
 import * as opaque from "@serenity-kit/opaque";
 import { type Kysely, sql, type Transaction } from "kysely";
-import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 import {
   canonicalRegistration,
   normalizeRegistration,
   type Registration,
   RegistrationError,
-} from "../protocol/registration.ts";
-import { generateConsentPhrase, parseConsentPhrase } from "../protocol/consent_phrase.ts";
-import { ApiError } from "../platform/errors.ts";
-import type { KeyRecord, OpBody, OpName } from "../platform/ops.ts";
-import { canonicalJson, type SignedOp, userRequestBytes } from "../protocol/user_request.ts";
+} from "../protocol/mod.ts";
+import { generateConsentPhrase, parseConsentPhrase } from "../protocol/mod.ts";
+import { ApiError } from "../platform/mod.ts";
+import type { KeyRecord, OpBody, OpName } from "../platform/mod.ts";
+import { canonicalJson, type SignedOp, userRequestBytes } from "../protocol/mod.ts";
 import { appendAudit, type AuditEntry, verifyAudit } from "./audit.ts";
 import { certificateVerifyKey, issueCertificate, signCrl } from "./ca.ts";
 import {
@@ -34,7 +34,7 @@ import {
 } from "./crypto.ts";
 import type { Certificate, Database, User } from "./db.ts";
 import { creditSuccess, identityKeyTag } from "./guard.ts";
-import { identityTagSync, log } from "../platform/log.ts";
+import { identityTagSync, log } from "../platform/mod.ts";
 import * as repo from "./repositories.ts";
 import { signStatement } from "./statements.ts";
 import type { VaultState } from "./state.ts";

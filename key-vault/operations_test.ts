@@ -4,10 +4,10 @@
  * operation rolls all of it back.
  */
 import { sql } from "kysely";
-import { ApiError } from "../platform/errors.ts";
+import { ApiError } from "../platform/mod.ts";
 import * as opaque from "@serenity-kit/opaque";
-import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../platform/ops.ts";
-import type { ProxyClient } from "../platform/client.ts";
+import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
+import type { ProxyClient } from "../platform/mod.ts";
 import { openDb } from "./db.ts";
 import { runOperation } from "./operations.ts";
 import { openVaultState } from "./state.ts";

@@ -19,9 +19,9 @@
  *
  * @module
  */
-import { ApiError } from "../platform/errors.ts";
-import { log } from "../platform/log.ts";
-import type { OpSpec } from "../platform/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import { log } from "../platform/mod.ts";
+import type { OpSpec } from "../platform/mod.ts";
 import { appendAudit } from "./audit.ts";
 import type { VaultState } from "./state.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Kysely, Transaction } from "kysely";
-import type { Registration } from "../protocol/registration.ts";
+import type { Registration } from "../protocol/mod.ts";
 import type { Certificate, CertificateStatus, Consent, Database, User, UserStatus } from "./db.ts";
 
 /** A database handle or an open transaction. */

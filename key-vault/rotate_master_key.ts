@@ -22,8 +22,8 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import { b64uEncode } from "../protocol/base64url.ts";
-import { dataDir, readSecret, secretEnvName } from "../platform/secrets.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { dataDir, readSecret, secretEnvName } from "../platform/mod.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { type Database, openDb } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";

@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { b64uEncode } from "../protocol/base64url.ts";
-import { parseCertificate, pemDecode, pemEncode } from "../protocol/der.ts";
-import { ctEqual } from "../protocol/bytes.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { parseCertificate, pemDecode, pemEncode } from "../protocol/mod.ts";
+import { ctEqual } from "../protocol/mod.ts";
 import { createProxyClient } from "./client.ts";
 import { readSecret } from "./secrets.ts";
 

@@ -8,13 +8,9 @@
  * @module
  */
 import { z } from "zod";
-import {
-  CONTROL_CHARACTERS,
-  IDENTITY_PATTERN,
-  REGISTRATION_LIMITS,
-} from "../protocol/registration.ts";
+import { CONTROL_CHARACTERS, IDENTITY_PATTERN, REGISTRATION_LIMITS } from "../protocol/mod.ts";
 import { ApiError } from "./errors.ts";
-import { ConsentPhraseError, parseConsentPhrase } from "../protocol/consent_phrase.ts";
+import { ConsentPhraseError, parseConsentPhrase } from "../protocol/mod.ts";
 
 /** Callers of the proxy, by HMAC key id. */
 export type Caller = "web" | "admin";

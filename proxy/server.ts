@@ -19,23 +19,23 @@
  * @module
  */
 import { Hono } from "hono";
-import { readBody } from "../platform/body.ts";
-import { ApiError, notFound, onError } from "../platform/errors.ts";
+import { readBody } from "../platform/mod.ts";
+import { ApiError, notFound, onError } from "../platform/mod.ts";
 import {
   type HmacKey,
   readAuthHeaders,
   sha256HexSync,
   signRequest,
   verifySignature,
-} from "../platform/hmac.ts";
-import { identityTagSync, log } from "../platform/log.ts";
+} from "../platform/mod.ts";
+import { identityTagSync, log } from "../platform/mod.ts";
 import {
   httpCheck,
   httpMetrics,
   mountMetrics,
   mountReadiness,
   proxyDecisions,
-} from "../platform/metrics.ts";
+} from "../platform/mod.ts";
 import {
   type Caller,
   MAX_BODY,
@@ -43,8 +43,8 @@ import {
   parseJsonBytes,
   parseOpBody,
   PROXY_KEY_ID,
-} from "../platform/ops.ts";
-import { postUpstream } from "../platform/upstream.ts";
+} from "../platform/mod.ts";
+import { postUpstream } from "../platform/mod.ts";
 
 /** What the proxy needs. */
 export interface ProxyOptions {

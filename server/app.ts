@@ -17,11 +17,11 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { z } from "zod";
-import { ApiError, notFound, onError } from "../platform/errors.ts";
-import { B64U_PATTERN } from "../platform/ops.ts";
-import { log } from "../platform/log.ts";
-import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
-import { fromUtf8, utf8, wipe } from "../protocol/bytes.ts";
+import { ApiError, notFound, onError } from "../platform/mod.ts";
+import { B64U_PATTERN } from "../platform/mod.ts";
+import { log } from "../platform/mod.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
+import { fromUtf8, utf8, wipe } from "../protocol/mod.ts";
 import {
   ChannelError,
   deriveChannelKeys,
@@ -31,18 +31,18 @@ import {
   open,
   requestNonce,
   seal,
-} from "../protocol/channel.ts";
-import { parseCertificate, pemDecode } from "../protocol/der.ts";
-import { IDENTITY_PATTERN } from "../protocol/registration.ts";
+} from "../protocol/mod.ts";
+import { parseCertificate, pemDecode } from "../protocol/mod.ts";
+import { IDENTITY_PATTERN } from "../protocol/mod.ts";
 import { accessLog } from "./access_log.ts";
 import { cacheControl, IMMUTABLE } from "./cache_control.ts";
-import { type ConfidentialityKey, unwrapKs } from "../platform/keys.ts";
+import { type ConfidentialityKey, unwrapKs } from "../platform/mod.ts";
 import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
 import { resolveClientAddress, trustedProxies } from "./client_address.ts";
-import { httpMetrics, mountReadiness, type ReadinessCheck } from "../platform/metrics.ts";
+import { httpMetrics, mountReadiness, type ReadinessCheck } from "../platform/mod.ts";
 import type { AddressLimit } from "./address_limit.ts";
 
 /** The vault as the web server sees it: an authenticated call through the proxy. */

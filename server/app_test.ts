@@ -6,7 +6,7 @@
  */
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { makeTestCa, x509 } from "../tests/fixtures/test_ca.ts";
-import { b64uDecode, b64uEncode } from "../protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 import {
   bindingOf,
   deriveChannelKeys,
@@ -15,13 +15,13 @@ import {
   open,
   seal,
   type SessionOffer,
-} from "../protocol/channel.ts";
-import { fromUtf8, utf8 } from "../protocol/bytes.ts";
-import { parseCertificate, pemDecode } from "../protocol/der.ts";
-import { RpcError, Session, type SessionCrypto } from "../applet/client/session.ts";
-import { ApiError } from "../platform/errors.ts";
+} from "../protocol/mod.ts";
+import { fromUtf8, utf8 } from "../protocol/mod.ts";
+import { parseCertificate, pemDecode } from "../protocol/mod.ts";
+import { RpcError, Session, type SessionCrypto } from "../applet/mod.ts";
+import { ApiError } from "../platform/mod.ts";
 import { createApp, type VaultCaller } from "./app.ts";
-import { loadConfidentialityKey } from "../platform/keys.ts";
+import { loadConfidentialityKey } from "../platform/mod.ts";
 import { SessionStore } from "./sessions.ts";
 
 /** RSA for the test client, from WebCrypto (the applet uses wasm-crypto). */

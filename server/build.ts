@@ -30,12 +30,12 @@
  * @module
  */
 import { buildWasm } from "../wasm-crypto/build.ts";
-import { toHex } from "../protocol/bytes.ts";
-import { base64 } from "../protocol/der.ts";
-import type { Anchors } from "../protocol/anchors.ts";
-import { canonicalJson } from "../protocol/user_request.ts";
-import { LINK_PLACEHOLDER, type Linked } from "../protocol/linked.ts";
-import { readAnchorFiles, readAnchorsFile } from "../platform/anchor_files.ts";
+import { toHex } from "../protocol/mod.ts";
+import { base64 } from "../protocol/mod.ts";
+import type { Anchors } from "../protocol/mod.ts";
+import { canonicalJson } from "../protocol/mod.ts";
+import { LINK_PLACEHOLDER, type Linked } from "../protocol/mod.ts";
+import { readAnchorFiles, readAnchorsFile } from "../platform/mod.ts";
 
 /** Repository root (this file lives in `server/`). */
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");

@@ -22,9 +22,9 @@ import {
   signPkcs1v15,
   verifyPkcs1v15,
 } from "../../wasm-crypto/mod.ts";
-import { userRequestBytes } from "../../protocol/user_request.ts";
-import { parseConsentPhrase } from "../../protocol/consent_phrase.ts";
-import { b64uDecode, b64uEncode } from "../../protocol/base64url.ts";
+import { userRequestBytes } from "../../protocol/mod.ts";
+import { parseConsentPhrase } from "../../protocol/mod.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
 import {
   concat as concatBytes,
   ctEqual,
@@ -34,8 +34,8 @@ import {
   toHex,
   utf8,
   wipe,
-} from "../../protocol/bytes.ts";
-import { OID_SHA256_WITH_RSA, parseCertificate, pemDecode } from "../../protocol/der.ts";
+} from "../../protocol/mod.ts";
+import { OID_SHA256_WITH_RSA, parseCertificate, pemDecode } from "../../protocol/mod.ts";
 import {
   type DebitInstruction,
   deriveHostKeys,
@@ -50,7 +50,7 @@ import {
   parseReceipt,
   type Receipt,
   sealHost,
-} from "../../protocol/host.ts";
+} from "../../protocol/mod.ts";
 import {
   checkKsf,
   deriveKek,
@@ -61,10 +61,10 @@ import {
   openKeyRecord,
   parseKeyRecord,
   sealKeyRecord,
-} from "../../protocol/key_record.ts";
-import { normalizeRegistration, type Registration } from "../../protocol/registration.ts";
-import { type Anchors, type VaultStatement, vaultStatementBytes } from "../../protocol/anchors.ts";
-import { u64be } from "../../protocol/bytes.ts";
+} from "../../protocol/mod.ts";
+import { normalizeRegistration, type Registration } from "../../protocol/mod.ts";
+import { type Anchors, type VaultStatement, vaultStatementBytes } from "../../protocol/mod.ts";
+import { u64be } from "../../protocol/mod.ts";
 import { RpcError, type Session, type SessionCrypto } from "./session.ts";
 
 /** A flow that stopped for a reason the user should read; `code` is stable. */

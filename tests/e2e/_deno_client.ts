@@ -6,7 +6,7 @@
  * @module
  */
 import { initWasmCrypto } from "../../wasm-crypto/mod.ts";
-import { type Anchors, parseAnchors } from "../../protocol/anchors.ts";
+import { type Anchors, parseAnchors } from "../../protocol/mod.ts";
 import * as opaque from "@serenity-kit/opaque";
 import {
   applyToRegister,
@@ -15,11 +15,11 @@ import {
   type SignedIn,
   signIn,
   wasmSessionCrypto,
-} from "../../applet/client/flows.ts";
-import type { KsfParams } from "../../protocol/key_record.ts";
-import { Session } from "../../applet/client/session.ts";
-import { utf8 } from "../../protocol/bytes.ts";
-import type { Registration } from "../../protocol/registration.ts";
+} from "../../applet/mod.ts";
+import type { KsfParams } from "../../protocol/mod.ts";
+import { Session } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
+import type { Registration } from "../../protocol/mod.ts";
 
 let _ready: Promise<void> | null = null;
 

@@ -7,8 +7,8 @@
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../fixtures/stack.ts";
-import { spawnChild, waitHealthy } from "../../server/mod.ts";
-import { formatConsentPhrase } from "../../protocol/consent_phrase.ts";
+import { spawnChild, waitHealthy } from "../../platform/mod.ts";
+import { formatConsentPhrase } from "../../protocol/mod.ts";
 import {
   admin,
   applyInPage,

@@ -7,11 +7,11 @@
  * than the documented backoff; the web server limits new sessions per address.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { ApiError } from "../../platform/errors.ts";
-import { generateConsentPhrase } from "../../protocol/consent_phrase.ts";
-import { createProxyClient, type ProxyClient } from "../../platform/client.ts";
-import { RATE_CLASSES } from "../../platform/ops.ts";
-import { type Child, spawnChild, waitHealthy } from "../../server/mod.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { generateConsentPhrase } from "../../protocol/mod.ts";
+import { createProxyClient, type ProxyClient } from "../../platform/mod.ts";
+import { RATE_CLASSES } from "../../platform/mod.ts";
+import { type Child, spawnChild, waitHealthy } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { codeOf, fetchWithin } from "../fixtures/hostile.ts";
 import { postgresAvailable, type Stack, startStack } from "../fixtures/stack.ts";

@@ -22,9 +22,9 @@ import {
   reregister,
   sendToHost,
   signAndSubmit,
-} from "../../applet/client/flows.ts";
-import { RpcError } from "../../applet/client/session.ts";
-import { utf8 } from "../../protocol/bytes.ts";
+} from "../../applet/mod.ts";
+import { RpcError } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
 import { createCa } from "../../key-vault/mod.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;

@@ -22,8 +22,8 @@ import { startTcpRelay } from "../fixtures/tcp_relay.ts";
 import { LIGHT_KSF } from "../fixtures/user.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
-import { forget, reregister, revokeKey } from "../../applet/client/flows.ts";
-import { utf8 } from "../../protocol/bytes.ts";
+import { forget, reregister, revokeKey } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
 
 Deno.test({
   name: "the applet's retries after a lost commit acknowledgement are idempotent (PostgreSQL)",
