@@ -17,7 +17,7 @@ import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "
 import { readBody } from "../platform/mod.ts";
 import { isUnavailable } from "./db.ts";
 import { addressTag, guardRequest, rpcNonceExpiry } from "./guard.ts";
-import { type OpContext, runOperation } from "./operations.ts";
+import { type OpContext, runOperation } from "./operations/mod.ts";
 import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
 import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../platform/mod.ts";

@@ -16,7 +16,7 @@ import type { ProxyClient } from "../platform/mod.ts";
 import { type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
 import type { VaultConfig } from "./config.ts";
 import { openDb } from "./db.ts";
-import { runOperation } from "./operations.ts";
+import { runOperation } from "./operations/mod.ts";
 import { openVaultState, type VaultState } from "./state.ts";
 
 const config: VaultConfig = {

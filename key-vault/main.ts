@@ -16,7 +16,7 @@ import { sealAudit } from "./audit.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { isUnavailable } from "./db.ts";
 import { pruneGuardState } from "./guard.ts";
-import { pruneIdempotencyKeys } from "./operations.ts";
+import { pruneIdempotencyKeys } from "./operations/mod.ts";
 import { openVaultState } from "./state.ts";
 import { enableProcessMetrics } from "../platform/mod.ts";
 

@@ -9,7 +9,7 @@ import * as opaque from "@serenity-kit/opaque";
 import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
 import type { ProxyClient } from "../platform/mod.ts";
 import { openDb } from "./db.ts";
-import { runOperation } from "./operations.ts";
+import { runOperation } from "./operations/mod.ts";
 import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";

@@ -1,6 +1,6 @@
 /**
  * Repositories: plain functions over the vault's tables, `db` (or a transaction)
- * first. They hold no policy; key-vault/operations.ts decides.
+ * first. They hold no policy; key-vault/operations/ decides.
  *
  * @module
  */
