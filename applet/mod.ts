@@ -7,4 +7,4 @@
  * @module
  */
 export * from "./client/session.ts";
-export * from "./client/flows.ts";
+export * from "./client/flows/mod.ts";

@@ -32,7 +32,7 @@ import {
   signIn,
   updateRegistration,
   wasmSessionCrypto,
-} from "./client/flows.ts";
+} from "./client/flows/mod.ts";
 import { RpcError, Session } from "./client/session.ts";
 import type { Reply, Request } from "./worker_api.ts";
 import { type Linked, linked, type LinkedWasm } from "./linked.ts";

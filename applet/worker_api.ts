@@ -7,7 +7,7 @@
  * @module
  */
 import type { Registration } from "../protocol/mod.ts";
-import type { DebitRequest } from "./client/flows.ts";
+import type { DebitRequest } from "./client/flows/mod.ts";
 import type { DebitInstruction, Receipt } from "../protocol/mod.ts";
 
 /** Commands the page sends. */

@@ -1,7 +1,7 @@
 /**
  * The applet's own retries end to end (docs/faults.md): apply, consent, re-registration
  * and revocation through the real web server, proxy and vault on PostgreSQL, run by
- * the applet's protocol code (applet/client/flows.ts) from Deno. For each, the
+ * the applet's protocol code (applet/client/flows/) from Deno. For each, the
  * vault's connection to PostgreSQL is cut right after PostgreSQL committed and before
  * the vault heard so: the vault answers 503 `database_unavailable` although the
  * operation took effect. The flow retries with the same idempotency key and gets the
