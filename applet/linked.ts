@@ -8,48 +8,12 @@
  *
  * @module
  */
-import { type Anchors, parseAnchors } from "./protocol/anchors.ts";
+import { type Linked, parseLinked } from "../protocol/mod.ts";
 
-/** One wasm-crypto build: its URL path and lower-case hex SHA-256. */
-export interface LinkedWasm {
-  path: string;
-  sha256: string;
-}
-
-/** The link step's data. */
-export interface Linked {
-  anchors: Anchors;
-  wasm: { baseline: LinkedWasm; relaxed: LinkedWasm };
-}
-
-/** The placeholder the link step replaces (exactly one occurrence in the bundle). */
-export const LINK_PLACEHOLDER = "__ROAMSIGN_LINK__";
+export { LINK_PLACEHOLDER, type Linked, type LinkedWasm, parseLinked } from "../protocol/mod.ts";
 
 // Replaced as a whole string literal by the link step; never written by hand.
 const _LINKED_JSON: string = "__ROAMSIGN_LINK__";
-
-const _WASM_PATH = /^\/applet\/[0-9a-f]{64}\.wasm$/;
-
-/** Parses link data; throws when the bundle was not linked or the data is malformed. */
-export function parseLinked(json: string): Linked {
-  let raw: { anchors?: unknown; wasm?: Record<string, Partial<LinkedWasm>> };
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new Error("applet: this worker was built without trust anchors (not linked)");
-  }
-  const wasm = raw.wasm ?? {};
-  for (const k of ["baseline", "relaxed"]) {
-    const w = wasm[k];
-    if (!w || !_WASM_PATH.test(w.path ?? "") || !/^[0-9a-f]{64}$/.test(w.sha256 ?? "")) {
-      throw new Error(`applet: linked wasm ${k} is malformed`);
-    }
-  }
-  return {
-    anchors: parseAnchors(raw.anchors),
-    wasm: wasm as Linked["wasm"],
-  };
-}
 
 /** The data this bundle was linked with. */
 export function linked(): Linked {

@@ -1,8 +1,11 @@
 /**
- * The applet's public face: the client half of roamsign's protocols, shared by
- * the browser applet, Deno load clients and tests.
+ * The applet's public face: the client half of roamsign's protocols (the session
+ * channel's client and the flows: register, sign in, sign, lifecycle, host), shared
+ * by the browser applet, Deno load clients and tests. What both ends agree on is
+ * protocol/mod.ts.
  *
  * @module
  */
-export * from "./protocol/base64url.ts";
-export * from "./protocol/registration.ts";
+export * from "./client/session.ts";
+export * from "./client/flows/mod.ts";
+export { callWithPow, powChallengeOf, solvePow } from "./client/pow.ts";

@@ -20,10 +20,10 @@
  *
  * @module
  */
-import { parseConsentPhrase } from "../proxy/consent_phrase.ts";
-import { ctEqual, fromUtf8, utf8, wipe } from "./protocol/bytes.ts";
-import { base64 } from "./protocol/der.ts";
-import { normalizeRegistration, type Registration } from "./protocol/registration.ts";
+import { parseConsentPhrase } from "../protocol/mod.ts";
+import { ctEqual, fromUtf8, utf8, wipe } from "../protocol/mod.ts";
+import { base64 } from "../protocol/mod.ts";
+import { normalizeRegistration, type Registration } from "../protocol/mod.ts";
 import type { Command, Reply, Results } from "./worker_api.ts";
 
 /** Idle time after which a signed-in applet wipes itself (DESIGN.md §2.11). */

@@ -17,7 +17,7 @@ import {
   WasmCryptoError,
   zeroizeMemory,
 } from "../wasm-crypto/mod.ts";
-import { toHex } from "./protocol/bytes.ts";
+import { toHex } from "../protocol/mod.ts";
 import {
   applyToRegister,
   checkHostKeys,
@@ -32,8 +32,8 @@ import {
   signIn,
   updateRegistration,
   wasmSessionCrypto,
-} from "./protocol/flows.ts";
-import { RpcError, Session } from "./protocol/session.ts";
+} from "./client/flows/mod.ts";
+import { RpcError, Session } from "./client/session.ts";
 import type { Reply, Request } from "./worker_api.ts";
 import { type Linked, linked, type LinkedWasm } from "./linked.ts";
 

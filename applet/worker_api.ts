@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { Registration } from "./protocol/registration.ts";
-import type { DebitRequest } from "./protocol/flows.ts";
-import type { DebitInstruction, Receipt } from "./protocol/host.ts";
+import type { Registration } from "../protocol/mod.ts";
+import type { DebitRequest } from "./client/flows/mod.ts";
+import type { DebitInstruction, Receipt } from "../protocol/mod.ts";
 
 /** Commands the page sends. */
 export type Command =

@@ -27,8 +27,8 @@
  *
  * @module
  */
-import { createProxyClient } from "../proxy/client.ts";
-import { readSecret } from "../proxy/secrets.ts";
+import { createProxyClient } from "../platform/mod.ts";
+import { readSecret } from "../platform/mod.ts";
 import {
   createTestDatabase,
   postgresAvailable,

@@ -17,7 +17,7 @@
 /// <reference lib="deno.worker" />
 import * as opaque from "@serenity-kit/opaque";
 import { initWasmCrypto } from "../wasm-crypto/mod.ts";
-import { type Anchors, parseAnchors } from "../applet/protocol/anchors.ts";
+import { type Anchors, parseAnchors } from "../protocol/mod.ts";
 import {
   applyToRegister,
   forget,
@@ -26,10 +26,10 @@ import {
   type SignedIn,
   signIn,
   wasmSessionCrypto,
-} from "../applet/protocol/flows.ts";
-import { Session } from "../applet/protocol/session.ts";
-import { utf8 } from "../applet/protocol/bytes.ts";
-import type { Registration } from "../applet/protocol/registration.ts";
+} from "../applet/mod.ts";
+import { Session } from "../applet/mod.ts";
+import { utf8 } from "../protocol/mod.ts";
+import type { Registration } from "../protocol/mod.ts";
 import { LIGHT_KSF } from "../tests/fixtures/user.ts";
 
 /** A simulated user as the worker gets it. */

@@ -24,7 +24,7 @@
  * @module
  */
 import * as opaque from "@serenity-kit/opaque";
-import type { ProxyClient } from "../proxy/client.ts";
+import type { ProxyClient } from "../platform/mod.ts";
 import {
   createTestDatabase,
   postgresAvailable,

@@ -25,10 +25,10 @@
  *
  * @module
  */
-import { createProxyClient } from "../proxy/client.ts";
-import { ApiError } from "../proxy/errors.ts";
-import { dataDir, readSecret } from "../proxy/secrets.ts";
-import { provisionConfidentialityKey } from "../server/keys.ts";
+import { createProxyClient } from "../platform/mod.ts";
+import { ApiError } from "../platform/mod.ts";
+import { dataDir, readSecret } from "../platform/mod.ts";
+import { provisionConfidentialityKey } from "../platform/mod.ts";
 
 const USAGE = `usage: deno task admin <command>
   users [--json]

@@ -10,18 +10,18 @@
  * @module
  */
 import { Hono } from "hono";
-import { ApiError, notFound, onError } from "../proxy/errors.ts";
-import { type HmacKey, readAuthHeaders, verifySignature } from "../proxy/hmac.ts";
-import { identityTagSync, log } from "../proxy/log.ts";
-import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../proxy/ops.ts";
-import { readBody } from "../proxy/body.ts";
+import { ApiError, notFound, onError } from "../platform/mod.ts";
+import { type HmacKey, readAuthHeaders, verifySignature } from "../platform/mod.ts";
+import { identityTagSync, log } from "../platform/mod.ts";
+import { type OpName, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "../platform/mod.ts";
+import { readBody } from "../platform/mod.ts";
 import { isUnavailable } from "./db.ts";
 import { guardRequest, rpcNonceExpiry } from "./guard.ts";
 import type { PowProof } from "./pow.ts";
-import { type OpContext, runOperation } from "./operations.ts";
+import { type OpContext, runOperation } from "./operations/mod.ts";
 import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
-import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../proxy/metrics.ts";
+import { httpMetrics, mountMetrics, mountReadiness, vaultOperations } from "../platform/mod.ts";
 import { registerVaultGauges, vaultReadiness } from "./metrics.ts";
 
 /** Builds the vault's hono app. */

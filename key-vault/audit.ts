@@ -15,8 +15,8 @@
  * @module
  */
 import { type Kysely, sql, type Transaction } from "kysely";
-import { canonicalJson } from "../proxy/user_request.ts";
-import { sha256HexSync } from "../proxy/hmac.ts";
+import { canonicalJson } from "../protocol/mod.ts";
+import { sha256HexSync } from "../platform/mod.ts";
 import type { AuditRow, Database } from "./db.ts";
 
 /** What an operation records. Nothing secret: no phrase, key, record or signature. */

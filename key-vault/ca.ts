@@ -13,7 +13,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uEncode } from "../protocol/mod.ts";
 
 x509.cryptoProvider.set(crypto);
 

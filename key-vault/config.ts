@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dataDir } from "../proxy/secrets.ts";
+import { dataDir } from "../platform/mod.ts";
 
 /** Everything the vault process reads at start. */
 export interface VaultConfig {

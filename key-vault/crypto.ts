@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
-import { ApiError } from "../proxy/errors.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
+import { ApiError } from "../platform/mod.ts";
 
 const _enc = new TextEncoder();
 

@@ -1,7 +1,7 @@
 import { parseUserSpki, timingSafeEqual, unwrapUnderPhrase, wrapUnderPhrase } from "./crypto.ts";
-import { b64uEncode } from "../applet/protocol/base64url.ts";
-import { ApiError } from "../proxy/errors.ts";
-import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { ApiError } from "../platform/mod.ts";
+import { generateConsentPhrase } from "../protocol/mod.ts";
 import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("wrapUnderPhrase() opens only with the same phrase and identity", async () => {

@@ -4,7 +4,7 @@
  *
  * - replay: every internal request's nonce is single use (`nonces`, scope `rpc`, kept
  *   for twice the timestamp window);
- * - rate limits of the operation's class (proxy/ops.ts `RATE_CLASSES`): a fixed-window
+ * - rate limits of the operation's class (platform/ops.ts `RATE_CLASSES`): a fixed-window
  *   counter per client address, a fixed-window counter per identity that only counts
  *   attempts from addresses that never succeeded for that identity, and an exponential
  *   backoff per (identity, address) pair that a success clears.
@@ -12,51 +12,23 @@
  * The guard runs in the same HTTP round trip as the operation but in its own
  * statements, committed before the operation starts, so that a failing operation still
  * counts. Addresses are stored only as keyed tags (HMAC-SHA256 under the vault's
- * `tag-key`, {@link createTagger}), never in the clear nor as a plain hash: a plain
+ * `tag-key`, key-vault/tags.ts), never in the clear nor as a plain hash: a plain
  * hash of an IPv4 address is reversed by trying all 2^32 of them.
  *
  * @module
  */
 import { type Kysely, sql, type Transaction } from "kysely";
-import { ApiError } from "../proxy/errors.ts";
-import { createHmac } from "node:crypto";
-import { MAX_SKEW_MS } from "../proxy/hmac.ts";
-import { RATE_CLASSES, type RateClass, type RateClassName } from "../proxy/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import { MAX_SKEW_MS } from "../platform/mod.ts";
+import { RATE_CLASSES, type RateClass, type RateClassName } from "../platform/mod.ts";
 import type { Database } from "./db.ts";
 import { issuePowChallenge, powBits, type PowProof, spendPow } from "./pow.ts";
-import { rateLimitDenials } from "../proxy/metrics.ts";
+import { rateLimitDenials } from "../platform/mod.ts";
+import type { Tagger } from "./tags.ts";
+export { createTagger, type Tagger } from "./tags.ts";
 
 /** How long a successful address stays "known" for an identity. */
 export const KNOWN_ADDRESS_DAYS = 90;
-
-/**
- * Keyed tags of client addresses and identities for the guard state and the audit
- * log: the first 128 bits of HMAC-SHA256(tag-key, domain ‖ 0x00 ‖ value), hex. The key
- * is a vault secret sealed under the master key (`vault_secrets`, name `tag-key`), so
- * a database dump without the master key reveals nothing about who or where from.
- */
-export interface Tagger {
-  /** The tag of a client address, or "" when there is none (operators). */
-  address(address: string): string;
-  /** The tag of an identity for rate-limit keys. */
-  identity(identity: string): string;
-  /** HMAC-SHA256 under the same key of `domain ‖ 0x00 ‖ value`, base64url (challenges). */
-  mac(domain: string, value: string): string;
-}
-
-/** A {@link Tagger} under `key` (32 bytes; copied, so the caller may zero it). */
-export function createTagger(key: Uint8Array): Tagger {
-  if (key.length < 32) throw new Error(`guard: tag key of ${key.length} bytes, expected 32`);
-  const k = key.slice();
-  const tag = (domain: string, value: string) =>
-    createHmac("sha256", k).update(`roamsign/${domain}\u0000${value}`).digest("hex").slice(0, 32);
-  return {
-    address: (address) => address ? tag("address", address) : "",
-    identity: (identity) => tag("identity", identity),
-    mac: (domain, value) =>
-      createHmac("sha256", k).update(`roamsign/${domain}\u0000${value}`).digest("base64url"),
-  };
-}
 
 function _denied(
   code: string,

@@ -1,6 +1,6 @@
 import { openTestDb } from "../tests/fixtures/db.ts";
-import { ApiError } from "../proxy/errors.ts";
-import { RATE_CLASSES } from "../proxy/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import { RATE_CLASSES } from "../platform/mod.ts";
 import { createTagger, creditSuccess, guardRequest, pruneGuardState } from "./guard.ts";
 import { assert, codeOf as code } from "../tests/fixtures/assert.ts";
 
@@ -171,7 +171,7 @@ Deno.test({
       await t.step(
         "past the sign-in window a solved challenge lets one attempt in, once",
         async () => {
-          const { solvePow } = await import("../applet/protocol/pow.ts");
+          const { solvePow } = await import("../applet/mod.ts");
           const { initWasmCrypto } = await import("../wasm-crypto/mod.ts");
           await initWasmCrypto();
           const tag = addressTag("203.0.113.250");

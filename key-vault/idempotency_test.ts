@@ -5,11 +5,11 @@
  * request or by someone without the signing key or the consent phrase.
  */
 import { sql } from "kysely";
-import { generateConsentPhrase } from "../proxy/consent_phrase.ts";
-import { type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
-import type { ProxyClient } from "../proxy/client.ts";
+import { generateConsentPhrase } from "../protocol/mod.ts";
+import { type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
+import type { ProxyClient } from "../platform/mod.ts";
 import { openDb } from "./db.ts";
-import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys, runOperation } from "./operations.ts";
+import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys, runOperation } from "./operations/mod.ts";
 import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";

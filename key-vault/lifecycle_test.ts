@@ -11,12 +11,12 @@ import * as opaque from "@serenity-kit/opaque";
 import { sql } from "kysely";
 import { assertEquals, assertOk, assertRejects, codeOf } from "../tests/fixtures/assert.ts";
 import * as u from "../tests/fixtures/user.ts";
-import { ApiError } from "../proxy/errors.ts";
-import type { ProxyClient } from "../proxy/client.ts";
-import { type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import type { ProxyClient } from "../platform/mod.ts";
+import { type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
 import type { VaultConfig } from "./config.ts";
 import { openDb } from "./db.ts";
-import { runOperation } from "./operations.ts";
+import { runOperation } from "./operations/mod.ts";
 import { openVaultState, type VaultState } from "./state.ts";
 
 const config: VaultConfig = {

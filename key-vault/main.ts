@@ -8,19 +8,19 @@
  *
  * @module
  */
-import { importHmacKey } from "../proxy/hmac.ts";
-import { configureLog, log, logLifecycle } from "../proxy/log.ts";
-import { readSecret } from "../proxy/secrets.ts";
-import { publishAnchorFile } from "../proxy/anchor_files.ts";
+import { importHmacKey } from "../platform/mod.ts";
+import { configureLog, log, logLifecycle } from "../platform/mod.ts";
+import { readSecret } from "../platform/mod.ts";
+import { publishAnchorFile } from "../platform/mod.ts";
 import { createVaultApp } from "./app.ts";
 import { sealAudit } from "./audit.ts";
 import { writeCaFile } from "./ca.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { isUnavailable } from "./db.ts";
 import { pruneGuardState } from "./guard.ts";
-import { pruneIdempotencyKeys } from "./operations.ts";
+import { pruneIdempotencyKeys } from "./operations/mod.ts";
 import { openVaultState } from "./state.ts";
-import { enableProcessMetrics } from "../proxy/metrics.ts";
+import { enableProcessMetrics } from "../platform/mod.ts";
 
 configureLog("key-vault");
 enableProcessMetrics("key-vault");

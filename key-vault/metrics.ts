@@ -6,7 +6,7 @@
  * @module
  */
 import { sql } from "kysely";
-import { type ReadinessCheck, scrapeGauge } from "../proxy/metrics.ts";
+import { type ReadinessCheck, scrapeGauge } from "../platform/mod.ts";
 import { isUnavailable } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";
 import type { VaultState } from "./state.ts";

@@ -1,7 +1,7 @@
-import { registry } from "../proxy/metrics.ts";
+import { registry } from "../platform/mod.ts";
 import { registerVaultGauges } from "./metrics.ts";
 import type { VaultState } from "./state.ts";
-import { registerWebGauges } from "../server/operator.ts";
+import { registerWebGauges } from "../server/mod.ts";
 import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("docs/alerts.yml and docs/operations.md name only metrics the processes export", async () => {

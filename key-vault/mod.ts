@@ -20,6 +20,6 @@ export {
   type UserStatus,
 } from "./db.ts";
 export { migrateToLatest } from "./migrate.ts";
-export { HANDLERS, type OpContext, runOperation } from "./operations.ts";
+export { HANDLERS, type OpContext, runOperation } from "./operations/mod.ts";
 export { type Ca, createCa, loadCa, type NewCa, randomSerial } from "./ca.ts";
 export { runAdmin } from "./admin.ts";

@@ -4,12 +4,12 @@
  * operation rolls all of it back.
  */
 import { sql } from "kysely";
-import { ApiError } from "../proxy/errors.ts";
+import { ApiError } from "../platform/mod.ts";
 import * as opaque from "@serenity-kit/opaque";
-import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../proxy/ops.ts";
-import type { ProxyClient } from "../proxy/client.ts";
+import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
+import type { ProxyClient } from "../platform/mod.ts";
 import { openDb } from "./db.ts";
-import { runOperation } from "./operations.ts";
+import { runOperation } from "./operations/mod.ts";
 import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";

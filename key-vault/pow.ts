@@ -2,7 +2,7 @@
  * The sign-in proof of work (docs/rate-limits.md, "Past the per-identity window").
  * Past its per-identity window a `login.start` from a new address is not refused but
  * must carry a solved challenge: SHA-256(challenge ‖ ":" ‖ solution) with `bits` leading
- * zero bits (applet/protocol/pow.ts solves it). The work grows with how far the window
+ * zero bits (applet/client/pow.ts solves it). The work grows with how far the window
  * is exceeded, up to {@link POW_MAX_BITS}, so the owner on a fresh browser pays about a
  * second once while every guess past the window costs the guesser the same.
  *
@@ -18,10 +18,10 @@
  */
 import { createHash } from "node:crypto";
 import { type Kysely, sql } from "kysely";
-import { b64uEncode } from "../applet/protocol/base64url.ts";
-import { leadingZeroBitsAtLeast, POW_MAX_BITS } from "../applet/protocol/pow_rule.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { leadingZeroBitsAtLeast, POW_MAX_BITS } from "../protocol/mod.ts";
 import type { Database } from "./db.ts";
-import type { Tagger } from "./guard.ts";
+import type { Tagger } from "./tags.ts";
 
 export { POW_MAX_BITS };
 

@@ -19,9 +19,9 @@
  *
  * @module
  */
-import { ApiError } from "../proxy/errors.ts";
-import { log } from "../proxy/log.ts";
-import type { OpSpec } from "../proxy/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import { log } from "../platform/mod.ts";
+import type { OpSpec } from "../platform/mod.ts";
 import { appendAudit } from "./audit.ts";
 import type { VaultState } from "./state.ts";
 

@@ -1,6 +1,6 @@
 import { assertEquals } from "../tests/fixtures/assert.ts";
-import { ApiError } from "../proxy/errors.ts";
-import { OPS } from "../proxy/ops.ts";
+import { ApiError } from "../platform/mod.ts";
+import { OPS } from "../platform/mod.ts";
 import { refusalAudited } from "./refusals.ts";
 
 Deno.test("refusalAudited: operation 4xx refusals, not reads, 5xx or self-audited ones", () => {

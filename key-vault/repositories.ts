@@ -1,11 +1,11 @@
 /**
  * Repositories: plain functions over the vault's tables, `db` (or a transaction)
- * first. They hold no policy; key-vault/operations.ts decides.
+ * first. They hold no policy; key-vault/operations/ decides.
  *
  * @module
  */
 import type { Kysely, Transaction } from "kysely";
-import type { Registration } from "../applet/protocol/registration.ts";
+import type { Registration } from "../protocol/mod.ts";
 import type { Certificate, CertificateStatus, Consent, Database, User, UserStatus } from "./db.ts";
 
 /** A database handle or an open transaction. */

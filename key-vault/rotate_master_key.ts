@@ -23,8 +23,8 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import { b64uEncode } from "../applet/protocol/base64url.ts";
-import { dataDir, readSecret, secretEnvName } from "../proxy/secrets.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { dataDir, readSecret, secretEnvName } from "../platform/mod.ts";
 import { vaultConfigFromEnv } from "./config.ts";
 import { type Database, openDb } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";

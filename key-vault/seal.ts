@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 
 /** Seals and opens named values for one purpose. */
 export interface Sealer {

@@ -15,9 +15,9 @@ import { type Database, type Db, openDb } from "./db.ts";
 import { migrateToLatest } from "./migrate.ts";
 import { createSealer, type Sealer } from "./seal.ts";
 import { createStatementKey, loadStatementKey, type StatementKey } from "./statements.ts";
-import type { Anchors } from "../applet/protocol/anchors.ts";
-import { b64uEncode } from "../applet/protocol/base64url.ts";
-import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
+import type { Anchors } from "../protocol/mod.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { parseCertificate, pemDecode } from "../protocol/mod.ts";
 import { createTagger, type Tagger } from "./guard.ts";
 
 /** A running vault's state. */

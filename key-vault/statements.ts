@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
-import { type VaultStatement, vaultStatementBytes } from "../applet/protocol/anchors.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
+import { type VaultStatement, vaultStatementBytes } from "../protocol/mod.ts";
 
 const _ALG = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 

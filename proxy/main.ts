@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { importHmacKey } from "./hmac.ts";
-import { configureLog, log, logLifecycle } from "./log.ts";
-import { dataDir, readSecret, type SecretName } from "./secrets.ts";
+import { importHmacKey } from "../platform/mod.ts";
+import { configureLog, log, logLifecycle } from "../platform/mod.ts";
+import { dataDir, readSecret, type SecretName } from "../platform/mod.ts";
 import { createProxyApp } from "./server.ts";
-import { enableProcessMetrics } from "./metrics.ts";
+import { enableProcessMetrics } from "../platform/mod.ts";
 
 configureLog("proxy");
 enableProcessMetrics("proxy");

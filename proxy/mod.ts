@@ -1,19 +1,8 @@
 /**
- * The proxy's public face, and the internal contract every roamsign process shares:
- * the error envelope, structured logs, HMAC request signing, the operation allow-list
- * with its schemas and rate-limit classes, the RPC client, the secrets files, consent
- * phrases and the bytes users sign. Nothing here pulls in database code.
+ * The proxy's public face (the patent's fire-wall 137): its hono app. What it shares
+ * with the other processes (HMAC, the op schemas, the error envelope, logs, metrics)
+ * is platform/mod.ts; the process itself is `main.ts`.
  *
  * @module
  */
-export * from "./errors.ts";
-export * from "./log.ts";
-export * from "./hmac.ts";
-export * from "./ops.ts";
-export * from "./client.ts";
-export * from "./secrets.ts";
-export * from "./consent_phrase.ts";
-export * from "./user_request.ts";
-export * from "./body.ts";
-export * from "./metrics.ts";
 export { createProxyApp, type ProxyOptions } from "./server.ts";

@@ -15,5 +15,5 @@ Deno.test("proxy/mod.ts pulls in no database code (kysely, pg, PGlite, key-vault
     /kysely|pglite|\/key-vault\/|(^|\/)pg@|pg-pool|pg-protocol/.test(n)
   );
   assert(bad.length === 0, bad.join(", "));
-  assert(names.some((n) => n.endsWith("/proxy/ops.ts")), "the walk saw the proxy's modules");
+  assert(names.some((n) => n.endsWith("/platform/ops.ts")), "the walk saw the proxy's modules");
 });

@@ -19,19 +19,32 @@
  * @module
  */
 import { Hono } from "hono";
-import { readBody } from "./body.ts";
-import { ApiError, notFound, onError } from "./errors.ts";
+import { readBody } from "../platform/mod.ts";
+import { ApiError, notFound, onError } from "../platform/mod.ts";
 import {
   type HmacKey,
   readAuthHeaders,
   sha256HexSync,
   signRequest,
   verifySignature,
-} from "./hmac.ts";
-import { identityTagSync, log } from "./log.ts";
-import { httpCheck, httpMetrics, mountMetrics, mountReadiness, proxyDecisions } from "./metrics.ts";
-import { type Caller, MAX_BODY, opSpec, parseJsonBytes, parseOpBody, PROXY_KEY_ID } from "./ops.ts";
-import { postUpstream } from "./upstream.ts";
+} from "../platform/mod.ts";
+import { identityTagSync, log } from "../platform/mod.ts";
+import {
+  httpCheck,
+  httpMetrics,
+  mountMetrics,
+  mountReadiness,
+  proxyDecisions,
+} from "../platform/mod.ts";
+import {
+  type Caller,
+  MAX_BODY,
+  opSpec,
+  parseJsonBytes,
+  parseOpBody,
+  PROXY_KEY_ID,
+} from "../platform/mod.ts";
+import { postUpstream } from "../platform/mod.ts";
 
 /** What the proxy needs. */
 export interface ProxyOptions {

@@ -1,6 +1,6 @@
-import { createProxyClient } from "./client.ts";
-import { ApiError } from "./errors.ts";
-import { importHmacKey } from "./hmac.ts";
+import { createProxyClient } from "../platform/mod.ts";
+import { ApiError } from "../platform/mod.ts";
+import { importHmacKey } from "../platform/mod.ts";
 import { createProxyApp } from "./server.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {

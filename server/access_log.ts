@@ -5,7 +5,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler, Next } from "hono";
-import { log } from "../proxy/log.ts";
+import { log } from "../platform/mod.ts";
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {

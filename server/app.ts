@@ -18,11 +18,11 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { z } from "zod";
-import { ApiError, notFound, onError } from "../proxy/errors.ts";
-import { B64U_PATTERN, powProofSchema } from "../proxy/ops.ts";
-import { log } from "../proxy/log.ts";
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
-import { fromUtf8, utf8, wipe } from "../applet/protocol/bytes.ts";
+import { ApiError, notFound, onError } from "../platform/mod.ts";
+import { B64U_PATTERN, powProofSchema } from "../platform/mod.ts";
+import { log } from "../platform/mod.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
+import { fromUtf8, utf8, wipe } from "../protocol/mod.ts";
 import {
   ChannelError,
   deriveChannelKeys,
@@ -32,18 +32,18 @@ import {
   open,
   requestNonce,
   seal,
-} from "../applet/protocol/channel.ts";
-import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
-import { IDENTITY_PATTERN } from "../applet/protocol/registration.ts";
+} from "../protocol/mod.ts";
+import { parseCertificate, pemDecode } from "../protocol/mod.ts";
+import { IDENTITY_PATTERN } from "../protocol/mod.ts";
 import { accessLog } from "./access_log.ts";
 import { cacheControl, IMMUTABLE } from "./cache_control.ts";
-import { type ConfidentialityKey, unwrapKs } from "./keys.ts";
+import { type ConfidentialityKey, unwrapKs } from "../platform/mod.ts";
 import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
 import { resolveClientAddress, trustedProxies } from "./client_address.ts";
-import { httpMetrics, mountReadiness, type ReadinessCheck } from "../proxy/metrics.ts";
+import { httpMetrics, mountReadiness, type ReadinessCheck } from "../platform/mod.ts";
 import { AddressLimit } from "./address_limit.ts";
 import { reportsRoutes } from "./reports.ts";
 

@@ -6,7 +6,7 @@
  */
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { makeTestCa, x509 } from "../tests/fixtures/test_ca.ts";
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 import {
   bindingOf,
   deriveChannelKeys,
@@ -15,13 +15,13 @@ import {
   open,
   seal,
   type SessionOffer,
-} from "../applet/protocol/channel.ts";
-import { fromUtf8, utf8 } from "../applet/protocol/bytes.ts";
-import { parseCertificate, pemDecode } from "../applet/protocol/der.ts";
-import { RpcError, Session, type SessionCrypto } from "../applet/protocol/session.ts";
-import { ApiError } from "../proxy/errors.ts";
+} from "../protocol/mod.ts";
+import { fromUtf8, utf8 } from "../protocol/mod.ts";
+import { parseCertificate, pemDecode } from "../protocol/mod.ts";
+import { RpcError, Session, type SessionCrypto } from "../applet/mod.ts";
+import { ApiError } from "../platform/mod.ts";
 import { createApp, type VaultCaller } from "./app.ts";
-import { loadConfidentialityKey } from "./keys.ts";
+import { loadConfidentialityKey } from "../platform/mod.ts";
 import { SessionStore } from "./sessions.ts";
 
 /** RSA for the test client, from WebCrypto (the applet uses wasm-crypto). */

@@ -30,12 +30,12 @@
  * @module
  */
 import { buildWasm } from "../wasm-crypto/build.ts";
-import { toHex } from "../applet/protocol/bytes.ts";
-import { base64 } from "../applet/protocol/der.ts";
-import type { Anchors } from "../applet/protocol/anchors.ts";
-import { canonicalJson } from "../proxy/user_request.ts";
-import { LINK_PLACEHOLDER, type Linked } from "../applet/linked.ts";
-import { readAnchorFiles, readAnchorsFile } from "../proxy/anchor_files.ts";
+import { toHex } from "../protocol/mod.ts";
+import { base64 } from "../protocol/mod.ts";
+import type { Anchors } from "../protocol/mod.ts";
+import { canonicalJson } from "../protocol/mod.ts";
+import { LINK_PLACEHOLDER, type Linked } from "../protocol/mod.ts";
+import { readAnchorFiles, readAnchorsFile } from "../platform/mod.ts";
 
 /** Repository root (this file lives in `server/`). */
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
@@ -111,7 +111,7 @@ export interface CompiledApplet {
   html: string;
 }
 
-const _SOURCE_DIRS = ["applet", "wasm-crypto", "proxy"];
+const _SOURCE_DIRS = ["applet", "protocol", "wasm-crypto", "proxy"];
 const _SOURCE_FILES = ["deno.json", "deno.lock", "server/build.ts"];
 const _SKIP = /(^|\/)(build|node_modules|\.git)(\/|$)|_test\.ts$/;
 

@@ -9,9 +9,9 @@
  * @module
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "../proxy/errors.ts";
-import { log } from "../proxy/log.ts";
-import type { HostEnvelope, HostKeys, HostReply } from "../applet/protocol/host.ts";
+import { ApiError } from "../platform/mod.ts";
+import { log } from "../platform/mod.ts";
+import type { HostEnvelope, HostKeys, HostReply } from "../protocol/mod.ts";
 
 /** The host as the web server sees it. */
 export interface HostRelay {

@@ -4,7 +4,7 @@
  * the bank's answers become the web server's.
  */
 import { assertEquals, assertRejects } from "../tests/fixtures/assert.ts";
-import { ApiError } from "../proxy/errors.ts";
+import { ApiError } from "../platform/mod.ts";
 import { createHostRelay } from "./host_relay.ts";
 
 type Handler = (req: Request) => Response | Promise<Response>;

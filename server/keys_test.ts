@@ -8,9 +8,9 @@
  */
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { makeTestCa } from "../tests/fixtures/test_ca.ts";
-import { b64uDecode } from "../applet/protocol/base64url.ts";
-import { ksLabel } from "../applet/protocol/channel.ts";
-import { loadConfidentialityKey, unwrapKs } from "./keys.ts";
+import { b64uDecode } from "../protocol/mod.ts";
+import { ksLabel } from "../protocol/mod.ts";
+import { loadConfidentialityKey, unwrapKs } from "../platform/mod.ts";
 
 async function oaepTo(spki: Uint8Array, plaintext: Uint8Array, label: Uint8Array) {
   const key = await crypto.subtle.importKey(

@@ -13,16 +13,16 @@
  *
  * @module
  */
-import { configureLog, log, logLifecycle } from "../proxy/log.ts";
-import { ApiError } from "../proxy/errors.ts";
-import { createProxyClient } from "../proxy/client.ts";
-import { readSecret } from "../proxy/secrets.ts";
+import { configureLog, log, logLifecycle } from "../platform/mod.ts";
+import { ApiError } from "../platform/mod.ts";
+import { createProxyClient } from "../platform/mod.ts";
+import { readSecret } from "../platform/mod.ts";
 import { createApp, type VaultCaller } from "./app.ts";
 import { buildApplet, defaultOutDir } from "./build.ts";
-import { loadConfidentialityKey } from "./keys.ts";
+import { loadConfidentialityKey } from "../platform/mod.ts";
 import { SessionStore } from "./sessions.ts";
 import { createHostRelay } from "./host_relay.ts";
-import { enableProcessMetrics } from "../proxy/metrics.ts";
+import { enableProcessMetrics } from "../platform/mod.ts";
 import { registerWebGauges, startOperatorListener, webReadiness } from "./operator.ts";
 import { AddressLimit } from "./address_limit.ts";
 import { trustedProxies } from "./client_address.ts";

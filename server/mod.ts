@@ -1,7 +1,7 @@
 /**
  * The web server's public face: the hono app (applet delivery, session channel,
- * relays, directory), the applet build, and the child-process supervisor used by
- * `deno task start` and the tests. The process itself is `main.ts`; the
+ * relays, directory) and the applet build (the child-process supervisor is
+ * platform/child.ts). The process itself is `main.ts`; the
  * supervisor is `start.ts`.
  *
  * @module
@@ -17,5 +17,13 @@ export {
   type ManifestFile,
   sourceFingerprint,
 } from "./build.ts";
-export { type Child, type ChildSpec, spawnChild, waitHealthy } from "./child.ts";
+export { SessionStore } from "./sessions.ts";
+export { registerWebGauges } from "./operator.ts";
 export { secureHeaders } from "./secure_headers.ts";
+export {
+  EXIT as VERIFY_APPLET_EXIT,
+  formatVerdict,
+  parseArgs as parseVerifyAppletArgs,
+  UsageError as VerifyAppletUsageError,
+  verifyApplet,
+} from "./verify_applet.ts";

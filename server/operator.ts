@@ -11,8 +11,8 @@ import {
   type ReadinessCheck,
   scrapeGauge,
   serveOperatorListener,
-} from "../proxy/metrics.ts";
-import { logLifecycle } from "../proxy/log.ts";
+} from "../platform/mod.ts";
+import { logLifecycle } from "../platform/mod.ts";
 import type { Manifest } from "./build.ts";
 
 /** The applet is built: `index.html`, the manifest, and every `/applet/` file it lists. */

@@ -1,5 +1,5 @@
 import { appletCheck } from "./operator.ts";
-import { runReadiness } from "../proxy/metrics.ts";
+import { runReadiness } from "../platform/mod.ts";
 import { assert } from "../tests/fixtures/assert.ts";
 
 Deno.test("/readyz applet check: not built, built, a listed file changed", async () => {

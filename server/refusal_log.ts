@@ -15,9 +15,9 @@
  * @module
  */
 import type { Context } from "hono";
-import { ApiError } from "../proxy/errors.ts";
-import { identityTagSync, log } from "../proxy/log.ts";
-import { webRefusals } from "../proxy/metrics.ts";
+import { ApiError } from "../platform/mod.ts";
+import { identityTagSync, log } from "../platform/mod.ts";
+import { webRefusals } from "../platform/mod.ts";
 
 /** The web server's own refusal codes that say someone is probing or replaying. */
 export const SECURITY_CODES: ReadonlySet<string> = new Set([

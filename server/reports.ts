@@ -20,8 +20,8 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "../proxy/errors.ts";
-import { identityTagSync, log } from "../proxy/log.ts";
+import { ApiError } from "../platform/mod.ts";
+import { identityTagSync, log } from "../platform/mod.ts";
 import type { AddressLimit } from "./address_limit.ts";
 
 /** Largest accepted body. */

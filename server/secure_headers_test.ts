@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
-import { ApiError, notFound, onError } from "../proxy/errors.ts";
+import { ApiError, notFound, onError } from "../platform/mod.ts";
 import { cacheControl } from "./cache_control.ts";
 import { DEFAULT_OPTIONS, hstsFromEnv, secureHeaders } from "./secure_headers.ts";
 

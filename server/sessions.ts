@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { b64uEncode } from "../applet/protocol/base64url.ts";
-import { NONCE_BYTES, SEED_BYTES, SID_BYTES } from "../applet/protocol/channel.ts";
-import type { ChannelBinding, ChannelKeys, SessionOffer } from "../applet/protocol/channel.ts";
-import { randomBytes } from "../applet/protocol/bytes.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { NONCE_BYTES, SEED_BYTES, SID_BYTES } from "../protocol/mod.ts";
+import type { ChannelBinding, ChannelKeys, SessionOffer } from "../protocol/mod.ts";
+import { randomBytes } from "../protocol/mod.ts";
 
 /** One session. */
 export interface ServerSession {

@@ -13,10 +13,10 @@
  *
  * @module
  */
-import { ensureSecrets } from "../proxy/secrets.ts";
-import { configureLog, log, logLifecycle } from "../proxy/log.ts";
-import { type Child, type ChildSpec, spawnChild, waitHealthy } from "./child.ts";
-import { provisionConfidentialityKey } from "./keys.ts";
+import { ensureSecrets } from "../platform/mod.ts";
+import { configureLog, log, logLifecycle } from "../platform/mod.ts";
+import { type Child, type ChildSpec, spawnChild, waitHealthy } from "../platform/mod.ts";
+import { provisionConfidentialityKey } from "../platform/mod.ts";
 
 configureLog("supervisor");
 

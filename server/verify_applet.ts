@@ -20,9 +20,9 @@
  *
  * @module
  */
-import { toHex } from "../applet/protocol/bytes.ts";
-import { type Anchors, parseAnchors } from "../applet/protocol/anchors.ts";
-import { readAnchorsFile } from "../proxy/anchor_files.ts";
+import { toHex } from "../protocol/mod.ts";
+import { type Anchors, parseAnchors } from "../protocol/mod.ts";
+import { readAnchorsFile } from "../platform/mod.ts";
 import { compileApplet, linkApplet, type Manifest } from "./build.ts";
 
 /** Exit codes (sysexits.h where one fits). */

@@ -15,8 +15,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
-import { fromUtf8, sha256, toHex, utf8, wipe } from "../../applet/protocol/bytes.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
+import { fromUtf8, sha256, toHex, utf8, wipe } from "../../protocol/mod.ts";
 import {
   amountMinor,
   type DebitInstruction,
@@ -30,9 +30,9 @@ import {
   type Receipt,
   receiptText,
   sealHost,
-} from "../../applet/protocol/host.ts";
-import { ApiError, notFound, onError } from "../../proxy/errors.ts";
-import { identityTag, log } from "../../proxy/log.ts";
+} from "../../protocol/mod.ts";
+import { ApiError, notFound, onError } from "../../platform/mod.ts";
+import { identityTag, log } from "../../platform/mod.ts";
 import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";
 import type { HostKeyPairs } from "./keys.ts";
 import { Ledger, LedgerError } from "./ledger.ts";
@@ -41,7 +41,7 @@ import {
   mountMetrics,
   mountReadiness,
   type ReadinessCheck,
-} from "../../proxy/metrics.ts";
+} from "../../platform/mod.ts";
 
 /** What the app needs. */
 export interface HostDeps {

@@ -7,16 +7,16 @@
  * tests/integration/lifecycle_test.ts.
  */
 import { assertEquals, assertOk } from "../../tests/fixtures/assert.ts";
-import { b64uEncode } from "../../applet/protocol/base64url.ts";
-import { parseCertificate, pemDecode } from "../../applet/protocol/der.ts";
-import { randomBytes, utf8 } from "../../applet/protocol/bytes.ts";
+import { b64uEncode } from "../../protocol/mod.ts";
+import { parseCertificate, pemDecode } from "../../protocol/mod.ts";
+import { randomBytes, utf8 } from "../../protocol/mod.ts";
 import {
   type DebitInstruction,
   deriveHostKeys,
   formatDebitInstruction,
   hostKeyLabel,
   sealHost,
-} from "../../applet/protocol/host.ts";
+} from "../../protocol/mod.ts";
 import { createHostApp } from "./app.ts";
 import { loadHostKeys } from "./keys.ts";
 import { Ledger } from "./ledger.ts";

@@ -11,7 +11,7 @@
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { pemDecode, pemEncode } from "../../applet/protocol/der.ts";
+import { pemDecode, pemEncode } from "../../protocol/mod.ts";
 
 x509.cryptoProvider.set(crypto);
 

@@ -15,16 +15,16 @@
  *
  * @module
  */
-import { configureLog, log } from "../../proxy/log.ts";
-import { amountMinor } from "../../applet/protocol/host.ts";
+import { configureLog, log } from "../../platform/mod.ts";
+import { amountMinor } from "../../protocol/mod.ts";
 import { createHostApp } from "./app.ts";
 import { loadHostKeys } from "./keys.ts";
-import { publishAnchorFile } from "../../proxy/anchor_files.ts";
-import { sha256, toHex } from "../../applet/protocol/bytes.ts";
-import { parseCertificate, pemDecode } from "../../applet/protocol/der.ts";
+import { publishAnchorFile } from "../../platform/mod.ts";
+import { sha256, toHex } from "../../protocol/mod.ts";
+import { parseCertificate, pemDecode } from "../../protocol/mod.ts";
 import { Ledger } from "./ledger.ts";
 import { bankReadiness } from "./operator.ts";
-import { enableProcessMetrics } from "../../proxy/metrics.ts";
+import { enableProcessMetrics } from "../../platform/mod.ts";
 
 configureLog("host-bank");
 

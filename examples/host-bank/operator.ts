@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ReadinessCheck } from "../../proxy/metrics.ts";
+import type { ReadinessCheck } from "../../platform/mod.ts";
 import { loadCa } from "../verify/mod.ts";
 
 /** Readiness checks of the bank. */

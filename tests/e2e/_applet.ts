@@ -7,7 +7,7 @@
  * @module
  */
 import type { Locator, Page } from "playwright-core";
-import type { Registration } from "../../applet/protocol/registration.ts";
+import type { Registration } from "../../protocol/mod.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { initWasmCrypto } from "../../wasm-crypto/mod.ts";
-import { type Anchors, parseAnchors } from "../../applet/protocol/anchors.ts";
+import { type Anchors, parseAnchors } from "../../protocol/mod.ts";
 import * as opaque from "@serenity-kit/opaque";
 import {
   applyToRegister,
@@ -15,11 +15,11 @@ import {
   type SignedIn,
   signIn,
   wasmSessionCrypto,
-} from "../../applet/protocol/flows.ts";
-import type { KsfParams } from "../../applet/protocol/key_record.ts";
-import { Session } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import type { Registration } from "../../applet/protocol/registration.ts";
+} from "../../applet/mod.ts";
+import type { KsfParams } from "../../protocol/mod.ts";
+import { Session } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
+import type { Registration } from "../../protocol/mod.ts";
 
 let _ready: Promise<void> | null = null;
 

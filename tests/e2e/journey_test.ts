@@ -21,9 +21,9 @@ import {
   signInPageMessage,
 } from "./_applet.ts";
 import { privateKeyOf } from "./_deno_client.ts";
-import { b64uEncode } from "../../applet/protocol/base64url.ts";
-import { base64 } from "../../applet/protocol/der.ts";
-import { toHex, utf8 } from "../../applet/protocol/bytes.ts";
+import { b64uEncode } from "../../protocol/mod.ts";
+import { base64 } from "../../protocol/mod.ts";
+import { toHex, utf8 } from "../../protocol/mod.ts";
 
 async function openssl(args: string[], cwd: string): Promise<{ ok: boolean; out: string }> {
   const r = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })

@@ -30,11 +30,11 @@ import {
   signInPageMessage,
 } from "./_applet.ts";
 import { signedIn } from "./_deno_client.ts";
-import { b64uEncode } from "../../applet/protocol/base64url.ts";
-import { base64 } from "../../applet/protocol/der.ts";
-import { toHex, utf8 } from "../../applet/protocol/bytes.ts";
-import { forget, reregister } from "../../applet/protocol/flows.ts";
-import { RpcError } from "../../applet/protocol/session.ts";
+import { b64uEncode } from "../../protocol/mod.ts";
+import { base64 } from "../../protocol/mod.ts";
+import { toHex, utf8 } from "../../protocol/mod.ts";
+import { forget, reregister } from "../../applet/mod.ts";
+import { RpcError } from "../../applet/mod.ts";
 import { generateRsaKey } from "../../wasm-crypto/mod.ts";
 import type { Page } from "playwright-core";
 

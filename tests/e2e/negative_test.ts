@@ -10,8 +10,9 @@
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../fixtures/stack.ts";
-import { type Manifest, spawnChild, waitHealthy } from "../../server/mod.ts";
-import { formatConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { type Manifest } from "../../server/mod.ts";
+import { spawnChild, waitHealthy } from "../../platform/mod.ts";
+import { formatConsentPhrase } from "../../protocol/mod.ts";
 import {
   admin,
   applyInPage,

@@ -8,9 +8,9 @@
  * `refused` log line.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import type { ProxyClient } from "../../proxy/client.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
+import type { ProxyClient } from "../../platform/mod.ts";
 // codeOf (the error code of a call) is taken by hostile.ts (the code in a raw answer body)
 import { assertEquals, assertOk, codeOf as codeOfCall } from "../fixtures/assert.ts";
 import { codeOf, RawChannel } from "../fixtures/hostile.ts";

@@ -2,8 +2,8 @@
  * `deno task admin` against real processes: the operator's views, letters, consent
  * reset, revoke, and `audit verify` catching a row edited directly in PostgreSQL.
  */
-import { ApiError } from "../../proxy/errors.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { generateConsentPhrase } from "../../protocol/mod.ts";
 import { postgresAvailable, sqlAsAdmin, type Stack, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
 import { assert } from "../fixtures/assert.ts";

@@ -6,7 +6,7 @@
  * master key the user signs in (OPAQUE) and gets their key record back, the pending
  * applicant's consent letter still opens, and `deno task admin audit verify` passes.
  */
-import { ApiError } from "../../proxy/errors.ts";
+import { ApiError } from "../../platform/mod.ts";
 import {
   createTestDatabase,
   postgresAvailable,

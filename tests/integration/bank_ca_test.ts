@@ -5,7 +5,7 @@
  * under certificates of its own making. `deno task start` and the test stacks pin the
  * CA the vault writes to `DATA_DIR/ca.pem`.
  */
-import { spawnChild } from "../../server/mod.ts";
+import { spawnChild } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { startStack } from "../fixtures/stack.ts";
 import { makeTestCa } from "../fixtures/test_ca.ts";

@@ -22,8 +22,8 @@
  * the seed is printed, `FAULTS_SEED=<n>` replays it.
  */
 import pg from "pg";
-import { ApiError } from "../../proxy/errors.ts";
-import type { ProxyClient } from "../../proxy/client.ts";
+import { ApiError } from "../../platform/mod.ts";
+import type { ProxyClient } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { assertConsistent } from "../fixtures/consistency.ts";
 import { type PgCluster, startPgCluster } from "../fixtures/pg_cluster.ts";

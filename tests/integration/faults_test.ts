@@ -2,8 +2,8 @@
  * Faults with real processes and a real PostgreSQL: the database going away, an
  * operation failing half-way, concurrent applications, replayed requests.
  */
-import { b64uDecode } from "../../applet/protocol/base64url.ts";
-import { importHmacKey, signRequest } from "../../proxy/hmac.ts";
+import { b64uDecode } from "../../protocol/mod.ts";
+import { importHmacKey, signRequest } from "../../platform/mod.ts";
 import {
   createTestDatabase,
   postgresAvailable,

@@ -8,11 +8,11 @@
  * `FUZZ_RUNS` sets the number of cases per property (larger runs are opt-in).
  */
 import fc from "fast-check";
-import { b64uDecode, b64uEncode } from "../../applet/protocol/base64url.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
-import { HEADER } from "../../proxy/hmac.ts";
-import { OPS } from "../../proxy/ops.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
+import { generateConsentPhrase } from "../../protocol/mod.ts";
+import { HEADER } from "../../platform/mod.ts";
+import { OPS } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import {
   codeOf,

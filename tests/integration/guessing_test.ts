@@ -7,10 +7,10 @@
  * than the documented backoff; the web server limits new sessions per address.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { ApiError } from "../../proxy/errors.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
-import { createProxyClient, type ProxyClient } from "../../proxy/client.ts";
-import { RATE_CLASSES } from "../../proxy/ops.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { generateConsentPhrase } from "../../protocol/mod.ts";
+import { createProxyClient, type ProxyClient } from "../../platform/mod.ts";
+import { RATE_CLASSES } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { codeOf, fetchWithin } from "../fixtures/hostile.ts";
 import { postgresAvailable, secondPair, startStack } from "../fixtures/stack.ts";

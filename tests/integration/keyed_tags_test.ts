@@ -7,8 +7,8 @@
  * a dump would otherwise reverse the whole IPv4 space in a few CPU-hours.
  */
 import { createHash } from "node:crypto";
-import { b64uEncode } from "../../applet/protocol/base64url.ts";
-import { ApiError } from "../../proxy/errors.ts";
+import { b64uEncode } from "../../protocol/mod.ts";
+import { ApiError } from "../../platform/mod.ts";
 import { assertOk } from "../fixtures/assert.ts";
 import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";

@@ -22,9 +22,9 @@ import {
   reregister,
   sendToHost,
   signAndSubmit,
-} from "../../applet/protocol/flows.ts";
-import { RpcError } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+} from "../../applet/mod.ts";
+import { RpcError } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
 import { createCa } from "../../key-vault/mod.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;

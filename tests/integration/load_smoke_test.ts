@@ -10,7 +10,7 @@ import type { LoadResult } from "../../bench/load.ts";
 import type { BenchResult } from "../../bench/result.ts";
 import { postgresAvailable } from "../fixtures/stack.ts";
 import { LIGHT_KSF } from "../fixtures/user.ts";
-import { checkKsf, KeyRecordError } from "../../applet/protocol/key_record.ts";
+import { checkKsf, KeyRecordError } from "../../protocol/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 

@@ -8,10 +8,10 @@
  * for every guess still meets the per-(identity, address) backoff.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { ApiError } from "../../proxy/errors.ts";
-import { createProxyClient, type ProxyClient } from "../../proxy/client.ts";
-import { RATE_CLASSES } from "../../proxy/ops.ts";
-import { powChallengeOf, solvePow } from "../../applet/protocol/pow.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { createProxyClient, type ProxyClient } from "../../platform/mod.ts";
+import { RATE_CLASSES } from "../../platform/mod.ts";
+import { powChallengeOf, solvePow } from "../../applet/mod.ts";
 import { initWasmCrypto } from "../../wasm-crypto/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { postgresAvailable, secondPair, startStack } from "../fixtures/stack.ts";

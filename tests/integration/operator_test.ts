@@ -6,8 +6,8 @@
  * PostgreSQL is cut (tests/fixtures/tcp_relay.ts) and back to 200 when it returns; the
  * proxy's goes 503 while the vault is stopped.
  */
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
-import { ApiError } from "../../proxy/errors.ts";
+import { generateConsentPhrase } from "../../protocol/mod.ts";
+import { ApiError } from "../../platform/mod.ts";
 import {
   createTestDatabase,
   postgresAvailable,

@@ -16,10 +16,10 @@ import {
   signAndSubmit,
   signIn,
   updateRegistration,
-} from "../../applet/protocol/flows.ts";
-import { RpcError } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import { b64uEncode } from "../../applet/protocol/base64url.ts";
+} from "../../applet/mod.ts";
+import { RpcError } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
+import { b64uEncode } from "../../protocol/mod.ts";
 import { verifyPkcs1v15 } from "../../wasm-crypto/mod.ts";
 
 Deno.test({
@@ -121,9 +121,9 @@ Deno.test({
           const u = await signIn(s, { identity: user.identity, passphrase: utf8(pass) });
           let captured: Record<string, unknown> | null = null;
           await s.call("registration.update", async (nonce) => {
-            const { userRequestBytes } = await import("../../proxy/user_request.ts");
+            const { userRequestBytes } = await import("../../protocol/mod.ts");
             const { signPkcs1v15 } = await import("../../wasm-crypto/mod.ts");
-            const { sealKeyRecord } = await import("../../applet/protocol/key_record.ts");
+            const { sealKeyRecord } = await import("../../protocol/mod.ts");
             const keyRecord = await sealKeyRecord({
               kek: u.kek,
               registration: u.registration,

@@ -3,11 +3,11 @@
  * refused with its own stable code, rate limits and backoff hold, every decision is
  * logged without secrets.
  */
-import { b64uDecode } from "../../applet/protocol/base64url.ts";
-import { ApiError } from "../../proxy/errors.ts";
-import { HEADER, importHmacKey, signRequest } from "../../proxy/hmac.ts";
-import { generateConsentPhrase } from "../../proxy/consent_phrase.ts";
-import { createProxyClient } from "../../proxy/client.ts";
+import { b64uDecode } from "../../protocol/mod.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { HEADER, importHmacKey, signRequest } from "../../platform/mod.ts";
+import { generateConsentPhrase } from "../../protocol/mod.ts";
+import { createProxyClient } from "../../platform/mod.ts";
 import { startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
 import { assert } from "../fixtures/assert.ts";

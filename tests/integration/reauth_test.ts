@@ -15,17 +15,11 @@
 import { assertEquals, assertOk, codeOf } from "../fixtures/assert.ts";
 import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-import type { ProxyClient } from "../../proxy/client.ts";
+import type { ProxyClient } from "../../platform/mod.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
-import {
-  FlowError,
-  forget,
-  reauthenticate,
-  reregister,
-  signAndSubmit,
-} from "../../applet/protocol/flows.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+import { FlowError, forget, reauthenticate, reregister, signAndSubmit } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
 
 async function activeUser(web: ProxyClient, admin: ProxyClient, identity: string) {
   const user = await u.makeUser(identity);

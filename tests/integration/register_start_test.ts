@@ -9,7 +9,7 @@ import * as opaque from "@serenity-kit/opaque";
 import { assertEquals, assertOk, codeOf } from "../fixtures/assert.ts";
 import { startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
-import { opSpec, RATE_CLASSES } from "../../proxy/ops.ts";
+import { opSpec, RATE_CLASSES } from "../../platform/mod.ts";
 
 Deno.test({
   name: "register.start answers for an existing identity only with a fresh re-authentication",

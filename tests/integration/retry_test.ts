@@ -1,7 +1,7 @@
 /**
  * The applet's own retries end to end (docs/faults.md): apply, consent, re-registration
  * and revocation through the real web server, proxy and vault on PostgreSQL, run by
- * the applet's protocol code (applet/protocol/flows.ts) from Deno. For each, the
+ * the applet's protocol code (applet/client/flows/) from Deno. For each, the
  * vault's connection to PostgreSQL is cut right after PostgreSQL committed and before
  * the vault heard so: the vault answers 503 `database_unavailable` although the
  * operation took effect. The flow retries with the same idempotency key and gets the
@@ -22,8 +22,8 @@ import { startTcpRelay } from "../fixtures/tcp_relay.ts";
 import { LIGHT_KSF } from "../fixtures/user.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
-import { forget, reregister, revokeKey } from "../../applet/protocol/flows.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
+import { forget, reregister, revokeKey } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
 
 Deno.test({
   name: "the applet's retries after a lost commit acknowledgement are idempotent (PostgreSQL)",

@@ -3,7 +3,7 @@
  * vault, proxy, web server and the demo bank (its keys 0600), restarts a crashed child,
  * stops everything on SIGTERM.
  */
-import { spawnChild } from "../../server/mod.ts";
+import { spawnChild } from "../../platform/mod.ts";
 import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

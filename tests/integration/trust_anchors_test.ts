@@ -18,17 +18,17 @@ import {
   FlowError,
   signIn,
   wasmSessionCrypto,
-} from "../../applet/protocol/flows.ts";
-import { RpcError, Session } from "../../applet/protocol/session.ts";
-import { utf8 } from "../../applet/protocol/bytes.ts";
-import { b64uDecode } from "../../applet/protocol/base64url.ts";
-import { deriveKek, openKeyRecord, parseKeyRecord } from "../../applet/protocol/key_record.ts";
-import type { Anchors } from "../../applet/protocol/anchors.ts";
-import { ApiError } from "../../proxy/errors.ts";
-import { createApp, type VaultCaller } from "../../server/app.ts";
-import { loadConfidentialityKey, provisionConfidentialityKey } from "../../server/keys.ts";
-import { SessionStore } from "../../server/sessions.ts";
-import { loadHostKeys } from "../../examples/host-bank/keys.ts";
+} from "../../applet/mod.ts";
+import { RpcError, Session } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
+import { b64uDecode } from "../../protocol/mod.ts";
+import { deriveKek, openKeyRecord, parseKeyRecord } from "../../protocol/mod.ts";
+import type { Anchors } from "../../protocol/mod.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { createApp, type VaultCaller } from "../../server/mod.ts";
+import { loadConfidentialityKey, provisionConfidentialityKey } from "../../platform/mod.ts";
+import { SessionStore } from "../../server/mod.ts";
+import { loadHostKeys } from "../../examples/host-bank/mod.ts";
 
 /** What the hostile web server saw and did. */
 interface Relay {

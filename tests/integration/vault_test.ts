@@ -4,10 +4,10 @@
  * revoke), and the vault's refusal of anything that does not come from the proxy.
  */
 import * as opaque from "@serenity-kit/opaque";
-import { ApiError } from "../../proxy/errors.ts";
-import { importHmacKey, signRequest } from "../../proxy/hmac.ts";
-import { createProxyClient } from "../../proxy/client.ts";
-import { b64uDecode } from "../../applet/protocol/base64url.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { importHmacKey, signRequest } from "../../platform/mod.ts";
+import { createProxyClient } from "../../platform/mod.ts";
+import { b64uDecode } from "../../protocol/mod.ts";
 import { postgresAvailable, startStack } from "../fixtures/stack.ts";
 import * as u from "../fixtures/user.ts";
 import { assert } from "../fixtures/assert.ts";
@@ -119,8 +119,7 @@ for (const db of ["pglite", "postgres"] as const) {
               registration: { ...alice.registration, accountNumber: "999" },
             };
             await refused(u.consent(web, other, phrase), "registration_mismatch", 400);
-            const wrong =
-              (await import("../../proxy/consent_phrase.ts")).generateConsentPhrase().text;
+            const wrong = (await import("../../protocol/mod.ts")).generateConsentPhrase().text;
             const e = await refused(u.consent(web, alice, wrong), "wrong_phrase", 403);
             assert(e.details?.attemptsLeft === 4, JSON.stringify(e.details));
             const ok = await u.consent(web, alice, phrase);

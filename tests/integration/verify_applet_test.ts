@@ -7,7 +7,10 @@
 import { assertEquals, assertOk, assertThrows } from "../fixtures/assert.ts";
 import { startStack } from "../fixtures/stack.ts";
 import { makeTestCa } from "../fixtures/test_ca.ts";
-import { parseArgs, UsageError } from "../../server/verify_applet.ts";
+import {
+  parseVerifyAppletArgs as parseArgs,
+  VerifyAppletUsageError as UsageError,
+} from "../../server/mod.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;
 

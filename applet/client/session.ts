@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { b64uEncode } from "./base64url.ts";
-import { fromUtf8, utf8, wipe } from "./bytes.ts";
+import { b64uEncode } from "../../protocol/mod.ts";
+import { fromUtf8, utf8, wipe } from "../../protocol/mod.ts";
 import {
   bindingOf,
   type ChannelBinding,
@@ -21,17 +21,17 @@ import {
   seal,
   type Sealed,
   type SessionOffer,
-} from "./channel.ts";
-import { b64uDecode } from "./base64url.ts";
+} from "../../protocol/mod.ts";
+import { b64uDecode } from "../../protocol/mod.ts";
 import {
   certificateDetails,
   KEY_USAGE,
   OID_SHA256_WITH_RSA,
   parseCertificate,
   pemDecode,
-} from "./der.ts";
-import type { Anchors } from "./anchors.ts";
-import { sha256 } from "./bytes.ts";
+} from "../../protocol/mod.ts";
+import type { Anchors } from "../../protocol/mod.ts";
+import { sha256 } from "../../protocol/mod.ts";
 
 /** The RSA operations the session needs; the applet passes wasm-crypto's. */
 export interface SessionCrypto {

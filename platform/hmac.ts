@@ -13,7 +13,7 @@
  * @module
  */
 import { createHash, type Hash, timingSafeEqual } from "node:crypto";
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 import { ApiError } from "./errors.ts";
 
 /** Header names. */

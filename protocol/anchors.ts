@@ -20,7 +20,7 @@
  */
 import { b64uDecode } from "./base64url.ts";
 import { concat, utf8 } from "./bytes.ts";
-import { canonicalJson } from "../../proxy/user_request.ts";
+import { canonicalJson } from "./user_request.ts";
 
 /** The anchors an applet is built with. */
 export interface Anchors {

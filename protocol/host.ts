@@ -21,7 +21,7 @@
 import { b64uDecode, b64uEncode } from "./base64url.ts";
 import { concat, randomBytes, utf8 } from "./bytes.ts";
 import { IDENTITY_PATTERN } from "./registration.ts";
-import { canonicalJson } from "../../proxy/user_request.ts";
+import { canonicalJson } from "./user_request.ts";
 
 /** Protocol name, in every label, info string and AAD. */
 export const HOST_PROTOCOL = "roamsign/host/v1";

@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/fixtures/assert.ts";
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 import { ApiError } from "./errors.ts";
 import { B64U_PATTERN, OPS, parseOpBody } from "./ops.ts";
 

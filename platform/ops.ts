@@ -8,13 +8,9 @@
  * @module
  */
 import { z } from "zod";
-import {
-  CONTROL_CHARACTERS,
-  IDENTITY_PATTERN,
-  REGISTRATION_LIMITS,
-} from "../applet/protocol/registration.ts";
+import { CONTROL_CHARACTERS, IDENTITY_PATTERN, REGISTRATION_LIMITS } from "../protocol/mod.ts";
 import { ApiError } from "./errors.ts";
-import { ConsentPhraseError, parseConsentPhrase } from "./consent_phrase.ts";
+import { ConsentPhraseError, parseConsentPhrase } from "../protocol/mod.ts";
 
 /** Callers of the proxy, by HMAC key id. */
 export type Caller = "web" | "admin";
@@ -50,7 +46,7 @@ export function freeText(max: number) {
     .refine((s) => s.isWellFormed() && !CONTROL_CHARACTERS.test(s), "control character");
 }
 
-/** An identity (the pattern of applet/protocol/registration.ts). */
+/** An identity (the pattern of protocol/registration.ts). */
 export const identitySchema = z.string().max(64).regex(IDENTITY_PATTERN, "bad identity");
 
 /** Registration data as sent; the vault NFC-normalises and re-checks it. */

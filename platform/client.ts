@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { b64uDecode } from "../applet/protocol/base64url.ts";
+import { b64uDecode } from "../protocol/mod.ts";
 import { ApiError } from "./errors.ts";
 import { type HmacKey, importHmacKey, signRequest } from "./hmac.ts";
 import type { OpBody, OpName } from "./ops.ts";

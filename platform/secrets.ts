@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { b64uDecode, b64uEncode } from "../applet/protocol/base64url.ts";
+import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 
 /** Every secret file, by name. */
 export const SECRET_NAMES = [

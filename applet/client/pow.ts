@@ -15,7 +15,7 @@
 import { sha256 } from "../../wasm-crypto/mod.ts";
 import { RpcError, type Session } from "./session.ts";
 
-import { leadingZeroBitsAtLeast, POW_MAX_BITS } from "./pow_rule.ts";
+import { leadingZeroBitsAtLeast, POW_MAX_BITS } from "../../protocol/mod.ts";
 export { leadingZeroBitsAtLeast, POW_MAX_BITS };
 
 /** What the vault sends with `pow_required`. */

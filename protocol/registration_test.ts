@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../tests/fixtures/assert.ts";
+import { assertEquals, assertThrows } from "../tests/fixtures/assert.ts";
 import { normalizeRegistration, RegistrationError } from "./registration.ts";
 
 const base = {

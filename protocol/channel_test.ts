@@ -1,4 +1,4 @@
-import { assertEquals, assertOk, assertRejects } from "../../tests/fixtures/assert.ts";
+import { assertEquals, assertOk, assertRejects } from "../tests/fixtures/assert.ts";
 import { b64uDecode, b64uEncode } from "./base64url.ts";
 import {
   bindingOf,

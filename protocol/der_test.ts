@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "../../tests/fixtures/assert.ts";
-import { makeTestCa, x509 } from "../../tests/fixtures/test_ca.ts";
+import { assertEquals, assertThrows } from "../tests/fixtures/assert.ts";
+import { makeTestCa, x509 } from "../tests/fixtures/test_ca.ts";
 import {
   certificateDetails,
   DerError,

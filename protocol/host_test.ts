@@ -1,9 +1,4 @@
-import {
-  assertEquals,
-  assertOk,
-  assertRejects,
-  assertThrows,
-} from "../../tests/fixtures/assert.ts";
+import { assertEquals, assertOk, assertRejects, assertThrows } from "../tests/fixtures/assert.ts";
 import { randomBytes, utf8 } from "./bytes.ts";
 import {
   amountMinor,

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects, assertThrows } from "../../tests/fixtures/assert.ts";
+import { assertEquals, assertRejects, assertThrows } from "../tests/fixtures/assert.ts";
 import { b64uDecode, b64uEncode } from "./base64url.ts";
 import {
   checkKsf,

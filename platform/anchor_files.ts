@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Anchors, AnchorsError, parseAnchors } from "../applet/protocol/anchors.ts";
+import { type Anchors, AnchorsError, parseAnchors } from "../protocol/mod.ts";
 
 /** `<dataDir>/anchors`. */
 export function anchorsDir(dataDir: string): string {

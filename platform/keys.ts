@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { b64uEncode } from "../applet/protocol/base64url.ts";
-import { parseCertificate, pemDecode, pemEncode } from "../applet/protocol/der.ts";
-import { ctEqual } from "../applet/protocol/bytes.ts";
+import { b64uEncode } from "../protocol/mod.ts";
+import { parseCertificate, pemDecode, pemEncode } from "../protocol/mod.ts";
+import { ctEqual } from "../protocol/mod.ts";
 import {
   decryptOaep,
   importPrivateKeyPkcs8,
@@ -20,8 +20,8 @@ import {
   type RsaPrivateKey,
   WasmCryptoError,
 } from "../wasm-crypto/mod.ts";
-import { createProxyClient } from "../proxy/client.ts";
-import { readSecret } from "../proxy/secrets.ts";
+import { createProxyClient } from "./client.ts";
+import { readSecret } from "./secrets.ts";
 
 /** Modulus size of PUB(c,s) (docs/session-channel.md: why 2048). */
 export const CONFIDENTIALITY_BITS = 2048;

@@ -1,0 +1,241 @@
+/**
+ * What the user's flows share: their errors, the session crypto done by wasm-crypto,
+ * retries, the vault statement check, the pass phrase as OPAQUE's password, the KEK
+ * and a new key pair with its key record.
+ *
+ * @module
+ */
+import * as opaque from "@serenity-kit/opaque";
+import {
+  encryptOaep,
+  generateRsaKey,
+  importPublicKeySpki,
+  type RsaPrivateKey,
+  verifyPkcs1v15,
+} from "../../../wasm-crypto/mod.ts";
+import {
+  type Anchors,
+  b64uDecode,
+  b64uEncode,
+  concat as concatBytes,
+  deriveKek,
+  fromUtf8,
+  type KeyRecord,
+  type KsfParams,
+  randomBytes,
+  type Registration,
+  sealKeyRecord,
+  sha256,
+  u64be,
+  utf8,
+  type VaultStatement,
+  vaultStatementBytes,
+  wipe,
+} from "../../../protocol/mod.ts";
+import { RpcError, type Session, type SessionCrypto } from "../session.ts";
+import { callWithPow } from "../pow.ts";
+
+/** A flow that stopped for a reason the user should read; `code` is stable. */
+export class FlowError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "FlowError";
+    this.code = code;
+  }
+}
+
+/** RSA for the session bootstrap, done by wasm-crypto. */
+export const wasmSessionCrypto: SessionCrypto = {
+  encryptOaep(spki, plaintext, label) {
+    const pub = importPublicKeySpki(spki);
+    return encryptOaep(pub, "SHA-256", plaintext, label);
+  },
+  verifyPkcs1v15(spki, message, signature) {
+    const pub = importPublicKeySpki(spki);
+    return verifyPkcs1v15(pub, "SHA-256", message, signature);
+  },
+};
+
+/**
+ * Delays before the automatic retries of a transient failure (an `RpcError` that is
+ * `retryable`: 503/504 or no answer). Every retry of apply, consent, re-registration
+ * and revocation carries the idempotency key of its first attempt, so the vault
+ * answers it with the first attempt's outcome if that one got through
+ * (docs/faults.md). Then the error goes to the user, who may try again.
+ */
+export const RETRY_DELAYS_MS = [500, 2_000] as const;
+
+export async function retrying<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof RpcError) || !err.retryable || attempt >= RETRY_DELAYS_MS.length) {
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
+/** The alert a user sees when the vault's answer does not carry the pinned key's signature. */
+export const UNTRUSTED_VAULT_MESSAGE =
+  "The key vault's answer could not be verified; nothing more was sent.";
+
+/**
+ * Checks the vault's signature over a statement with the statement key pinned in the
+ * anchors (docs/trust-anchors.md); throws `untrusted_vault` otherwise. The web server
+ * relays these answers and cannot make one.
+ */
+export function checkVaultStatement(
+  anchors: Anchors,
+  statement: VaultStatement,
+  signature: unknown,
+): void {
+  let ok = false;
+  try {
+    ok = typeof signature === "string" && verifyPkcs1v15(
+      importPublicKeySpki(b64uDecode(anchors.vaultSigningSpki)),
+      "SHA-256",
+      vaultStatementBytes(statement),
+      b64uDecode(signature),
+    );
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new FlowError("untrusted_vault", UNTRUSTED_VAULT_MESSAGE);
+}
+
+/**
+ * What the applet asks the vault to echo in its signed `register.start` answer: a hash
+ * of this channel's sid, N(s) and T(s), so an answer made for another session (or
+ * another relay's request) does not check out here.
+ */
+async function _sessionBinding(session: Session): Promise<string> {
+  const { sid, nonce, time } = session.binding;
+  return b64uEncode(
+    await sha256(concatBytes(utf8("roamsign/session-binding/v1\0"), sid, nonce, u64be(time))),
+  );
+}
+
+/** A fresh idempotency key: one per logical operation, the same for its retries. */
+export function newIdempotencyKey(): string {
+  return b64uEncode(randomBytes(16));
+}
+
+/** Key sizes the applet offers. */
+export const KEY_SIZES = [2048, 3072, 4096] as const;
+
+/** Inputs of {@link applyToRegister}. */
+export function checkLength(passphrase: Uint8Array): void {
+  if (passphrase.length < 8) {
+    throw new FlowError("weak_passphrase", "The pass phrase must be at least 8 characters.");
+  }
+}
+
+export function opaquePassword(passphrase: Uint8Array): string {
+  checkLength(passphrase);
+  try {
+    return fromUtf8(passphrase);
+  } catch {
+    throw new FlowError("bad_passphrase", "The pass phrase is not valid text.");
+  }
+}
+
+export async function kekFrom(exportKey: string): Promise<CryptoKey> {
+  const bytes = b64uDecode(exportKey.replace(/=+$/, ""));
+  try {
+    return await deriveKek(bytes);
+  } finally {
+    wipe(bytes);
+  }
+}
+
+/** What apply and re-registration both make: a key pair, its OPAQUE registration and record. */
+interface NewKey {
+  key: RsaPrivateKey;
+  spki: Uint8Array;
+  kek: CryptoKey;
+  keyRecord: KeyRecord;
+  registrationRecord: string;
+}
+
+/**
+ * A new key pair in wasm-crypto, a new OPAQUE registration under `passphrase`, and the
+ * key record sealed under that registration's KEK. The caller destroys `key`; the
+ * PKCS#8 bytes are wiped here, the pass phrase by the caller.
+ */
+export async function newKey(
+  session: Session,
+  registration: Registration,
+  passphrase: Uint8Array,
+  o: {
+    bits: number;
+    ksf: KsfParams;
+    sigAlg?: KeyRecord["sigAlg"];
+    onProgress?: (fraction: number) => void;
+    /** Re-registration: the fresh re-authentication the vault asks for an existing identity. */
+    reauthLoginId?: string;
+  },
+): Promise<NewKey> {
+  let password: string | null = opaquePassword(passphrase);
+  const key = generateRsaKey(o.bits as typeof KEY_SIZES[number], { onProgress: o.onProgress });
+  let pkcs8: Uint8Array | null = null;
+  try {
+    const spki = key.publicKey.exportSpki();
+    pkcs8 = key.exportPkcs8();
+    const start = opaque.client.startRegistration({ password });
+    const binding = await _sessionBinding(session);
+    const { registrationResponse, vaultSignature } = await callWithPow<
+      { registrationResponse: string; vaultSignature?: string }
+    >(session, "register.start", {
+      identity: registration.identity,
+      registrationRequest: start.registrationRequest,
+      binding,
+      ...(o.reauthLoginId ? { reauthLoginId: o.reauthLoginId } : {}),
+    });
+    // Before anything derived from the pass phrase exists: the answer must be the vault's
+    // (an OPRF evaluation by anyone else would let them guess the pass phrase offline).
+    checkVaultStatement(session.anchors, {
+      kind: "register.start",
+      identity: registration.identity,
+      requestSha256: b64uEncode(await sha256(b64uDecode(start.registrationRequest))),
+      registrationResponse,
+      binding,
+    }, vaultSignature);
+    const finish = opaque.client.finishRegistration({
+      clientRegistrationState: start.clientRegistrationState,
+      registrationResponse,
+      password,
+      keyStretching: { "argon2id-custom": o.ksf },
+    });
+    password = null;
+    if (finish.serverStaticPublicKey !== session.anchors.opaqueServerPublicKey) {
+      throw new FlowError("untrusted_vault", UNTRUSTED_VAULT_MESSAGE);
+    }
+    const kek = await kekFrom(finish.exportKey);
+    const keyRecord = await sealKeyRecord({
+      kek,
+      registration,
+      pkcs8,
+      spki,
+      bits: o.bits,
+      sigAlg: o.sigAlg,
+      ksf: o.ksf,
+    });
+    return { key, spki, kek, keyRecord, registrationRecord: finish.registrationRecord };
+  } catch (err) {
+    key.destroy();
+    throw err;
+  } finally {
+    wipe(pkcs8);
+    password = null;
+  }
+}
+
+/**
+ * Apply to register (DESIGN.md §2.3): key pair in wasm-crypto, OPAQUE
+ * registration, key record under KEK, then `apply` signed by the new SKu
+ * (proof of possession) over the nonce of its own request.
+ */

@@ -1,0 +1,221 @@
+/**
+ * The host application, end to end (DESIGN.md §2.8, docs/host-bank.md): fetch and check
+ * its keys, send it a signed, sealed instruction and check its receipt.
+ *
+ * @module
+ */
+import {
+  encryptOaep,
+  importPublicKeySpki,
+  signPkcs1v15,
+  verifyPkcs1v15,
+} from "../../../wasm-crypto/mod.ts";
+import {
+  type Anchors,
+  b64uDecode,
+  b64uEncode,
+  type DebitInstruction,
+  deriveHostKeys,
+  formatDebitInstruction,
+  fromUtf8,
+  HOST_KEY_BYTES,
+  HOST_NAME_PATTERN,
+  hostKeyLabel,
+  type HostKeys,
+  type HostMessage,
+  type HostReply,
+  OID_SHA256_WITH_RSA,
+  openHost,
+  parseCertificate,
+  parseReceipt,
+  pemDecode,
+  randomBytes,
+  type Receipt,
+  sealHost,
+  sha256,
+  toHex,
+  utf8,
+  wipe,
+} from "../../../protocol/mod.ts";
+import { RpcError, type Session } from "../session.ts";
+import { FlowError } from "./common.ts";
+import type { SignedIn } from "./sign_in.ts";
+
+// ---- host application, end to end (DESIGN.md §2.8, docs/host-bank.md) --------------------
+
+/** The host's keys after {@link checkHostKeys}. */
+export interface CheckedHostKeys {
+  name: string;
+  /** PUB(c,h) as SPKI DER. */
+  confidentialitySpki: Uint8Array;
+  /** PUB(i,h) as SPKI DER. */
+  integritySpki: Uint8Array;
+  /** Hex SHA-256 of PUB(i,h)'s SPKI: what a user can compare with the bank's. */
+  fingerprint: string;
+}
+
+/** Fetches the host's certificates from the web server (`GET /api/host`). */
+export async function fetchHostKeys(
+  baseUrl = "",
+  f: typeof fetch = fetch.bind(globalThis),
+): Promise<HostKeys> {
+  const res = await f(`${baseUrl}/api/host`, { cache: "no-store" });
+  const body = await res.json().catch(() => null) as
+    | (HostKeys & { error?: { code?: string; message?: string } })
+    | null;
+  if (!res.ok || !body) {
+    throw new RpcError(
+      body?.error?.code ?? "host_unavailable",
+      body?.error?.message ?? "The bank is not reachable.",
+      res.status,
+    );
+  }
+  return body;
+}
+
+/**
+ * Checks the host's certificates: PUB(i,h) is the key pinned for this host name in the
+ * anchors (SHA-256 of its SPKI), is self-signed and signed PUB(c,h)
+ * (sha256WithRSAEncryption, verified by wasm-crypto). Any other key is refused, so the
+ * web server that relays them cannot put itself inside the end-to-end channel.
+ */
+export async function checkHostKeys(keys: HostKeys, anchors: Anchors): Promise<CheckedHostKeys> {
+  let fingerprint: string;
+  try {
+    if (!HOST_NAME_PATTERN.test(keys.name)) throw new Error("name");
+    const integrity = parseCertificate(pemDecode(keys.integrityCert));
+    const conf = parseCertificate(pemDecode(keys.confidentialityCert));
+    const pub = importPublicKeySpki(integrity.spki);
+    for (const c of [integrity, conf]) {
+      if (c.signatureAlgorithm !== OID_SHA256_WITH_RSA) throw new Error("algorithm");
+      if (!verifyPkcs1v15(pub, "SHA-256", c.tbs, c.signature)) throw new Error("signature");
+    }
+    importPublicKeySpki(conf.spki);
+    fingerprint = toHex(await sha256(integrity.spki));
+    if (Object.hasOwn(anchors.hosts, keys.name) && anchors.hosts[keys.name] === fingerprint) {
+      return {
+        name: keys.name,
+        confidentialitySpki: conf.spki,
+        integritySpki: integrity.spki,
+        fingerprint,
+      };
+    }
+  } catch {
+    throw new FlowError(
+      "bad_host_certificate",
+      "The bank's certificates are malformed or not signed by its integrity key.",
+    );
+  }
+  throw new FlowError(
+    "untrusted_host",
+    "The bank's key is not the one this applet was built to trust; nothing was sent.",
+  );
+}
+
+/** The payment a user asks for; the applet adds host, message id, signer and date. */
+export type DebitRequest = Pick<DebitInstruction, "to" | "amount" | "currency" | "reference">;
+
+/** What {@link sendToHost} returns. */
+export interface HostResult {
+  instruction: DebitInstruction;
+  /** The exact bytes signed. */
+  message: Uint8Array;
+  signature: Uint8Array;
+  receipt: Receipt;
+  /** The receipt as signed (canonical JSON) and the host's signature over it. */
+  receiptText: string;
+  receiptSignature: Uint8Array;
+  hostFingerprint: string;
+}
+
+/**
+ * Signs a debit instruction with SKu and sends it end to end to the host: a fresh
+ * KH under PUB(c,h) (wasm-crypto RSA-OAEP), the signed instruction under a key
+ * derived from KH. The web server routes the envelope; the host's answer is opened
+ * with KH's other direction key and its signature checked with PUB(i,h).
+ */
+export async function sendToHost(
+  session: Session,
+  user: SignedIn,
+  host: CheckedHostKeys,
+  request: DebitRequest,
+): Promise<HostResult> {
+  const instruction: DebitInstruction = {
+    host: host.name,
+    messageId: crypto.randomUUID(),
+    from: user.identity,
+    to: request.to,
+    amount: request.amount,
+    currency: request.currency,
+    reference: request.reference,
+    date: new Date().toISOString(),
+  };
+  const message = utf8(formatDebitInstruction(instruction));
+  const signature = signPkcs1v15(user.key, "SHA-256", message);
+  const inner: HostMessage = {
+    v: 1,
+    message: b64uEncode(message),
+    signature: b64uEncode(signature),
+    alg: "RSASSA-PKCS1-v1_5-SHA256",
+  };
+  const kh = randomBytes(HOST_KEY_BYTES);
+  let plaintext: Uint8Array | null = null;
+  let keys;
+  let wrapped: Uint8Array;
+  try {
+    wrapped = encryptOaep(
+      importPublicKeySpki(host.confidentialitySpki),
+      "SHA-256",
+      kh,
+      hostKeyLabel(host.name),
+    );
+    keys = await deriveHostKeys(kh, host.name);
+  } finally {
+    wipe(kh);
+  }
+  let sealed;
+  try {
+    plaintext = utf8(JSON.stringify(inner));
+    sealed = await sealHost(keys.c2h, "c2h", host.name, plaintext);
+  } finally {
+    wipe(plaintext);
+  }
+  const reply = await session.call<HostReply>("host.submit", {
+    key: b64uEncode(wrapped),
+    iv: sealed.iv,
+    ct: sealed.ct,
+  });
+  const opened = await openHost(keys.h2c, "h2c", host.name, reply);
+  let answer: { receipt?: unknown; signature?: unknown };
+  try {
+    answer = JSON.parse(fromUtf8(opened));
+  } finally {
+    wipe(opened);
+  }
+  if (typeof answer.receipt !== "string" || typeof answer.signature !== "string") {
+    throw new FlowError("bad_receipt", "The bank's answer is malformed.");
+  }
+  const receiptSignature = b64uDecode(answer.signature);
+  const pub = importPublicKeySpki(host.integritySpki);
+  if (!verifyPkcs1v15(pub, "SHA-256", utf8(answer.receipt), receiptSignature)) {
+    throw new FlowError("bad_receipt", "The receipt is not signed by the bank's integrity key.");
+  }
+  const receipt = parseReceipt(answer.receipt);
+  if (
+    receipt.messageId !== instruction.messageId || receipt.identity !== user.identity ||
+    receipt.host !== host.name || receipt.messageSha256 !== toHex(await sha256(message))
+  ) {
+    throw new FlowError("bad_receipt", "The receipt is for another message.");
+  }
+  return {
+    instruction,
+    message,
+    signature,
+    receipt,
+    receiptText: answer.receipt,
+    receiptSignature,
+    hostFingerprint: host.fingerprint,
+  };
+}
+
+/** Forgets SKu (wasm memory wiped by `destroy`) and the KEK reference. */

@@ -1,0 +1,222 @@
+/**
+ * A registered user's lifecycle: update registration, re-register, revoke the key
+ * (docs/lifecycle.md).
+ *
+ * @module
+ */
+import { type RsaPrivateKey, signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
+import {
+  b64uEncode,
+  checkKsf,
+  ctEqual,
+  type KeyRecord,
+  KSF_DEFAULT,
+  KSF_FLOOR,
+  type KsfParams,
+  normalizeRegistration,
+  parseCertificate,
+  pemDecode,
+  type Registration,
+  sealKeyRecord,
+  sha256,
+  userRequestBytes,
+  wipe,
+} from "../../../protocol/mod.ts";
+import type { Session } from "../session.ts";
+import {
+  checkLength,
+  checkVaultStatement,
+  FlowError,
+  KEY_SIZES,
+  newIdempotencyKey,
+  newKey,
+  retrying,
+} from "./common.ts";
+import { forget, reauthenticate, type SignedIn } from "./sign_in.ts";
+
+export async function updateRegistration(
+  session: Session,
+  user: SignedIn,
+  next: Registration,
+): Promise<{ status: string }> {
+  const registration = normalizeRegistration(next);
+  if (registration.identity !== user.identity) {
+    throw new FlowError("bad_registration", "The identity cannot change.");
+  }
+  const pkcs8 = user.key.exportPkcs8();
+  let keyRecord: KeyRecord;
+  try {
+    keyRecord = await sealKeyRecord({
+      kek: user.kek,
+      registration,
+      pkcs8,
+      spki: user.key.publicKey.exportSpki(),
+      bits: user.record.bits,
+      sigAlg: user.record.sigAlg,
+      ksf: user.record.kdf.params,
+    });
+  } finally {
+    wipe(pkcs8);
+  }
+  const r = await session.call<{ status: string }>("registration.update", async (nonce) => {
+    const body = { registration, keyRecord, nonce };
+    const signature = signPkcs1v15(
+      user.key,
+      "SHA-256",
+      await userRequestBytes("registration.update", user.identity, nonce, body),
+    );
+    return { ...body, signature: b64uEncode(signature) };
+  });
+  user.registration = registration;
+  user.record = keyRecord;
+  return r;
+}
+
+/** Inputs of {@link reregister}. */
+export interface ReregisterInput {
+  /** UTF-8 pass phrase (new, or the same again); wiped before this returns. */
+  passphrase: Uint8Array;
+  /**
+   * UTF-8 CURRENT pass phrase, for the fresh login the vault requires first
+   * ({@link reauthenticate}); wiped before this returns. Or, instead:
+   */
+  currentPassphrase?: Uint8Array;
+  /** The `loginId` of a {@link reauthenticate} done just before (at most 2 minutes). */
+  reauthLoginId?: string;
+  bits: number;
+  onProgress?: (fraction: number) => void;
+  ksf?: KsfParams;
+  ksfFloor?: KsfParams;
+}
+
+/** What the vault answers to a re-registration. */
+export interface ReregisterResult {
+  certificate: string;
+  serial: string;
+  superseded: string;
+}
+
+/**
+ * Re-registration (DESIGN.md §2.9): always a new key pair and a new record, under
+ * the KEK of a new OPAQUE registration (new pass phrase, or the same one again).
+ * The request carries the new record, the new PKu and a signature by the current
+ * SKu; no consent. On success `user` holds the new key, KEK, record and
+ * certificate, and the old key is destroyed.
+ */
+export async function reregister(
+  session: Session,
+  user: SignedIn,
+  input: ReregisterInput,
+): Promise<ReregisterResult> {
+  if (!KEY_SIZES.includes(input.bits as typeof KEY_SIZES[number])) {
+    throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
+  }
+  const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
+  let key: RsaPrivateKey | null = null;
+  try {
+    checkLength(input.passphrase); // a too short new pass phrase fails before anything runs
+    // First: a wrong current pass phrase fails at once, before the key generation, and a
+    // re-registration racing this one finds this session already re-authenticated, so it
+    // loses at the vault (`key_superseded`). The proof's 2 minutes cover the rest.
+    const reauthLoginId = input.reauthLoginId ??
+      await reauthenticate(
+        session,
+        user,
+        input.currentPassphrase ?? new Uint8Array(),
+        input.ksfFloor,
+      );
+    const made = await newKey(session, user.registration, input.passphrase, {
+      bits: input.bits,
+      ksf,
+      sigAlg: user.record.sigAlg,
+      onProgress: input.onProgress,
+      reauthLoginId,
+    });
+    key = made.key;
+    const { spki, kek, keyRecord } = made;
+    const idempotencyKey = newIdempotencyKey();
+    let sentNonce = "";
+    const r = await retrying(() =>
+      session.call<ReregisterResult & { vaultSignature?: string }>("reregister", async (nonce) => {
+        sentNonce = nonce;
+        const body = {
+          identity: user.identity,
+          spki: b64uEncode(spki),
+          keyRecord,
+          registrationRecord: made.registrationRecord,
+          reauthLoginId,
+          nonce,
+          idempotencyKey,
+        };
+        const signature = signPkcs1v15(
+          user.key,
+          "SHA-256",
+          await userRequestBytes("reregister", user.identity, nonce, body),
+        );
+        return { ...body, signature: b64uEncode(signature) };
+      })
+    );
+    checkVaultStatement(session.anchors, {
+      kind: "reregister",
+      identity: user.identity,
+      spkiSha256: b64uEncode(await sha256(spki)),
+      serial: r.serial,
+      superseded: r.superseded,
+      nonce: sentNonce,
+    }, r.vaultSignature);
+    if (!ctEqual(parseCertificate(pemDecode(r.certificate)).spki, spki)) {
+      throw new FlowError("bad_certificate", "The new certificate is not for the new key.");
+    }
+    user.key.destroy();
+    user.key = key;
+    key = null;
+    user.kek = kek;
+    user.record = keyRecord;
+    user.certificate = r.certificate;
+    return { certificate: r.certificate, serial: r.serial, superseded: r.superseded };
+  } finally {
+    wipe(input.passphrase, input.currentPassphrase ?? null);
+    key?.destroy();
+  }
+}
+
+/**
+ * Revocation by the user (DESIGN.md §2.10): a fresh login with the CURRENT pass phrase
+ * ({@link reauthenticate}; the bytes are wiped before this returns), or the `loginId`
+ * of one done just before, then a request signed with SKu that names that login. The
+ * vault erases the key record and the OPAQUE record; `user` is forgotten here.
+ */
+export async function revokeKey(
+  session: Session,
+  user: SignedIn,
+  reauth: Uint8Array | string,
+  reason?: string,
+  ksfFloor?: KsfParams,
+): Promise<{ identity: string; status: string; serial: string | null }> {
+  const reauthLoginId = typeof reauth === "string"
+    ? reauth
+    : await reauthenticate(session, user, reauth, ksfFloor);
+  const idempotencyKey = newIdempotencyKey();
+  const r = await retrying(() =>
+    session.call<{ identity: string; status: string; serial: string | null }>(
+      "revoke",
+      async (nonce) => {
+        const body = {
+          identity: user.identity,
+          ...(reason ? { reason } : {}),
+          reauthLoginId,
+          nonce,
+          idempotencyKey,
+        };
+        const signature = signPkcs1v15(
+          user.key,
+          "SHA-256",
+          await userRequestBytes("revoke", user.identity, nonce, body),
+        );
+        return { ...body, signature: b64uEncode(signature) };
+      },
+    )
+  );
+  forget(user);
+  return r;
+}

@@ -1,0 +1,170 @@
+/**
+ * A registered user's lifecycle: registration.update, reregister, revoke, and the
+ * revocation shared with the operator's admin.revoke.
+ *
+ * @module
+ */
+import type { Transaction } from "kysely";
+import { b64uDecode, canonicalJson } from "../../protocol/mod.ts";
+import { ApiError, type OpBody } from "../../platform/mod.ts";
+import { certificateVerifyKey } from ".././ca.ts";
+import { parseUserSpki } from ".././crypto.ts";
+import type { Database, User } from ".././db.ts";
+import * as repo from ".././repositories.ts";
+import { signStatement } from ".././statements.ts";
+import {
+  audit,
+  checkKeyRecord,
+  consumeReauth,
+  consumeUserNonce,
+  type Handler,
+  inTransaction,
+  issueUserCertificate,
+  lockActive,
+  type OpContext,
+  registrationOf,
+  verifyByCurrentKey,
+} from "./context.ts";
+import { refreshCrl } from "./directory.ts";
+import {
+  idempotencyRequestSha256,
+  type IdemRun,
+  replaySignedBy,
+  runIdempotent,
+} from "./idempotency.ts";
+
+export async function revokeUser(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  user: User,
+  who: { by: "user" } | { by: "operator"; operator: string | null },
+  reason: string,
+  op: string,
+) {
+  await repo.eraseRecords(tx, user.identity);
+  await repo.deleteConsent(tx, user.identity);
+  const cert = await repo.activeCertificate(tx, user.identity);
+  if (cert) await repo.retireCertificate(tx, cert.serial, "revoked", reason, ctx.now);
+  await repo.setUserStatus(tx, user.identity, "revoked", ctx.now);
+  if (cert) await refreshCrl(tx, ctx);
+  await audit(tx, ctx, op, user.identity, "revoked", {
+    ...who,
+    reason,
+    serial: cert?.serial ?? null,
+    was: user.status,
+  });
+  return { identity: user.identity, status: "revoked" as const, serial: cert?.serial ?? null };
+}
+
+export const registrationUpdate: Handler<"registration.update"> = async (ctx, body) => {
+  const registration = registrationOf(body.registration);
+  const identity = registration.identity;
+  return await inTransaction(ctx, async (tx) => {
+    const { cert } = await lockActive(tx, identity);
+    await verifyByCurrentKey(tx, "registration.update", identity, body, cert);
+    const key = await certificateVerifyKey(cert.pem);
+    const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
+    checkKeyRecord(body.keyRecord, identity, cert.spki_sha256, bits);
+    await consumeUserNonce(tx, body.nonce);
+    await repo.updateRegistration(tx, registration, ctx.now);
+    await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), cert.spki_sha256, ctx.now);
+    await audit(tx, ctx, "registration.update", identity, "updated");
+    return { status: "active" };
+  });
+};
+
+export const reregister: Handler<"reregister"> = async (ctx, body) => {
+  const identity = body.identity;
+  const pub = await parseUserSpki(body.spki);
+  checkKeyRecord(body.keyRecord, identity, pub.spkiSha256, pub.bits);
+  if (b64uDecode(body.registrationRecord).length < 64) {
+    throw new ApiError(400, "bad_opaque_message", "registrationRecord is too short");
+  }
+  const requestSha = body.idempotencyKey
+    ? await idempotencyRequestSha256("reregister", body)
+    : undefined;
+  const r = await inTransaction(ctx, (tx) =>
+    runIdempotent(
+      tx,
+      ctx,
+      "reregister",
+      identity,
+      body.idempotencyKey,
+      requestSha,
+      replaySignedBy(tx, "reregister", identity, body),
+      (meta) => _reregisterIn(tx, ctx, body, pub, meta),
+    ));
+  const vaultSignature = await signStatement(ctx.vault.statementKey, {
+    kind: "reregister",
+    identity,
+    spkiSha256: pub.spkiSha256,
+    serial: r.serial,
+    superseded: r.superseded,
+    nonce: body.nonce,
+  });
+  return { ...r, vaultSignature };
+};
+
+async function _reregisterIn(
+  tx: Transaction<Database>,
+  ctx: OpContext,
+  body: OpBody<"reregister">,
+  pub: { spkiSha256: string; bits: number; spki: Uint8Array },
+  meta: IdemRun,
+) {
+  const identity = body.identity;
+  // Locked first, verified second: of two racing re-registrations the second sees the
+  // first's new key, and its signature by the old key is `key_superseded`.
+  const { cert } = await lockActive(tx, identity);
+  await verifyByCurrentKey(tx, "reregister", identity, body, cert);
+  meta.signer = cert.serial;
+  if (pub.spkiSha256 === cert.spki_sha256) {
+    throw new ApiError(400, "same_key", "re-registration needs a new key pair");
+  }
+  await consumeReauth(tx, ctx, "reregister", identity, body.reauthLoginId);
+  await consumeUserNonce(tx, body.nonce);
+  await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
+  await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), pub.spkiSha256, ctx.now);
+  await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
+  const next = await issueUserCertificate(tx, ctx, identity, pub.spki);
+  await tx.deleteFrom("login_attempts").where("identity", "=", identity).execute();
+  await refreshCrl(tx, ctx);
+  await audit(tx, ctx, "reregister", identity, "reregistered", {
+    superseded: cert.serial,
+    serial: next.serial,
+    spkiSha256: pub.spkiSha256,
+    bits: pub.bits,
+  });
+  return { certificate: next.pem, serial: next.serial, superseded: cert.serial };
+}
+
+export const revoke: Handler<"revoke"> = async (ctx, body) => {
+  const requestSha = body.idempotencyKey
+    ? await idempotencyRequestSha256("revoke", body)
+    : undefined;
+  return await inTransaction(ctx, (tx) =>
+    runIdempotent(
+      tx,
+      ctx,
+      "revoke",
+      body.identity,
+      body.idempotencyKey,
+      requestSha,
+      replaySignedBy(tx, "revoke", body.identity, body),
+      async (meta) => {
+        const { user, cert } = await lockActive(tx, body.identity);
+        await verifyByCurrentKey(tx, "revoke", body.identity, body, cert);
+        meta.signer = cert.serial;
+        await consumeReauth(tx, ctx, "revoke", body.identity, body.reauthLoginId);
+        await consumeUserNonce(tx, body.nonce);
+        return await revokeUser(
+          tx,
+          ctx,
+          user,
+          { by: "user" },
+          body.reason ?? "revoked by its user",
+          "revoke",
+        );
+      },
+    ));
+};
