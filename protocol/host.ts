@@ -342,3 +342,32 @@ export function parseReceipt(text: string): Receipt {
   }
   return r;
 }
+
+// ---- domain separation ------------------------------------------------------------------
+
+/**
+ * How every roamsign protocol signature by a user's key begins: a debit instruction
+ * (`roamsign debit instruction v1`) and a signed request to the vault
+ * (`["roamsign/request/v1", …]`, protocol/user_request.ts). Any structure signed with the
+ * user's key in future must begin with one of them too.
+ */
+export const RESERVED_MESSAGE_PREFIXES = ["roamsign", '["roamsign'] as const;
+
+/**
+ * True when free-form bytes begin like a protocol structure (issue 15 item 7): the applet
+ * refuses to sign them as a message, so "Sign message" can never make a signature that
+ * the bank or the vault would accept for an instruction or a request. Exact bytes, as the
+ * verifiers compare exact bytes.
+ */
+export function isReservedMessage(message: Uint8Array): boolean {
+  return RESERVED_MESSAGE_PREFIXES.some((p) => {
+    const b = new TextEncoder().encode(p);
+    return message.length >= b.length && b.every((x, i) => message[i] === x);
+  });
+}
+
+/**
+ * The header with which the web server tells the host which identity is signed in on the
+ * session that sent a message; the host acts only when it is the instruction's signer.
+ */
+export const SIGNED_IN_HEADER = "x-roamsign-signed-in";

@@ -545,7 +545,10 @@ async function _dispatch(
     case "host.submit": {
       if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
       if (!deps.host) throw new ApiError(404, "no_host", "no host application is configured");
-      const reply = await deps.host.submit(args as { key: string; iv: string; ct: string });
+      const reply = await deps.host.submit(
+        args as { key: string; iv: string; ct: string },
+        s.identity,
+      );
       return { ...reply };
     }
     case "message.submit": {

@@ -9,6 +9,7 @@
  * @module
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { SIGNED_IN_HEADER } from "../protocol/mod.ts";
 import { ApiError } from "../platform/mod.ts";
 import { log } from "../platform/mod.ts";
 import type { HostEnvelope, HostKeys, HostReply } from "../protocol/mod.ts";
@@ -17,8 +18,12 @@ import type { HostEnvelope, HostKeys, HostReply } from "../protocol/mod.ts";
 export interface HostRelay {
   /** The host's name and certificates (cached 5 minutes). */
   keys(): Promise<HostKeys>;
-  /** Routes a sealed message; resolves with the sealed answer, rejects with {@link ApiError}. */
-  submit(envelope: HostEnvelope): Promise<HostReply>;
+  /**
+   * Routes a sealed message sent by the session signed in as `signedIn`; resolves with
+   * the sealed answer, rejects with {@link ApiError}. The bank acts only on an
+   * instruction whose signer is that identity (docs/host-bank.md).
+   */
+  submit(envelope: HostEnvelope, signedIn: string): Promise<HostReply>;
 }
 
 /** Options of {@link createHostRelay}. */
@@ -77,11 +82,11 @@ export function createHostRelay(options: HostRelayOptions): HostRelay {
       return keys;
     },
 
-    async submit(envelope) {
+    async submit(envelope, signedIn) {
       const started = performance.now();
       const res = await request("/v1/messages", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", [SIGNED_IN_HEADER]: signedIn },
         body: JSON.stringify({ key: envelope.key, iv: envelope.iv, ct: envelope.ct }),
       });
       const body = await res.json().catch(() => null) as

@@ -24,13 +24,16 @@ const json = (body: unknown, status = 200) =>
 
 Deno.test("HostRelay.submit() forwards the envelope and returns the sealed answer", async () => {
   let seen: unknown;
+  let signedIn: string | null = null;
   await withBank(async (req) => {
     seen = await req.json();
+    signedIn = req.headers.get("x-roamsign-signed-in");
     return json({ iv: "aXY", ct: "YW5zd2Vy" });
   }, async (url) => {
-    const r = await createHostRelay({ url }).submit(envelope);
+    const r = await createHostRelay({ url }).submit(envelope, "alice");
     assertEquals(r, { iv: "aXY", ct: "YW5zd2Vy" });
     assertEquals(seen, envelope);
+    assertEquals(signedIn, "alice", "the bank learns who is signed in on the sending session");
   });
 });
 
@@ -39,7 +42,7 @@ Deno.test("HostRelay.submit() passes the bank's 4xx codes on unchanged", async (
     () => json({ error: { code: "duplicate_message", message: "executed before" } }, 409),
     async (url) => {
       const err = await assertRejects(
-        () => createHostRelay({ url }).submit(envelope),
+        () => createHostRelay({ url }).submit(envelope, "alice"),
         ApiError,
         "duplicate_message",
       );
@@ -51,14 +54,14 @@ Deno.test("HostRelay.submit() passes the bank's 4xx codes on unchanged", async (
 Deno.test("HostRelay.submit(): a 5xx, a malformed answer or no bank at all is 503 host_unavailable", async () => {
   await withBank(() => json({ error: { code: "internal", message: "x" } }, 500), async (url) => {
     await assertRejects(
-      () => createHostRelay({ url }).submit(envelope),
+      () => createHostRelay({ url }).submit(envelope, "alice"),
       ApiError,
       "host_unavailable",
     );
   });
   await withBank(() => json({ iv: "not base64url!", ct: "" }), async (url) => {
     await assertRejects(
-      () => createHostRelay({ url }).submit(envelope),
+      () => createHostRelay({ url }).submit(envelope, "alice"),
       ApiError,
       "host_unavailable",
     );
@@ -67,7 +70,7 @@ Deno.test("HostRelay.submit(): a 5xx, a malformed answer or no bank at all is 50
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   await assertRejects(
-    () => createHostRelay({ url: `http://127.0.0.1:${port}` }).submit(envelope),
+    () => createHostRelay({ url: `http://127.0.0.1:${port}` }).submit(envelope, "alice"),
     ApiError,
     "host_unavailable",
   );
@@ -82,7 +85,7 @@ Deno.test("HostRelay.submit(): a bank that does not answer in time is 504 host_t
   }, async (url) => {
     try {
       await assertRejects(
-        () => createHostRelay({ url, timeoutMs: 100 }).submit(envelope),
+        () => createHostRelay({ url, timeoutMs: 100 }).submit(envelope, "alice"),
         ApiError,
         "host_timeout",
       );

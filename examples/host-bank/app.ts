@@ -32,6 +32,7 @@ import {
   sealHost,
 } from "../../protocol/mod.ts";
 import { ApiError, notFound, onError } from "../../platform/mod.ts";
+import { SIGNED_IN_HEADER } from "../../protocol/mod.ts";
 import { identityTag, log } from "../../platform/mod.ts";
 import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";
 import type { HostKeyPairs } from "./keys.ts";
@@ -199,6 +200,21 @@ export function createHostApp(deps: HostDeps): Hono {
       const [status, code, text] = _REFUSALS[verdict.verdict];
       log("info", "message_refused", { messageId: instruction.messageId, identity: tag, code });
       throw new ApiError(status, code, text);
+    }
+    // Only the signer, signed in, may send an instruction (issue 15 item 7): a signature
+    // Alice made is no order when someone else's session delivers it. The web server
+    // names the sending session's identity (server/host_relay.ts); no name, no payment.
+    if (c.req.header(SIGNED_IN_HEADER) !== instruction.from) {
+      log("info", "message_refused", {
+        messageId: instruction.messageId,
+        identity: tag,
+        code: "wrong_signer",
+      });
+      throw new ApiError(
+        403,
+        "wrong_signer",
+        "the instruction must be sent by its signer, signed in",
+      );
     }
 
     // 4. Once only, then the ledger.

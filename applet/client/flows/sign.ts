@@ -4,9 +4,9 @@
  * @module
  */
 import { signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
-import { b64uEncode } from "../../../protocol/mod.ts";
+import { b64uEncode, isReservedMessage } from "../../../protocol/mod.ts";
 import type { Session } from "../session.ts";
-import { retrying } from "./common.ts";
+import { FlowError, retrying } from "./common.ts";
 import type { SignedIn } from "./sign_in.ts";
 
 export interface SignResult {
@@ -18,13 +18,21 @@ export interface SignResult {
 /**
  * Sign a message (DESIGN.md §2.7): RSASSA-PKCS1-v1_5 SHA-256 with SKu, then
  * submitted over the channel, where the server verifies it with WebCrypto
- * against the directory certificate.
+ * against the directory certificate. A message that begins like a protocol structure
+ * (`isReservedMessage`) is refused before anything is signed (`reserved_message`).
  */
 export async function signAndSubmit(
   session: Session,
   user: SignedIn,
   message: Uint8Array,
 ): Promise<SignResult> {
+  // Domain separation (protocol/host.ts): a message must not be a protocol structure.
+  if (isReservedMessage(message)) {
+    throw new FlowError(
+      "reserved_message",
+      "This text begins like a roamsign instruction or request, so it cannot be signed as a message.",
+    );
+  }
   const signature = signPkcs1v15(user.key, "SHA-256", message);
   // Verification changes nothing: retrying it is always safe.
   const r = await retrying(() =>
