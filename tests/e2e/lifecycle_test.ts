@@ -40,31 +40,46 @@ import type { Page } from "playwright-core";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;
 
-async function run(cmd: string, args: string[], cwd: string) {
-  const r = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+async function run(cmd: string, args: string[], cwd: string, env?: Record<string, string>) {
+  const r = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" })
+    .output();
   const dec = new TextDecoder();
   return { code: r.code, ok: r.success, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
 }
 
 const openssl = (args: string[], cwd: string) => run("openssl", args, cwd);
 
-/** `deno task verify` against the stack's web server; the verdict and the exit code. */
-async function verify(webUrl: string, identity: string, message: string, signature: string) {
-  const r = await run(Deno.execPath(), [
-    "task",
-    "--quiet",
-    "verify",
-    "--",
-    "--identity",
-    identity,
-    "--message",
-    message,
-    "--signature",
-    signature,
-    "--server",
-    webUrl,
-    "--json",
-  ], _ROOT);
+/**
+ * `deno task verify` against the stack's web server, run as its operator would: with the
+ * stack's data directory, which holds the vault's CA (`ca.pem`); the verdict and the exit code.
+ */
+async function verify(
+  webUrl: string,
+  identity: string,
+  message: string,
+  signature: string,
+  dataDir: string,
+) {
+  const r = await run(
+    Deno.execPath(),
+    [
+      "task",
+      "--quiet",
+      "verify",
+      "--",
+      "--identity",
+      identity,
+      "--message",
+      message,
+      "--signature",
+      signature,
+      "--server",
+      webUrl,
+      "--json",
+    ],
+    _ROOT,
+    { DATA_DIR: dataDir },
+  );
   let verdict = "";
   try {
     verdict = JSON.parse(r.out).verdict;
@@ -129,7 +144,7 @@ Deno.test({
           work,
         );
         assertOk(dgst.ok && dgst.out.includes("Verified OK"), dgst.out);
-        assertEquals(await verify(web, id, `${work}/m1.txt`, `${work}/m1.sig`), {
+        assertEquals(await verify(web, id, `${work}/m1.txt`, `${work}/m1.sig`, stack.dataDir), {
           code: 0,
           verdict: "valid",
         });
@@ -173,9 +188,18 @@ Deno.test({
         "a replayed bank message is refused by the bank; the ledger is unchanged",
         async () => {
           const before = await Deno.readFile(ledgerPath);
-          const direct = await fetch(`${stack.hostUrl}/v1/messages`, {
+          // Straight to the bank, without the web server naming the signed-in signer.
+          const unnamed = await fetch(`${stack.hostUrl}/v1/messages`, {
             method: "POST",
             headers: { "content-type": "application/json" },
+            body: envelope,
+          });
+          assertEquals(unnamed.status, 403);
+          assertEquals((await unnamed.json()).error.code, "wrong_signer");
+          // …and as the web server would relay it for the signer.
+          const direct = await fetch(`${stack.hostUrl}/v1/messages`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-roamsign-signed-in": id },
             body: envelope,
           });
           assertEquals(direct.status, 409);
@@ -287,7 +311,7 @@ Deno.test({
         "the old signature verifies against the history; the new key signs",
         async () => {
           const p = pages[winner];
-          assertEquals(await verify(web, id, `${work}/m1.txt`, `${work}/m1.sig`), {
+          assertEquals(await verify(web, id, `${work}/m1.txt`, `${work}/m1.sig`, stack.dataDir), {
             code: 3,
             verdict: "signed-by-superseded-key",
           });
@@ -298,7 +322,7 @@ Deno.test({
             `${work}/m2.sig`,
             Uint8Array.from(atob(sig), (c) => c.charCodeAt(0)),
           );
-          assertEquals(await verify(web, id, `${work}/m2.txt`, `${work}/m2.sig`), {
+          assertEquals(await verify(web, id, `${work}/m2.txt`, `${work}/m2.sig`, stack.dataDir), {
             code: 0,
             verdict: "valid",
           });
@@ -373,7 +397,7 @@ Deno.test({
             work,
           );
           assertOk(!check.ok && /certificate revoked/.test(check.out), check.out);
-          assertEquals(await verify(web, id, `${work}/m2.txt`, `${work}/m2.sig`), {
+          assertEquals(await verify(web, id, `${work}/m2.txt`, `${work}/m2.sig`, stack.dataDir), {
             code: 2,
             verdict: "revoked",
           });

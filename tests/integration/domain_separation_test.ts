@@ -12,8 +12,8 @@ import { LIGHT_KSF } from "../fixtures/user.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { anchorsOf, applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
 import {
-  checkHostKeys,
   type CheckedHostKeys,
+  checkHostKeys,
   fetchHostKeys,
   type Session,
   signAndSubmit,
@@ -106,20 +106,23 @@ Deno.test({
         }
       });
 
-      await t.step("a signature over it, sent from Mallory's session: the bank refuses", async () => {
-        // The signature an older applet would have made: Alice's key over the crafted text.
-        const a = await signedIn(web, alice.id, alice.pass, LIGHT_KSF);
-        const signature = signPkcs1v15(a.user.key, "SHA-256", crafted);
-        await a.session.close();
-        const m = await signedIn(web, mallory.id, mallory.pass, LIGHT_KSF);
-        try {
-          const r = await sendSigned(m.session, host, crafted, signature);
-          assertOk(!r.ok, "the bank must not pay Alice's money on Mallory's request");
-          assertEquals(r.code, "wrong_signer");
-        } finally {
-          await m.session.close();
-        }
-      });
+      await t.step(
+        "a signature over it, sent from Mallory's session: the bank refuses",
+        async () => {
+          // The signature an older applet would have made: Alice's key over the crafted text.
+          const a = await signedIn(web, alice.id, alice.pass, LIGHT_KSF);
+          const signature = signPkcs1v15(a.user.key, "SHA-256", crafted);
+          await a.session.close();
+          const m = await signedIn(web, mallory.id, mallory.pass, LIGHT_KSF);
+          try {
+            const r = await sendSigned(m.session, host, crafted, signature);
+            assertOk(!r.ok, "the bank must not pay Alice's money on Mallory's request");
+            assertEquals(r.code, "wrong_signer");
+          } finally {
+            await m.session.close();
+          }
+        },
+      );
     } finally {
       await stack.stop();
     }
