@@ -59,7 +59,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "proxy/server.ts proxyRequest",
   "server/app.ts createApp",
   "server/app.ts _dispatch",
-  "server/start.ts main",
 ];
 
 Deno.test("imports between top-level folders go through mod.ts", () => {
