@@ -29,6 +29,7 @@
  */
 import { createProxyClient } from "../platform/mod.ts";
 import { readSecret } from "../platform/mod.ts";
+import { localUrl, type ProcessName, TOPOLOGY } from "../platform/mod.ts";
 import {
   createTestDatabase,
   postgresAvailable,
@@ -230,13 +231,6 @@ interface Started {
   stop(): Promise<void>;
 }
 
-const _SERVICES: [string, string][] = [
-  ["key-vault", "key-vault/main.ts"],
-  ["proxy", "proxy/main.ts"],
-  ["web", "server/main.ts"],
-  ["host-bank", "examples/host-bank/main.ts"],
-];
-
 async function _startServer(
   databaseUrl: string,
   logLevel: string | undefined,
@@ -255,16 +249,17 @@ async function _startServer(
     );
   }
   const dataDir = await Deno.makeTempDir({ prefix: "roamsign-load-" });
-  const ports = { web: _freePort(), proxy: _freePort(), vault: _freePort(), bank: _freePort() };
+  // Every process of the topology (platform/topology.ts) on a free port.
+  const ports = Object.fromEntries(TOPOLOGY.map((p) => [p.name, _freePort()])) as Record<
+    ProcessName,
+    number
+  >;
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     // this run's applet is linked with this run's anchors
     DIST_DIR: `${dataDir}/dist`,
     DATABASE_URL: databaseUrl,
-    PORT: String(ports.web),
-    PROXY_PORT: String(ports.proxy),
-    VAULT_PORT: String(ports.vault),
-    HOST_BANK_PORT: String(ports.bank),
+    ...Object.fromEntries(TOPOLOGY.map((p) => [p.portEnv, String(ports[p.name])])),
   };
   if (logLevel) env.LOG_LEVEL = logLevel;
   // --trace-gc: one line per GC on the child's stdout; the live heap after each full GC is
@@ -284,7 +279,7 @@ async function _startServer(
     _pump(supervisor.stdout, lines, gcs),
     _pump(supervisor.stderr, lines, gcs),
   ]);
-  const webUrl = `http://127.0.0.1:${ports.web}`;
+  const webUrl = localUrl(ports.web);
   const stop = async () => {
     const kids = childrenOf(supervisor.pid);
     try {
@@ -339,13 +334,13 @@ async function _startServer(
   }
   const pids: Record<string, number> = { supervisor: supervisor.pid };
   for (const k of childrenOf(supervisor.pid)) {
-    const hit = _SERVICES.find(([, script]) => k.cmdline.includes(script));
-    if (hit) pids[hit[0]] = k.pid;
+    const hit = TOPOLOGY.find((p) => k.cmdline.includes(p.entry));
+    if (hit) pids[hit.name] = k.pid;
   }
   return {
     supervisor,
     webUrl,
-    proxyUrl: `http://127.0.0.1:${ports.proxy}`,
+    proxyUrl: localUrl(ports.proxy),
     dataDir,
     lines,
     gcs,
@@ -483,7 +478,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   Deno.addSignalListener("SIGINT", onSignal);
   try {
     server = await _startServer(db.url, options.logLevel, options.v8Flags);
-    const missing = _SERVICES.map(([n]) => n).filter((n) => !server!.pids[n]);
+    const missing = TOPOLOGY.map((p) => p.name).filter((n) => !server!.pids[n]);
     if (missing.length) say(`could not find the PIDs of ${missing.join(", ")}`);
     const adminSecret = await readSecret("admin-proxy.key", server.dataDir);
     const admin = createProxyClient({ url: server.proxyUrl, keyId: "admin", secret: adminSecret });

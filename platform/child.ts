@@ -75,17 +75,16 @@ async function _pump(
   if (buffer) onLine(buffer);
 }
 
-/** Starts a child. */
-export function spawnChild(spec: ChildSpec): Child {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...(spec.denoArgs ?? []), spec.script],
-    env: spec.env,
-    cwd: spec.cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const process = command.spawn();
+/** What a spawned process said: its kept lines, line listeners, its port and its exit. */
+interface ChildOutput {
+  lines: string[];
+  listeners: Set<(line: string) => void>;
+  listening: Promise<number>;
+  exited: Promise<Deno.CommandStatus>;
+}
+
+/** Reads the process's stdout and stderr line by line (echoing them if asked). */
+function _watchOutput(process: Deno.ChildProcess, spec: ChildSpec): ChildOutput {
   const lines: string[] = [];
   const listeners = new Set<(line: string) => void>();
   let resolvePort!: (port: number) => void;
@@ -121,86 +120,114 @@ export function spawnChild(spec: ChildSpec): Child {
     );
     return status;
   });
+  return { lines, listeners, listening, exited };
+}
 
+/** {@link Child.waitForLine} over a child's output. */
+function _waitForLine(
+  name: string,
+  out: ChildOutput,
+  match: (line: Record<string, unknown>) => boolean,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  const parse = (line: string): Record<string, unknown> | undefined => {
+    try {
+      const j = JSON.parse(line);
+      return j && typeof j === "object" && match(j) ? j : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const line of out.lines) {
+    const hit = parse(line);
+    if (hit) return Promise.resolve(hit);
+  }
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      out.listeners.delete(listener);
+      clearTimeout(timer);
+    };
+    const listener = (line: string) => {
+      const hit = parse(line);
+      if (hit) {
+        done();
+        resolve(hit);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${name}: no matching log line in ${timeoutMs} ms`));
+    }, timeoutMs);
+    out.listeners.add(listener);
+    out.exited.then(() => {
+      if (!out.listeners.has(listener)) return;
+      done();
+      reject(
+        new Error(
+          `${name} exited before the expected log line:\n${out.lines.slice(-20).join("\n")}`,
+        ),
+      );
+    });
+  });
+}
+
+/** Sends a signal unless the process is already gone. */
+function _signal(process: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    process.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+async function _stop(
+  process: Deno.ChildProcess,
+  exited: Promise<unknown>,
+  graceMs: number,
+): Promise<void> {
+  _signal(process, "SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const killed = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      _signal(process, "SIGKILL");
+      resolve();
+    }, graceMs);
+  });
+  await Promise.race([exited, killed]);
+  clearTimeout(timer);
+  await exited;
+}
+
+/** Starts a child. */
+export function spawnChild(spec: ChildSpec): Child {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...(spec.denoArgs ?? []), spec.script],
+    env: spec.env,
+    cwd: spec.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const process = command.spawn();
+  const out = _watchOutput(process, spec);
   let gone = false;
-  exited.then(() => (gone = true));
+  out.exited.then(() => (gone = true));
   return {
     name: spec.name,
     pid: process.pid,
-    listening,
-    exited,
-    lines,
-    waitForLine(match, timeoutMs = 120_000) {
-      const parse = (line: string): Record<string, unknown> | undefined => {
-        try {
-          const j = JSON.parse(line);
-          return j && typeof j === "object" && match(j) ? j : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-      for (const line of lines) {
-        const hit = parse(line);
-        if (hit) return Promise.resolve(hit);
-      }
-      return new Promise((resolve, reject) => {
-        const done = () => {
-          listeners.delete(listener);
-          clearTimeout(timer);
-        };
-        const listener = (line: string) => {
-          const hit = parse(line);
-          if (hit) {
-            done();
-            resolve(hit);
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${spec.name}: no matching log line in ${timeoutMs} ms`));
-        }, timeoutMs);
-        listeners.add(listener);
-        exited.then(() => {
-          if (!listeners.has(listener)) return;
-          done();
-          reject(
-            new Error(
-              `${spec.name} exited before the expected log line:\n${lines.slice(-20).join("\n")}`,
-            ),
-          );
-        });
-      });
-    },
+    listening: out.listening,
+    exited: out.exited,
+    lines: out.lines,
+    waitForLine: (match, timeoutMs = 120_000) => _waitForLine(spec.name, out, match, timeoutMs),
     async stop(graceMs = 5_000) {
       if (gone) return;
-      try {
-        process.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const killed = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          try {
-            process.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-          resolve();
-        }, graceMs);
-      });
-      await Promise.race([exited, killed]);
-      clearTimeout(timer);
-      await exited;
+      await _stop(process, out.exited, graceMs);
     },
     async kill() {
       if (gone) return;
-      try {
-        process.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-      await exited;
+      _signal(process, "SIGKILL");
+      await out.exited;
     },
   };
 }

@@ -11,16 +11,27 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorCode } from "../protocol/mod.ts";
 import { log } from "./log.ts";
 
+/**
+ * The code parameter of {@link ApiError}: a literal code (or union of literals) must be
+ * an {@link ErrorCode}, else the call is a type error. A value typed only `string` is
+ * let through: a code relayed from an upstream answer (`readResponse`, the web
+ * server's bank relay) and the vault's helpers that take a `code: string` parameter
+ * (`key-vault/guard.ts` `_denied`, `key-vault/operations/context.ts` `verifySigned`).
+ */
+export type KnownCode<C extends string> = C & (string extends C ? unknown : ErrorCode);
+
 /** An error meant for the caller: HTTP status, stable machine-readable code, short message. */
-export class ApiError extends HTTPException {
+export class ApiError<C extends string = ErrorCode> extends HTTPException {
+  /** An {@link ErrorCode}, or the code an upstream answered with (relayed as is). */
   readonly code: string;
   readonly details?: Record<string, unknown>;
 
   constructor(
     status: ContentfulStatusCode,
-    code: string,
+    code: KnownCode<C>,
     message: string,
     details?: Record<string, unknown>,
   ) {
@@ -37,8 +48,8 @@ export interface ErrorBody {
 }
 
 /** Builds the envelope for a code and message. */
-export function errorBody(
-  code: string,
+export function errorBody<C extends string>(
+  code: KnownCode<C>,
   message: string,
   details?: Record<string, unknown>,
 ): ErrorBody {
@@ -54,7 +65,7 @@ export function isRetryableStatus(status: number): boolean {
   return status === 503 || status === 504;
 }
 
-const _HONO_CODES: Record<number, string> = {
+const _HONO_CODES: Record<number, ErrorCode> = {
   400: "bad_request",
   401: "unauthorized",
   403: "forbidden",

@@ -11,12 +11,19 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const _RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-function _threshold(): number {
-  let level: string | undefined;
-  try {
-    level = Deno.env.get("LOG_LEVEL");
-  } catch {
-    level = undefined; // no env permission: default
+/**
+ * The threshold for `level`, else for `LOG_LEVEL`. The one environment read left in
+ * platform/ besides the secrets' overrides: the vault and the web server do not pass
+ * their level yet (their `config.ts` is theirs), and a line logged before a process has
+ * read its configuration (a configuration error) must honour it too.
+ */
+function _threshold(level?: string): number {
+  if (level === undefined) {
+    try {
+      level = Deno.env.get("LOG_LEVEL");
+    } catch {
+      level = undefined; // no env permission: default
+    }
   }
   return _RANK[(level ?? "info") as LogLevel] ?? _RANK.info;
 }
@@ -24,10 +31,13 @@ function _threshold(): number {
 let _min = _threshold();
 let _service = "roamsign";
 
-/** Sets the `service` field of every line and re-reads `LOG_LEVEL`. */
-export function configureLog(service: string): void {
+/**
+ * Sets the `service` field of every line and the lowest level written: `level` from the
+ * process's configuration (`LOG_LEVEL`, read in its `config.ts`), else `LOG_LEVEL`.
+ */
+export function configureLog(service: string, level?: string): void {
   _service = service;
-  _min = _threshold();
+  _min = _threshold(level);
 }
 
 /** Writes one JSON log line: `{ ts, level, service, event, ...fields }`. */

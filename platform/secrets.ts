@@ -26,13 +26,16 @@ export function secretEnvName(name: SecretName): string {
   return name.replaceAll(/[-.]/g, "_").toUpperCase();
 }
 
-/** `DATA_DIR` (default `./data`). */
+/**
+ * `DATA_DIR` (default `./data`): for a process's `config.ts` (and the vault's CLIs),
+ * which pass the value down; the functions below take the directory as an argument.
+ */
 export function dataDir(): string {
   return Deno.env.get("DATA_DIR") || "./data";
 }
 
 /** Creates every missing secret file in `<dataDir>/secrets/` (directory 0700, files 0600). */
-export async function ensureSecrets(dir: string = dataDir()): Promise<void> {
+export async function ensureSecrets(dir: string): Promise<void> {
   const secretsDir = `${dir}/secrets`;
   await Deno.mkdir(secretsDir, { recursive: true, mode: 0o700 });
   for (const name of SECRET_NAMES) {
@@ -58,8 +61,13 @@ export async function ensureSecrets(dir: string = dataDir()): Promise<void> {
 /**
  * Reads a secret: the environment override if set, else the file. Returns the
  * 32 key bytes; throws with the file name (never the value) if missing or malformed.
+ *
+ * The override is read here, not in a `config.ts`: it is a secret (kept out of config
+ * objects, read once, by the one process that uses it, just before the key is imported),
+ * its variable name is derived from the file name ({@link secretEnvName}), and the README
+ * documents it with the files.
  */
-export async function readSecret(name: SecretName, dir: string = dataDir()): Promise<Uint8Array> {
+export async function readSecret(name: SecretName, dir: string): Promise<Uint8Array> {
   const env = Deno.env.get(secretEnvName(name));
   const text = env ?? await Deno.readTextFile(`${dir}/secrets/${name}`).catch((err) => {
     if (err instanceof Deno.errors.NotFound) {

@@ -2,7 +2,7 @@
  * What every roamsign process agrees on, browser-safe (no Deno or Node APIs): bytes,
  * base64url and DER helpers, registration data, the key record, the session channel,
  * the host envelope, trust anchors and the link contract, signed user requests and
- * the consent-phrase format. The applet, the web server, the proxy, the vault and the
+ * the consent-phrase format, and the HTTP error codes (`errors.ts`). The applet, the web server, the proxy, the vault and the
  * bank import it through this file.
  *
  * @module
@@ -19,3 +19,4 @@ export * from "./linked.ts";
 export * from "./user_request.ts";
 export * from "./consent_phrase.ts";
 export * from "./pow_rule.ts";
+export * from "./errors.ts";

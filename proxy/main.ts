@@ -1,6 +1,7 @@
 /**
- * The proxy process: `deno run -A proxy/main.ts`. Reads `web-proxy.key`,
- * `admin-proxy.key` and `proxy-vault.key` (or their env overrides), and serves on
+ * The proxy process: `deno run -A proxy/main.ts`. Reads its configuration once
+ * (`config.ts`), then `web-proxy.key`, `admin-proxy.key` and `proxy-vault.key` (or
+ * their env overrides), and serves on
  * `PROXY_HOST:PROXY_PORT` (default 127.0.0.1:8001), forwarding to `VAULT_URL` (default
  * http://127.0.0.1:8002). Logs `{"event":"listening","port":…}` once ready.
  *
@@ -8,11 +9,13 @@
  */
 import { importHmacKey } from "../platform/mod.ts";
 import { configureLog, log, logLifecycle } from "../platform/mod.ts";
-import { dataDir, readSecret, type SecretName } from "../platform/mod.ts";
+import { readSecret, type SecretName } from "../platform/mod.ts";
 import { createProxyApp } from "./server.ts";
 import { enableProcessMetrics } from "../platform/mod.ts";
+import { proxyConfigFromEnv } from "./config.ts";
 
-configureLog("proxy");
+const config = proxyConfigFromEnv();
+configureLog("proxy", config.logLevel);
 enableProcessMetrics("proxy");
 
 async function _key(name: SecretName, dir: string) {
@@ -25,11 +28,7 @@ async function _key(name: SecretName, dir: string) {
 }
 
 async function main(): Promise<void> {
-  const dir = dataDir();
-  const port = Number(Deno.env.get("PROXY_PORT") || 8001);
-  const hostname = Deno.env.get("PROXY_HOST") || "127.0.0.1";
-  const vaultUrl = Deno.env.get("VAULT_URL") ||
-    `http://127.0.0.1:${Deno.env.get("VAULT_PORT") || 8002}`;
+  const { dataDir: dir, port, host: hostname, vaultUrl } = config;
   const app = createProxyApp({
     vaultUrl,
     callerKeys: {

@@ -18,10 +18,11 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { readBody } from "../platform/mod.ts";
 import { ApiError, notFound, onError } from "../platform/mod.ts";
 import {
+  type AuthHeaders,
   type HmacKey,
   readAuthHeaders,
   sha256HexSync,
@@ -39,6 +40,7 @@ import {
 import {
   type Caller,
   MAX_BODY,
+  type OpSpec,
   opSpec,
   parseJsonBytes,
   parseOpBody,
@@ -57,10 +59,28 @@ export interface ProxyOptions {
   timeoutMs?: number;
 }
 
+/** One decision of the proxy, as it is logged and counted. */
+interface Decision {
+  op: string;
+  started: number;
+  caller?: string;
+  identity?: string;
+  status: number;
+  code?: string;
+  /** Who refused: the proxy itself, or the vault behind it. */
+  where: "proxy" | "vault";
+}
+
+/** What the proxy checked before reading the body: the caller's key and the operation. */
+interface Admitted {
+  auth: AuthHeaders;
+  key: HmacKey;
+  spec: OpSpec;
+}
+
 /** Builds the proxy's hono app. */
 export function createProxyApp(options: ProxyOptions): Hono {
   const vaultUrl = options.vaultUrl.replace(/\/+$/, "");
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const app = new Hono();
   app.onError(onError);
   app.notFound(notFound);
@@ -71,76 +91,33 @@ export function createProxyApp(options: ProxyOptions): Hono {
   mountMetrics(app);
   mountReadiness(app, { vault: httpCheck(`${vaultUrl}/readyz`) });
 
-  app.all("/v1/:op", async function proxyRequest(c) {
-    const started = performance.now();
-    const op = c.req.param("op");
-    const path = `/v1/${op}`;
-    let caller: string | undefined;
-    let identity: string | undefined;
-    let status = 500;
-    let code: string | undefined;
-    let where = "proxy";
-    try {
-      if (c.req.method !== "POST") throw new ApiError(405, "method_not_allowed", "use POST");
-      const auth = readAuthHeaders(c.req.raw.headers);
-      caller = auth.keyId;
-      const key = Object.hasOwn(options.callerKeys, auth.keyId)
-        ? options.callerKeys[auth.keyId as Caller]
-        : undefined;
-      if (!key) throw new ApiError(401, "unknown_key", "unknown caller key");
-      const spec = opSpec(op);
-      if (!spec) {
-        await c.req.raw.body?.cancel().catch(() => {});
-        throw new ApiError(404, "op_not_allowed", "operation is not on the allow-list");
-      }
-      if (!spec.callers.includes(auth.keyId as Caller)) {
-        throw new ApiError(403, "op_forbidden", "operation not allowed for this caller");
-      }
-      const type = c.req.header("content-type") ?? "";
-      if (!/^application\/json(\s*;|$)/i.test(type)) {
-        throw new ApiError(415, "unsupported_media_type", "send application/json");
-      }
-      const bytes = await readBody(c.req.raw, Math.min(spec.maxBody, MAX_BODY));
-      const bodyHash = sha256HexSync(bytes);
-      await verifySignature(key, auth, "POST", path, bytes, bodyHash);
-      const body = parseOpBody(spec, parseJsonBytes(bytes));
-      identity = spec.identityOf?.(body as never);
+  app.all("/v1/:op", _proxyRequestHandler({ ...options, vaultUrl }));
+  return app;
+}
 
-      const headers = await signRequest({
-        key: options.vaultKey,
-        keyId: PROXY_KEY_ID,
-        method: "POST",
-        path,
-        body: bytes,
-        client: auth.keyId === "admin" ? "" : auth.client,
-        ts: auth.ts,
-        nonce: auth.nonce,
-        bodyHash,
-      });
-      where = "vault";
-      const { upstream, text } = await postUpstream(
-        vaultUrl + path,
-        headers,
-        bytes,
+/** The handler of `/v1/<op>`: admit, read and verify, forward; one decision logged. */
+function _proxyRequestHandler(options: ProxyOptions) {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return async function proxyRequest(c: Context): Promise<Response> {
+    const op = c.req.param("op") ?? "";
+    const path = `/v1/${op}`;
+    const d: Decision = { op, started: performance.now(), status: 500, where: "proxy" };
+    try {
+      const admitted = await _admit(c, options, op, d);
+      const { bytes, bodyHash } = await _readVerified(c, admitted, path, d);
+      d.where = "vault";
+      const { upstream, text } = await _forward(
+        options,
         timeoutMs,
-        async (res) => ({ upstream: res, text: await res.text() }),
-        (timedOut) =>
-          new ApiError(
-            timedOut ? 504 : 503,
-            timedOut ? "vault_timeout" : "vault_unavailable",
-            timedOut ? "the vault did not answer in time" : "the vault is unavailable, retry later",
-          ),
+        path,
+        admitted,
+        bytes,
+        bodyHash,
       );
-      status = upstream.status;
-      if (status >= 400) {
-        try {
-          code = JSON.parse(text)?.error?.code;
-        } catch {
-          code = undefined;
-        }
-      }
+      d.status = upstream.status;
+      if (d.status >= 400) d.code = _errorCodeOf(text);
       return new Response(text, {
-        status,
+        status: d.status,
         headers: {
           "content-type": upstream.headers.get("content-type") ?? "application/json",
           "cache-control": "no-store",
@@ -148,27 +125,127 @@ export function createProxyApp(options: ProxyOptions): Hono {
       });
     } catch (err) {
       if (err instanceof ApiError) {
-        status = err.status;
-        code = err.code;
+        d.status = err.status;
+        d.code = err.code;
       }
       throw err;
     } finally {
-      proxyDecisions.inc({
-        op: opSpec(op) ? op : "(unknown)",
-        decision: status < 400 ? "allow" : "deny",
-        code: status < 400 ? "ok" : code ?? String(status),
-      });
-      log(status < 400 ? "info" : "warn", "decision", {
-        decision: status < 400 ? "allow" : "deny",
-        op: op.slice(0, 64),
-        caller,
-        identity: identity ? identityTagSync(identity) : undefined,
-        status,
-        code,
-        by: status < 400 ? undefined : where,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-      });
+      _recordDecision(d);
     }
+  };
+}
+
+/**
+ * The checks before the body: POST, auth headers (401 `unsigned`, `bad_auth_header`,
+ * `stale_request`), a known caller key, the operation on the allow-list and open to this
+ * caller, a JSON content type.
+ */
+async function _admit(
+  c: Context,
+  options: ProxyOptions,
+  op: string,
+  d: Decision,
+): Promise<Admitted> {
+  if (c.req.method !== "POST") throw new ApiError(405, "method_not_allowed", "use POST");
+  const auth = readAuthHeaders(c.req.raw.headers);
+  d.caller = auth.keyId;
+  const key = Object.hasOwn(options.callerKeys, auth.keyId)
+    ? options.callerKeys[auth.keyId as Caller]
+    : undefined;
+  if (!key) throw new ApiError(401, "unknown_key", "unknown caller key");
+  const spec = opSpec(op);
+  if (!spec) {
+    await c.req.raw.body?.cancel().catch(() => {});
+    throw new ApiError(404, "op_not_allowed", "operation is not on the allow-list");
+  }
+  if (!spec.callers.includes(auth.keyId as Caller)) {
+    throw new ApiError(403, "op_forbidden", "operation not allowed for this caller");
+  }
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json(\s*;|$)/i.test(type)) {
+    throw new ApiError(415, "unsupported_media_type", "send application/json");
+  }
+  return { auth, key, spec };
+}
+
+/** The body within the operation's limit, its HMAC, its JSON and its schema. */
+async function _readVerified(
+  c: Context,
+  { auth, key, spec }: Admitted,
+  path: string,
+  d: Decision,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; bodyHash: string }> {
+  const bytes = await readBody(c.req.raw, Math.min(spec.maxBody, MAX_BODY));
+  const bodyHash = sha256HexSync(bytes);
+  await verifySignature(key, auth, "POST", path, bytes, bodyHash);
+  const body = parseOpBody(spec, parseJsonBytes(bytes));
+  d.identity = spec.identityOf?.(body as never);
+  return { bytes, bodyHash };
+}
+
+/**
+ * Re-signs the same body with the proxy's key (the caller's timestamp, nonce and client
+ * address kept; none for the admin CLI) and posts it to the vault.
+ */
+async function _forward(
+  options: ProxyOptions,
+  timeoutMs: number,
+  path: string,
+  { auth }: Admitted,
+  bytes: Uint8Array<ArrayBuffer>,
+  bodyHash: string,
+): Promise<{ upstream: Response; text: string }> {
+  const headers = await signRequest({
+    key: options.vaultKey,
+    keyId: PROXY_KEY_ID,
+    method: "POST",
+    path,
+    body: bytes,
+    client: auth.keyId === "admin" ? "" : auth.client,
+    ts: auth.ts,
+    nonce: auth.nonce,
+    bodyHash,
   });
-  return app;
+  return await postUpstream(
+    options.vaultUrl + path,
+    headers,
+    bytes,
+    timeoutMs,
+    async (res) => ({ upstream: res, text: await res.text() }),
+    (timedOut) =>
+      new ApiError(
+        timedOut ? 504 : 503,
+        timedOut ? "vault_timeout" : "vault_unavailable",
+        timedOut ? "the vault did not answer in time" : "the vault is unavailable, retry later",
+      ),
+  );
+}
+
+/** The code of the vault's error envelope, if the answer is one. */
+function _errorCodeOf(text: string): string | undefined {
+  try {
+    return JSON.parse(text)?.error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Counts the decision (by op and code) and logs it, without secrets; identities as tags. */
+function _recordDecision(d: Decision): void {
+  const allowed = d.status < 400;
+  proxyDecisions.inc({
+    op: opSpec(d.op) ? d.op : "(unknown)",
+    decision: allowed ? "allow" : "deny",
+    code: allowed ? "ok" : d.code ?? String(d.status),
+  });
+  log(allowed ? "info" : "warn", "decision", {
+    decision: allowed ? "allow" : "deny",
+    op: d.op.slice(0, 64),
+    caller: d.caller,
+    identity: d.identity ? identityTagSync(d.identity) : undefined,
+    status: d.status,
+    code: d.code,
+    by: allowed ? undefined : d.where,
+    ms: Math.round((performance.now() - d.started) * 100) / 100,
+  });
 }

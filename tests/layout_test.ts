@@ -54,12 +54,8 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "key-vault/app.ts vaultRequest",
   "key-vault/guard.ts guardRequest",
   "key-vault/migrations/20261124_0001_initial.ts up",
-  "platform/child.ts spawnChild",
-  "proxy/server.ts createProxyApp",
-  "proxy/server.ts proxyRequest",
   "server/app.ts createApp",
   "server/app.ts _dispatch",
-  "server/start.ts main",
 ];
 
 Deno.test("imports between top-level folders go through mod.ts", () => {

@@ -17,6 +17,7 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
 import { fromUtf8, sha256, toHex, utf8, wipe } from "../../protocol/mod.ts";
+import type { ErrorCode } from "../../protocol/mod.ts";
 import {
   amountMinor,
   type DebitInstruction,
@@ -31,7 +32,7 @@ import {
   receiptText,
   sealHost,
 } from "../../protocol/mod.ts";
-import { ApiError, notFound, onError } from "../../platform/mod.ts";
+import { ApiError, type KnownCode, notFound, onError } from "../../platform/mod.ts";
 import { SIGNED_IN_HEADER } from "../../protocol/mod.ts";
 import { identityTag, log } from "../../platform/mod.ts";
 import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";
@@ -77,7 +78,7 @@ const _message = z.strictObject({
   alg: z.literal("RSASSA-PKCS1-v1_5-SHA256"),
 });
 
-const _REFUSALS: Record<Exclude<VerifyResult["verdict"], "valid">, [403, string, string]> = {
+const _REFUSALS: Record<Exclude<VerifyResult["verdict"], "valid">, [403, ErrorCode, string]> = {
   revoked: [403, "key_revoked", "the signer's key is revoked"],
   "signed-by-superseded-key": [
     403,
@@ -89,7 +90,7 @@ const _REFUSALS: Record<Exclude<VerifyResult["verdict"], "valid">, [403, string,
   "unknown-identity": [403, "unknown_signer", "the directory has no such signer"],
 };
 
-function _bad(code: string, message: string): ApiError {
+function _bad<C extends string>(code: KnownCode<C>, message: string): ApiError {
   return new ApiError(400, code, message);
 }
 

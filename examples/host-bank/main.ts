@@ -3,7 +3,7 @@
  * started by `deno task start` through `server/start.ts`). Loads or creates its keys
  * and ledger in `DATA_DIR/host-bank/` and serves the app of `app.ts`.
  *
- * Environment (README): `HOST_BANK_PORT` (8003; 0 picks a free port),
+ * Environment (README), read once in `config.ts`: `HOST_BANK_PORT` (8003; 0 picks a free port),
  * `HOST_BANK_HOST` (127.0.0.1), `DATA_DIR` (./data), `ROAMSIGN_URL` (the roamsign
  * web server whose public directory signatures are checked against,
  * http://127.0.0.1:8000), `ROAMSIGN_CA_FILE` (the roamsign CA certificate to pin,
@@ -16,7 +16,6 @@
  * @module
  */
 import { configureLog, log } from "../../platform/mod.ts";
-import { amountMinor } from "../../protocol/mod.ts";
 import { createHostApp } from "./app.ts";
 import { loadHostKeys } from "./keys.ts";
 import { publishAnchorFile } from "../../platform/mod.ts";
@@ -25,30 +24,16 @@ import { parseCertificate, pemDecode } from "../../protocol/mod.ts";
 import { Ledger } from "./ledger.ts";
 import { bankReadiness } from "./operator.ts";
 import { enableProcessMetrics } from "../../platform/mod.ts";
+import { hostBankConfigFromEnv } from "./config.ts";
 
 configureLog("host-bank");
 
 /** Starts the bank; resolves once it listens. */
 export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   enableProcessMetrics("host-bank");
-  const env = (k: string, d: string) => Deno.env.get(k) || d;
-  const port = Number(env("HOST_BANK_PORT", "8003"));
-  const hostname = env("HOST_BANK_HOST", "127.0.0.1");
-  const dataDir = env("DATA_DIR", "./data");
-  const currency = env("HOST_BANK_CURRENCY", "GBP");
-  if (!/^[A-Z]{3}$/.test(currency)) throw new Error("config: HOST_BANK_CURRENCY must be 3 letters");
-  const openingBalance = amountMinor(env("HOST_BANK_OPENING_BALANCE", "1000.00"));
-  const caFile = Deno.env.get("ROAMSIGN_CA_FILE");
-  const insecureFetch = Deno.env.get("ROAMSIGN_CA_INSECURE_FETCH") === "1";
-  if (!caFile && !insecureFetch) {
-    // Trusting whatever /ca.pem the directory first answers would let that server (or
-    // anyone on the way) certify keys of its choosing: fail closed.
-    throw new Error(
-      "config: ROAMSIGN_CA_FILE is not set: give the roamsign CA certificate to pin " +
-        "(deno task start passes DATA_DIR/ca.pem); ROAMSIGN_CA_INSECURE_FETCH=1 trusts " +
-        "the directory's /ca.pem instead (development only)",
-    );
-  }
+  const config = hostBankConfigFromEnv();
+  configureLog("host-bank", config.logLevel);
+  const { port, host: hostname, dataDir, currency, openingBalance, directoryUrl } = config;
   const keys = await loadHostKeys(dataDir, "bank");
   // The applet pins this key (docs/trust-anchors.md): the build compiles the fingerprint in.
   await publishAnchorFile(dataDir, "host-bank", {
@@ -56,8 +41,7 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   });
   const ledgerPath = `${dataDir}/host-bank/ledger.json`;
   const ledger = await Ledger.open(ledgerPath, { currency, openingBalance });
-  const directoryUrl = env("ROAMSIGN_URL", "http://127.0.0.1:8000");
-  const caPem = caFile ? await Deno.readTextFile(caFile) : undefined;
+  const caPem = config.caFile ? await Deno.readTextFile(config.caFile) : undefined;
   if (!caPem) log("warn", "ca_not_pinned", { trusts: `${directoryUrl}/ca.pem` });
   const app = createHostApp({
     name: "bank",
