@@ -19,7 +19,7 @@ import { appendAudit, type AuditEntry } from ".././audit.ts";
 import { certificateVerifyKey, issueCertificate } from ".././ca.ts";
 import { verifyUserSignature } from ".././crypto.ts";
 import type { Certificate, Database } from ".././db.ts";
-import * as repo from ".././repositories.ts";
+import * as repo from "../repositories/mod.ts";
 import type { VaultState } from ".././state.ts";
 
 /** Who is calling (from the operation's caller class), and from where. */

@@ -10,7 +10,7 @@ import { ApiError } from "../../platform/mod.ts";
 import { issueCertificate, signCrl } from ".././ca.ts";
 import { sha256 } from ".././crypto.ts";
 import type { Certificate, Database } from ".././db.ts";
-import * as repo from ".././repositories.ts";
+import * as repo from "../repositories/mod.ts";
 import { audit, certView, type Handler, inTransaction, type OpContext } from "./context.ts";
 
 const _CRL_LOCK = 72_710_002;

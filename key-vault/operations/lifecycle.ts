@@ -10,7 +10,7 @@ import { ApiError, type OpBody } from "../../platform/mod.ts";
 import { certificateVerifyKey } from ".././ca.ts";
 import { parseUserSpki } from ".././crypto.ts";
 import type { Database, User } from ".././db.ts";
-import * as repo from ".././repositories.ts";
+import * as repo from "../repositories/mod.ts";
 import { signStatement } from ".././statements.ts";
 import {
   audit,

@@ -8,7 +8,7 @@
 import * as opaque from "@serenity-kit/opaque";
 import { b64uEncode, canonicalJson } from "../../protocol/mod.ts";
 import { ApiError, type KeyRecord, type OpBody } from "../../platform/mod.ts";
-import * as repo from ".././repositories.ts";
+import * as repo from "../repositories/mod.ts";
 import type { VaultState } from ".././state.ts";
 import {
   audit,

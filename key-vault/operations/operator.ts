@@ -6,7 +6,7 @@
  */
 import { ApiError } from "../../platform/mod.ts";
 import { verifyAudit } from ".././audit.ts";
-import * as repo from ".././repositories.ts";
+import * as repo from "../repositories/mod.ts";
 import { audit, type Handler, inTransaction, iso } from "./context.ts";
 import { revokeUser } from "./lifecycle.ts";
 

@@ -25,7 +25,7 @@ import {
 } from ".././crypto.ts";
 import type { Database } from ".././db.ts";
 import { creditSuccess } from ".././guard.ts";
-import * as repo from ".././repositories.ts";
+import * as repo from "../repositories/mod.ts";
 import { signStatement } from ".././statements.ts";
 import {
   audit,

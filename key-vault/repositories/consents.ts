@@ -1,0 +1,60 @@
+/**
+ * The `consents` table: a pending application's wrapped record, its attempts and letter.
+ *
+ * @module
+ */
+import type { Consent } from "../db.ts";
+import type { Q } from "./database.ts";
+
+/** The pending consent of an identity, or undefined. */
+export function findConsent(db: Q, identity: string): Promise<Consent | undefined> {
+  return db.selectFrom("consents").selectAll().where("identity", "=", identity)
+    .executeTakeFirst();
+}
+
+/** Stores a consent (replacing an expired one). */
+export async function putConsent(tx: Q, c: Consent): Promise<void> {
+  await tx.deleteFrom("consents").where("identity", "=", c.identity).execute();
+  await tx.insertInto("consents").values(c).execute();
+}
+
+/** Counts one wrong phrase; returns the new attempt count. */
+export async function countConsentAttempt(tx: Q, identity: string): Promise<number> {
+  const row = await tx.updateTable("consents").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+    .where("identity", "=", identity).returning("attempts").executeTakeFirstOrThrow();
+  return row.attempts;
+}
+
+/** Deletes a consent (activated, or application revoked). */
+export async function deleteConsent(tx: Q, identity: string): Promise<void> {
+  await tx.deleteFrom("consents").where("identity", "=", identity).execute();
+}
+
+/** Pending applications joined with their users. */
+export function listPending(db: Q) {
+  return db.selectFrom("consents").innerJoin("users", "users.identity", "consents.identity")
+    .select([
+      "users.identity",
+      "users.full_name",
+      "users.created_at",
+      "consents.expires_at",
+      "consents.attempts",
+      "consents.letter_status",
+    ])
+    .where("users.status", "=", "pending").orderBy("users.created_at").execute();
+}
+
+/** Queued letters with what goes on the envelope (the phrase is still sealed). */
+export function listQueuedLetters(db: Q) {
+  return db.selectFrom("consents").innerJoin("users", "users.identity", "consents.identity")
+    .select([
+      "users.identity",
+      "users.full_name",
+      "users.address",
+      "consents.letter_sealed",
+      "consents.created_at",
+      "consents.expires_at",
+    ])
+    .where("consents.letter_status", "=", "queued").where("users.status", "=", "pending")
+    .orderBy("consents.created_at").execute();
+}
