@@ -9,7 +9,7 @@ import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
 import { ApiError } from "../../platform/mod.ts";
 import { issueCertificate, signCrl } from ".././ca.ts";
 import { sha256 } from ".././crypto.ts";
-import type { Certificate, Database } from ".././db.ts";
+import type { Database } from ".././db.ts";
 import * as repo from "../repositories/mod.ts";
 import { audit, certView, type Handler, inTransaction, type OpContext } from "./context.ts";
 
@@ -46,24 +46,9 @@ export async function refreshCrl(tx: Transaction<Database>, ctx: OpContext): Pro
   return pem;
 }
 
-/**
- * directory.get in one prepared statement (the web server asks it for every submitted
- * signature): the user's latest user certificate, unless the user is still pending.
- */
-const _DIRECTORY_GET = `
-  select c.*
-  from users u
-  join lateral (
-    select * from certificates
-    where identity = u.identity and kind = 'user'
-    order by issued_at desc limit 1
-  ) c on true
-  where u.identity = $1 and u.status <> 'pending'`;
-
 export const directoryGet: Handler<"directory.get"> = async (ctx, body) => {
-  const [cert] = await ctx.vault.query<Certificate>("directory_get", _DIRECTORY_GET, [
-    body.identity,
-  ]);
+  // One prepared statement: the web server asks for every submitted signature.
+  const cert = await repo.directoryCertificate(ctx.vault.query, body.identity);
   if (!cert) throw new ApiError(404, "no_certificate", "no certificate for this identity");
   return {
     identity: body.identity,

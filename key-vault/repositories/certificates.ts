@@ -4,7 +4,7 @@
  * @module
  */
 import type { Certificate, CertificateStatus } from "../db.ts";
-import type { Q } from "./database.ts";
+import type { Prepared, Q } from "./database.ts";
 
 /** Stores an issued certificate. */
 export async function insertCertificate(tx: Q, c: Certificate): Promise<void> {
@@ -57,4 +57,27 @@ export function latestRetiredCertificate(
 export function retiredCertificates(db: Q) {
   return db.selectFrom("certificates").select(["serial", "status", "status_changed_at"])
     .where("status", "in", ["revoked", "superseded"]).orderBy("status_changed_at").execute();
+}
+
+/**
+ * directory.get in one prepared statement (the web server asks it for every submitted
+ * signature): the user's latest user certificate, unless the user is still pending.
+ */
+const _DIRECTORY_GET = `
+  select c.*
+  from users u
+  join lateral (
+    select * from certificates
+    where identity = u.identity and kind = 'user'
+    order by issued_at desc limit 1
+  ) c on true
+  where u.identity = $1 and u.status <> 'pending'`;
+
+/** The directory's certificate of an identity (prepared `directory_get`), or undefined. */
+export async function directoryCertificate(
+  query: Prepared,
+  identity: string,
+): Promise<Certificate | undefined> {
+  const [cert] = await query<Certificate>("directory_get", _DIRECTORY_GET, [identity]);
+  return cert;
 }

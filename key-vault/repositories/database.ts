@@ -5,7 +5,15 @@
  * @module
  */
 import type { Kysely, Transaction } from "kysely";
-import type { Database } from "../db.ts";
+import type { Database, Db } from "../db.ts";
 
 /** A database handle or an open transaction. */
 export type Q = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Runs one hot-path statement as a named prepared statement on PostgreSQL (a plain
+ * query on PGlite): `VaultState.query`, see `Db.query` in key-vault/db.ts. The
+ * repositories that take it keep each statement's name and text fixed: the server
+ * parses and plans a name once per connection.
+ */
+export type Prepared = Db["query"];

@@ -6,7 +6,7 @@
 import type { Transaction } from "kysely";
 import type { Registration } from "../../protocol/mod.ts";
 import type { Database, User, UserStatus } from "../db.ts";
-import type { Q } from "./database.ts";
+import type { Prepared, Q } from "./database.ts";
 
 /** A user by identity, or undefined. */
 export function findUser(db: Q, identity: string): Promise<User | undefined> {
@@ -87,4 +87,28 @@ export function registrationOf(u: User): Registration {
 /** Users, newest first. */
 export function listUsers(db: Q, limit = 10_000): Promise<User[]> {
   return db.selectFrom("users").selectAll().orderBy("created_at", "desc").limit(limit).execute();
+}
+
+/** login.start, statement 1: the user and both records, one round trip (no lock, no write). */
+const _LOGIN_START_READ = `
+  select u.status, o.registration_record, k.record
+  from users u
+  left join opaque_records o on o.identity = u.identity
+  left join key_records k on k.identity = u.identity
+  where u.identity = $1`;
+
+/** What login.start reads about an identity (all null fields: no such record). */
+export interface LoginStartRow {
+  status: string;
+  registration_record: string | null;
+  record: string | null;
+}
+
+/** login.start's read (prepared `login_start_read`); undefined for an unknown identity. */
+export async function loginStartRead(
+  query: Prepared,
+  identity: string,
+): Promise<LoginStartRow | undefined> {
+  const [row] = await query<LoginStartRow>("login_start_read", _LOGIN_START_READ, [identity]);
+  return row;
 }
