@@ -9,7 +9,7 @@ import * as opaque from "@serenity-kit/opaque";
 import { b64uEncode, canonicalJson } from "../../protocol/mod.ts";
 import { ApiError, type KeyRecord, type OpBody } from "../../platform/mod.ts";
 import * as repo from "../repositories/mod.ts";
-import type { VaultState } from ".././state.ts";
+import type { VaultState } from "../state.ts";
 import {
   audit,
   DEFAULT_KSF,
@@ -215,16 +215,13 @@ async function _recordReauth(ctx: OpContext, loginId: string, identity: string) 
   const ttl = ctx.vault.config.reauthTtlMs ?? 120_000;
   await ctx.vault.db.transaction().execute(async (tx) => {
     // Old proofs of this identity are of no use to anyone: drop them as we go.
-    await tx.deleteFrom("reauth_proofs").where("identity", "=", identity)
-      .where("expires_at", "<", new Date(ctx.now.getTime() - 86_400_000)).execute();
-    await tx.insertInto("reauth_proofs").values({
-      login_id: loginId,
+    await repo.pruneReauthProofsOf(tx, identity, new Date(ctx.now.getTime() - 86_400_000));
+    await repo.insertReauthProof(tx, {
+      loginId,
       identity,
-      created_at: ctx.now,
-      expires_at: new Date(ctx.now.getTime() + ttl),
-      consumed_at: null,
-      consumed_by: null,
-    }).execute();
+      createdAt: ctx.now,
+      expiresAt: new Date(ctx.now.getTime() + ttl),
+    });
     await audit(tx, ctx, "login.finish", identity, "reauthenticated", {
       expiresAt: new Date(ctx.now.getTime() + ttl).toISOString(),
     });

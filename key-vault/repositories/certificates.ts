@@ -81,3 +81,20 @@ export async function directoryCertificate(
   const [cert] = await query<Certificate>("directory_get", _DIRECTORY_GET, [identity]);
   return cert;
 }
+
+/** A certificate by serial, or undefined. */
+export function findCertificate(db: Q, serial: string): Promise<Certificate | undefined> {
+  return db.selectFrom("certificates").selectAll().where("serial", "=", serial)
+    .executeTakeFirst();
+}
+
+/** An active, unexpired server certificate for the key with this SPKI hash, or undefined. */
+export function activeServerCertificate(
+  db: Q,
+  spkiSha256: string,
+  now: Date,
+): Promise<Certificate | undefined> {
+  return db.selectFrom("certificates").selectAll()
+    .where("kind", "=", "server").where("spki_sha256", "=", spkiSha256)
+    .where("status", "=", "active").where("not_after", ">", now).executeTakeFirst();
+}

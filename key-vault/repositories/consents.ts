@@ -58,3 +58,22 @@ export function listQueuedLetters(db: Q) {
     .where("consents.letter_status", "=", "queued").where("users.status", "=", "pending")
     .orderBy("consents.created_at").execute();
 }
+
+/** Marks a queued letter sent and erases its sealed phrase; false when none was queued. */
+export async function markLetterSent(tx: Q, identity: string, now: Date): Promise<boolean> {
+  const rows = await tx.updateTable("consents")
+    .set({ letter_status: "sent", letter_sent_at: now, letter_sealed: null })
+    .where("identity", "=", identity).where("letter_status", "=", "queued")
+    .returning("identity").execute();
+  return rows.length > 0;
+}
+
+/** Clears the wrong-phrase count and sets a new expiry (the operator's reset). */
+export async function resetConsentAttempts(
+  tx: Q,
+  identity: string,
+  expiresAt: Date,
+): Promise<void> {
+  await tx.updateTable("consents").set({ attempts: 0, expires_at: expiresAt })
+    .where("identity", "=", identity).execute();
+}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { Database, Db } from "../db.ts";
 
 /** A database handle or an open transaction. */
@@ -17,3 +17,8 @@ export type Q = Kysely<Database> | Transaction<Database>;
  * parses and plans a name once per connection.
  */
 export type Prepared = Db["query"];
+
+/** Takes a transaction-scoped advisory lock (released at commit or rollback). */
+export async function advisoryXactLock(tx: Transaction<Database>, key: number): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${key})`.execute(tx);
+}

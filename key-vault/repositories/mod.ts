@@ -6,13 +6,15 @@
  *
  * @module
  */
-export type { Q } from "./database.ts";
+export { advisoryXactLock, type Prepared, type Q } from "./database.ts";
 export * from "./audit_log.ts";
 export * from "./certificates.ts";
 export * from "./consents.ts";
 export * from "./crl.ts";
+export * from "./idempotency_keys.ts";
 export * from "./key_records.ts";
 export * from "./login_attempts.ts";
 export * from "./nonces.ts";
 export * from "./opaque_records.ts";
+export * from "./reauth_proofs.ts";
 export * from "./users.ts";
