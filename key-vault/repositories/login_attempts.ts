@@ -282,3 +282,9 @@ export async function loginFinishOne(
   ]);
   return row;
 }
+
+/** Deletes attempts that expired before `now`; returns how many. */
+export async function deleteExpiredLoginAttempts(db: Q, now: Date): Promise<number> {
+  const r = await db.deleteFrom("login_attempts").where("expires_at", "<", now).execute();
+  return r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
+}

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { sql } from "kysely";
 import type { Q } from "./database.ts";
 
 /** Consumes a nonce in `scope`; false when it was used before. */
@@ -40,4 +41,26 @@ export interface RpcNonceParam {
 /** The first three parameters of every statement that opens with {@link RPC_NONCE_CTE}. */
 export function rpcNonceParams(n: RpcNonceParam | undefined): unknown[] {
   return [n?.nonce ?? null, n?.expiresAt ?? null, n !== undefined];
+}
+
+/** Records an RPC nonce (scope `rpc`); false when it was used before. */
+export async function recordRpcNonce(db: Q, nonce: string, expiresAt: Date): Promise<boolean> {
+  const r = await sql<{ ok: number }>`insert into nonces (scope, nonce, expires_at)
+      values ('rpc', ${nonce}, ${expiresAt}) on conflict do nothing returning 1 as ok`
+    .execute(db);
+  return r.rows.length > 0;
+}
+
+/** Spends a proof-of-work challenge's `rand` (scope `pow`); false when spent before. */
+export async function spendPowNonce(db: Q, rand: string, expiresAt: Date): Promise<boolean> {
+  const r = await sql<{ ok: number }>`insert into nonces (scope, nonce, expires_at)
+    values ('pow', ${rand}, ${expiresAt}) on conflict do nothing returning 1 as ok`
+    .execute(db);
+  return r.rows.length === 1;
+}
+
+/** Deletes nonces that expired before `now` (kept-for-good ones have no expiry); returns how many. */
+export async function deleteExpiredNonces(db: Q, now: Date): Promise<number> {
+  const r = await db.deleteFrom("nonces").where("expires_at", "<", now).execute();
+  return r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
 }
