@@ -18,6 +18,7 @@ import { readBody } from "../platform/mod.ts";
 import { isUnavailable } from "./db.ts";
 import { guardRequest, rpcNonceExpiry } from "./guard.ts";
 import type { PowProof } from "./pow.ts";
+import * as repo from "./repositories/mod.ts";
 import { type OpContext, runOperation } from "./operations/mod.ts";
 import { auditRefusal, refusalAudited } from "./refusals.ts";
 import type { VaultState } from "./state.ts";
@@ -49,7 +50,7 @@ export function createVaultApp(vault: VaultState, proxyKey: HmacKey): Hono {
 
   app.get("/healthz", async (c) => {
     try {
-      await vault.db.selectFrom("users").select("identity").limit(1).execute();
+      await repo.probeUsers(vault.db);
       return c.json({ ok: true, service: "key-vault", db: vault.dbKind });
     } catch (err) {
       if (isUnavailable(err)) {

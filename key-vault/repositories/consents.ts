@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Consent } from "../db.ts";
+import { type RawBuilder, sql, type Transaction } from "kysely";
+import type { Consent, Database } from "../db.ts";
 import type { Q } from "./database.ts";
 
 /** The pending consent of an identity, or undefined. */
@@ -76,4 +77,59 @@ export async function resetConsentAttempts(
 ): Promise<void> {
   await tx.updateTable("consents").set({ attempts: 0, expires_at: expiresAt })
     .where("identity", "=", identity).execute();
+}
+
+/** Every letter still sealed, row-locked until the transaction ends (master-key rotation). */
+export function lockSealedLetters(tx: Transaction<Database>) {
+  return tx.selectFrom("consents").select(["identity", "letter_sealed"])
+    .where("letter_sealed", "is not", null).forUpdate().execute();
+}
+
+/** Replaces a letter's sealed phrase (re-wrapped under a new master key). */
+export async function setLetterSealed(tx: Q, identity: string, sealed: string): Promise<void> {
+  await tx.updateTable("consents").set({ letter_sealed: sealed })
+    .where("identity", "=", identity).execute();
+}
+
+/** Reads one count (or number) column `n` of a one-row statement; 0 when no row. */
+async function _number(db: Q, q: RawBuilder<{ n: string | number }>): Promise<number> {
+  return Number((await q.execute(db)).rows[0]?.n ?? 0);
+}
+
+/** Pending applicants whose consent phrase has not expired (the metrics gauge). */
+export function countConsentBacklog(db: Q): Promise<number> {
+  return _number(
+    db,
+    sql<{ n: string | number }>`select count(*) as n from consents c
+        join users u on u.identity = c.identity
+        where u.status = 'pending' and c.expires_at > now()`,
+  );
+}
+
+/** Pending applicants whose consent phrase has expired. */
+export function countConsentExpired(db: Q): Promise<number> {
+  return _number(
+    db,
+    sql<{ n: string | number }>`select count(*) as n from consents c
+        join users u on u.identity = c.identity
+        where u.status = 'pending' and c.expires_at <= now()`,
+  );
+}
+
+/** Letters waiting to be posted. */
+export function countQueuedLetters(db: Q): Promise<number> {
+  return _number(
+    db,
+    sql<{ n: string | number }>`select count(*) as n from consents
+        where letter_status = 'queued'`,
+  );
+}
+
+/** Age in seconds of the oldest letter not yet posted (0 when none). */
+export function oldestQueuedLetterSeconds(db: Q): Promise<number> {
+  return _number(
+    db,
+    sql<{ n: string | number }>`select coalesce(extract(epoch from now() - min(created_at)), 0) as n
+        from consents where letter_status = 'queued'`,
+  );
 }

@@ -22,3 +22,8 @@ export type Prepared = Db["query"];
 export async function advisoryXactLock(tx: Transaction<Database>, key: number): Promise<void> {
   await sql`select pg_advisory_xact_lock(${key})`.execute(tx);
 }
+
+/** `select 1`: whether the database answers at all (readiness, metrics). */
+export async function ping(db: Q): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -6,7 +6,7 @@
  *
  * @module
  */
-export { advisoryXactLock, type Prepared, type Q } from "./database.ts";
+export { advisoryXactLock, ping, type Prepared, type Q } from "./database.ts";
 export * from "./audit_log.ts";
 export * from "./certificates.ts";
 export * from "./consents.ts";
@@ -20,3 +20,4 @@ export * from "./opaque_records.ts";
 export * from "./rate_limits.ts";
 export * from "./reauth_proofs.ts";
 export * from "./users.ts";
+export * from "./vault_secrets.ts";

@@ -112,3 +112,8 @@ export async function loginStartRead(
   const [row] = await query<LoginStartRow>("login_start_read", _LOGIN_START_READ, [identity]);
   return row;
 }
+
+/** At most one identity: the health check's probe that the database answers with the schema. */
+export async function probeUsers(db: Q): Promise<void> {
+  await db.selectFrom("users").select("identity").limit(1).execute();
+}
