@@ -50,3 +50,22 @@ export function vaultConfigFromEnv(): VaultConfig {
     reauthTtlMs: _int("REAUTH_TTL_SECONDS", 120, 10, 600) * 1000,
   };
 }
+
+/** What the operator CLI (`deno task admin`, key-vault/admin.ts) reads at start. */
+export interface AdminConfig {
+  /** The proxy it talks to: `PROXY_URL`, else `http://127.0.0.1:<PROXY_PORT or 8001>`. */
+  proxyUrl: string;
+  dataDir: string;
+  /** The default `--by` of `revoke`: `USER`, else `LOGNAME`. */
+  operator?: string;
+}
+
+/** Reads the operator CLI's configuration. */
+export function adminConfigFromEnv(): AdminConfig {
+  return {
+    proxyUrl: Deno.env.get("PROXY_URL") ||
+      `http://127.0.0.1:${Deno.env.get("PROXY_PORT") || 8001}`,
+    dataDir: dataDir(),
+    operator: Deno.env.get("USER") || Deno.env.get("LOGNAME") || undefined,
+  };
+}
