@@ -62,95 +62,119 @@ export interface GuardInput {
  */
 export async function guardRequest(db: Kysely<Database>, input: GuardInput): Promise<void> {
   const now = input.now ?? new Date();
-  const nonceExpiry = rpcNonceExpiry(input.ts, now);
   const cls: RateClass = RATE_CLASSES[input.rateClass];
-  const perAddress = input.addressTag ? cls.perAddress : undefined;
+  await _nonceAndAddressWindow(db, input, cls, now);
+  if (!input.identity || !input.addressTag) return;
+  if (cls.perIdentity) await _identityWindow(db, input, cls.perIdentity, now);
+  if (cls.backoff) await _backoff(db, input, cls.backoff, now);
+}
 
+/** Step 1: the nonce, and (with an address) its window, in one round trip. */
+async function _nonceAndAddressWindow(
+  db: Kysely<Database>,
+  input: GuardInput,
+  cls: RateClass,
+  now: Date,
+): Promise<void> {
+  const nonceExpiry = rpcNonceExpiry(input.ts, now);
+  const perAddress = input.addressTag ? cls.perAddress : undefined;
   if (!perAddress) {
     const fresh = await repo.recordRpcNonce(db, input.nonce, nonceExpiry);
     if (!fresh) {
       throw new ApiError(401, "replayed_nonce", "request nonce already used");
     }
-  } else {
-    // One round trip: the nonce, and the address window only when the nonce was fresh.
-    const key = `a:${input.rateClass}:${input.addressTag}`;
-    const windowStart = new Date(now.getTime() - perAddress.windowMs);
-    const row = await repo.recordNonceAndCount(db, {
-      nonce: input.nonce,
-      nonceExpiry,
-      key,
-      now,
-      windowStart,
-    });
-    if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
-    if (row.hits > perAddress.limit) {
-      throw _denied(
-        "rate_limited",
-        "too many requests from this address",
-        new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
-        input.rateClass,
-        "address",
-      );
-    }
+    return;
   }
-
-  if (!input.identity || !input.addressTag) return;
-  const idTag = input.tags.identity(input.identity);
-
-  if (cls.perIdentity) {
-    const known = await repo.isKnownAddress(
-      db,
-      input.identity,
-      input.addressTag,
-      new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000),
+  // One round trip: the nonce, and the address window only when the nonce was fresh.
+  const key = `a:${input.rateClass}:${input.addressTag}`;
+  const windowStart = new Date(now.getTime() - perAddress.windowMs);
+  const row = await repo.recordNonceAndCount(db, {
+    nonce: input.nonce,
+    nonceExpiry,
+    key,
+    now,
+    windowStart,
+  });
+  if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
+  if (row.hits > perAddress.limit) {
+    throw _denied(
+      "rate_limited",
+      "too many requests from this address",
+      new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
+      input.rateClass,
+      "address",
     );
-    if (!known) {
-      const key = `i:${input.rateClass}:${idTag}`;
-      const windowStart = new Date(now.getTime() - cls.perIdentity.windowMs);
-      const row = await repo.countInWindow(db, key, now, windowStart);
-      const excess = row.hits - cls.perIdentity.limit;
-      if (excess > 0 && input.rateClass === "login") {
-        // Past the window a sign-in is not refused but costs work, so that a flood on
-        // a public identity cannot keep its owner out of a new browser.
-        const ok = input.pow &&
-          await spendPow(db, input.tags, input.identity, input.addressTag, input.pow, now);
-        if (!ok) {
-          rateLimitDenials.inc({ class: input.rateClass, scope: "identity" });
-          throw new ApiError(
-            429,
-            "pow_required",
-            "many attempts for this identity from new addresses: solve the challenge and retry",
-            issuePowChallenge(input.tags, input.identity, input.addressTag, powBits(excess), now),
-          );
-        }
-      } else if (excess > 0) {
-        throw _denied(
-          "rate_limited",
-          "too many attempts for this identity from new addresses",
-          new Date(row.window_start).getTime() + cls.perIdentity.windowMs - now.getTime(),
-          input.rateClass,
-          "identity",
-        );
-      }
-    }
   }
+}
 
-  if (cls.backoff) {
-    const key = `b:${input.rateClass}:${idTag}:${input.addressTag}`;
-    // Count the attempt unless blocked; from the `free`-th unanswered attempt on, the
-    // next one waits baseMs·2^(n−free), at most capMs.
-    const counted = await repo.countBackoff(db, key, now, cls.backoff);
-    if (!counted) {
-      const blocked = await repo.blockedUntil(db, key);
-      const until = blocked ? new Date(blocked).getTime() : now.getTime() + 1000;
-      throw _denied(
-        "backoff",
-        "too many unsuccessful attempts: wait before trying again",
-        until - now.getTime(),
-        input.rateClass,
-        "backoff",
+/**
+ * Step 2: the identity's window, counting only addresses that never succeeded for it;
+ * past it a sign-in needs a solved challenge, anything else is refused.
+ */
+async function _identityWindow(
+  db: Kysely<Database>,
+  input: GuardInput,
+  perIdentity: NonNullable<RateClass["perIdentity"]>,
+  now: Date,
+): Promise<void> {
+  const identity = input.identity!;
+  const known = await repo.isKnownAddress(
+    db,
+    identity,
+    input.addressTag,
+    new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000),
+  );
+  if (known) return;
+  const key = `i:${input.rateClass}:${input.tags.identity(identity)}`;
+  const windowStart = new Date(now.getTime() - perIdentity.windowMs);
+  const row = await repo.countInWindow(db, key, now, windowStart);
+  const excess = row.hits - perIdentity.limit;
+  if (excess > 0 && input.rateClass === "login") {
+    // Past the window a sign-in is not refused but costs work, so that a flood on
+    // a public identity cannot keep its owner out of a new browser.
+    const ok = input.pow &&
+      await spendPow(db, input.tags, identity, input.addressTag, input.pow, now);
+    if (!ok) {
+      rateLimitDenials.inc({ class: input.rateClass, scope: "identity" });
+      throw new ApiError(
+        429,
+        "pow_required",
+        "many attempts for this identity from new addresses: solve the challenge and retry",
+        issuePowChallenge(input.tags, identity, input.addressTag, powBits(excess), now),
       );
     }
+  } else if (excess > 0) {
+    throw _denied(
+      "rate_limited",
+      "too many attempts for this identity from new addresses",
+      new Date(row.window_start).getTime() + perIdentity.windowMs - now.getTime(),
+      input.rateClass,
+      "identity",
+    );
+  }
+}
+
+/** Step 3: the (identity, address) backoff; a success clears it ({@link creditSuccess}). */
+async function _backoff(
+  db: Kysely<Database>,
+  input: GuardInput,
+  backoff: NonNullable<RateClass["backoff"]>,
+  now: Date,
+): Promise<void> {
+  const key = `b:${input.rateClass}:${input.tags.identity(input.identity!)}:${input.addressTag}`;
+  // Count the attempt unless blocked; from the `free`-th unanswered attempt on, the
+  // next one waits baseMs·2^(n−free), at most capMs.
+  const counted = await repo.countBackoff(db, key, now, backoff);
+  if (!counted) {
+    const blocked = await repo.blockedUntil(db, key);
+    const until = blocked ? new Date(blocked).getTime() : now.getTime() + 1000;
+    throw _denied(
+      "backoff",
+      "too many unsuccessful attempts: wait before trying again",
+      until - now.getTime(),
+      input.rateClass,
+      "backoff",
+    );
   }
 }
 
