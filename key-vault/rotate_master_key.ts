@@ -24,8 +24,8 @@
  */
 import type { Kysely } from "kysely";
 import { b64uEncode } from "../protocol/mod.ts";
-import { dataDir, readSecret, secretEnvName } from "../platform/mod.ts";
-import { vaultConfigFromEnv } from "./config.ts";
+import { readSecret } from "../platform/mod.ts";
+import { rotateConfigFromEnv } from "./config.ts";
 import { type Database, openDb } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";
 import * as repo from "./repositories/mod.ts";
@@ -98,15 +98,14 @@ export async function runRotateMasterKey(
       return 2;
     }
   }
-  const config = vaultConfigFromEnv();
-  const fromEnv = Deno.env.get(secretEnvName("vault-master.key")) !== undefined;
-  if (fromEnv && !outPath) {
+  const { vault: config, masterKeyInEnv } = rotateConfigFromEnv();
+  if (masterKeyInEnv && !outPath) {
     err(
       "rotate-master-key: the key comes from VAULT_MASTER_KEY; give --out <file> for the new one",
     );
     return 2;
   }
-  const keyFile = `${dataDir()}/secrets/vault-master.key`;
+  const keyFile = `${config.dataDir}/secrets/vault-master.key`;
   const target = outPath ?? `${keyFile}.new`;
   const pgliteDir = `${config.dataDir}/pg`;
   if (!config.databaseUrl && !(await Deno.stat(pgliteDir).then(() => true, () => false))) {
