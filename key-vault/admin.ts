@@ -27,8 +27,9 @@
  */
 import { createProxyClient } from "../platform/mod.ts";
 import { ApiError } from "../platform/mod.ts";
-import { dataDir, readSecret } from "../platform/mod.ts";
+import { readSecret } from "../platform/mod.ts";
 import { provisionConfidentialityKey } from "../platform/mod.ts";
+import { type AdminConfig, adminConfigFromEnv } from "./config.ts";
 
 const USAGE = `usage: deno task admin <command>
   users [--json]
@@ -56,148 +57,197 @@ function _table(rows: Row[], columns: string[]): string {
     .join("\n");
 }
 
+/** The parsed command line. */
+interface _Args {
+  json: boolean;
+  reason?: string;
+  by?: string;
+  limit?: number;
+  command?: string;
+  sub?: string;
+  arg?: string;
+}
+
+function _parseArgs(args: string[], operator: string | undefined): _Args {
+  const a: _Args = { json: args.includes("--json"), by: operator };
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--json") continue;
+    if (args[i] === "--reason") a.reason = args[++i];
+    else if (args[i] === "--by") a.by = args[++i];
+    else if (args[i] === "--limit") a.limit = Number(args[++i]);
+    else words.push(args[i]);
+  }
+  [a.command, a.sub, a.arg] = words;
+  return a;
+}
+
+/** What a command gets; it returns an exit code, or undefined for a usage error. */
+interface _Run {
+  a: _Args;
+  client: ReturnType<typeof createProxyClient>;
+  config: AdminConfig;
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+type _Command = (r: _Run) => Promise<number | undefined>;
+
+const _users: _Command = async ({ a, client, out }) => {
+  const { users } = await client.call("admin.users", {}) as { users: Row[] };
+  out(
+    a.json ? JSON.stringify(users, null, 2) : _table(users, [
+      "identity",
+      "status",
+      "fullName",
+      "createdAt",
+      "activatedAt",
+      "revokedAt",
+    ]),
+  );
+  return 0;
+};
+
+const _pending: _Command = async ({ a, client, out }) => {
+  const { pending } = await client.call("admin.pending", {}) as { pending: Row[] };
+  out(
+    a.json ? JSON.stringify(pending, null, 2) : _table(pending, [
+      "identity",
+      "fullName",
+      "appliedAt",
+      "consentExpiresAt",
+      "attempts",
+      "locked",
+      "letter",
+    ]),
+  );
+  return 0;
+};
+
+const _letters: _Command = async ({ a, client, out }) => {
+  if (a.sub === "sent") {
+    if (!a.arg) return undefined;
+    await client.call("admin.letters.sent", { identity: a.arg });
+    out(`letter for ${a.arg} marked as sent; the vault no longer keeps its phrase`);
+    return 0;
+  }
+  if (a.sub) return undefined;
+  const { letters } = await client.call("admin.letters", {}) as { letters: Row[] };
+  if (a.json) out(JSON.stringify(letters, null, 2));
+  else if (letters.length === 0) out("(no letters waiting)");
+  else {
+    for (const l of letters) {
+      out(
+        `To: ${l.fullName}\n    ${l.address}\nIdentity: ${l.identity}\nConsent phrase: ${l.phrase}\n(valid until ${l.consentExpiresAt})\n`,
+      );
+    }
+  }
+  return 0;
+};
+
+const _webCertificate: _Command = async ({ a, config, out }) => {
+  const pem = await provisionConfidentialityKey(config.dataDir, config.proxyUrl);
+  out(a.json ? JSON.stringify({ certificate: pem }) : pem.trimEnd());
+  return 0;
+};
+
+const _consentReset: _Command = async ({ a, client, out }) => {
+  if (!a.sub) return undefined;
+  const r = await client.call("admin.consent.reset", { identity: a.sub }) as Row;
+  out(`consent attempts for ${a.sub} reset; phrase valid until ${r.consentExpiresAt}`);
+  return 0;
+};
+
+const _revoke: _Command = async ({ a, client, out }) => {
+  if (!a.sub || !a.reason) return undefined;
+  const r = await client.call("admin.revoke", {
+    identity: a.sub,
+    reason: a.reason,
+    ...(a.by ? { operator: a.by.slice(0, 64) } : {}),
+  }) as Row;
+  out(`${a.sub} revoked${r.serial ? ` (certificate ${r.serial})` : ""}`);
+  return 0;
+};
+
+const _auditLog: _Command = async ({ a, client, out }) => {
+  const { entries } = await client.call("admin.audit", {
+    ...(a.arg ? { identity: a.arg } : {}),
+    ...(a.limit ? { limit: a.limit } : {}),
+  }) as { entries: Row[] };
+  out(
+    a.json ? JSON.stringify(entries, null, 2) : _table(
+      entries.map((e) => ({ ...e, details: JSON.stringify(e.details) })),
+      ["seq", "at", "actor", "op", "identity", "outcome", "details"],
+    ),
+  );
+  return 0;
+};
+
+const _auditVerify: _Command = async ({ a, client, out, err }) => {
+  const report = await client.call("admin.audit.verify", {}) as {
+    ok: boolean;
+    rows: number;
+    headSeq: number;
+    headHash: string;
+    problems: { seq: number; problem: string }[];
+  };
+  if (a.json) out(JSON.stringify(report, null, 2));
+  else if (report.ok) {
+    out(`audit chain intact: ${report.rows} rows, head ${report.headSeq} ${report.headHash}`);
+  } else {
+    err(`audit chain BROKEN (${report.rows} rows checked):`);
+    for (const p of report.problems) err(`  row ${p.seq}: ${p.problem}`);
+  }
+  return report.ok ? 0 : 1;
+};
+
+const _audit: _Command = (r) =>
+  r.a.sub === "log"
+    ? _auditLog(r)
+    : r.a.sub === "verify"
+    ? _auditVerify(r)
+    : Promise.resolve(undefined);
+
+/** The commands by their first word. */
+const _COMMANDS: Record<string, _Command> = {
+  users: _users,
+  pending: _pending,
+  letters: _letters,
+  "web-certificate": _webCertificate,
+  "consent-reset": _consentReset,
+  revoke: _revoke,
+  audit: _audit,
+};
+
 /** Runs the CLI with `args`; returns the exit code. Output goes to `out` / `err`. */
 export async function runAdmin(
   args: string[],
   out: (s: string) => void = console.log,
   err: (s: string) => void = console.error,
+  config: AdminConfig = adminConfigFromEnv(),
 ): Promise<number> {
-  const json = args.includes("--json");
-  let reason: string | undefined;
-  let by: string | undefined = Deno.env.get("USER") || Deno.env.get("LOGNAME") || undefined;
-  let limit: number | undefined;
-  const words: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--json") continue;
-    if (args[i] === "--reason") reason = args[++i];
-    else if (args[i] === "--by") by = args[++i];
-    else if (args[i] === "--limit") limit = Number(args[++i]);
-    else words.push(args[i]);
-  }
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
+  const a = _parseArgs(args, config.operator);
+  if (a.limit !== undefined && !(Number.isInteger(a.limit) && a.limit >= 1 && a.limit <= 1000)) {
     err("admin: --limit must be an integer in 1..1000");
     return 2;
   }
-  const [command, sub, arg] = words;
-  if (!command || command === "help" || command === "--help") {
-    (command ? out : err)(USAGE);
-    return command ? 0 : 2;
+  if (!a.command || a.command === "help" || a.command === "--help") {
+    (a.command ? out : err)(USAGE);
+    return a.command ? 0 : 2;
   }
-  const proxyUrl = Deno.env.get("PROXY_URL") ||
-    `http://127.0.0.1:${Deno.env.get("PROXY_PORT") || 8001}`;
   let secret: Uint8Array;
   try {
-    secret = await readSecret("admin-proxy.key", dataDir());
+    secret = await readSecret("admin-proxy.key", config.dataDir);
   } catch (e) {
     err(`admin: ${(e as Error).message}`);
     return 1;
   }
-  const client = createProxyClient({ url: proxyUrl, keyId: "admin", secret });
+  const client = createProxyClient({ url: config.proxyUrl, keyId: "admin", secret });
   secret.fill(0);
+  const command = Object.hasOwn(_COMMANDS, a.command) ? _COMMANDS[a.command] : undefined;
   try {
-    switch (command) {
-      case "users": {
-        const { users } = await client.call("admin.users", {}) as { users: Row[] };
-        out(
-          json ? JSON.stringify(users, null, 2) : _table(users, [
-            "identity",
-            "status",
-            "fullName",
-            "createdAt",
-            "activatedAt",
-            "revokedAt",
-          ]),
-        );
-        return 0;
-      }
-      case "pending": {
-        const { pending } = await client.call("admin.pending", {}) as { pending: Row[] };
-        out(
-          json ? JSON.stringify(pending, null, 2) : _table(pending, [
-            "identity",
-            "fullName",
-            "appliedAt",
-            "consentExpiresAt",
-            "attempts",
-            "locked",
-            "letter",
-          ]),
-        );
-        return 0;
-      }
-      case "letters": {
-        if (sub === "sent") {
-          if (!arg) break;
-          await client.call("admin.letters.sent", { identity: arg });
-          out(`letter for ${arg} marked as sent; the vault no longer keeps its phrase`);
-          return 0;
-        }
-        if (sub) break;
-        const { letters } = await client.call("admin.letters", {}) as { letters: Row[] };
-        if (json) out(JSON.stringify(letters, null, 2));
-        else if (letters.length === 0) out("(no letters waiting)");
-        else {
-          for (const l of letters) {
-            out(
-              `To: ${l.fullName}\n    ${l.address}\nIdentity: ${l.identity}\nConsent phrase: ${l.phrase}\n(valid until ${l.consentExpiresAt})\n`,
-            );
-          }
-        }
-        return 0;
-      }
-      case "web-certificate": {
-        const pem = await provisionConfidentialityKey(dataDir(), proxyUrl);
-        out(json ? JSON.stringify({ certificate: pem }) : pem.trimEnd());
-        return 0;
-      }
-      case "consent-reset": {
-        if (!sub) break;
-        const r = await client.call("admin.consent.reset", { identity: sub }) as Row;
-        out(`consent attempts for ${sub} reset; phrase valid until ${r.consentExpiresAt}`);
-        return 0;
-      }
-      case "revoke": {
-        if (!sub || !reason) break;
-        const r = await client.call("admin.revoke", {
-          identity: sub,
-          reason,
-          ...(by ? { operator: by.slice(0, 64) } : {}),
-        }) as Row;
-        out(`${sub} revoked${r.serial ? ` (certificate ${r.serial})` : ""}`);
-        return 0;
-      }
-      case "audit": {
-        if (sub === "log") {
-          const { entries } = await client.call("admin.audit", {
-            ...(arg ? { identity: arg } : {}),
-            ...(limit ? { limit } : {}),
-          }) as { entries: Row[] };
-          out(
-            json ? JSON.stringify(entries, null, 2) : _table(
-              entries.map((e) => ({ ...e, details: JSON.stringify(e.details) })),
-              ["seq", "at", "actor", "op", "identity", "outcome", "details"],
-            ),
-          );
-          return 0;
-        }
-        if (sub !== "verify") break;
-        const report = await client.call("admin.audit.verify", {}) as {
-          ok: boolean;
-          rows: number;
-          headSeq: number;
-          headHash: string;
-          problems: { seq: number; problem: string }[];
-        };
-        if (json) out(JSON.stringify(report, null, 2));
-        else if (report.ok) {
-          out(`audit chain intact: ${report.rows} rows, head ${report.headSeq} ${report.headHash}`);
-        } else {
-          err(`audit chain BROKEN (${report.rows} rows checked):`);
-          for (const p of report.problems) err(`  row ${p.seq}: ${p.problem}`);
-        }
-        return report.ok ? 0 : 1;
-      }
-    }
+    const code = await command?.({ a, client, config, out, err });
+    if (code !== undefined) return code;
   } catch (e) {
     if (e instanceof ApiError) {
       err(`admin: ${e.code}: ${e.message}`);

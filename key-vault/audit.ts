@@ -14,10 +14,11 @@
  *
  * @module
  */
-import { type Kysely, sql, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { canonicalJson } from "../protocol/mod.ts";
 import { sha256HexSync } from "../platform/mod.ts";
 import type { AuditRow, Database } from "./db.ts";
+import * as repo from "./repositories/mod.ts";
 
 /** What an operation records. Nothing secret: no phrase, key, record or signature. */
 export interface AuditEntry {
@@ -37,17 +38,14 @@ export async function appendAudit(
   entry: AuditEntry,
   at: Date = new Date(),
 ): Promise<void> {
-  await db.insertInto("audit_log").values({
+  await repo.insertAuditRow(db, {
     at,
     actor: entry.actor,
     op: entry.op,
     identity: entry.identity ?? null,
     outcome: entry.outcome,
     details: canonicalJson(entry.details ?? {}),
-    seq: null,
-    prev_hash: null,
-    hash: null,
-  }).execute();
+  });
 }
 
 /** The chain hash of a row given its seq and the previous hash. */
@@ -77,24 +75,20 @@ export async function sealAudit(db: Kysely<Database>): Promise<number> {
   let total = 0;
   for (;;) {
     const n = await db.transaction().execute(async (tx) => {
-      await sql`select pg_advisory_xact_lock(${_SEAL_LOCK})`.execute(tx);
-      const head = await tx.selectFrom("audit_log").select(["seq", "hash"])
-        .where("seq", "is not", null).orderBy("seq", "desc").limit(1).executeTakeFirst();
-      const rows = await tx.selectFrom("audit_log").selectAll().where("seq", "is", null)
-        .orderBy("id").limit(_SEAL_BATCH).execute();
+      await repo.advisoryXactLock(tx, _SEAL_LOCK);
+      const head = await repo.auditHead(tx);
+      const rows = await repo.unsealedAuditRows(tx, _SEAL_BATCH);
       if (rows.length === 0) return 0;
       let seq = head ? Number(head.seq) : 0;
       let prev = head?.hash ?? GENESIS_HASH;
-      const values: ReturnType<typeof sql>[] = [];
+      const sealed = [];
       for (const row of rows) {
         seq += 1;
         const hash = auditRowHash(row, seq, prev);
-        values.push(sql`(${String(row.id)}::bigint, ${String(seq)}::bigint, ${prev}, ${hash})`);
+        sealed.push({ id: row.id, seq, prevHash: prev, hash });
         prev = hash;
       }
-      await sql`update audit_log as a set seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
-        from (values ${sql.join(values)}) as v(id, seq, prev_hash, hash)
-        where a.id = v.id`.execute(tx);
+      await repo.sealAuditRows(tx, sealed);
       return rows.length;
     });
     total += n;
@@ -124,8 +118,7 @@ export async function verifyAudit(db: Kysely<Database>): Promise<AuditReport> {
   let rows = 0;
   let after = 0;
   for (;;) {
-    const page = await db.selectFrom("audit_log").selectAll().where("seq", "is not", null)
-      .where("seq", ">", String(after) as unknown as number).orderBy("seq").limit(5_000).execute();
+    const page = await repo.sealedAuditPage(db, after, 5_000);
     if (page.length === 0) break;
     for (const row of page) {
       const seq = Number(row.seq);
@@ -145,14 +138,13 @@ export async function verifyAudit(db: Kysely<Database>): Promise<AuditReport> {
     }
     if (problems.length >= 20) break;
   }
-  const unsealed = await db.selectFrom("audit_log").select(sql<string>`count(*)`.as("n"))
-    .where("seq", "is", null).executeTakeFirstOrThrow();
+  const unsealed = await repo.countUnsealedAudit(db);
   return {
     ok: problems.length === 0,
     rows,
     headSeq: after,
     headHash: prev,
-    unsealed: Number(unsealed.n),
+    unsealed,
     problems,
   };
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dataDir } from "../platform/mod.ts";
+import { dataDir, secretEnvName } from "../platform/mod.ts";
 
 /** Everything the vault process reads at start. */
 export interface VaultConfig {
@@ -23,6 +23,8 @@ export interface VaultConfig {
    * or `revoke` (docs/lifecycle.md, "Re-authentication"); default 2 minutes.
    */
   reauthTtlMs?: number;
+  /** How often the audit chain is sealed (`VAULT_SEAL_INTERVAL_MS`); default 250 ms. */
+  sealIntervalMs?: number;
 }
 
 function _int(name: string, fallback: number, min: number, max: number): number {
@@ -48,5 +50,40 @@ export function vaultConfigFromEnv(): VaultConfig {
     certValidityDays: _int("CERT_VALIDITY_DAYS", 365, 1, 3650),
     loginTtlMs: _int("LOGIN_TTL_SECONDS", 120, 10, 3600) * 1000,
     reauthTtlMs: _int("REAUTH_TTL_SECONDS", 120, 10, 600) * 1000,
+    sealIntervalMs: _int("VAULT_SEAL_INTERVAL_MS", 250, 1, 86_400_000),
+  };
+}
+
+/** What the operator CLI (`deno task admin`, key-vault/admin.ts) reads at start. */
+export interface AdminConfig {
+  /** The proxy it talks to: `PROXY_URL`, else `http://127.0.0.1:<PROXY_PORT or 8001>`. */
+  proxyUrl: string;
+  dataDir: string;
+  /** The default `--by` of `revoke`: `USER`, else `LOGNAME`. */
+  operator?: string;
+}
+
+/** Reads the operator CLI's configuration. */
+export function adminConfigFromEnv(): AdminConfig {
+  return {
+    proxyUrl: Deno.env.get("PROXY_URL") ||
+      `http://127.0.0.1:${Deno.env.get("PROXY_PORT") || 8001}`,
+    dataDir: dataDir(),
+    operator: Deno.env.get("USER") || Deno.env.get("LOGNAME") || undefined,
+  };
+}
+
+/** What `deno task rotate-master-key` (key-vault/rotate_master_key.ts) reads at start. */
+export interface RotateConfig {
+  vault: VaultConfig;
+  /** Whether the master key comes from `VAULT_MASTER_KEY` rather than its file. */
+  masterKeyInEnv: boolean;
+}
+
+/** Reads the master-key rotation's configuration. */
+export function rotateConfigFromEnv(): RotateConfig {
+  return {
+    vault: vaultConfigFromEnv(),
+    masterKeyInEnv: Deno.env.get(secretEnvName("vault-master.key")) !== undefined,
   };
 }

@@ -17,11 +17,12 @@
  *
  * @module
  */
-import { type Kysely, sql, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { ApiError } from "../platform/mod.ts";
 import { MAX_SKEW_MS } from "../platform/mod.ts";
 import { RATE_CLASSES, type RateClass, type RateClassName } from "../platform/mod.ts";
 import type { Database } from "./db.ts";
+import * as repo from "./repositories/mod.ts";
 import { issuePowChallenge, powBits, type PowProof, spendPow } from "./pow.ts";
 import { rateLimitDenials } from "../platform/mod.ts";
 import type { Tagger } from "./tags.ts";
@@ -61,120 +62,119 @@ export interface GuardInput {
  */
 export async function guardRequest(db: Kysely<Database>, input: GuardInput): Promise<void> {
   const now = input.now ?? new Date();
-  const nonceExpiry = rpcNonceExpiry(input.ts, now);
   const cls: RateClass = RATE_CLASSES[input.rateClass];
-  const perAddress = input.addressTag ? cls.perAddress : undefined;
+  await _nonceAndAddressWindow(db, input, cls, now);
+  if (!input.identity || !input.addressTag) return;
+  if (cls.perIdentity) await _identityWindow(db, input, cls.perIdentity, now);
+  if (cls.backoff) await _backoff(db, input, cls.backoff, now);
+}
 
+/** Step 1: the nonce, and (with an address) its window, in one round trip. */
+async function _nonceAndAddressWindow(
+  db: Kysely<Database>,
+  input: GuardInput,
+  cls: RateClass,
+  now: Date,
+): Promise<void> {
+  const nonceExpiry = rpcNonceExpiry(input.ts, now);
+  const perAddress = input.addressTag ? cls.perAddress : undefined;
   if (!perAddress) {
-    const r = await sql<{ ok: number }>`insert into nonces (scope, nonce, expires_at)
-      values ('rpc', ${input.nonce}, ${nonceExpiry}) on conflict do nothing returning 1 as ok`
-      .execute(db);
-    if (r.rows.length === 0) {
+    const fresh = await repo.recordRpcNonce(db, input.nonce, nonceExpiry);
+    if (!fresh) {
       throw new ApiError(401, "replayed_nonce", "request nonce already used");
     }
-  } else {
-    // One round trip: the nonce, and the address window only when the nonce was fresh.
-    const key = `a:${input.rateClass}:${input.addressTag}`;
-    const windowStart = new Date(now.getTime() - perAddress.windowMs);
-    const r = await sql<{ hits: number; window_start: Date }>`
-      with n as (
-        insert into nonces (scope, nonce, expires_at) values ('rpc', ${input.nonce}, ${nonceExpiry})
-        on conflict do nothing returning 1
-      )
-      insert into rate_limits as r (key, window_start, hits)
-      select ${key}, ${now}, 1 where exists (select 1 from n)
-      on conflict (key) do update set
-        hits = case when r.window_start <= ${windowStart} then 1 else r.hits + 1 end,
-        window_start = case when r.window_start <= ${windowStart} then ${now} else r.window_start end
-      returning hits, window_start`.execute(db);
-    const row = r.rows[0];
-    if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
-    if (row.hits > perAddress.limit) {
-      throw _denied(
-        "rate_limited",
-        "too many requests from this address",
-        new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
-        input.rateClass,
-        "address",
+    return;
+  }
+  // One round trip: the nonce, and the address window only when the nonce was fresh.
+  const key = `a:${input.rateClass}:${input.addressTag}`;
+  const windowStart = new Date(now.getTime() - perAddress.windowMs);
+  const row = await repo.recordNonceAndCount(db, {
+    nonce: input.nonce,
+    nonceExpiry,
+    key,
+    now,
+    windowStart,
+  });
+  if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
+  if (row.hits > perAddress.limit) {
+    throw _denied(
+      "rate_limited",
+      "too many requests from this address",
+      new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
+      input.rateClass,
+      "address",
+    );
+  }
+}
+
+/**
+ * Step 2: the identity's window, counting only addresses that never succeeded for it;
+ * past it a sign-in needs a solved challenge, anything else is refused.
+ */
+async function _identityWindow(
+  db: Kysely<Database>,
+  input: GuardInput,
+  perIdentity: NonNullable<RateClass["perIdentity"]>,
+  now: Date,
+): Promise<void> {
+  const identity = input.identity!;
+  const known = await repo.isKnownAddress(
+    db,
+    identity,
+    input.addressTag,
+    new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000),
+  );
+  if (known) return;
+  const key = `i:${input.rateClass}:${input.tags.identity(identity)}`;
+  const windowStart = new Date(now.getTime() - perIdentity.windowMs);
+  const row = await repo.countInWindow(db, key, now, windowStart);
+  const excess = row.hits - perIdentity.limit;
+  if (excess > 0 && input.rateClass === "login") {
+    // Past the window a sign-in is not refused but costs work, so that a flood on
+    // a public identity cannot keep its owner out of a new browser.
+    const ok = input.pow &&
+      await spendPow(db, input.tags, identity, input.addressTag, input.pow, now);
+    if (!ok) {
+      rateLimitDenials.inc({ class: input.rateClass, scope: "identity" });
+      throw new ApiError(
+        429,
+        "pow_required",
+        "many attempts for this identity from new addresses: solve the challenge and retry",
+        issuePowChallenge(input.tags, identity, input.addressTag, powBits(excess), now),
       );
     }
+  } else if (excess > 0) {
+    throw _denied(
+      "rate_limited",
+      "too many attempts for this identity from new addresses",
+      new Date(row.window_start).getTime() + perIdentity.windowMs - now.getTime(),
+      input.rateClass,
+      "identity",
+    );
   }
+}
 
-  if (!input.identity || !input.addressTag) return;
-  const idTag = input.tags.identity(input.identity);
-
-  if (cls.perIdentity) {
-    const known = await db.selectFrom("known_addresses").select("identity")
-      .where("identity", "=", input.identity).where("address_tag", "=", input.addressTag)
-      .where("last_success_at", ">", new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000))
-      .executeTakeFirst();
-    if (!known) {
-      const key = `i:${input.rateClass}:${idTag}`;
-      const windowStart = new Date(now.getTime() - cls.perIdentity.windowMs);
-      const r = await sql<{ hits: number; window_start: Date }>`
-        insert into rate_limits as r (key, window_start, hits) values (${key}, ${now}, 1)
-        on conflict (key) do update set
-          hits = case when r.window_start <= ${windowStart} then 1 else r.hits + 1 end,
-          window_start = case when r.window_start <= ${windowStart} then ${now} else r.window_start end
-        returning hits, window_start`.execute(db);
-      const row = r.rows[0];
-      const excess = row.hits - cls.perIdentity.limit;
-      if (excess > 0 && input.rateClass === "login") {
-        // Past the window a sign-in is not refused but costs work, so that a flood on
-        // a public identity cannot keep its owner out of a new browser.
-        const ok = input.pow &&
-          await spendPow(db, input.tags, input.identity, input.addressTag, input.pow, now);
-        if (!ok) {
-          rateLimitDenials.inc({ class: input.rateClass, scope: "identity" });
-          throw new ApiError(
-            429,
-            "pow_required",
-            "many attempts for this identity from new addresses: solve the challenge and retry",
-            issuePowChallenge(input.tags, input.identity, input.addressTag, powBits(excess), now),
-          );
-        }
-      } else if (excess > 0) {
-        throw _denied(
-          "rate_limited",
-          "too many attempts for this identity from new addresses",
-          new Date(row.window_start).getTime() + cls.perIdentity.windowMs - now.getTime(),
-          input.rateClass,
-          "identity",
-        );
-      }
-    }
-  }
-
-  if (cls.backoff) {
-    const { free, baseMs, capMs } = cls.backoff;
-    const key = `b:${input.rateClass}:${idTag}:${input.addressTag}`;
-    // Count the attempt unless blocked; from the `free`-th unanswered attempt on, the
-    // next one waits baseMs·2^(n−free), at most capMs.
-    const r = await sql<{ hits: number }>`
-      insert into rate_limits as r (key, window_start, hits, blocked_until)
-      values (${key}, ${now}, 1, null)
-      on conflict (key) do update set
-        hits = r.hits + 1,
-        window_start = ${now},
-        blocked_until = case when r.hits + 1 >= ${free}
-          then ${now}::timestamptz + make_interval(secs => least(${baseMs}::float8 * power(2, r.hits + 1 - ${free}), ${capMs}::float8) / 1000.0)
-          else null end
-      where r.blocked_until is null or r.blocked_until <= ${now}
-      returning hits`.execute(db);
-    if (r.rows.length === 0) {
-      const row = await db.selectFrom("rate_limits").select("blocked_until").where("key", "=", key)
-        .executeTakeFirst();
-      const until = row?.blocked_until
-        ? new Date(row.blocked_until).getTime()
-        : now.getTime() + 1000;
-      throw _denied(
-        "backoff",
-        "too many unsuccessful attempts: wait before trying again",
-        until - now.getTime(),
-        input.rateClass,
-        "backoff",
-      );
-    }
+/** Step 3: the (identity, address) backoff; a success clears it ({@link creditSuccess}). */
+async function _backoff(
+  db: Kysely<Database>,
+  input: GuardInput,
+  backoff: NonNullable<RateClass["backoff"]>,
+  now: Date,
+): Promise<void> {
+  const key = `b:${input.rateClass}:${input.tags.identity(input.identity!)}:${input.addressTag}`;
+  // Count the attempt unless blocked; from the `free`-th unanswered attempt on, the
+  // next one waits baseMs·2^(n−free), at most capMs.
+  const counted = await repo.countBackoff(db, key, now, backoff);
+  if (!counted) {
+    const blocked = await repo.blockedUntil(db, key);
+    const until = blocked ? new Date(blocked).getTime() : now.getTime() + 1000;
+    throw _denied(
+      "backoff",
+      "too many unsuccessful attempts: wait before trying again",
+      until - now.getTime(),
+      input.rateClass,
+      "backoff",
+    );
   }
 }
 
@@ -195,12 +195,13 @@ export async function creditSuccess(
   const classes: RateClassName[] = rateClass === "consent" ? ["consent", "login"] : [rateClass];
   const keys = classes.map((c) => `b:${c}:${idTag}:${addressTag}`);
   // One round trip; the known-address row is rewritten at most daily.
-  await sql`
-    with cleared as (delete from rate_limits where key = any(${keys}::text[]))
-    insert into known_addresses as k (identity, address_tag, last_success_at)
-    values (${identity}, ${addressTag}, ${now})
-    on conflict (identity, address_tag) do update set last_success_at = ${now}
-    where k.last_success_at < ${new Date(now.getTime() - 86_400_000)}`.execute(tx);
+  await repo.clearBackoffAndMarkKnown(tx, {
+    keys,
+    identity,
+    addressTag,
+    now,
+    rewriteBefore: new Date(now.getTime() - 86_400_000),
+  });
 }
 
 /** The expiry of an RPC nonce carried by a request with timestamp `ts`. */
@@ -214,21 +215,13 @@ export async function pruneGuardState(
   now: Date = new Date(),
 ): Promise<number> {
   let n = 0;
-  const count = (r: { numDeletedRows: bigint }[]) =>
-    r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
-  n += count(await db.deleteFrom("nonces").where("expires_at", "<", now).execute());
-  n += count(await db.deleteFrom("login_attempts").where("expires_at", "<", now).execute());
+  n += await repo.deleteExpiredNonces(db, now);
+  n += await repo.deleteExpiredLoginAttempts(db, now);
   // Windows are at most an hour and backoffs at most the cap: a day-old row is dead.
-  const dayAgo = new Date(now.getTime() - 86_400_000);
-  n += count(
-    await db.deleteFrom("rate_limits").where("window_start", "<", dayAgo)
-      .where((eb) => eb.or([eb("blocked_until", "is", null), eb("blocked_until", "<", now)]))
-      .execute(),
-  );
-  n += count(
-    await db.deleteFrom("known_addresses")
-      .where("last_success_at", "<", new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000))
-      .execute(),
+  n += await repo.deleteDeadRateLimits(db, new Date(now.getTime() - 86_400_000), now);
+  n += await repo.deleteKnownAddressesBefore(
+    db,
+    new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000),
   );
   return n;
 }

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     } finally {
       sealing = false;
     }
-  }, Number(Deno.env.get("VAULT_SEAL_INTERVAL_MS") || 250));
+  }, config.sealIntervalMs ?? 250);
   const pruneTimer = setInterval(() => {
     Promise.all([pruneGuardState(vault.db), pruneIdempotencyKeys(vault.db)]).catch((err) => {
       if (!isUnavailable(err)) log("error", "prune_failed", { error: String(err) });

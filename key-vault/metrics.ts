@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { sql } from "kysely";
+import * as repo from "./repositories/mod.ts";
 import { type ReadinessCheck, scrapeGauge } from "../platform/mod.ts";
 import { isUnavailable } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";
@@ -27,17 +27,14 @@ export function vaultReadiness(vault: VaultState): Record<string, ReadinessCheck
   };
   return {
     database: async () => {
-      await query(() => sql`select 1`.execute(vault.db));
+      await query(() => repo.ping(vault.db));
     },
     migrations: async () => {
       const pending = await query(() => pendingMigrations(vault.db));
       if (pending.length) throw new Error(`pending: ${pending.join(", ")}`);
     },
     master_key: async () => {
-      const row = await query(() =>
-        vault.db.selectFrom("vault_secrets").select("public_value")
-          .where("name", "=", "ca-key").executeTakeFirst()
-      );
+      const row = await query(() => repo.vaultSecretPublicValue(vault.db, "ca-key"));
       if (!row) throw new Error("no sealed CA key in this database");
       if (row.public_value !== vault.ca.pem) {
         throw new Error("the database's CA is not the one this process unsealed");
@@ -53,53 +50,35 @@ export function vaultReadiness(vault: VaultState): Record<string, ReadinessCheck
  * count or max), and the CA certificate's expiry (from memory).
  */
 export function registerVaultGauges(vault: VaultState): void {
-  const count = async (q: ReturnType<typeof sql<{ n: string | number }>>) =>
-    Number((await q.execute(vault.db)).rows[0]?.n ?? 0);
   scrapeGauge(
     "roamsign_consent_backlog",
     "Applicants waiting for consent whose consent phrase has not expired",
-    () =>
-      count(sql<{ n: string | number }>`select count(*) as n from consents c
-        join users u on u.identity = c.identity
-        where u.status = 'pending' and c.expires_at > now()`),
+    () => repo.countConsentBacklog(vault.db),
   );
   scrapeGauge(
     "roamsign_consent_expired",
     "Applicants still pending whose consent phrase has expired (an operator must reset or drop)",
-    () =>
-      count(sql<{ n: string | number }>`select count(*) as n from consents c
-        join users u on u.identity = c.identity
-        where u.status = 'pending' and c.expires_at <= now()`),
+    () => repo.countConsentExpired(vault.db),
   );
   scrapeGauge(
     "roamsign_consent_letters_queued",
     "Consent letters waiting to be posted (deno task admin letters)",
-    () =>
-      count(sql<{ n: string | number }>`select count(*) as n from consents
-        where letter_status = 'queued'`),
+    () => repo.countQueuedLetters(vault.db),
   );
   scrapeGauge(
     "roamsign_consent_letter_oldest_seconds",
     "Age of the oldest consent letter not yet posted (0 when none)",
-    () =>
-      count(
-        sql<
-          { n: string | number }
-        >`select coalesce(extract(epoch from now() - min(created_at)), 0) as n
-        from consents where letter_status = 'queued'`,
-      ),
+    () => repo.oldestQueuedLetterSeconds(vault.db),
   );
   scrapeGauge(
     "roamsign_audit_chain_length",
     "Sealed rows in the audit hash chain (its head sequence number)",
-    () =>
-      count(sql<{ n: string | number }>`select coalesce(max(seq), 0) as n from audit_log
-        where seq is not null`),
+    () => repo.auditChainLength(vault.db),
   );
   scrapeGauge(
     "roamsign_audit_unsealed_rows",
     "Audit rows written but not yet sealed into the chain (sealed every 250 ms)",
-    () => count(sql<{ n: string | number }>`select count(*) as n from audit_log where seq is null`),
+    () => repo.countUnsealedAudit(vault.db),
   );
   scrapeGauge(
     "roamsign_ca_expiry_timestamp_seconds",
@@ -111,7 +90,7 @@ export function registerVaultGauges(vault: VaultState): void {
     "1 when the vault's database answered this scrape",
     async () => {
       try {
-        await sql`select 1`.execute(vault.db);
+        await repo.ping(vault.db);
         return 1;
       } catch {
         return 0;

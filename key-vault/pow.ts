@@ -17,10 +17,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import { b64uEncode } from "../protocol/mod.ts";
 import { leadingZeroBitsAtLeast, POW_MAX_BITS } from "../protocol/mod.ts";
 import type { Database } from "./db.ts";
+import { spendPowNonce } from "./repositories/mod.ts";
 import type { Tagger } from "./tags.ts";
 
 export { POW_MAX_BITS };
@@ -86,8 +87,5 @@ export async function spendPow(
   if (diff !== 0 || Number(expires) <= now.getTime()) return false;
   const digest = createHash("sha256").update(`${proof.challenge}:${proof.solution}`).digest();
   if (!leadingZeroBitsAtLeast(digest, Number(bits))) return false;
-  const r = await sql<{ ok: number }>`insert into nonces (scope, nonce, expires_at)
-    values ('pow', ${rand}, ${new Date(Number(expires))}) on conflict do nothing returning 1 as ok`
-    .execute(db);
-  return r.rows.length === 1;
+  return await spendPowNonce(db, rand, new Date(Number(expires)));
 }

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { BACKENDS, openTestDb } from "../tests/fixtures/db.ts";
 import { migrateToLatest } from "./migrate.ts";
-import * as repo from "./repositories.ts";
+import * as repo from "./repositories/mod.ts";
 import { appendAudit, sealAudit, verifyAudit } from "./audit.ts";
 import { assert } from "../tests/fixtures/assert.ts";
 

@@ -24,10 +24,11 @@
  */
 import type { Kysely } from "kysely";
 import { b64uEncode } from "../protocol/mod.ts";
-import { dataDir, readSecret, secretEnvName } from "../platform/mod.ts";
-import { vaultConfigFromEnv } from "./config.ts";
+import { readSecret } from "../platform/mod.ts";
+import { rotateConfigFromEnv } from "./config.ts";
 import { type Database, openDb } from "./db.ts";
 import { pendingMigrations } from "./migrate.ts";
+import * as repo from "./repositories/mod.ts";
 import { createSealer } from "./seal.ts";
 
 /** What a rotation re-wrapped. */
@@ -53,23 +54,20 @@ export async function rewrapMasterKey(
   ]);
   return await db.transaction().execute(async (tx) => {
     const report: RewrapReport = { secrets: 0, letters: 0 };
-    const secrets = await tx.selectFrom("vault_secrets").select(["name", "sealed"])
-      .where("sealed", "is not", null).forUpdate().execute();
+    const secrets = await repo.lockSealedSecrets(tx);
     for (const row of secrets) {
       const plain = await oldSecrets.open(row.name, row.sealed!);
       const sealed = await newSecrets.seal(row.name, plain);
       plain.fill(0);
-      await tx.updateTable("vault_secrets").set({ sealed }).where("name", "=", row.name).execute();
+      await repo.setSealedSecret(tx, row.name, sealed);
       report.secrets++;
     }
-    const letters = await tx.selectFrom("consents").select(["identity", "letter_sealed"])
-      .where("letter_sealed", "is not", null).forUpdate().execute();
+    const letters = await repo.lockSealedLetters(tx);
     for (const row of letters) {
       const plain = await oldLetters.open(row.identity, row.letter_sealed!);
       const sealed = await newLetters.seal(row.identity, plain);
       plain.fill(0);
-      await tx.updateTable("consents").set({ letter_sealed: sealed })
-        .where("identity", "=", row.identity).execute();
+      await repo.setLetterSealed(tx, row.identity, sealed);
       report.letters++;
     }
     return report;
@@ -100,15 +98,14 @@ export async function runRotateMasterKey(
       return 2;
     }
   }
-  const config = vaultConfigFromEnv();
-  const fromEnv = Deno.env.get(secretEnvName("vault-master.key")) !== undefined;
-  if (fromEnv && !outPath) {
+  const { vault: config, masterKeyInEnv } = rotateConfigFromEnv();
+  if (masterKeyInEnv && !outPath) {
     err(
       "rotate-master-key: the key comes from VAULT_MASTER_KEY; give --out <file> for the new one",
     );
     return 2;
   }
-  const keyFile = `${dataDir()}/secrets/vault-master.key`;
+  const keyFile = `${config.dataDir}/secrets/vault-master.key`;
   const target = outPath ?? `${keyFile}.new`;
   const pgliteDir = `${config.dataDir}/pg`;
   if (!config.databaseUrl && !(await Deno.stat(pgliteDir).then(() => true, () => false))) {

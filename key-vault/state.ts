@@ -13,6 +13,7 @@ import { type Ca, createCa, loadCa } from "./ca.ts";
 import type { VaultConfig } from "./config.ts";
 import { type Database, type Db, openDb } from "./db.ts";
 import { migrateToLatest } from "./migrate.ts";
+import * as repo from "./repositories/mod.ts";
 import { createSealer, type Sealer } from "./seal.ts";
 import { createStatementKey, loadStatementKey, type StatementKey } from "./statements.ts";
 import type { Anchors } from "../protocol/mod.ts";
@@ -46,17 +47,19 @@ async function _loadOrCreate(
   name: string,
   create: () => Promise<{ secret: Uint8Array; publicValue?: string }>,
 ): Promise<{ secret: Uint8Array; publicValue: string | null }> {
-  let row = await db.selectFrom("vault_secrets").selectAll().where("name", "=", name)
-    .executeTakeFirst();
+  let row = await repo.findVaultSecret(db, name);
   if (!row) {
     const made = await create();
     const sealed = await sealer.seal(name, made.secret);
     made.secret.fill(0);
-    await db.insertInto("vault_secrets")
-      .values({ name, sealed, public_value: made.publicValue ?? null, created_at: new Date() })
-      .onConflict((oc) => oc.column("name").doNothing()).execute();
-    row = await db.selectFrom("vault_secrets").selectAll().where("name", "=", name)
-      .executeTakeFirstOrThrow();
+    await repo.insertVaultSecretIfAbsent(db, {
+      name,
+      sealed,
+      publicValue: made.publicValue ?? null,
+      createdAt: new Date(),
+    });
+    row = await repo.findVaultSecret(db, name);
+    if (!row) throw new Error(`vault: ${name} vanished after its insert`);
   }
   if (!row.sealed) throw new Error(`vault: ${name} has no sealed value`);
   return { secret: await sealer.open(name, row.sealed), publicValue: row.public_value };

@@ -15,12 +15,12 @@ import {
   userRequestBytes,
 } from "../../protocol/mod.ts";
 import { ApiError, type KeyRecord, type OpBody, type OpName } from "../../platform/mod.ts";
-import { appendAudit, type AuditEntry } from ".././audit.ts";
-import { certificateVerifyKey, issueCertificate } from ".././ca.ts";
-import { verifyUserSignature } from ".././crypto.ts";
-import type { Certificate, Database } from ".././db.ts";
-import * as repo from ".././repositories.ts";
-import type { VaultState } from ".././state.ts";
+import { appendAudit, type AuditEntry } from "../audit.ts";
+import { certificateVerifyKey, issueCertificate } from "../ca.ts";
+import { verifyUserSignature } from "../crypto.ts";
+import type { Certificate, Database } from "../db.ts";
+import * as repo from "../repositories/mod.ts";
+import type { VaultState } from "../state.ts";
 
 /** Who is calling (from the operation's caller class), and from where. */
 export interface OpContext {
@@ -229,11 +229,7 @@ export async function consumeReauth(
     );
   };
   if (!loginId) refuse("no re-authentication");
-  const used = await tx.updateTable("reauth_proofs")
-    .set({ consumed_at: ctx.now, consumed_by: op })
-    .where("login_id", "=", loginId!).where("identity", "=", identity)
-    .where("consumed_at", "is", null).where("expires_at", ">", ctx.now)
-    .returning("login_id").executeTakeFirst();
+  const used = await repo.consumeReauthProof(tx, loginId!, identity, op, ctx.now);
   if (!used) refuse("the re-authentication is unknown, expired, used or for someone else");
 }
 

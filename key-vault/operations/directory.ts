@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
 import { ApiError } from "../../platform/mod.ts";
-import { issueCertificate, signCrl } from ".././ca.ts";
-import { sha256 } from ".././crypto.ts";
-import type { Certificate, Database } from ".././db.ts";
-import * as repo from ".././repositories.ts";
+import { issueCertificate, signCrl } from "../ca.ts";
+import { sha256 } from "../crypto.ts";
+import type { Database } from "../db.ts";
+import * as repo from "../repositories/mod.ts";
 import { audit, certView, type Handler, inTransaction, type OpContext } from "./context.ts";
 
 const _CRL_LOCK = 72_710_002;
@@ -22,7 +22,7 @@ const _CRL_HOURS = 24;
  * revocations, so each one's CRL includes every earlier one's.
  */
 export async function refreshCrl(tx: Transaction<Database>, ctx: OpContext): Promise<string> {
-  await sql`select pg_advisory_xact_lock(${_CRL_LOCK})`.execute(tx);
+  await repo.advisoryXactLock(tx, _CRL_LOCK);
   const current = await repo.getCrl(tx);
   const rows = await repo.retiredCertificates(tx);
   const number = Number(current?.number ?? 0) + 1;
@@ -46,24 +46,9 @@ export async function refreshCrl(tx: Transaction<Database>, ctx: OpContext): Pro
   return pem;
 }
 
-/**
- * directory.get in one prepared statement (the web server asks it for every submitted
- * signature): the user's latest user certificate, unless the user is still pending.
- */
-const _DIRECTORY_GET = `
-  select c.*
-  from users u
-  join lateral (
-    select * from certificates
-    where identity = u.identity and kind = 'user'
-    order by issued_at desc limit 1
-  ) c on true
-  where u.identity = $1 and u.status <> 'pending'`;
-
 export const directoryGet: Handler<"directory.get"> = async (ctx, body) => {
-  const [cert] = await ctx.vault.query<Certificate>("directory_get", _DIRECTORY_GET, [
-    body.identity,
-  ]);
+  // One prepared statement: the web server asks for every submitted signature.
+  const cert = await repo.directoryCertificate(ctx.vault.query, body.identity);
   if (!cert) throw new ApiError(404, "no_certificate", "no certificate for this identity");
   return {
     identity: body.identity,
@@ -85,9 +70,7 @@ export const caGet: Handler<"ca.get"> = (ctx) => Promise.resolve({ certificate: 
 export const caIssueServer: Handler<"ca.issueServer"> = async (ctx, body) => {
   const spki = b64uDecode(body.spki);
   const spkiSha256 = b64uEncode(await sha256(spki));
-  const existing = await ctx.vault.db.selectFrom("certificates").selectAll()
-    .where("kind", "=", "server").where("spki_sha256", "=", spkiSha256)
-    .where("status", "=", "active").where("not_after", ">", ctx.now).executeTakeFirst();
+  const existing = await repo.activeServerCertificate(ctx.vault.db, spkiSha256, ctx.now);
   if (existing) return { certificate: existing.pem, caCertificate: ctx.vault.ca.pem };
   try {
     await crypto.subtle.importKey(
@@ -141,7 +124,7 @@ export const crlGet: Handler<"crl.get"> = async (ctx) => {
   let current = await repo.getCrl(ctx.vault.db);
   if (!fresh(current)) {
     current = await inTransaction(ctx, async (tx) => {
-      await sql`select pg_advisory_xact_lock(${_CRL_LOCK})`.execute(tx);
+      await repo.advisoryXactLock(tx, _CRL_LOCK);
       const again = await repo.getCrl(tx);
       if (fresh(again)) return again;
       await refreshCrl(tx, ctx);

@@ -7,9 +7,10 @@
 import type { Kysely, Transaction } from "kysely";
 import { ApiError, identityTagSync, log } from "../../platform/mod.ts";
 import { canonicalJson, type SignedOp, userRequestBytes } from "../../protocol/mod.ts";
-import { certificateVerifyKey } from ".././ca.ts";
-import { sha256, verifyUserSignature } from ".././crypto.ts";
-import type { Database } from ".././db.ts";
+import { certificateVerifyKey } from "../ca.ts";
+import { sha256, verifyUserSignature } from "../crypto.ts";
+import type { Database } from "../db.ts";
+import * as repo from "../repositories/mod.ts";
 import type { OpContext } from "./context.ts";
 
 // ── idempotent retries (docs/faults.md) ─────────────────────────────────────────────
@@ -55,19 +56,15 @@ export async function runIdempotent<T>(
   run: (meta: IdemRun) => Promise<T>,
 ): Promise<T> {
   if (!key || !requestSha256) return await run({});
-  const claimed = await tx.insertInto("idempotency_keys").values({
+  const claimed = await repo.claimIdempotencyKey(tx, {
     identity,
     op,
     key,
-    request_sha256: requestSha256,
-    outcome: null,
-    signer_serial: null,
-    created_at: ctx.now,
-  }).onConflict((oc) => oc.doNothing()).returning("key").executeTakeFirst();
+    requestSha256,
+    now: ctx.now,
+  });
   if (!claimed) {
-    const row = await tx.selectFrom("idempotency_keys").selectAll()
-      .where("identity", "=", identity).where("op", "=", op).where("key", "=", key)
-      .executeTakeFirst();
+    const row = await repo.findIdempotencyKey(tx, identity, op, key);
     if (!row || row.outcome === null) throw new Error("vault: idempotency key without outcome");
     if (row.request_sha256 !== requestSha256) {
       throw new ApiError(
@@ -82,10 +79,12 @@ export async function runIdempotent<T>(
   }
   const meta: IdemRun = {};
   const result = await run(meta);
-  await tx.updateTable("idempotency_keys")
-    .set({ outcome: canonicalJson(result), signer_serial: meta.signer ?? null })
-    .where("identity", "=", identity).where("op", "=", op).where("key", "=", key)
-    .execute();
+  await repo.setIdempotencyOutcome(
+    tx,
+    { identity, op, key },
+    canonicalJson(result),
+    meta.signer ?? null,
+  );
   return result;
 }
 
@@ -97,10 +96,10 @@ export async function pruneIdempotencyKeys(
   db: Kysely<Database>,
   now = new Date(),
 ): Promise<number> {
-  const r = await db.deleteFrom("idempotency_keys")
-    .where("created_at", "<", new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS))
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return await repo.deleteIdempotencyKeysBefore(
+    db,
+    new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS),
+  );
 }
 
 /** A retried signed request must be signed by the key that signed the first attempt. */
@@ -111,10 +110,7 @@ export function replaySignedBy(
   body: { nonce: string; signature: string },
 ) {
   return async (serial: string | null) => {
-    const cert = serial
-      ? await tx.selectFrom("certificates").selectAll().where("serial", "=", serial)
-        .executeTakeFirst()
-      : undefined;
+    const cert = serial ? await repo.findCertificate(tx, serial) : undefined;
     const data = await userRequestBytes(op, identity, body.nonce, body);
     if (
       !cert ||

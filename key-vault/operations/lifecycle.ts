@@ -7,11 +7,11 @@
 import type { Transaction } from "kysely";
 import { b64uDecode, canonicalJson } from "../../protocol/mod.ts";
 import { ApiError, type OpBody } from "../../platform/mod.ts";
-import { certificateVerifyKey } from ".././ca.ts";
-import { parseUserSpki } from ".././crypto.ts";
-import type { Database, User } from ".././db.ts";
-import * as repo from ".././repositories.ts";
-import { signStatement } from ".././statements.ts";
+import { certificateVerifyKey } from "../ca.ts";
+import { parseUserSpki } from "../crypto.ts";
+import type { Database, User } from "../db.ts";
+import * as repo from "../repositories/mod.ts";
+import { signStatement } from "../statements.ts";
 import {
   audit,
   checkKeyRecord,
@@ -127,7 +127,7 @@ async function _reregisterIn(
   await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), pub.spkiSha256, ctx.now);
   await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
   const next = await issueUserCertificate(tx, ctx, identity, pub.spki);
-  await tx.deleteFrom("login_attempts").where("identity", "=", identity).execute();
+  await repo.deleteLoginAttemptsOf(tx, identity);
   await refreshCrl(tx, ctx);
   await audit(tx, ctx, "reregister", identity, "reregistered", {
     superseded: cert.serial,

@@ -8,8 +8,8 @@
 import * as opaque from "@serenity-kit/opaque";
 import { b64uEncode, canonicalJson } from "../../protocol/mod.ts";
 import { ApiError, type KeyRecord, type OpBody } from "../../platform/mod.ts";
-import * as repo from ".././repositories.ts";
-import type { VaultState } from ".././state.ts";
+import * as repo from "../repositories/mod.ts";
+import type { VaultState } from "../state.ts";
 import {
   audit,
   DEFAULT_KSF,
@@ -20,51 +20,10 @@ import {
   unconsumedNonce,
 } from "./context.ts";
 
-/**
- * The opening of the one-statement operations: record the RPC nonce ($1, expiring at $2)
- * when $3, and `go.fresh` says whether the request may take effect (not a replay).
- */
-const _RPC_NONCE = `
-  with n as (
-    insert into nonces (scope, nonce, expires_at)
-    select 'rpc', $1, $2::timestamptz where $3::boolean
-    on conflict do nothing returning 1
-  ),
-  go as (select (exists (select 1 from n) or not $3::boolean) as fresh),
-`;
-
-/** login.start, statement 1: the user and both records, one round trip (no lock, no write). */
-const _LOGIN_START_READ = `
-  select u.status, o.registration_record, k.record
-  from users u
-  left join opaque_records o on o.identity = u.identity
-  left join key_records k on k.identity = u.identity
-  where u.identity = $1`;
-
-/**
- * login.start, statement 2, atomic: record the RPC nonce ($1 $2, when $3; the guard has
- * usually done so already), store the attempt ($4 … $8) and append its audit row (at $9,
- * actor $10, details $11) — all or nothing, one round trip and one commit.
- */
-const _LOGIN_START_WRITE = `
-${_RPC_NONCE}  attempt as (
-    insert into login_attempts (id, identity, state, client_tag, expires_at)
-    select $4, $5, $6, $7, $8::timestamptz where (select fresh from go)
-    returning 1
-  ),
-  audited as (
-    insert into audit_log (at, actor, op, identity, outcome, details)
-    select $9::timestamptz, $10, 'login.start', $5, 'started', $11
-    where exists (select 1 from attempt)
-  )
-  select (select fresh from go) as fresh`;
-
 export const loginStart: Handler<"login.start"> = async (ctx, body) => {
   // The hot path of every sign-in (bench/load.ts): two prepared statements, one read and
   // one atomic write, instead of three reads and a four-round-trip transaction.
-  const [user] = await ctx.vault.query<
-    { status: string; registration_record: string | null; record: string | null }
-  >("login_start_read", _LOGIN_START_READ, [body.identity]);
+  const user = await repo.loginStartRead(ctx.vault.query, body.identity);
   if (user?.status === "pending") {
     throw new ApiError(403, "account_pending", "consent has not been given yet");
   }
@@ -83,24 +42,18 @@ export const loginStart: Handler<"login.start"> = async (ctx, body) => {
   const loginId = b64uEncode(crypto.getRandomValues(new Uint8Array(16)));
   const ksf = keyRecord ? (JSON.parse(keyRecord) as KeyRecord).kdf : DEFAULT_KSF;
   const nonce = unconsumedNonce(ctx);
-  const [wrote] = await ctx.vault.query<{ fresh: boolean }>(
-    "login_start_write",
-    _LOGIN_START_WRITE,
-    [
-      nonce?.nonce ?? null,
-      nonce?.expiresAt ?? null,
-      nonce !== undefined,
-      loginId,
-      body.identity,
-      serverLoginState,
-      ctx.clientTag,
-      new Date(ctx.now.getTime() + ctx.vault.config.loginTtlMs),
-      ctx.now,
-      ctx.actor,
-      canonicalJson(ctx.clientTag ? { client: ctx.clientTag } : {}),
-    ],
-  );
-  if (!wrote.fresh) throw new ApiError(401, "replayed_nonce", "request nonce already used");
+  const fresh = await repo.loginStartWrite(ctx.vault.query, {
+    nonce,
+    id: loginId,
+    identity: body.identity,
+    state: serverLoginState,
+    clientTag: ctx.clientTag,
+    expiresAt: new Date(ctx.now.getTime() + ctx.vault.config.loginTtlMs),
+    at: ctx.now,
+    actor: ctx.actor,
+    details: canonicalJson(ctx.clientTag ? { client: ctx.clientTag } : {}),
+  });
+  if (!fresh) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (nonce) nonce.consumed = true;
   _rememberLogin(ctx.vault, loginId, {
     identity: body.identity,
@@ -151,93 +104,6 @@ function _takePendingLogin(vault: VaultState, loginId: string, now: Date): _Pend
   return pending.expiresAt > now.getTime() ? pending : null;
 }
 
-/** login.finish, statement 1: the attempt and what a success would release. */
-const _LOGIN_FINISH_READ = `
-  select a.identity, a.state, a.client_tag, a.expires_at,
-    u.status, u.full_name, u.account_number, u.address, k.record, c.pem, c.serial
-  from login_attempts a
-  left join users u on u.identity = a.identity
-  left join key_records k on k.identity = a.identity
-  left join certificates c on c.identity = a.identity and c.kind = 'user' and c.status = 'active'
-  where a.id = $1`;
-
-/**
- * login.finish, statement 2, atomic: record the RPC nonce ($1 $2, when $3), take the
- * attempt ($4), and when taken clear the backoff keys ($5), mark the address known
- * (when $6: identity $7, tag $8, now $9, rewrite only if older than $10) and append the
- * audit row (when $11 is not null: at $9, actor $12, outcome $11, details $13).
- */
-const _LOGIN_FINISH_WRITE = `
-${_RPC_NONCE}  a as (
-    delete from login_attempts where id = $4 and (select fresh from go) returning identity
-  ),
-  cleared as (
-    delete from rate_limits where key = any($5::text[]) and exists (select 1 from a)
-  ),
-  known as (
-    insert into known_addresses as k (identity, address_tag, last_success_at)
-    select $7, $8, $9::timestamptz where $6::boolean and exists (select 1 from a)
-    on conflict (identity, address_tag) do update set last_success_at = $9::timestamptz
-    where k.last_success_at < $10::timestamptz
-  ),
-  audited as (
-    insert into audit_log (at, actor, op, identity, outcome, details)
-    select $9::timestamptz, $12, 'login.finish', $7, $11::text, $13
-    where $11::text is not null and exists (select 1 from a)
-  )
-  select (select fresh from go) as fresh, exists (select 1 from a) as taken`;
-
-/**
- * login.finish in one statement, when this process holds the attempt (see
- * {@link _PendingLogin}): record the RPC nonce ($1 $2, when $3), take the attempt ($4),
- * and when taken read what a success would release for identity $6 and decide the
- * outcome (OPAQUE verified: $5); on release clear the backoff keys ($7) and mark the
- * address known (tag $8 unless empty, now $9, rewrite only if older than $10); append
- * the audit row (actor $11, details with the request's client tag $12). The same
- * effects, rows and outcomes as {@link _LOGIN_FINISH_READ} + {@link _LOGIN_FINISH_WRITE}.
- */
-const _LOGIN_FINISH_ONE = `
-${_RPC_NONCE}  a as (
-    delete from login_attempts where id = $4 and (select fresh from go) returning identity
-  ),
-  r as (
-    select u.status, u.full_name, u.account_number, u.address, k.record, c.pem, c.serial,
-      case when not $5::boolean then 'failed'
-        when u.status = 'active' and k.record is not null and c.pem is not null
-          then 'released'
-        else 'refused' end as outcome
-    from (select $6::text as identity) i
-    left join users u on u.identity = i.identity
-    left join key_records k on k.identity = i.identity
-    left join certificates c
-      on c.identity = i.identity and c.kind = 'user' and c.status = 'active'
-    where exists (select 1 from a)
-  ),
-  cleared as (
-    delete from rate_limits where key = any($7::text[])
-      and exists (select 1 from r where outcome = 'released')
-  ),
-  known as (
-    insert into known_addresses as k (identity, address_tag, last_success_at)
-    select $6, $8, $9::timestamptz
-    where $8::text <> '' and exists (select 1 from r where outcome = 'released')
-    on conflict (identity, address_tag) do update set last_success_at = $9::timestamptz
-    where k.last_success_at < $10::timestamptz
-  ),
-  audited as (
-    insert into audit_log (at, actor, op, identity, outcome, details)
-    select $9::timestamptz, $11, 'login.finish', $6, r.outcome,
-      '{' || concat_ws(',',
-        case when $12::text <> '' then '"client":' || to_json($12::text)::text end,
-        case when r.outcome = 'released' then '"serial":' || to_json(r.serial)::text end,
-        case when r.outcome = 'refused'
-          then '"status":' || to_json(coalesce(r.status, 'none'))::text end
-      ) || '}'
-    from r
-  )
-  select (select fresh from go) as fresh, exists (select 1 from a) as taken, r.*
-  from (select 1) as one left join r on true`;
-
 /** login.finish when this process started the attempt: one prepared statement. */
 async function _loginFinishHeld(
   ctx: OpContext,
@@ -246,32 +112,20 @@ async function _loginFinishHeld(
 ): Promise<unknown> {
   const ok = opaqueFinishes(pending.state, body.finishLoginRequest);
   const nonce = unconsumedNonce(ctx);
-  const [row] = await ctx.vault.query<{
-    fresh: boolean;
-    taken: boolean;
-    outcome: string | null;
-    status: string | null;
-    full_name: string | null;
-    account_number: string | null;
-    address: string | null;
-    record: string | null;
-    pem: string | null;
-  }>("login_finish_one", _LOGIN_FINISH_ONE, [
-    nonce?.nonce ?? null,
-    nonce?.expiresAt ?? null,
-    nonce !== undefined,
-    body.loginId,
-    ok,
-    pending.identity,
-    pending.clientTag
+  const row = await repo.loginFinishOne(ctx.vault.query, {
+    nonce,
+    loginId: body.loginId,
+    verified: ok,
+    identity: pending.identity,
+    clearKeys: pending.clientTag
       ? [`b:login:${ctx.vault.tags.identity(pending.identity)}:${pending.clientTag}`]
       : [],
-    pending.clientTag,
-    ctx.now,
-    new Date(ctx.now.getTime() - 86_400_000),
-    ctx.actor,
-    ctx.clientTag,
-  ]);
+    addressTag: pending.clientTag,
+    now: ctx.now,
+    knownBefore: new Date(ctx.now.getTime() - 86_400_000),
+    actor: ctx.actor,
+    clientTag: ctx.clientTag,
+  });
   if (!row.fresh) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (nonce) nonce.consumed = true;
   if (!row.taken) {
@@ -306,19 +160,7 @@ export const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
   // The record is released only if statement 2 took the attempt: a concurrent finish,
   // a revocation or a re-registration (both delete pending attempts) in between make it
   // fail. Every state change of the operation is that one statement: all or nothing.
-  const [row] = await ctx.vault.query<{
-    identity: string;
-    state: string;
-    client_tag: string;
-    expires_at: Date;
-    status: string | null;
-    full_name: string | null;
-    account_number: string | null;
-    address: string | null;
-    record: string | null;
-    pem: string | null;
-    serial: string | null;
-  }>("login_finish_read", _LOGIN_FINISH_READ, [body.loginId]);
+  const row = await repo.loginFinishRead(ctx.vault.query, body.loginId);
   const nonce = unconsumedNonce(ctx);
   const expired = !row || new Date(row.expires_at) <= ctx.now;
   const ok = !expired && opaqueFinishes(row.state, body.finishLoginRequest);
@@ -329,27 +171,23 @@ export const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
   const details = canonicalJson({
     client: ctx.clientTag || undefined,
     serial: releasable ? row.serial : undefined,
-    status: outcome === "refused" ? row.status ?? "none" : undefined,
+    status: outcome === "refused" ? row!.status ?? "none" : undefined,
   });
-  const [wrote] = await ctx.vault.query<{ fresh: boolean; taken: boolean }>(
-    "login_finish_write",
-    _LOGIN_FINISH_WRITE,
-    [
-      nonce?.nonce ?? null,
-      nonce?.expiresAt ?? null,
-      nonce !== undefined,
-      body.loginId,
-      releasable && clientTag ? [`b:login:${ctx.vault.tags.identity(identity!)}:${clientTag}`] : [],
-      releasable && clientTag !== "",
-      identity,
-      clientTag,
-      ctx.now,
-      new Date(ctx.now.getTime() - 86_400_000),
-      outcome,
-      ctx.actor,
-      details,
-    ],
-  );
+  const wrote = await repo.loginFinishWrite(ctx.vault.query, {
+    nonce,
+    loginId: body.loginId,
+    clearKeys: releasable && clientTag
+      ? [`b:login:${ctx.vault.tags.identity(identity!)}:${clientTag}`]
+      : [],
+    markKnown: releasable && clientTag !== "",
+    identity,
+    addressTag: clientTag,
+    now: ctx.now,
+    knownBefore: new Date(ctx.now.getTime() - 86_400_000),
+    outcome,
+    actor: ctx.actor,
+    details,
+  });
   if (!wrote.fresh) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (nonce) nonce.consumed = true;
   if (expired || !wrote.taken) {
@@ -377,16 +215,13 @@ async function _recordReauth(ctx: OpContext, loginId: string, identity: string) 
   const ttl = ctx.vault.config.reauthTtlMs ?? 120_000;
   await ctx.vault.db.transaction().execute(async (tx) => {
     // Old proofs of this identity are of no use to anyone: drop them as we go.
-    await tx.deleteFrom("reauth_proofs").where("identity", "=", identity)
-      .where("expires_at", "<", new Date(ctx.now.getTime() - 86_400_000)).execute();
-    await tx.insertInto("reauth_proofs").values({
-      login_id: loginId,
+    await repo.pruneReauthProofsOf(tx, identity, new Date(ctx.now.getTime() - 86_400_000));
+    await repo.insertReauthProof(tx, {
+      loginId,
       identity,
-      created_at: ctx.now,
-      expires_at: new Date(ctx.now.getTime() + ttl),
-      consumed_at: null,
-      consumed_by: null,
-    }).execute();
+      createdAt: ctx.now,
+      expiresAt: new Date(ctx.now.getTime() + ttl),
+    });
     await audit(tx, ctx, "login.finish", identity, "reauthenticated", {
       expiresAt: new Date(ctx.now.getTime() + ttl).toISOString(),
     });

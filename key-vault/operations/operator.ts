@@ -5,8 +5,8 @@
  * @module
  */
 import { ApiError } from "../../platform/mod.ts";
-import { verifyAudit } from ".././audit.ts";
-import * as repo from ".././repositories.ts";
+import { verifyAudit } from "../audit.ts";
+import * as repo from "../repositories/mod.ts";
 import { audit, type Handler, inTransaction, iso } from "./context.ts";
 import { revokeUser } from "./lifecycle.ts";
 
@@ -81,11 +81,7 @@ export const adminLetters: Handler<"admin.letters"> = async (ctx) => {
 
 export const adminLettersSent: Handler<"admin.letters.sent"> = async (ctx, body) => {
   return await inTransaction(ctx, async (tx) => {
-    const rows = await tx.updateTable("consents")
-      .set({ letter_status: "sent", letter_sent_at: ctx.now, letter_sealed: null })
-      .where("identity", "=", body.identity).where("letter_status", "=", "queued")
-      .returning("identity").execute();
-    if (rows.length === 0) {
+    if (!(await repo.markLetterSent(tx, body.identity, ctx.now))) {
       throw new ApiError(404, "no_letter", "no queued letter for this identity");
     }
     await audit(tx, ctx, "admin.letters.sent", body.identity, "sent");
@@ -103,8 +99,7 @@ export const adminConsentReset: Handler<"admin.consent.reset"> = async (ctx, bod
         ctx.now.getTime() + ctx.vault.config.consentTtlDays * 86_400_000,
       ),
     );
-    await tx.updateTable("consents").set({ attempts: 0, expires_at: expiresAt })
-      .where("identity", "=", body.identity).execute();
+    await repo.resetConsentAttempts(tx, body.identity, expiresAt);
     await audit(tx, ctx, "admin.consent.reset", body.identity, "reset", { attempts: c.attempts });
     return { identity: body.identity, attempts: 0, consentExpiresAt: expiresAt.toISOString() };
   });

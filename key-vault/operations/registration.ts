@@ -22,11 +22,11 @@ import {
   timingSafeEqual,
   unwrapUnderPhrase,
   wrapUnderPhrase,
-} from ".././crypto.ts";
-import type { Database } from ".././db.ts";
-import { creditSuccess } from ".././guard.ts";
-import * as repo from ".././repositories.ts";
-import { signStatement } from ".././statements.ts";
+} from "../crypto.ts";
+import type { Database } from "../db.ts";
+import { creditSuccess } from "../guard.ts";
+import * as repo from "../repositories/mod.ts";
+import { signStatement } from "../statements.ts";
 import {
   audit,
   checkKeyRecord,
@@ -60,11 +60,7 @@ async function _registerStartAllowed(
   const user = await repo.findUser(ctx.vault.db, identity);
   if (!user || user.status === "pending") return;
   if (user.status === "active" && reauthLoginId) {
-    const proof = await ctx.vault.db.selectFrom("reauth_proofs").select("login_id")
-      .where("login_id", "=", reauthLoginId).where("identity", "=", identity)
-      .where("consumed_at", "is", null).where("expires_at", ">", ctx.now)
-      .executeTakeFirst();
-    if (proof) return;
+    if (await repo.hasLiveReauthProof(ctx.vault.db, reauthLoginId, identity, ctx.now)) return;
     throw new ApiError(
       403,
       "reauth_required",
