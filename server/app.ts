@@ -42,7 +42,7 @@ import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
 import type { HostRelay } from "./host_relay.ts";
-import { resolveClientAddress, trustedProxies } from "./client_address.ts";
+import { clientAddressOf } from "./client_address.ts";
 import { httpMetrics, mountReadiness, type ReadinessCheck } from "../platform/mod.ts";
 import { AddressLimit } from "./address_limit.ts";
 import { reportsRoutes } from "./reports.ts";
@@ -72,6 +72,10 @@ export interface AppDeps {
   sessionLimit?: AddressLimit;
   /** Per-address limit on `POST /api/reports` (default 30 a minute). */
   reportLimit?: AddressLimit;
+  /** TLS terminators whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`); none if absent. */
+  trustedProxies?: ReadonlySet<string>;
+  /** The `Strict-Transport-Security` value (`HSTS=1`, server/config.ts); none if absent. */
+  hsts?: string | false;
   now?: () => number;
 }
 
@@ -184,16 +188,6 @@ const _request = z.object({
   args: z.record(z.string(), z.unknown()),
 }).strict();
 
-function _clientAddress(c: Context): string {
-  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  // Behind a terminator in TRUSTED_PROXIES: X-Forwarded-For (server/client_address.ts).
-  return resolveClientAddress(
-    env?.remoteAddr?.hostname ?? "",
-    c.req.header("x-forwarded-for"),
-    trustedProxies(),
-  );
-}
-
 async function _jsonBody(c: Context): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -225,10 +219,11 @@ const _CONTENT_TYPES: Record<string, string> = {
 /** Builds the hono app. */
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? (() => Date.now());
+  const clientAddress = clientAddressOf(deps.trustedProxies ?? new Set());
   const app = new Hono();
   app.use("*", accessLog());
   app.use("*", httpMetrics()); // exposed on the operator listener only (server/operator.ts)
-  app.use("*", secureHeaders());
+  app.use("*", secureHeaders({ strictTransportSecurity: deps.hsts ?? false }));
   app.use("*", cacheControl());
   app.use(
     "/api/*",
@@ -243,7 +238,7 @@ export function createApp(deps: AppDeps): Hono {
   // compressing secrets next to attacker-chosen text is how BREACH works.
   for (const path of ["/", "/applet/*", "/.well-known/*"]) app.use(path, compress());
   app.onError((err, c) => {
-    logRefusal(err, c, _clientAddress(c));
+    logRefusal(err, c, clientAddress(c));
     return onError(err, c);
   });
   app.notFound(notFound);
@@ -274,7 +269,7 @@ export function createApp(deps: AppDeps): Hono {
     "/api/reports",
     reportsRoutes({
       limit: deps.reportLimit ?? new AddressLimit({ limit: 30, windowMs: 60_000 }),
-      clientAddress: _clientAddress,
+      clientAddress,
     }),
   );
   if (deps.readiness) mountReadiness(app, deps.readiness);
@@ -291,7 +286,7 @@ export function createApp(deps: AppDeps): Hono {
   };
 
   app.get("/api/session", async (c) => {
-    const client = _clientAddress(c);
+    const client = clientAddress(c);
     const wait = deps.sessionLimit?.hit(client) ?? 0;
     if (wait > 0) {
       throw new ApiError(429, "rate_limited", "too many new sessions from this address", {
@@ -376,7 +371,7 @@ export function createApp(deps: AppDeps): Hono {
       if (!Object.hasOwn(_OPS, req.op)) throw new ApiError(400, "unknown_op", "no such operation");
       const op = req.op as _OpName;
       const args = _parse(_OPS[op], req.args, op) as Record<string, unknown>;
-      const result = await _dispatch(deps, s, env.seq, op, args, _clientAddress(c));
+      const result = await _dispatch(deps, s, env.seq, op, args, clientAddress(c));
       const answer = utf8(JSON.stringify(result));
       const sealed = await seal(s.keys.s2c, "s2c", s.binding, env.seq, answer);
       wipe(answer);
@@ -392,7 +387,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/directory/:identity", async (c) => {
     const id = c.req.param("identity");
     if (!IDENTITY_PATTERN.test(id)) throw new ApiError(400, "bad_identity", "not an identity");
-    const entry = await deps.vault.call("directory.get", { identity: id }, _clientAddress(c));
+    const entry = await deps.vault.call("directory.get", { identity: id }, clientAddress(c));
     c.header("Cache-Control", "no-cache");
     if (c.req.query("format") === "pem") {
       // The user's certificate first (what `openssl x509 -in` reads), then the chain.
@@ -408,13 +403,13 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/directory/:identity/history", async (c) => {
     const id = c.req.param("identity");
     if (!IDENTITY_PATTERN.test(id)) throw new ApiError(400, "bad_identity", "not an identity");
-    const history = await deps.vault.call("directory.history", { identity: id }, _clientAddress(c));
+    const history = await deps.vault.call("directory.history", { identity: id }, clientAddress(c));
     c.header("Cache-Control", "no-cache");
     return c.json(history);
   });
   app.get("/crl.pem", async (c) => {
     // Not cached here: the vault re-signs it in the transaction of every revocation.
-    const r = await deps.vault.call("crl.get", {}, _clientAddress(c));
+    const r = await deps.vault.call("crl.get", {}, clientAddress(c));
     if (typeof r.crl !== "string") {
       throw new ApiError(503, "vault_unavailable", "the CRL is unavailable");
     }
@@ -426,7 +421,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json(await deps.host.keys());
   });
   app.get("/ca.pem", async (c) => {
-    const pem = await integrityCert(_clientAddress(c));
+    const pem = await integrityCert(clientAddress(c));
     c.header("Cache-Control", "no-cache");
     return c.body(pem, 200, { "Content-Type": "application/pem-certificate-chain" });
   });
