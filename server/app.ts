@@ -45,17 +45,10 @@ import type { HostRelay } from "./host_relay.ts";
 import { clientAddressOf } from "./client_address.ts";
 import { httpMetrics, mountReadiness, type ReadinessCheck } from "../platform/mod.ts";
 import { AddressLimit } from "./address_limit.ts";
-import { reportsRoutes } from "./reports.ts";
+import type { VaultCaller } from "./vault_caller.ts";
 
-/** The vault as the web server sees it: an authenticated call through the proxy. */
-export interface VaultCaller {
-  /** Resolves with the operation's result; rejects with {@link ApiError} (4xx as the vault said, 503 if unreachable). */
-  call(
-    op: string,
-    body: Record<string, unknown>,
-    clientAddress: string,
-  ): Promise<Record<string, unknown>>;
-}
+export type { VaultCaller };
+import { reportsRoutes } from "./reports.ts";
 
 /** What the app needs. */
 export interface AppDeps {

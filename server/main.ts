@@ -10,10 +10,10 @@
  * @module
  */
 import { configureLog, log, logLifecycle } from "../platform/mod.ts";
-import { ApiError } from "../platform/mod.ts";
 import { createProxyClient } from "../platform/mod.ts";
 import { readSecret } from "../platform/mod.ts";
-import { createApp, type VaultCaller } from "./app.ts";
+import { createApp } from "./app.ts";
+import { vaultCaller } from "./vault_caller.ts";
 import { buildApplet } from "./build.ts";
 import { type WebConfig, webConfigFromEnv } from "./config.ts";
 import { loadConfidentialityKey } from "../platform/mod.ts";
@@ -22,30 +22,6 @@ import { createHostRelay } from "./host_relay.ts";
 import { enableProcessMetrics } from "../platform/mod.ts";
 import { registerWebGauges, startOperatorListener, webReadiness } from "./operator.ts";
 import { AddressLimit } from "./address_limit.ts";
-
-/** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
-export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
-  return {
-    async call(op, body, clientAddress) {
-      try {
-        const r = await client.call(op, body, { clientAddress });
-        return (r ?? {}) as Record<string, unknown>;
-      } catch (err) {
-        // 4xx as the vault said; 503/504 keep their meaning (retry; may or may not have run).
-        if (
-          err instanceof ApiError && (err.status < 500 || err.status === 503 || err.status === 504)
-        ) {
-          throw err;
-        }
-        log("warn", "vault_call_failed", {
-          op,
-          code: err instanceof ApiError ? err.code : "transport",
-        });
-        throw new ApiError(503, "vault_unavailable", "the key vault is unavailable; try again");
-      }
-    },
-  };
-}
 
 /** Starts the server; resolves once it listens. */
 export async function main(
