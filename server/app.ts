@@ -9,7 +9,7 @@
  * `POST /api/session/key`, `POST /api/rpc`, `GET /api/host`,
  * `GET /directory/<identity>`, `GET /directory/<identity>/history`, `GET /ca.pem`,
  * `GET /crl.pem`, `GET /healthz`, `POST /api/reports` (Integrity-Policy reports,
- * server/reports.ts).
+ * server/routes/reports.ts).
  *
  * @module
  */
@@ -48,7 +48,7 @@ import { AddressLimit } from "./address_limit.ts";
 import type { VaultCaller } from "./vault_caller.ts";
 
 export type { VaultCaller };
-import { reportsRoutes } from "./reports.ts";
+import { reportsRoutes } from "./routes/reports.ts";
 
 /** What the app needs. */
 export interface AppDeps {
