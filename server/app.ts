@@ -16,7 +16,6 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { compress } from "hono/compress";
 import { z } from "zod";
 import { ApiError, notFound, onError } from "../platform/mod.ts";
 import { B64U_PATTERN, powProofSchema } from "../platform/mod.ts";
@@ -36,7 +35,7 @@ import {
 import { parseCertificate, pemDecode } from "../protocol/mod.ts";
 import { IDENTITY_PATTERN } from "../protocol/mod.ts";
 import { accessLog } from "./access_log.ts";
-import { cacheControl, IMMUTABLE } from "./cache_control.ts";
+import { cacheControl } from "./cache_control.ts";
 import { type ConfidentialityKey, unwrapKs } from "../platform/mod.ts";
 import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
@@ -49,6 +48,7 @@ import type { VaultCaller } from "./vault_caller.ts";
 
 export type { VaultCaller };
 import { reportsRoutes } from "./routes/reports.ts";
+import { appletRoutes } from "./routes/applet.ts";
 
 /** What the app needs. */
 export interface AppDeps {
@@ -203,12 +203,6 @@ function _parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z
   return r.data;
 }
 
-const _CONTENT_TYPES: Record<string, string> = {
-  js: "text/javascript; charset=utf-8",
-  wasm: "application/wasm",
-  css: "text/css; charset=utf-8",
-};
-
 /** Builds the hono app. */
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? (() => Date.now());
@@ -227,36 +221,13 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
   );
-  // Only static files are compressed: API answers carry ciphertext (incompressible) and
-  // compressing secrets next to attacker-chosen text is how BREACH works.
-  for (const path of ["/", "/applet/*", "/.well-known/*"]) app.use(path, compress());
   app.onError((err, c) => {
     logRefusal(err, c, clientAddress(c));
     return onError(err, c);
   });
   app.notFound(notFound);
 
-  // ---- applet delivery -------------------------------------------------------------------
-  app.get("/", async (c) => {
-    const html = await _readDist(deps.distDir, "index.html");
-    c.header("Cache-Control", "no-cache");
-    return c.body(html as Uint8Array<ArrayBuffer>, 200, {
-      "Content-Type": "text/html; charset=utf-8",
-    });
-  });
-  app.get("/.well-known/roamsign/manifest.json", async (c) => {
-    const bytes = await _readDist(deps.distDir, "manifest.json");
-    c.header("Cache-Control", "no-cache");
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/json" });
-  });
-  app.get("/applet/:file", async (c) => {
-    const m = /^([0-9a-f]{64})\.(js|wasm|css)$/.exec(c.req.param("file"));
-    if (!m) throw new ApiError(404, "not_found", "no such applet file");
-    // Read from disk on every request: what was built is what is served, byte for byte.
-    const bytes = await _readDist(deps.distDir, `applet/${m[0]}`);
-    c.header("Cache-Control", IMMUTABLE);
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": _CONTENT_TYPES[m[2]] });
-  });
+  app.route("/", appletRoutes(deps.distDir));
   app.get("/healthz", (c) => c.json({ ok: true, service: "web" }));
   app.route(
     "/api/reports",
@@ -429,15 +400,6 @@ function _session(store: SessionStore, sid: string): ServerSession {
     throw new ApiError(401, "session_expired", "session expired; start a new one");
   }
   return s;
-}
-
-async function _readDist(distDir: string, rel: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(`${distDir}/${rel}`);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new ApiError(404, "not_found", "not built");
-    throw err;
-  }
 }
 
 async function _checkNonce(s: ServerSession, seq: number, nonce: unknown): Promise<void> {
