@@ -14,7 +14,6 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { ApiError, notFound, onError } from "../platform/mod.ts";
@@ -22,21 +21,12 @@ import { B64U_PATTERN, powProofSchema } from "../platform/mod.ts";
 import { log } from "../platform/mod.ts";
 import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
 import { fromUtf8, utf8, wipe } from "../protocol/mod.ts";
-import {
-  ChannelError,
-  deriveChannelKeys,
-  KS_BYTES,
-  ksLabel,
-  MAX_CLOCK_SKEW_MS,
-  open,
-  requestNonce,
-  seal,
-} from "../protocol/mod.ts";
+import { ChannelError, MAX_CLOCK_SKEW_MS, open, requestNonce, seal } from "../protocol/mod.ts";
 import { parseCertificate, pemDecode } from "../protocol/mod.ts";
 import { IDENTITY_PATTERN } from "../protocol/mod.ts";
 import { accessLog } from "./access_log.ts";
 import { cacheControl } from "./cache_control.ts";
-import { type ConfidentialityKey, unwrapKs } from "../platform/mod.ts";
+import type { ConfidentialityKey } from "../platform/mod.ts";
 import { secureHeaders } from "./secure_headers.ts";
 import { logRefusal, noteRequest } from "./refusal_log.ts";
 import type { ServerSession, SessionStore } from "./sessions.ts";
@@ -49,6 +39,11 @@ import type { VaultCaller } from "./vault_caller.ts";
 export type { VaultCaller };
 import { reportsRoutes } from "./routes/reports.ts";
 import { appletRoutes } from "./routes/applet.ts";
+import { directoryRoutes } from "./routes/directory.ts";
+import { hostRoutes } from "./routes/host.ts";
+import { sessionRoutes } from "./routes/session.ts";
+import { integrityCertSource } from "./integrity_cert.ts";
+import { jsonBody, parseWith, sessionOf } from "./routes/request.ts";
 
 /** What the app needs. */
 export interface AppDeps {
@@ -173,35 +168,11 @@ const _envelope = z.object({
   ct: b64u(200_000),
 }).strict();
 
-const _keyBody = z.object({ sid: b64u(64), key: b64u(1400) }).strict();
-
 const _request = z.object({
   op: z.string().max(64),
   ts: z.number().int(),
   args: z.record(z.string(), z.unknown()),
 }).strict();
-
-async function _jsonBody(c: Context): Promise<unknown> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new ApiError(415, "unsupported_media_type", "expected application/json");
-  }
-  try {
-    return await c.req.json();
-  } catch {
-    throw new ApiError(400, "bad_json", "body is not JSON");
-  }
-}
-
-function _parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue?.path?.length ? ` at ${issue.path.join(".")}` : "";
-    throw new ApiError(400, "bad_request", `${what}: ${issue?.message ?? "invalid"}${where}`);
-  }
-  return r.data;
-}
 
 /** Builds the hono app. */
 export function createApp(deps: AppDeps): Hono {
@@ -238,68 +209,22 @@ export function createApp(deps: AppDeps): Hono {
   );
   if (deps.readiness) mountReadiness(app, deps.readiness);
 
-  // ---- session bootstrap -----------------------------------------------------------------
-  let caCache: { pem: string; at: number } | null = null;
-  const integrityCert = async (client: string): Promise<string> => {
-    if (caCache && now() - caCache.at < 5 * 60_000) return caCache.pem;
-    const r = await deps.vault.call("ca.get", {}, client);
-    const pem = typeof r.certificate === "string" ? r.certificate : null;
-    if (!pem) throw new ApiError(503, "vault_unavailable", "the CA certificate is unavailable");
-    caCache = { pem, at: now() };
-    return pem;
-  };
-
-  app.get("/api/session", async (c) => {
-    const client = clientAddress(c);
-    const wait = deps.sessionLimit?.hit(client) ?? 0;
-    if (wait > 0) {
-      throw new ApiError(429, "rate_limited", "too many new sessions from this address", {
-        retryAfterMs: wait,
-      });
-    }
-    const integrity = await integrityCert(client);
-    const { offer } = deps.sessions.create(client);
-    return c.json({
-      ...offer,
-      integrityCert: integrity,
-      confidentialityCert: deps.confidentiality.certificate,
-    });
-  });
-
-  app.post("/api/session/key", async (c) => {
-    const body = _parse(_keyBody, await _jsonBody(c), "session key");
-    const s = _session(deps.sessions, body.sid);
-    noteRequest(c, { sid: s.sid });
-    if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
-    let wrapped: Uint8Array;
-    try {
-      wrapped = b64uDecode(body.key);
-    } catch {
-      throw new ApiError(400, "bad_request", "key is not base64url");
-    }
-    const ks = await unwrapKs(deps.confidentiality, wrapped, ksLabel(s.sid));
-    if (ks === null || ks.length !== KS_BYTES) {
-      wipe(ks);
-      // One RSA decryption per session: a wrong KS ends the session, so the per-address
-      // limit on new sessions also bounds the RSA work anyone can ask for.
-      deps.sessions.delete(s.sid);
-      throw new ApiError(400, "bad_session_key", "KS did not decrypt under PUB(c,s)");
-    }
-    try {
-      if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
-      s.keys = await deriveChannelKeys(ks, s.binding);
-    } finally {
-      wipe(ks);
-    }
-    s.seed = null;
-    deps.sessions.touch(s);
-    return c.json({ status: "ready" });
-  });
+  const integrityCert = integrityCertSource(deps.vault, now);
+  app.route(
+    "/api/session",
+    sessionRoutes({
+      sessions: deps.sessions,
+      confidentiality: deps.confidentiality,
+      integrityCert,
+      sessionLimit: deps.sessionLimit,
+      clientAddress,
+    }),
+  );
 
   // ---- the channel -----------------------------------------------------------------------
   app.post("/api/rpc", async (c) => {
-    const env = _parse(_envelope, await _jsonBody(c), "rpc");
-    const s = _session(deps.sessions, env.sid);
+    const env = parseWith(_envelope, await jsonBody(c), "rpc");
+    const s = sessionOf(deps.sessions, env.sid);
     noteRequest(c, { sid: s.sid, identity: s.identity });
     if (!s.keys) throw new ApiError(409, "session_not_keyed", "send KS before requests");
     if (env.seq <= s.lastSeq) throw new ApiError(409, "replayed_request", "sequence number reused");
@@ -327,14 +252,14 @@ export function createApp(deps: AppDeps): Hono {
       } catch {
         throw new ApiError(400, "bad_json", "request plaintext is not JSON");
       }
-      const req = _parse(_request, parsed, "request");
+      const req = parseWith(_request, parsed, "request");
       noteRequest(c, { op: Object.hasOwn(_OPS, req.op) ? req.op : "(unknown)" });
       if (Math.abs(req.ts - now()) > MAX_CLOCK_SKEW_MS) {
         throw new ApiError(400, "stale_request", "request timestamp too far from the server clock");
       }
       if (!Object.hasOwn(_OPS, req.op)) throw new ApiError(400, "unknown_op", "no such operation");
       const op = req.op as _OpName;
-      const args = _parse(_OPS[op], req.args, op) as Record<string, unknown>;
+      const args = parseWith(_OPS[op], req.args, op) as Record<string, unknown>;
       const result = await _dispatch(deps, s, env.seq, op, args, clientAddress(c));
       const answer = utf8(JSON.stringify(result));
       const sealed = await seal(s.keys.s2c, "s2c", s.binding, env.seq, answer);
@@ -347,59 +272,10 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
-  // ---- public directory ------------------------------------------------------------------
-  app.get("/directory/:identity", async (c) => {
-    const id = c.req.param("identity");
-    if (!IDENTITY_PATTERN.test(id)) throw new ApiError(400, "bad_identity", "not an identity");
-    const entry = await deps.vault.call("directory.get", { identity: id }, clientAddress(c));
-    c.header("Cache-Control", "no-cache");
-    if (c.req.query("format") === "pem") {
-      // The user's certificate first (what `openssl x509 -in` reads), then the chain.
-      const chain = Array.isArray(entry.chain)
-        ? entry.chain.filter((c) => typeof c === "string")
-        : [];
-      const pem = [entry.certificate, ...chain].filter((c): c is string => typeof c === "string")
-        .map((c) => (c.endsWith("\n") ? c : `${c}\n`)).join("");
-      return c.body(pem, 200, { "Content-Type": "application/pem-certificate-chain" });
-    }
-    return c.json(entry);
-  });
-  app.get("/directory/:identity/history", async (c) => {
-    const id = c.req.param("identity");
-    if (!IDENTITY_PATTERN.test(id)) throw new ApiError(400, "bad_identity", "not an identity");
-    const history = await deps.vault.call("directory.history", { identity: id }, clientAddress(c));
-    c.header("Cache-Control", "no-cache");
-    return c.json(history);
-  });
-  app.get("/crl.pem", async (c) => {
-    // Not cached here: the vault re-signs it in the transaction of every revocation.
-    const r = await deps.vault.call("crl.get", {}, clientAddress(c));
-    if (typeof r.crl !== "string") {
-      throw new ApiError(503, "vault_unavailable", "the CRL is unavailable");
-    }
-    c.header("Cache-Control", "no-cache");
-    return c.body(r.crl, 200, { "Content-Type": "application/x-pem-file" });
-  });
-  app.get("/api/host", async (c) => {
-    if (!deps.host) throw new ApiError(404, "no_host", "no host application is configured");
-    return c.json(await deps.host.keys());
-  });
-  app.get("/ca.pem", async (c) => {
-    const pem = await integrityCert(clientAddress(c));
-    c.header("Cache-Control", "no-cache");
-    return c.body(pem, 200, { "Content-Type": "application/pem-certificate-chain" });
-  });
+  app.route("/", directoryRoutes({ vault: deps.vault, integrityCert, clientAddress }));
+  app.route("/api/host", hostRoutes(deps.host));
 
   return app;
-}
-
-function _session(store: SessionStore, sid: string): ServerSession {
-  const s = store.lookup(sid);
-  if (s === "unknown") throw new ApiError(401, "unknown_session", "no such session");
-  if (s === "expired") {
-    throw new ApiError(401, "session_expired", "session expired; start a new one");
-  }
-  return s;
 }
 
 async function _checkNonce(s: ServerSession, seq: number, nonce: unknown): Promise<void> {
