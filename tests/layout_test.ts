@@ -57,8 +57,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "platform/child.ts spawnChild",
   "proxy/server.ts createProxyApp",
   "proxy/server.ts proxyRequest",
-  "server/app.ts createApp",
-  "server/app.ts _dispatch",
   "server/start.ts main",
 ];
 
