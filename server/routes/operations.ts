@@ -248,9 +248,9 @@ export const OPERATIONS = {
       return await _verifySubmission(vault, s.identity, args);
     },
   ),
-  "session.close": _op(z.object({}).strict(), async ({ session: s }) => {
+  "session.close": _op(z.object({}).strict(), ({ session: s }) => {
     s.identity = null;
-    return await Promise.resolve({ status: "closed" });
+    return Promise.resolve({ status: "closed" });
   }, { endsSession: true }),
 } as const;
 
