@@ -115,9 +115,12 @@ const _SOURCE_DIRS = ["applet", "protocol", "wasm-crypto", "proxy"];
 const _SOURCE_FILES = ["deno.json", "deno.lock", "server/build.ts"];
 const _SKIP = /(^|\/)(build|node_modules|\.git)(\/|$)|_test\.ts$/;
 
-/** Default output directory. */
+/** The output directory when `DIST_DIR` is unset. */
+export const DEFAULT_OUT_DIR = `${ROOT}/dist`;
+
+/** Default output directory of the build CLI and of {@link buildApplet}: `DIST_DIR` or {@link DEFAULT_OUT_DIR}. */
 export function defaultOutDir(): string {
-  return Deno.env.get("DIST_DIR") || `${ROOT}/dist`;
+  return Deno.env.get("DIST_DIR") || DEFAULT_OUT_DIR;
 }
 
 async function _sha256(bytes: Uint8Array): Promise<Uint8Array> {

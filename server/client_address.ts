@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { Context } from "hono";
 
 const _ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
 
@@ -42,17 +43,14 @@ export function resolveClientAddress(
   return peer;
 }
 
-let _trusted: ReadonlySet<string> | undefined;
-
-/** `TRUSTED_PROXIES` of this process (read once). */
-export function trustedProxies(): ReadonlySet<string> {
-  if (_trusted) return _trusted;
-  let raw: string | undefined;
-  try {
-    raw = Deno.env.get("TRUSTED_PROXIES");
-  } catch {
-    raw = undefined; // no env permission: trust no one
-  }
-  _trusted = parseTrustedProxies(raw);
-  return _trusted;
+/** The client address of a request to this server, behind the `trusted` proxies. */
+export function clientAddressOf(trusted: ReadonlySet<string>): (c: Context) => string {
+  return function clientAddress(c: Context): string {
+    const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+    return resolveClientAddress(
+      env?.remoteAddr?.hostname ?? "",
+      c.req.header("x-forwarded-for"),
+      trusted,
+    );
+  };
 }

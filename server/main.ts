@@ -3,69 +3,37 @@
  * builds the applet if its sources changed, loads (or creates) the
  * confidentiality key, and serves the app.
  *
- * Environment (README): `PORT` (8000; 0 picks a free port), `HOST` (127.0.0.1),
- * `DATA_DIR` (./data), `DIST_DIR` (./dist), `PROXY_URL` (http://127.0.0.1:8001),
- * `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`), `HOST_BANK_URL` (the
- * host application, http://127.0.0.1:8003; `none` disables it), `SKIP_BUILD=1`
- * (serve what `DIST_DIR` holds without checking the sources), `METRICS_PORT` /
- * `METRICS_HOST` (the operator listener with `/metrics`; unset: none), `WEB_SESSION_LIMIT` (new
- * sessions per client address per minute, 600; 0 switches the limit off), `LOG_LEVEL`.
+ * Environment (README): read once, by `server/config.ts` ({@link webConfigFromEnv}),
+ * and passed down from here; `WEB_PROXY_KEY` (overrides `DATA_DIR/secrets/web-proxy.key`)
+ * and `LOG_LEVEL` are read by platform/, as in every process.
  *
  * @module
  */
 import { configureLog, log, logLifecycle } from "../platform/mod.ts";
-import { ApiError } from "../platform/mod.ts";
 import { createProxyClient } from "../platform/mod.ts";
 import { readSecret } from "../platform/mod.ts";
-import { createApp, type VaultCaller } from "./app.ts";
-import { buildApplet, defaultOutDir } from "./build.ts";
+import { createApp } from "./app.ts";
+import { vaultCaller } from "./vault_caller.ts";
+import { buildApplet } from "./build.ts";
+import { type WebConfig, webConfigFromEnv } from "./config.ts";
 import { loadConfidentialityKey } from "../platform/mod.ts";
 import { SessionStore } from "./sessions.ts";
 import { createHostRelay } from "./host_relay.ts";
 import { enableProcessMetrics } from "../platform/mod.ts";
 import { registerWebGauges, startOperatorListener, webReadiness } from "./operator.ts";
 import { AddressLimit } from "./address_limit.ts";
-import { trustedProxies } from "./client_address.ts";
-
-/** Wraps the proxy client: 5xx and transport failures become a retryable 503 for the user. */
-export function vaultCaller(client: ReturnType<typeof createProxyClient>): VaultCaller {
-  return {
-    async call(op, body, clientAddress) {
-      try {
-        const r = await client.call(op, body, { clientAddress });
-        return (r ?? {}) as Record<string, unknown>;
-      } catch (err) {
-        // 4xx as the vault said; 503/504 keep their meaning (retry; may or may not have run).
-        if (
-          err instanceof ApiError && (err.status < 500 || err.status === 503 || err.status === 504)
-        ) {
-          throw err;
-        }
-        log("warn", "vault_call_failed", {
-          op,
-          code: err instanceof ApiError ? err.code : "transport",
-        });
-        throw new ApiError(503, "vault_unavailable", "the key vault is unavailable; try again");
-      }
-    },
-  };
-}
 
 /** Starts the server; resolves once it listens. */
-export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
+export async function main(
+  config: WebConfig = webConfigFromEnv(),
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
   configureLog("web");
   enableProcessMetrics("web");
-  const env = (k: string, d: string) => Deno.env.get(k) || d;
-  const port = Number(env("PORT", "8000"));
-  const hostname = env("HOST", "127.0.0.1");
-  const dataDir = env("DATA_DIR", "./data");
-  const distDir = defaultOutDir();
-  const proxyUrl = env("PROXY_URL", "http://127.0.0.1:8001");
-  trustedProxies(); // a malformed TRUSTED_PROXIES fails the start, not the first request
+  const { dataDir, distDir, proxyUrl } = config;
 
-  if (Deno.env.get("SKIP_BUILD") !== "1") {
+  if (!config.skipBuild) {
     const started = performance.now();
-    const built = await buildApplet({ outDir: distDir });
+    const built = await buildApplet({ outDir: distDir, dataDir });
     log("info", built.rebuilt ? "applet_built" : "applet_current", {
       ms: Math.round(performance.now() - started),
       page: built.manifest.entries.page,
@@ -86,13 +54,9 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
   const sessions = new SessionStore();
   const sweeper = setInterval(() => sessions.sweep(), 60_000);
   Deno.unrefTimer(sweeper);
-  const hostUrl = env("HOST_BANK_URL", "http://127.0.0.1:8003");
-  const host = hostUrl === "none" ? undefined : createHostRelay({ url: hostUrl });
+  const host = config.hostBankUrl ? createHostRelay({ url: config.hostBankUrl }) : undefined;
   const readiness = webReadiness(distDir, proxyUrl);
-  const sessionLimit = new AddressLimit({
-    limit: Number(env("WEB_SESSION_LIMIT", "600")),
-    windowMs: 60_000,
-  });
+  const sessionLimit = new AddressLimit({ limit: config.sessionLimit, windowMs: 60_000 });
   const app = createApp({
     vault,
     sessions,
@@ -101,12 +65,14 @@ export async function main(): Promise<Deno.HttpServer<Deno.NetAddr>> {
     host,
     readiness,
     sessionLimit,
+    trustedProxies: config.trustedProxies,
+    hsts: config.hsts,
   });
   registerWebGauges(sessions);
-  startOperatorListener(readiness);
+  startOperatorListener(readiness, config.metrics);
   const server = Deno.serve({
-    port,
-    hostname,
+    port: config.port,
+    hostname: config.hostname,
     onListen: (addr) => {
       logLifecycle("listening", { url: `http://${addr.hostname}:${addr.port}`, port: addr.port });
     },

@@ -6,8 +6,8 @@
  *
  * @module
  */
-export { type AppDeps, createApp, type VaultCaller } from "./app.ts";
-export { vaultCaller } from "./main.ts";
+export { type AppDeps, createApp } from "./app.ts";
+export { type VaultCaller, vaultCaller } from "./vault_caller.ts";
 export {
   buildApplet,
   type BuildOptions,

@@ -14,6 +14,7 @@ import {
 } from "../platform/mod.ts";
 import { logLifecycle } from "../platform/mod.ts";
 import type { Manifest } from "./build.ts";
+import type { MetricsListenerConfig } from "./config.ts";
 
 /** The applet is built: `index.html`, the manifest, and every `/applet/` file it lists. */
 export function appletCheck(distDir: string): ReadinessCheck {
@@ -42,21 +43,18 @@ export function webReadiness(distDir: string, proxyUrl: string): Record<string, 
 }
 
 /**
- * Starts the operator listener when `METRICS_PORT` is set (`0`: a free port, logged as
- * `{"event":"metrics_listening","port":…}`); returns undefined otherwise.
+ * Starts the operator listener when the configuration names one (`METRICS_PORT`; `0`: a
+ * free port, logged as `{"event":"metrics_listening","port":…}`); returns undefined
+ * otherwise.
  */
 export function startOperatorListener(
   checks: Record<string, ReadinessCheck>,
+  listener: MetricsListenerConfig | undefined,
 ): Deno.HttpServer<Deno.NetAddr> | undefined {
-  const raw = Deno.env.get("METRICS_PORT");
-  if (raw === undefined || raw === "") return undefined;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error("config: METRICS_PORT must be an integer in 0..65535");
-  }
+  if (!listener) return undefined;
   return serveOperatorListener({
-    hostname: Deno.env.get("METRICS_HOST") || "127.0.0.1",
-    port,
+    hostname: listener.hostname,
+    port: listener.port,
     checks,
     onListen: (addr) =>
       logLifecycle("metrics_listening", { port: addr.port, hostname: addr.hostname }),

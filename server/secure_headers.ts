@@ -45,17 +45,6 @@ export interface SecureHeadersOptions {
   strictTransportSecurity: string | false;
 }
 
-/** The HSTS header when `HSTS=1` (behind a TLS terminator, README), else none. */
-export function hstsFromEnv(): string | false {
-  let on: string | undefined;
-  try {
-    on = Deno.env.get("HSTS");
-  } catch {
-    on = undefined; // no env permission: off
-  }
-  return on === "1" ? "max-age=31536000; includeSubDomains" : false;
-}
-
 /** The policy roamsign ships with. */
 export const DEFAULT_OPTIONS: SecureHeadersOptions = {
   contentSecurityPolicy: [
@@ -82,7 +71,7 @@ export const DEFAULT_OPTIONS: SecureHeadersOptions = {
   permissionsPolicy: "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()",
   integrityPolicy: "blocked-destinations=(script), endpoints=(integrity-endpoint)",
   reportingEndpoints: 'integrity-endpoint="/api/reports"',
-  strictTransportSecurity: hstsFromEnv(),
+  strictTransportSecurity: false, // `HSTS=1` (server/config.ts) turns it on in createApp
 };
 
 /** Sets the headers after the handler ran, on every response including errors. */

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { ApiError, notFound, onError } from "../platform/mod.ts";
 import { cacheControl } from "./cache_control.ts";
-import { DEFAULT_OPTIONS, hstsFromEnv, secureHeaders } from "./secure_headers.ts";
+import { DEFAULT_OPTIONS, secureHeaders } from "./secure_headers.ts";
+import { hstsFromEnv } from "./config.ts";
 
 function app(): Hono {
   const a = new Hono();

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
-import { notFound, onError } from "../platform/mod.ts";
-import { AddressLimit } from "./address_limit.ts";
+import { assertEquals, assertOk } from "../../tests/fixtures/assert.ts";
+import { notFound, onError } from "../../platform/mod.ts";
+import { AddressLimit } from "../address_limit.ts";
 import { MAX_FIELD, MAX_REPORTS, REPORTS_BODY_LIMIT, reportsRoutes } from "./reports.ts";
 
 const REPORTS = "application/reports+json";

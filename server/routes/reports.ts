@@ -20,9 +20,9 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "../platform/mod.ts";
-import { identityTagSync, log } from "../platform/mod.ts";
-import type { AddressLimit } from "./address_limit.ts";
+import { ApiError } from "../../platform/mod.ts";
+import { identityTagSync, log } from "../../platform/mod.ts";
+import type { AddressLimit } from "../address_limit.ts";
 
 /** Largest accepted body. */
 export const REPORTS_BODY_LIMIT = 64 * 1024;

@@ -1,0 +1,129 @@
+/**
+ * `POST /api/rpc`, the KS(m,a) channel (docs/session-channel.md): `{ sid, seq, iv, ct }`
+ * under the session's c2s key, in sequence, one at a time; the plaintext is
+ * `{ op, ts, args }`, dispatched through the one table of server/routes/operations.ts,
+ * and the answer is sealed under the s2c key. Errors are the plain envelope.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../platform/mod.ts";
+import {
+  ChannelError,
+  type ChannelKeys,
+  fromUtf8,
+  MAX_CLOCK_SKEW_MS,
+  open,
+  seal,
+  type Sealed,
+  utf8,
+  wipe,
+} from "../../protocol/mod.ts";
+import type { HostRelay } from "../host_relay.ts";
+import { noteRequest } from "../refusal_log.ts";
+import type { ServerSession, SessionStore } from "../sessions.ts";
+import type { VaultCaller } from "../vault_caller.ts";
+import { operation } from "./operations.ts";
+import { b64uChars, type ClientAddress, jsonBody, parseWith, sessionOf } from "./request.ts";
+
+/** What the route needs. */
+export interface RpcDeps {
+  vault: VaultCaller;
+  sessions: SessionStore;
+  host?: HostRelay;
+  clientAddress: ClientAddress;
+  now: () => number;
+}
+
+const _envelope = z.object({
+  sid: b64uChars(64),
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  iv: b64uChars(64),
+  ct: b64uChars(200_000),
+}).strict();
+
+const _request = z.object({
+  op: z.string().max(64),
+  ts: z.number().int(),
+  args: z.record(z.string(), z.unknown()),
+}).strict();
+
+/** The route, to mount at `/api/rpc`. */
+export function rpcRoutes(deps: RpcDeps): Hono {
+  const app = new Hono();
+  app.post("/", async (c) => {
+    const env = parseWith(_envelope, await jsonBody(c), "rpc");
+    const s = sessionOf(deps.sessions, env.sid);
+    noteRequest(c, { sid: s.sid, identity: s.identity });
+    if (!s.keys) throw new ApiError(409, "session_not_keyed", "send KS before requests");
+    if (env.seq <= s.lastSeq) throw new ApiError(409, "replayed_request", "sequence number reused");
+    if (env.seq !== s.lastSeq + 1) {
+      throw new ApiError(409, "out_of_order", "sequence number skipped");
+    }
+    if (s.busy) throw new ApiError(409, "request_in_flight", "wait for the previous answer");
+    s.busy = true;
+    let plaintext: Uint8Array | null = null;
+    try {
+      plaintext = await _open(s.keys, s, env);
+      // Authentic: the sequence number is used up whatever happens next.
+      s.lastSeq = env.seq;
+      deps.sessions.touch(s);
+      return c.json(await _answer(c, deps, s, s.keys, env.seq, plaintext));
+    } finally {
+      wipe(plaintext);
+      s.busy = false;
+    }
+  });
+  return app;
+}
+
+/** The request's plaintext; 400 `bad_ciphertext` if it does not authenticate. */
+async function _open(keys: ChannelKeys, s: ServerSession, env: Sealed): Promise<Uint8Array> {
+  try {
+    return await open(keys.c2s, "c2s", s.binding, env);
+  } catch (err) {
+    if (err instanceof ChannelError) {
+      throw new ApiError(400, "bad_ciphertext", "request does not authenticate");
+    }
+    throw err;
+  }
+}
+
+/** Parses, checks and dispatches the request; the sealed answer. */
+async function _answer(
+  c: Context,
+  deps: RpcDeps,
+  s: ServerSession,
+  keys: ChannelKeys,
+  seq: number,
+  plaintext: Uint8Array,
+): Promise<Sealed> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(plaintext));
+  } catch {
+    throw new ApiError(400, "bad_json", "request plaintext is not JSON");
+  }
+  const req = parseWith(_request, parsed, "request");
+  const op = operation(req.op);
+  noteRequest(c, { op: op ? req.op : "(unknown)" });
+  if (Math.abs(req.ts - deps.now()) > MAX_CLOCK_SKEW_MS) {
+    throw new ApiError(400, "stale_request", "request timestamp too far from the server clock");
+  }
+  if (!op) throw new ApiError(400, "unknown_op", "no such operation");
+  const args = parseWith(op.schema, req.args, req.op);
+  const client = deps.clientAddress(c);
+  const result = await op.handler({
+    session: s,
+    seq,
+    vault: (name, body) => deps.vault.call(name, body, client),
+    host: deps.host,
+  }, args);
+  const answer = utf8(JSON.stringify(result));
+  const sealed = await seal(keys.s2c, "s2c", s.binding, seq, answer);
+  wipe(answer);
+  if (op.endsSession) deps.sessions.delete(s.sid);
+  return sealed;
+}
