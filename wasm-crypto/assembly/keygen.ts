@@ -101,7 +101,8 @@ function barrettMu(d: u32): u64 {
  * Step: v = r * 2^32 + x_i < d * 2^32; q = floor(v * mu / 2^64), the high half of
  * as-bignum's branch-free 64x64 -> 128-bit product (__umulq64, high half in
  * __res128_hi), satisfies floor(v/d) - 1 <= q <= floor(v/d), so v - q*d < 2d and
- * one masked subtraction leaves r < d.
+ * one masked subtraction leaves r < d. Clears __res128_hi (a wasm global, which no
+ * memory wipe reaches) before it returns.
  */
 function modSmall(x: usize, k: i32, d: u32, mu: u64): u32 {
   let r: u32 = 0;
@@ -112,6 +113,7 @@ function modSmall(x: usize, k: i32, d: u32, mu: u64): u32 {
     r = <u32> (v - q * <u64> d); // < 2d
     r -= d & ctNonZeroMaskGe(r, d);
   }
+  __res128_hi = 0; // the library's out-parameter holds a quotient of x: wiped like scratch
   return r;
 }
 
