@@ -9,6 +9,10 @@
  * @module
  */
 import asc from "assemblyscript/asc";
+// The AssemblyScript library the core imports (assembly/keygen.ts): asc reads it from
+// node_modules/as-bignum/assembly/; importing its package.json keeps it in the module graph
+// (so Deno puts it in node_modules) and gives the version the stamp records.
+import asBignum from "as-bignum/package.json" with { type: "json" };
 
 /** Release flags: -O3, the stub runtime (no GC; the core never allocates), no asserts, SIMD on. */
 export const ASC_FLAGS: readonly string[] = [
@@ -71,12 +75,15 @@ async function _sourceFiles(): Promise<string[]> {
   return names.sort();
 }
 
-/** Hash over the compiler version, the flags and every source file (name and bytes). */
+/**
+ * Hash over the compiler and library versions, the flags and every source file (name and
+ * bytes).
+ */
 async function _inputsHash(files: string[], variant: WasmVariant): Promise<string> {
   const enc = new TextEncoder();
   const flags = [...ASC_FLAGS, ...VARIANTS[variant].flags];
   const parts: Uint8Array[] = [
-    enc.encode(`asc ${asc.version}\n${flags.join(" ")}\n`),
+    enc.encode(`asc ${asc.version}\nas-bignum ${asBignum.version}\n${flags.join(" ")}\n`),
   ];
   for (const name of files) {
     const body = await Deno.readFile(new URL(name, ASSEMBLY_DIR));

@@ -23,7 +23,7 @@ import {
   signPss,
   verifyPkcs1v15,
 } from "./mod.ts";
-import { mem, state } from "./runtime.ts";
+import { IO_IN, mem, state, writeIo } from "./runtime.ts";
 
 const web = await webCryptoKey("RSASSA-PKCS1-v1_5");
 const MSG = new TextEncoder().encode("message");
@@ -244,6 +244,50 @@ Deno.test("an interrupted key generation wipes its primes and can start again", 
   assert(threw && sawPrime, "the callback saw p in memory and cancelled");
   assert(mem().subarray(kg, kg + 1024).every((b) => b === 0), "p and q wiped");
   generateRsaKey(2048).destroy();
+});
+
+/** The first `count` odd primes (the core's trial-division table). */
+function _oddPrimes(count: number): bigint[] {
+  const out: bigint[] = [];
+  for (let n = 3; out.length < count; n += 2) {
+    if (out.every((p) => n % Number(p) !== 0 || Number(p) * Number(p) > n)) out.push(BigInt(n));
+  }
+  return out;
+}
+
+Deno.test("trial division of a key-generation candidate equals BigInt's (2048 small primes, 65537)", () => {
+  // kg_candidate with no Miller-Rabin rounds accepts exactly the candidates (odd, top two
+  // bits set) with no factor among the first 2048 odd primes and c mod 65537 != 1
+  const primes = _oddPrimes(2048);
+  const core = state().core;
+  const top = 3n << 1022n;
+  const forced = (c: bigint) => (c | top | 1n) & ((1n << 1024n) - 1n);
+  const want = (c: bigint) => primes.every((d) => c % d !== 0n) && c % 65537n !== 1n;
+  const cases: bigint[] = [];
+  const p = toBig(parsePkcs8(web.pkcs8).p);
+  cases.push(p); // a prime: accepted
+  // an odd multiple of the largest table prime next to p: rejected by its last division
+  const dMax = primes[primes.length - 1];
+  let m = p - p % dMax;
+  if (m % 2n === 0n) m -= dMax;
+  cases.push(m);
+  // odd, no small factor, but 1 mod 65537 (gcd(c - 1, e) != 1): rejected
+  let c1 = p - p % 65537n + 1n;
+  if (c1 % 2n === 0n) c1 += 65537n;
+  while (!primes.every((d) => c1 % d !== 0n)) c1 += 2n * 65537n;
+  cases.push(c1);
+  // random candidates: most have a small factor
+  for (let i = 0; i < 200; i++) cases.push(toBig(crypto.getRandomValues(new Uint8Array(128))));
+  let accepted = 0;
+  for (const c of cases) {
+    const x = forced(c);
+    writeIo(IO_IN, fromBig(x, 128));
+    const got = core.kg_candidate(0, 2048, 0) === 1;
+    assertEquals(got, want(x), `candidate ${x.toString(16).slice(0, 16)}…`);
+    if (got) accepted++;
+  }
+  core.kg_abort();
+  assert(accepted >= 2, `${accepted} candidates accepted`);
 });
 
 Deno.test("generateRsaKey() refuses to run inside its own progress callback", () => {

@@ -46,11 +46,11 @@ import {
   S,
   SCRATCH_BASE,
   SMALL_PRIME_COUNT,
-  SMALL_PRIME_MU,
   SMALL_PRIMES,
 } from "./layout";
 import { fromMont, modSub, montOne, montSetupVarTime, montSqr, toMont } from "./montgomery";
 import { montExp } from "./mont_digits";
+import { __res128_hi, __umulq64 } from "as-bignum/assembly/globals";
 import {
   IO_IN,
   IO_RAND,
@@ -72,7 +72,7 @@ import {
   wipeScratch,
 } from "./rsa";
 
-/** Fills the small-prime table: the first SMALL_PRIME_COUNT odd primes, and mu = floor(2^32 / p). */
+/** Fills the small-prime table: the first SMALL_PRIME_COUNT odd primes. */
 export function initSmallPrimes(): void {
   // sieve of Eratosthenes over odd numbers < 2^15 * 2, using scratch as the bitmap
   const limit: u32 = 20000;
@@ -82,44 +82,38 @@ export function initSmallPrimes(): void {
   for (let i: u32 = 3; i < limit && count < SMALL_PRIME_COUNT; i += 2) {
     if (load<u8>(sieve + i) != 0) continue;
     store<u16>(SMALL_PRIMES + (<usize> count << 1), <u16> i);
-    store<u32>(SMALL_PRIME_MU + (<usize> count << 2), <u32> (<u64> 0x100000000 / <u64> i));
     count++;
     for (let j: u32 = i * i; j < limit; j += 2 * i) store<u8>(sieve + j, 1);
   }
   memory.fill(sieve, 0, limit);
 }
 
-/**
- * x mod d for d < 2^16 (x of k limbs), by Barrett reduction of 16-bit chunks
- * with mu = floor(2^32 / d): constant time in x.
- */
-function modSmall16(x: usize, k: i32, d: u32, mu: u32): u32 {
-  let r: u32 = 0;
-  for (let i = k - 1; i >= 0; i--) {
-    const w = ld(x, i);
-    for (let h = 1; h >= 0; h--) {
-      const v = (r << 16) | ((w >> (<u32> h << 4)) & 0xffff); // < d * 2^16 <= 2^32
-      const q = <u32> ((<u64> v * <u64> mu) >> 32); // floor(v/d) - 1 <= q <= floor(v/d)
-      r = v - q * d; // < 2d
-      r -= d & ctNonZeroMaskGe(r, d);
-    }
-  }
-  return r;
+/** mu = floor(2^64 / d) for odd d > 1, the Barrett constant of {@link modSmall} (d public). */
+// @ts-ignore: decorator
+@inline
+function barrettMu(d: u32): u64 {
+  return 0xffffffffffffffff / <u64> d; // 2^64 / d is not an integer, so this is its floor
 }
 
-/** x mod d for d < 2^24 (x of k limbs), Barrett on 8-bit chunks: constant time in x. */
-function modSmall8(x: usize, k: i32, d: u32): u32 {
-  const mu = <u32> (<u64> 0x100000000 / <u64> d);
+/**
+ * x mod d for odd 1 < d < 2^30 (x of k limbs), by Barrett reduction of one limb
+ * at a time with mu = barrettMu(d): constant time in x.
+ * Step: v = r * 2^32 + x_i < d * 2^32; q = floor(v * mu / 2^64), the high half of
+ * as-bignum's branch-free 64x64 -> 128-bit product (__umulq64, high half in
+ * __res128_hi), satisfies floor(v/d) - 1 <= q <= floor(v/d), so v - q*d < 2d and
+ * one masked subtraction leaves r < d. Clears __res128_hi (a wasm global, which no
+ * memory wipe reaches) before it returns.
+ */
+function modSmall(x: usize, k: i32, d: u32, mu: u64): u32 {
   let r: u32 = 0;
   for (let i = k - 1; i >= 0; i--) {
-    const w = ld(x, i);
-    for (let h = 3; h >= 0; h--) {
-      const v = (r << 8) | ((w >> (<u32> h << 3)) & 0xff); // < d * 2^8 <= 2^32
-      const q = <u32> ((<u64> v * <u64> mu) >> 32);
-      r = v - q * d;
-      r -= d & ctNonZeroMaskGe(r, d);
-    }
+    const v = (<u64> r << 32) | <u64> ld(x, i);
+    __umulq64(v, mu);
+    const q = __res128_hi;
+    r = <u32> (v - q * <u64> d); // < 2d
+    r -= d & ctNonZeroMaskGe(r, d);
   }
+  __res128_hi = 0; // the library's out-parameter holds a quotient of x: wiped like scratch
   return r;
 }
 
@@ -156,14 +150,13 @@ export function kgCandidateVarTime(which: i32, bits: i32, rounds: i32): i32 {
   // trial division (early exit only on a candidate that is thrown away)
   for (let i = 0; i < SMALL_PRIME_COUNT; i++) {
     const d = <u32> load<u16>(SMALL_PRIMES + (<usize> i << 1));
-    const mu = load<u32>(SMALL_PRIME_MU + (<usize> i << 2));
-    if (modSmall16(w, kp, d, mu) == 0) {
+    if (modSmall(w, kp, d, barrettMu(d)) == 0) {
       ok = false;
       break;
     }
   }
   // gcd(w - 1, 65537) = 1, i.e. w mod 65537 != 1
-  if (ok && modSmall8(w, kp, 65537) == 1) ok = false;
+  if (ok && modSmall(w, kp, 65537, barrettMu(65537)) == 1) ok = false;
   if (ok && which == 1 && !farApart(KG_P, KG_Q, kp)) ok = false;
   if (ok && !millerRabinVarTime(w, kp, rounds, bytes)) ok = false;
   memory.fill(IO_RAND, 0, <usize> (rounds * bytes));
@@ -260,7 +253,7 @@ export function kgFinish(slot: usize, bits: i32): i32 {
   store<u32>(ectx + CTX_M, e);
   montSetupVarTime(ectx);
   const tw = S(11);
-  bnSetWord(tw, 1, modSmall8(lam, kn, e));
+  bnSetWord(tw, 1, modSmall(lam, kn, e, barrettMu(e)));
   toMont(tw, tw, ectx);
   const em2 = S(12 + 7); // a free temporary
   bnSetWord(em2, 1, e - 2);

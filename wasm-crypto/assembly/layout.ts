@@ -82,10 +82,13 @@ export const SHA_H: usize = SHA_CTX;
 export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;
 export const KG_END: usize = KG_Q + NUM_BYTES;
-/** Small odd primes for trial division (u16) and their Barrett constants (u32). */
+/**
+ * Small odd primes for trial division (u16). The 8 KiB above them, up to KEYS_BASE, are
+ * unused: they held u32 Barrett constants until keygen.ts's modSmall took whole limbs
+ * with a 64-bit constant computed per prime (issue 21).
+ */
 export const SMALL_PRIMES: usize = 208896;
 export const SMALL_PRIME_COUNT: i32 = 2048;
-export const SMALL_PRIME_MU: usize = SMALL_PRIMES + 2 * <usize> SMALL_PRIME_COUNT;
 /** Private key slots start here; the host grows memory to add slots. */
 export const KEYS_BASE: usize = 221184;
 
