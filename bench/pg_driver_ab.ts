@@ -35,11 +35,16 @@ import {
   openDb,
   openVaultState,
   runOperation,
+  type VaultConfig,
   type VaultState,
 } from "../key-vault/mod.ts";
-import type { VaultConfig } from "../key-vault/config.ts";
-import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../proxy/mod.ts";
-import type { ProxyClient } from "../proxy/client.ts";
+import {
+  type KeyRecord,
+  type OpName,
+  opSpec,
+  parseOpBody,
+  type ProxyClient,
+} from "../platform/mod.ts";
 import { createTestDatabase, postgresAvailable, sqlAsAdmin } from "../tests/fixtures/stack.ts";
 import * as u from "../tests/fixtures/user.ts";
 import { cpuMs } from "./proc.ts";

@@ -23,3 +23,4 @@ export { migrateToLatest } from "./migrate.ts";
 export { HANDLERS, type OpContext, runOperation } from "./operations/mod.ts";
 export { type Ca, createCa, loadCa, type NewCa, randomSerial } from "./ca.ts";
 export { runAdmin } from "./admin.ts";
+export { type VaultConfig, vaultConfigFromEnv } from "./config.ts";
