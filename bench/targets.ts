@@ -6,7 +6,7 @@
  * @module
  */
 import type { DudectResult } from "./dudect.ts";
-import { fmtMs } from "./result.ts";
+import { fmtMs } from "./format.ts";
 import type { ImplResult, OpResult, RuntimeResult } from "./runner.ts";
 import type { VaultLoadResult } from "./vault_load.ts";
 import type { WeightResult } from "./weight.ts";

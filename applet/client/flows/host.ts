@@ -158,8 +158,24 @@ export async function sendToHost(
     signature: b64uEncode(signature),
     alg: "RSASSA-PKCS1-v1_5-SHA256",
   };
+  const { envelope, keys } = await _sealForHost(host, inner);
+  const reply = await session.call<HostReply>("host.submit", envelope);
+  const answer = await _openReply(keys, host, reply);
+  const receipt = await _checkReceipt(answer, host, instruction, user, message);
+  return {
+    instruction,
+    message,
+    signature,
+    receipt,
+    receiptText: answer.receipt,
+    receiptSignature: answer.signature,
+    hostFingerprint: host.fingerprint,
+  };
+}
+
+/** A fresh KH wrapped under PUB(c,h) and the message sealed under its c2h key; KH is wiped. */
+async function _sealForHost(host: CheckedHostKeys, inner: HostMessage) {
   const kh = randomBytes(HOST_KEY_BYTES);
-  let plaintext: Uint8Array | null = null;
   let keys;
   let wrapped: Uint8Array;
   try {
@@ -173,6 +189,7 @@ export async function sendToHost(
   } finally {
     wipe(kh);
   }
+  let plaintext: Uint8Array | null = null;
   let sealed;
   try {
     plaintext = utf8(JSON.stringify(inner));
@@ -180,11 +197,15 @@ export async function sendToHost(
   } finally {
     wipe(plaintext);
   }
-  const reply = await session.call<HostReply>("host.submit", {
-    key: b64uEncode(wrapped),
-    iv: sealed.iv,
-    ct: sealed.ct,
-  });
+  return { envelope: { key: b64uEncode(wrapped), iv: sealed.iv, ct: sealed.ct }, keys };
+}
+
+/** Opens the host's sealed answer with the h2c key: the receipt text and its signature. */
+async function _openReply(
+  keys: Awaited<ReturnType<typeof deriveHostKeys>>,
+  host: CheckedHostKeys,
+  reply: HostReply,
+): Promise<{ receipt: string; signature: Uint8Array }> {
   const opened = await openHost(keys.h2c, "h2c", host.name, reply);
   let answer: { receipt?: unknown; signature?: unknown };
   try {
@@ -195,9 +216,19 @@ export async function sendToHost(
   if (typeof answer.receipt !== "string" || typeof answer.signature !== "string") {
     throw new FlowError("bad_receipt", "The bank's answer is malformed.");
   }
-  const receiptSignature = b64uDecode(answer.signature);
+  return { receipt: answer.receipt, signature: b64uDecode(answer.signature) };
+}
+
+/** The receipt must be signed by PUB(i,h) and be for this message, signer and host. */
+async function _checkReceipt(
+  answer: { receipt: string; signature: Uint8Array },
+  host: CheckedHostKeys,
+  instruction: DebitInstruction,
+  user: SignedIn,
+  message: Uint8Array,
+): Promise<Receipt> {
   const pub = importPublicKeySpki(host.integritySpki);
-  if (!verifyPkcs1v15(pub, "SHA-256", utf8(answer.receipt), receiptSignature)) {
+  if (!verifyPkcs1v15(pub, "SHA-256", utf8(answer.receipt), answer.signature)) {
     throw new FlowError("bad_receipt", "The receipt is not signed by the bank's integrity key.");
   }
   const receipt = parseReceipt(answer.receipt);
@@ -207,15 +238,7 @@ export async function sendToHost(
   ) {
     throw new FlowError("bad_receipt", "The receipt is for another message.");
   }
-  return {
-    instruction,
-    message,
-    signature,
-    receipt,
-    receiptText: answer.receipt,
-    receiptSignature,
-    hostFingerprint: host.fingerprint,
-  };
+  return receipt;
 }
 
 /** Forgets SKu (wasm memory wiped by `destroy`) and the KEK reference. */
