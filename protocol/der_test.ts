@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../tests/fixtures/assert.ts";
-import { makeTestCa, x509 } from "../tests/fixtures/test_ca.ts";
+import { makeTestCa, oaepSpki, x509 } from "../tests/fixtures/test_ca.ts";
 import {
   certificateDetails,
   DerError,
@@ -12,17 +12,7 @@ import {
 
 Deno.test("parseCertificate() extracts SPKI, TBS and signature that @peculiar/x509 agrees with", async () => {
   const ca = await makeTestCa();
-  const pair = await crypto.subtle.generateKey(
-    {
-      name: "RSA-OAEP",
-      hash: "SHA-256",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-    },
-    true,
-    ["encrypt", "decrypt"],
-  );
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  const spki = await oaepSpki();
   const pem = await ca.issue(spki, "conf");
   const parts = parseCertificate(pemDecode(pem));
   assertEquals(Array.from(parts.spki), Array.from(spki));
@@ -57,17 +47,7 @@ Deno.test("pemEncode() and pemDecode() round-trip", () => {
 
 Deno.test("certificateDetails() reads validity, subject CN and keyUsage as @peculiar/x509 wrote them", async () => {
   const ca = await makeTestCa();
-  const pair = await crypto.subtle.generateKey(
-    {
-      name: "RSA-OAEP",
-      hash: "SHA-256",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-    },
-    true,
-    ["encrypt", "decrypt"],
-  );
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  const spki = await oaepSpki();
   const notBefore = new Date("2026-01-02T03:04:05Z");
   const notAfter = new Date("2051-06-07T08:09:10Z"); // past 2049: GeneralizedTime
   const pem = await ca.issue(spki, "roamsign confidentiality", { notBefore, notAfter });

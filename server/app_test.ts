@@ -18,46 +18,12 @@ import {
 } from "../protocol/mod.ts";
 import { fromUtf8, utf8 } from "../protocol/mod.ts";
 import { parseCertificate, pemDecode } from "../protocol/mod.ts";
-import { RpcError, Session, type SessionCrypto } from "../applet/mod.ts";
+import { RpcError, Session } from "../applet/mod.ts";
 import { ApiError } from "../platform/mod.ts";
 import { createApp, type VaultCaller } from "./app.ts";
 import { loadConfidentialityKey } from "../platform/mod.ts";
 import { SessionStore } from "./sessions.ts";
-
-/** RSA for the test client, from WebCrypto (the applet uses wasm-crypto). */
-const webCrypto: SessionCrypto = {
-  async encryptOaep(spki, plaintext, label) {
-    const key = await crypto.subtle.importKey(
-      "spki",
-      spki as BufferSource,
-      { name: "RSA-OAEP", hash: "SHA-256" },
-      false,
-      ["encrypt"],
-    );
-    return new Uint8Array(
-      await crypto.subtle.encrypt(
-        { name: "RSA-OAEP", label: label as BufferSource },
-        key,
-        plaintext as BufferSource,
-      ),
-    );
-  },
-  async verifyPkcs1v15(spki, message, signature) {
-    const key = await crypto.subtle.importKey(
-      "spki",
-      spki as BufferSource,
-      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
-      false,
-      ["verify"],
-    );
-    return crypto.subtle.verify(
-      "RSASSA-PKCS1-v1_5",
-      key,
-      signature as BufferSource,
-      message as BufferSource,
-    );
-  },
-};
+import { webCrypto } from "../tests/fixtures/web_crypto.ts";
 
 let clock = Date.now();
 

@@ -11,22 +11,10 @@ import { makeTestCa } from "../tests/fixtures/test_ca.ts";
 import { b64uDecode } from "../protocol/mod.ts";
 import { ksLabel } from "../protocol/mod.ts";
 import { loadConfidentialityKey, unwrapKs } from "../platform/mod.ts";
+import { webCrypto } from "../tests/fixtures/web_crypto.ts";
 
-async function oaepTo(spki: Uint8Array, plaintext: Uint8Array, label: Uint8Array) {
-  const key = await crypto.subtle.importKey(
-    "spki",
-    spki as BufferSource,
-    { name: "RSA-OAEP", hash: "SHA-256" },
-    false,
-    ["encrypt"],
-  );
-  return new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: "RSA-OAEP", label: label as BufferSource },
-      key,
-      plaintext as BufferSource,
-    ),
-  );
+function oaepTo(spki: Uint8Array, plaintext: Uint8Array, label: Uint8Array) {
+  return webCrypto.encryptOaep(spki, plaintext, label);
 }
 
 async function key() {

@@ -13,7 +13,7 @@
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../fixtures/stack.ts";
-import { makeTestCa } from "../fixtures/test_ca.ts";
+import { makeTestCa, oaepSpki } from "../fixtures/test_ca.ts";
 import { consentPhraseFor, newPassphrase, newUser, openApplet, signInInPage } from "./_applet.ts";
 import { applyFromDeno, consentFromDeno } from "./_deno_client.ts";
 
@@ -28,17 +28,7 @@ const _HOP = ["content-encoding", "content-length", "transfer-encoding", "connec
 /** A forwarder that substitutes its own certificates in `/api/session` answers. */
 async function startBox(target: string) {
   const ca = await makeTestCa();
-  const oaep = await crypto.subtle.generateKey(
-    {
-      name: "RSA-OAEP",
-      hash: "SHA-256",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-    },
-    true,
-    ["encrypt", "decrypt"],
-  );
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", oaep.publicKey));
+  const spki = await oaepSpki();
   const confidentialityCert = await ca.issue(spki, "roamsign confidentiality");
   const requests: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {

@@ -21,7 +21,7 @@ import {
 } from "../../applet/mod.ts";
 import { RpcError, Session } from "../../applet/mod.ts";
 import { utf8 } from "../../protocol/mod.ts";
-import { b64uDecode } from "../../protocol/mod.ts";
+import { b64uDecode, b64uEncode } from "../../protocol/mod.ts";
 import { deriveKek, openKeyRecord, parseKeyRecord } from "../../protocol/mod.ts";
 import type { Anchors } from "../../protocol/mod.ts";
 import { ApiError } from "../../platform/mod.ts";
@@ -29,6 +29,7 @@ import { createApp, type VaultCaller } from "../../server/mod.ts";
 import { loadConfidentialityKey, provisionConfidentialityKey } from "../../platform/mod.ts";
 import { SessionStore } from "../../server/mod.ts";
 import { loadHostKeys } from "../../examples/host-bank/mod.ts";
+import { makeTestCa, oaepSpki } from "../fixtures/test_ca.ts";
 
 /** What the hostile web server saw and did. */
 interface Relay {
@@ -273,22 +274,10 @@ Deno.test({
       });
 
       await t.step("ca.issueServer from the web caller is refused", async () => {
-        const pair = await crypto.subtle.generateKey(
-          {
-            name: "RSA-OAEP",
-            hash: "SHA-256",
-            modulusLength: 2048,
-            publicExponent: new Uint8Array([1, 0, 1]),
-          },
-          true,
-          ["encrypt", "decrypt"],
-        ) as CryptoKeyPair;
-        const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
-        const b64u = btoa(String.fromCharCode(...spki)).replaceAll("+", "-").replaceAll("/", "_")
-          .replace(/=+$/, "");
+        const spki = b64uEncode(await oaepSpki());
         const err = await stack.webClient().call(
           "ca.issueServer",
-          { spki: b64u, purpose: "confidentiality" },
+          { spki, purpose: "confidentiality" },
           { clientAddress: "" },
         ).then(() => null, (e) => e);
         assertOk(err instanceof ApiError && err.status === 403, String(err));
@@ -305,19 +294,8 @@ Deno.test({
  * key. It counts the POSTs (a KS sent to it would be readable by it).
  */
 async function _certificateSwappingBox(target: string) {
-  const { makeTestCa } = await import("../fixtures/test_ca.ts");
   const ca = await makeTestCa();
-  const pair = await crypto.subtle.generateKey(
-    {
-      name: "RSA-OAEP",
-      hash: "SHA-256",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-    },
-    true,
-    ["encrypt", "decrypt"],
-  ) as CryptoKeyPair;
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  const spki = await oaepSpki();
   const conf = await ca.issue(spki, "roamsign confidentiality");
   let posts = 0;
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
