@@ -36,7 +36,7 @@ import {
   sqlAsAdmin,
   TEST_DATABASE_URL,
   type TestDatabase,
-} from "../tests/fixtures/stack.ts";
+} from "../harness/mod.ts";
 import {
   type JourneyRecord,
   type LoadError,

@@ -8,7 +8,7 @@
  * Messages (main → worker): `init`, `apply`, `consent`, `run`; every one is answered by a
  * message of the same `type` (or `{ type: "error", message }`).
  *
- * Test-only: users register and sign in with LIGHT_KSF (tests/fixtures/user.ts), passed as
+ * Test-only: users register and sign in with LIGHT_KSF (harness/user.ts), passed as
  * `ksf` and `ksfFloor` — the only way to get below KSF_FLOOR. The applet's worker never
  * passes a floor, so the applet refuses such a record (`weak_ksf`).
  *
@@ -30,7 +30,7 @@ import {
 import { Session } from "../applet/mod.ts";
 import { utf8 } from "../protocol/mod.ts";
 import type { Registration } from "../protocol/mod.ts";
-import { LIGHT_KSF } from "../tests/fixtures/user.ts";
+import { LIGHT_KSF } from "../harness/mod.ts";
 
 /** A simulated user as the worker gets it. */
 export interface LoadUser {

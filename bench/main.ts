@@ -20,7 +20,7 @@ import { buildOurs, oursPresent, REPO_ROOT } from "./ours_loader.ts";
 import { writeReport } from "./report.ts";
 import { runVaultLoad } from "./vault_load.ts";
 import { type LoadResult, runLoad } from "./load.ts";
-import { postgresAvailable, TEST_DATABASE_URL } from "../tests/fixtures/stack.ts";
+import { postgresAvailable, TEST_DATABASE_URL } from "../harness/mod.ts";
 import { isRuntime, SCHEMA } from "./result.ts";
 import type { BenchResult } from "./result.ts";
 import type { RunConfig, RuntimeResult } from "./runner.ts";

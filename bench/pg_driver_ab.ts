@@ -45,8 +45,8 @@ import {
   parseOpBody,
   type ProxyClient,
 } from "../platform/mod.ts";
-import { createTestDatabase, postgresAvailable, sqlAsAdmin } from "../tests/fixtures/stack.ts";
-import * as u from "../tests/fixtures/user.ts";
+import { createTestDatabase, postgresAvailable, sqlAsAdmin } from "../harness/mod.ts";
+import * as u from "../harness/mod.ts";
 import { cpuMs } from "./proc.ts";
 
 const _CONFIG: VaultConfig = {

@@ -31,8 +31,8 @@ import {
   sqlAsAdmin,
   startStack,
   TEST_DATABASE_URL,
-} from "../tests/fixtures/stack.ts";
-import * as u from "../tests/fixtures/user.ts";
+} from "../harness/mod.ts";
+import * as u from "../harness/mod.ts";
 import { cpuMs } from "./proc.ts";
 
 /** What to run. */

@@ -14,7 +14,7 @@ import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";
 import { assertEquals, assertOk, codeOf } from "../tests/fixtures/assert.ts";
-import * as u from "../tests/fixtures/user.ts";
+import * as u from "../harness/mod.ts";
 
 const config: VaultConfig = {
   host: "127.0.0.1",

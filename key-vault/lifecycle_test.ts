@@ -10,7 +10,7 @@ import * as x509 from "@peculiar/x509";
 import * as opaque from "@serenity-kit/opaque";
 import { sql } from "kysely";
 import { assertEquals, assertOk, assertRejects, codeOf } from "../tests/fixtures/assert.ts";
-import * as u from "../tests/fixtures/user.ts";
+import * as u from "../harness/mod.ts";
 import { ApiError } from "../platform/mod.ts";
 import type { ProxyClient } from "../platform/mod.ts";
 import { type OpName, opSpec, parseOpBody } from "../platform/mod.ts";

@@ -13,7 +13,7 @@ import { runOperation } from "./operations/mod.ts";
 import { openVaultState } from "./state.ts";
 import type { VaultConfig } from "./config.ts";
 import { verifyAudit } from "./audit.ts";
-import * as u from "../tests/fixtures/user.ts";
+import * as u from "../harness/mod.ts";
 import { assert } from "../tests/fixtures/assert.ts";
 
 async function codeOf(p: Promise<unknown>): Promise<string> {

@@ -1,6 +1,6 @@
 /**
  * One roamsign service as a child process (`deno run -A <script>`), used by the
- * supervisor (`server/start.ts`) and by the test fixture (`tests/fixtures/stack.ts`).
+ * supervisor (`server/start.ts`) and by the test fixture (`harness/stack.ts`).
  * Its stdout/stderr lines are kept (last 2 000) and optionally echoed; the port it
  * listens on is read from its `{"event":"listening","port":…}` log line, so a child
  * may be started on port 0.

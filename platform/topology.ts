@@ -2,7 +2,7 @@
  * The process topology of a roamsign installation, written once: which processes
  * there are, their entry files, the environment variables that carry their port and
  * their URL, their health path, and in which order they start. The supervisor
- * (`server/start.ts`), the test fixture (`tests/fixtures/stack.ts`) and the load
+ * (`server/start.ts`), the test fixture (`harness/stack.ts`) and the load
  * benchmark (`bench/load.ts`) all read this table.
  *
  * Start order ({@link TOPOLOGY} is in it; `after` says why):

@@ -20,7 +20,7 @@ const files: SourceFile[] = await listSources();
 
 /**
  * Imports that may enter another folder's inside, each with its reason. Test code
- * (`*_test.ts`, `tests/`) and `bench/` may also import `tests/fixtures/` freely, and the
+ * (`*_test.ts`, `tests/`) may also import `tests/fixtures/` freely, and the
  * dev tools in `tools/` (never shipped; they measure and probe internals) any folder.
  */
 const ALLOWED_DEEP: Record<string, string> = {
@@ -54,17 +54,15 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
 
 Deno.test("imports between top-level folders go through mod.ts", () => {
   const bad = deepImports(files)
-    .filter((d) =>
-      !(d.to.startsWith("tests/fixtures/") && (isTest(d.from) || d.from.startsWith("bench/")))
-    )
+    .filter((d) => !(d.to.startsWith("tests/fixtures/") && isTest(d.from)))
     .filter((d) => !d.from.startsWith("tools/"))
     .map((d) => `${d.from} -> ${d.to}`)
     .filter((d) => !(d in ALLOWED_DEEP));
   assert(bad.length === 0, `deep imports:\n  ${bad.join("\n  ")}`);
 });
 
-Deno.test("production code never imports tests/ (bench/ is a dev tool and may)", () => {
-  const bad = files.filter((f) => !isTest(f.path) && !/^(tools|bench)\//.test(f.path))
+Deno.test("production code and bench/ never import tests/ (the shared harness is harness/)", () => {
+  const bad = files.filter((f) => !isTest(f.path) && !/^tools\//.test(f.path))
     .flatMap((f) => deepImports([f]))
     .filter((d) => d.to.startsWith("tests/"));
   assert(bad.length === 0, bad.map((d) => `${d.from} -> ${d.to}`).join("\n"));

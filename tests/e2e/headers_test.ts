@@ -8,7 +8,7 @@
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import { openApplet } from "./_applet.ts";
 
 const COMMON: Record<string, (v: string | null) => boolean> = {

@@ -12,7 +12,7 @@
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import { makeTestCa, oaepSpki } from "../fixtures/test_ca.ts";
 import { consentPhraseFor, newPassphrase, newUser, openApplet, signInInPage } from "./_applet.ts";
 import { applyFromDeno, consentFromDeno } from "./_deno_client.ts";

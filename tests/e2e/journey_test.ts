@@ -9,7 +9,7 @@
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, heapSnapshot, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
-import { postgresAvailable, startStack } from "../fixtures/stack.ts";
+import { postgresAvailable, startStack } from "../../harness/mod.ts";
 import {
   applyInPage,
   consentInPage,

@@ -13,7 +13,7 @@
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { denoHeapSnapshot, inspectorUrl } from "../fixtures/inspector.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import {
   admin,
   applyInPage,

@@ -14,7 +14,7 @@
  */
 import type { CDPSession, Page } from "playwright-core";
 import { launch } from "../fixtures/browser.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import {
   consentPhraseFor,
   newPassphrase,

@@ -9,7 +9,7 @@
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import { type Manifest } from "../../server/mod.ts";
 import { spawnChild, waitHealthy } from "../../platform/mod.ts";
 import { formatConsentPhrase } from "../../protocol/mod.ts";

@@ -25,7 +25,7 @@ import {
   type Stack,
   startStack,
   type TestDatabase,
-} from "../fixtures/stack.ts";
+} from "../../harness/mod.ts";
 import { startTcpRelay, type TcpRelay } from "../fixtures/tcp_relay.ts";
 import {
   consentPhraseFor,

@@ -14,8 +14,8 @@ import type { ProxyClient } from "../../platform/mod.ts";
 // codeOf (the error code of a call) is taken by hostile.ts (the code in a raw answer body)
 import { assertEquals, assertOk, codeOf as codeOfCall } from "../fixtures/assert.ts";
 import { codeOf, RawChannel } from "../fixtures/hostile.ts";
-import { startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 
 interface AuditEntry {
   op: string;

@@ -4,8 +4,8 @@
  */
 import { ApiError } from "../../platform/mod.ts";
 import { generateConsentPhrase } from "../../protocol/mod.ts";
-import { postgresAvailable, sqlAsAdmin, type Stack, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, sqlAsAdmin, type Stack, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -13,8 +13,8 @@ import {
   sqlAsAdmin,
   startStack,
   TEST_DATABASE_URL,
-} from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+} from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

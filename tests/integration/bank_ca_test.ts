@@ -7,7 +7,7 @@
  */
 import { spawnChild } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import { makeTestCa } from "../fixtures/test_ca.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -27,9 +27,9 @@ import type { ProxyClient } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { assertConsistent } from "../fixtures/consistency.ts";
 import { type PgCluster, startPgCluster } from "../fixtures/pg_cluster.ts";
-import { sqlAsAdmin, type Stack, startStack } from "../fixtures/stack.ts";
+import { sqlAsAdmin, type Stack, startStack } from "../../harness/mod.ts";
 import { startTcpRelay, type TcpRelay } from "../fixtures/tcp_relay.ts";
-import * as u from "../fixtures/user.ts";
+import * as u from "../../harness/mod.ts";
 
 const OPS = ["apply", "consent", "reregister", "revoke"] as const;
 const PROCESSES = ["vault", "proxy", "postgres"] as const;

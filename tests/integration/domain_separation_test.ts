@@ -7,8 +7,8 @@
  * instruction that someone other than its signer sends. Real processes (PGlite).
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
-import { startStack } from "../fixtures/stack.ts";
-import { LIGHT_KSF } from "../fixtures/user.ts";
+import { startStack } from "../../harness/mod.ts";
+import { LIGHT_KSF } from "../../harness/mod.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { anchorsOf, applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
 import {

@@ -10,9 +10,9 @@ import {
   sqlAsAdmin,
   startStack,
   TEST_DATABASE_URL,
-} from "../fixtures/stack.ts";
+} from "../../harness/mod.ts";
 import { startTcpRelay } from "../fixtures/tcp_relay.ts";
-import * as u from "../fixtures/user.ts";
+import * as u from "../../harness/mod.ts";
 import { assert, codeOf } from "../fixtures/assert.ts";
 
 const pg = await postgresAvailable();

@@ -25,8 +25,8 @@ import {
   snapshot,
   snapshotViolations,
 } from "../fixtures/hostile.ts";
-import { postgresAvailable, type Stack, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, type Stack, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 
 console.log(`fuzz seed ${FUZZ_SEED} (FUZZ_SEED=… to change, FUZZ_RUNS=… for more cases)`);
 

@@ -13,8 +13,8 @@ import { createProxyClient, type ProxyClient } from "../../platform/mod.ts";
 import { RATE_CLASSES } from "../../platform/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { codeOf, fetchWithin } from "../fixtures/hostile.ts";
-import { postgresAvailable, secondPair, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, secondPair, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 
 async function outcome(p: Promise<unknown>): Promise<{ code: string; retryAfterMs?: number }> {
   try {

@@ -10,8 +10,8 @@ import { createHash } from "node:crypto";
 import { b64uEncode } from "../../protocol/mod.ts";
 import { ApiError } from "../../platform/mod.ts";
 import { assertOk } from "../fixtures/assert.ts";
-import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, sqlAsAdmin, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 
 /** Every unkeyed hash of `value` a tag could have been made of, as searchable text. */
 function unkeyedHashes(value: string): string[] {

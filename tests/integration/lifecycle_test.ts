@@ -7,11 +7,11 @@
  * in the database, the CRL, the audit log and at the bank.
  *
  * Users here stretch their pass phrases with the tests' light setting
- * (tests/fixtures/user.ts LIGHT_KSF); the applet refuses it.
+ * (harness/user.ts LIGHT_KSF); the applet refuses it.
  */
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
-import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
-import { LIGHT_KSF } from "../fixtures/user.ts";
+import { postgresAvailable, sqlAsAdmin, startStack } from "../../harness/mod.ts";
+import { LIGHT_KSF } from "../../harness/mod.ts";
 import { admin, consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { anchorsOf, applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
 import {

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import type { LoadResult } from "../../bench/load.ts";
 import type { BenchResult } from "../../bench/result.ts";
-import { postgresAvailable } from "../fixtures/stack.ts";
-import { LIGHT_KSF } from "../fixtures/user.ts";
+import { postgresAvailable } from "../../harness/mod.ts";
+import { LIGHT_KSF } from "../../harness/mod.ts";
 import { checkKsf, KeyRecordError } from "../../protocol/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);

@@ -14,8 +14,8 @@ import { RATE_CLASSES } from "../../platform/mod.ts";
 import { powChallengeOf, solvePow } from "../../applet/mod.ts";
 import { initWasmCrypto } from "../../wasm-crypto/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
-import { postgresAvailable, secondPair, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, secondPair, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 
 type Outcome = { code: string; details?: Record<string, unknown>; result?: unknown };
 

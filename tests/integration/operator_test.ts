@@ -13,9 +13,9 @@ import {
   postgresAvailable,
   startStack,
   TEST_DATABASE_URL,
-} from "../fixtures/stack.ts";
+} from "../../harness/mod.ts";
 import { startTcpRelay } from "../fixtures/tcp_relay.ts";
-import * as u from "../fixtures/user.ts";
+import * as u from "../../harness/mod.ts";
 import { eventually, readyz, scrape, sum } from "../fixtures/metrics.ts";
 import { assert } from "../fixtures/assert.ts";
 

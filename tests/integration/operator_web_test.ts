@@ -6,7 +6,7 @@
  * its ledger storage and the roamsign directory it takes the CA from (each stopped and
  * back).
  */
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import { eventually, readyz, scrape, sum } from "../fixtures/metrics.ts";
 import { assert } from "../fixtures/assert.ts";
 

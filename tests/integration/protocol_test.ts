@@ -5,7 +5,7 @@
  * refusals that only a real vault can give.
  */
 import { assertEquals, assertOk, assertRejects } from "../fixtures/assert.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import { consentPhraseFor, newPassphrase, newUser } from "../e2e/_applet.ts";
 import { ready, session } from "../e2e/_deno_client.ts";
 import {

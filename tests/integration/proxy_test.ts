@@ -8,8 +8,8 @@ import { ApiError } from "../../platform/mod.ts";
 import { HEADER, importHmacKey, signRequest } from "../../platform/mod.ts";
 import { generateConsentPhrase } from "../../protocol/mod.ts";
 import { createProxyClient } from "../../platform/mod.ts";
-import { startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 import { assert } from "../fixtures/assert.ts";
 
 Deno.test("proxy refuses each bad request class with its code", async (t) => {

@@ -13,8 +13,8 @@
  * Users stretch their pass phrases with the tests' light setting (LIGHT_KSF).
  */
 import { assertEquals, assertOk, codeOf } from "../fixtures/assert.ts";
-import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, sqlAsAdmin, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 import type { ProxyClient } from "../../platform/mod.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";

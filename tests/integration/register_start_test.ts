@@ -7,8 +7,8 @@
  */
 import * as opaque from "@serenity-kit/opaque";
 import { assertEquals, assertOk, codeOf } from "../fixtures/assert.ts";
-import { startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 import { opSpec, RATE_CLASSES } from "../../platform/mod.ts";
 
 Deno.test({

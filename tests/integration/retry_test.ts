@@ -17,9 +17,9 @@ import {
   sqlAsAdmin,
   startStack,
   TEST_DATABASE_URL,
-} from "../fixtures/stack.ts";
+} from "../../harness/mod.ts";
 import { startTcpRelay } from "../fixtures/tcp_relay.ts";
-import { LIGHT_KSF } from "../fixtures/user.ts";
+import { LIGHT_KSF } from "../../harness/mod.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 import { applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
 import { forget, reregister, revokeKey } from "../../applet/mod.ts";

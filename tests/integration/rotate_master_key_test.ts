@@ -6,8 +6,8 @@
  * address tags (a sealed secret like the others) still gives the same tags. A database whose
  * values do not open under the current key is left untouched (exit 1).
  */
-import { postgresAvailable, sqlAsAdmin, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, sqlAsAdmin, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 import { assert } from "../fixtures/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

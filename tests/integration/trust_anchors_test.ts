@@ -8,8 +8,8 @@
  */
 import * as opaque from "@serenity-kit/opaque";
 import { assertEquals, assertOk, assertRejects } from "../fixtures/assert.ts";
-import { type Stack, startStack } from "../fixtures/stack.ts";
-import { LIGHT_KSF } from "../fixtures/user.ts";
+import { type Stack, startStack } from "../../harness/mod.ts";
+import { LIGHT_KSF } from "../../harness/mod.ts";
 import { newPassphrase, newUser } from "../e2e/_applet.ts";
 import { ready } from "../e2e/_deno_client.ts";
 import {

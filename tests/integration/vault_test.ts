@@ -8,8 +8,8 @@ import { ApiError } from "../../platform/mod.ts";
 import { importHmacKey, signRequest } from "../../platform/mod.ts";
 import { createProxyClient } from "../../platform/mod.ts";
 import { b64uDecode } from "../../protocol/mod.ts";
-import { postgresAvailable, startStack } from "../fixtures/stack.ts";
-import * as u from "../fixtures/user.ts";
+import { postgresAvailable, startStack } from "../../harness/mod.ts";
+import * as u from "../../harness/mod.ts";
 import { assert } from "../fixtures/assert.ts";
 
 async function refused(p: Promise<unknown>, code: string, status?: number): Promise<ApiError> {

@@ -5,7 +5,7 @@
  * deployment linked, 64 on bad arguments, 69 when nothing answers.
  */
 import { assertEquals, assertOk, assertThrows } from "../fixtures/assert.ts";
-import { startStack } from "../fixtures/stack.ts";
+import { startStack } from "../../harness/mod.ts";
 import { makeTestCa } from "../fixtures/test_ca.ts";
 import {
   parseVerifyAppletArgs as parseArgs,
