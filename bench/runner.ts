@@ -17,16 +17,18 @@ import { jsrsasignRsa } from "./impls/jsrsasign.ts";
 import { microRsa } from "./impls/micro.ts";
 import { missingOursExports, oursAdapters } from "./impls/ours.ts";
 import type { OursBinding } from "./impls/ours.ts";
-import type {
-  HashAdapter,
-  ImplKind,
-  KeyMaterial,
-  MaybePromise,
-  RsaAdapter,
-  RsaOps,
-} from "./impls/types.ts";
-import { importWebCryptoKeys, webCryptoHash, webCryptoRsa } from "./impls/webcrypto.ts";
+import type { HashAdapter, ImplKind, KeyMaterial, RsaAdapter } from "./impls/types.ts";
+import { webCryptoHash, webCryptoRsa } from "./impls/webcrypto.ts";
 import type { BenchInputs } from "./inputs.ts";
+import {
+  check,
+  type Loaded,
+  OAEP_BITS,
+  refModPow,
+  RSA_OPS,
+  rsaReference,
+  settle,
+} from "./rsa_ops.ts";
 import { summarize } from "./stats.ts";
 import { measure } from "./timing.ts";
 import type { TimingOptions } from "./timing.ts";
@@ -98,10 +100,6 @@ function _errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-async function _await<T>(v: MaybePromise<T>): Promise<T> {
-  return await v;
-}
-
 function _crossOriginIsolated(): boolean | null {
   const v = (globalThis as { crossOriginIsolated?: unknown }).crossOriginIsolated;
   return typeof v === "boolean" ? v : null;
@@ -118,172 +116,6 @@ function _timerResolution(): number {
     }
   }
   return min;
-}
-
-/** Straightforward BigInt square-and-multiply: the modPow oracle (not a peer, not timed). */
-function _refModPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  for (let i = e.toString(2), j = 0; j < i.length; j++) {
-    r = (r * r) % m;
-    if (i[j] === "1") r = (r * b) % m;
-  }
-  return r;
-}
-
-interface Loaded {
-  adapter: RsaAdapter;
-  ops?: RsaOps;
-  error?: string;
-}
-
-/** One RSA operation kind: how to check it and what to time, given WebCrypto's reference outputs. */
-interface RsaOpSpec {
-  id: (bits: number) => string;
-  title: (bits: number) => string;
-  member: keyof Omit<RsaOps, "dispose">;
-  group: "sign" | "oaep";
-  /** Throws when the implementation's output is wrong; returns the timed call. */
-  prepare: (ops: RsaOps, ref: RsaReference) => Promise<() => unknown>;
-}
-
-interface RsaReference {
-  message: Uint8Array;
-  plaintext: Uint8Array;
-  pkcs1Sig: Uint8Array;
-  pssSig: Uint8Array;
-  oaepCt: Uint8Array;
-  wc: Awaited<ReturnType<typeof importWebCryptoKeys>>;
-}
-
-function _tamper(sig: Uint8Array): Uint8Array {
-  const t = sig.slice();
-  t[t.length >> 1] ^= 0x01;
-  return t;
-}
-
-function _check(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`check failed: ${what}`);
-}
-
-const RSA_OPS: RsaOpSpec[] = [
-  {
-    id: (b) => `rsa.pkcs1.sign.${b}`,
-    title: (b) => `RSA-${b} PKCS#1 v1.5 SHA-256 sign`,
-    member: "signPkcs1",
-    group: "sign",
-    async prepare(ops, ref) {
-      const sig = await _await(ops.signPkcs1!(ref.message));
-      _check(
-        bytesEqual(sig, ref.pkcs1Sig),
-        "signature differs from WebCrypto's (PKCS#1 v1.5 is deterministic)",
-      );
-      return () => ops.signPkcs1!(ref.message);
-    },
-  },
-  {
-    id: (b) => `rsa.pkcs1.verify.${b}`,
-    title: (b) => `RSA-${b} PKCS#1 v1.5 SHA-256 verify`,
-    member: "verifyPkcs1",
-    group: "sign",
-    async prepare(ops, ref) {
-      _check(
-        (await _await(ops.verifyPkcs1!(ref.message, ref.pkcs1Sig))) === true,
-        "rejects WebCrypto's signature",
-      );
-      _check(
-        (await _await(ops.verifyPkcs1!(ref.message, _tamper(ref.pkcs1Sig)))) === false,
-        "accepts a tampered signature",
-      );
-      return () => ops.verifyPkcs1!(ref.message, ref.pkcs1Sig);
-    },
-  },
-  {
-    id: (b) => `rsa.pss.sign.${b}`,
-    title: (b) => `RSA-${b} PSS SHA-256 sign`,
-    member: "signPss",
-    group: "sign",
-    async prepare(ops, ref) {
-      const sig = await _await(ops.signPss!(ref.message));
-      const ok = await crypto.subtle.verify(
-        { name: "RSA-PSS", saltLength: 32 },
-        ref.wc.pssPub,
-        bs(sig),
-        bs(ref.message),
-      );
-      _check(ok, "WebCrypto rejects the PSS signature (salt 32)");
-      return () => ops.signPss!(ref.message);
-    },
-  },
-  {
-    id: (b) => `rsa.pss.verify.${b}`,
-    title: (b) => `RSA-${b} PSS SHA-256 verify`,
-    member: "verifyPss",
-    group: "sign",
-    async prepare(ops, ref) {
-      _check(
-        (await _await(ops.verifyPss!(ref.message, ref.pssSig))) === true,
-        "rejects WebCrypto's PSS signature",
-      );
-      _check(
-        (await _await(ops.verifyPss!(ref.message, _tamper(ref.pssSig)))) === false,
-        "accepts a tampered PSS signature",
-      );
-      return () => ops.verifyPss!(ref.message, ref.pssSig);
-    },
-  },
-  {
-    id: (b) => `rsa.oaep.encrypt.${b}`,
-    title: (b) => `RSA-${b} OAEP SHA-256 encrypt`,
-    member: "encryptOaep",
-    group: "oaep",
-    async prepare(ops, ref) {
-      const ct = await _await(ops.encryptOaep!(ref.plaintext));
-      const pt = new Uint8Array(
-        await crypto.subtle.decrypt({ name: "RSA-OAEP" }, ref.wc.oaepPriv, bs(ct)),
-      );
-      _check(
-        bytesEqual(pt, ref.plaintext),
-        "WebCrypto does not decrypt the ciphertext to the plaintext",
-      );
-      return () => ops.encryptOaep!(ref.plaintext);
-    },
-  },
-  {
-    id: (b) => `rsa.oaep.decrypt.${b}`,
-    title: (b) => `RSA-${b} OAEP SHA-256 decrypt`,
-    member: "decryptOaep",
-    group: "oaep",
-    async prepare(ops, ref) {
-      const pt = await _await(ops.decryptOaep!(ref.oaepCt));
-      _check(bytesEqual(pt, ref.plaintext), "does not decrypt WebCrypto's ciphertext");
-      return () => ops.decryptOaep!(ref.oaepCt);
-    },
-  },
-];
-
-/** OAEP is measured at 2048 bits only, as the issue asks. */
-const OAEP_BITS = 2048;
-
-async function _reference(
-  key: KeyMaterial,
-  message: Uint8Array,
-  plaintext: Uint8Array,
-): Promise<RsaReference> {
-  const wc = await importWebCryptoKeys(key);
-  const [pkcs1Sig, pssSig, oaepCt] = await Promise.all([
-    crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, wc.pkcs1Priv, bs(message)),
-    crypto.subtle.sign({ name: "RSA-PSS", saltLength: 32 }, wc.pssPriv, bs(message)),
-    crypto.subtle.encrypt({ name: "RSA-OAEP" }, wc.oaepPub, bs(plaintext)),
-  ]);
-  return {
-    message,
-    plaintext,
-    wc,
-    pkcs1Sig: new Uint8Array(pkcs1Sig),
-    pssSig: new Uint8Array(pssSig),
-    oaepCt: new Uint8Array(oaepCt),
-  };
 }
 
 function _base(a: { name: string; kind: ImplKind; label: string }) {
@@ -341,7 +173,7 @@ async function _rsaSize(
     _wanted(cfg, s.id(bits)) && (s.group !== "oaep" || bits === OAEP_BITS)
   );
   if (specs.length === 0) return [];
-  const ref = await _reference(key, inputs.message, inputs.oaepPlaintext);
+  const ref = await rsaReference(key, inputs.message, inputs.oaepPlaintext);
   const loaded: Loaded[] = [];
   for (const adapter of rsa) {
     if (initErrors.has(adapter.name)) {
@@ -408,17 +240,17 @@ async function _keygen(
       if (errors.has(a.name) || spent.get(a.name)! > budgetMs) continue;
       try {
         const t0 = performance.now();
-        const key = await _await(a.generate!(bits));
+        const key = await settle(a.generate!(bits));
         const dt = performance.now() - t0;
         if (r === 0) {
-          const { n, e, d } = await _await(key.components());
-          _check(
+          const { n, e, d } = await settle(key.components());
+          check(
             n.toString(2).length === bits,
             `modulus has ${n.toString(2).length} bits, expected ${bits}`,
           );
-          _check(e === 65537n, `public exponent ${e}, expected 65537`);
+          check(e === 65537n, `public exponent ${e}, expected 65537`);
           const m = 0x1234567890abcdefn;
-          _check(_refModPow(_refModPow(m, d, n), e, n) === m, "(m^d)^e ≠ m mod n");
+          check(refModPow(refModPow(m, d, n), e, n) === m, "(m^d)^e ≠ m mod n");
         }
         key.dispose?.();
         times.get(a.name)!.push(dt);
@@ -469,7 +301,7 @@ async function _modPow(
     if (!cfg.modPowSizes.includes(mp.bits) || !_wanted(cfg, id)) continue;
     log(`${id}: checking and timing`);
     const expect = bigIntToBytes(
-      _refModPow(bytesToBigInt(mp.base), bytesToBigInt(mp.exponent), bytesToBigInt(mp.modulus)),
+      refModPow(bytesToBigInt(mp.base), bytesToBigInt(mp.exponent), bytesToBigInt(mp.modulus)),
       mp.modulus.length,
     );
     const prepared = new Map<
@@ -483,7 +315,7 @@ async function _modPow(
         prepared.set(a.name, { status: "n/a", reason: `${a.name} exposes no modPow` });
       } else {
         try {
-          _check(
+          check(
             bytesEqual(a.modPow(mp.base, mp.exponent, mp.modulus), expect),
             "result differs from BigInt",
           );
@@ -535,7 +367,7 @@ async function _sha(
         } else if (!f) prepared.set(h.name, { status: "n/a", reason: `${h.name} has no ${alg}` });
         else {
           try {
-            _check(bytesEqual(await _await(f(data)), expect), "digest differs from WebCrypto's");
+            check(bytesEqual(await settle(f(data)), expect), "digest differs from WebCrypto's");
             prepared.set(h.name, () => f(data));
           } catch (e) {
             prepared.set(h.name, { status: "error", error: _errorText(e) });

@@ -40,7 +40,6 @@ const SKIP = [
   ".git",
   "wasm-crypto/build",
   "bench/results",
-  "wasm-crypto/assembly",
 ];
 
 /** The units that count as one top-level folder: `examples/<name>` are two deep. */
@@ -56,8 +55,8 @@ export function isTest(path: string): boolean {
   return path.endsWith("_test.ts") || path.startsWith("tests/");
 }
 
-/** Files allowed to be long (owned elsewhere, or split in a later issue). */
-export const LONG_FILE_EXCEPTIONS = ["wasm-crypto/", "bench/", "applet/page.ts"];
+/** Files the 500-line rule leaves out: the page (split by the applet issue), generated code. */
+export const LONG_FILE_EXCEPTIONS = ["applet/page.ts", "wasm-crypto/assembly/sha_rounds.ts"];
 
 export interface SourceFile {
   path: string;

@@ -1,0 +1,236 @@
+/**
+ * The load benchmark's result (bench/load.ts): its shape, the issue 7 targets judged on it,
+ * and its text form.
+ *
+ * @module
+ */
+import { type LoadError, type Step, STEPS } from "./load_worker.ts";
+
+/** What to run. */
+export interface LoadOptions {
+  /** Timed seconds (default 60). */
+  seconds?: number;
+  /** Untimed warm-up seconds before (default 5). */
+  warmupSeconds?: number;
+  /**
+   * Registered users (default 160); each has its own loopback address and starts at most
+   * one journey per 550 ms, so N users cap the rate at N / 0.55 journeys/s (160: ≈ 290/s).
+   */
+  users?: number;
+  /** Journeys in flight (default 32). */
+  concurrency?: number;
+  /** Generator workers (default 2). */
+  workers?: number;
+  /** `LOG_LEVEL` of the started processes (default: unset, i.e. their default `info`). */
+  logLevel?: string;
+  /** `DENO_V8_FLAGS` for the started processes (e.g. `--max-old-space-size=48` to tell a leak from lazy GC). */
+  v8Flags?: string;
+  /** Progress lines on stderr (default true). */
+  verbose?: boolean;
+}
+
+/** Percentiles of one series, ms. */
+export interface Latency {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** One process of the stack. */
+export interface ProcessFigures {
+  name: string;
+  pid: number | null;
+  /** VmRSS after the warm-up and at the end of the timed phase, KiB. */
+  rssBeforeKiB: number | null;
+  rssAfterKiB: number | null;
+  /** Highest VmRSS seen (sampled every second in the timed phase), KiB. */
+  rssPeakKiB: number | null;
+  /** VmRSS every 5 s of the timed phase, KiB (the trend behind before/after). */
+  rssSeriesKiB: (number | null)[];
+  /**
+   * V8 heap in use after each full GC (live objects, MB) from the last one before the
+   * timed window to the end, and the heap V8 kept committed at the last one: the leak
+   * indicator, RSS also grows when V8 decides to keep more heap.
+   */
+  liveHeapAfterGcMb: number[];
+  committedHeapMb: number | null;
+  /** CPU time (user + system) per journey in the timed phase. */
+  cpuMsPerJourney: number;
+  /** Share of one core during the timed phase (1 = one core busy all the time). */
+  cores: number;
+}
+
+/** A target of issue 7 and whether this run met it. */
+export interface LoadTarget {
+  target: string;
+  /** `inconclusive`: only for memory, when RSS grew but no two full GCs show the live heap. */
+  status: "met" | "not met" | "inconclusive";
+  figures: string;
+}
+
+/** The benchmark's result (`suites.load` in latest.json). */
+export interface LoadResult {
+  kind: "load";
+  date: string;
+  database: "postgres";
+  config: {
+    seconds: number;
+    warmupSeconds: number;
+    users: number;
+    concurrency: number;
+    workers: number;
+    userIntervalMs: number;
+    logLevel: string;
+    cores: number;
+  };
+  notes: string[];
+  /** Journeys completed inside the timed window. */
+  journeys: number;
+  perSecond: { journeys: number; logins: number; submissions: number };
+  latency: { journey: Latency } & Record<Step, Latency>;
+  /** Errors in setup, warm-up and timed phase: the count and the first 20. */
+  errors: number;
+  errorList: LoadError[];
+  processes: ProcessFigures[];
+  /** CPU of the generator (this process, its workers) and of the server side, per journey. */
+  generator: { cpuMsPerJourney: number; cores: number };
+  serverCpuMsPerJourney: number;
+  /** 2 000 / server CPU-ms per journey: what two cores could carry if only the server ran. */
+  serverBoundPerSecondOn2Cores: number;
+  audit: {
+    /** Rows the journeys of the run (warm-up included) must have written. */
+    expected: number;
+    present: number;
+    lost: number;
+    chainOk: boolean;
+    chainRows: number;
+    unsealed: number;
+  };
+  targets: LoadTarget[];
+}
+
+export function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function latency(values: number[]): Latency {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p: number) =>
+    s.length ? round(s[Math.max(0, Math.min(s.length - 1, Math.ceil(p * s.length) - 1))]) : 0;
+  return { n: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
+}
+
+/** The issue 7 targets, judged on a result. */
+export function judgeLoad(r: Omit<LoadResult, "targets">): LoadTarget[] {
+  // A leak shows in the live heap after full GCs: more than 10 % + 4 MB from the last full
+  // GC before the timed window to the last one in it counts as growth. Without two full
+  // GCs the RSS decides (after ≤ before + 10 % + 16 MiB), which also moves with the heap
+  // V8 keeps committed.
+  const growth = r.processes.filter((p) => p.pid !== null).map((p) => {
+    const h = p.liveHeapAfterGcMb ?? [];
+    if (h.length >= 2) {
+      const d = h.at(-1)! - h[0];
+      return {
+        text: `${p.name} live heap ${h[0]} → ${h.at(-1)} MB`,
+        grew: d > h[0] * 0.1 + 4,
+        unsure: false,
+      };
+    }
+    if (p.rssBeforeKiB === null || p.rssAfterKiB === null) {
+      return { text: `${p.name} not measured`, grew: false, unsure: false };
+    }
+    const d = p.rssAfterKiB - p.rssBeforeKiB;
+    const rssGrew = d > p.rssBeforeKiB * 0.1 + 16 * 1024;
+    return {
+      text: `${p.name} RSS ${d >= 0 ? "+" : ""}${(d / 1024).toFixed(1)} MiB${
+        rssGrew ? " (no 2 full GCs to tell heap growth from a leak)" : ""
+      }`,
+      grew: false,
+      unsure: rssGrew,
+    };
+  });
+  return [
+    {
+      target: "≥ 200 sign-in + submit journeys/s",
+      status: r.perSecond.journeys >= 200 ? "met" : "not met",
+      figures: `${r.perSecond.journeys} journeys/s`,
+    },
+    {
+      target: "journey p99 < 100 ms",
+      status: r.latency.journey.n > 0 && r.latency.journey.p99 < 100 ? "met" : "not met",
+      figures: `p50 ${r.latency.journey.p50} ms, p99 ${r.latency.journey.p99} ms`,
+    },
+    {
+      target: "zero errors",
+      status: r.errors === 0 ? "met" : "not met",
+      figures: `${r.errors} errors`,
+    },
+    {
+      target: "zero lost audit rows, chain verifies",
+      status: r.audit.lost === 0 && r.audit.chainOk && r.audit.expected > 0 ? "met" : "not met",
+      figures: `${r.audit.present} of ${r.audit.expected} rows, chain ${
+        r.audit.chainOk ? "ok" : "BROKEN"
+      }`,
+    },
+    {
+      target: "no memory growth (live heap after full GC, else RSS)",
+      status: growth.some((g) => g.grew)
+        ? "not met"
+        : growth.some((g) => g.unsure)
+        ? "inconclusive"
+        : "met",
+      figures: growth.map((g) => g.text).join(", "),
+    },
+  ];
+}
+
+/** The result as text: the table of `deno task bench` and of this file's own CLI. */
+export function loadText(r: LoadResult): string {
+  const lat = (name: string, l: Latency) =>
+    `  ${name.padEnd(8)} p50 ${String(l.p50).padStart(7)} ms  p90 ${
+      String(l.p90).padStart(7)
+    } ms  p99 ${String(l.p99).padStart(7)} ms  max ${String(l.max).padStart(7)} ms`;
+  const kib = (v: number | null) => (v === null ? "—" : `${(v / 1024).toFixed(1)} MiB`);
+  return [
+    `${r.journeys} journeys in ${r.config.seconds} s (after ${r.config.warmupSeconds} s warm-up), ` +
+    `${r.config.concurrency} in flight, ${r.config.users} users, ${r.config.workers} generator workers`,
+    `journeys/s ${r.perSecond.journeys}  sign-ins/s ${r.perSecond.logins}  verified submissions/s ${r.perSecond.submissions}  errors ${r.errors}`,
+    lat("journey", r.latency.journey),
+    ...STEPS.map((s) => lat(s, r.latency[s])),
+    "  process      CPU ms/journey  cores   RSS after warm-up → end (peak); V8 live heap",
+    ...r.processes.map((p) =>
+      `  ${p.name.padEnd(12)} ${String(p.cpuMsPerJourney).padStart(14)}  ${
+        String(p.cores).padStart(5)
+      }   ${
+        p.pid === null
+          ? "(backends of the database)"
+          : `${kib(p.rssBeforeKiB)} → ${kib(p.rssAfterKiB)} (${kib(p.rssPeakKiB)})${
+            p.liveHeapAfterGcMb?.length
+              ? `; live heap after full GC ${p.liveHeapAfterGcMb[0]} → ${
+                p.liveHeapAfterGcMb.at(-1)
+              } MB (${p.liveHeapAfterGcMb.length} GCs, ${p.committedHeapMb} MB committed)`
+              : ""
+          }`
+      }`
+    ),
+    `  server total ${
+      String(r.serverCpuMsPerJourney).padStart(14)
+    }           → CPU-bound on 2 idle cores ≈ ${r.serverBoundPerSecondOn2Cores} journeys/s`,
+    `  generator    ${String(r.generator.cpuMsPerJourney).padStart(14)}  ${
+      String(r.generator.cores).padStart(5)
+    }`,
+    `audit: ${r.audit.present} of ${r.audit.expected} expected rows (lost ${r.audit.lost}); chain ${
+      r.audit.chainOk ? "verifies" : "BROKEN"
+    } (${r.audit.chainRows} rows, ${r.audit.unsealed} unsealed)`,
+    ...r.errorList.map((e) => `  error ${e.step} ${e.identity}: ${e.code} ${e.message}`),
+    ...r.targets.map((t) =>
+      `  target ${
+        t.status === "met" ? "met    " : t.status === "inconclusive" ? "UNSURE " : "NOT MET"
+      } ${t.target}: ${t.figures}`
+    ),
+    ...r.notes.map((n) => `  - ${n}`),
+  ].join("\n");
+}
