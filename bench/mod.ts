@@ -1,9 +1,9 @@
 /**
- * The benchmark's public face: `deno task bench` is `main.ts`; these are the
- * pieces other code may run on their own (see docs/benchmarks.md).
+ * `deno task bench`'s public face (the command itself is `main.ts`): the result types that
+ * the smoke tests read from the files the bench writes.
  *
  * @module
  */
-export { main, SUITES } from "./main.ts";
-export { runVaultLoad, type VaultLoadOptions, type VaultLoadResult } from "./vault_load.ts";
-export { type DudectConfig, type DudectResult, T_THRESHOLD } from "./dudect.ts";
+export type { BenchResult } from "./result.ts";
+export type { RuntimeResult } from "./runner.ts";
+export type { LoadResult } from "./load.ts";

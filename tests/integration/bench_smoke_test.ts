@@ -5,8 +5,7 @@
  * check), and a self-contained report.html.
  */
 import assert from "node:assert/strict";
-import type { BenchResult } from "../../bench/result.ts";
-import type { RuntimeResult } from "../../bench/runner.ts";
+import type { BenchResult, RuntimeResult } from "../../bench/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 

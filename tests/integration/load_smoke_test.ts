@@ -6,8 +6,7 @@
  * benchmark's job). Skipped without PostgreSQL. Budget ≤ 40 s.
  */
 import assert from "node:assert/strict";
-import type { LoadResult } from "../../bench/load.ts";
-import type { BenchResult } from "../../bench/result.ts";
+import type { BenchResult, LoadResult } from "../../bench/mod.ts";
 import { postgresAvailable } from "../../harness/mod.ts";
 import { LIGHT_KSF } from "../../harness/mod.ts";
 import { checkKsf, KeyRecordError } from "../../protocol/mod.ts";
