@@ -45,6 +45,8 @@ export interface KeyRecordsTable {
   /** Canonical JSON of the key record v1 (never plaintext key material). */
   record: string;
   spki_sha256: string;
+  /** Canonical JSON of the argon2id parameters the vault set (login.start hands them out). */
+  ksf_params: string;
   updated_at: Timestamp;
 }
 

@@ -13,6 +13,7 @@ import * as crl from "./migrations/20261201_0002_crl.ts";
 import * as idempotency from "./migrations/20261205_0003_idempotency.ts";
 import * as reauth from "./migrations/20261224_0004_reauth.ts";
 import * as keyedTags from "./migrations/20261230_0005_keyed_tags.ts";
+import * as storedKsf from "./migrations/20261231_0006_stored_ksf.ts";
 
 const _MIGRATIONS: Record<string, Migration> = {
   "20261124_0001_initial": initial,
@@ -20,6 +21,7 @@ const _MIGRATIONS: Record<string, Migration> = {
   "20261205_0003_idempotency": idempotency,
   "20261224_0004_reauth": reauth,
   "20261230_0005_keyed_tags": keyedTags,
+  "20261231_0006_stored_ksf": storedKsf,
 };
 
 class _StaticProvider implements MigrationProvider {

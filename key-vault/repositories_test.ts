@@ -85,7 +85,7 @@ for (const kind of BACKENDS) {
       });
 
       await t.step("eraseRecords() really deletes key and OPAQUE records", async () => {
-        await repo.putKeyRecord(db, "grace", "{}", "x", now);
+        await repo.putKeyRecord(db, "grace", "{}", "x", "{}", now);
         await repo.putOpaqueRecord(db, "grace", "rec", now);
         await repo.eraseRecords(db, "grace");
         assert((await repo.getKeyRecord(db, "grace")) === undefined);

@@ -142,6 +142,8 @@ const _schemas = {
     keyRecord: keyRecordSchema,
     nonce: userNonceSchema,
     signature: _signature,
+    /** As for `reregister`: a fresh re-authentication, refused at the vault without it. */
+    reauthLoginId: b64u(16, 16).optional(),
   }),
   reregister: z.strictObject({
     identity: identitySchema,

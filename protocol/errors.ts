@@ -43,6 +43,7 @@ export type ErrorCode =
   | "signature_invalid"
   | "key_superseded"
   | "reauth_required"
+  | "ksf_mismatch"
   | "nonce_used"
   | "application_pending"
   | "identity_taken"
@@ -140,6 +141,7 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   signature_invalid: "The request's signature by the user's key does not verify.",
   key_superseded: "The request is signed with a key that has been replaced; sign in again.",
   reauth_required: "Confirm with your pass phrase first.",
+  ksf_mismatch: "The key record's stretching parameters are not the ones the vault set.",
   nonce_used: "This request was already used.",
   application_pending: "An application for this identity is already pending.",
   identity_taken: "This identity is already registered.",

@@ -217,7 +217,7 @@ export async function consumeUserNonce(tx: Transaction<Database>, nonce: string)
 export async function consumeReauth(
   tx: Transaction<Database>,
   ctx: OpContext,
-  op: "reregister" | "revoke",
+  op: "registration.update" | "reregister" | "revoke",
   identity: string,
   loginId: string | undefined,
 ): Promise<void> {

@@ -65,9 +65,22 @@ export const registrationUpdate: Handler<"registration.update"> = async (ctx, bo
     const key = await certificateVerifyKey(cert.pem);
     const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
     checkKeyRecord(body.keyRecord, identity, cert.spki_sha256, bits);
+    // A signed-in applet may be a stolen one (docs/threat-model.md): the new record and
+    // address need a fresh proof of the pass phrase, and the record must keep the
+    // stretching parameters the vault set, or the owner's next sign-in could not open it.
+    await consumeReauth(tx, ctx, "registration.update", identity, body.reauthLoginId);
+    const ksfParams = await repo.getKsfParams(tx, identity);
+    if (canonicalJson(body.keyRecord.kdf.params) !== ksfParams) {
+      throw new ApiError(
+        400,
+        "ksf_mismatch",
+        "key record's stretching parameters differ from the vault's",
+      );
+    }
     await consumeUserNonce(tx, body.nonce);
     await repo.updateRegistration(tx, registration, ctx.now);
-    await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), cert.spki_sha256, ctx.now);
+    const record = canonicalJson(body.keyRecord);
+    await repo.putKeyRecord(tx, identity, record, cert.spki_sha256, ksfParams, ctx.now);
     await audit(tx, ctx, "registration.update", identity, "updated");
     return { status: "active" };
   });
@@ -124,7 +137,11 @@ async function _reregisterIn(
   await consumeReauth(tx, ctx, "reregister", identity, body.reauthLoginId);
   await consumeUserNonce(tx, body.nonce);
   await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
-  await repo.putKeyRecord(tx, identity, canonicalJson(body.keyRecord), pub.spkiSha256, ctx.now);
+  // A re-registration replaces the OPAQUE record too, so it may set new (raised)
+  // stretching parameters with it (DESIGN.md §3).
+  const ksfParams = canonicalJson(body.keyRecord.kdf.params);
+  const record = canonicalJson(body.keyRecord);
+  await repo.putKeyRecord(tx, identity, record, pub.spkiSha256, ksfParams, ctx.now);
   await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
   const next = await issueUserCertificate(tx, ctx, identity, pub.spki);
   await repo.deleteLoginAttemptsOf(tx, identity);

@@ -29,7 +29,6 @@ export const loginStart: Handler<"login.start"> = async (ctx, body) => {
   }
   if (user?.status === "revoked") throw new ApiError(403, "account_revoked", "the key was revoked");
   const opaqueRecord = user?.registration_record ?? undefined;
-  const keyRecord = user?.record ?? undefined;
   // Unknown identity: OPAQUE answers with a fake response, so the caller learns nothing.
   const { serverLoginState, loginResponse } = opaqueCall(() =>
     opaque.server.startLogin({
@@ -40,7 +39,11 @@ export const loginStart: Handler<"login.start"> = async (ctx, body) => {
     })
   );
   const loginId = b64uEncode(crypto.getRandomValues(new Uint8Array(16)));
-  const ksf = keyRecord ? (JSON.parse(keyRecord) as KeyRecord).kdf : DEFAULT_KSF;
+  // The parameters the vault stored for this user, never the record's own `kdf`: a
+  // record is written by a client (issue 15).
+  const ksf = user?.ksf_params
+    ? { ...DEFAULT_KSF, params: JSON.parse(user.ksf_params) as KeyRecord["kdf"]["params"] }
+    : DEFAULT_KSF;
   const nonce = unconsumedNonce(ctx);
   const fresh = await repo.loginStartWrite(ctx.vault.query, {
     nonce,

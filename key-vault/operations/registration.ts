@@ -303,7 +303,8 @@ async function _consentIn(
   const record = new TextDecoder().decode(inner);
   const spki = b64uDecode(c.spki);
   const parsed = JSON.parse(record) as KeyRecord;
-  await repo.putKeyRecord(tx, identity, record, parsed.spkiSha256, ctx.now);
+  const ksfParams = canonicalJson(parsed.kdf.params);
+  await repo.putKeyRecord(tx, identity, record, parsed.spkiSha256, ksfParams, ctx.now);
   const cert = await issueUserCertificate(tx, ctx, identity, spki);
   await repo.setUserStatus(tx, identity, "active", ctx.now);
   await repo.deleteConsent(tx, identity);

@@ -91,7 +91,7 @@ export function listUsers(db: Q, limit = 10_000): Promise<User[]> {
 
 /** login.start, statement 1: the user and both records, one round trip (no lock, no write). */
 const _LOGIN_START_READ = `
-  select u.status, o.registration_record, k.record
+  select u.status, o.registration_record, k.record, k.ksf_params
   from users u
   left join opaque_records o on o.identity = u.identity
   left join key_records k on k.identity = u.identity
@@ -102,6 +102,7 @@ export interface LoginStartRow {
   status: string;
   registration_record: string | null;
   record: string | null;
+  ksf_params: string | null;
 }
 
 /** login.start's read (prepared `login_start_read`); undefined for an unknown identity. */
