@@ -755,12 +755,24 @@ function signedInView(): HTMLElement {
   );
   const updateForm = form(
     "Update registration",
-    registrationFields(user.registration, true),
+    [
+      ...registrationFields(user.registration, true),
+      field("Current pass phrase", "update-current-passphrase", {
+        type: "password",
+        autocomplete: "current-password",
+        required: true,
+      }),
+    ],
     "Update registration",
     async () => {
       const registration = readRegistration();
+      const current = takePassphrase("update-current-passphrase");
+      status("Checking your current pass phrase…");
       const w = await worker();
-      const r = await w.call({ type: "update", registration });
+      const r = await w.call(
+        { type: "update", registration, currentPassphrase: current },
+        [current.buffer],
+      );
       user.registration = r.registration;
       status("Registration updated.");
     },

@@ -208,7 +208,12 @@ async function _handle(req: Request): Promise<unknown> {
     }
     case "update": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const r = await updateRegistration(await _session(), user, req.registration);
+      const r = await updateRegistration(
+        await _session(),
+        user,
+        req.registration,
+        req.currentPassphrase,
+      );
       return { status: r.status, registration: user.registration };
     }
     case "reregister": {

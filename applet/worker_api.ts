@@ -17,7 +17,7 @@ export type Command =
   | { type: "consent"; registration: Registration; phrase: string }
   | { type: "signIn"; identity: string; passphrase: Uint8Array }
   | { type: "sign"; message: Uint8Array }
-  | { type: "update"; registration: Registration }
+  | { type: "update"; registration: Registration; currentPassphrase: Uint8Array }
   | { type: "reregister"; passphrase: Uint8Array; currentPassphrase: Uint8Array; bits: number }
   | { type: "revoke"; currentPassphrase: Uint8Array }
   | { type: "sendToHost"; debit: DebitRequest }

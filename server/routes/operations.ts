@@ -184,6 +184,7 @@ export const OPERATIONS = {
       keyRecord,
       nonce: b64u(64),
       signature: b64u(1024),
+      reauthLoginId: b64u(64).optional(),
     }).strict(),
     async (x, args) => {
       _requireSignedIn(x.session, args.registration.identity);

@@ -89,7 +89,7 @@ Deno.test({
           const s = await session(web);
           const u = await signIn(s, { identity: user.identity, passphrase: utf8(pass) });
           const next = { ...user, address: "2 New Street, Winchester" };
-          const r = await updateRegistration(s, u, next);
+          const r = await updateRegistration(s, u, next, utf8(pass));
           assertEquals(r.status, "active");
           forget(u);
           const s2 = await session(web);

@@ -190,7 +190,8 @@ for (const db of ["pglite", "postgres"] as const) {
             const updated = { ...alice, registration };
             const keyRecord = await u.buildKeyRecord(updated, login.exportKey);
             const nonce = u.freshNonce();
-            const body = { registration, keyRecord, nonce };
+            const reauthLoginId = await u.reauthProof(web, alice);
+            const body = { registration, keyRecord, reauthLoginId, nonce };
             const wrongKey = (await u.makeUser("mallory")).keys.privateKey;
             const badSig = await u.signUserRequest(
               wrongKey,

@@ -38,11 +38,25 @@ export async function updateRegistration(
   session: Session,
   user: SignedIn,
   next: Registration,
+  reauth: Uint8Array | string,
+  ksfFloor?: KsfParams,
 ): Promise<{ status: string }> {
-  const registration = normalizeRegistration(next);
-  if (registration.identity !== user.identity) {
-    throw new FlowError("bad_registration", "The identity cannot change.");
+  let registration: Registration;
+  try {
+    registration = normalizeRegistration(next);
+    if (registration.identity !== user.identity) {
+      throw new FlowError("bad_registration", "The identity cannot change.");
+    }
+  } catch (err) {
+    if (typeof reauth !== "string") wipe(reauth);
+    throw err;
   }
+  // A signed-in applet may be a stolen one: the vault wants a fresh proof of the pass
+  // phrase (docs/lifecycle.md, "Re-authentication"). The record keeps the stretching
+  // parameters the vault set (those it was opened with).
+  const reauthLoginId = typeof reauth === "string"
+    ? reauth
+    : await reauthenticate(session, user, reauth, ksfFloor);
   const pkcs8 = user.key.exportPkcs8();
   let keyRecord: KeyRecord;
   try {
@@ -59,7 +73,7 @@ export async function updateRegistration(
     wipe(pkcs8);
   }
   const r = await session.call<{ status: string }>("registration.update", async (nonce) => {
-    const body = { registration, keyRecord, nonce };
+    const body = { registration, keyRecord, reauthLoginId, nonce };
     const signature = signPkcs1v15(
       user.key,
       "SHA-256",
