@@ -68,6 +68,8 @@ export const registrationUpdate: Handler<"registration.update"> = async (ctx, bo
     // A signed-in applet may be a stolen one (docs/threat-model.md): the new record and
     // address need a fresh proof of the pass phrase, and the record must keep the
     // stretching parameters the vault set, or the owner's next sign-in could not open it.
+    // The nonce first: a replayed request is `nonce_used` (a refusal rolls both back).
+    await consumeUserNonce(tx, body.nonce);
     await consumeReauth(tx, ctx, "registration.update", identity, body.reauthLoginId);
     const ksfParams = await repo.getKsfParams(tx, identity);
     if (canonicalJson(body.keyRecord.kdf.params) !== ksfParams) {
@@ -77,7 +79,6 @@ export const registrationUpdate: Handler<"registration.update"> = async (ctx, bo
         "key record's stretching parameters differ from the vault's",
       );
     }
-    await consumeUserNonce(tx, body.nonce);
     await repo.updateRegistration(tx, registration, ctx.now);
     const record = canonicalJson(body.keyRecord);
     await repo.putKeyRecord(tx, identity, record, cert.spki_sha256, ksfParams, ctx.now);

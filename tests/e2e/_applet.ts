@@ -207,6 +207,22 @@ export async function reregisterInPage(
 }
 
 /**
+ * Updates the address in the page's `Update registration` form; `current` is the current
+ * pass phrase the form asks for (docs/lifecycle.md, "Re-authentication").
+ */
+export async function updateAddressInPage(
+  page: Page,
+  address: string,
+  current: string,
+): Promise<string | null> {
+  const form = page.getByRole("form", { name: "Update registration" });
+  await form.getByLabel("Address", { exact: true }).fill(address);
+  await type(form, "Current pass phrase", current);
+  await form.getByRole("button", { name: "Update registration", exact: true }).click();
+  return await outcome(page, /Registration updated/);
+}
+
+/**
  * Revokes the key in the page: `Revoke key`, then the confirmation with the current
  * pass phrase.
  */

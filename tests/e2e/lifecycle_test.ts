@@ -28,6 +28,7 @@ import {
   sendToBankInPage,
   signInInPage,
   signInPageMessage,
+  updateAddressInPage,
 } from "./_applet.ts";
 import { signedIn } from "./_deno_client.ts";
 import { b64uEncode } from "../../protocol/mod.ts";
@@ -266,6 +267,16 @@ Deno.test({
             1,
           );
           await signInPageMessage(page, `Still me, ${crypto.randomUUID()}`);
+        },
+      );
+
+      await t.step(
+        "Update registration needs the current pass phrase: a wrong one changes nothing",
+        async () => {
+          const err = await updateAddressInPage(page, "9 Wrong Road, Leeds", `not ${pass}`);
+          assertOk(err !== null && /Wrong current pass phrase/.test(err), String(err));
+          assertEquals(await page.getByRole("alert").getAttribute("data-code"), "wrong_passphrase");
+          assertEquals(await updateAddressInPage(page, "2 New Street, Bath", pass), null);
         },
       );
 

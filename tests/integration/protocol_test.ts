@@ -13,6 +13,7 @@ import {
   FlowError,
   forget,
   giveConsent,
+  reauthenticate,
   signAndSubmit,
   signIn,
   updateRegistration,
@@ -120,6 +121,7 @@ Deno.test({
           const s = await session(web);
           const u = await signIn(s, { identity: user.identity, passphrase: utf8(pass) });
           let captured: Record<string, unknown> | null = null;
+          const reauthLoginId = await reauthenticate(s, u, utf8(pass));
           await s.call("registration.update", async (nonce) => {
             const { userRequestBytes } = await import("../../protocol/mod.ts");
             const { signPkcs1v15 } = await import("../../wasm-crypto/mod.ts");
@@ -132,7 +134,7 @@ Deno.test({
               bits: 2048,
               ksf: u.record.kdf.params,
             });
-            const body = { registration: u.registration, keyRecord, nonce };
+            const body = { registration: u.registration, keyRecord, reauthLoginId, nonce };
             const sig = signPkcs1v15(
               u.key,
               "SHA-256",
