@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { BACKENDS, openTestDb } from "../tests/fixtures/db.ts";
 import { migrateToLatest } from "./migrate.ts";
+import * as storedKsf from "./migrations/20261231_0006_stored_ksf.ts";
 import * as repo from "./repositories/mod.ts";
 import { appendAudit, sealAudit, verifyAudit } from "./audit.ts";
 import { assert } from "../tests/fixtures/assert.ts";
@@ -93,6 +94,23 @@ for (const kind of BACKENDS) {
         const n = await sql<{ n: string }>`select count(*) as n from key_records`.execute(db);
         assert(Number(n.rows[0].n) === 0);
       });
+
+      await t.step(
+        "migration stored_ksf fills ksf_params from each existing record's kdf.params",
+        async () => {
+          await storedKsf.down(db);
+          const params = { parallelism: 4, memory: 65536, iterations: 3 };
+          const record = JSON.stringify({ v: 1, kdf: { name: "x", ksf: "argon2id", params } });
+          await sql`insert into key_records (identity, record, spki_sha256, updated_at)
+                    values ('grace', ${record}, 'x', ${now})`.execute(db);
+          await storedKsf.up(db);
+          assert(
+            (await repo.getKsfParams(db, "grace")) ===
+              '{"iterations":3,"memory":65536,"parallelism":4}',
+          );
+          await repo.eraseRecords(db, "grace");
+        },
+      );
 
       await t.step("takeLoginAttempt() returns an attempt once", async () => {
         await repo.putLoginAttempt(db, {
