@@ -76,6 +76,17 @@ Deno.test({
             await codeOf(web.call("registration.update", body, opts)),
             "reauth_required",
           );
+          const { entries } = await admin.call("admin.audit", {
+            identity: "updalice",
+            limit: 100,
+          }) as { entries: { op: string; outcome: string; details: { code?: string } }[] };
+          assertOk(
+            entries.some((e) =>
+              e.op === "registration.update" && e.outcome === "refused" &&
+              e.details.code === "reauth_required"
+            ),
+            "the refusal is audited",
+          );
           assertEquals(await startedKsf(web, alice), alice.ksf, "the stored parameters");
           const again = await u.login(web, alice);
           assertOk(again.ok, "the owner still signs in");
