@@ -34,6 +34,12 @@ import {
 } from "./common.ts";
 import { forget, reauthenticate, type SignedIn } from "./sign_in.ts";
 
+/**
+ * Updates the registration data (DESIGN.md §2): the key record sealed again with the new
+ * data, signed by SKu. `reauth` is the CURRENT pass phrase (UTF-8, wiped before this
+ * returns) for the fresh login the vault requires ({@link reauthenticate}), or the
+ * `loginId` of one done just before. A wrong one is `wrong_passphrase`; nothing changes.
+ */
 export async function updateRegistration(
   session: Session,
   user: SignedIn,
