@@ -20,6 +20,8 @@ import type { KsfParams } from "../../protocol/mod.ts";
 import { Session } from "../../applet/mod.ts";
 import { utf8 } from "../../protocol/mod.ts";
 import type { Registration } from "../../protocol/mod.ts";
+import { LIGHT_KSF } from "../../harness/mod.ts";
+import { consentPhraseFor, newUser } from "./_applet.ts";
 
 let _ready: Promise<void> | null = null;
 
@@ -125,4 +127,20 @@ export async function signedIn(
     await s.close();
     throw err;
   }
+}
+
+/**
+ * A new active user made from Deno through the web server of `stack`: applies (light
+ * stretching, `LIGHT_KSF`), reads the consent letter with the operator CLI and consents.
+ * Returns the identity and the pass phrase.
+ */
+export async function activeUserFromDeno(
+  stack: { webUrl?: string; dataDir: string; proxyUrl: string },
+  prefix: string,
+): Promise<{ id: string; pass: string }> {
+  const r = newUser(prefix);
+  const pass = `pass phrase of ${r.identity}`;
+  await applyFromDeno(stack.webUrl!, r, pass, LIGHT_KSF);
+  await consentFromDeno(stack.webUrl!, r, await consentPhraseFor(stack, r.identity));
+  return { id: r.identity, pass };
 }

@@ -9,8 +9,7 @@
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { startStack } from "../../harness/mod.ts";
 import { LIGHT_KSF } from "../../harness/mod.ts";
-import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
-import { anchorsOf, applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
+import { activeUserFromDeno, anchorsOf, ready, signedIn } from "../e2e/_deno_client.ts";
 import {
   type CheckedHostKeys,
   checkHostKeys,
@@ -74,13 +73,7 @@ Deno.test({
     await ready();
     const stack = await startStack({ host: true });
     const web = stack.webUrl!;
-    const register = async (prefix: string) => {
-      const r = newUser(prefix);
-      const pass = `pass phrase of ${r.identity}`;
-      await applyFromDeno(web, r, pass, LIGHT_KSF);
-      await consentFromDeno(web, r, await consentPhraseFor(stack, r.identity));
-      return { id: r.identity, pass };
-    };
+    const register = (prefix: string) => activeUserFromDeno(stack, prefix);
     try {
       const alice = await register("da");
       const mallory = await register("dm");

@@ -12,8 +12,8 @@
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { postgresAvailable, sqlAsAdmin, startStack } from "../../harness/mod.ts";
 import { LIGHT_KSF } from "../../harness/mod.ts";
-import { admin, consentPhraseFor, newUser } from "../e2e/_applet.ts";
-import { anchorsOf, applyFromDeno, consentFromDeno, ready, signedIn } from "../e2e/_deno_client.ts";
+import { admin } from "../e2e/_applet.ts";
+import { activeUserFromDeno, anchorsOf, ready, signedIn } from "../e2e/_deno_client.ts";
 import {
   checkHostKeys,
   fetchHostKeys,
@@ -75,13 +75,7 @@ Deno.test({
     };
     const count = async (q: string, id: string) =>
       (await sqlAsAdmin(stack.databaseUrl!, q, [id])).rows[0].n as number;
-    const register = async (prefix: string) => {
-      const r = newUser(prefix);
-      const pass = `pass phrase of ${r.identity}`;
-      await applyFromDeno(web, r, pass, LIGHT_KSF);
-      await consentFromDeno(web, r, await consentPhraseFor(stack, r.identity));
-      return { id: r.identity, pass };
-    };
+    const register = (prefix: string) => activeUserFromDeno(stack, prefix);
     try {
       const alice = await register("a");
       const bob = await register("b");
