@@ -16,7 +16,7 @@ import {
 } from "../../protocol/mod.ts";
 import { ApiError, type KeyRecord, type OpBody, type OpName } from "../../platform/mod.ts";
 import { appendAudit, type AuditEntry } from "../audit.ts";
-import { certificateVerifyKey, issueCertificate } from "../ca.ts";
+import { certificateVerifyKey, issueCertificate, type Issued } from "../ca.ts";
 import { verifyUserSignature } from "../crypto.ts";
 import type { Certificate, Database } from "../db.ts";
 import * as repo from "../repositories/mod.ts";
@@ -233,6 +233,29 @@ export async function consumeReauth(
   if (!used) refuse("the re-authentication is unknown, expired, used or for someone else");
 }
 
+/** The `certificates` row of a certificate the CA just issued: active from now on. */
+export function certificateRow(
+  issued: Issued,
+  identity: string | null,
+  kind: Certificate["kind"],
+  now: Date,
+): Certificate {
+  return {
+    serial: issued.serial,
+    identity,
+    kind,
+    subject: issued.subject,
+    spki_sha256: issued.spkiSha256,
+    pem: issued.pem,
+    status: "active",
+    not_before: issued.notBefore,
+    not_after: issued.notAfter,
+    issued_at: now,
+    status_changed_at: null,
+    revocation_reason: null,
+  };
+}
+
 export async function issueUserCertificate(
   tx: Transaction<Database>,
   ctx: OpContext,
@@ -247,20 +270,7 @@ export async function issueUserCertificate(
     ctx.vault.config.certValidityDays,
     ctx.now,
   );
-  const cert: Certificate = {
-    serial: issued.serial,
-    identity,
-    kind: "user",
-    subject: issued.subject,
-    spki_sha256: issued.spkiSha256,
-    pem: issued.pem,
-    status: "active",
-    not_before: issued.notBefore,
-    not_after: issued.notAfter,
-    issued_at: ctx.now,
-    status_changed_at: null,
-    revocation_reason: null,
-  };
+  const cert = certificateRow(issued, identity, "user", ctx.now);
   await repo.insertCertificate(tx, cert);
   return cert;
 }

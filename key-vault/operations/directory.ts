@@ -11,7 +11,14 @@ import { issueCertificate, signCrl } from "../ca.ts";
 import { sha256 } from "../crypto.ts";
 import type { Database } from "../db.ts";
 import * as repo from "../repositories/mod.ts";
-import { audit, certView, type Handler, inTransaction, type OpContext } from "./context.ts";
+import {
+  audit,
+  certificateRow,
+  certView,
+  type Handler,
+  inTransaction,
+  type OpContext,
+} from "./context.ts";
 
 const _CRL_LOCK = 72_710_002;
 const _CRL_HOURS = 24;
@@ -92,20 +99,7 @@ export const caIssueServer: Handler<"ca.issueServer"> = async (ctx, body) => {
       ctx.vault.config.certValidityDays,
       ctx.now,
     );
-    await repo.insertCertificate(tx, {
-      serial: issued.serial,
-      identity: null,
-      kind: "server",
-      subject: issued.subject,
-      spki_sha256: issued.spkiSha256,
-      pem: issued.pem,
-      status: "active",
-      not_before: issued.notBefore,
-      not_after: issued.notAfter,
-      issued_at: ctx.now,
-      status_changed_at: null,
-      revocation_reason: null,
-    });
+    await repo.insertCertificate(tx, certificateRow(issued, null, "server", ctx.now));
     await audit(tx, ctx, "ca.issueServer", null, "issued", {
       serial: issued.serial,
       purpose: body.purpose,
