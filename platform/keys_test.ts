@@ -10,7 +10,7 @@ import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { makeTestCa } from "../tests/fixtures/test_ca.ts";
 import { b64uDecode } from "../protocol/mod.ts";
 import { ksLabel } from "../protocol/mod.ts";
-import { loadConfidentialityKey, unwrapKs } from "../platform/mod.ts";
+import { loadConfidentialityKey, unwrapKs } from "./keys.ts";
 import { webCrypto } from "../tests/fixtures/web_crypto.ts";
 
 function oaepTo(spki: Uint8Array, plaintext: Uint8Array, label: Uint8Array) {
