@@ -241,6 +241,23 @@ async function _handle(req: Request): Promise<unknown> {
   }
 }
 
+/**
+ * The parts of a server's error details the page may show: the consent attempts left
+ * and which registration fields differ. Nothing else crosses to the page.
+ */
+function _shownDetails(d: unknown): { attemptsLeft?: number; fields?: string[] } | undefined {
+  if (typeof d !== "object" || d === null) return undefined;
+  const { attemptsLeft, fields } = d as { attemptsLeft?: unknown; fields?: unknown };
+  const out: { attemptsLeft?: number; fields?: string[] } = {};
+  if (typeof attemptsLeft === "number" && Number.isSafeInteger(attemptsLeft)) {
+    out.attemptsLeft = attemptsLeft;
+  }
+  if (Array.isArray(fields) && fields.every((f) => typeof f === "string")) {
+    out.fields = fields.slice(0, 4);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 self.onmessage = async (event: MessageEvent<Request>) => {
   const req = event.data;
   try {
@@ -256,8 +273,13 @@ self.onmessage = async (event: MessageEvent<Request>) => {
       ? (e as { retryAfterMs: number }).retryAfterMs
       : undefined;
     const retryable = (e as { retryable?: unknown })?.retryable === true;
+    const details = _shownDetails((e as { details?: unknown })?.details);
     self.postMessage(
-      { id: req.id, ok: false, error: { code, message, retryAfterMs, retryable } } satisfies Reply,
+      {
+        id: req.id,
+        ok: false,
+        error: { code, message, retryAfterMs, retryable, details },
+      } satisfies Reply,
     );
   } finally {
     if ("passphrase" in req) req.passphrase.fill(0);

@@ -54,6 +54,13 @@ export type Reply =
   | {
     id: number;
     ok: false;
-    error: { code: string; message: string; retryAfterMs?: number; retryable?: boolean };
+    error: {
+      code: string;
+      message: string;
+      retryAfterMs?: number;
+      retryable?: boolean;
+      /** Shown to the user: consent attempts left, registration fields that differ. */
+      details?: { attemptsLeft?: number; fields?: string[] };
+    };
   }
   | { id: number; progress: number };

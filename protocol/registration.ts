@@ -20,14 +20,22 @@ export const IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 export const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 /** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
-export const REGISTRATION_LIMITS = { fullName: 200, accountNumber: 64, address: 500 } as const;
+export const REGISTRATION_LIMITS = {
+  identity: 64,
+  fullName: 200,
+  accountNumber: 64,
+  address: 500,
+} as const;
 
 /** Thrown for registration data that breaks the rules above. */
 export class RegistrationError extends Error {
   readonly code = "bad_registration";
-  constructor(message: string) {
+  /** The field that broke a rule, when one did. */
+  readonly field?: keyof Registration;
+  constructor(message: string, field?: keyof Registration) {
     super(message);
     this.name = "RegistrationError";
+    this.field = field;
   }
 }
 
@@ -39,21 +47,23 @@ export function normalizeRegistration(input: unknown): Registration {
   const r = input as Record<string, unknown>;
   const field = (name: keyof Registration, max: number): string => {
     const v = r[name];
-    if (typeof v !== "string") throw new RegistrationError(`registration: ${name} must be text`);
+    const bad = (why: string) => new RegistrationError(`registration: ${name} ${why}`, name);
+    if (typeof v !== "string") throw bad("must be text");
     // Control characters (NUL among them, which PostgreSQL text cannot even store) and
     // unpaired surrogates are never part of a name, account number or postal address.
     if (!v.isWellFormed() || CONTROL_CHARACTERS.test(v)) {
-      throw new RegistrationError(`registration: ${name} contains a control character`);
+      throw bad("contains a control character");
     }
     const s = v.normalize("NFC").trim();
-    if (s.length === 0) throw new RegistrationError(`registration: ${name} is empty`);
-    if (s.length > max) throw new RegistrationError(`registration: ${name} longer than ${max}`);
+    if (s.length === 0) throw bad("is empty");
+    if (s.length > max) throw bad(`longer than ${max}`);
     return s;
   };
-  const identity = field("identity", 64);
+  const identity = field("identity", REGISTRATION_LIMITS.identity);
   if (!IDENTITY_PATTERN.test(identity)) {
     throw new RegistrationError(
       "registration: identity must be 3-64 of a-z 0-9 . _ - and start with a letter or digit",
+      "identity",
     );
   }
   return {

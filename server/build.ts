@@ -65,6 +65,8 @@ export interface Manifest {
     /** The relaxed-SIMD build, which the worker takes where the engine supports it. */
     wasmRelaxed: string;
     style: string;
+    /** The favicon (SVG). */
+    icon: string;
   };
 }
 
@@ -108,6 +110,7 @@ export interface CompiledApplet {
   worker: Uint8Array;
   page: Uint8Array;
   style: Uint8Array;
+  icon: Uint8Array;
   html: string;
 }
 
@@ -212,14 +215,14 @@ async function _bundle(entry: string): Promise<Uint8Array> {
 
 /** Where compiled code is cached (one directory for every output directory). */
 const _CODE_DIR = `${ROOT}/.build/applet`;
-const _CODE_FILES = ["wasm", "wasmRelaxed", "worker", "page", "style", "html"] as const;
+const _CODE_FILES = ["wasm", "wasmRelaxed", "worker", "page", "style", "icon", "html"] as const;
 
 async function _readCompiled(fingerprint: string): Promise<CompiledApplet | null> {
   try {
     const state = JSON.parse(await Deno.readTextFile(`${_CODE_DIR}/state.json`));
     if (state.fingerprint !== fingerprint) return null;
     const read = (n: string) => Deno.readFile(`${_CODE_DIR}/${n}`);
-    const [wasm, wasmRelaxed, worker, page, style, html] = await Promise.all(
+    const [wasm, wasmRelaxed, worker, page, style, icon, html] = await Promise.all(
       _CODE_FILES.map(read),
     );
     return {
@@ -229,6 +232,7 @@ async function _readCompiled(fingerprint: string): Promise<CompiledApplet | null
       worker,
       page,
       style,
+      icon,
       html: new TextDecoder().decode(html),
     };
   } catch {
@@ -254,6 +258,7 @@ export async function compileApplet(options: { force?: boolean } = {}): Promise<
     worker: await _bundle("applet/worker.ts"),
     page: await _bundle("applet/page.ts"),
     style: await Deno.readFile(`${ROOT}/applet/style.css`),
+    icon: await Deno.readFile(`${ROOT}/applet/icon.svg`),
     html: await Deno.readTextFile(`${ROOT}/applet/index.html`),
   };
   _placeholderAt(compiled.worker); // a bundle that cannot be linked fails here, not later
@@ -340,8 +345,10 @@ export async function linkApplet(
   const workerPath = await put("js", "text/javascript", worker);
   const pagePath = await put("js", "text/javascript", code.page);
   const stylePath = await put("css", "text/css", code.style);
+  const iconPath = await put("svg", "image/svg+xml", code.icon);
 
   const html = code.html
+    .replaceAll("{{icon}}", iconPath)
     .replaceAll("{{style}}", stylePath)
     .replaceAll("{{styleIntegrity}}", await _sri(code.style))
     .replaceAll("{{page}}", pagePath)
@@ -368,6 +375,7 @@ export async function linkApplet(
       wasm: wasmPath,
       wasmRelaxed: wasmRelaxedPath,
       style: stylePath,
+      icon: iconPath,
     },
   };
   await _writeAtomic(

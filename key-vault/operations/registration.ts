@@ -256,6 +256,12 @@ export const consent: Handler<"consent"> = async (ctx, body) => {
   }
 };
 
+/** The registration fields whose values differ (names as in {@link Registration}). */
+function _differingFields(a: Registration, b: Registration): string[] {
+  const keys = ["identity", "fullName", "accountNumber", "address"] as const;
+  return keys.filter((k) => a[k].normalize("NFC").trim() !== b[k].normalize("NFC").trim());
+}
+
 async function _consentIn(
   tx: Transaction<Database>,
   ctx: OpContext,
@@ -284,23 +290,28 @@ async function _consentIn(
       "too many wrong phrases: an operator must reset consent",
     );
   }
-  const stored = canonicalRegistration(repo.registrationOf(user));
-  if (!timingSafeEqual(stored, canonicalRegistration(registration))) {
+  const applied = repo.registrationOf(user);
+  const inner = await unwrapUnderPhrase(c.wrapped_record, phrase, identity);
+  const hash = inner ? await sha256(inner) : new Uint8Array(32);
+  const expected = Uint8Array.from(c.record_sha256.match(/../g)!.map((h) => parseInt(h, 16)));
+  const phraseOk = inner !== null && timingSafeEqual(hash, expected);
+  if (!timingSafeEqual(canonicalRegistration(applied), canonicalRegistration(registration))) {
+    // Not counted, so that knowing an identity is not enough to burn its attempts. Which
+    // fields differ is said only to the holder of the letter's phrase (docs/hostile-input.md).
+    inner?.fill(0);
     throw new ApiError(
       400,
       "registration_mismatch",
       "registration data differ from the application",
+      phraseOk ? { fields: _differingFields(applied, registration) } : undefined,
     );
   }
-  const inner = await unwrapUnderPhrase(c.wrapped_record, phrase, identity);
-  const hash = inner ? await sha256(inner) : new Uint8Array(32);
-  const expected = Uint8Array.from(c.record_sha256.match(/../g)!.map((h) => parseInt(h, 16)));
-  if (!inner || !timingSafeEqual(hash, expected)) {
+  if (!phraseOk) {
     const attempts = await repo.countConsentAttempt(tx, identity);
     await audit(tx, ctx, "consent", identity, "wrong_phrase", { attempts });
     return { ok: false as const, attemptsLeft: Math.max(0, maxAttempts - attempts) };
   }
-  const record = new TextDecoder().decode(inner);
+  const record = new TextDecoder().decode(inner!);
   const spki = b64uDecode(c.spki);
   const parsed = JSON.parse(record) as KeyRecord;
   const ksfParams = canonicalJson(parsed.kdf.params);

@@ -1,6 +1,7 @@
 /**
- * Applet delivery: `GET /` (the page), `GET /applet/<sha256>.{js,wasm,css}` (the
- * content-addressed files, immutable) and `GET /.well-known/roamsign/manifest.json`,
+ * Applet delivery: `GET /` (the page), `GET /applet/<sha256>.{js,wasm,css,svg}` (the
+ * content-addressed files, immutable), `GET /favicon.ico` (the icon, for pages without a
+ * `<link rel="icon">`) and `GET /.well-known/roamsign/manifest.json`,
  * read from the build's output directory on every request, so that what was built is
  * what is served, byte for byte (docs/applet.md).
  *
@@ -18,6 +19,7 @@ const _CONTENT_TYPES: Record<string, string> = {
   js: "text/javascript; charset=utf-8",
   wasm: "application/wasm",
   css: "text/css; charset=utf-8",
+  svg: "image/svg+xml",
 };
 
 /** The routes, to mount at `/`; `distDir` holds `index.html`, `manifest.json` and `applet/`. */
@@ -37,8 +39,18 @@ export function appletRoutes(distDir: string): Hono {
     c.header("Cache-Control", "no-cache");
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/json" });
   });
+  app.get("/favicon.ico", async (c) => {
+    const manifest = JSON.parse(
+      new TextDecoder().decode(await _readDist(distDir, "manifest.json")),
+    );
+    const icon = /^\/applet\/[0-9a-f]{64}\.svg$/.exec(manifest?.entries?.icon ?? "");
+    if (!icon) throw new ApiError(404, "not_found", "no icon");
+    const bytes = await _readDist(distDir, icon[0].slice(1));
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": _CONTENT_TYPES.svg });
+  });
   app.get("/applet/:file", async (c) => {
-    const m = /^([0-9a-f]{64})\.(js|wasm|css)$/.exec(c.req.param("file"));
+    const m = /^([0-9a-f]{64})\.(js|wasm|css|svg)$/.exec(c.req.param("file"));
     if (!m) throw new ApiError(404, "not_found", "no such applet file");
     const bytes = await _readDist(distDir, `applet/${m[0]}`);
     c.header("Cache-Control", IMMUTABLE);

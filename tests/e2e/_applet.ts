@@ -125,7 +125,7 @@ export async function signInInPage(
   identity: string,
   passphrase: string,
 ): Promise<string | null> {
-  await page.getByRole("tab", { name: "Existing user" }).click();
+  await page.getByRole("tab", { name: "Sign in" }).click();
   await page.getByLabel("Identity", { exact: true }).fill(identity);
   await type(page, "Pass phrase", passphrase);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
@@ -227,8 +227,11 @@ export async function updateAddressInPage(
  * pass phrase.
  */
 export async function revokeInPage(page: Page, current: string): Promise<string | null> {
-  await page.getByRole("button", { name: "Revoke key", exact: true }).click();
   const dialog = page.getByRole("alertdialog", { name: "Revoke your key?" });
+  // After a refusal the dialog stays open with the alert in it: type again there.
+  if (!(await dialog.isVisible())) {
+    await page.getByRole("button", { name: "Revoke key", exact: true }).click();
+  }
   await dialog.waitFor();
   await type(dialog, "Current pass phrase", current);
   await dialog.getByRole("button", { name: "Yes, revoke my key", exact: true }).click();

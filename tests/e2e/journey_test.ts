@@ -148,7 +148,7 @@ for (const db of ["pglite", "postgres"] as const) {
           assertEquals(page.workers().length, 0);
           assertEquals(
             await page.getByRole("button", { name: "Sign in", exact: true }).count() +
-                await page.getByRole("tab", { name: "Existing user" }).count() > 0,
+                await page.getByRole("tab", { name: "Sign in" }).count() > 0,
             true,
           );
 

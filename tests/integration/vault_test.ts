@@ -10,7 +10,7 @@ import { createProxyClient } from "../../platform/mod.ts";
 import { b64uDecode } from "../../protocol/mod.ts";
 import { postgresAvailable, startStack } from "../../harness/mod.ts";
 import * as u from "../../harness/mod.ts";
-import { assert } from "../fixtures/assert.ts";
+import { assert, assertEquals } from "../fixtures/assert.ts";
 
 async function refused(p: Promise<unknown>, code: string, status?: number): Promise<ApiError> {
   try {
@@ -118,7 +118,9 @@ for (const db of ["pglite", "postgres"] as const) {
               ...alice,
               registration: { ...alice.registration, accountNumber: "999" },
             };
-            await refused(u.consent(web, other, phrase), "registration_mismatch", 400);
+            // With the letter's phrase the vault says which field differs; without it, not.
+            const m = await refused(u.consent(web, other, phrase), "registration_mismatch", 400);
+            assertEquals(m.details?.fields, ["accountNumber"]);
             const wrong = (await import("../../protocol/mod.ts")).generateConsentPhrase().text;
             const e = await refused(u.consent(web, alice, wrong), "wrong_phrase", 403);
             assert(e.details?.attemptsLeft === 4, JSON.stringify(e.details));

@@ -1,0 +1,112 @@
+/// <reference lib="dom" />
+/**
+ * The page's DOM helpers: build elements, labelled fields with their hints and
+ * error slots, and mark fields invalid the accessible way (`aria-invalid`,
+ * `aria-describedby`). No framework; every view builds its nodes with {@link el}.
+ *
+ * A field's label is a sibling of its control, never a wrapper (a wrapping label adds
+ * the control's value to its accessible name), and its accessible name is the label
+ * text: these names are the applet's interface (README, "Accessible names").
+ *
+ * @module
+ */
+
+/** Attributes for {@link el}: `false` leaves one out, `true` sets it empty. */
+export type Attrs = Record<string, string | boolean>;
+
+/** The element with `id` (the views create every id they read). */
+export const $ = (id: string): HTMLElement => document.getElementById(id)!;
+
+/** `document.createElement` with attributes and children. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false) continue;
+    node.setAttribute(k, v === true ? "" : v);
+  }
+  node.append(...children);
+  return node;
+}
+
+/** What {@link field} takes besides label and id. */
+export interface FieldOptions {
+  /** Attributes of the control (`type`, `maxlength`, `autocomplete`, …). */
+  attrs?: Attrs;
+  tag?: "input" | "textarea";
+  /** A rule shown under the label before anything is typed (e.g. the identity's). */
+  hint?: string;
+}
+
+/**
+ * A labelled control with an optional hint and an (empty) error slot `<id>-error`;
+ * the control's `aria-describedby` names both, so a screen reader reads the rule and,
+ * after a refusal, what was wrong.
+ */
+export function field(label: string, id: string, o: FieldOptions = {}): HTMLElement {
+  const described = [`${id}-error`];
+  const hint = o.hint ? el("p", { class: "hint", id: `${id}-hint` }, o.hint) : null;
+  if (hint) described.unshift(`${id}-hint`);
+  const control = el(o.tag ?? "input", {
+    id,
+    name: id,
+    "aria-describedby": described.join(" "),
+    ...o.attrs,
+  });
+  return el(
+    "div",
+    { class: "field" },
+    el("label", { for: id }, label),
+    ...(hint ? [hint] : []),
+    control,
+    el("p", { class: "field-error", id: `${id}-error`, hidden: true }),
+  );
+}
+
+/** The value of the control with `id`. */
+export function value(id: string): string {
+  return ($(id) as HTMLInputElement).value;
+}
+
+/** Marks the control `id` invalid with `text` in its error slot. */
+export function markInvalid(id: string, text: string): HTMLElement | null {
+  const control = document.getElementById(id);
+  const slot = document.getElementById(`${id}-error`);
+  if (!control) return null;
+  control.setAttribute("aria-invalid", "true");
+  if (slot) {
+    slot.textContent = text;
+    slot.hidden = false;
+  }
+  return control;
+}
+
+/** Clears every field error inside `root`. */
+export function clearInvalid(root: ParentNode = document): void {
+  for (const c of root.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+  for (const s of root.querySelectorAll<HTMLElement>(".field-error")) {
+    s.textContent = "";
+    s.hidden = true;
+  }
+}
+
+/** A `<section>` with a heading, labelled by it (a landmark region). */
+export function section(id: string, title: string, ...children: Node[]): HTMLElement {
+  return el(
+    "section",
+    { id, "aria-labelledby": `${id}-title`, class: "card" },
+    el("h2", { id: `${id}-title` }, title),
+    ...children,
+  );
+}
+
+/** A download link for `bytes`. */
+export function download(bytes: Uint8Array, name: string, label: string): HTMLAnchorElement {
+  const href = URL.createObjectURL(
+    new Blob([bytes as BlobPart], { type: "application/octet-stream" }),
+  );
+  return el("a", { href, download: name }, label);
+}
