@@ -24,6 +24,7 @@ import { parseConsentPhrase } from "../protocol/mod.ts";
 import { ctEqual, fromUtf8, utf8, wipe } from "../protocol/mod.ts";
 import { base64 } from "../protocol/mod.ts";
 import { normalizeRegistration, type Registration } from "../protocol/mod.ts";
+import { MESSAGE_TOO_LONG_TEXT, messageRoom } from "../protocol/mod.ts";
 import type { Command, Reply, Results } from "./worker_api.ts";
 
 /** Idle time after which a signed-in applet wipes itself (DESIGN.md §2.11). */
@@ -214,6 +215,7 @@ async function terminate(
   detail = "",
 ): Promise<void> {
   _clearIdle();
+  clearError(); // an error of the signed-in view is not about the signed-out one
   const w = _worker;
   _worker = null;
   state.user = null;
@@ -736,16 +738,53 @@ function normalizeAmount(text: string): string {
   return `${m[1]}.${(m[2] ?? "").padEnd(2, "0")}`;
 }
 
+/**
+ * The `Message` field with the room left under it (protocol/limits.ts `messageRoom`: bytes
+ * of UTF-8, so one per plain letter). Over the limit the field is `aria-invalid` and the
+ * form refuses it before anything is signed or sent.
+ */
+function messageField(): HTMLElement {
+  const wrap = field("Message", "message", {
+    required: true,
+    rows: "5",
+    "aria-describedby": "message-room message-rule",
+  }, "textarea");
+  const room = el("p", { id: "message-room", class: "hint" });
+  const rule = el(
+    "p",
+    { id: "message-rule", class: "hint" },
+    "Up to 64 KiB: a plain letter counts 1, an accented letter 2, most other scripts 3, " +
+      "an emoji 4.",
+  );
+  const input = wrap.querySelector("textarea")!;
+  const update = () => {
+    const n = messageRoom(input.value);
+    room.textContent = n >= 0
+      ? `${n.toLocaleString("en")} characters left`
+      : `${(-n).toLocaleString("en")} characters too many`;
+    room.dataset.over = String(n < 0);
+    if (n < 0) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  };
+  input.addEventListener("input", update);
+  update();
+  wrap.append(room, rule);
+  return wrap;
+}
+
 function signedInView(): HTMLElement {
   const user = state.user!;
   const out = el("div", { id: "signature-slot" });
   const signForm = form(
     "Sign a message",
-    [field("Message", "message", { required: true, rows: "5" }, "textarea")],
+    [messageField()],
     "Sign message",
     async () => {
       const text = value("message");
       if (text.length === 0) throw new UiError("empty_message", "Type a message to sign.");
+      if (messageRoom(text) < 0) {
+        throw new UiError("message_too_long", `${MESSAGE_TOO_LONG_TEXT} Nothing was sent.`);
+      }
       const message = utf8(text);
       const w = await worker();
       const r = await w.call({ type: "sign", message: message.slice() });

@@ -19,8 +19,17 @@ export const IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 /** C0 and C1 control characters and DEL: refused in registration data and free text. */
 export const CONTROL_CHARACTERS = /\p{Cc}/u;
 
-/** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
-export const REGISTRATION_LIMITS = { fullName: 200, accountNumber: 64, address: 500 } as const;
+/**
+ * Upper bounds on each field, in UTF-16 code units after normalisation (the identity's is
+ * also {@link IDENTITY_PATTERN}'s). The applet shows them (`maxlength`, counters) and the
+ * web server's schema enforces them (server/routes/operations.ts).
+ */
+export const REGISTRATION_LIMITS = {
+  identity: 64,
+  fullName: 200,
+  accountNumber: 64,
+  address: 500,
+} as const;
 
 /** Thrown for registration data that breaks the rules above. */
 export class RegistrationError extends Error {
@@ -50,7 +59,7 @@ export function normalizeRegistration(input: unknown): Registration {
     if (s.length > max) throw new RegistrationError(`registration: ${name} longer than ${max}`);
     return s;
   };
-  const identity = field("identity", 64);
+  const identity = field("identity", REGISTRATION_LIMITS.identity);
   if (!IDENTITY_PATTERN.test(identity)) {
     throw new RegistrationError(
       "registration: identity must be 3-64 of a-z 0-9 . _ - and start with a letter or digit",
