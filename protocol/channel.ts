@@ -11,6 +11,8 @@
  * - Direction keys: HKDF-SHA256(KS, salt = N(s), info = "roamsign/rpc/v1 c2s" | "… s2c"),
  *   AES-256-GCM, non-extractable.
  * - AAD = "roamsign/rpc/v1" ‖ 0x00 ‖ direction (1 byte) ‖ sid ‖ N(s) ‖ u64(seq) ‖ u64(T(s)).
+ * - A request the server opened is answered sealed under its `seq`: a result, or for a
+ *   refusal the `ack` `{ "refused": code }`, so the client knows the number is used up.
  *
  * @module
  */
@@ -213,6 +215,44 @@ export async function requestNonce(binding: ChannelBinding, seq: number): Promis
   return b64uEncode(
     await sha256(concat(utf8("roamsign/nonce/v1"), binding.sid, binding.nonce, u64be(seq))),
   );
+}
+
+/**
+ * The `ack` of a refusal (docs/session-channel.md "Sequence numbers after a refusal"): the
+ * server opened request `seq` and refused it with `code`. Sealed s2c under `seq`, it proves
+ * to the client that `seq` is used up; an error without one was refused before it was
+ * opened, so `seq` is still free.
+ */
+export function sealRefusal(
+  key: CryptoKey,
+  binding: ChannelBinding,
+  seq: number,
+  code: string,
+): Promise<Sealed> {
+  return seal(key, "s2c", binding, seq, utf8(JSON.stringify({ refused: code })));
+}
+
+/**
+ * The code an `ack` (see {@link sealRefusal}) proves for request `seq`, or null when `ack`
+ * is absent, malformed, for another number, or does not authenticate.
+ */
+export async function openRefusal(
+  key: CryptoKey,
+  binding: ChannelBinding,
+  seq: number,
+  ack: unknown,
+): Promise<string | null> {
+  const a = ack as Partial<Sealed> | null | undefined;
+  if (typeof a !== "object" || a === null || a.seq !== seq) return null;
+  if (typeof a.iv !== "string" || typeof a.ct !== "string") return null;
+  try {
+    const body = JSON.parse(
+      new TextDecoder().decode(await open(key, "s2c", binding, a as Sealed)),
+    ) as { refused?: unknown };
+    return typeof body?.refused === "string" ? body.refused : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The plaintext of a request: operation, client time, arguments. */

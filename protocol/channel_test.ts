@@ -6,9 +6,12 @@ import {
   deriveChannelKeys,
   drawKs,
   open,
+  openRefusal,
   requestNonce,
   seal,
+  sealRefusal,
 } from "./channel.ts";
+import { utf8 } from "./bytes.ts";
 
 function offer() {
   return {
@@ -106,4 +109,25 @@ Deno.test("requestNonce() is bound to the session and the sequence number", asyn
   assertOk(n1 !== await requestNonce(p.binding, 2));
   assertOk(n1 !== await requestNonce({ ...p.binding, nonce: new Uint8Array(32) }, 1));
   assertEquals(b64uDecode(n1).length, 32);
+});
+
+Deno.test("openRefusal() proves only the number and key it was sealed for", async () => {
+  const p = await pair();
+  const ack = await sealRefusal(p.keys.s2c, p.binding, 3, "wrong_phrase");
+  assertEquals(await openRefusal(p.keys.s2c, p.binding, 3, ack), "wrong_phrase");
+  // Another request's ack, the other direction's key, a moved seq field, a flipped bit, none.
+  assertEquals(await openRefusal(p.keys.s2c, p.binding, 4, ack), null);
+  assertEquals(await openRefusal(p.keys.c2s, p.binding, 3, ack), null);
+  assertEquals(await openRefusal(p.keys.s2c, p.binding, 4, { ...ack, seq: 4 }), null);
+  const ct = b64uDecode(ack.ct);
+  ct[0] ^= 1;
+  assertEquals(await openRefusal(p.keys.s2c, p.binding, 3, { ...ack, ct: b64uEncode(ct) }), null);
+  assertEquals(await openRefusal(p.keys.s2c, p.binding, 3, undefined), null);
+  assertEquals(await openRefusal(p.keys.s2c, p.binding, 3, "x"), null);
+});
+
+Deno.test("openRefusal() does not take a sealed result for a refusal", async () => {
+  const p = await pair();
+  const result = await seal(p.keys.s2c, "s2c", p.binding, 3, utf8('{"verified":true}'));
+  assertEquals(await openRefusal(p.keys.s2c, p.binding, 3, result), null);
 });

@@ -92,6 +92,7 @@ export type ErrorCode =
   | "no_pending_login"
   | "not_signed_in"
   | "wrong_identity"
+  | "message_too_long"
   | "invalid_signature"
   | "certificate_not_active"
   | "bad_identity"
@@ -187,6 +188,7 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   no_pending_login: "This session did not start that sign-in.",
   not_signed_in: "Sign in first.",
   wrong_identity: "You are signed in as another identity.",
+  message_too_long: "The message is too long: at most 65,536 bytes (64 KiB) can be signed.",
   invalid_signature: "The signature does not verify.",
   certificate_not_active: "The signer's certificate is not active.",
   bad_identity: "This is not an identity.",

@@ -183,6 +183,9 @@ export interface DebitInstruction {
   date: string;
 }
 
+/** Upper bounds on the typed fields of an instruction, in characters (code points). */
+export const INSTRUCTION_LIMITS = { to: 64, reference: 140 } as const;
+
 const _HEADER = "roamsign debit instruction v1";
 const _FIELDS = ["host", "message-id", "from", "to", "amount", "reference", "date"] as const;
 const _UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -230,14 +233,14 @@ export function checkDebitInstruction(d: DebitInstruction): DebitInstruction {
   if (!IDENTITY_PATTERN.test(d.from)) {
     throw new HostProtocolError("bad_instruction", "instruction: from must be an identity");
   }
-  _text("the payee account", d.to, 1, 64);
+  _text("the payee account", d.to, 1, INSTRUCTION_LIMITS.to);
   if (amountMinor(d.amount) <= 0) {
     throw new HostProtocolError("bad_instruction", "instruction: amount must be above 0.00");
   }
   if (!_CURRENCY.test(d.currency)) {
     throw new HostProtocolError("bad_instruction", "instruction: currency must be 3 letters");
   }
-  _text("the reference", d.reference, 0, 140);
+  _text("the reference", d.reference, 0, INSTRUCTION_LIMITS.reference);
   if (!_DATE.test(d.date) || Number.isNaN(Date.parse(d.date))) {
     throw new HostProtocolError("bad_instruction", "instruction: date must be ISO 8601 UTC");
   }

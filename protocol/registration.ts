@@ -19,7 +19,11 @@ export const IDENTITY_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 /** C0 and C1 control characters and DEL: refused in registration data and free text. */
 export const CONTROL_CHARACTERS = /\p{Cc}/u;
 
-/** Upper bounds on the free-text fields, in UTF-16 code units after normalisation. */
+/**
+ * Upper bounds on each field, in UTF-16 code units after normalisation (the identity's is
+ * also {@link IDENTITY_PATTERN}'s). The applet shows them (`maxlength`, counters) and the
+ * web server's schema enforces them (server/routes/operations.ts).
+ */
 export const REGISTRATION_LIMITS = {
   identity: 64,
   fullName: 200,

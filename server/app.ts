@@ -26,6 +26,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ApiError, notFound, onError } from "../platform/mod.ts";
 import { type ConfidentialityKey, httpMetrics, mountReadiness } from "../platform/mod.ts";
 import type { ReadinessCheck } from "../platform/mod.ts";
+import { RPC_BODY_MAX_BYTES } from "../protocol/mod.ts";
 import { accessLog } from "./access_log.ts";
 import { AddressLimit } from "./address_limit.ts";
 import { cacheControl } from "./cache_control.ts";
@@ -79,9 +80,13 @@ export function createApp(deps: AppDeps): Hono {
   app.use(
     "/api/*",
     bodyLimit({
-      maxSize: 256 * 1024,
+      maxSize: RPC_BODY_MAX_BYTES,
       onError: () => {
-        throw new ApiError(413, "body_too_large", "request body larger than 256 KiB");
+        throw new ApiError(
+          413,
+          "body_too_large",
+          "The request is larger than 256 KiB, so it was not read; nothing was done.",
+        );
       },
     }),
   );

@@ -13,6 +13,7 @@ import {
   drawKs,
   ksLabel,
   open,
+  openRefusal,
   seal,
   type SessionOffer,
 } from "../protocol/mod.ts";
@@ -226,6 +227,132 @@ Deno.test("a tampered request is refused and does not advance the sequence", asy
   assertEquals(good.res.status, 200);
   const answer = await open(h.keys.s2c, "s2c", h.binding, good.json);
   assertEquals(JSON.parse(fromUtf8(answer)), { status: "closed" });
+});
+
+Deno.test("a refusal of an opened request carries the ack of its number; earlier refusals none", async () => {
+  const s = await server();
+  const h = await handshake(s.fetcher);
+  const sealed = await seal(
+    h.keys.c2s,
+    "c2s",
+    h.binding,
+    1,
+    utf8(JSON.stringify({ op: "admin.users", ts: clock, args: {} })),
+  );
+  const first = await post(s.fetcher, "/api/rpc", { sid: h.offer.sid, ...sealed });
+  assertEquals([first.res.status, first.json.error.code], [400, "unknown_op"]);
+  assertEquals(await openRefusal(h.keys.s2c, h.binding, 1, first.json.error.ack), "unknown_op");
+  // Sent again, refused before it is opened: no ack, and still no second chance.
+  const again = await post(s.fetcher, "/api/rpc", { sid: h.offer.sid, ...sealed });
+  assertEquals([again.json.error.code, again.json.error.ack], ["replayed_request", undefined]);
+  const skipped = await rpc(s.fetcher, h, 3, { op: "session.close", ts: clock, args: {} });
+  assertEquals([skipped.json.error.code, skipped.json.error.ack], ["out_of_order", undefined]);
+  const next = await rpc(s.fetcher, h, 2, { op: "session.close", ts: clock, args: {} });
+  assertEquals(next.res.status, 200);
+});
+
+/** A Session whose answers pass through `rewrite`; counts its POSTs to /api/rpc. */
+async function rewritingSession(
+  s: Awaited<ReturnType<typeof server>>,
+  rewrite: (status: number, body: Record<string, unknown>) => Record<string, unknown>,
+) {
+  const counter = { posts: 0 };
+  const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const res = await s.fetcher(input, init);
+    if (!String(input).endsWith("/api/rpc")) return res;
+    counter.posts++;
+    const body = rewrite(res.status, await res.json());
+    return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+  }) as typeof fetch;
+  const session = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors: s.anchors,
+    fetch: fetcher,
+  });
+  return { session, counter };
+}
+
+Deno.test("Session: after a refusal with its ack the next request goes at once", async () => {
+  const s = await server();
+  const { session, counter } = await rewritingSession(s, (_, b) => b);
+  const err = await session.call("admin.users", {}).then(() => null, (e) => e);
+  assertEquals(err?.code, "unknown_op");
+  assertEquals(await session.call("session.close", {}), { status: "closed" });
+  assertEquals(counter.posts, 2);
+});
+
+Deno.test("Session: an ack stripped on the way costs one replayed_request, then all goes on", async () => {
+  const s = await server();
+  const { session, counter } = await rewritingSession(s, (status, b) => {
+    if (status >= 400) delete (b.error as Record<string, unknown>).ack;
+    return b;
+  });
+  const err = await session.call("admin.users", {}).then(() => null, (e) => e);
+  assertEquals(err?.code, "unknown_op");
+  assertEquals(await session.call("session.close", {}), { status: "closed" });
+  assertEquals(counter.posts, 3); // the refusal, replayed_request, the request again
+});
+
+Deno.test("Session: an ack that is not for this request is not proof that its number is used", async () => {
+  const s = await server();
+  let kept: Record<string, unknown> | null = null;
+  let breakNext = false;
+  const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    if (!String(input).endsWith("/api/rpc")) return s.fetcher(input, init);
+    // The second request arrives broken, so the server refuses it before opening it…
+    const sent = breakNext ? { ...init, body: '{"sid":"x"}' } : init;
+    const res = await s.fetcher(input, sent);
+    const body = await res.json();
+    if (res.status >= 400 && kept === null) kept = body.error.ack; // seq 1's genuine ack
+    // …and the answer carries seq 1's ack, relabelled as seq 2's.
+    else if (breakNext) body.error.ack = { ...kept, seq: 2 };
+    breakNext = false;
+    return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+  }) as typeof fetch;
+  const session = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors: s.anchors,
+    fetch: fetcher,
+  });
+  assertEquals(await session.call("admin.users", {}).catch((e) => e.code), "unknown_op");
+  breakNext = true;
+  assertEquals(await session.call("admin.users", {}).catch((e) => e.code), "bad_request");
+  // Had the client believed the ack, it would now send 3 and hear out_of_order.
+  assertEquals(await session.call("session.close", {}), { status: "closed" });
+});
+
+Deno.test("Session: an answer lost after the server used the number costs one replayed_request", async () => {
+  const s = await server();
+  let posts = 0;
+  const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const res = await s.fetcher(input, init);
+    if (!String(input).endsWith("/api/rpc")) return res;
+    if (++posts === 1) throw new TypeError("connection reset"); // handled, never heard
+    return res;
+  }) as typeof fetch;
+  const session = await Session.open({
+    baseUrl: "http://x",
+    crypto: webCrypto,
+    anchors: s.anchors,
+    fetch: fetcher,
+  });
+  const lost = await session.call("admin.users", {}).catch((e) => e.code);
+  assertEquals(lost, "server_unreachable");
+  assertEquals(await session.call("session.close", {}), { status: "closed" });
+  assertEquals(posts, 3); // lost, replayed_request, sent again with the next number
+});
+
+Deno.test("Session: a body over 256 KiB is refused before it is sent; the session goes on", async () => {
+  const s = await server();
+  const { session, counter } = await rewritingSession(s, (_, b) => b);
+  const err = await session.call("message.submit", { message: "A".repeat(300 * 1024) })
+    .then(() => null, (e) => e);
+  assertOk(err instanceof RpcError);
+  assertEquals([err.code, counter.posts], ["body_too_large", 0]);
+  assertEquals(await session.call("session.close", {}), { status: "closed" });
+  assertEquals(counter.posts, 1);
 });
 
 Deno.test("a KS wrapped for another session is refused with bad_session_key", async () => {

@@ -2,13 +2,16 @@
  * Client half of the session bootstrap and the KS(m,a) channel
  * (DESIGN.md §2.2, docs/session-channel.md): fetch the offer, check that the
  * confidentiality certificate chains to the CA pinned in the applet's anchors
- * (docs/trust-anchors.md), draw KS, send it wrapped under PUB(c,s), then carry every request sealed with a strictly
- * increasing sequence number. Runs in the applet's worker and in Deno.
+ * (docs/trust-anchors.md), draw KS, send it wrapped under PUB(c,s), then carry every
+ * request sealed with a sequence number that moves only on proof that the server used the
+ * previous one up, so a refused request never breaks the session (docs/session-channel.md
+ * "Sequence numbers after a refusal"). Runs in the applet's worker and in Deno.
  *
  * @module
  */
 import { b64uEncode } from "../../protocol/mod.ts";
-import { fromUtf8, utf8, wipe } from "../../protocol/mod.ts";
+import { ERROR_MESSAGES, isErrorCode } from "../../protocol/mod.ts";
+import { fromUtf8, utf8, utf8Length, wipe } from "../../protocol/mod.ts";
 import {
   bindingOf,
   type ChannelBinding,
@@ -17,7 +20,9 @@ import {
   drawKs,
   ksLabel,
   open,
+  openRefusal,
   requestNonce,
+  RPC_BODY_MAX_BYTES,
   seal,
   type Sealed,
   type SessionOffer,
@@ -93,6 +98,8 @@ export interface SessionOptions {
 /** The subject CN the CA gives the web server's confidentiality certificate. */
 export const CONFIDENTIALITY_SUBJECT = "roamsign confidentiality";
 
+const _TOO_LARGE = "The request is larger than 256 KiB, so it was not sent.";
+
 /** The alert a user sees when the server's certificates do not check out. */
 export const UNTRUSTED_SERVER_MESSAGE =
   "This server's identity could not be verified; nothing was sent.";
@@ -142,9 +149,13 @@ export class Session {
   readonly #keys: ChannelKeys;
   readonly #base: string;
   readonly #fetch: typeof fetch;
+  /** The last sequence number the server is known to have used up (0: none). */
   #seq = 0;
-  /** A sequence number sent without an answer: the server may or may not have seen it. */
-  #unanswered = 0;
+  /**
+   * `#seq + 1` when it was sent without proof of its fate (no answer, or a refusal without
+   * `ack`): the server may have used it up; else 0.
+   */
+  #maybeUsed = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -231,48 +242,80 @@ export class Session {
     args: Record<string, unknown> | ((nonce: string) => Promise<Record<string, unknown>>),
   ): Promise<T> {
     if (this.#closed) throw new RpcError("session_closed", "session is closed", 0);
-    const seq = ++this.#seq;
+    // `#seq` moves only on proof that the server used the number up (a sealed answer or
+    // a refusal's `ack`): docs/session-channel.md "Sequence numbers after a refusal".
+    const seq = this.#seq + 1;
     const resolved = typeof args === "function"
       ? await args(await requestNonce(this.binding, seq))
       : args;
     const plaintext = utf8(JSON.stringify({ op, ts: Date.now(), args: resolved }));
     const sealed = await seal(this.#keys.c2s, "c2s", this.binding, seq, plaintext);
     wipe(plaintext);
+    const envelope = JSON.stringify({ sid: this.offer.sid, ...sealed });
+    if (utf8Length(envelope) > RPC_BODY_MAX_BYTES) {
+      throw new RpcError("body_too_large", _TOO_LARGE, 0); // nothing sent, `seq` still free
+    }
+    // Until proven used: if the server did see it (an answer lost or stripped), the next
+    // request, sent with the same number, hears `replayed_request` and goes again.
+    const sentBefore = this.#maybeUsed === seq;
+    this.#maybeUsed = seq;
     let res: Response;
     try {
       res = await this.#fetch(`${this.#base}/api/rpc`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ sid: this.offer.sid, ...sealed }),
+        body: envelope,
         cache: "no-store",
       });
     } catch {
-      // No answer: the next request reuses this sequence number, since the server
-      // refuses a skipped one (`out_of_order`); if it did see this one, it says
-      // `replayed_request`, and the request goes again with the next number.
-      this.#seq = seq - 1;
-      this.#unanswered = seq;
       throw _unreachable();
     }
     const body = await _json(res);
-    if (!res.ok) {
-      const code = (body as { error?: { code?: string } })?.error?.code;
-      if (code === "replayed_request" && this.#unanswered === seq) {
-        this.#unanswered = 0;
-        return await this.#send<T>(op, args);
-      }
-      if (code === "unknown_session" || code === "session_expired") this.#closed = true;
-      _raise(body, res.status);
-    }
-    this.#unanswered = 0;
+    if (!res.ok) return await this.#refused<T>(op, args, seq, sentBefore, body, res.status);
     const answer = body as Sealed;
     if (answer?.seq !== seq) throw new RpcError("bad_response", "answer for another request", 0);
     const bytes = await open(this.#keys.s2c, "s2c", this.binding, answer);
+    this.#used(seq);
     try {
       return JSON.parse(fromUtf8(bytes)) as T;
     } finally {
       wipe(bytes);
     }
+  }
+
+  /** The server answered request `seq` with an error: keep the counter in step, then throw. */
+  async #refused<T>(
+    op: string,
+    args: Parameters<Session["call"]>[1],
+    seq: number,
+    sentBefore: boolean,
+    body: unknown,
+    status: number,
+  ): Promise<T> {
+    const e = (body as { error?: { code?: unknown; ack?: unknown } } | null)?.error;
+    const proven = await openRefusal(this.#keys.s2c, this.binding, seq, e?.ack);
+    if (proven !== null) {
+      // Opened and refused: the number is used up; the sealed code is the one to trust.
+      this.#used(seq);
+      const message = isErrorCode(proven) ? ERROR_MESSAGES[proven] : `HTTP ${status}`;
+      _raise(proven === e?.code ? body : { error: { code: proven, message } }, status);
+    }
+    if (e?.code === "replayed_request" && sentBefore) {
+      // An earlier request with this number did reach the server: it is gone; this request
+      // was not opened, so it goes again with the next number.
+      this.#used(seq);
+      return await this.#send<T>(op, args);
+    }
+    if (e?.code === "unknown_session" || e?.code === "session_expired") this.#closed = true;
+    // Refused before it was opened (too large, malformed, out of turn): `seq` is still free,
+    // and stays in `#maybeUsed` in case an `ack` was stripped on the way.
+    _raise(body, status);
+  }
+
+  /** The server used up `seq`: the next request takes `seq + 1`. */
+  #used(seq: number): void {
+    this.#seq = seq;
+    this.#maybeUsed = 0;
   }
 
   /** Tells the server to forget the session (best effort) and refuses further calls. */

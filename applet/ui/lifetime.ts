@@ -12,7 +12,7 @@
  * @module
  */
 import { el } from "./dom.ts";
-import { placeFeedbackIn, status } from "./feedback.ts";
+import { clearError, placeFeedbackIn, status } from "./feedback.ts";
 import { detachWorker } from "./worker_client.ts";
 import { FRAGMENTS, render, setFragment, SIGNED_IN_FRAGMENT, state } from "./state.ts";
 
@@ -36,6 +36,7 @@ const _SAID: Record<Exclude<EndReason, "pagehide">, (detail: string) => string> 
 /** Wipes and terminates the worker; the page returns to signed-out and says why. */
 export async function terminate(reason: EndReason, detail = ""): Promise<void> {
   _clearIdle();
+  clearError(); // nothing of the signed-in page's answers outlives it
   const w = detachWorker();
   state.user = null;
   if (w) await w.end(reason !== "pagehide");

@@ -22,6 +22,8 @@ export interface ShownError {
   details?: { attemptsLeft?: number; fields?: string[] };
   /** The logical field an applet-side check refused. */
   field?: string;
+  /** True when the page itself refused: its message is the applet's own words. */
+  own?: boolean;
 }
 
 /** The situation an error is read in. */
@@ -175,6 +177,7 @@ export function explain(e: ShownError, c: Context): Explained {
   if (e.retryable) {
     return { text: "The service is briefly unavailable; nothing was lost. Try again in a moment." };
   }
+  if (e.own && e.message) return { text: e.message, field: e.field };
   if (e.code && isErrorCode(e.code)) return { text: ERROR_MESSAGES[e.code], field: e.field };
   // The applet's own checks (FlowError, UiError) carry words the applet wrote.
   return { text: e.message ?? "Something went wrong.", field: e.field };

@@ -23,6 +23,8 @@ export class UiError extends Error {
   readonly details?: { attemptsLeft?: number; fields?: string[] };
   /** The logical field an applet-side check refused. */
   field?: string;
+  /** True when the page itself refused (its words stand); false for a worker's reply. */
+  readonly own: boolean;
   constructor(
     code: string,
     message: string,
@@ -31,9 +33,11 @@ export class UiError extends Error {
       retryable?: boolean;
       details?: { attemptsLeft?: number; fields?: string[] };
       field?: string;
+      own?: boolean;
     } = {},
   ) {
     super(message);
+    this.own = o.own ?? true;
     this.code = code;
     this.retryAfterMs = o.retryAfterMs;
     this.retryable = o.retryable ?? false;
@@ -123,7 +127,7 @@ export class AppletWorker {
     if (r.ok) p.resolve(r.result);
     else {
       const { code, message, ...o } = r.error;
-      p.reject(new UiError(code, message, o));
+      p.reject(new UiError(code, message, { ...o, own: false }));
     }
   }
 

@@ -6,15 +6,12 @@
  *
  * @module
  */
-import { base64, utf8 } from "../../protocol/mod.ts";
+import { base64, MESSAGE_TOO_LONG_TEXT, messageRoom, utf8 } from "../../protocol/mod.ts";
 import { download, el, field, section, value } from "../ui/dom.ts";
 import { status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { state } from "../ui/state.ts";
 import { UiError, worker } from "../ui/worker_client.ts";
-
-/** The longest message the page sends (characters; the server's body limit allows it). */
-export const MESSAGE_MAX_CHARS = 64_000;
 
 function _copyButton(text: string): HTMLButtonElement {
   const b = el("button", { type: "button", class: "secondary" }, "Copy signature");
@@ -102,34 +99,52 @@ export function signatureRegion(
   );
 }
 
+/**
+ * The `Message` field with the room left under it (protocol/limits.ts `messageRoom`: the
+ * limit is in UTF-8 bytes, so an accented letter counts 2); over the limit the field is
+ * marked invalid and the form refuses before anything is sent.
+ */
+function _messageField(): HTMLElement {
+  const wrap = field("Message", "message", {
+    tag: "textarea",
+    hint: "Exactly these bytes (UTF-8) are signed. Up to 64 KiB: a plain letter counts 1, " +
+      "an accented letter 2, most other scripts 3, an emoji 4.",
+    attrs: { required: true, rows: "5" },
+  });
+  const input = wrap.querySelector("textarea")!;
+  const room = el("p", { id: "message-room", class: "hint counter" });
+  input.setAttribute("aria-describedby", `message-hint message-room message-error`);
+  const update = () => {
+    const n = messageRoom(input.value);
+    room.textContent = n >= 0
+      ? `${n.toLocaleString("en")} characters left`
+      : `${(-n).toLocaleString("en")} characters too many`;
+    room.dataset.over = String(n < 0);
+    if (n < 0) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  };
+  input.addEventListener("input", update);
+  update();
+  input.after(room);
+  return wrap;
+}
+
 /** The "Sign a message" section. */
 export function signSection(): HTMLElement {
   const user = state.user!;
   const out = el("div", { id: "signature-slot" });
-  const counter = el("p", { class: "hint counter", id: "message-count" });
   const form = actionForm({
     name: "Sign a message",
     submit: "Sign message",
     fields: { message: "message" },
-    children: [
-      field("Message", "message", {
-        tag: "textarea",
-        hint: `Up to ${MESSAGE_MAX_CHARS.toLocaleString("en")} characters. Exactly these bytes ` +
-          "(UTF-8) are signed.",
-        attrs: { required: true, rows: "5", maxlength: String(MESSAGE_MAX_CHARS) },
-      }),
-      counter,
-    ],
+    children: [_messageField()],
     run: async () => {
       const text = value("message");
       if (text.length === 0) throw new UiError("empty_message", "Type a message to sign.");
-      if (text.length > MESSAGE_MAX_CHARS) {
-        throw new UiError(
-          "message_too_long",
-          `The message is longer than ${MESSAGE_MAX_CHARS.toLocaleString("en")} characters: ` +
-            "shorten it. Nothing was sent.",
-          { field: "message" },
-        );
+      if (messageRoom(text) < 0) {
+        throw new UiError("message_too_long", `${MESSAGE_TOO_LONG_TEXT} Nothing was sent.`, {
+          field: "message",
+        });
       }
       const message = utf8(text);
       status("Signing…");
@@ -141,12 +156,5 @@ export function signSection(): HTMLElement {
       out.scrollIntoView?.({ block: "nearest" });
     },
   });
-  const input = form.querySelector("textarea")!;
-  const count = () => {
-    const left = MESSAGE_MAX_CHARS - input.value.length;
-    counter.textContent = `${left.toLocaleString("en")} characters left`;
-  };
-  input.addEventListener("input", count);
-  count();
   return section("sign", "Sign a message", form, out);
 }

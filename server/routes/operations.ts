@@ -16,7 +16,8 @@
  * registration fields are limited to 200/64/500 characters here and twice that there
  * (before NFC); a consent phrase may not be empty here; a revocation reason is any
  * text here and refused with control characters there. Shared by import, not copied:
- * `B64U_PATTERN` and `powProofSchema`.
+ * `B64U_PATTERN`, `powProofSchema`, `REGISTRATION_LIMITS` and `MESSAGE_MAX_BYTES`. A
+ * refusal by these schemas is worded by server/routes/schema_refusal.ts.
  *
  * @module
  */
@@ -25,9 +26,12 @@ import { ApiError, log, powProofSchema } from "../../platform/mod.ts";
 import {
   b64uDecode,
   b64uEncode,
+  b64uLength,
   IDENTITY_PATTERN,
+  MESSAGE_MAX_BYTES,
   parseCertificate,
   pemDecode,
+  REGISTRATION_LIMITS,
   requestNonce,
 } from "../../protocol/mod.ts";
 import type { HostRelay } from "../host_relay.ts";
@@ -62,9 +66,9 @@ function _op<S extends z.ZodType>(
 const identity = z.string().regex(IDENTITY_PATTERN, "bad identity");
 const registration = z.object({
   identity,
-  fullName: z.string().min(1).max(200),
-  accountNumber: z.string().min(1).max(64),
-  address: z.string().min(1).max(500),
+  fullName: z.string().min(1).max(REGISTRATION_LIMITS.fullName),
+  accountNumber: z.string().min(1).max(REGISTRATION_LIMITS.accountNumber),
+  address: z.string().min(1).max(REGISTRATION_LIMITS.address),
 }).strict();
 const keyRecord = z.record(z.string(), z.unknown()).refine(
   (v) => JSON.stringify(v).length <= 16_384,
@@ -239,7 +243,7 @@ export const OPERATIONS = {
   ),
   "message.submit": _op(
     z.object({
-      message: b64u(87_382), // 64 KiB
+      message: b64u(b64uLength(MESSAGE_MAX_BYTES)), // 64 KiB: message_too_long above
       signature: b64u(1024),
       alg: z.enum(["RSASSA-PKCS1-v1_5-SHA256", "RSA-PSS-SHA256"]).default(
         "RSASSA-PKCS1-v1_5-SHA256",

@@ -1,6 +1,7 @@
 /**
  * What the web server's routes share about a request: its client address, its JSON
- * body, a schema check with the stable `bad_request` code, and the session it names.
+ * body, a schema check that refuses in plain words with a stable code, and the session it
+ * names.
  *
  * @module
  */
@@ -8,6 +9,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { ApiError, B64U_PATTERN } from "../../platform/mod.ts";
 import type { ServerSession, SessionStore } from "../sessions.ts";
+import { schemaRefusal } from "./schema_refusal.ts";
 
 /** The end user's address of a request (server/client_address.ts `clientAddressOf`). */
 export type ClientAddress = (c: Context) => string;
@@ -34,18 +36,17 @@ export async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
-/** `value` parsed by `schema`; 400 `bad_request` naming `what`, the first issue and its path. */
+/**
+ * `value` parsed by `schema`; its first issue refused in plain words with a stable code
+ * (server/routes/schema_refusal.ts: `bad_request`, or the typed field's own code).
+ */
 export function parseWith<T extends z.ZodType>(
   schema: T,
   value: unknown,
   what: string,
 ): z.infer<T> {
   const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue?.path?.length ? ` at ${issue.path.join(".")}` : "";
-    throw new ApiError(400, "bad_request", `${what}: ${issue?.message ?? "invalid"}${where}`);
-  }
+  if (!r.success) throw schemaRefusal(what, r.error.issues[0]);
   return r.data;
 }
 

@@ -2,7 +2,9 @@
  * `POST /api/rpc`, the KS(m,a) channel (docs/session-channel.md): `{ sid, seq, iv, ct }`
  * under the session's c2s key, in sequence, one at a time; the plaintext is
  * `{ op, ts, args }`, dispatched through the one table of server/routes/operations.ts,
- * and the answer is sealed under the s2c key. Errors are the plain envelope.
+ * and the answer is sealed under the s2c key. Errors are the plain envelope; a refusal of
+ * a request that was opened also carries its `ack` (docs/session-channel.md "Sequence
+ * numbers after a refusal").
  *
  * @module
  */
@@ -16,8 +18,10 @@ import {
   fromUtf8,
   MAX_CLOCK_SKEW_MS,
   open,
+  RPC_BODY_MAX_BYTES,
   seal,
   type Sealed,
+  sealRefusal,
   utf8,
   wipe,
 } from "../../protocol/mod.ts";
@@ -41,7 +45,8 @@ const _envelope = z.object({
   sid: b64uChars(64),
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   iv: b64uChars(64),
-  ct: b64uChars(200_000),
+  // The body limit (server/app.ts) is what bounds it: one size refusal, `body_too_large`.
+  ct: b64uChars(RPC_BODY_MAX_BYTES),
 }).strict();
 
 const _request = z.object({
@@ -67,10 +72,15 @@ export function rpcRoutes(deps: RpcDeps): Hono {
     let plaintext: Uint8Array | null = null;
     try {
       plaintext = await _open(s.keys, s, env);
-      // Authentic: the sequence number is used up whatever happens next.
+      // Authentic: the sequence number is used up whatever happens next, and the answer
+      // says so under the s2c key: a sealed result, or a refusal with its `ack`.
       s.lastSeq = env.seq;
       deps.sessions.touch(s);
-      return c.json(await _answer(c, deps, s, s.keys, env.seq, plaintext));
+      try {
+        return c.json(await _answer(c, deps, s, s.keys, env.seq, plaintext));
+      } catch (err) {
+        throw await _acknowledged(err, s, s.keys, env.seq);
+      }
     } finally {
       wipe(plaintext);
       s.busy = false;
@@ -89,6 +99,22 @@ async function _open(keys: ChannelKeys, s: ServerSession, env: Sealed): Promise<
     }
     throw err;
   }
+}
+
+/**
+ * A refusal of an opened request, with the `ack` that proves `seq` used up
+ * (protocol/channel.ts `sealRefusal`). Anything but an {@link ApiError} stays as it is
+ * (a 500 without detail): the client then learns the number from `replayed_request`.
+ */
+async function _acknowledged(
+  err: unknown,
+  s: ServerSession,
+  keys: ChannelKeys,
+  seq: number,
+): Promise<unknown> {
+  if (!(err instanceof ApiError)) return err;
+  const ack = await sealRefusal(keys.s2c, s.binding, seq, err.code);
+  return new ApiError<string>(err.status, err.code, err.message, { ...err.details, ack });
 }
 
 /** Parses, checks and dispatches the request; the sealed answer. */
