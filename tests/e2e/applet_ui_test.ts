@@ -242,7 +242,7 @@ Deno.test({
         async () => {
           await wide.getByLabel("Message", { exact: true }).fill("pay 5 to Bob");
           assertOk(
-            /characters left/.test((await wide.locator("#message-count").textContent()) ?? ""),
+            /characters left/.test((await wide.locator("#message-room").textContent()) ?? ""),
           );
           const sig = await signInPageMessage(wide, "pay 5 to Bob");
           await narrow.getByLabel("Message", { exact: true }).fill("pay 5 to Bob");
