@@ -15,8 +15,10 @@
  * pass phrase`, `Key size`), `Revoke key` with its confirmation (input `Current pass
  * phrase`, buttons `Yes, revoke my key`, `Cancel`); both re-authenticate with the
  * current pass phrase first (docs/lifecycle.md, "Re-authentication"),
- * and `Send to bank` (inputs `Payee account`, `Amount`, `Currency`, `Reference`)
- * with the region `Receipt`.
+ * and `Send to bank` (inputs `Payee account`, `Amount`, `Reference`; the bank's currency
+ * shown as fixed text, `output` `Currency`) with the region `Receipt`; sending a payment
+ * this tab already has a receipt for first asks "You already sent this payment. Send it
+ * again?" (buttons `Send it again`, `Don't send`; client/flows/payments.ts).
  *
  * @module
  */
@@ -25,6 +27,7 @@ import { ctEqual, fromUtf8, utf8, wipe } from "../protocol/mod.ts";
 import { base64 } from "../protocol/mod.ts";
 import { normalizeRegistration, type Registration } from "../protocol/mod.ts";
 import type { Command, Reply, Results } from "./worker_api.ts";
+import { type Payment, PaymentForm } from "./client/flows/payments.ts";
 
 /** Idle time after which a signed-in applet wipes itself (DESIGN.md §2.11). */
 export const IDLE_MS = 10 * 60_000;
@@ -302,6 +305,10 @@ const _MESSAGES: Record<string, (e: _ShownError) => string> = {
     "Your key was replaced by a re-registration (perhaps in another window). " +
     "Sign out and sign in again.",
   duplicate_message: () => "The bank has executed this message before and refused it again.",
+  idempotency_key_reused: () =>
+    "The bank refused: this payment form's key belongs to a different payment. " +
+    "Nothing was paid.",
+  wrong_currency: () => "The bank keeps accounts in another currency; nothing was paid.",
   insufficient_funds: () => "The bank refused: your balance does not cover this amount.",
   host_unavailable: () => "The bank is not reachable right now; try again.",
   host_timeout: () => "The bank is not reachable right now; try again.",
@@ -697,17 +704,13 @@ function receiptRegion(r: Results["sendToHost"]): HTMLElement {
       download: name,
     }, label);
   const fingerprint = r.hostFingerprint.slice(0, 32).replace(/(.{4})(?!$)/g, "$1 ");
-  return el(
-    "section",
-    { role: "region", "aria-label": "Receipt", class: "receipt", id: "receipt" },
-    el("h3", {}, "Receipt"),
-    el("p", {}, `Executed by the ${rc.host}: receipt ${rc.receiptId}.`),
-    el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
-    el(
-      "p",
-      { class: "verified", id: "receipt-verified" },
-      `Receipt signature verified with the ${rc.host}'s integrity key (SHA-256 ${fingerprint} …).`,
-    ),
+  const receiptFile = file(
+    utf8(r.signedReceipt),
+    `${rc.receiptId}-receipt.json`,
+    "Download receipt",
+  );
+  // A repeat was not executed: the instruction just signed is not the one the receipt covers.
+  const signed = r.code === "duplicate_payment" ? [] : [
     el(
       "details",
       {},
@@ -720,10 +723,77 @@ function receiptRegion(r: Results["sendToHost"]): HTMLElement {
       file(r.message, `${rc.messageId}.txt`, "Download signed instruction"),
       " · ",
       file(r.signature, `${rc.messageId}.sig`, "Download instruction signature"),
-      " · ",
-      file(utf8(r.receiptText), `${rc.receiptId}-receipt.json`, "Download receipt"),
+    ),
+  ];
+  return el(
+    "section",
+    { role: "region", "aria-label": "Receipt", class: "receipt", id: "receipt" },
+    el("h3", {}, "Receipt"),
+    r.code === "duplicate_payment"
+      ? el(
+        "p",
+        { id: "receipt-duplicate", "data-code": "duplicate_payment" },
+        `You had sent this payment before: the ${rc.host} did not pay it again. ` +
+          `This is the receipt of the first payment, ${rc.receiptId}.`,
+      )
+      : el("p", {}, `Executed by the ${rc.host}: receipt ${rc.receiptId}.`),
+    el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+    el(
+      "p",
+      { class: "verified", id: "receipt-verified" },
+      `Receipt signature verified with the ${rc.host}'s pinned integrity key ` +
+        `(SHA-256 ${fingerprint} …).`,
+    ),
+    ...signed,
+    el(
+      "p",
+      {},
+      receiptFile,
+      " (with the bank's signature: check it later with ",
+      el("code", {}, "deno task verify -- --receipt FILE"),
+      ")",
     ),
   );
+}
+
+/**
+ * The Pay section's question before a payment this tab already has a receipt for:
+ * "Send it again" sends it with a fresh idempotency key, "Don't send" sends nothing.
+ */
+function repeatQuestion(
+  slot: HTMLElement,
+  payment: Payment,
+  send: () => Promise<void>,
+): HTMLElement {
+  const dont = el("button", { type: "button", class: "secondary" }, "Don't send");
+  dont.addEventListener("click", () => {
+    slot.replaceChildren();
+    status("Not sent.");
+  });
+  const ask = form("Repeat payment", [], "Send it again", async () => {
+    slot.replaceChildren();
+    await send();
+  });
+  ask.append(dont);
+  const what = `${payment.amount} to ${payment.to}` +
+    (payment.reference ? `, reference ${payment.reference}` : "");
+  slot.replaceChildren(
+    el(
+      "div",
+      {
+        role: "alertdialog",
+        "aria-labelledby": "repeat-title",
+        "aria-describedby": "repeat-text",
+        class: "confirm",
+        id: "repeat-question",
+      },
+      el("h3", { id: "repeat-title" }, "You already sent this payment. Send it again?"),
+      el("p", { id: "repeat-text" }, `The bank has executed ${what} from this page.`),
+      ask,
+    ),
+  );
+  dont.focus();
+  return slot;
 }
 
 /** `125` → `125.00`, `125.5` → `125.50`; throws a UiError for anything else. */
@@ -778,17 +848,39 @@ function signedInView(): HTMLElement {
     },
   );
   const receiptSlot = el("div", { id: "receipt-slot" });
+  const repeatSlot = el("div", { id: "repeat-slot" });
+  const payments = new PaymentForm(); // this sign-in's payments, memory only
+  // The bank keeps one currency: shown, never typed (the worker puts the bank's in).
+  const currency = el("output", { id: "currency", "aria-labelledby": "currency-label" }, "…");
+  void worker().then((w) => w.call({ type: "hostInfo" })).then(
+    (h) => (currency.textContent = h.currency),
+    () => (currency.textContent = "(the bank is not reachable)"),
+  );
+  const pay = async (payment: Payment, idempotencyKey: string) => {
+    status("Signing and sending to the bank…");
+    const w = await worker();
+    const r = await w.call({ type: "sendToHost", debit: { ...payment, idempotencyKey } });
+    payments.paid(payment, idempotencyKey);
+    receiptSlot.replaceChildren(receiptRegion(r));
+    status(
+      r.code === "duplicate_payment"
+        ? "Not paid again: the bank had executed this payment before. " +
+          "Its original receipt's signature was verified."
+        : "Executed by the bank; its signed receipt was verified.",
+    );
+  };
   const payForm = form(
     "Pay with the bank",
     [
       field("Payee account", "payee", { required: true, maxlength: "64", autocomplete: "off" }),
       field("Amount", "amount", { required: true, inputmode: "decimal", placeholder: "125.00" }),
-      field("Currency", "currency", {
-        required: true,
-        value: "GBP",
-        maxlength: "3",
-        autocapitalize: "characters",
-      }),
+      el(
+        "div",
+        { class: "field" },
+        el("span", { id: "currency-label" }, "Currency"),
+        currency,
+        el("span", { class: "hint" }, " (the bank's only currency)"),
+      ),
       field("Reference", "reference", { maxlength: "140", autocomplete: "off" }),
       el(
         "p",
@@ -799,18 +891,19 @@ function signedInView(): HTMLElement {
     ],
     "Send to bank",
     async () => {
-      const debit = {
+      const payment: Payment = {
         to: value("payee").trim(),
         amount: normalizeAmount(value("amount")),
-        currency: value("currency").trim().toUpperCase(),
         reference: value("reference").trim(),
       };
-      if (!debit.to) throw new UiError("bad_payee", "Type the payee's account.");
-      status("Signing and sending to the bank…");
-      const w = await worker();
-      const r = await w.call({ type: "sendToHost", debit });
-      receiptSlot.replaceChildren(receiptRegion(r));
-      status("Executed by the bank; its signed receipt was verified.");
+      if (!payment.to) throw new UiError("bad_payee", "Type the payee's account.");
+      repeatSlot.replaceChildren();
+      if (payments.isRepeat(payment)) {
+        status(""); // the question says what happens next
+        repeatQuestion(repeatSlot, payment, () => pay(payment, payments.again(payment)));
+        return;
+      }
+      await pay(payment, payments.keyFor(payment));
     },
   );
 
@@ -941,7 +1034,7 @@ function signedInView(): HTMLElement {
     {},
     el("p", {}, "Signed in as ", el("strong", { id: "signed-in-as" }, user.identity), "."),
     el("section", {}, el("h2", {}, "Sign a message"), signForm, out),
-    el("section", {}, el("h2", {}, "Pay with the bank"), payForm, receiptSlot),
+    el("section", {}, el("h2", {}, "Pay with the bank"), payForm, repeatSlot, receiptSlot),
     el("section", {}, el("h2", {}, "Registration data"), updateForm),
     el("section", {}, el("h2", {}, "Re-register"), reregForm),
     el("section", {}, el("h2", {}, "Revoke key"), revokeButton, revokeSlot),

@@ -14,6 +14,7 @@ export * from "./registration.ts";
 export * from "./key_record.ts";
 export * from "./channel.ts";
 export * from "./host.ts";
+export * from "./host_receipt.ts";
 export * from "./anchors.ts";
 export * from "./linked.ts";
 export * from "./user_request.ts";

@@ -28,6 +28,8 @@ import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(crypto);
 
+export { type ReceiptResult, verifyReceipt } from "./receipt.ts";
+
 /** The outcome of a check. */
 export type Verdict =
   | "valid"
