@@ -16,7 +16,7 @@
  * phrase`, buttons `Yes, revoke my key`, `Cancel`); both re-authenticate with the
  * current pass phrase first (docs/lifecycle.md, "Re-authentication"),
  * and `Send to bank` (inputs `Payee account`, `Amount`, `Reference`; the bank's currency
- * shown as fixed text, `output` `Currency`) with the region `Receipt`; sending a payment
+ * shown as fixed text after `Currency`) with the region `Receipt`; sending a payment
  * this tab already has a receipt for first asks "You already sent this payment. Send it
  * again?" (buttons `Send it again`, `Don't send`; client/flows/payments.ts).
  *
@@ -851,7 +851,8 @@ function signedInView(): HTMLElement {
   const repeatSlot = el("div", { id: "repeat-slot" });
   const payments = new PaymentForm(); // this sign-in's payments, memory only
   // The bank keeps one currency: shown, never typed (the worker puts the bank's in).
-  const currency = el("output", { id: "currency", "aria-labelledby": "currency-label" }, "…");
+  // Plain text, no role: an <output> would be a second `status` region.
+  const currency = el("strong", { id: "currency" }, "…");
   void worker().then((w) => w.call({ type: "hostInfo" })).then(
     (h) => (currency.textContent = h.currency),
     () => (currency.textContent = "(the bank is not reachable)"),
@@ -878,6 +879,7 @@ function signedInView(): HTMLElement {
         "div",
         { class: "field" },
         el("span", { id: "currency-label" }, "Currency"),
+        " ",
         currency,
         el("span", { class: "hint" }, " (the bank's only currency)"),
       ),
