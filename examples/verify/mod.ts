@@ -21,6 +21,9 @@
  * certificates and the CRL parsed by `@peculiar/x509`. The host application uses
  * the same function (examples/host-bank).
  *
+ * `verifyReceipt` (receipt.ts) checks a bank's signed receipt file against the bank's
+ * pinned key fingerprint (docs/bank-receipt.md).
+ *
  * @module
  */
 import "reflect-metadata";
