@@ -233,6 +233,11 @@ async function _handle(req: Request): Promise<unknown> {
       user = null; // revokeKey destroyed the key
       return r;
     }
+    case "hostInfo": {
+      // Signed out too: the bank's name, currency and pinned key are public.
+      const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
+      return { name: host.name, currency: host.currency, fingerprint: host.fingerprint };
+    }
     case "sendToHost": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);

@@ -20,6 +20,7 @@ export type Command =
   | { type: "update"; registration: Registration; currentPassphrase: Uint8Array }
   | { type: "reregister"; passphrase: Uint8Array; currentPassphrase: Uint8Array; bits: number }
   | { type: "revoke"; currentPassphrase: Uint8Array }
+  | { type: "hostInfo" }
   | { type: "sendToHost"; debit: DebitRequest }
   | { type: "wipe" };
 
@@ -36,6 +37,8 @@ export interface Results {
   update: { status: string; registration: Registration };
   reregister: { serial: string; superseded: string; certificate: string };
   revoke: { identity: string; status: string; serial: string | null };
+  /** The bank's name, currency and pinned key fingerprint, its keys checked. */
+  hostInfo: { name: string; currency: string; fingerprint: string };
   sendToHost: {
     instruction: DebitInstruction;
     message: Uint8Array;
@@ -43,7 +46,11 @@ export interface Results {
     receipt: Receipt;
     receiptText: string;
     receiptSignature: Uint8Array;
+    /** The receipt file a user keeps (receipt, signature, certificate). */
+    signedReceipt: string;
     hostFingerprint: string;
+    /** `duplicate_payment`: paid before, not again; the receipt is the first one. */
+    code?: "duplicate_payment";
   };
   wipe: { wiped: true };
 }

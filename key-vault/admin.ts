@@ -21,7 +21,9 @@
  *                                       DATA_DIR/web/ if missing and have the CA certify it
  *                                       (the web server cannot: docs/trust-anchors.md)
  *
- * Exit codes: 0 done, 1 refused or broken, 2 usage.
+ * Exit codes: 0 done, 1 refused or broken, 2 usage. A usage error names what is missing
+ * or wrong and prints that command's usage line, not the whole list (which `help` and a
+ * bare `deno task admin` print); it is found before any secret is read or the proxy asked.
  *
  * @module
  */
@@ -66,20 +68,81 @@ interface _Args {
   command?: string;
   sub?: string;
   arg?: string;
+  /** An option given without its value (`--reason` last, or before another option). */
+  valueless?: string;
 }
+
+/** The options that take a value, with what the value is. */
+const _VALUE_OPTIONS: Record<string, string> = {
+  "--reason": "<text>",
+  "--by": "<operator>",
+  "--limit": "<n>",
+};
 
 function _parseArgs(args: string[], operator: string | undefined): _Args {
   const a: _Args = { json: args.includes("--json"), by: operator };
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--json") continue;
-    if (args[i] === "--reason") a.reason = args[++i];
-    else if (args[i] === "--by") a.by = args[++i];
-    else if (args[i] === "--limit") a.limit = Number(args[++i]);
-    else words.push(args[i]);
+    if (Object.hasOwn(_VALUE_OPTIONS, args[i])) {
+      const v = args[i + 1];
+      if (v === undefined || v.startsWith("--")) {
+        a.valueless ??= args[i];
+        continue;
+      }
+      i++;
+      if (args[i - 1] === "--reason") a.reason = v;
+      else if (args[i - 1] === "--by") a.by = v;
+      else a.limit = Number(v);
+    } else words.push(args[i]);
   }
   [a.command, a.sub, a.arg] = words;
   return a;
+}
+
+/** Each command's usage line, by its first word. */
+const _USAGE_LINES: Record<string, string> = {
+  users: "users [--json]",
+  pending: "pending [--json]",
+  letters: "letters [--json] | letters sent <identity>",
+  "consent-reset": "consent-reset <identity>",
+  revoke: "revoke <identity> --reason <text> [--by <operator>]",
+  audit: "audit log [<identity>] [--limit <n>] [--json] | audit verify [--json]",
+  "web-certificate": "web-certificate",
+};
+
+/**
+ * What is wrong with the command line, naming the missing or unknown argument; null when
+ * it can run. Checked before any secret is read.
+ */
+function _usageError(a: _Args): string | null {
+  const commands = Object.keys(_USAGE_LINES);
+  if (!a.command || !Object.hasOwn(_USAGE_LINES, a.command)) {
+    return `admin: unknown command "${a.command}" (one of: ${commands.join(", ")})`;
+  }
+  const at = `admin ${a.command}`;
+  if (a.valueless) return `${at}: ${a.valueless} needs a value ${_VALUE_OPTIONS[a.valueless]}`;
+  if (a.limit !== undefined && !(Number.isInteger(a.limit) && a.limit >= 1 && a.limit <= 1000)) {
+    return `${at}: --limit must be an integer in 1..1000`;
+  }
+  switch (a.command) {
+    case "letters":
+      if (a.sub !== undefined && a.sub !== "sent") {
+        return `${at}: unknown subcommand "${a.sub}" (one of: sent)`;
+      }
+      return a.sub === "sent" && !a.arg ? `${at} sent: missing <identity>` : null;
+    case "consent-reset":
+      return a.sub ? null : `${at}: missing <identity> (whose consent attempts to reset)`;
+    case "revoke":
+      if (!a.sub) return `${at}: missing <identity> (whose key to revoke)`;
+      return a.reason ? null : `${at}: missing --reason <text> (why; it goes into the audit log)`;
+    case "audit":
+      if (a.sub === undefined) return `${at}: missing subcommand (one of: log, verify)`;
+      return a.sub === "log" || a.sub === "verify"
+        ? null
+        : `${at}: unknown subcommand "${a.sub}" (one of: log, verify)`;
+  }
+  return null;
 }
 
 /** What a command gets; it returns an exit code, or undefined for a usage error. */
@@ -227,13 +290,18 @@ export async function runAdmin(
   config: AdminConfig = adminConfigFromEnv(),
 ): Promise<number> {
   const a = _parseArgs(args, config.operator);
-  if (a.limit !== undefined && !(Number.isInteger(a.limit) && a.limit >= 1 && a.limit <= 1000)) {
-    err("admin: --limit must be an integer in 1..1000");
-    return 2;
-  }
   if (!a.command || a.command === "help" || a.command === "--help") {
     (a.command ? out : err)(USAGE);
     return a.command ? 0 : 2;
+  }
+  const usage = _usageError(a);
+  if (usage) {
+    err(
+      Object.hasOwn(_USAGE_LINES, a.command)
+        ? `${usage}\nusage: deno task admin ${_USAGE_LINES[a.command]}`
+        : usage,
+    );
+    return 2;
   }
   let secret: Uint8Array;
   try {

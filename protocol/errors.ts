@@ -109,6 +109,7 @@ export type ErrorCode =
   | "certificate_expired"
   | "unknown_signer"
   | "duplicate_message"
+  | "duplicate_payment"
   | "insufficient_funds"
   | "wrong_currency"
   | "directory_unavailable";
@@ -204,6 +205,8 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   certificate_expired: "The signer's certificate has expired.",
   unknown_signer: "The directory has no such signer.",
   duplicate_message: "This message was already executed.",
+  duplicate_payment:
+    "This payment was executed before; it was not paid again, and this is its receipt.",
   insufficient_funds: "The balance does not cover the amount.",
   wrong_currency: "The instruction's currency is not the bank's.",
   directory_unavailable: "The roamsign directory could not be checked; try again.",

@@ -13,15 +13,19 @@
  *   direction ‖ 0x00 ‖ host. Each key seals exactly one message.
  * - The c2h plaintext is {@link HostMessage}: the signed bytes (a
  *   {@link DebitInstruction} in its text form) and the user's signature. The h2c
- *   plaintext is `{ receipt, signature }`: the receipt as canonical JSON text and
- *   the host's RSASSA-PKCS1-v1_5 SHA-256 signature over its UTF-8 bytes.
+ *   plaintext is {@link HostAnswer}, `{ receipt, signature[, code] }`: the receipt as
+ *   canonical JSON text and the host's RSASSA-PKCS1-v1_5 SHA-256 signature over its
+ *   UTF-8 bytes; `code: "duplicate_payment"` when the instruction repeats one the host
+ *   executed before (same signer and idempotency key), and the receipt is that one's.
+ * - What a user keeps is a `SignedReceipt` file (host_receipt.ts): the receipt text, the host's
+ *   signature and its integrity certificate, checkable later against the host's pinned
+ *   key fingerprint (`deno task verify -- --receipt FILE`, docs/bank-receipt.md).
  *
  * @module
  */
 import { b64uDecode, b64uEncode } from "./base64url.ts";
 import { concat, randomBytes, utf8 } from "./bytes.ts";
 import { IDENTITY_PATTERN } from "./registration.ts";
-import { canonicalJson } from "./user_request.ts";
 
 /** Protocol name, in every label, info string and AAD. */
 export const HOST_PROTOCOL = "roamsign/host/v1";
@@ -29,11 +33,13 @@ export const HOST_PROTOCOL = "roamsign/host/v1";
 export const HOST_KEY_BYTES = 32;
 const _IV_BYTES = 12;
 
-/** What `GET /api/host` answers: the host's name and certificates (PEM). */
+/** What `GET /api/host` answers: the host's name, certificates (PEM) and currency. */
 export interface HostKeys {
   name: string;
   integrityCert: string;
   confidentialityCert: string;
+  /** The one currency the host keeps accounts in (ISO 4217); instructions must use it. */
+  currency: string;
 }
 
 /** The sealed request the web server routes: base64url fields. */
@@ -48,6 +54,20 @@ export interface HostEnvelope {
 export interface HostReply {
   iv: string;
   ct: string;
+}
+
+/** The h2c plaintext: a signed receipt, and why it is given. */
+export interface HostAnswer {
+  /** The receipt as signed: {@link receiptText}. */
+  receipt: string;
+  /** The host's RSASSA-PKCS1-v1_5 SHA-256 signature over the receipt's UTF-8 bytes, base64url. */
+  signature: string;
+  /**
+   * Absent: the instruction was executed now. `duplicate_payment`: it repeats one executed
+   * before (same signer, same idempotency key, same payment); nothing was paid again and
+   * the receipt is the original one.
+   */
+  code?: "duplicate_payment";
 }
 
 /** The c2h plaintext. */
@@ -169,6 +189,13 @@ export interface DebitInstruction {
   host: string;
   /** Random UUID; the host refuses a second message with the same id. */
   messageId: string;
+  /**
+   * One per payment form (16–32 random bytes, base64url): every submission of the same
+   * payment carries it, so the host executes the payment once and answers a repeat with
+   * the original receipt (`duplicate_payment`). Signed, so nobody can move it to another
+   * payment.
+   */
+  idempotencyKey: string;
   /** The signer's identity: the account to debit. */
   from: string;
   /** The payee's account, free text (1–64 characters). */
@@ -186,11 +213,24 @@ export interface DebitInstruction {
 /** Upper bounds on the typed fields of an instruction, in characters (code points). */
 export const INSTRUCTION_LIMITS = { to: 64, reference: 140 } as const;
 
-const _HEADER = "roamsign debit instruction v1";
-const _FIELDS = ["host", "message-id", "from", "to", "amount", "reference", "date"] as const;
+const _HEADER = "roamsign debit instruction v2";
+const _FIELDS = [
+  "host",
+  "message-id",
+  "idempotency-key",
+  "from",
+  "to",
+  "amount",
+  "reference",
+  "date",
+] as const;
 const _UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const _AMOUNT = /^(0|[1-9][0-9]{0,8})\.[0-9]{2}$/;
-const _CURRENCY = /^[A-Z]{3}$/;
+/** An ISO 4217 currency code as the host and the instruction write it. */
+export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+const _CURRENCY = CURRENCY_PATTERN;
+/** An idempotency key: 16–32 bytes, base64url without padding. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{22,43}$/;
 const _DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 // What the user sees is what is signed: no control or format characters (bidi overrides,
 // zero-width), no line breaks, no leading or trailing space.
@@ -230,6 +270,12 @@ export function checkDebitInstruction(d: DebitInstruction): DebitInstruction {
   if (!_UUID.test(d.messageId)) {
     throw new HostProtocolError("bad_instruction", "instruction: message id must be a UUID v4");
   }
+  if (!IDEMPOTENCY_KEY_PATTERN.test(d.idempotencyKey)) {
+    throw new HostProtocolError(
+      "bad_instruction",
+      "instruction: idempotency key must be 16–32 bytes in base64url",
+    );
+  }
   if (!IDENTITY_PATTERN.test(d.from)) {
     throw new HostProtocolError("bad_instruction", "instruction: from must be an identity");
   }
@@ -257,6 +303,7 @@ export function formatDebitInstruction(d: DebitInstruction): string {
     _HEADER,
     `host: ${d.host}`,
     `message-id: ${d.messageId}`,
+    `idempotency-key: ${d.idempotencyKey}`,
     `from: ${d.from}`,
     `to: ${d.to}`,
     `amount: ${d.amount} ${d.currency}`,
@@ -270,7 +317,7 @@ export function formatDebitInstruction(d: DebitInstruction): string {
 export function parseDebitInstruction(text: string): DebitInstruction {
   const lines = text.split("\n");
   if (lines.length !== _FIELDS.length + 2 || lines[0] !== _HEADER || lines.at(-1) !== "") {
-    throw new HostProtocolError("bad_instruction", "not a roamsign debit instruction v1");
+    throw new HostProtocolError("bad_instruction", "not a roamsign debit instruction v2");
   }
   const values: Record<string, string> = {};
   _FIELDS.forEach((name, i) => {
@@ -287,6 +334,7 @@ export function parseDebitInstruction(text: string): DebitInstruction {
   const d = checkDebitInstruction({
     host: values.host,
     messageId: values["message-id"],
+    idempotencyKey: values["idempotency-key"],
     from: values.from,
     to: values.to,
     amount: m[1],
@@ -300,57 +348,11 @@ export function parseDebitInstruction(text: string): DebitInstruction {
   return d;
 }
 
-// ---- receipt --------------------------------------------------------------------------
-
-/** What the host signs when it has acted on an instruction. */
-export interface Receipt {
-  v: 1;
-  host: string;
-  receiptId: string;
-  messageId: string;
-  identity: string;
-  /** Serial of the signer's certificate the signature was verified against. */
-  serial: string;
-  /** Hex SHA-256 of the signed instruction bytes. */
-  messageSha256: string;
-  status: "executed";
-  debit: { to: string; amount: string; currency: string; reference: string };
-  /** The debited account's balance afterwards, `875.00`. */
-  balance: string;
-  processedAt: string;
-}
-
-/** The bytes the host signs: UTF-8 of the canonical JSON of the receipt. */
-export function receiptText(r: Receipt): string {
-  return canonicalJson(r);
-}
-
-/** Parses receipt text (the signed form) and checks its shape. */
-export function parseReceipt(text: string): Receipt {
-  let r: Receipt;
-  try {
-    r = JSON.parse(text);
-  } catch {
-    throw new HostProtocolError("bad_receipt", "receipt is not JSON");
-  }
-  const ok = r && r.v === 1 && typeof r.host === "string" && typeof r.receiptId === "string" &&
-    typeof r.messageId === "string" && typeof r.identity === "string" &&
-    typeof r.serial === "string" && typeof r.messageSha256 === "string" &&
-    r.status === "executed" && typeof r.debit === "object" && r.debit !== null &&
-    typeof r.debit.to === "string" && typeof r.debit.amount === "string" &&
-    typeof r.debit.currency === "string" && typeof r.debit.reference === "string" &&
-    typeof r.balance === "string" && typeof r.processedAt === "string";
-  if (!ok || receiptText(r) !== text) {
-    throw new HostProtocolError("bad_receipt", "receipt has the wrong shape");
-  }
-  return r;
-}
-
 // ---- domain separation ------------------------------------------------------------------
 
 /**
  * How every roamsign protocol signature by a user's key begins: a debit instruction
- * (`roamsign debit instruction v1`) and a signed request to the vault
+ * (`roamsign debit instruction v2`) and a signed request to the vault
  * (`["roamsign/request/v1", …]`, protocol/user_request.ts). Any structure signed with the
  * user's key in future must begin with one of them too.
  */

@@ -9,14 +9,14 @@
  * @module
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { SIGNED_IN_HEADER } from "../protocol/mod.ts";
+import { CURRENCY_PATTERN, SIGNED_IN_HEADER } from "../protocol/mod.ts";
 import { ApiError } from "../platform/mod.ts";
 import { log } from "../platform/mod.ts";
 import type { HostEnvelope, HostKeys, HostReply } from "../protocol/mod.ts";
 
 /** The host as the web server sees it. */
 export interface HostRelay {
-  /** The host's name and certificates (cached 5 minutes). */
+  /** The host's name, certificates and currency (cached 5 minutes). */
   keys(): Promise<HostKeys>;
   /**
    * Routes a sealed message sent by the session signed in as `signedIn`; resolves with
@@ -68,7 +68,8 @@ export function createHostRelay(options: HostRelayOptions): HostRelay {
       const body = await res.json().catch(() => null) as HostKeys | null;
       if (
         !res.ok || !body || typeof body.name !== "string" ||
-        typeof body.integrityCert !== "string" || typeof body.confidentialityCert !== "string"
+        typeof body.integrityCert !== "string" || typeof body.confidentialityCert !== "string" ||
+        typeof body.currency !== "string" || !CURRENCY_PATTERN.test(body.currency)
       ) {
         log("warn", "host_keys_unavailable", { status: res.status });
         throw _unavailable();
@@ -77,6 +78,7 @@ export function createHostRelay(options: HostRelayOptions): HostRelay {
         name: body.name,
         integrityCert: body.integrityCert,
         confidentialityCert: body.confidentialityCert,
+        currency: body.currency,
       };
       cache = { keys, at: now() };
       return keys;

@@ -100,14 +100,32 @@ Deno.test("HostRelay.keys() caches the bank's certificates for five minutes", as
   let now = 0;
   await withBank(() => {
     calls++;
-    return json({ name: "bank", integrityCert: "I", confidentialityCert: "C" });
+    return json({ name: "bank", integrityCert: "I", confidentialityCert: "C", currency: "GBP" });
   }, async (url) => {
     const relay = createHostRelay({ url, now: () => now });
-    assertEquals((await relay.keys()).name, "bank");
+    assertEquals(await relay.keys(), {
+      name: "bank",
+      integrityCert: "I",
+      confidentialityCert: "C",
+      currency: "GBP",
+    });
     await relay.keys();
     assertEquals(calls, 1);
     now += 5 * 60_000;
     await relay.keys();
     assertEquals(calls, 2);
   });
+});
+
+Deno.test("HostRelay.keys() refuses a bank that names no currency or a malformed one", async () => {
+  for (const currency of [undefined, "gbp", "POUND"]) {
+    await withBank(
+      () => json({ name: "bank", integrityCert: "I", confidentialityCert: "C", currency }),
+      async (url) => {
+        const relay = createHostRelay({ url });
+        const err = await relay.keys().then(() => null, (e) => e);
+        assertEquals(err?.code, "host_unavailable", String(currency));
+      },
+    );
+  }
 });

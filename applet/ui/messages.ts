@@ -149,6 +149,13 @@ const _TABLE: Record<string, _Entry> = {
   duplicate_message: () => ({
     text: "The bank has executed this message before and refused it again.",
   }),
+  idempotency_key_reused: () => ({
+    text: "The bank refused: this payment form's key belongs to a different payment. " +
+      "Nothing was paid.",
+  }),
+  wrong_currency: () => ({
+    text: "The bank keeps accounts in another currency; nothing was paid.",
+  }),
   insufficient_funds: () => ({
     field: "amount",
     text: "The bank refused: your balance does not cover this amount.",

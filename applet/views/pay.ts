@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { fromUtf8, utf8 } from "../../protocol/mod.ts";
+import { fromUtf8, INSTRUCTION_LIMITS, utf8 } from "../../protocol/mod.ts";
+import { type Payment, PaymentForm } from "../client/flows/payments.ts";
 import { download, el, field, section, value } from "../ui/dom.ts";
-import { status } from "../ui/feedback.ts";
+import { placeFeedback, status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { UiError, worker } from "../ui/worker_client.ts";
 import type { Results } from "../worker_api.ts";
@@ -25,7 +26,7 @@ export function normalizeAmount(text: string): string {
   return `${m[1]}.${(m[2] ?? "").padEnd(2, "0")}`;
 }
 
-/** The "Receipt" region. */
+/** The "Receipt" region (a repeat names the first payment's receipt). */
 export function receiptRegion(r: Results["sendToHost"]): HTMLElement {
   const rc = r.receipt;
   const rows: [string, string][] = [
@@ -38,17 +39,9 @@ export function receiptRegion(r: Results["sendToHost"]): HTMLElement {
     ["Processed", rc.processedAt],
   ];
   const fingerprint = r.hostFingerprint.slice(0, 32).replace(/(.{4})(?!$)/g, "$1 ");
-  return el(
-    "section",
-    { role: "region", "aria-label": "Receipt", class: "result receipt", id: "receipt" },
-    el("h3", {}, "Receipt"),
-    el("p", {}, `Executed by the ${rc.host}: receipt ${rc.receiptId}.`),
-    el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
-    el(
-      "p",
-      { class: "verified", id: "receipt-verified" },
-      `Receipt signature verified with the ${rc.host}'s integrity key (SHA-256 ${fingerprint} …).`,
-    ),
+  const duplicate = r.code === "duplicate_payment";
+  // A repeat was not executed: the instruction just signed is not the one the receipt covers.
+  const signed = duplicate ? [] : [
     el(
       "details",
       {},
@@ -61,8 +54,97 @@ export function receiptRegion(r: Results["sendToHost"]): HTMLElement {
       download(r.message, `${rc.messageId}.txt`, "Download signed instruction"),
       " · ",
       download(r.signature, `${rc.messageId}.sig`, "Download instruction signature"),
-      " · ",
-      download(utf8(r.receiptText), `${rc.receiptId}-receipt.json`, "Download receipt"),
+    ),
+  ];
+  return el(
+    "section",
+    { role: "region", "aria-label": "Receipt", class: "result receipt", id: "receipt" },
+    el("h3", {}, "Receipt"),
+    duplicate
+      ? el(
+        "p",
+        { id: "receipt-duplicate", "data-code": "duplicate_payment" },
+        `You had sent this payment before: the ${rc.host} did not pay it again. ` +
+          `This is the receipt of the first payment, ${rc.receiptId}.`,
+      )
+      : el("p", {}, `Executed by the ${rc.host}: receipt ${rc.receiptId}.`),
+    el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+    el(
+      "p",
+      { class: "verified", id: "receipt-verified" },
+      `Receipt signature verified with the ${rc.host}'s pinned integrity key ` +
+        `(SHA-256 ${fingerprint} …).`,
+    ),
+    ...signed,
+    el(
+      "p",
+      {},
+      download(utf8(r.signedReceipt), `${rc.receiptId}-receipt.json`, "Download receipt"),
+      " (with the bank's signature: check it later with ",
+      el("code", {}, "deno task verify -- --receipt FILE"),
+      ")",
+    ),
+  );
+}
+
+/**
+ * The question before a payment this tab already has a receipt for: "Send it again"
+ * sends it with a fresh idempotency key, "Don't send" sends nothing.
+ */
+function _repeatQuestion(slot: HTMLElement, payment: Payment, send: () => Promise<void>): void {
+  const dont = el("button", { type: "button", class: "secondary" }, "Don't send");
+  const ask = actionForm({
+    name: "Repeat payment",
+    submit: "Send it again",
+    children: [],
+    run: async () => {
+      slot.replaceChildren();
+      await send();
+    },
+  });
+  ask.querySelector(".actions")!.prepend(dont);
+  dont.addEventListener("click", () => {
+    slot.replaceChildren();
+    placeFeedback(document.querySelector('form[aria-label="Pay with the bank"]')!);
+    status("Not sent.");
+  });
+  const what = `${payment.amount} to ${payment.to}` +
+    (payment.reference ? `, reference ${payment.reference}` : "");
+  slot.replaceChildren(
+    el(
+      "div",
+      {
+        role: "alertdialog",
+        "aria-labelledby": "repeat-title",
+        "aria-describedby": "repeat-text",
+        class: "confirm",
+        id: "repeat-question",
+      },
+      el("h3", { id: "repeat-title" }, "You already sent this payment. Send it again?"),
+      el("p", { id: "repeat-text" }, `The bank has executed ${what} from this page.`),
+      ask,
+    ),
+  );
+  dont.focus();
+}
+
+/** The bank's currency, shown as fixed text (the worker puts it into the instruction). */
+function _currency(): HTMLElement {
+  // Plain text, no role: an <output> would be a second `status` region.
+  const currency = el("strong", { id: "currency" }, "…");
+  void worker().then((w) => w.call({ type: "hostInfo" })).then(
+    (h) => (currency.textContent = h.currency),
+    () => (currency.textContent = "(the bank is not reachable)"),
+  );
+  return el(
+    "div",
+    { class: "field" },
+    el("span", { id: "currency-label", class: "label" }, "Currency"),
+    el(
+      "p",
+      { class: "fixed" },
+      currency,
+      el("span", { class: "hint" }, " (the bank's only currency)"),
     ),
   );
 }
@@ -70,26 +152,42 @@ export function receiptRegion(r: Results["sendToHost"]): HTMLElement {
 /** The "Pay with the bank" section. */
 export function paySection(): HTMLElement {
   const receiptSlot = el("div", { id: "receipt-slot" });
+  const repeatSlot = el("div", { id: "repeat-slot" });
+  const payments = new PaymentForm(); // this sign-in's payments, memory only
+  const pay = async (payment: Payment, idempotencyKey: string) => {
+    status("Signing and sending to the bank…");
+    receiptSlot.replaceChildren();
+    const w = await worker();
+    const r = await w.call({ type: "sendToHost", debit: { ...payment, idempotencyKey } });
+    payments.paid(payment, idempotencyKey);
+    receiptSlot.replaceChildren(receiptRegion(r));
+    status(
+      r.code === "duplicate_payment"
+        ? "Not paid again: the bank had executed this payment before. " +
+          "Its original receipt's signature was verified."
+        : "Executed by the bank; its signed receipt was verified.",
+    );
+    receiptSlot.scrollIntoView?.({ block: "nearest" });
+  };
   const form = actionForm({
     name: "Pay with the bank",
     submit: "Send to bank",
-    fields: { payee: "payee", amount: "amount", currency: "currency", reference: "reference" },
+    fields: { payee: "payee", amount: "amount", reference: "reference" },
     children: [
       field("Payee account", "payee", {
-        attrs: { required: true, maxlength: "64", autocomplete: "off" },
+        attrs: {
+          required: true,
+          maxlength: String(INSTRUCTION_LIMITS.to),
+          autocomplete: "off",
+        },
       }),
       field("Amount", "amount", {
         attrs: { required: true, inputmode: "decimal", placeholder: "125.00", maxlength: "12" },
       }),
-      field("Currency", "currency", {
-        attrs: {
-          required: true,
-          value: "GBP",
-          maxlength: "3",
-          autocapitalize: "characters",
-        },
+      _currency(),
+      field("Reference", "reference", {
+        attrs: { maxlength: String(INSTRUCTION_LIMITS.reference), autocomplete: "off" },
       }),
-      field("Reference", "reference", { attrs: { maxlength: "140", autocomplete: "off" } }),
       el(
         "p",
         { class: "hint" },
@@ -100,20 +198,19 @@ export function paySection(): HTMLElement {
     run: async () => {
       const to = value("payee").trim();
       if (!to) throw new UiError("bad_payee", "Type the payee's account.", { field: "payee" });
-      const debit = {
+      const payment: Payment = {
         to,
         amount: normalizeAmount(value("amount")),
-        currency: value("currency").trim().toUpperCase(),
         reference: value("reference").trim(),
       };
-      status("Signing and sending to the bank…");
-      receiptSlot.replaceChildren();
-      const w = await worker();
-      const r = await w.call({ type: "sendToHost", debit });
-      receiptSlot.replaceChildren(receiptRegion(r));
-      status("Executed by the bank; its signed receipt was verified.");
-      receiptSlot.scrollIntoView?.({ block: "nearest" });
+      repeatSlot.replaceChildren();
+      if (payments.isRepeat(payment)) {
+        status(""); // the question says what happens next
+        _repeatQuestion(repeatSlot, payment, () => pay(payment, payments.again(payment)));
+        return;
+      }
+      await pay(payment, payments.keyFor(payment));
     },
   });
-  return section("pay", "Pay with the bank", form, receiptSlot);
+  return section("pay", "Pay with the bank", form, repeatSlot, receiptSlot);
 }

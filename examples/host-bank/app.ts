@@ -1,13 +1,17 @@
 /**
  * The bank's HTTP face (DESIGN.md §2.8, docs/host-bank.md):
  *
- * - `GET /v1/keys` → `{ name, integrityCert, confidentialityCert }` (PUB(i,h), PUB(c,h));
+ * - `GET /v1/keys` → `{ name, integrityCert, confidentialityCert, currency }` (PUB(i,h),
+ *   PUB(c,h), and the one currency the bank keeps, which instructions must use);
  * - `POST /v1/messages` `{ key, iv, ct }` → `{ iv, ct }`: unwraps the message's host
- *   session key with PUB(c,h), opens the signed debit instruction, verifies the
- *   user's signature against the roamsign directory (refusing revoked and
- *   superseded keys), refuses a message id it executed before, debits the ledger,
- *   and answers with a receipt signed by PUB(i,h), sealed under the same session
- *   key. Refusals are the error envelope with a 4xx and a stable code.
+ *   session key with PUB(c,h), opens the signed debit instruction, refuses another
+ *   currency, verifies the user's signature against the roamsign directory (refusing
+ *   revoked and superseded keys), refuses a message id it executed before, debits the
+ *   ledger once per idempotency key, and answers with a receipt signed by PUB(i,h),
+ *   sealed under the same session key. A repeat of a payment it executed (same signer,
+ *   idempotency key and payment) is answered with the original receipt and
+ *   `code: "duplicate_payment"`, and nothing is paid. Refusals are the error envelope
+ *   with a 4xx and a stable code.
  * - `GET /healthz`.
  *
  * @module
@@ -24,6 +28,7 @@ import {
   deriveHostKeys,
   formatMinor,
   HOST_KEY_BYTES,
+  type HostAnswer,
   hostKeyLabel,
   HostProtocolError,
   openHost,
@@ -37,7 +42,7 @@ import { SIGNED_IN_HEADER } from "../../protocol/mod.ts";
 import { identityTag, log } from "../../platform/mod.ts";
 import { DirectoryError, loadCa, type VerifyResult, verifySignature } from "../verify/mod.ts";
 import type { HostKeyPairs } from "./keys.ts";
-import { Ledger, LedgerError } from "./ledger.ts";
+import { Ledger, type LedgerEntry, LedgerError } from "./ledger.ts";
 import {
   httpMetrics,
   mountMetrics,
@@ -121,6 +126,7 @@ export function createHostApp(deps: HostDeps): Hono {
       name: deps.name,
       integrityCert: deps.keys.integrityCert,
       confidentialityCert: deps.keys.confidentialityCert,
+      currency: deps.ledger.currency,
     }));
 
   app.post("/v1/messages", async (c) => {
@@ -175,6 +181,13 @@ export function createHostApp(deps: HostDeps): Hono {
     if (age > MAX_AGE_MS || age < -MAX_SKEW_MS) {
       throw new ApiError(409, "stale_instruction", "the instruction's date is too far from now");
     }
+    if (instruction.currency !== deps.ledger.currency) {
+      throw new ApiError(
+        409,
+        "wrong_currency",
+        `the bank keeps accounts in ${deps.ledger.currency}, not ${instruction.currency}`,
+      );
+    }
 
     // 3. The signature, against the directory.
     let verdict: VerifyResult;
@@ -218,12 +231,13 @@ export function createHostApp(deps: HostDeps): Hono {
       );
     }
 
-    // 4. Once only, then the ledger.
+    // 4. Once only (by message id, and by signer and idempotency key), then the ledger.
     const messageSha256 = toHex(await sha256(message));
     let done;
     try {
       done = await deps.ledger.debit({
         messageId: instruction.messageId,
+        idempotencyKey: instruction.idempotencyKey,
         identity: instruction.from,
         to: instruction.to,
         amount: amountMinor(instruction.amount),
@@ -244,36 +258,15 @@ export function createHostApp(deps: HostDeps): Hono {
       throw err;
     }
 
-    // 5. The receipt, signed by PUB(i,h), sealed back under the session key.
-    const receipt: Receipt = {
-      v: 1,
-      host: deps.name,
-      receiptId: done.entry.receiptId,
-      messageId: instruction.messageId,
-      identity: instruction.from,
-      serial: verdict.serial!,
-      messageSha256,
-      status: "executed",
-      debit: {
-        to: instruction.to,
-        amount: instruction.amount,
-        currency: instruction.currency,
-        reference: instruction.reference,
-      },
-      balance: formatMinor(done.balance),
-      processedAt: done.entry.at,
+    // 5. The receipt (the original one for a repeat), signed by PUB(i,h), sealed back.
+    const receipt = _receiptOf(deps.name, deps.ledger.currency, done.entry, done.balance);
+    const answer: HostAnswer = {
+      receipt: receiptText(receipt),
+      signature: b64uEncode(await _sign(deps.keys.integrityKey, receiptText(receipt))),
+      ...(done.duplicate ? { code: "duplicate_payment" as const } : {}),
     };
-    const text = receiptText(receipt);
-    const signature = new Uint8Array(
-      await crypto.subtle.sign(
-        "RSASSA-PKCS1-v1_5",
-        deps.keys.integrityKey,
-        utf8(text) as BufferSource,
-      ),
-    );
-    const reply = utf8(JSON.stringify({ receipt: text, signature: b64uEncode(signature) }));
-    const sealed = await sealHost(keys.h2c, "h2c", deps.name, reply);
-    log("info", "message_executed", {
+    const sealed = await sealHost(keys.h2c, "h2c", deps.name, utf8(JSON.stringify(answer)));
+    log("info", done.duplicate ? "payment_repeated" : "message_executed", {
       messageId: instruction.messageId,
       receiptId: receipt.receiptId,
       identity: tag,
@@ -282,6 +275,34 @@ export function createHostApp(deps: HostDeps): Hono {
     return c.json(sealed);
   });
   return app;
+}
+
+/**
+ * The receipt of a ledger entry. A function of the entry alone, so a repeat gets the
+ * same bytes as the first answer (and, RSASSA-PKCS1-v1_5 being deterministic, the same
+ * signature).
+ */
+function _receiptOf(host: string, currency: string, e: LedgerEntry, balance: number): Receipt {
+  return {
+    v: 2,
+    host,
+    receiptId: e.receiptId,
+    messageId: e.messageId,
+    idempotencyKey: e.idempotencyKey!,
+    identity: e.identity,
+    serial: e.serial,
+    messageSha256: e.messageSha256,
+    status: "executed",
+    debit: { to: e.to, amount: formatMinor(e.amount), currency, reference: e.reference },
+    balance: formatMinor(balance),
+    processedAt: e.at,
+  };
+}
+
+async function _sign(key: CryptoKey, text: string): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, utf8(text) as BufferSource),
+  );
 }
 
 async function _fetchCa(deps: HostDeps): Promise<string> {

@@ -6,23 +6,47 @@
  *   --identity <id>       the signer's identity (required)
  *   --message <file>      the exact signed bytes (required)
  *   --signature <file>    the signature: raw bytes (the applet's `.sig` file) or base64 (required)
- *   --server <url>        the roamsign web server (default http://127.0.0.1:8000)
+ *   --server <url>        the roamsign web server (default `ROAMSIGN_URL`, else
+ *                         http://127.0.0.1:$PORT, PORT defaulting to 8000)
  *   --ca <file>           trust this CA certificate (PEM); default: `DATA_DIR/ca.pem`
  *                         (the vault writes it; DATA_DIR defaults to ./data) when it
  *                         exists, else /ca.pem as the server sends it (with a warning)
  *   --alg pkcs1|pss       RSASSA-PKCS1-v1_5 (default) or RSA-PSS, both with SHA-256
  *   --json                print the result as JSON
  *
+ * `deno task verify -- --receipt <file> [--bank-key <hex>]` checks instead a bank's signed
+ * receipt (the applet's "Download receipt"; examples/verify/receipt.ts,
+ * docs/bank-receipt.md) against the bank's key fingerprint: `--bank-key`, else
+ * `DATA_DIR/anchors/host-bank.json` (what the applet was built to trust), else the key the
+ * server's `/api/host` names (with a warning). Offline when pinned.
+ *
  * Exit codes: 0 valid, 1 invalid, 2 revoked, 3 signed-by-superseded-key, 4 expired,
  * 5 unknown identity, 64 usage error, 69 the directory could not be read or did not
- * check out (unreachable, not signed by the CA, stale CRL).
+ * check out (unreachable, not signed by the CA, stale CRL). A receipt: 0 valid, 1 invalid,
+ * 64, 69 (no pin, and the server could not be asked).
  *
  * @module
  */
-import { DirectoryError, EXIT_CODES, type SignatureAlg, verifySignature } from "./mod.ts";
+import {
+  DirectoryError,
+  EXIT_CODES,
+  type ReceiptResult,
+  type SignatureAlg,
+  verifyReceipt,
+  verifySignature,
+} from "./mod.ts";
+import {
+  parseCertificate,
+  parseSignedReceipt,
+  pemDecode,
+  sha256,
+  toHex,
+} from "../../protocol/mod.ts";
 
 const USAGE = `usage: deno task verify -- --identity <id> --message <file> --signature <file>
-       [--server http://127.0.0.1:8000] [--ca ca.pem] [--alg pkcs1|pss] [--json]`;
+       [--server URL] [--ca ca.pem] [--alg pkcs1|pss] [--json]
+   or: deno task verify -- --receipt <file> [--bank-key <hex>] [--server URL] [--json]
+   (--server defaults to $ROAMSIGN_URL, else http://127.0.0.1:$PORT, PORT 8000)`;
 
 /** Exit code for a usage error (sysexits EX_USAGE). */
 export const EXIT_USAGE = 64;
@@ -40,14 +64,30 @@ function _signatureBytes(raw: Uint8Array): Uint8Array {
   return raw;
 }
 
-/** Where a local vault's CA certificate is looked for when `--ca` is not given. */
+/** What the CLI reads from the environment (README's table). */
 export interface VerifyEnv {
-  /** `DATA_DIR` (default `./data`): `ca.pem` there is the vault's CA. */
+  /**
+   * `DATA_DIR` (default `./data`): `ca.pem` there is the vault's CA, `anchors/host-bank.json`
+   * the bank's key fingerprint.
+   */
   dataDir: string;
+  /** The server when `--server` is not given (default http://127.0.0.1:8000). */
+  server?: string;
+}
+
+/**
+ * The environment as the CLI reads it: `DATA_DIR`, and the default server `ROAMSIGN_URL`,
+ * else `http://127.0.0.1:$PORT` (the web server's own `PORT`, default 8000).
+ */
+export function verifyEnvFrom(get: (name: string) => string | undefined): VerifyEnv {
+  return {
+    dataDir: get("DATA_DIR") || "./data",
+    server: get("ROAMSIGN_URL") || `http://127.0.0.1:${get("PORT") || "8000"}`,
+  };
 }
 
 function _envFromProcess(): VerifyEnv {
-  return { dataDir: Deno.env.get("DATA_DIR") || "./data" };
+  return verifyEnvFrom((k) => Deno.env.get(k));
 }
 
 /** The CA to pin: `--ca`, else the local vault's, else none (and a warning). */
@@ -83,15 +123,32 @@ export async function runVerify(
     const a = args[i];
     if (a === "--") continue;
     if (a === "--json") json = true;
-    else if (/^--(identity|message|signature|server|ca|alg)$/.test(a) && i + 1 < args.length) {
+    else if (
+      /^--(identity|message|signature|server|ca|alg|receipt|bank-key)$/.test(a) &&
+      i + 1 < args.length
+    ) {
       opts[a.slice(2)] = args[++i];
     } else {
       err(`verify: unexpected argument ${a}\n${USAGE}`);
       return EXIT_USAGE;
     }
   }
-  if (!opts.identity || !opts.message || !opts.signature) {
-    err(USAGE);
+  const server = opts.server ?? env.server ?? "http://127.0.0.1:8000";
+  if (opts.receipt !== undefined) {
+    const other = ["identity", "message", "signature", "alg", "ca"].find((k) => k in opts);
+    if (other) {
+      err(`verify: --receipt checks a receipt alone; leave out --${other}\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    return await _runReceipt({ ...opts, server }, json, out, err, env);
+  }
+  if ("bank-key" in opts) {
+    err(`verify: --bank-key goes with --receipt\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const missing = ["identity", "message", "signature"].filter((k) => !opts[k]);
+  if (missing.length > 0) {
+    err(`verify: missing ${missing.map((k) => `--${k}`).join(", ")}\n${USAGE}`);
     return EXIT_USAGE;
   }
   const alg: SignatureAlg | undefined = opts.alg === undefined || opts.alg === "pkcs1"
@@ -114,7 +171,7 @@ export async function runVerify(
   }
   try {
     const r = await verifySignature({
-      server: opts.server ?? "http://127.0.0.1:8000",
+      server,
       identity: opts.identity,
       message,
       signature,
@@ -146,6 +203,98 @@ export async function runVerify(
     }
     throw e;
   }
+}
+
+/** Where the bank's key fingerprint comes from, and the fingerprint. */
+async function _bankPin(
+  opts: Record<string, string>,
+  host: string,
+  env: VerifyEnv,
+  err: (s: string) => void,
+): Promise<{ pin: string; from: string }> {
+  if (opts["bank-key"] !== undefined) return { pin: opts["bank-key"], from: "--bank-key" };
+  const file = `${env.dataDir}/anchors/host-bank.json`;
+  try {
+    const hosts = JSON.parse(await Deno.readTextFile(file)).hosts ?? {};
+    if (typeof hosts[host] === "string") return { pin: hosts[host], from: file };
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const url = `${opts.server.replace(/\/+$/, "")}/api/host`;
+  let keys: { name?: unknown; integrityCert?: unknown };
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    keys = await res.json();
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  } catch (e) {
+    throw new DirectoryError(
+      "directory_unavailable",
+      `no --bank-key, no ${file}, and ${url} could not be read (${(e as Error).message})`,
+    );
+  }
+  if (keys.name !== host || typeof keys.integrityCert !== "string") {
+    throw new DirectoryError("bad_directory", `${url} does not name the bank ${host}`);
+  }
+  err(
+    `verify: warning: no --bank-key and no ${file}: this check trusts the bank key the ` +
+      "server names, so it is only as trustworthy as that server and the way to it",
+  );
+  let spki: Uint8Array;
+  try {
+    spki = parseCertificate(pemDecode(keys.integrityCert)).spki;
+  } catch {
+    throw new DirectoryError("bad_directory", `${url}: the bank's certificate does not parse`);
+  }
+  return { pin: toHex(await sha256(spki)), from: url };
+}
+
+/** `--receipt FILE`: the bank's signature over a receipt the applet gave. */
+async function _runReceipt(
+  opts: Record<string, string>,
+  json: boolean,
+  out: (s: string) => void,
+  err: (s: string) => void,
+  env: VerifyEnv,
+): Promise<number> {
+  if (opts["bank-key"] !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts["bank-key"])) {
+    err(`verify: --bank-key is the bank key's SHA-256, 64 hex digits\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(opts.receipt);
+  } catch (e) {
+    err(`verify: ${e instanceof Error ? e.message : e}`);
+    return EXIT_USAGE;
+  }
+  let host = "bank";
+  try {
+    host = parseSignedReceipt(text).receipt.host;
+  } catch { /* verifyReceipt says what is wrong with it */ }
+  let pin: { pin: string; from: string };
+  try {
+    pin = await _bankPin(opts, host, env, err);
+  } catch (e) {
+    if (!(e instanceof DirectoryError)) throw e;
+    err(`verify: ${e.code}: ${e.message}`);
+    return EXIT_UNAVAILABLE;
+  }
+  const r: ReceiptResult = await verifyReceipt(text, pin.pin);
+  if (json) out(JSON.stringify({ ...r, bankKey: pin.pin, bankKeyFrom: pin.from }, null, 2));
+  else if (r.verdict === "valid") {
+    const rc = r.receipt!;
+    out(`valid: receipt ${rc.receiptId} is signed by the ${rc.host}'s key`);
+    out(
+      `  ${rc.debit.amount} ${rc.debit.currency} from ${rc.identity} to ${rc.debit.to}` +
+        `${rc.debit.reference ? `, reference "${rc.debit.reference}"` : ""}, ` +
+        `executed ${rc.processedAt} (message ${rc.messageId})`,
+    );
+    out(`bank key: sha256 ${pin.pin.toLowerCase()} (from ${pin.from})`);
+  } else {
+    out(`invalid: ${r.reason}`);
+    out(`bank key: sha256 ${pin.pin.toLowerCase()} (from ${pin.from})`);
+  }
+  return r.verdict === "valid" ? 0 : 1;
 }
 
 if (import.meta.main) Deno.exit(await runVerify(Deno.args));

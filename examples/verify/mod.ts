@@ -21,12 +21,17 @@
  * certificates and the CRL parsed by `@peculiar/x509`. The host application uses
  * the same function (examples/host-bank).
  *
+ * `verifyReceipt` (receipt.ts) checks a bank's signed receipt file against the bank's
+ * pinned key fingerprint (docs/bank-receipt.md).
+ *
  * @module
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(crypto);
+
+export { type ReceiptResult, verifyReceipt } from "./receipt.ts";
 
 /** The outcome of a check. */
 export type Verdict =

@@ -1,12 +1,14 @@
 /**
  * `deno task admin` against real processes: the operator's views, letters, consent
- * reset, revoke, and `audit verify` catching a row edited directly in PostgreSQL.
+ * reset, revoke, and `audit verify` catching a row edited directly in PostgreSQL. First,
+ * in process and without any process running: usage errors name what is missing.
  */
 import { ApiError } from "../../platform/mod.ts";
 import { generateConsentPhrase } from "../../protocol/mod.ts";
 import { postgresAvailable, sqlAsAdmin, type Stack, startStack } from "../../harness/mod.ts";
 import * as u from "../../harness/mod.ts";
-import { assert } from "../fixtures/assert.ts";
+import { assert, assertEquals } from "../fixtures/assert.ts";
+import { runAdmin } from "../../key-vault/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -23,6 +25,59 @@ async function admin(stack: Stack, ...args: string[]) {
     stderr: new TextDecoder().decode(out.stderr),
   };
 }
+
+/** Runs the CLI in process against nothing: no secret file, no proxy. */
+async function adminOffline(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const code = await runAdmin(args, (s) => out.push(s), (s) => err.push(s), {
+      dataDir,
+      proxyUrl: "http://127.0.0.1:9",
+    });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+Deno.test("admin: a missing argument is named, with that command's usage line, exit 2", async () => {
+  const cases: [string[], string, string][] = [
+    [["revoke", "carol"], "admin revoke: missing --reason <text>", "revoke <identity> --reason"],
+    [["revoke", "carol", "--reason"], "admin revoke: --reason needs a value <text>", "revoke"],
+    [["revoke", "--reason", "stolen"], "admin revoke: missing <identity>", "revoke"],
+    [["revoke", "carol", "--by"], "admin revoke: --by needs a value <operator>", "revoke"],
+    [["consent-reset"], "admin consent-reset: missing <identity>", "consent-reset <identity>"],
+    [["letters", "sent"], "admin letters sent: missing <identity>", "letters sent <identity>"],
+    [["letters", "posted"], 'admin letters: unknown subcommand "posted" (one of: sent)', "letters"],
+    [["audit"], "admin audit: missing subcommand (one of: log, verify)", "audit log"],
+    [["audit", "show"], 'admin audit: unknown subcommand "show" (one of: log, verify)', "audit"],
+    [["audit", "log", "--limit"], "admin audit: --limit needs a value <n>", "audit log"],
+    [["audit", "log", "--limit", "0"], "admin audit: --limit must be an integer in 1..1000", ""],
+  ];
+  for (const [args, message, usage] of cases) {
+    const r = await adminOffline(...args);
+    assertEquals(r.code, 2, args.join(" "));
+    const [first, second] = r.err.split("\n");
+    assertEquals(first.startsWith(message), true, `${args.join(" ")}: ${r.err}`);
+    assert(second?.startsWith("usage: deno task admin "), r.err);
+    assert(second.includes(usage), r.err);
+    assert(!r.err.includes("users [--json]") || args[0] === "users", `the whole usage: ${r.err}`);
+  }
+  const unknown = await adminOffline("frobnicate");
+  assertEquals(unknown.code, 2);
+  assert(
+    unknown.err.startsWith('admin: unknown command "frobnicate" (one of: users,'),
+    unknown.err,
+  );
+  // A complete command line gets past the check: to the missing secret (exit 1, not 2).
+  const complete = await adminOffline("revoke", "carol", "--reason", "reported stolen");
+  assertEquals(complete.code, 1, complete.err);
+  // No command at all, or help: the whole usage.
+  assertEquals((await adminOffline()).code, 2);
+  assert((await adminOffline("help")).out.includes("audit verify [--json]"));
+});
 
 Deno.test({
   name: "admin CLI through the proxy (PostgreSQL)",
@@ -104,7 +159,11 @@ Deno.test({
       });
 
       await t.step("revoke needs a reason, then revokes", async () => {
-        assert((await admin(stack, "revoke", "carol")).code === 2);
+        const noReason = await admin(stack, "revoke", "carol");
+        assert(
+          noReason.code === 2 && noReason.stderr.includes("missing --reason"),
+          noReason.stderr,
+        );
         const r = await admin(stack, "revoke", "carol", "--reason", "reported stolen");
         assert(r.code === 0 && r.stdout.includes("carol revoked"), r.stdout + r.stderr);
         const left = await sqlAsAdmin(

@@ -81,6 +81,7 @@ Deno.test({
       const crafted = utf8(formatDebitInstruction({
         host: "bank",
         messageId: crypto.randomUUID(),
+        idempotencyKey: "domain-separation-key-0001",
         from: alice.id,
         to: mallory.id,
         amount: "500.00",

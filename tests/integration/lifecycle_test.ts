@@ -18,6 +18,7 @@ import {
   checkHostKeys,
   fetchHostKeys,
   forget,
+  newIdempotencyKey,
   reauthenticate,
   reregister,
   sendToHost,
@@ -270,9 +271,28 @@ Deno.test({
         async () => {
           const { session, user } = await signedIn(web, bob.id, bob.pass, LIGHT_KSF);
           const host = await checkHostKeys(await fetchHostKeys(web), await anchorsOf(web));
-          const debit = { to: "20-00-00 7", amount: "20.00", currency: "GBP", reference: "ok" };
+          const debit = {
+            to: "20-00-00 7",
+            amount: "20.00",
+            reference: "ok",
+            idempotencyKey: newIdempotencyKey(),
+          };
           const paid = await sendToHost(session, user, host, debit);
           assertEquals(paid.receipt.balance, "980.00");
+          assertEquals(paid.receipt.debit.currency, "GBP"); // the bank's, not the caller's
+          // The same payment again (signed anew, the same form's key): not paid twice.
+          const ledger = `${stack.dataDir}/host-bank/ledger.json`;
+          const paidOnce = await Deno.readFile(ledger);
+          const again = await sendToHost(session, user, host, debit);
+          assertEquals(again.code, "duplicate_payment");
+          assertEquals(again.receiptText, paid.receiptText);
+          assertEquals(await Deno.readFile(ledger), paidOnce);
+          // The receipt file a user keeps checks out later, against the bank's published key.
+          await Deno.writeTextFile(`${work}/receipt.json`, paid.signedReceipt);
+          assertEquals(await verify("--receipt", `${work}/receipt.json`), {
+            code: 0,
+            verdict: "valid",
+          });
           const message = paid.message;
           await Deno.writeFile(`${work}/b.txt`, message);
           await Deno.writeFile(`${work}/b.sig`, paid.signature);

@@ -264,6 +264,7 @@ Deno.test({
             name: "bank",
             integrityCert: fake.integrityCert,
             confidentialityCert: fake.confidentialityCert,
+            currency: "GBP",
           };
           const err = await checkHostKeys(keys, { ...anchors, hosts: { bank: "ab".repeat(32) } })
             .then(() => null, (e) => e);

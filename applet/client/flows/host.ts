@@ -1,6 +1,9 @@
 /**
  * The host application, end to end (DESIGN.md §2.8, docs/host-bank.md): fetch and check
- * its keys, send it a signed, sealed instruction and check its receipt.
+ * its keys, send it a signed, sealed instruction and check its receipt — signed by the
+ * host's pinned integrity key, for this payment — before anyone sees it. A repeat of a
+ * payment the host executed before comes back as that payment's original receipt
+ * (`duplicate_payment`); payments.ts keeps the form's idempotency keys.
  *
  * @module
  */
@@ -14,12 +17,14 @@ import {
   type Anchors,
   b64uDecode,
   b64uEncode,
+  CURRENCY_PATTERN,
   type DebitInstruction,
   deriveHostKeys,
   formatDebitInstruction,
   fromUtf8,
   HOST_KEY_BYTES,
   HOST_NAME_PATTERN,
+  type HostAnswer,
   hostKeyLabel,
   type HostKeys,
   type HostMessage,
@@ -33,6 +38,7 @@ import {
   type Receipt,
   sealHost,
   sha256,
+  signedReceiptFile,
   toHex,
   utf8,
   wipe,
@@ -52,6 +58,10 @@ export interface CheckedHostKeys {
   integritySpki: Uint8Array;
   /** Hex SHA-256 of PUB(i,h)'s SPKI: what a user can compare with the bank's. */
   fingerprint: string;
+  /** PUB(i,h)'s certificate (PEM), for the receipt file a user keeps. */
+  integrityCert: string;
+  /** The one currency the host keeps accounts in: every instruction uses it. */
+  currency: string;
 }
 
 /** Fetches the host's certificates from the web server (`GET /api/host`). */
@@ -83,6 +93,7 @@ export async function checkHostKeys(keys: HostKeys, anchors: Anchors): Promise<C
   let fingerprint: string;
   try {
     if (!HOST_NAME_PATTERN.test(keys.name)) throw new Error("name");
+    if (!CURRENCY_PATTERN.test(keys.currency)) throw new Error("currency");
     const integrity = parseCertificate(pemDecode(keys.integrityCert));
     const conf = parseCertificate(pemDecode(keys.confidentialityCert));
     const pub = importPublicKeySpki(integrity.spki);
@@ -98,12 +109,15 @@ export async function checkHostKeys(keys: HostKeys, anchors: Anchors): Promise<C
         confidentialitySpki: conf.spki,
         integritySpki: integrity.spki,
         fingerprint,
+        integrityCert: keys.integrityCert,
+        currency: keys.currency,
       };
     }
   } catch {
     throw new FlowError(
       "bad_host_certificate",
-      "The bank's certificates are malformed or not signed by its integrity key.",
+      "The bank's certificates (or its currency) are malformed, or not signed by its " +
+        "integrity key.",
     );
   }
   throw new FlowError(
@@ -112,20 +126,32 @@ export async function checkHostKeys(keys: HostKeys, anchors: Anchors): Promise<C
   );
 }
 
-/** The payment a user asks for; the applet adds host, message id, signer and date. */
-export type DebitRequest = Pick<DebitInstruction, "to" | "amount" | "currency" | "reference">;
+/**
+ * The payment a user asks for, with the idempotency key of its form (payments.ts); the
+ * applet adds host, currency (the host's), message id, signer and date.
+ */
+export type DebitRequest = Pick<DebitInstruction, "to" | "amount" | "reference" | "idempotencyKey">;
 
 /** What {@link sendToHost} returns. */
 export interface HostResult {
+  /** The instruction signed and sent now. */
   instruction: DebitInstruction;
   /** The exact bytes signed. */
   message: Uint8Array;
   signature: Uint8Array;
+  /**
+   * The receipt, its signature checked with the pinned PUB(i,h). For a `duplicate_payment`
+   * it is the first payment's: its message id and hash are that instruction's, not this one.
+   */
   receipt: Receipt;
   /** The receipt as signed (canonical JSON) and the host's signature over it. */
   receiptText: string;
   receiptSignature: Uint8Array;
+  /** The file a user keeps: receipt, signature and certificate (docs/bank-receipt.md). */
+  signedReceipt: string;
   hostFingerprint: string;
+  /** `duplicate_payment`: nothing was paid now; the host had executed this payment before. */
+  code?: "duplicate_payment";
 }
 
 /**
@@ -143,10 +169,11 @@ export async function sendToHost(
   const instruction: DebitInstruction = {
     host: host.name,
     messageId: crypto.randomUUID(),
+    idempotencyKey: request.idempotencyKey,
     from: user.identity,
     to: request.to,
     amount: request.amount,
-    currency: request.currency,
+    currency: host.currency,
     reference: request.reference,
     date: new Date().toISOString(),
   };
@@ -161,7 +188,7 @@ export async function sendToHost(
   const { envelope, keys } = await _sealForHost(host, inner);
   const reply = await session.call<HostReply>("host.submit", envelope);
   const answer = await _openReply(keys, host, reply);
-  const receipt = await _checkReceipt(answer, host, instruction, user, message);
+  const receipt = await _checkReceipt(answer, host, instruction, message);
   return {
     instruction,
     message,
@@ -169,7 +196,14 @@ export async function sendToHost(
     receipt,
     receiptText: answer.receipt,
     receiptSignature: answer.signature,
+    signedReceipt: signedReceiptFile({
+      receipt: answer.receipt,
+      signature: answer.signature,
+      certificate: host.integrityCert,
+      spkiSha256: host.fingerprint,
+    }),
     hostFingerprint: host.fingerprint,
+    ...(answer.code ? { code: answer.code } : {}),
   };
 }
 
@@ -200,31 +234,42 @@ async function _sealForHost(host: CheckedHostKeys, inner: HostMessage) {
   return { envelope: { key: b64uEncode(wrapped), iv: sealed.iv, ct: sealed.ct }, keys };
 }
 
-/** Opens the host's sealed answer with the h2c key: the receipt text and its signature. */
+/** Opens the host's sealed answer with the h2c key: the receipt text, its signature, the code. */
 async function _openReply(
   keys: Awaited<ReturnType<typeof deriveHostKeys>>,
   host: CheckedHostKeys,
   reply: HostReply,
-): Promise<{ receipt: string; signature: Uint8Array }> {
+): Promise<{ receipt: string; signature: Uint8Array; code?: "duplicate_payment" }> {
   const opened = await openHost(keys.h2c, "h2c", host.name, reply);
-  let answer: { receipt?: unknown; signature?: unknown };
+  let answer: Partial<Record<keyof HostAnswer, unknown>>;
   try {
     answer = JSON.parse(fromUtf8(opened));
   } finally {
     wipe(opened);
   }
-  if (typeof answer.receipt !== "string" || typeof answer.signature !== "string") {
+  if (
+    typeof answer.receipt !== "string" || typeof answer.signature !== "string" ||
+    (answer.code !== undefined && answer.code !== "duplicate_payment")
+  ) {
     throw new FlowError("bad_receipt", "The bank's answer is malformed.");
   }
-  return { receipt: answer.receipt, signature: b64uDecode(answer.signature) };
+  return {
+    receipt: answer.receipt,
+    signature: b64uDecode(answer.signature),
+    ...(answer.code ? { code: answer.code } : {}),
+  };
 }
 
-/** The receipt must be signed by PUB(i,h) and be for this message, signer and host. */
+/**
+ * The receipt must be signed by the pinned PUB(i,h) and be for this signer, host and
+ * idempotency key; a fresh one for this message id and the SHA-256 of the bytes just
+ * signed, a `duplicate_payment` one for the same payment (payee, amount, currency,
+ * reference), since it is the receipt of the instruction first sent.
+ */
 async function _checkReceipt(
-  answer: { receipt: string; signature: Uint8Array },
+  answer: { receipt: string; signature: Uint8Array; code?: "duplicate_payment" },
   host: CheckedHostKeys,
   instruction: DebitInstruction,
-  user: SignedIn,
   message: Uint8Array,
 ): Promise<Receipt> {
   const pub = importPublicKeySpki(host.integritySpki);
@@ -232,13 +277,14 @@ async function _checkReceipt(
     throw new FlowError("bad_receipt", "The receipt is not signed by the bank's integrity key.");
   }
   const receipt = parseReceipt(answer.receipt);
-  if (
-    receipt.messageId !== instruction.messageId || receipt.identity !== user.identity ||
-    receipt.host !== host.name || receipt.messageSha256 !== toHex(await sha256(message))
-  ) {
-    throw new FlowError("bad_receipt", "The receipt is for another message.");
-  }
+  const ours = receipt.identity === instruction.from && receipt.host === host.name &&
+    receipt.idempotencyKey === instruction.idempotencyKey;
+  const d = receipt.debit;
+  const same = answer.code === "duplicate_payment"
+    ? d.to === instruction.to && d.amount === instruction.amount &&
+      d.currency === instruction.currency && d.reference === instruction.reference
+    : receipt.messageId === instruction.messageId &&
+      receipt.messageSha256 === toHex(await sha256(message));
+  if (!ours || !same) throw new FlowError("bad_receipt", "The receipt is for another message.");
   return receipt;
 }
-
-/** Forgets SKu (wasm memory wiped by `destroy`) and the KEK reference. */
