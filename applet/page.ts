@@ -21,10 +21,11 @@
  * @module
  */
 import { parseConsentPhrase } from "../protocol/mod.ts";
-import { ctEqual, fromUtf8, utf8, wipe } from "../protocol/mod.ts";
+import { fromUtf8, utf8, wipe } from "../protocol/mod.ts";
 import { base64 } from "../protocol/mod.ts";
 import { normalizeRegistration, type Registration } from "../protocol/mod.ts";
 import type { Command, Reply, Results } from "./worker_api.ts";
+import { newPassphraseHelp, takeNewPassphrase, takePassphrase } from "./passphrase/mod.ts";
 
 /** Idle time after which a signed-in applet wipes itself (DESIGN.md §2.11). */
 export const IDLE_MS = 10 * 60_000;
@@ -404,14 +405,6 @@ function readRegistration(): Registration {
   });
 }
 
-/** Reads a pass phrase field into bytes and clears the field. */
-function takePassphrase(id: string): Uint8Array {
-  const input = $(id) as HTMLInputElement;
-  const bytes = utf8(input.value);
-  input.value = "";
-  return bytes;
-}
-
 function form(
   name: string,
   children: HTMLElement[],
@@ -476,12 +469,17 @@ function registerView(): HTMLElement {
     "Apply to register",
     [
       ...registrationFields(),
-      field("Pass phrase", "passphrase", {
-        type: "password",
-        autocomplete: "new-password",
-        required: true,
-        minlength: "8",
-      }),
+      newPassphraseHelp(
+        field("Pass phrase", "passphrase", {
+          type: "password",
+          autocomplete: "new-password",
+          required: true,
+        }),
+        {
+          confirmId: "passphrase-confirm",
+          userInputs: () => [value("identity"), value("full-name")],
+        },
+      ),
       field("Confirm pass phrase", "passphrase-confirm", {
         type: "password",
         autocomplete: "new-password",
@@ -498,18 +496,10 @@ function registerView(): HTMLElement {
     "Apply to register",
     async () => {
       const registration = readRegistration();
-      const pass = takePassphrase("passphrase");
-      const confirm = takePassphrase("passphrase-confirm");
-      const same = ctEqual(pass, confirm);
-      wipe(confirm);
-      if (!same) {
-        wipe(pass);
-        throw new UiError("passphrase_mismatch", "The pass phrases do not match.");
-      }
-      if (pass.length < 8) {
-        wipe(pass);
-        throw new UiError("weak_passphrase", "The pass phrase must be at least 8 characters.");
-      }
+      const pass = await takeNewPassphrase("passphrase", "passphrase-confirm", [
+        registration.identity,
+        registration.fullName,
+      ]);
       const bits = Number(value("key-size"));
       progress.hidden = false;
       status("Generating your key pair…");
@@ -659,23 +649,6 @@ function keySizeField(): HTMLElement {
       el("option", { value: "4096" }, "4096 bits"),
     ),
   );
-}
-
-/** Reads a new pass phrase and its confirmation; throws a UiError (both wiped) if unusable. */
-function takeNewPassphrase(id: string, confirmId: string): Uint8Array {
-  const pass = takePassphrase(id);
-  const confirm = takePassphrase(confirmId);
-  const same = ctEqual(pass, confirm);
-  wipe(confirm);
-  if (!same) {
-    wipe(pass);
-    throw new UiError("passphrase_mismatch", "The pass phrases do not match.");
-  }
-  if (pass.length < 8) {
-    wipe(pass);
-    throw new UiError("weak_passphrase", "The pass phrase must be at least 8 characters.");
-  }
-  return pass;
 }
 
 function receiptRegion(r: Results["sendToHost"]): HTMLElement {
@@ -836,12 +809,17 @@ function signedInView(): HTMLElement {
         autocomplete: "current-password",
         required: true,
       }),
-      field("New pass phrase", "new-passphrase", {
-        type: "password",
-        autocomplete: "new-password",
-        required: true,
-        minlength: "8",
-      }),
+      newPassphraseHelp(
+        field("New pass phrase", "new-passphrase", {
+          type: "password",
+          autocomplete: "new-password",
+          required: true,
+        }),
+        {
+          confirmId: "new-passphrase-confirm",
+          userInputs: () => [user.identity, user.registration.fullName],
+        },
+      ),
       field("Confirm new pass phrase", "new-passphrase-confirm", {
         type: "password",
         autocomplete: "new-password",
@@ -855,7 +833,10 @@ function signedInView(): HTMLElement {
       const current = takePassphrase("rereg-current-passphrase");
       let pass: Uint8Array;
       try {
-        pass = takeNewPassphrase("new-passphrase", "new-passphrase-confirm");
+        pass = await takeNewPassphrase("new-passphrase", "new-passphrase-confirm", [
+          user.identity,
+          user.registration.fullName,
+        ]);
       } catch (err) {
         wipe(current);
         throw err;
