@@ -147,6 +147,38 @@ Deno.test({
       });
 
       assertEquals(await violations(), [], "CSP or Trusted Types violations");
+
+      await t.step(
+        "a strength bundle changed on disk: its SRI check stops it; no new pass phrase is taken",
+        async () => {
+          const file = `${stack.dataDir}/dist${strength}`;
+          const original = await Deno.readFile(file);
+          await Deno.writeFile(file, new Uint8Array([...original, 0x0a])); // still valid JS
+          try {
+            const other = await (await browser.newContext()).newPage(); // an empty cache
+            assertEquals(await openApplet(other, web), "ready", "the signing worker is intact");
+            await fillRegistration(other, newUser("pt"));
+            const pass = newPassphrase();
+            const f = other.getByLabel("Pass phrase", { exact: true });
+            await f.pressSequentially(pass, { delay: 0 });
+            await other.locator("#passphrase-strength")
+              .filter({ hasText: "could not be loaded" }).waitFor();
+            await other.getByLabel("Confirm pass phrase", { exact: true }).fill(pass);
+            const before = sentOps(stack.proxy.lines);
+            await other.getByRole("button", { name: "Apply to register", exact: true }).click();
+            const err = await outcome(other, /Application received/);
+            assertOk(err, "a new pass phrase was taken without the strength check");
+            assertEquals(
+              await other.getByRole("alert").getAttribute("data-code"),
+              "applet_tampered",
+              err,
+            );
+            assertEquals(sentOps(stack.proxy.lines), before, "a request reached the proxy");
+          } finally {
+            await Deno.writeFile(file, original);
+          }
+        },
+      );
     } finally {
       await browser.close();
       await stack.stop();
