@@ -1,6 +1,7 @@
 /**
  * Builds the applet (DESIGN.md §2.1): wasm-crypto through asc (`buildWasm()`),
- * the page script and its worker through `deno bundle`, the style sheet, and
+ * the page script, its worker and the pass-phrase strength worker (loaded only on
+ * demand, docs/passphrase.md) through `deno bundle`, the style sheet, and
  * the page itself. Every output except the page is content-addressed
  * (`/applet/<sha256>.<ext>`), all of them are listed with their SHA-256 in
  * `manifest.json` (served at `/.well-known/roamsign/manifest.json`), and the
@@ -12,7 +13,8 @@
  *    deployment data.
  * 2. **Link** ({@link linkApplet}): the deployment's trust anchors and the SHA-256 of
  *    both wasm builds replace a placeholder in the worker bundle, then every file is
- *    named by its hash, the page gets the worker's URL and SRI hash in a `<meta>`, and
+ *    named by its hash, the page gets the URL and SRI hash of the worker and of the
+ *    strength worker in a `<meta>` each, and
  *    the manifest lists files and anchors. Without anchors there is no applet: the
  *    build refuses ({@link BuildError} `no_anchors`).
  *
@@ -67,6 +69,8 @@ export interface Manifest {
     style: string;
     /** The favicon (SVG). */
     icon: string;
+    /** The pass-phrase strength worker (zxcvbn-ts, the EFF word list), fetched on demand. */
+    strength: string;
   };
 }
 
@@ -108,6 +112,8 @@ export interface CompiledApplet {
   wasmRelaxed: Uint8Array;
   /** The worker bundle with the link placeholder still in it. */
   worker: Uint8Array;
+  /** The strength worker (applet/passphrase/strength_worker.ts). */
+  strength: Uint8Array;
   page: Uint8Array;
   style: Uint8Array;
   icon: Uint8Array;
@@ -143,7 +149,7 @@ async function _walk(dir: string, rel: string, out: string[]): Promise<void> {
     const r = `${rel}/${e.name}`;
     if (_SKIP.test(r)) continue;
     if (e.isDirectory) await _walk(`${dir}/${e.name}`, r, out);
-    else if (e.isFile && /\.(ts|html|css|json)$/.test(e.name)) out.push(r.slice(1));
+    else if (e.isFile && /\.(ts|html|css|json|txt)$/.test(e.name)) out.push(r.slice(1));
   }
 }
 
@@ -215,14 +221,23 @@ async function _bundle(entry: string): Promise<Uint8Array> {
 
 /** Where compiled code is cached (one directory for every output directory). */
 const _CODE_DIR = `${ROOT}/.build/applet`;
-const _CODE_FILES = ["wasm", "wasmRelaxed", "worker", "page", "style", "icon", "html"] as const;
+const _CODE_FILES = [
+  "wasm",
+  "wasmRelaxed",
+  "worker",
+  "strength",
+  "page",
+  "style",
+  "icon",
+  "html",
+] as const;
 
 async function _readCompiled(fingerprint: string): Promise<CompiledApplet | null> {
   try {
     const state = JSON.parse(await Deno.readTextFile(`${_CODE_DIR}/state.json`));
     if (state.fingerprint !== fingerprint) return null;
     const read = (n: string) => Deno.readFile(`${_CODE_DIR}/${n}`);
-    const [wasm, wasmRelaxed, worker, page, style, icon, html] = await Promise.all(
+    const [wasm, wasmRelaxed, worker, strength, page, style, icon, html] = await Promise.all(
       _CODE_FILES.map(read),
     );
     return {
@@ -230,6 +245,7 @@ async function _readCompiled(fingerprint: string): Promise<CompiledApplet | null
       wasm,
       wasmRelaxed,
       worker,
+      strength,
       page,
       style,
       icon,
@@ -256,6 +272,7 @@ export async function compileApplet(options: { force?: boolean } = {}): Promise<
     wasm: wasm.bytes,
     wasmRelaxed: wasm.relaxed.bytes,
     worker: await _bundle("applet/worker.ts"),
+    strength: await _bundle("applet/passphrase/strength_worker.ts"),
     page: await _bundle("applet/page.ts"),
     style: await Deno.readFile(`${ROOT}/applet/style.css`),
     icon: await Deno.readFile(`${ROOT}/applet/icon.svg`),
@@ -343,6 +360,7 @@ export async function linkApplet(
     },
   });
   const workerPath = await put("js", "text/javascript", worker);
+  const strengthPath = await put("js", "text/javascript", code.strength);
   const pagePath = await put("js", "text/javascript", code.page);
   const stylePath = await put("css", "text/css", code.style);
   const iconPath = await put("svg", "image/svg+xml", code.icon);
@@ -354,7 +372,9 @@ export async function linkApplet(
     .replaceAll("{{page}}", pagePath)
     .replaceAll("{{pageIntegrity}}", await _sri(code.page))
     .replaceAll("{{worker}}", workerPath)
-    .replaceAll("{{workerIntegrity}}", await _sri(worker));
+    .replaceAll("{{workerIntegrity}}", await _sri(worker))
+    .replaceAll("{{strength}}", strengthPath)
+    .replaceAll("{{strengthIntegrity}}", await _sri(code.strength));
   if (html.includes("{{")) throw new Error("build: unreplaced placeholder in applet/index.html");
   const htmlBytes = new TextEncoder().encode(html);
   await _writeAtomic(`${outDir}/index.html`, htmlBytes);
@@ -376,6 +396,7 @@ export async function linkApplet(
       wasmRelaxed: wasmRelaxedPath,
       style: stylePath,
       icon: iconPath,
+      strength: strengthPath,
     },
   };
   await _writeAtomic(

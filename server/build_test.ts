@@ -29,6 +29,14 @@ Deno.test("sourceFingerprint() changes when a source file is added or renamed", 
   assertOk(renamed !== await sourceFingerprint(root));
 });
 
+Deno.test("sourceFingerprint() covers word lists (.txt) the bundles import", async () => {
+  const root = await tree();
+  await Deno.writeTextFile(`${root}/applet/protocol/words.txt`, "11111\tabacus\n");
+  const before = await sourceFingerprint(root);
+  await Deno.writeTextFile(`${root}/applet/protocol/words.txt`, "11111\tabacas\n");
+  assertOk(before !== await sourceFingerprint(root));
+});
+
 Deno.test("sourceFingerprint() ignores tests and build outputs", async () => {
   const root = await tree();
   const before = await sourceFingerprint(root);

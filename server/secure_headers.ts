@@ -16,7 +16,10 @@
  * see below), and Trusted Types narrows it further: the `roamsign` policy, the only way
  * to a script URL, accepts just the one `blob:` URL the page made from verified bytes,
  * and the page revokes it once the worker has started. A worker from a `blob:` URL
- * inherits this policy (CSP, COEP) from the page.
+ * inherits this policy (CSP, COEP) from the page. The pass-phrase strength worker, loaded
+ * on demand (docs/passphrase.md), is started the same way through its own policy,
+ * `roamsign-strength`, which likewise accepts only the one `blob:` URL made from its
+ * verified bytes (applet/passphrase/checker.ts).
  *
  * **Integrity-Policy.** `blocked-destinations=(script)` makes the browser refuse any
  * script loaded without integrity metadata, so a script tag added without SRI is
@@ -60,7 +63,7 @@ export const DEFAULT_OPTIONS: SecureHeadersOptions = {
     "form-action 'none'",
     "frame-ancestors 'none'",
     "require-trusted-types-for 'script'",
-    "trusted-types roamsign",
+    "trusted-types roamsign roamsign-strength", // one policy per SRI-checked worker (module doc)
   ].join("; "),
   crossOriginOpenerPolicy: "same-origin",
   crossOriginEmbedderPolicy: "require-corp",

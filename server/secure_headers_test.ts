@@ -50,9 +50,11 @@ Deno.test("workers may start only from blob: URLs (the page's SRI-checked bytes)
   const csp = DEFAULT_OPTIONS.contentSecurityPolicy;
   const worker = csp.split("; ").filter((d) => d.startsWith("worker-src "));
   assertEquals(worker, ["worker-src blob:"]);
-  assertOk(
-    csp.includes("require-trusted-types-for 'script'") && csp.includes("trusted-types roamsign"),
-  );
+  assertOk(csp.includes("require-trusted-types-for 'script'"));
+  // Exactly the two policies that accept a verified blob: URL (the signing worker's and
+  // the strength worker's), no 'allow-duplicates', no wildcard.
+  const tt = csp.split("; ").filter((d) => d.startsWith("trusted-types "));
+  assertEquals(tt, ["trusted-types roamsign roamsign-strength"]);
 });
 
 Deno.test("a 500 says internal and nothing else", async () => {

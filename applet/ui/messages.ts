@@ -131,6 +131,14 @@ const _TABLE: Record<string, _Entry> = {
     field: "currentPassphrase",
     text: "Enter your current pass phrase again: nothing was changed.",
   }),
+  weak_passphrase: (e) => ({
+    field: "passphrase",
+    text: e.message ?? "Choose a stronger pass phrase.",
+  }),
+  strength_unavailable: (e) => ({
+    field: "passphrase",
+    text: e.message ?? "The pass-phrase strength check could not be loaded; nothing was sent.",
+  }),
   passphrase_mismatch: () => ({
     field: "passphraseConfirm",
     text: "The pass phrases do not match.",

@@ -70,10 +70,11 @@ function _reregisterForm(): HTMLFormElement {
           "Choose a new pass phrase, or type your current one again.",
       ),
       _current("rereg-current-passphrase"),
-      ...newPassphraseFields(["New pass phrase", "Confirm new pass phrase"], [
-        "new-passphrase",
-        "new-passphrase-confirm",
-      ]),
+      ...newPassphraseFields(
+        ["New pass phrase", "Confirm new pass phrase"],
+        ["new-passphrase", "new-passphrase-confirm"],
+        () => [user.identity, user.registration.fullName],
+      ),
       keySizeField(),
       progress,
     ],
@@ -81,7 +82,10 @@ function _reregisterForm(): HTMLFormElement {
       const current = takePassphrase("rereg-current-passphrase");
       let pass: Uint8Array;
       try {
-        pass = takeNewPassphrase("new-passphrase", "new-passphrase-confirm");
+        pass = await takeNewPassphrase("new-passphrase", "new-passphrase-confirm", [
+          user.identity,
+          user.registration.fullName,
+        ]);
       } catch (err) {
         wipeAll(current);
         throw err;

@@ -10,7 +10,7 @@
 import { el, field, value } from "../ui/dom.ts";
 import { status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
-import { takeNewPassphrase } from "../ui/passphrase.ts";
+import { MIN_LENGTH, newPassphraseHelp, takeNewPassphrase } from "../ui/passphrase.ts";
 import { state } from "../ui/state.ts";
 import { worker } from "../ui/worker_client.ts";
 import {
@@ -47,17 +47,24 @@ export function keygenProgress(id: string): HTMLProgressElement {
   });
 }
 
-/** New pass phrase + confirmation fields (ids given). */
+/**
+ * New pass phrase + confirmation fields (ids given), with the live strength check and
+ * "Suggest a pass phrase" on the first; `userInputs` are words it must not be built on.
+ */
 export function newPassphraseFields(
   labels: [string, string],
   ids: [string, string],
+  userInputs: () => string[],
 ): HTMLElement[] {
   return [
-    field(labels[0], ids[0], {
-      hint: "At least 8 characters; a few unrelated words are easy to type and hard to guess. " +
-        "Nobody can recover it for you.",
-      attrs: { type: "password", autocomplete: "new-password", required: true },
-    }),
+    newPassphraseHelp(
+      field(labels[0], ids[0], {
+        hint: `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words, or ` +
+          "a suggested phrase. Nobody can recover it for you.",
+        attrs: { type: "password", autocomplete: "new-password", required: true },
+      }),
+      { confirmId: ids[1], userInputs },
+    ),
     field(labels[1], ids[1], {
       attrs: { type: "password", autocomplete: "new-password", required: true },
     }),
@@ -77,10 +84,11 @@ export function registerView(): HTMLElement {
     },
     children: [
       ...registrationFields(state.applied),
-      ...newPassphraseFields(["Pass phrase", "Confirm pass phrase"], [
-        "passphrase",
-        "passphrase-confirm",
-      ]),
+      ...newPassphraseFields(
+        ["Pass phrase", "Confirm pass phrase"],
+        ["passphrase", "passphrase-confirm"],
+        () => [value("identity"), value("full-name")],
+      ),
       keySizeField(),
       el(
         "p",
@@ -91,7 +99,10 @@ export function registerView(): HTMLElement {
     ],
     run: async () => {
       const registration = readRegistration();
-      const pass = takeNewPassphrase("passphrase", "passphrase-confirm");
+      const pass = await takeNewPassphrase("passphrase", "passphrase-confirm", [
+        registration.identity,
+        registration.fullName,
+      ]);
       const bits = Number(value("key-size"));
       progress.hidden = false;
       status("Generating your key pair…");

@@ -54,6 +54,7 @@ Deno.test({
         },
         { name: "page script", path: e.page, status: 200, cache: /immutable/ },
         { name: "worker script", path: e.worker, status: 200, cache: /immutable/ },
+        { name: "strength worker script", path: e.strength, status: 200, cache: /immutable/ },
         { name: "wasm", path: e.wasm, status: 200, cache: /immutable/ },
         { name: "style", path: e.style, status: 200, cache: /immutable/ },
         {

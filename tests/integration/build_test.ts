@@ -32,7 +32,8 @@ Deno.test({
         assertEquals(hex, ra.manifest.files[path].sha256, `manifest hash of ${path}`);
         if (path !== "/") assertOk(path.includes(hex), `${path} is named by its hash`);
       }
-      assertEquals(Object.keys(ra.manifest.files).length, 6); // html, page, worker, style, two wasm builds
+      // html, page, worker, strength worker, style, two wasm builds
+      assertEquals(Object.keys(ra.manifest.files).length, 7);
     } finally {
       await Deno.remove(a, { recursive: true });
       await Deno.remove(b, { recursive: true });
@@ -75,7 +76,7 @@ Deno.test({
       const rb = await buildApplet({ outDir: b, anchors: other });
       assertEquals(ra.manifest.anchors, anchors, "the manifest lists the anchors");
       assertEquals(rb.manifest.anchors, other);
-      for (const role of ["page", "wasm", "wasmRelaxed", "style"] as const) {
+      for (const role of ["page", "wasm", "wasmRelaxed", "style", "strength"] as const) {
         assertEquals(
           ra.manifest.entries[role],
           rb.manifest.entries[role],
@@ -91,6 +92,12 @@ Deno.test({
       assertOk(!worker.includes("__ROAMSIGN_LINK__"), "no placeholder is left");
       const html = await Deno.readTextFile(`${a}/index.html`);
       assertOk(html.includes(`content="${ra.manifest.entries.worker}" data-integrity="sha384-`));
+      assertOk(
+        html.includes(
+          `name="roamsign-strength" content="${ra.manifest.entries.strength}" data-integrity="sha384-`,
+        ),
+        "the page names the strength worker and its SRI hash",
+      );
       const err = await buildApplet({ outDir: empty, dataDir: empty }).then(() => null, (e) => e);
       assertEquals((err as { code?: string })?.code, "no_anchors");
       assertEquals([...Deno.readDirSync(empty)].length, 0, "nothing was written");

@@ -34,6 +34,7 @@ import {
 } from "../../../protocol/mod.ts";
 import { RpcError, type Session, type SessionCrypto } from "../session.ts";
 import { callWithPow } from "../pow.ts";
+import { characterCount, lengthReason } from "../../passphrase/policy.ts";
 
 /** A flow that stopped for a reason the user should read; `code` is stable. */
 export class FlowError extends Error {
@@ -127,11 +128,31 @@ export function newIdempotencyKey(): string {
 /** Key sizes the applet offers. */
 export const KEY_SIZES = [2048, 3072, 4096] as const;
 
-/** Inputs of {@link applyToRegister}. */
+/**
+ * The floor for any pass phrase the applet sends to OPAQUE (sign-in included: accounts made
+ * before the policy of applet/passphrase/policy.ts may have 8 characters).
+ */
 export function checkLength(passphrase: Uint8Array): void {
   if (passphrase.length < 8) {
     throw new FlowError("weak_passphrase", "The pass phrase must be at least 8 characters.");
   }
+}
+
+/**
+ * The length rule of the pass-phrase policy for a **new** pass phrase (apply,
+ * re-registration): at least `MIN_LENGTH` (12) characters. The strength score is checked
+ * by the page before it hands the phrase over (applet/passphrase/mod.ts); this floor also
+ * holds for the flows run without the page (Deno clients, tests).
+ */
+export function checkNewLength(passphrase: Uint8Array): void {
+  let length: number;
+  try {
+    length = characterCount(fromUtf8(passphrase));
+  } catch {
+    throw new FlowError("bad_passphrase", "The pass phrase is not valid text.");
+  }
+  const reason = lengthReason(length);
+  if (reason) throw new FlowError("weak_passphrase", reason);
 }
 
 export function opaquePassword(passphrase: Uint8Array): string {
@@ -179,6 +200,7 @@ export async function newKey(
     reauthLoginId?: string;
   },
 ): Promise<NewKey> {
+  checkNewLength(passphrase);
   let password: string | null = opaquePassword(passphrase);
   const key = generateRsaKey(o.bits as typeof KEY_SIZES[number], { onProgress: o.onProgress });
   let pkcs8: Uint8Array | null = null;

@@ -24,7 +24,7 @@ import {
 } from "../../../protocol/mod.ts";
 import type { Session } from "../session.ts";
 import {
-  checkLength,
+  checkNewLength,
   checkVaultStatement,
   FlowError,
   KEY_SIZES,
@@ -134,7 +134,7 @@ export async function reregister(
   const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
   let key: RsaPrivateKey | null = null;
   try {
-    checkLength(input.passphrase); // a too short new pass phrase fails before anything runs
+    checkNewLength(input.passphrase); // a too short new pass phrase fails before anything runs
     // First: a wrong current pass phrase fails at once, before the key generation, and a
     // re-registration racing this one finds this session already re-authenticated, so it
     // loses at the vault (`key_superseded`). The proof's 2 minutes cover the rest.
