@@ -22,14 +22,21 @@ import {
   applyToRegister,
   checkHostKeys,
   fetchHostKeys,
+  finishAddPasskey,
+  finishPasskeySignIn,
   forget,
   giveConsent,
+  listPasskeys,
+  type PasskeyRequest,
+  removePasskey,
   reregister,
   revokeKey,
   sendToHost,
   signAndSubmit,
   type SignedIn,
   signIn,
+  startAddPasskey,
+  startPasskeySignIn,
   updateRegistration,
   wasmSessionCrypto,
 } from "./client/flows/mod.ts";
@@ -47,6 +54,10 @@ let ready: Promise<unknown> | null = null;
 let origin = "";
 let session: Session | null = null;
 let user: SignedIn | null = null;
+/** A passkey being added (its vault challenge and re-authentication), between the steps. */
+let addingPasskey: { challengeId: string; reauthLoginId: string } | null = null;
+/** A passkey sign-in between its challenge and the assertion. */
+let passkeySignIn: PasskeyRequest | null = null;
 
 class _AppletError extends Error {
   readonly code: string;
@@ -159,6 +170,8 @@ async function _session(): Promise<Session> {
 function _wipe(): void {
   forget(user);
   user = null;
+  addingPasskey = null;
+  passkeySignIn = null;
   const s = session;
   session = null;
   void s?.close();
@@ -206,6 +219,31 @@ async function _handle(req: Request): Promise<unknown> {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       return await signAndSubmit(await _session(), user, req.message);
     }
+    case "passkeyAddStart":
+    case "passkeyAddFinish":
+    case "passkeyList":
+    case "passkeyRemove":
+      return await _passkeyAccount(req);
+    case "passkeySignInStart": {
+      forget(user);
+      user = null;
+      passkeySignIn = await startPasskeySignIn(await _session(), req.identity);
+      return passkeySignIn;
+    }
+    case "passkeySignInFinish": {
+      const pending = passkeySignIn;
+      passkeySignIn = null;
+      if (!pending) throw new _AppletError("not_ready", "Start the passkey sign-in again.");
+      user = await finishPasskeySignIn(await _session(), pending, {
+        response: req.response,
+        prf: req.prf,
+      });
+      return {
+        identity: user.identity,
+        registration: user.registration,
+        certificate: user.certificate,
+      };
+    }
     case "update": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const r = await updateRegistration(
@@ -224,7 +262,12 @@ async function _handle(req: Request): Promise<unknown> {
         bits: req.bits,
         onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
       });
-      return { serial: r.serial, superseded: r.superseded, certificate: r.certificate };
+      return {
+        serial: r.serial,
+        superseded: r.superseded,
+        certificate: r.certificate,
+        passkeysErased: r.passkeysErased,
+      };
     }
     case "revoke": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
@@ -243,6 +286,39 @@ async function _handle(req: Request): Promise<unknown> {
       const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
       return await sendToHost(await _session(), user, host, req.debit);
     }
+  }
+}
+
+/** The signed-in user's passkey commands (docs/passkeys.md). */
+async function _passkeyAccount(
+  req: Extract<
+    Request,
+    { type: "passkeyAddStart" | "passkeyAddFinish" | "passkeyList" | "passkeyRemove" }
+  >,
+): Promise<unknown> {
+  if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+  const s = await _session();
+  switch (req.type) {
+    case "passkeyAddStart": {
+      addingPasskey = null;
+      const r = await startAddPasskey(s, user, req.currentPassphrase);
+      addingPasskey = { challengeId: r.creation.challengeId, reauthLoginId: r.reauthLoginId };
+      return r.creation;
+    }
+    case "passkeyAddFinish": {
+      const pending = addingPasskey;
+      addingPasskey = null;
+      if (!pending) throw new _AppletError("not_ready", "Start adding the passkey again.");
+      return await finishAddPasskey(s, user, pending, {
+        response: req.response,
+        prf: req.prf,
+        name: req.name,
+      });
+    }
+    case "passkeyList":
+      return { passkeys: await listPasskeys(s, user) };
+    case "passkeyRemove":
+      return await removePasskey(s, user, req.credentialId, req.currentPassphrase);
   }
 }
 
@@ -289,5 +365,6 @@ self.onmessage = async (event: MessageEvent<Request>) => {
   } finally {
     if ("passphrase" in req) req.passphrase.fill(0);
     if ("currentPassphrase" in req) req.currentPassphrase.fill(0);
+    if ("prf" in req) req.prf.fill(0);
   }
 };

@@ -2,12 +2,19 @@
  * Messages between the applet page and its worker. The page sends commands
  * with an id; the worker answers each with `{ id, ok, result }` or
  * `{ id, ok: false, error }`, and may send `{ id, progress }` before that.
- * Secrets cross only as transferred `Uint8Array`s (the pass phrase), never back.
+ * Secrets cross only as transferred `Uint8Array`s (the pass phrase, a passkey's PRF
+ * output), never back.
  *
  * @module
  */
 import type { Registration } from "../protocol/mod.ts";
-import type { DebitRequest } from "./client/flows/mod.ts";
+import type {
+  DebitRequest,
+  PasskeyCreation,
+  PasskeyInfo,
+  PasskeyRequest,
+  WebauthnJson,
+} from "./client/flows/mod.ts";
 import type { DebitInstruction, Receipt } from "../protocol/mod.ts";
 
 /** Commands the page sends. */
@@ -22,6 +29,12 @@ export type Command =
   | { type: "revoke"; currentPassphrase: Uint8Array }
   | { type: "hostInfo" }
   | { type: "sendToHost"; debit: DebitRequest }
+  | { type: "passkeyAddStart"; currentPassphrase: Uint8Array }
+  | { type: "passkeyAddFinish"; response: WebauthnJson; prf: Uint8Array; name: string }
+  | { type: "passkeySignInStart"; identity: string }
+  | { type: "passkeySignInFinish"; response: WebauthnJson; prf: Uint8Array }
+  | { type: "passkeyList" }
+  | { type: "passkeyRemove"; credentialId: string; currentPassphrase: Uint8Array }
   | { type: "wipe" };
 
 /** A command with its id. */
@@ -35,7 +48,7 @@ export interface Results {
   signIn: { identity: string; registration: Registration; certificate: string };
   sign: { signature: Uint8Array; verified: boolean; serial?: string };
   update: { status: string; registration: Registration };
-  reregister: { serial: string; superseded: string; certificate: string };
+  reregister: { serial: string; superseded: string; certificate: string; passkeysErased: number };
   revoke: { identity: string; status: string; serial: string | null };
   /** The bank's name, currency and pinned key fingerprint, its keys checked. */
   hostInfo: { name: string; currency: string; fingerprint: string };
@@ -52,6 +65,12 @@ export interface Results {
     /** `duplicate_payment`: paid before, not again; the receipt is the first one. */
     code?: "duplicate_payment";
   };
+  passkeyAddStart: PasskeyCreation;
+  passkeyAddFinish: PasskeyInfo;
+  passkeySignInStart: PasskeyRequest;
+  passkeySignInFinish: { identity: string; registration: Registration; certificate: string };
+  passkeyList: { passkeys: PasskeyInfo[] };
+  passkeyRemove: { removed: boolean };
   wipe: { wiped: true };
 }
 

@@ -40,6 +40,7 @@ import {
 } from "../key-vault/mod.ts";
 import {
   type KeyRecord,
+  type KeyRecordV1,
   type OpName,
   opSpec,
   parseOpBody,
@@ -165,7 +166,7 @@ if (import.meta.main) {
           }, { clientAddress: address }) as {
             loginId: string;
             loginResponse: string;
-            ksf: KeyRecord["kdf"];
+            ksf: KeyRecordV1["kdf"];
           };
           const f = opaque.client.finishLogin({
             clientLoginState: s.clientLoginState,

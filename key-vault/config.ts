@@ -25,6 +25,49 @@ export interface VaultConfig {
   reauthTtlMs?: number;
   /** How often the audit chain is sealed (`VAULT_SEAL_INTERVAL_MS`); default 250 ms. */
   sealIntervalMs?: number;
+  /** What passkey answers must name (docs/passkeys.md); default {@link webauthnConfigFromEnv}. */
+  webauthn?: WebauthnConfig;
+}
+
+/** The relying party passkeys are bound to (docs/passkeys.md). */
+export interface WebauthnConfig {
+  /** `WEBAUTHN_RP_ID`: the site's host name (never an IP address), default `localhost`. */
+  rpId: string;
+  /** `WEBAUTHN_ORIGINS`: the page origins accepted, default `http://localhost:$PORT`. */
+  origins: string[];
+  /** `WEBAUTHN_RP_NAME`: what an authenticator shows, default `roamsign`. */
+  rpName: string;
+}
+
+/**
+ * Reads the relying party: `WEBAUTHN_RP_ID` (default `localhost`), `WEBAUTHN_ORIGINS`
+ * (comma-separated; default `http://localhost:$PORT`, PORT the web server's, 8000), and
+ * `WEBAUTHN_RP_NAME`. Every origin's host must be the RP ID or end in `.<RP ID>`, and the
+ * RP ID must not be an IP address (WebAuthn refuses those).
+ */
+export function webauthnConfigFromEnv(env: Record<string, string> = Deno.env.toObject()) {
+  const rpId = env.WEBAUTHN_RP_ID || "localhost";
+  if (/^[0-9.]+$/.test(rpId) || rpId.includes(":") || !/^[a-z0-9.-]{1,253}$/i.test(rpId)) {
+    throw new Error("config: WEBAUTHN_RP_ID must be a host name, not an IP address");
+  }
+  const origins = (env.WEBAUTHN_ORIGINS || `http://localhost:${env.PORT || 8000}`)
+    .split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const o of origins) {
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new Error(`config: WEBAUTHN_ORIGINS: ${JSON.stringify(o)} is not a URL`);
+    }
+    const host = url.hostname;
+    if (
+      url.origin !== o || !/^https?:$/.test(url.protocol) ||
+      (host !== rpId && !host.endsWith(`.${rpId}`))
+    ) {
+      throw new Error(`config: WEBAUTHN_ORIGINS: ${o} is not an origin under ${rpId}`);
+    }
+  }
+  return { rpId, origins, rpName: env.WEBAUTHN_RP_NAME || "roamsign" };
 }
 
 function _int(name: string, fallback: number, min: number, max: number): number {
@@ -51,6 +94,7 @@ export function vaultConfigFromEnv(): VaultConfig {
     loginTtlMs: _int("LOGIN_TTL_SECONDS", 120, 10, 3600) * 1000,
     reauthTtlMs: _int("REAUTH_TTL_SECONDS", 120, 10, 600) * 1000,
     sealIntervalMs: _int("VAULT_SEAL_INTERVAL_MS", 250, 1, 86_400_000),
+    webauthn: webauthnConfigFromEnv(),
   };
 }
 

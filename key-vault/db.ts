@@ -176,6 +176,38 @@ export interface ReauthProofsTable {
   consumed_by: string | null;
 }
 
+/** A WebAuthn credential of an identity and its key-record slot (docs/passkeys.md). */
+export interface PasskeysTable {
+  /** base64url credential id. */
+  credential_id: string;
+  identity: string;
+  /** base64url COSE public key. */
+  public_key: string;
+  /** The authenticator's signature counter last seen (0: it keeps none). */
+  counter: ColumnType<string | number, number, number>;
+  /** JSON array of the transports the browser reported. */
+  transports: string;
+  name: string;
+  /** JSON of the passkey slot (protocol/key_record_v2.ts `PasskeySlot`). */
+  slot: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+/** Challenges the vault issued for a passkey, single use (docs/passkeys.md). */
+export interface PasskeyChallengesTable {
+  id: string;
+  purpose: "register" | "login";
+  /** The identity it is for (null: a sign-in with a discoverable credential). */
+  identity: string | null;
+  /** base64url challenge bytes. */
+  challenge: string;
+  /** The applet's session binding it was issued for. */
+  binding: string;
+  client_tag: string;
+  expires_at: Timestamp;
+}
+
 /** The vault's tables. */
 export interface Database {
   users: UsersTable;
@@ -192,12 +224,16 @@ export interface Database {
   crl: CrlTable;
   idempotency_keys: IdempotencyKeysTable;
   reauth_proofs: ReauthProofsTable;
+  passkeys: PasskeysTable;
+  passkey_challenges: PasskeyChallengesTable;
 }
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type Consent = Selectable<ConsentsTable>;
 export type Certificate = Selectable<CertificatesTable>;
+export type Passkey = Selectable<PasskeysTable>;
+export type PasskeyChallenge = Selectable<PasskeyChallengesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 
 /** Where the data lives. */

@@ -6,7 +6,13 @@
 import { sql } from "kysely";
 import { ApiError } from "../platform/mod.ts";
 import * as opaque from "@serenity-kit/opaque";
-import { type KeyRecord, type OpName, opSpec, parseOpBody } from "../platform/mod.ts";
+import {
+  type KeyRecordV1,
+  type KeyRecordV1 as KeyRecord,
+  type OpName,
+  opSpec,
+  parseOpBody,
+} from "../platform/mod.ts";
 import type { ProxyClient } from "../platform/mod.ts";
 import { openDb } from "./db.ts";
 import { runOperation } from "./operations/mod.ts";
@@ -138,7 +144,7 @@ Deno.test({
               const r = await web.call("login.start", {
                 identity: "alice",
                 startLoginRequest: s.startLoginRequest,
-              }, opts) as { loginId: string; loginResponse: string; ksf: KeyRecord["kdf"] };
+              }, opts) as { loginId: string; loginResponse: string; ksf: KeyRecordV1["kdf"] };
               const f = opaque.client.finishLogin({
                 clientLoginState: s.clientLoginState,
                 loginResponse: r.loginResponse,

@@ -31,6 +31,7 @@ const _SELF_AUDITED: ReadonlySet<string> = new Set([
   "consent consent_locked/403",
   "login.finish login_failed",
   "login.finish account_revoked",
+  "passkey.login.finish passkey_failed",
 ]);
 
 /** True when a refusal of `op` with `err` gets a row from {@link auditRefusal}. */

@@ -65,7 +65,7 @@ export const ksfParamsSchema = z.strictObject({
 });
 
 /** Key record v1 (DESIGN.md §3); `spkiSha256`, `iv`, `ct` are base64url. */
-export const keyRecordSchema = z.strictObject({
+export const keyRecordV1Schema = z.strictObject({
   v: z.literal(1),
   identity: identitySchema,
   spkiSha256: b64u(32, 32),
@@ -80,8 +80,89 @@ export const keyRecordSchema = z.strictObject({
   ct: b64u(4096, 1),
 });
 
-/** A key record (DESIGN.md §3). */
+const _kdfSchema = z.strictObject({
+  name: z.literal("opaque-export-key"),
+  ksf: z.literal("argon2id"),
+  params: ksfParamsSchema,
+});
+
+/** A passkey's slot of a key record v2 (protocol/key_record_v2.ts): DK under its PRF's KEK. */
+export const passkeySlotSchema = z.strictObject({
+  kind: z.literal("passkey"),
+  credentialId: b64u(1023, 16),
+  salt: b64u(32, 32),
+  iv: b64u(12, 12),
+  wrapped: b64u(48, 48),
+});
+
+/**
+ * Key record v2 as a client sends it (docs/passkeys.md): exactly one slot, the pass
+ * phrase's. Passkey slots are stored beside their credentials, never in a record a
+ * client writes, so no request can drop one or remove the pass-phrase slot.
+ */
+export const keyRecordV2Schema = z.strictObject({
+  v: z.literal(2),
+  identity: identitySchema,
+  spkiSha256: b64u(32, 32),
+  bits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]),
+  sigAlg: z.enum(["RSASSA-PKCS1-v1_5-SHA256", "RSA-PSS-SHA256"]),
+  iv: b64u(12, 12),
+  ct: b64u(4096, 1),
+  slots: z.tuple([
+    z.strictObject({
+      kind: z.literal("passphrase"),
+      kdf: _kdfSchema,
+      iv: b64u(12, 12),
+      wrapped: b64u(48, 48),
+    }),
+  ]),
+});
+
+/** A key record v1 or v2 (DESIGN.md §3). */
+export const keyRecordSchema = z.union([keyRecordV1Schema, keyRecordV2Schema]);
+
+/** A key record v1 (DESIGN.md §3). */
+export type KeyRecordV1 = z.infer<typeof keyRecordV1Schema>;
+
+/** A key record (DESIGN.md §3), v1 or v2 as stored. */
 export type KeyRecord = z.infer<typeof keyRecordSchema>;
+
+/** The pass phrase's stretching parameters of a record, whatever its version. */
+export function ksfParamsOf(record: KeyRecord): z.infer<typeof ksfParamsSchema> {
+  return record.v === 1 ? record.kdf.params : record.slots[0].kdf.params;
+}
+
+const _credentialId = b64u(1023, 16);
+/**
+ * A WebAuthn answer as JSON (the shapes of @simplewebauthn/server). `clientExtensionResults`
+ * must be empty: the PRF output stays in the applet, and a request that carried it is
+ * refused here rather than relayed.
+ */
+const _webauthnCommon = {
+  id: _credentialId,
+  rawId: _credentialId,
+  type: z.literal("public-key"),
+  clientExtensionResults: z.strictObject({}),
+  authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
+};
+export const webauthnRegistrationSchema = z.strictObject({
+  ..._webauthnCommon,
+  response: z.strictObject({
+    clientDataJSON: b64u(2048, 16),
+    attestationObject: b64u(12_288, 37),
+    transports: z.array(z.enum(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]))
+      .max(8).optional(),
+  }),
+});
+export const webauthnAuthenticationSchema = z.strictObject({
+  ..._webauthnCommon,
+  response: z.strictObject({
+    clientDataJSON: b64u(2048, 16),
+    authenticatorData: b64u(2048, 37),
+    signature: b64u(1024, 8),
+    userHandle: b64u(64, 1).optional(),
+  }),
+});
 
 /** A single-use nonce chosen by the web server (its N(s)): 16–64 bytes, base64url. */
 export const userNonceSchema = b64u(64, 16);
@@ -167,6 +248,44 @@ const _schemas = {
     nonce: userNonceSchema,
     signature: _signature,
     idempotencyKey: idempotencyKeySchema.optional(),
+  }),
+  "passkey.register.start": z.strictObject({
+    identity: identitySchema,
+    binding: b64u(64, 32),
+    reauthLoginId: b64u(16, 16),
+  }),
+  "passkey.register.finish": z.strictObject({
+    identity: identitySchema,
+    challengeId: b64u(16, 16),
+    name: freeText(64),
+    response: webauthnRegistrationSchema,
+    slot: passkeySlotSchema,
+    reauthLoginId: b64u(16, 16).optional(),
+    nonce: userNonceSchema,
+    signature: _signature,
+  }),
+  "passkey.login.start": z.strictObject({
+    identity: identitySchema.optional(),
+    binding: b64u(64, 32),
+    pow: powProofSchema.optional(),
+  }),
+  "passkey.login.finish": z.strictObject({
+    challengeId: b64u(16, 16),
+    response: webauthnAuthenticationSchema,
+  }),
+  "passkey.list": z.strictObject({ identity: identitySchema }),
+  "passkey.remove": z.strictObject({
+    identity: identitySchema,
+    credentialId: _credentialId,
+    reauthLoginId: b64u(16, 16).optional(),
+    nonce: userNonceSchema,
+    signature: _signature,
+  }),
+  "keyrecord.upgrade": z.strictObject({
+    identity: identitySchema,
+    keyRecord: keyRecordV2Schema,
+    nonce: userNonceSchema,
+    signature: _signature,
   }),
   "admin.revoke": z.strictObject({
     identity: identitySchema,
@@ -307,6 +426,26 @@ export const OPS: { [N in OpName]: OpSpec<N> } = {
   }),
   reregister: _spec("reregister", _WEB, 32 * _KIB, "signed", { identityOf: (b) => b.identity }),
   revoke: _spec("revoke", _WEB, 4 * _KIB, "signed", { identityOf: (b) => b.identity }),
+  // Passkeys (docs/passkeys.md): adding and removing one is a signed, re-authenticated
+  // change; a passkey sign-in is a sign-in (the `login` class on its start, the finish
+  // rate-limited through it as login.finish is).
+  "passkey.register.start": _spec("passkey.register.start", _WEB, 4 * _KIB, "signed", {
+    identityOf: (b) => b.identity,
+  }),
+  "passkey.register.finish": _spec("passkey.register.finish", _WEB, 24 * _KIB, "signed", {
+    identityOf: (b) => b.identity,
+  }),
+  "passkey.login.start": _spec("passkey.login.start", _WEB, 4 * _KIB, "login", {
+    identityOf: (b) => b.identity as string,
+  }),
+  "passkey.login.finish": _spec("passkey.login.finish", _WEB, 8 * _KIB, "none"),
+  "passkey.list": _spec("passkey.list", _WEB, 1 * _KIB, "read"),
+  "passkey.remove": _spec("passkey.remove", _WEB, 4 * _KIB, "signed", {
+    identityOf: (b) => b.identity,
+  }),
+  "keyrecord.upgrade": _spec("keyrecord.upgrade", _WEB, 32 * _KIB, "signed", {
+    identityOf: (b) => b.identity,
+  }),
   "admin.revoke": _spec("admin.revoke", _ADMIN, 4 * _KIB, "none", {
     identityOf: (b) => b.identity,
   }),

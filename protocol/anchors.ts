@@ -99,6 +99,33 @@ export type VaultStatement =
     nonce: string;
   }
   | {
+    /** The options of a new passkey for `identity`, for the session `binding`. */
+    kind: "passkey.register.start";
+    identity: string;
+    challengeId: string;
+    challenge: string;
+    rpId: string;
+    userId: string;
+    binding: string;
+  }
+  | {
+    /** The vault stored the passkey `credentialId` for `identity`, for request `nonce`. */
+    kind: "passkey.add";
+    identity: string;
+    credentialId: string;
+    nonce: string;
+  }
+  | {
+    /** A passkey sign-in challenge (`identity` "" for a discoverable credential). */
+    kind: "passkey.login.start";
+    identity: string;
+    challengeId: string;
+    challenge: string;
+    rpId: string;
+    allowCredentials: string[];
+    binding: string;
+  }
+  | {
     kind: "reregister";
     identity: string;
     spkiSha256: string;

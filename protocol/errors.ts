@@ -63,6 +63,14 @@ export type ErrorCode =
   | "no_application"
   | "no_letter"
   | "idempotency_key_reused"
+  // Passkeys (docs/passkeys.md)
+  | "passkey_challenge_expired"
+  | "passkey_failed"
+  | "passkey_exists"
+  | "unknown_passkey"
+  | "too_many_passkeys"
+  | "upgrade_required"
+  | "already_upgraded"
   // Availability (503/504 are retryable)
   | "database_unavailable"
   | "vault_unavailable"
@@ -163,6 +171,13 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   no_application: "There is no pending application.",
   no_letter: "There is no queued letter.",
   idempotency_key_reused: "This idempotency key was used with a different request.",
+  passkey_challenge_expired: "The passkey challenge is unknown, used or expired; start again.",
+  passkey_failed: "The passkey's answer does not verify.",
+  passkey_exists: "This passkey is already registered.",
+  unknown_passkey: "There is no such passkey for this identity.",
+  too_many_passkeys: "This identity has as many passkeys as it may have; remove one first.",
+  upgrade_required: "The key record must be upgraded first: sign in again with your pass phrase.",
+  already_upgraded: "The key record is already version 2.",
   database_unavailable: "The database is unavailable; try again.",
   vault_unavailable: "The key vault is unavailable; try again.",
   vault_timeout: "The key vault did not answer in time.",

@@ -88,18 +88,45 @@ export function checkKsf(input: unknown, floor: KsfParams = KSF_FLOOR): KsfParam
   return params;
 }
 
-/** Validates the shape of a key record received from elsewhere. */
+/** Validates the shape of a key record v1 received from elsewhere. */
 export function parseKeyRecord(input: unknown, floor: KsfParams = KSF_FLOOR): KeyRecord {
-  const r = input as Record<string, unknown> | null;
-  const bad = (what: string): never => {
-    throw new KeyRecordError("bad_key_record", `key record: ${what}`);
+  const { rec, fields } = parseRecordFields(input, 1);
+  return {
+    v: 1,
+    ...fields,
+    kdf: parseKdf(rec.kdf, floor),
+    iv: rec.iv as string,
+    ct: rec.ct as string,
   };
-  if (typeof r !== "object" || r === null || Array.isArray(r)) bad("expected an object");
+}
+
+/** Throws `bad_key_record` naming what is wrong. */
+export function badRecord(what: string): never {
+  throw new KeyRecordError("bad_key_record", `key record: ${what}`);
+}
+
+/** Checks a record's `kdf` (the pass phrase's: OPAQUE export key, argon2id, params ≥ floor). */
+export function parseKdf(input: unknown, floor: KsfParams = KSF_FLOOR): KeyRecord["kdf"] {
+  const kdf = input as Record<string, unknown> | null;
+  if (
+    typeof kdf !== "object" || kdf === null || kdf.name !== "opaque-export-key" ||
+    kdf.ksf !== "argon2id"
+  ) badRecord("kdf");
+  return { name: "opaque-export-key", ksf: "argon2id", params: checkKsf(kdf!.params, floor) };
+}
+
+/**
+ * The fields v1 and v2 share (identity, spkiSha256, bits, sigAlg) and the payload's
+ * `iv`/`ct`, checked; `rec` is the input as an object. For protocol/key_record_v2.ts.
+ */
+export function parseRecordFields(input: unknown, v: 1 | 2) {
+  const r = input as Record<string, unknown> | null;
+  if (typeof r !== "object" || r === null || Array.isArray(r)) badRecord("expected an object");
   const rec = r as Record<string, unknown>;
-  if (rec.v !== 1) bad("unsupported version");
-  if (typeof rec.identity !== "string" || rec.identity.length === 0) bad("identity");
+  if (rec.v !== v) badRecord("unsupported version");
+  if (typeof rec.identity !== "string" || rec.identity.length === 0) badRecord("identity");
   for (const f of ["spkiSha256", "iv", "ct"] as const) {
-    if (typeof rec[f] !== "string") bad(f);
+    if (typeof rec[f] !== "string") badRecord(f);
   }
   let spkiHash: Uint8Array, iv: Uint8Array, ct: Uint8Array;
   try {
@@ -107,28 +134,23 @@ export function parseKeyRecord(input: unknown, floor: KsfParams = KSF_FLOOR): Ke
     iv = b64uDecode(rec.iv as string);
     ct = b64uDecode(rec.ct as string);
   } catch {
-    return bad("fields are not base64url");
+    return badRecord("fields are not base64url");
   }
-  if (spkiHash.length !== 32) bad("spkiSha256 length");
-  if (iv.length !== 12) bad("iv length");
-  if (ct.length < 16 + _HASH_BYTES + 64 || ct.length > _MAX_CT) bad("ct length");
-  if (rec.bits !== 2048 && rec.bits !== 3072 && rec.bits !== 4096) bad("bits");
-  if (rec.sigAlg !== "RSASSA-PKCS1-v1_5-SHA256" && rec.sigAlg !== "RSA-PSS-SHA256") bad("sigAlg");
-  const kdf = rec.kdf as Record<string, unknown> | null;
-  if (
-    typeof kdf !== "object" || kdf === null || kdf.name !== "opaque-export-key" ||
-    kdf.ksf !== "argon2id"
-  ) bad("kdf");
-  const params = checkKsf((kdf as Record<string, unknown>).params, floor);
+  if (spkiHash.length !== 32) badRecord("spkiSha256 length");
+  if (iv.length !== 12) badRecord("iv length");
+  if (ct.length < 16 + _HASH_BYTES + 64 || ct.length > _MAX_CT) badRecord("ct length");
+  if (rec.bits !== 2048 && rec.bits !== 3072 && rec.bits !== 4096) badRecord("bits");
+  if (rec.sigAlg !== "RSASSA-PKCS1-v1_5-SHA256" && rec.sigAlg !== "RSA-PSS-SHA256") {
+    badRecord("sigAlg");
+  }
   return {
-    v: 1,
-    identity: rec.identity as string,
-    spkiSha256: rec.spkiSha256 as string,
-    bits: rec.bits as number,
-    sigAlg: rec.sigAlg as SigAlg,
-    kdf: { name: "opaque-export-key", ksf: "argon2id", params },
-    iv: rec.iv as string,
-    ct: rec.ct as string,
+    rec,
+    fields: {
+      identity: rec.identity as string,
+      spkiSha256: rec.spkiSha256 as string,
+      bits: rec.bits as number,
+      sigAlg: rec.sigAlg as SigAlg,
+    },
   };
 }
 
@@ -176,34 +198,50 @@ export interface SealKeyRecordInput {
 
 /** Encrypts SKu ‖ H(SKu ‖ registration) under KEK. Wipes its own plaintext copy. */
 export async function sealKeyRecord(input: SealKeyRecordInput): Promise<KeyRecord> {
-  const reg = canonicalRegistration(input.registration);
   const identity = input.registration.identity.normalize("NFC").trim();
   const spkiSha256 = b64uEncode(await sha256(input.spki));
-  const hashed = concat(input.pkcs8, reg);
+  const { iv, ct } = await sealPayload(
+    input.kek,
+    _aad(identity, spkiSha256),
+    input.pkcs8,
+    input.registration,
+  );
+  return {
+    v: 1,
+    identity,
+    spkiSha256,
+    bits: input.bits,
+    sigAlg: input.sigAlg ?? "RSASSA-PKCS1-v1_5-SHA256",
+    kdf: { name: "opaque-export-key", ksf: "argon2id", params: { ...input.ksf } },
+    iv,
+    ct,
+  };
+}
+
+/**
+ * The payload of a key record (v1 and v2): AES-256-GCM under `key` of
+ * PKCS#8 ‖ SHA-256(PKCS#8 ‖ canonical registration data), with `aad`. Wipes its own
+ * plaintext copies; `pkcs8` stays the caller's. For protocol/key_record_v2.ts.
+ */
+export async function sealPayload(
+  key: CryptoKey,
+  aad: Uint8Array,
+  pkcs8: Uint8Array,
+  registration: Registration,
+): Promise<{ iv: string; ct: string }> {
+  const reg = canonicalRegistration(registration);
+  const hashed = concat(pkcs8, reg);
   const digest = await sha256(hashed);
-  const plaintext = concat(input.pkcs8, digest);
+  const plaintext = concat(pkcs8, digest);
   wipe(hashed, digest);
   try {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const ct = await crypto.subtle.encrypt(
-      {
-        name: "AES-GCM",
-        iv: iv as BufferSource,
-        additionalData: _aad(identity, spkiSha256) as BufferSource,
-      },
-      input.kek,
+      { name: "AES-GCM", iv: iv as BufferSource, additionalData: aad as BufferSource },
+      key,
       plaintext as BufferSource,
     );
-    return {
-      v: 1,
-      identity,
-      spkiSha256,
-      bits: input.bits,
-      sigAlg: input.sigAlg ?? "RSASSA-PKCS1-v1_5-SHA256",
-      kdf: { name: "opaque-export-key", ksf: "argon2id", params: { ...input.ksf } },
-      iv: b64uEncode(iv),
-      ct: b64uEncode(new Uint8Array(ct)),
-    };
+    return { iv: b64uEncode(iv), ct: b64uEncode(new Uint8Array(ct)) };
   } finally {
     wipe(plaintext);
   }
@@ -219,21 +257,39 @@ export async function openKeyRecord(
   record: KeyRecord,
   registration: Registration,
 ): Promise<Uint8Array> {
-  const reg = canonicalRegistration(registration);
-  if (record.identity !== registration.identity.normalize("NFC").trim()) {
+  checkRecordIdentity(record.identity, registration);
+  return await openPayload(kek, _aad(record.identity, record.spkiSha256), record, registration);
+}
+
+/** Throws `key_record_mismatch` when a record names another identity than `registration`. */
+export function checkRecordIdentity(identity: string, registration: Registration): void {
+  if (identity !== registration.identity.normalize("NFC").trim()) {
     throw new KeyRecordError("key_record_mismatch", "key record: belongs to another identity");
   }
+}
+
+/**
+ * Decrypts a payload sealed by {@link sealPayload} and runs the hash check against the
+ * registration data; returns the PKCS#8 DER of SKu (the caller wipes it).
+ */
+export async function openPayload(
+  key: CryptoKey,
+  aad: Uint8Array,
+  sealed: { iv: string; ct: string },
+  registration: Registration,
+): Promise<Uint8Array> {
+  const reg = canonicalRegistration(registration);
   let plaintext: Uint8Array;
   try {
     plaintext = new Uint8Array(
       await crypto.subtle.decrypt(
         {
           name: "AES-GCM",
-          iv: b64uDecode(record.iv) as BufferSource,
-          additionalData: _aad(record.identity, record.spkiSha256) as BufferSource,
+          iv: b64uDecode(sealed.iv) as BufferSource,
+          additionalData: aad as BufferSource,
         },
-        kek,
-        b64uDecode(record.ct) as BufferSource,
+        key,
+        b64uDecode(sealed.ct) as BufferSource,
       ),
     );
   } catch {

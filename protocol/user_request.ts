@@ -1,6 +1,7 @@
 /**
  * Requests a user signs with SKu (docs/architecture.md, "Signed user requests"):
- * `apply` (its `pop`), `registration.update`, `reregister` and the user's `revoke`.
+ * `apply` (its `pop`), `registration.update`, `reregister`, the user's `revoke`, and the
+ * passkey operations `passkey.register.finish`, `passkey.remove`, `keyrecord.upgrade`.
  *
  *   signed bytes = UTF-8(JSON.stringify(["roamsign/request/v1", op, identity, nonce,
  *                                        hex(SHA-256(canonicalJson(payload)))]))
@@ -26,6 +27,9 @@ export const SIGNED_FIELD = {
   "registration.update": "signature",
   reregister: "signature",
   revoke: "signature",
+  "passkey.register.finish": "signature",
+  "passkey.remove": "signature",
+  "keyrecord.upgrade": "signature",
 } as const;
 
 /** An operation a user signs. */

@@ -34,6 +34,8 @@ export interface ServerSession {
    * phrase does not sign the user out.
    */
   pendingReauth?: { loginId: string; identity: string } | null;
+  /** A passkey sign-in this session started (docs/passkeys.md): its vault challenge. */
+  pendingPasskey?: { challengeId: string } | null;
   /** The client address that opened the session (for the proxy's limits). */
   client: string;
 }

@@ -19,7 +19,7 @@ import { configureLog, log, logLifecycle } from "../platform/mod.ts";
 import { type Child, type ChildSpec, spawnChild, waitHealthy } from "../platform/mod.ts";
 import { provisionConfidentialityKey } from "../platform/mod.ts";
 import { healthUrl, type ProcessSpec, processSpec } from "../platform/mod.ts";
-import { type SupervisorConfig, supervisorConfigFromEnv } from "./start_config.ts";
+import { browserUrl, type SupervisorConfig, supervisorConfigFromEnv } from "./start_config.ts";
 
 configureLog("supervisor");
 
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
       Deno.exit(1);
     }
   }
-  const url = `${config.urls.web}/`;
+  const url = browserUrl(config);
   console.log(`\nroamsign is running at ${url}  (Ctrl-C stops it)\n`);
   logLifecycle("ready", { url, dataDir: config.dataDir });
 }

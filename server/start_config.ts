@@ -53,3 +53,15 @@ export function supervisorConfigFromEnv(
     .map((spec) => spec.name);
   return { dataDir, host, browserHost, ports, urls, start, childEnv };
 }
+
+/**
+ * The URL to open: on loopback `http://localhost:PORT/`, since WebAuthn (passkeys) refuses
+ * IP-address origins (docs/passkeys.md); otherwise the web server's own address.
+ */
+export function browserUrl(
+  config: Pick<SupervisorConfig, "browserHost" | "ports" | "urls">,
+): string {
+  const loopback = config.browserHost === "127.0.0.1" || config.browserHost === "localhost" ||
+    config.browserHost === "::1";
+  return loopback ? `http://localhost:${config.ports.web}/` : `${config.urls.web}/`;
+}

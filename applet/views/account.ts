@@ -11,7 +11,9 @@ import { status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { takeNewPassphrase, takePassphrase, wipeAll } from "../ui/passphrase.ts";
 import { state } from "../ui/state.ts";
+import { passkeysAvailable } from "../ui/webauthn.ts";
 import { worker } from "../ui/worker_client.ts";
+import { passkeysPart, refreshPasskeys } from "./passkeys.ts";
 import { keygenProgress, keySizeField, newPassphraseFields } from "./register.ts";
 import {
   readRegistration,
@@ -106,21 +108,27 @@ function _reregisterForm(): HTMLFormElement {
       });
       user.certificate = r.certificate;
       document.getElementById("signature-slot")?.replaceChildren();
+      const erased = r.passkeysErased > 0
+        ? ` Your ${r.passkeysErased} passkey${r.passkeysErased === 1 ? " was" : "s were"} ` +
+          "removed with the old key: add them again."
+        : "";
       status(
         `Re-registered: a new key pair and certificate ${r.serial}; ` +
-          `certificate ${r.superseded} is superseded.`,
+          `certificate ${r.superseded} is superseded.${erased}`,
       );
+      if (passkeysAvailable()) await refreshPasskeys().catch(() => undefined);
     },
   });
 }
 
-/** The "Account" section: registration data and re-registration. */
+/** The "Account" section: registration data, passkeys and re-registration. */
 export function accountSection(): HTMLElement {
   return section(
     "account",
     "Account",
     el("h3", {}, "Registration data"),
     _updateForm(),
+    ...passkeysPart(),
     el("h3", {}, "Re-register"),
     _reregisterForm(),
   );

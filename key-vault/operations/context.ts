@@ -217,7 +217,12 @@ export async function consumeUserNonce(tx: Transaction<Database>, nonce: string)
 export async function consumeReauth(
   tx: Transaction<Database>,
   ctx: OpContext,
-  op: "registration.update" | "reregister" | "revoke",
+  op:
+    | "registration.update"
+    | "reregister"
+    | "revoke"
+    | "passkey.register.finish"
+    | "passkey.remove",
   identity: string,
   loginId: string | undefined,
 ): Promise<void> {

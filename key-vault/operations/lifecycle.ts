@@ -6,7 +6,7 @@
  */
 import type { Transaction } from "kysely";
 import { b64uDecode, canonicalJson } from "../../protocol/mod.ts";
-import { ApiError, type OpBody } from "../../platform/mod.ts";
+import { ApiError, type KeyRecord, ksfParamsOf, type OpBody } from "../../platform/mod.ts";
 import { certificateVerifyKey } from "../ca.ts";
 import { parseUserSpki } from "../crypto.ts";
 import type { Database, User } from "../db.ts";
@@ -42,6 +42,8 @@ export async function revokeUser(
   op: string,
 ) {
   await repo.eraseRecords(tx, user.identity);
+  // Every slot goes with the record: the passkeys' wrapped data keys and credentials.
+  const passkeys = await repo.erasePasskeysOf(tx, user.identity);
   await repo.deleteConsent(tx, user.identity);
   const cert = await repo.activeCertificate(tx, user.identity);
   if (cert) await repo.retireCertificate(tx, cert.serial, "revoked", reason, ctx.now);
@@ -52,6 +54,7 @@ export async function revokeUser(
     reason,
     serial: cert?.serial ?? null,
     was: user.status,
+    passkeysErased: passkeys,
   });
   return { identity: user.identity, status: "revoked" as const, serial: cert?.serial ?? null };
 }
@@ -72,7 +75,8 @@ export const registrationUpdate: Handler<"registration.update"> = async (ctx, bo
     await consumeUserNonce(tx, body.nonce);
     await consumeReauth(tx, ctx, "registration.update", identity, body.reauthLoginId);
     const ksfParams = await repo.getKsfParams(tx, identity);
-    if (canonicalJson(body.keyRecord.kdf.params) !== ksfParams) {
+    await _noDowngrade(tx, identity, body.keyRecord);
+    if (canonicalJson(ksfParamsOf(body.keyRecord)) !== ksfParams) {
       throw new ApiError(
         400,
         "ksf_mismatch",
@@ -86,6 +90,17 @@ export const registrationUpdate: Handler<"registration.update"> = async (ctx, bo
     return { status: "active" };
   });
 };
+
+/**
+ * A record v2 never goes back to v1: its data key is what the passkeys' slots wrap
+ * (`key_record_mismatch`).
+ */
+async function _noDowngrade(tx: Transaction<Database>, identity: string, next: KeyRecord) {
+  const stored = JSON.parse((await repo.getKeyRecord(tx, identity)) ?? "null") as KeyRecord | null;
+  if (stored?.v === 2 && next.v !== 2) {
+    throw new ApiError(400, "key_record_mismatch", "a key record v2 cannot become v1 again");
+  }
+}
 
 export const reregister: Handler<"reregister"> = async (ctx, body) => {
   const identity = body.identity;
@@ -140,9 +155,12 @@ async function _reregisterIn(
   await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
   // A re-registration replaces the OPAQUE record too, so it may set new (raised)
   // stretching parameters with it (DESIGN.md §3).
-  const ksfParams = canonicalJson(body.keyRecord.kdf.params);
+  const ksfParams = canonicalJson(ksfParamsOf(body.keyRecord));
   const record = canonicalJson(body.keyRecord);
   await repo.putKeyRecord(tx, identity, record, pub.spkiSha256, ksfParams, ctx.now);
+  // A new key gets a new data key (docs/passkeys.md): the passkeys' slots wrap the old one
+  // and cannot be re-wrapped without each authenticator, so they are erased with it.
+  const passkeysErased = await repo.erasePasskeysOf(tx, identity);
   await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
   const next = await issueUserCertificate(tx, ctx, identity, pub.spki);
   await repo.deleteLoginAttemptsOf(tx, identity);
@@ -152,8 +170,14 @@ async function _reregisterIn(
     serial: next.serial,
     spkiSha256: pub.spkiSha256,
     bits: pub.bits,
+    passkeysErased,
   });
-  return { certificate: next.pem, serial: next.serial, superseded: cert.serial };
+  return {
+    certificate: next.pem,
+    serial: next.serial,
+    superseded: cert.serial,
+    passkeysErased,
+  };
 }
 
 export const revoke: Handler<"revoke"> = async (ctx, body) => {

@@ -7,7 +7,7 @@
  */
 import * as opaque from "@serenity-kit/opaque";
 import { b64uEncode, canonicalJson } from "../../protocol/mod.ts";
-import { ApiError, type KeyRecord, type OpBody } from "../../platform/mod.ts";
+import { ApiError, type KeyRecord, type ksfParamsOf, type OpBody } from "../../platform/mod.ts";
 import * as repo from "../repositories/mod.ts";
 import type { VaultState } from "../state.ts";
 import {
@@ -42,7 +42,7 @@ export const loginStart: Handler<"login.start"> = async (ctx, body) => {
   // The parameters the vault stored for this user, never the record's own `kdf`: a
   // record is written by a client (issue 15).
   const ksf = user?.ksf_params
-    ? { ...DEFAULT_KSF, params: JSON.parse(user.ksf_params) as KeyRecord["kdf"]["params"] }
+    ? { ...DEFAULT_KSF, params: JSON.parse(user.ksf_params) as ReturnType<typeof ksfParamsOf> }
     : DEFAULT_KSF;
   const nonce = unconsumedNonce(ctx);
   const fresh = await repo.loginStartWrite(ctx.vault.query, {

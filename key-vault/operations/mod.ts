@@ -26,6 +26,15 @@ import {
   adminUsers,
 } from "./operator.ts";
 import { applicationGet, apply, consent, registerStart } from "./registration.ts";
+import {
+  keyrecordUpgrade,
+  passkeyList,
+  passkeyLoginFinish,
+  passkeyLoginStart,
+  passkeyRegisterFinish,
+  passkeyRegisterStart,
+  passkeyRemove,
+} from "./passkeys.ts";
 
 export type { OpContext } from "./context.ts";
 export { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys } from "./idempotency.ts";
@@ -41,6 +50,13 @@ export const HANDLERS: { [N in OpName]: Handler<N> } = {
   "registration.update": registrationUpdate,
   reregister,
   revoke,
+  "passkey.register.start": passkeyRegisterStart,
+  "passkey.register.finish": passkeyRegisterFinish,
+  "passkey.login.start": passkeyLoginStart,
+  "passkey.login.finish": passkeyLoginFinish,
+  "passkey.list": passkeyList,
+  "passkey.remove": passkeyRemove,
+  "keyrecord.upgrade": keyrecordUpgrade,
   "admin.revoke": adminRevoke,
   "directory.get": directoryGet,
   "directory.history": directoryHistory,

@@ -15,7 +15,7 @@ import {
   parseConsentPhrase,
   type Registration,
 } from "../../protocol/mod.ts";
-import { ApiError, type KeyRecord, type OpBody } from "../../platform/mod.ts";
+import { ApiError, type KeyRecord, ksfParamsOf, type OpBody } from "../../platform/mod.ts";
 import {
   parseUserSpki,
   sha256,
@@ -314,7 +314,7 @@ async function _consentIn(
   const record = new TextDecoder().decode(inner!);
   const spki = b64uDecode(c.spki);
   const parsed = JSON.parse(record) as KeyRecord;
-  const ksfParams = canonicalJson(parsed.kdf.params);
+  const ksfParams = canonicalJson(ksfParamsOf(parsed));
   await repo.putKeyRecord(tx, identity, record, parsed.spkiSha256, ksfParams, ctx.now);
   const cert = await issueUserCertificate(tx, ctx, identity, spki);
   await repo.setUserStatus(tx, identity, "active", ctx.now);

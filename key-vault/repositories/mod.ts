@@ -17,6 +17,7 @@ export * from "./known_addresses.ts";
 export * from "./login_attempts.ts";
 export * from "./nonces.ts";
 export * from "./opaque_records.ts";
+export * from "./passkeys.ts";
 export * from "./rate_limits.ts";
 export * from "./reauth_proofs.ts";
 export * from "./users.ts";

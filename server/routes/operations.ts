@@ -74,6 +74,11 @@ const keyRecord = z.record(z.string(), z.unknown()).refine(
   (v) => JSON.stringify(v).length <= 16_384,
   "key record too large",
 );
+/** A WebAuthn answer as JSON, checked field by field at the proxy and the vault. */
+const webauthnAnswer = z.record(z.string(), z.unknown()).refine(
+  (v) => JSON.stringify(v).length <= 16_384,
+  "passkey answer too large",
+);
 const loginFinish = z.object({
   loginId: z.string().min(1).max(128),
   finishLoginRequest: b64u(2048),
@@ -225,6 +230,89 @@ export const OPERATIONS = {
       const r = await _relaySigned(x, "revoke", args);
       x.session.identity = null; // the key is gone: nothing more to do as this user
       return r;
+    },
+  ),
+  // Passkeys (docs/passkeys.md): adding, listing and removing one is for the signed-in
+  // user; a passkey sign-in signs the session in as the identity the vault released.
+  "passkey.register.start": _op(
+    z.object({ identity, binding: b64u(64), reauthLoginId: b64u(64) }).strict(),
+    async (x, args) => {
+      _requireSignedIn(x.session, args.identity);
+      return await x.vault("passkey.register.start", args);
+    },
+  ),
+  "passkey.register.finish": _op(
+    z.object({
+      identity,
+      challengeId: b64u(64),
+      name: z.string().min(1).max(64),
+      response: webauthnAnswer,
+      slot: keyRecord,
+      reauthLoginId: b64u(64).optional(),
+      nonce: b64u(64),
+      signature: b64u(1024),
+    }).strict(),
+    async (x, args) => {
+      _requireSignedIn(x.session, args.identity);
+      return await _relaySigned(x, "passkey.register.finish", args);
+    },
+  ),
+  "passkey.login.start": _op(
+    z.object({
+      identity: identity.optional(),
+      binding: b64u(64),
+      pow: powProofSchema.optional(),
+    }).strict(),
+    async ({ session: s, vault }, args) => {
+      s.identity = null;
+      s.pendingLogin = null;
+      s.pendingPasskey = null;
+      const r = await vault("passkey.login.start", args);
+      if (typeof r.challengeId !== "string") {
+        throw new ApiError(503, "vault_unavailable", "passkey sign-in did not start");
+      }
+      s.pendingPasskey = { challengeId: r.challengeId };
+      return r;
+    },
+  ),
+  "passkey.login.finish": _op(
+    z.object({ challengeId: b64u(64), response: webauthnAnswer }).strict(),
+    async ({ session: s, vault }, args) => {
+      if (s.pendingPasskey?.challengeId !== args.challengeId) {
+        throw new ApiError(409, "no_pending_login", "no such passkey sign-in in this session");
+      }
+      s.pendingPasskey = null;
+      const r = await vault("passkey.login.finish", args);
+      const released = (r.registration as { identity?: unknown } | undefined)?.identity;
+      if (typeof released !== "string") {
+        throw new ApiError(503, "bad_upstream_response", "the vault released no identity");
+      }
+      s.identity = released;
+      return r;
+    },
+  ),
+  "passkey.list": _op(z.object({ identity }).strict(), async (x, args) => {
+    _requireSignedIn(x.session, args.identity);
+    return await x.vault("passkey.list", args);
+  }),
+  "passkey.remove": _op(
+    z.object({
+      identity,
+      credentialId: b64u(1400),
+      reauthLoginId: b64u(64).optional(),
+      nonce: b64u(64),
+      signature: b64u(1024),
+    }).strict(),
+    async (x, args) => {
+      _requireSignedIn(x.session, args.identity);
+      return await _relaySigned(x, "passkey.remove", args);
+    },
+  ),
+  "keyrecord.upgrade": _op(
+    z.object({ identity, keyRecord, nonce: b64u(64), signature: b64u(1024) }).strict(),
+    async (x, args) => {
+      _requireSignedIn(x.session, args.identity);
+      return await _relaySigned(x, "keyrecord.upgrade", args);
     },
   ),
   "host.submit": _op(

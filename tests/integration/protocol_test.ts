@@ -125,15 +125,18 @@ Deno.test({
           await s.call("registration.update", async (nonce) => {
             const { userRequestBytes } = await import("../../protocol/mod.ts");
             const { signPkcs1v15 } = await import("../../wasm-crypto/mod.ts");
-            const { sealKeyRecord } = await import("../../protocol/mod.ts");
-            const keyRecord = await sealKeyRecord({
-              kek: u.kek,
-              registration: u.registration,
-              pkcs8: u.key.exportPkcs8(),
-              spki: u.key.publicKey.exportSpki(),
-              bits: 2048,
-              ksf: u.record.kdf.params,
-            });
+            const { sealKeyRecordV2, withDataKey } = await import("../../protocol/mod.ts");
+            const rec = u.record;
+            if (rec.v !== 2) throw new Error("expected a record v2");
+            const keyRecord = await withDataKey(u.kek, rec, u.slot, (dk) =>
+              sealKeyRecordV2({
+                dk,
+                passphrase: rec.slots[0],
+                registration: u.registration,
+                pkcs8: u.key.exportPkcs8(),
+                spki: u.key.publicKey.exportSpki(),
+                bits: 2048,
+              }));
             const body = { registration: u.registration, keyRecord, reauthLoginId, nonce };
             const sig = signPkcs1v15(
               u.key,

@@ -12,7 +12,7 @@
 import { assertEquals, assertOk, codeOf } from "../fixtures/assert.ts";
 import { startStack } from "../../harness/mod.ts";
 import * as u from "../../harness/mod.ts";
-import type { KeyRecord, ProxyClient } from "../../platform/mod.ts";
+import type { KeyRecordV1, KeyRecordV1 as KeyRecord, ProxyClient } from "../../platform/mod.ts";
 import { b64uEncode } from "../../protocol/mod.ts";
 
 async function updateBody(
@@ -35,7 +35,7 @@ async function updateBody(
 }
 
 /** The key record a thief can build without the pass phrase: the signed-in one, altered. */
-function thiefsRecord(current: KeyRecord, params: KeyRecord["kdf"]["params"]): KeyRecord {
+function thiefsRecord(current: KeyRecord, params: KeyRecordV1["kdf"]["params"]): KeyRecord {
   const ct = new Uint8Array(64);
   crypto.getRandomValues(ct);
   return { ...current, kdf: { ...current.kdf, params }, ct: b64uEncode(ct) };
@@ -46,7 +46,7 @@ async function startedKsf(web: ProxyClient, user: u.TestUser) {
   const r = await web.call("login.start", {
     identity: user.registration.identity,
     startLoginRequest: start.startLoginRequest,
-  }, { clientAddress: user.address }) as { ksf: KeyRecord["kdf"] };
+  }, { clientAddress: user.address }) as { ksf: KeyRecordV1["kdf"] };
   return r.ksf.params;
 }
 

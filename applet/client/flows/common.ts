@@ -15,16 +15,20 @@ import {
 } from "../../../wasm-crypto/mod.ts";
 import {
   type Anchors,
+  type AnyKeyRecord,
   b64uDecode,
   b64uEncode,
   concat as concatBytes,
   deriveKek,
+  derivePassphraseKek,
   fromUtf8,
   type KeyRecord,
   type KsfParams,
+  newDataKey,
   randomBytes,
   type Registration,
   sealKeyRecord,
+  sealKeyRecordV2,
   sha256,
   u64be,
   utf8,
@@ -113,7 +117,7 @@ export function checkVaultStatement(
  * of this channel's sid, N(s) and T(s), so an answer made for another session (or
  * another relay's request) does not check out here.
  */
-async function _sessionBinding(session: Session): Promise<string> {
+export async function sessionBinding(session: Session): Promise<string> {
   const { sid, nonce, time } = session.binding;
   return b64uEncode(
     await sha256(concatBytes(utf8("roamsign/session-binding/v1\0"), sid, nonce, u64be(time))),
@@ -164,10 +168,19 @@ export function opaquePassword(passphrase: Uint8Array): string {
   }
 }
 
+/** The KEK of a key record v1 from OPAQUE's export key (the decoded bytes are wiped). */
 export async function kekFrom(exportKey: string): Promise<CryptoKey> {
+  return (await keksFrom(exportKey)).v1;
+}
+
+/**
+ * Both KEKs an OPAQUE export key gives: v1's (the record's key), and v2's pass-phrase slot
+ * key (protocol/key_record_v2.ts). The decoded bytes are wiped before this returns.
+ */
+export async function keksFrom(exportKey: string): Promise<{ v1: CryptoKey; v2: CryptoKey }> {
   const bytes = b64uDecode(exportKey.replace(/=+$/, ""));
   try {
-    return await deriveKek(bytes);
+    return { v1: await deriveKek(bytes), v2: await derivePassphraseKek(bytes) };
   } finally {
     wipe(bytes);
   }
@@ -178,7 +191,7 @@ interface NewKey {
   key: RsaPrivateKey;
   spki: Uint8Array;
   kek: CryptoKey;
-  keyRecord: KeyRecord;
+  keyRecord: AnyKeyRecord;
   registrationRecord: string;
 }
 
@@ -198,6 +211,11 @@ export async function newKey(
     onProgress?: (fraction: number) => void;
     /** Re-registration: the fresh re-authentication the vault asks for an existing identity. */
     reauthLoginId?: string;
+    /**
+     * `1`: a key record v1, as applets made before passkeys (tests of the upgrade only;
+     * the worker never passes it). Default: v2 with a new data key.
+     */
+    recordVersion?: 1 | 2;
   },
 ): Promise<NewKey> {
   checkNewLength(passphrase);
@@ -208,7 +226,7 @@ export async function newKey(
     const spki = key.publicKey.exportSpki();
     pkcs8 = key.exportPkcs8();
     const start = opaque.client.startRegistration({ password });
-    const binding = await _sessionBinding(session);
+    const binding = await sessionBinding(session);
     const { registrationResponse, vaultSignature } = await callWithPow<
       { registrationResponse: string; vaultSignature?: string }
     >(session, "register.start", {
@@ -236,16 +254,9 @@ export async function newKey(
     if (finish.serverStaticPublicKey !== session.anchors.opaqueServerPublicKey) {
       throw new FlowError("untrusted_vault", UNTRUSTED_VAULT_MESSAGE);
     }
-    const kek = await kekFrom(finish.exportKey);
-    const keyRecord = await sealKeyRecord({
-      kek,
-      registration,
-      pkcs8,
-      spki,
-      bits: o.bits,
-      sigAlg: o.sigAlg,
-      ksf: o.ksf,
-    });
+    const keks = await keksFrom(finish.exportKey);
+    const kek = o.recordVersion === 1 ? keks.v1 : keks.v2;
+    const keyRecord = await _sealNew(kek, registration, pkcs8, spki, o);
     return { key, spki, kek, keyRecord, registrationRecord: finish.registrationRecord };
   } catch (err) {
     key.destroy();
@@ -253,6 +264,24 @@ export async function newKey(
   } finally {
     wipe(pkcs8);
     password = null;
+  }
+}
+
+/** A new record for a new key: v2 under a new data key (wiped here), or v1 if asked. */
+async function _sealNew(
+  kek: CryptoKey,
+  registration: Registration,
+  pkcs8: Uint8Array,
+  spki: Uint8Array,
+  o: { bits: number; ksf: KsfParams; sigAlg?: KeyRecord["sigAlg"]; recordVersion?: 1 | 2 },
+): Promise<AnyKeyRecord> {
+  const common = { registration, pkcs8, spki, bits: o.bits, sigAlg: o.sigAlg };
+  if (o.recordVersion === 1) return await sealKeyRecord({ kek, ksf: o.ksf, ...common });
+  const dk = newDataKey();
+  try {
+    return await sealKeyRecordV2({ dk, passphrase: { kek, ksf: o.ksf }, ...common });
+  } finally {
+    wipe(dk);
   }
 }
 

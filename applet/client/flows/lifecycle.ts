@@ -6,21 +6,24 @@
  */
 import { type RsaPrivateKey, signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
 import {
+  type AnyKeyRecord,
   b64uEncode,
   checkKsf,
   ctEqual,
-  type KeyRecord,
   KSF_DEFAULT,
   KSF_FLOOR,
   type KsfParams,
   normalizeRegistration,
   parseCertificate,
+  type PasskeySlot,
   pemDecode,
   type Registration,
   sealKeyRecord,
+  sealKeyRecordV2,
   sha256,
   userRequestBytes,
   wipe,
+  withDataKey,
 } from "../../../protocol/mod.ts";
 import type { Session } from "../session.ts";
 import {
@@ -63,21 +66,7 @@ export async function updateRegistration(
   const reauthLoginId = typeof reauth === "string"
     ? reauth
     : await reauthenticate(session, user, reauth, ksfFloor);
-  const pkcs8 = user.key.exportPkcs8();
-  let keyRecord: KeyRecord;
-  try {
-    keyRecord = await sealKeyRecord({
-      kek: user.kek,
-      registration,
-      pkcs8,
-      spki: user.key.publicKey.exportSpki(),
-      bits: user.record.bits,
-      sigAlg: user.record.sigAlg,
-      ksf: user.record.kdf.params,
-    });
-  } finally {
-    wipe(pkcs8);
-  }
+  const keyRecord = await _resealed(user, registration);
   const r = await session.call<{ status: string }>("registration.update", async (nonce) => {
     const body = { registration, keyRecord, reauthLoginId, nonce };
     const signature = signPkcs1v15(
@@ -88,8 +77,41 @@ export async function updateRegistration(
     return { ...body, signature: b64uEncode(signature) };
   });
   user.registration = registration;
-  user.record = keyRecord;
+  // The slots are unchanged (the same data key): keep the one this sign-in opened.
+  user.record = keyRecord.v === 2 && user.record.v === 2
+    ? { ...keyRecord, slots: [keyRecord.slots[0], ...user.record.slots.slice(1) as PasskeySlot[]] }
+    : keyRecord;
   return r;
+}
+
+/**
+ * The record sealed again for new registration data: v1 under the KEK; v2 under the same
+ * data key (unwrapped from the slot this sign-in opened, wiped after), its pass-phrase
+ * slot kept as it is, so every passkey's slot still opens it. Returns the stored form.
+ */
+async function _resealed(user: SignedIn, registration: Registration): Promise<AnyKeyRecord> {
+  const pkcs8 = user.key.exportPkcs8();
+  const common = {
+    registration,
+    pkcs8,
+    spki: user.key.publicKey.exportSpki(),
+    bits: user.record.bits,
+    sigAlg: user.record.sigAlg,
+  };
+  try {
+    const record = user.record;
+    if (record.v === 1) {
+      return await sealKeyRecord({ kek: user.kek, ksf: record.kdf.params, ...common });
+    }
+    return await withDataKey(
+      user.kek,
+      record,
+      user.slot,
+      (dk) => sealKeyRecordV2({ dk, passphrase: record.slots[0], ...common }),
+    );
+  } finally {
+    wipe(pkcs8);
+  }
 }
 
 /** Inputs of {@link reregister}. */
@@ -107,6 +129,8 @@ export interface ReregisterInput {
   onProgress?: (fraction: number) => void;
   ksf?: KsfParams;
   ksfFloor?: KsfParams;
+  /** `1` keeps a v1 user on v1 (tests only); a v2 record never goes back. */
+  recordVersion?: 1 | 2;
 }
 
 /** What the vault answers to a re-registration. */
@@ -114,6 +138,8 @@ export interface ReregisterResult {
   certificate: string;
   serial: string;
   superseded: string;
+  /** How many passkeys the vault erased with the old data key (docs/passkeys.md). */
+  passkeysErased: number;
 }
 
 /**
@@ -151,6 +177,7 @@ export async function reregister(
       sigAlg: user.record.sigAlg,
       onProgress: input.onProgress,
       reauthLoginId,
+      recordVersion: user.record.v === 1 ? input.recordVersion : 2,
     });
     key = made.key;
     const { spki, kek, keyRecord } = made;
@@ -192,8 +219,14 @@ export async function reregister(
     key = null;
     user.kek = kek;
     user.record = keyRecord;
+    user.slot = { kind: "passphrase" };
     user.certificate = r.certificate;
-    return { certificate: r.certificate, serial: r.serial, superseded: r.superseded };
+    return {
+      certificate: r.certificate,
+      serial: r.serial,
+      superseded: r.superseded,
+      passkeysErased: typeof r.passkeysErased === "number" ? r.passkeysErased : 0,
+    };
   } finally {
     wipe(input.passphrase, input.currentPassphrase ?? null);
     key?.destroy();

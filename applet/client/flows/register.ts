@@ -38,6 +38,8 @@ export interface ApplyInput {
   ksf?: KsfParams;
   /** Lowest stretching accepted; the applet always uses {@link KSF_FLOOR}. */
   ksfFloor?: KsfParams;
+  /** `1`: a key record v1 (tests of the v1 → v2 upgrade only; the worker never sets it). */
+  recordVersion?: 1 | 2;
 }
 
 /** Answer of the vault to an application. */
@@ -58,6 +60,7 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
       bits: input.bits,
       ksf,
       onProgress: input.onProgress,
+      recordVersion: input.recordVersion,
     });
     key = made.key;
     const { spki, keyRecord } = made;

@@ -4,34 +4,51 @@
  * @module
  */
 import * as opaque from "@serenity-kit/opaque";
-import { importPrivateKeyPkcs8, type RsaPrivateKey } from "../../../wasm-crypto/mod.ts";
 import {
+  importPrivateKeyPkcs8,
+  type RsaPrivateKey,
+  signPkcs1v15,
+} from "../../../wasm-crypto/mod.ts";
+import {
+  type AnyKeyRecord,
   b64uEncode,
   checkKsf,
   ctEqual,
   type KeyRecord,
+  type KeyRecordV2,
   KSF_FLOOR,
   type KsfParams,
+  newDataKey,
   normalizeRegistration,
   openKeyRecord,
+  openKeyRecordV2,
+  parseAnyKeyRecord,
   parseCertificate,
-  parseKeyRecord,
   pemDecode,
   type Registration,
+  sealKeyRecordV2,
   sha256,
+  type SlotRef,
+  userRequestBytes,
   wipe,
 } from "../../../protocol/mod.ts";
 import type { Session } from "../session.ts";
-import { FlowError, kekFrom, opaquePassword, UNTRUSTED_VAULT_MESSAGE } from "./common.ts";
+import { FlowError, keksFrom, opaquePassword, UNTRUSTED_VAULT_MESSAGE } from "./common.ts";
 import { callWithPow } from "../pow.ts";
 
+/**
+ * A signed-in user: SKu in wasm-crypto; the key record as released (v2: the pass-phrase
+ * slot, and after a passkey sign-in that passkey's slot too; v1 until it is upgraded);
+ * `kek` the non-extractable KEK of the slot `slot` that opened it (v1: the record's KEK).
+ */
 export interface SignedIn {
   identity: string;
   registration: Registration;
   certificate: string;
-  record: KeyRecord;
+  record: AnyKeyRecord;
   key: RsaPrivateKey;
   kek: CryptoKey;
+  slot: SlotRef;
 }
 
 /** Inputs of {@link signIn}. */
@@ -42,16 +59,22 @@ export interface SignInInput {
   ksfFloor?: KsfParams;
 }
 
+/** What the vault releases after a login (OPAQUE or passkey). */
+export interface Released {
+  keyRecord: unknown;
+  registration: Registration;
+  certificate: string;
+}
+
 /**
  * Sign in (DESIGN.md §2.6): OPAQUE login; a wrong pass phrase fails inside
  * the client (the server's answer does not authenticate), so `login.finish`
  * is never sent and the vault never releases the record. Then the record is
  * decrypted and the patent's hash check runs, and PKu is checked against the
- * certificate.
+ * certificate. A record v1 is upgraded to v2 here (docs/passkeys.md).
  */
 export async function signIn(session: Session, input: SignInInput): Promise<SignedIn> {
   let password: string | null = null;
-  let pkcs8: Uint8Array | null = null;
   try {
     password = opaquePassword(input.passphrase);
     const { loginId, finish } = await _opaqueLogin(
@@ -62,18 +85,52 @@ export async function signIn(session: Session, input: SignInInput): Promise<Sign
       input.ksfFloor,
     );
     password = null;
-    const kek = await kekFrom(finish.exportKey);
-    const released = await session.call<
-      { keyRecord: unknown; registration: Registration; certificate: string }
-    >("login.finish", { loginId, finishLoginRequest: finish.finishLoginRequest });
-    const record = parseKeyRecord(released.keyRecord, input.ksfFloor ?? KSF_FLOOR);
-    const registration = normalizeRegistration(released.registration);
-    if (registration.identity !== input.identity || record.identity !== input.identity) {
-      throw new FlowError("key_record_mismatch", "The vault answered for another identity.");
-    }
-    pkcs8 = await openKeyRecord(kek, record, registration);
+    const keks = await keksFrom(finish.exportKey);
+    const released = await session.call<Released>("login.finish", {
+      loginId,
+      finishLoginRequest: finish.finishLoginRequest,
+    });
+    const record = parseAnyKeyRecord(released.keyRecord, input.ksfFloor ?? KSF_FLOOR);
+    const ref: SlotRef = { kind: "passphrase" };
+    const user = await unlockReleased(
+      session,
+      input.identity,
+      released,
+      record,
+      (reg) =>
+        record.v === 1
+          ? openKeyRecord(keks.v1, record, reg)
+          : openKeyRecordV2(keks.v2, ref, record, reg),
+    );
+    if (record.v === 2) return { ...user, kek: keks.v2, slot: ref };
+    return await _upgrade(session, { ...user, kek: keks.v1, slot: ref }, keks.v2);
+  } finally {
+    wipe(input.passphrase);
+    password = null;
+  }
+}
+
+/**
+ * The released record opened by `open` (which returns SKu's PKCS#8, wiped here), the
+ * key imported into wasm-crypto and checked against the published certificate and the
+ * record's `spkiSha256`. `identity`: the one asked for ("" when the sign-in named none).
+ */
+export async function unlockReleased(
+  _session: Session,
+  identity: string,
+  released: Released,
+  record: AnyKeyRecord,
+  open: (registration: Registration) => Promise<Uint8Array>,
+): Promise<Omit<SignedIn, "kek" | "slot">> {
+  const registration = normalizeRegistration(released.registration);
+  const named = identity || registration.identity;
+  if (registration.identity !== named || record.identity !== named) {
+    throw new FlowError("key_record_mismatch", "The vault answered for another identity.");
+  }
+  let pkcs8: Uint8Array | null = null;
+  try {
+    pkcs8 = await open(registration);
     const key = importPrivateKeyPkcs8(pkcs8);
-    wipe(pkcs8);
     const spki = key.publicKey.exportSpki();
     const certSpki = parseCertificate(pemDecode(released.certificate)).spki;
     const spkiHash = await sha256(spki);
@@ -84,18 +141,54 @@ export async function signIn(session: Session, input: SignInInput): Promise<Sign
         "The decrypted key does not match the published certificate.",
       );
     }
-    return {
-      identity: input.identity,
-      registration,
-      certificate: released.certificate,
-      record,
-      key,
-      kek,
-    };
+    return { identity: named, registration, certificate: released.certificate, record, key };
   } finally {
-    wipe(input.passphrase, pkcs8);
-    password = null;
+    wipe(pkcs8);
   }
+}
+
+/**
+ * A record v1 becomes v2 at its next sign-in (docs/passkeys.md): the same SKu and
+ * registration data under a new data key, in the pass-phrase slot under `kekV2`, signed
+ * by SKu (`keyrecord.upgrade`). If the vault does not take it (it is unreachable, say)
+ * the user is signed in with v1 all the same, and the next sign-in tries again.
+ */
+async function _upgrade(
+  session: Session,
+  user: SignedIn,
+  kekV2: CryptoKey,
+): Promise<SignedIn> {
+  const v1 = user.record as KeyRecord;
+  const pkcs8 = user.key.exportPkcs8();
+  const dk = newDataKey();
+  let record: KeyRecordV2;
+  try {
+    record = await sealKeyRecordV2({
+      dk,
+      passphrase: { kek: kekV2, ksf: v1.kdf.params },
+      registration: user.registration,
+      pkcs8,
+      spki: user.key.publicKey.exportSpki(),
+      bits: v1.bits,
+      sigAlg: v1.sigAlg,
+    });
+  } finally {
+    wipe(pkcs8, dk);
+  }
+  try {
+    await session.call("keyrecord.upgrade", async (nonce) => {
+      const body = { identity: user.identity, keyRecord: record, nonce };
+      const signature = signPkcs1v15(
+        user.key,
+        "SHA-256",
+        await userRequestBytes("keyrecord.upgrade", user.identity, nonce, body),
+      );
+      return { ...body, signature: b64uEncode(signature) };
+    });
+  } catch {
+    return user;
+  }
+  return { ...user, record, kek: kekV2 };
 }
 
 /**
