@@ -17,9 +17,11 @@
  * Accessible names are part of the interface (README, "Accessible names"): tabs
  * `New registration`, `Consent letter`, `Sign in`; buttons `Apply to register`,
  * `Give consent`, `Sign in`, `Sign message`, `Copy signature`, `Send to bank`,
- * `Update registration`, `Re-register`, `Revoke key`, `Sign out`; fields `Identity`,
+ * `Update registration`, `Re-register`, `Revoke key`, `Sign out`, `Add a passkey`,
+ * `Sign in with a passkey`, `Remove`; fields `Identity`,
  * `Full name`, `Account number`, `Address`, `Pass phrase`, `Confirm pass phrase`,
- * `Key size`, `Consent phrase`, `Message`; the regions `Signature` and `Receipt`.
+ * `Key size`, `Consent phrase`, `Message`, `Passkey name`; the regions `Signature` and
+ * `Receipt`; the table `Passkeys`.
  *
  * @module
  */

@@ -190,6 +190,7 @@ async function _handle(req: Request): Promise<unknown> {
   }
   if (!ready) throw new _AppletError("not_ready", "The applet is not initialised.");
   await ready;
+  if (req.type.startsWith("passkey")) return await _passkey(req as _PasskeyRequest);
   switch (req.type) {
     case "apply":
       return await applyToRegister(await _session(), {
@@ -219,31 +220,6 @@ async function _handle(req: Request): Promise<unknown> {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       return await signAndSubmit(await _session(), user, req.message);
     }
-    case "passkeyAddStart":
-    case "passkeyAddFinish":
-    case "passkeyList":
-    case "passkeyRemove":
-      return await _passkeyAccount(req);
-    case "passkeySignInStart": {
-      forget(user);
-      user = null;
-      passkeySignIn = await startPasskeySignIn(await _session(), req.identity);
-      return passkeySignIn;
-    }
-    case "passkeySignInFinish": {
-      const pending = passkeySignIn;
-      passkeySignIn = null;
-      if (!pending) throw new _AppletError("not_ready", "Start the passkey sign-in again.");
-      user = await finishPasskeySignIn(await _session(), pending, {
-        response: req.response,
-        prf: req.prf,
-      });
-      return {
-        identity: user.identity,
-        registration: user.registration,
-        certificate: user.certificate,
-      };
-    }
     case "update": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const r = await updateRegistration(
@@ -256,18 +232,12 @@ async function _handle(req: Request): Promise<unknown> {
     }
     case "reregister": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const r = await reregister(await _session(), user, {
+      return await reregister(await _session(), user, {
         passphrase: req.passphrase,
         currentPassphrase: req.currentPassphrase,
         bits: req.bits,
         onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
       });
-      return {
-        serial: r.serial,
-        superseded: r.superseded,
-        certificate: r.certificate,
-        passkeysErased: r.passkeysErased,
-      };
     }
     case "revoke": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
@@ -289,13 +259,46 @@ async function _handle(req: Request): Promise<unknown> {
   }
 }
 
-/** The signed-in user's passkey commands (docs/passkeys.md). */
-async function _passkeyAccount(
-  req: Extract<
-    Request,
-    { type: "passkeyAddStart" | "passkeyAddFinish" | "passkeyList" | "passkeyRemove" }
-  >,
+type _PasskeyRequest = Extract<Request, { type: `passkey${string}` }>;
+
+/** The passkey commands: sign-in (signed out) and the account's (signed in). */
+function _passkey(req: _PasskeyRequest): Promise<unknown> {
+  return req.type === "passkeySignInStart" || req.type === "passkeySignInFinish"
+    ? _passkeySignIn(req)
+    : _passkeyAccount(req);
+}
+
+/** A passkey sign-in, before and after the page's ceremony (docs/passkeys.md). */
+async function _passkeySignIn(
+  req: Extract<Request, { type: "passkeySignInStart" | "passkeySignInFinish" }>,
 ): Promise<unknown> {
+  if (req.type === "passkeySignInStart") {
+    forget(user);
+    user = null;
+    passkeySignIn = await startPasskeySignIn(await _session(), req.identity);
+    return passkeySignIn;
+  }
+  const pending = passkeySignIn;
+  passkeySignIn = null;
+  if (!pending) throw new _AppletError("not_ready", "Start the passkey sign-in again.");
+  user = await finishPasskeySignIn(await _session(), pending, {
+    response: req.response,
+    prf: req.prf,
+  });
+  return {
+    identity: user.identity,
+    registration: user.registration,
+    certificate: user.certificate,
+  };
+}
+
+/** The signed-in user's passkey commands (docs/passkeys.md). */
+type _PasskeyAccountRequest = Extract<
+  Request,
+  { type: "passkeyAddStart" | "passkeyAddFinish" | "passkeyList" | "passkeyRemove" }
+>;
+
+async function _passkeyAccount(req: _PasskeyAccountRequest): Promise<unknown> {
   if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
   const s = await _session();
   switch (req.type) {

@@ -39,7 +39,6 @@ import {
   type VaultState,
 } from "../key-vault/mod.ts";
 import {
-  type KeyRecord,
   type KeyRecordV1,
   type OpName,
   opSpec,

@@ -95,11 +95,7 @@ export const passkeySlotSchema = z.strictObject({
   wrapped: b64u(48, 48),
 });
 
-/**
- * Key record v2 as a client sends it (docs/passkeys.md): exactly one slot, the pass
- * phrase's. Passkey slots are stored beside their credentials, never in a record a
- * client writes, so no request can drop one or remove the pass-phrase slot.
- */
+/** Key record v2 as a client sends it: only the pass-phrase slot (docs/passkeys.md). */
 export const keyRecordV2Schema = z.strictObject({
   v: z.literal(2),
   identity: identitySchema,
@@ -133,11 +129,7 @@ export function ksfParamsOf(record: KeyRecord): z.infer<typeof ksfParamsSchema> 
 }
 
 const _credentialId = b64u(1023, 16);
-/**
- * A WebAuthn answer as JSON (the shapes of @simplewebauthn/server). `clientExtensionResults`
- * must be empty: the PRF output stays in the applet, and a request that carried it is
- * refused here rather than relayed.
- */
+/** A WebAuthn answer as JSON; empty `clientExtensionResults`: the PRF output stays in the applet. */
 const _webauthnCommon = {
   id: _credentialId,
   rawId: _credentialId,

@@ -10,7 +10,7 @@
  * @module
  */
 import { el, field, value } from "../ui/dom.ts";
-import { status } from "../ui/feedback.ts";
+import { placeFeedback, status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { takePassphrase } from "../ui/passphrase.ts";
 import { createPasskey, passkeysAvailable } from "../ui/webauthn.ts";
@@ -95,6 +95,9 @@ function _removeForm(p: PasskeyInfo, i: number): HTMLFormElement {
         [current.buffer],
       );
       await refreshPasskeys();
+      // This form is gone with its row: the answer goes after the list.
+      const list = document.getElementById(_LIST_ID);
+      if (list) placeFeedback(list);
       status(`Passkey “${p.name}” removed. Your pass phrase still signs you in.`);
     },
   });

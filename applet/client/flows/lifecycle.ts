@@ -214,23 +214,30 @@ export async function reregister(
     if (!ctEqual(parseCertificate(pemDecode(r.certificate)).spki, spki)) {
       throw new FlowError("bad_certificate", "The new certificate is not for the new key.");
     }
-    user.key.destroy();
-    user.key = key;
+    _replaceKey(user, key, kek, keyRecord, r.certificate);
     key = null;
-    user.kek = kek;
-    user.record = keyRecord;
-    user.slot = { kind: "passphrase" };
-    user.certificate = r.certificate;
-    return {
-      certificate: r.certificate,
-      serial: r.serial,
-      superseded: r.superseded,
-      passkeysErased: typeof r.passkeysErased === "number" ? r.passkeysErased : 0,
-    };
+    const { certificate, serial, superseded, passkeysErased } = r;
+    return { certificate, serial, superseded, passkeysErased: Number(passkeysErased) || 0 };
   } finally {
     wipe(input.passphrase, input.currentPassphrase ?? null);
     key?.destroy();
   }
+}
+
+/** After a re-registration: the new key, its pass-phrase KEK, record and certificate. */
+function _replaceKey(
+  user: SignedIn,
+  key: RsaPrivateKey,
+  kek: CryptoKey,
+  record: AnyKeyRecord,
+  certificate: string,
+): void {
+  user.key.destroy();
+  user.key = key;
+  user.kek = kek;
+  user.record = record;
+  user.slot = { kind: "passphrase" };
+  user.certificate = certificate;
 }
 
 /**

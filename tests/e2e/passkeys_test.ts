@@ -1,0 +1,163 @@
+/// <reference lib="dom" />
+/**
+ * Passkeys in Debian Chromium (docs/passkeys.md) with the DevTools protocol's virtual
+ * authenticator (`WebAuthn.addVirtualAuthenticator`: ctap2, internal, resident keys,
+ * user verification, `hasPrf`), on `http://localhost:PORT` (WebAuthn refuses IP
+ * origins): a v1 user signs in with the pass phrase and its record is upgraded; "Add a
+ * passkey" (pass phrase again); sign out; "Sign in with a passkey" with the identity left
+ * empty; sign, and `openssl` verifies the signature with the directory's certificate;
+ * "Remove" (pass phrase again); the authenticator removed, the pass phrase still signs
+ * in; an authenticator without PRF → a clear alert and no passkey stored.
+ */
+import { assert, assertEquals, assertOk } from "../fixtures/assert.ts";
+import { haveChromium, launch } from "../fixtures/browser.ts";
+import { startStack } from "../../harness/mod.ts";
+import { consentPhraseFor, newUser, openApplet, outcome, signInInPage } from "./_applet.ts";
+import { signInPageMessage } from "./_applet.ts";
+import { consentFromDeno, session } from "./_deno_client.ts";
+import { applyToRegister } from "../../applet/mod.ts";
+import { utf8 } from "../../protocol/mod.ts";
+import type { CDPSession, Page } from "playwright-core";
+
+async function addAuthenticator(cdp: CDPSession, hasPrf: boolean): Promise<string> {
+  const r = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      hasPrf,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return r.authenticatorId;
+}
+
+async function addPasskeyInPage(page: Page, name: string, pass: string) {
+  const form = page.getByRole("form", { name: "Add a passkey" });
+  await form.getByLabel("Passkey name", { exact: true }).fill(name);
+  await form.getByLabel("Current pass phrase", { exact: true }).fill(pass);
+  await form.getByRole("button", { name: "Add a passkey", exact: true }).click();
+  return await outcome(page, /Passkey “.*” added/);
+}
+
+async function signOut(page: Page) {
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("tab", { name: "Sign in" }).waitFor();
+}
+
+async function openssl(args: string[], cwd: string) {
+  const r = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  return {
+    ok: r.success,
+    out: new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr),
+  };
+}
+
+Deno.test({
+  name: "[slow] passkeys in Chromium: upgrade, add, sign in with it, sign, remove, no PRF",
+  ignore: Deno.env.get("ROAMSIGN_SLOW_TESTS") !== "1" || !haveChromium(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    const stack = await startStack({ web: true });
+    const url = `http://localhost:${new URL(stack.webUrl!).port}/`;
+    const browser = await launch();
+    const work = await Deno.makeTempDir({ prefix: "roamsign-passkeys-" });
+    try {
+      // A user whose record is v1, as applets made it before passkeys.
+      const r = newUser("pkb");
+      const pass = `correct horse battery ${r.identity}`;
+      const s = await session(stack.webUrl!);
+      await applyToRegister(s, {
+        registration: r,
+        passphrase: utf8(pass),
+        bits: 2048,
+        recordVersion: 1,
+      });
+      await s.close();
+      await consentFromDeno(stack.webUrl!, r, await consentPhraseFor(stack, r.identity));
+
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("WebAuthn.enable", { enableUI: false });
+      let authenticatorId = await addAuthenticator(cdp, true);
+      assertEquals(await openApplet(page, url), "ready");
+
+      await t.step("a v1 record is upgraded at its pass-phrase sign-in", async () => {
+        assertEquals(await signInInPage(page, r.identity, pass), null);
+        const { entries } = await stack.adminClient().call("admin.audit", {
+          identity: r.identity,
+        }) as { entries: { op: string; outcome: string }[] };
+        assert(entries.some((e) => e.op === "keyrecord.upgrade" && e.outcome === "upgraded"));
+      });
+
+      await t.step("add a passkey: pass phrase again, then the authenticator", async () => {
+        assertEquals(await addPasskeyInPage(page, "Laptop", pass), null);
+        const table = page.getByRole("table", { name: "Passkeys" });
+        await table.getByText("Laptop").waitFor();
+        const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+        assertEquals(credentials.length, 1);
+      });
+
+      await t.step("sign out, sign in with the passkey (no identity), sign", async () => {
+        await signOut(page);
+        await page.getByLabel("Identity", { exact: true }).fill("");
+        await page.getByRole("button", { name: "Sign in with a passkey", exact: true }).click();
+        assertEquals(await outcome(page, /Signed in as/), null);
+        const message = `pay 10.00 to bob, ${r.identity}`;
+        const signature = await signInPageMessage(page, message);
+        await Deno.writeFile(
+          `${work}/sig.bin`,
+          Uint8Array.from(atob(signature), (c) => c.charCodeAt(0)),
+        );
+        await Deno.writeFile(`${work}/message.txt`, utf8(message));
+        const res = await fetch(`${stack.webUrl}/directory/${r.identity}?format=pem`);
+        await Deno.writeTextFile(`${work}/cert.pem`, await res.text());
+        const pub = await openssl(
+          ["x509", "-in", "cert.pem", "-pubkey", "-noout", "-out", "pub.pem"],
+          work,
+        );
+        assertOk(pub.ok, pub.out);
+        const ok = await openssl(
+          ["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.bin", "message.txt"],
+          work,
+        );
+        assertOk(ok.ok && ok.out.includes("Verified OK"), ok.out);
+      });
+
+      await t.step("remove the passkey (pass phrase again)", async () => {
+        const form = page.getByRole("form", { name: "Remove passkey Laptop" });
+        await form.getByLabel("Current pass phrase", { exact: true }).fill(pass);
+        await form.getByRole("button", { name: "Remove", exact: true }).click();
+        assertEquals(await outcome(page, /removed/), null);
+        await page.getByText("No passkeys yet.").waitFor();
+      });
+
+      await t.step("the authenticator gone, the pass phrase still signs in", async () => {
+        await signOut(page);
+        await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
+        assertEquals(await signInInPage(page, r.identity, pass), null);
+      });
+
+      await t.step("an authenticator without PRF: a clear alert, nothing stored", async () => {
+        authenticatorId = await addAuthenticator(cdp, false);
+        const alert = await addPasskeyInPage(page, "No PRF key", pass);
+        assertOk(alert && /PRF/.test(alert), `expected the PRF alert, got ${alert}`);
+        await page.getByText("No passkeys yet.").waitFor();
+        const { passkeys } = await stack.webClient().call("passkey.list", {
+          identity: r.identity,
+        }) as { passkeys: unknown[] };
+        assertEquals(passkeys.length, 0);
+      });
+      await context.close();
+    } finally {
+      await browser.close();
+      await stack.stop();
+      await Deno.remove(work, { recursive: true }).catch(() => undefined);
+    }
+  },
+});
