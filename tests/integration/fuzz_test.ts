@@ -241,6 +241,24 @@ async function world(stack: Stack): Promise<World> {
   const record = await u.buildKeyRecord(alice, _b64(64));
   const reg = b64uEncode(crypto.getRandomValues(new Uint8Array(192)));
   const sig = _b64(256);
+  const cred = _b64(32);
+  const webauthn = (response: Record<string, string>) => ({
+    id: cred,
+    rawId: cred,
+    type: "public-key",
+    response: { clientDataJSON: _b64(64), ...response },
+    clientExtensionResults: {},
+  });
+  const recordV2 = {
+    v: 2,
+    identity: record.identity,
+    spkiSha256: record.spkiSha256,
+    bits: record.bits,
+    sigAlg: record.sigAlg,
+    iv: record.iv,
+    ct: record.ct,
+    slots: [{ kind: "passphrase", kdf: record.kdf, iv: _b64(12), wrapped: _b64(48) }],
+  };
   const bodies = (nonce: string): Record<string, Json> => ({
     "register.start": { identity: "fuzznew", registrationRequest: _b64(32) },
     apply: {
@@ -272,6 +290,34 @@ async function world(stack: Stack): Promise<World> {
       signature: sig,
     },
     revoke: { identity: "fuzzalice", reason: "fuzz", nonce, signature: sig },
+    "passkey.register.start": {
+      identity: "fuzzalice",
+      binding: _b64(32),
+      reauthLoginId: _b64(16),
+    },
+    "passkey.register.finish": {
+      identity: "fuzzalice",
+      challengeId: _b64(16),
+      name: "fuzz",
+      response: webauthn({ attestationObject: _b64(128) }),
+      slot: {
+        kind: "passkey",
+        credentialId: cred,
+        salt: _b64(32),
+        iv: _b64(12),
+        wrapped: _b64(48),
+      },
+      nonce,
+      signature: sig,
+    },
+    "passkey.login.start": { identity: "fuzzalice", binding: _b64(32) },
+    "passkey.login.finish": {
+      challengeId: _b64(16),
+      response: webauthn({ authenticatorData: _b64(37), signature: _b64(70) }),
+    },
+    "passkey.list": { identity: "fuzzalice" },
+    "passkey.remove": { identity: "fuzzalice", credentialId: cred, nonce, signature: sig },
+    "keyrecord.upgrade": { identity: "fuzzalice", keyRecord: recordV2, nonce, signature: sig },
     "admin.revoke": { identity: "fuzznobody", reason: "fuzz", operator: "op" },
     "directory.get": { identity: "fuzzalice" },
     "directory.history": { identity: "fuzzalice" },
@@ -298,6 +344,8 @@ async function world(stack: Stack): Promise<World> {
 const _MAY_SUCCEED = new Set([
   "register.start",
   "login.start",
+  "passkey.login.start",
+  "passkey.list",
   "application.get",
   "directory.get",
   "directory.history",
