@@ -43,7 +43,7 @@ export async function updateRegistration(
   next: Registration,
   reauth: Uint8Array | string,
   ksfFloor?: KsfParams,
-): Promise<{ status: string }> {
+): Promise<{ status: string; pending?: boolean }> {
   let registration: Registration;
   try {
     registration = normalizeRegistration(next);
@@ -75,15 +75,20 @@ export async function updateRegistration(
   } finally {
     wipe(pkcs8);
   }
-  const r = await session.call<{ status: string }>("registration.update", async (nonce) => {
-    const body = { registration, keyRecord, reauthLoginId, nonce };
-    const signature = signPkcs1v15(
-      user.key,
-      "SHA-256",
-      await userRequestBytes("registration.update", user.identity, nonce, body),
-    );
-    return { ...body, signature: b64uEncode(signature) };
-  });
+  // Stored as pending: current at the vault from the next sign-in that opens it
+  // (docs/lifecycle.md, "Pending key record").
+  const r = await session.call<{ status: string; pending?: boolean }>(
+    "registration.update",
+    async (nonce) => {
+      const body = { registration, keyRecord, reauthLoginId, nonce };
+      const signature = signPkcs1v15(
+        user.key,
+        "SHA-256",
+        await userRequestBytes("registration.update", user.identity, nonce, body),
+      );
+      return { ...body, signature: b64uEncode(signature) };
+    },
+  );
   user.registration = registration;
   user.record = keyRecord;
   return r;
