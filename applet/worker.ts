@@ -214,7 +214,8 @@ async function _handle(req: Request): Promise<unknown> {
         req.registration,
         req.currentPassphrase,
       );
-      return { status: r.status, registration: user.registration };
+      // `pending`: takes effect at the vault at the next sign-in (docs/lifecycle.md).
+      return { status: r.status, pending: r.pending === true, registration: user.registration };
     }
     case "reregister": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");

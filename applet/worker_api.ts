@@ -34,7 +34,8 @@ export interface Results {
   consent: { status: string; certificate: string };
   signIn: { identity: string; registration: Registration; certificate: string };
   sign: { signature: Uint8Array; verified: boolean; serial?: string };
-  update: { status: string; registration: Registration };
+  /** `pending`: the vault keeps the change until the next sign-in confirms it. */
+  update: { status: string; pending: boolean; registration: Registration };
   reregister: { serial: string; superseded: string; certificate: string };
   revoke: { identity: string; status: string; serial: string | null };
   /** The bank's name, currency and pinned key fingerprint, its keys checked. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { localUrl, type ProcessName, TOPOLOGY } from "../platform/mod.ts";
+import { ksfEnv, LIGHT_KSF } from "../harness/mod.ts";
 import { childrenOf } from "./proc.ts";
 import type { WorkerReply, WorkerRequest } from "./load_worker.ts";
 
@@ -103,6 +104,8 @@ export async function startServer(
     // this run's applet is linked with this run's anchors
     DIST_DIR: `${dataDir}/dist`,
     DATABASE_URL: databaseUrl,
+    // The vault sets the load users' light stretching (bench/load_worker.ts, test-only).
+    ...ksfEnv(LIGHT_KSF),
     ...Object.fromEntries(TOPOLOGY.map((p) => [p.portEnv, String(ports[p.name])])),
   };
   if (logLevel) env.LOG_LEVEL = logLevel;

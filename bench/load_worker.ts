@@ -8,9 +8,9 @@
  * Messages (main → worker): `init`, `apply`, `consent`, `run`; every one is answered by a
  * message of the same `type` (or `{ type: "error", message }`).
  *
- * Test-only: users register and sign in with LIGHT_KSF (harness/user.ts), passed as
- * `ksf` and `ksfFloor` — the only way to get below KSF_FLOOR. The applet's worker never
- * passes a floor, so the applet refuses such a record (`weak_ksf`).
+ * Test-only: the load server's vault sets LIGHT_KSF (harness/user.ts; bench/load_server.ts),
+ * and users accept it with `ksfFloor: LIGHT_KSF` — the only way below KSF_FLOOR. The
+ * applet's worker never passes a floor, so the applet refuses such a vault (`weak_ksf`).
  *
  * @module
  */
@@ -144,8 +144,7 @@ async function _apply(users: LoadUser[], concurrency: number): Promise<LoadError
         registration: user.registration,
         passphrase: utf8(user.passphrase),
         bits: 2048,
-        ksf: LIGHT_KSF, // test-only (see the module doc)
-        ksfFloor: LIGHT_KSF,
+        ksfFloor: LIGHT_KSF, // test-only (see the module doc)
       });
       if (r.status !== "pending") throw new Error(`apply answered ${r.status}`);
     } catch (err) {

@@ -137,6 +137,15 @@ const _schemas = {
     /** A login for re-authentication: on success the vault records a proof (`reauth_proofs`). */
     reauth: z.literal(true).optional(),
   }),
+  /**
+   * The applet opened the pending key record its sign-in released (docs/lifecycle.md,
+   * "Pending key record"): `mac` is HMAC-SHA256 under that login's OPAQUE session key
+   * (protocol/pending_record.ts).
+   */
+  "login.confirm": z.strictObject({
+    identity: identitySchema,
+    mac: b64u(32, 32),
+  }),
   "registration.update": z.strictObject({
     registration: registrationSchema,
     keyRecord: keyRecordSchema,
@@ -147,6 +156,11 @@ const _schemas = {
   }),
   reregister: z.strictObject({
     identity: identitySchema,
+    /**
+     * The registration data the new record is sealed with; they become current with it
+     * (a `registration.update` may still be pending, docs/lifecycle.md). Absent: unchanged.
+     */
+    registration: registrationSchema.optional(),
     spki: _spki,
     keyRecord: keyRecordSchema,
     registrationRecord: _opaqueMessage,
@@ -302,6 +316,10 @@ export const OPS: { [N in OpName]: OpSpec<N> } = {
   "login.start": _spec("login.start", _WEB, 4 * _KIB, "login", { identityOf: (b) => b.identity }),
   // Rate-limited through its login.start: a loginId is single use and short lived.
   "login.finish": _spec("login.finish", _WEB, 4 * _KIB, "none"),
+  // After a sign-in, by the signed-in user; a MAC no one else can make (the `signed` limits).
+  "login.confirm": _spec("login.confirm", _WEB, 1 * _KIB, "signed", {
+    identityOf: (b) => b.identity,
+  }),
   "registration.update": _spec("registration.update", _WEB, 32 * _KIB, "signed", {
     identityOf: (b) => b.registration.identity,
   }),

@@ -58,6 +58,7 @@ export type ErrorCode =
   | "not_active"
   | "login_expired"
   | "login_failed"
+  | "confirm_invalid"
   | "no_certificate"
   | "already_revoked"
   | "no_application"
@@ -144,6 +145,7 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   key_superseded: "The request is signed with a key that has been replaced; sign in again.",
   reauth_required: "Confirm with your pass phrase first.",
   ksf_mismatch: "The key record's stretching parameters are not the ones the vault set.",
+  confirm_invalid: "The updated key record could not be confirmed; sign in again.",
   nonce_used: "This request was already used.",
   application_pending: "An application for this identity is already pending.",
   identity_taken: "This identity is already registered.",

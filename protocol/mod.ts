@@ -13,6 +13,7 @@ export * from "./base64url.ts";
 export * from "./der.ts";
 export * from "./registration.ts";
 export * from "./key_record.ts";
+export * from "./pending_record.ts";
 export * from "./channel.ts";
 export * from "./limits.ts";
 export * from "./host.ts";

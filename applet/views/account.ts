@@ -45,7 +45,12 @@ function _updateForm(): HTMLFormElement {
         [current.buffer],
       );
       user.registration = r.registration;
-      status("Registration updated.");
+      status(
+        r.pending
+          ? "Registration updated. It takes effect when you next sign in; until then the " +
+            "previous data stay in force."
+          : "Registration updated.",
+      );
     },
   });
 }

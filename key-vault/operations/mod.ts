@@ -15,6 +15,7 @@ import { consumeRpcNonce, type Handler, type OpContext } from "./context.ts";
 import { caGet, caIssueServer, crlGet, directoryGet, directoryHistory } from "./directory.ts";
 import { registrationUpdate, reregister, revoke } from "./lifecycle.ts";
 import { loginFinish, loginStart, nonceConsume } from "./login.ts";
+import { loginConfirm } from "./pending.ts";
 import {
   adminAudit,
   adminAuditVerify,
@@ -38,6 +39,7 @@ export const HANDLERS: { [N in OpName]: Handler<N> } = {
   consent,
   "login.start": loginStart,
   "login.finish": loginFinish,
+  "login.confirm": loginConfirm,
   "registration.update": registrationUpdate,
   reregister,
   revoke,

@@ -159,6 +159,16 @@ export const OPERATIONS = {
     s.identity = pending.identity;
     return r;
   }),
+  // The signed-in applet opened the pending key record its sign-in released (docs/
+  // lifecycle.md, "Pending key record"); the MAC is under the OPAQUE session key, which
+  // this server never sees, so it can only relay.
+  "login.confirm": _op(
+    z.object({ identity, mac: b64u(64) }).strict(),
+    (x, args) => {
+      _requireSignedIn(x.session, args.identity);
+      return x.vault("login.confirm", args);
+    },
+  ),
   // A fresh OPAQUE login by the signed-in user before reregister/revoke (docs/
   // lifecycle.md): the vault's login.start, rate-limited in the `login` class.
   "reauth.start": _op(loginStart, async ({ session: s, vault }, args) => {
@@ -198,6 +208,7 @@ export const OPERATIONS = {
   reregister: _op(
     z.object({
       identity,
+      registration: registration.optional(),
       spki: b64u(2048),
       keyRecord,
       registrationRecord: b64u(4096),

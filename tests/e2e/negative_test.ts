@@ -12,7 +12,7 @@ import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.t
 import { startStack } from "../../harness/mod.ts";
 import { type Manifest } from "../../server/mod.ts";
 import { spawnChild, waitHealthy } from "../../platform/mod.ts";
-import { formatConsentPhrase } from "../../protocol/mod.ts";
+import { formatConsentPhrase, KSF_DEFAULT } from "../../protocol/mod.ts";
 import {
   admin,
   applyInPage,
@@ -46,6 +46,7 @@ Deno.test({
   fn: async (t) => {
     const stack = await startStack({
       web: true,
+      ksf: KSF_DEFAULT, // the applet in the browser refuses less than its floor
       env: { CONSENT_MAX_ATTEMPTS: String(MAX_CONSENT_ATTEMPTS) },
     });
     const browser = await launch();

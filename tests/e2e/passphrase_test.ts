@@ -7,6 +7,8 @@
  * accepted and the application goes through to sign-in; re-registration applies the
  * same policy.
  */
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../../harness/mod.ts";
@@ -40,7 +42,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const stack = await startStack({ web: true });
+    const stack = await startStack({ web: true, ksf: KSF_DEFAULT });
     const web = stack.webUrl!;
     const browser = await launch();
     try {

@@ -255,6 +255,8 @@ async function world(stack: Stack): Promise<World> {
     consent: { registration: bob.registration, phrase: generateConsentPhrase().text },
     "login.start": { identity: "fuzzalice", startLoginRequest: start.startLoginRequest },
     "login.finish": { loginId: _b64(16), finishLoginRequest: _b64(64) },
+    // No pending key record: a valid-shaped confirmation is confirm_invalid.
+    "login.confirm": { identity: "fuzzalice", mac: _b64(32) },
     "reauth.start": { identity: "fuzzalice", startLoginRequest: start.startLoginRequest },
     "reauth.finish": { loginId: _b64(16), finishLoginRequest: _b64(64) },
     "registration.update": {
@@ -495,6 +497,7 @@ async function fuzzEverything(t: Deno.TestContext) {
         "consent",
         "login.start",
         "login.finish",
+        "login.confirm",
         "registration.update",
         "reregister",
         "revoke",

@@ -17,10 +17,13 @@ import {
   type Anchors,
   b64uDecode,
   b64uEncode,
+  checkKsf,
   concat as concatBytes,
   deriveKek,
   fromUtf8,
   type KeyRecord,
+  KeyRecordError,
+  KSF_FLOOR,
   type KsfParams,
   randomBytes,
   type Registration,
@@ -183,6 +186,24 @@ interface NewKey {
 }
 
 /**
+ * The vault's stretching parameters from its signed `register.start` answer: well formed
+ * and not below `floor`, else `weak_ksf` / `bad_ksf`.
+ */
+function _vaultKsf(offered: unknown, floor: KsfParams | undefined): KsfParams {
+  try {
+    return checkKsf(offered, floor ?? KSF_FLOOR);
+  } catch (err) {
+    if (err instanceof KeyRecordError) {
+      throw new FlowError(
+        err.code,
+        "The key vault asked for key stretching weaker than this applet accepts.",
+      );
+    }
+    throw err;
+  }
+}
+
+/**
  * A new key pair in wasm-crypto, a new OPAQUE registration under `passphrase`, and the
  * key record sealed under that registration's KEK. The caller destroys `key`; the
  * PKCS#8 bytes are wiped here, the pass phrase by the caller.
@@ -193,7 +214,8 @@ export async function newKey(
   passphrase: Uint8Array,
   o: {
     bits: number;
-    ksf: KsfParams;
+    /** The weakest stretching accepted from the vault; the applet always uses KSF_FLOOR. */
+    ksfFloor?: KsfParams;
     sigAlg?: KeyRecord["sigAlg"];
     onProgress?: (fraction: number) => void;
     /** Re-registration: the fresh re-authentication the vault asks for an existing identity. */
@@ -209,8 +231,8 @@ export async function newKey(
     pkcs8 = key.exportPkcs8();
     const start = opaque.client.startRegistration({ password });
     const binding = await _sessionBinding(session);
-    const { registrationResponse, vaultSignature } = await callWithPow<
-      { registrationResponse: string; vaultSignature?: string }
+    const { registrationResponse, vaultSignature, ksf: offered } = await callWithPow<
+      { registrationResponse: string; vaultSignature?: string; ksf?: unknown }
     >(session, "register.start", {
       identity: registration.identity,
       registrationRequest: start.registrationRequest,
@@ -218,19 +240,25 @@ export async function newKey(
       ...(o.reauthLoginId ? { reauthLoginId: o.reauthLoginId } : {}),
     });
     // Before anything derived from the pass phrase exists: the answer must be the vault's
-    // (an OPRF evaluation by anyone else would let them guess the pass phrase offline).
+    // (an OPRF evaluation by anyone else would let them guess the pass phrase offline),
+    // and so must the stretching parameters: the vault sets them and signs them with its
+    // answer (a relay that changed them is refused here). The applet uses exactly those
+    // (docs/lifecycle.md, "Stretching parameters"), never any below its floor (a vault
+    // configured lower serves only test clients).
     checkVaultStatement(session.anchors, {
       kind: "register.start",
       identity: registration.identity,
       requestSha256: b64uEncode(await sha256(b64uDecode(start.registrationRequest))),
       registrationResponse,
       binding,
+      ksf: offered as KsfParams,
     }, vaultSignature);
+    const ksf = _vaultKsf(offered, o.ksfFloor);
     const finish = opaque.client.finishRegistration({
       clientRegistrationState: start.clientRegistrationState,
       registrationResponse,
       password,
-      keyStretching: { "argon2id-custom": o.ksf },
+      keyStretching: { "argon2id-custom": ksf },
     });
     password = null;
     if (finish.serverStaticPublicKey !== session.anchors.opaqueServerPublicKey) {
@@ -244,7 +272,7 @@ export async function newKey(
       spki,
       bits: o.bits,
       sigAlg: o.sigAlg,
-      ksf: o.ksf,
+      ksf,
     });
     return { key, spki, kek, keyRecord, registrationRecord: finish.registrationRecord };
   } catch (err) {

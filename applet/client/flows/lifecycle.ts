@@ -7,11 +7,8 @@
 import { type RsaPrivateKey, signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
 import {
   b64uEncode,
-  checkKsf,
   ctEqual,
   type KeyRecord,
-  KSF_DEFAULT,
-  KSF_FLOOR,
   type KsfParams,
   normalizeRegistration,
   parseCertificate,
@@ -46,7 +43,7 @@ export async function updateRegistration(
   next: Registration,
   reauth: Uint8Array | string,
   ksfFloor?: KsfParams,
-): Promise<{ status: string }> {
+): Promise<{ status: string; pending?: boolean }> {
   let registration: Registration;
   try {
     registration = normalizeRegistration(next);
@@ -78,15 +75,20 @@ export async function updateRegistration(
   } finally {
     wipe(pkcs8);
   }
-  const r = await session.call<{ status: string }>("registration.update", async (nonce) => {
-    const body = { registration, keyRecord, reauthLoginId, nonce };
-    const signature = signPkcs1v15(
-      user.key,
-      "SHA-256",
-      await userRequestBytes("registration.update", user.identity, nonce, body),
-    );
-    return { ...body, signature: b64uEncode(signature) };
-  });
+  // Stored as pending: current at the vault from the next sign-in that opens it
+  // (docs/lifecycle.md, "Pending key record").
+  const r = await session.call<{ status: string; pending?: boolean }>(
+    "registration.update",
+    async (nonce) => {
+      const body = { registration, keyRecord, reauthLoginId, nonce };
+      const signature = signPkcs1v15(
+        user.key,
+        "SHA-256",
+        await userRequestBytes("registration.update", user.identity, nonce, body),
+      );
+      return { ...body, signature: b64uEncode(signature) };
+    },
+  );
   user.registration = registration;
   user.record = keyRecord;
   return r;
@@ -105,7 +107,7 @@ export interface ReregisterInput {
   reauthLoginId?: string;
   bits: number;
   onProgress?: (fraction: number) => void;
-  ksf?: KsfParams;
+  /** Lowest stretching accepted from the vault (which sets it); the applet: KSF_FLOOR. */
   ksfFloor?: KsfParams;
 }
 
@@ -131,7 +133,6 @@ export async function reregister(
   if (!KEY_SIZES.includes(input.bits as typeof KEY_SIZES[number])) {
     throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
   }
-  const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
   let key: RsaPrivateKey | null = null;
   try {
     checkNewLength(input.passphrase); // a too short new pass phrase fails before anything runs
@@ -147,7 +148,7 @@ export async function reregister(
       );
     const made = await newKey(session, user.registration, input.passphrase, {
       bits: input.bits,
-      ksf,
+      ksfFloor: input.ksfFloor,
       sigAlg: user.record.sigAlg,
       onProgress: input.onProgress,
       reauthLoginId,
@@ -161,6 +162,8 @@ export async function reregister(
         sentNonce = nonce;
         const body = {
           identity: user.identity,
+          // What the new record is sealed with (docs/lifecycle.md, "Pending key record").
+          registration: user.registration,
           spki: b64uEncode(spki),
           keyRecord,
           registrationRecord: made.registrationRecord,

@@ -17,6 +17,7 @@ import {
   parseCertificate,
   parseKeyRecord,
   pemDecode,
+  pendingConfirmMac,
   type Registration,
   sha256,
   wipe,
@@ -42,16 +43,28 @@ export interface SignInInput {
   ksfFloor?: KsfParams;
 }
 
+/** What `login.finish` releases; `pending`: an update not yet confirmed by a sign-in. */
+interface Released {
+  keyRecord: unknown;
+  registration: Registration;
+  certificate: string;
+  pending?: { keyRecord: unknown; registration: Registration };
+}
+
 /**
  * Sign in (DESIGN.md §2.6): OPAQUE login; a wrong pass phrase fails inside
  * the client (the server's answer does not authenticate), so `login.finish`
  * is never sent and the vault never releases the record. Then the record is
  * decrypted and the patent's hash check runs, and PKu is checked against the
  * certificate.
+ *
+ * A pending update (docs/lifecycle.md, "Pending key record") is tried first: when it
+ * opens and checks out, the applet confirms it (`login.confirm`, a MAC under this
+ * login's OPAQUE session key) and the vault makes it current; when it does not (garbage
+ * stored by a stolen applet), the current record is used and nothing is confirmed.
  */
 export async function signIn(session: Session, input: SignInInput): Promise<SignedIn> {
   let password: string | null = null;
-  let pkcs8: Uint8Array | null = null;
   try {
     password = opaquePassword(input.passphrase);
     const { loginId, finish } = await _opaqueLogin(
@@ -63,38 +76,81 @@ export async function signIn(session: Session, input: SignInInput): Promise<Sign
     );
     password = null;
     const kek = await kekFrom(finish.exportKey);
-    const released = await session.call<
-      { keyRecord: unknown; registration: Registration; certificate: string }
-    >("login.finish", { loginId, finishLoginRequest: finish.finishLoginRequest });
-    const record = parseKeyRecord(released.keyRecord, input.ksfFloor ?? KSF_FLOOR);
-    const registration = normalizeRegistration(released.registration);
-    if (registration.identity !== input.identity || record.identity !== input.identity) {
-      throw new FlowError("key_record_mismatch", "The vault answered for another identity.");
+    const released = await session.call<Released>("login.finish", {
+      loginId,
+      finishLoginRequest: finish.finishLoginRequest,
+    });
+    const floor = input.ksfFloor ?? KSF_FLOOR;
+    if (released.pending) {
+      const opened = await _openRelease(input.identity, kek, released.pending, released, floor)
+        .catch(() => null);
+      if (opened) {
+        await _confirmPending(session, input.identity, loginId, finish.sessionKey, released);
+        return opened;
+      }
     }
-    pkcs8 = await openKeyRecord(kek, record, registration);
-    const key = importPrivateKeyPkcs8(pkcs8);
-    wipe(pkcs8);
-    const spki = key.publicKey.exportSpki();
-    const certSpki = parseCertificate(pemDecode(released.certificate)).spki;
-    const spkiHash = await sha256(spki);
-    if (!ctEqual(spki, certSpki) || b64uEncode(spkiHash) !== record.spkiSha256) {
-      key.destroy();
-      throw new FlowError(
-        "key_record_mismatch",
-        "The decrypted key does not match the published certificate.",
-      );
-    }
-    return {
-      identity: input.identity,
-      registration,
-      certificate: released.certificate,
-      record,
-      key,
-      kek,
-    };
+    return await _openRelease(input.identity, kek, released, released, floor);
   } finally {
-    wipe(input.passphrase, pkcs8);
+    wipe(input.passphrase);
     password = null;
+  }
+}
+
+/**
+ * Opens one released record with its registration data: decrypts, runs the hash check,
+ * imports SKu into wasm-crypto and checks PKu against the certificate.
+ */
+async function _openRelease(
+  identity: string,
+  kek: CryptoKey,
+  which: { keyRecord: unknown; registration: Registration },
+  released: Released,
+  floor: KsfParams,
+): Promise<SignedIn> {
+  const record = parseKeyRecord(which.keyRecord, floor);
+  const registration = normalizeRegistration(which.registration);
+  if (registration.identity !== identity || record.identity !== identity) {
+    throw new FlowError("key_record_mismatch", "The vault answered for another identity.");
+  }
+  const pkcs8 = await openKeyRecord(kek, record, registration);
+  let key: RsaPrivateKey;
+  try {
+    key = importPrivateKeyPkcs8(pkcs8);
+  } finally {
+    wipe(pkcs8);
+  }
+  const spki = key.publicKey.exportSpki();
+  const certSpki = parseCertificate(pemDecode(released.certificate)).spki;
+  const spkiHash = await sha256(spki);
+  if (!ctEqual(spki, certSpki) || b64uEncode(spkiHash) !== record.spkiSha256) {
+    key.destroy();
+    throw new FlowError(
+      "key_record_mismatch",
+      "The decrypted key does not match the published certificate.",
+    );
+  }
+  return { identity, registration, certificate: released.certificate, record, key, kek };
+}
+
+/**
+ * Tells the vault that the pending record opened, with a MAC under this login's OPAQUE
+ * session key (protocol/pending_record.ts). Best effort: if it does not get through,
+ * the next sign-in releases both records again and confirms then.
+ */
+async function _confirmPending(
+  session: Session,
+  identity: string,
+  loginId: string,
+  sessionKey: string,
+  released: Released,
+): Promise<void> {
+  const mac = await pendingConfirmMac(sessionKey, identity, loginId, released.pending!.keyRecord);
+  try {
+    await session.call("login.confirm", { identity, mac: b64uEncode(mac) });
+  } catch {
+    // the current record stays current; the next sign-in tries again
+  } finally {
+    wipe(mac);
   }
 }
 
