@@ -177,6 +177,16 @@ async function _handle(req: Request): Promise<unknown> {
   }
   if (!ready) throw new _AppletError("not_ready", "The applet is not initialised.");
   await ready;
+  const open = await _handleOpen(req);
+  if (open !== _NOT_OPEN) return open;
+  if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+  return await _handleSignedIn(req, user);
+}
+
+const _NOT_OPEN = Symbol("needs a signed-in user");
+
+/** Commands that need no signed-in user. */
+async function _handleOpen(req: Request): Promise<unknown> {
   switch (req.type) {
     case "apply":
       return await applyToRegister(await _session(), {
@@ -202,24 +212,33 @@ async function _handle(req: Request): Promise<unknown> {
         certificate: user.certificate,
       };
     }
-    case "sign": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      return await signAndSubmit(await _session(), user, req.message);
+    case "hostInfo": {
+      // Signed out too: the bank's name, currency and pinned key are public.
+      const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
+      return { name: host.name, currency: host.currency, fingerprint: host.fingerprint };
     }
+    default:
+      return _NOT_OPEN;
+  }
+}
+
+/** Commands of a signed-in user. */
+async function _handleSignedIn(req: Request, signedIn: SignedIn): Promise<unknown> {
+  switch (req.type) {
+    case "sign":
+      return await signAndSubmit(await _session(), signedIn, req.message);
     case "update": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const r = await updateRegistration(
         await _session(),
-        user,
+        signedIn,
         req.registration,
         req.currentPassphrase,
       );
       // `pending`: takes effect at the vault at the next sign-in (docs/lifecycle.md).
-      return { status: r.status, pending: r.pending === true, registration: user.registration };
+      return { status: r.status, pending: r.pending === true, registration: signedIn.registration };
     }
     case "reregister": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const r = await reregister(await _session(), user, {
+      const r = await reregister(await _session(), signedIn, {
         passphrase: req.passphrase,
         currentPassphrase: req.currentPassphrase,
         bits: req.bits,
@@ -228,21 +247,13 @@ async function _handle(req: Request): Promise<unknown> {
       return { serial: r.serial, superseded: r.superseded, certificate: r.certificate };
     }
     case "revoke": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const signedIn = user;
       const r = await revokeKey(await _session(), signedIn, req.currentPassphrase);
       user = null; // revokeKey destroyed the key
       return r;
     }
-    case "hostInfo": {
-      // Signed out too: the bank's name, currency and pinned key are public.
-      const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
-      return { name: host.name, currency: host.currency, fingerprint: host.fingerprint };
-    }
     case "sendToHost": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
-      return await sendToHost(await _session(), user, host, req.debit);
+      return await sendToHost(await _session(), signedIn, host, req.debit);
     }
   }
 }

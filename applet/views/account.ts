@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { el, field, section, value } from "../ui/dom.ts";
+import { el, field, section, usernameHint, value } from "../ui/dom.ts";
 import { status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { takeNewPassphrase, takePassphrase, wipeAll } from "../ui/passphrase.ts";
@@ -74,6 +74,7 @@ function _reregisterForm(): HTMLFormElement {
           "its certificate; the old certificate stays in the directory as superseded. " +
           "Choose a new pass phrase, or type your current one again.",
       ),
+      usernameHint(user.identity),
       _current("rereg-current-passphrase"),
       ...newPassphraseFields(
         ["New pass phrase", "Confirm new pass phrase"],

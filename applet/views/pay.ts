@@ -59,7 +59,7 @@ export function receiptRegion(r: Results["sendToHost"]): HTMLElement {
   return el(
     "section",
     { role: "region", "aria-label": "Receipt", class: "result receipt", id: "receipt" },
-    el("h3", {}, "Receipt"),
+    el("h3", { tabindex: "-1" }, "Receipt"),
     duplicate
       ? el(
         "p",
@@ -172,7 +172,7 @@ export function paySection(): HTMLElement {
           "Its original receipt's signature was verified."
         : "Executed by the bank; its signed receipt was verified.",
     );
-    receiptSlot.scrollIntoView?.({ block: "nearest" });
+    receiptSlot.querySelector("h3")?.focus(); // the result, read out and in view
   };
   const form = actionForm({
     name: "Pay with the bank",

@@ -89,6 +89,10 @@ Deno.test({
             const wrong = formatConsentPhrase(crypto.getRandomValues(new Uint8Array(10)));
             const err = await consentInPage(page, user, wrong);
             assertOk(err, "a wrong phrase must be refused");
+            if (i < MAX_CONSENT_ATTEMPTS - 1) {
+              const left = MAX_CONSENT_ATTEMPTS - 1 - i;
+              assertOk(err.includes(`${left} attempt${left === 1 ? "" : "s"} left`), err);
+            }
             alerts.push(err);
             await page.evaluate(() => (document.getElementById("error")!.textContent = ""));
           }
