@@ -15,6 +15,7 @@ import {
 import { logLifecycle } from "../platform/mod.ts";
 import type { Manifest } from "./build.ts";
 import type { MetricsListenerConfig } from "./config.ts";
+import type { SessionStore } from "./sessions.ts";
 
 /** The applet is built: `index.html`, the manifest, and every `/applet/` file it lists. */
 export function appletCheck(distDir: string): ReadinessCheck {
@@ -34,12 +35,21 @@ export function appletCheck(distDir: string): ReadinessCheck {
   };
 }
 
-/** `/readyz` of the web server: the proxy answers and the applet is built. */
-export function webReadiness(distDir: string, proxyUrl: string): Record<string, ReadinessCheck> {
-  return {
+/**
+ * `/readyz` of the web server: the proxy answers, the applet is built, and (with
+ * `REDIS_URL`) the shared session store answers.
+ */
+export function webReadiness(
+  distDir: string,
+  proxyUrl: string,
+  sessions?: SessionStore,
+): Record<string, ReadinessCheck> {
+  const checks: Record<string, ReadinessCheck> = {
     proxy: httpCheck(`${proxyUrl.replace(/\/+$/, "")}/healthz`),
     applet: appletCheck(distDir),
   };
+  if (sessions?.kind === "redis") checks.sessions = () => sessions.check();
+  return checks;
 }
 
 /**
@@ -65,7 +75,8 @@ export function startOperatorListener(
 export function registerWebGauges(sessions: { readonly size: number }): void {
   scrapeGauge(
     "roamsign_web_sessions",
-    "Sessions this web server holds in memory (keyed or not, until idle expiry)",
+    "Sessions whose channel keys this web server holds in memory (all of its sessions; " +
+      "with Redis, those it has served recently)",
     () => Promise.resolve(sessions.size),
   );
 }
