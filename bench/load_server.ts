@@ -79,6 +79,7 @@ export async function startServer(
   databaseUrl: string,
   logLevel: string | undefined,
   v8Flags: string | undefined,
+  extraEnv: Record<string, string> = {},
 ): Promise<Started> {
   // `deno task start` = `deno run -A server/build.ts --code-only && deno run -A server/start.ts`.
   const build = await new Deno.Command(Deno.execPath(), {
@@ -104,6 +105,7 @@ export async function startServer(
     DIST_DIR: `${dataDir}/dist`,
     DATABASE_URL: databaseUrl,
     ...Object.fromEntries(TOPOLOGY.map((p) => [p.portEnv, String(ports[p.name])])),
+    ...extraEnv,
   };
   if (logLevel) env.LOG_LEVEL = logLevel;
   // --trace-gc: one line per GC on the child's stdout; the live heap after each full GC is

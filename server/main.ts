@@ -74,7 +74,7 @@ export async function main(
   });
   const sessions = await openSessionStore(config);
   const host = config.hostBankUrl ? createHostRelay({ url: config.hostBankUrl }) : undefined;
-  const readiness = webReadiness(distDir, proxyUrl, sessions);
+  const readiness = webReadiness(distDir, proxyUrl);
   const sessionLimit = new AddressLimit({ limit: config.sessionLimit, windowMs: 60_000 });
   const app = createApp({
     vault,

@@ -36,20 +36,17 @@ export function appletCheck(distDir: string): ReadinessCheck {
 }
 
 /**
- * `/readyz` of the web server: the proxy answers, the applet is built, and (with
- * `REDIS_URL`) the shared session store answers.
+ * `/readyz` of the web server: the proxy answers and the applet is built. Not the shared
+ * session store (`REDIS_URL`): every web server shares it, so a Redis outage would empty a
+ * load balancer's pool and users would get the balancer's own error instead of
+ * `503 session_store_unavailable` (docs/operations.md "Several web servers"); it has its
+ * own gauge, `roamsign_web_session_store_up`.
  */
-export function webReadiness(
-  distDir: string,
-  proxyUrl: string,
-  sessions?: SessionStore,
-): Record<string, ReadinessCheck> {
-  const checks: Record<string, ReadinessCheck> = {
+export function webReadiness(distDir: string, proxyUrl: string): Record<string, ReadinessCheck> {
+  return {
     proxy: httpCheck(`${proxyUrl.replace(/\/+$/, "")}/healthz`),
     applet: appletCheck(distDir),
   };
-  if (sessions?.kind === "redis") checks.sessions = () => sessions.check();
-  return checks;
 }
 
 /**
@@ -71,8 +68,21 @@ export function startOperatorListener(
   });
 }
 
-/** Registers the web server's own gauges: live sessions (each holds KS in memory). */
-export function registerWebGauges(sessions: { readonly size: number }): void {
+/**
+ * Registers the web server's own gauges: sessions whose keys it holds in memory, and with
+ * Redis whether the shared session store answers.
+ */
+export function registerWebGauges(
+  sessions: Pick<SessionStore, "size"> & Partial<Pick<SessionStore, "kind" | "check">>,
+): void {
+  if (sessions.kind === "redis" && sessions.check) {
+    const check = sessions.check.bind(sessions);
+    scrapeGauge(
+      "roamsign_web_session_store_up",
+      "1 when the shared session store (Redis, REDIS_URL) answers a PING, else 0",
+      () => check().then(() => 1, () => 0),
+    );
+  }
   scrapeGauge(
     "roamsign_web_sessions",
     "Sessions whose channel keys this web server holds in memory (all of its sessions; " +

@@ -10,7 +10,7 @@ import { createClient } from "@redis/client";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { makeTestCa } from "../fixtures/test_ca.ts";
 import { webCrypto } from "../fixtures/web_crypto.ts";
-import { redisUnavailable, startRedis, type TestRedis } from "../../harness/redis.ts";
+import { redisUnavailable, startRedis, type TestRedis } from "../../harness/mod.ts";
 import {
   b64uDecode,
   b64uEncode,

@@ -62,7 +62,12 @@ async function hostileWebServer(
       return await web.call(op, body, { clientAddress }) as Record<string, unknown>;
     },
   };
-  const app = createApp({ vault, sessions: new MemorySessionStore(), confidentiality, distDir: "." });
+  const app = createApp({
+    vault,
+    sessions: new MemorySessionStore(),
+    confidentiality,
+    distDir: ".",
+  });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   relay.url = `http://127.0.0.1:${server.addr.port}`;
   relay.close = () => server.shutdown();
