@@ -71,6 +71,7 @@ export type ErrorCode =
   | "upstream_unavailable"
   | "upstream_timeout"
   | "bad_upstream_response"
+  | "session_store_unavailable"
   | "internal"
   // hono's own HTTP errors (platform/errors.ts)
   | "bad_request"
@@ -171,6 +172,8 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   upstream_unavailable: "The service behind this one cannot be reached; try again.",
   upstream_timeout: "The service behind this one did not answer in time.",
   bad_upstream_response: "The service behind this one gave an unreadable answer.",
+  session_store_unavailable:
+    "The web servers' session store cannot be reached right now; nothing was done. Try again.",
   internal: "Internal error.",
   bad_request: "The request is malformed.",
   unauthorized: "The request is not authorized.",

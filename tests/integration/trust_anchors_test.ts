@@ -27,7 +27,7 @@ import type { Anchors } from "../../protocol/mod.ts";
 import { ApiError } from "../../platform/mod.ts";
 import { createApp, type VaultCaller } from "../../server/mod.ts";
 import { loadConfidentialityKey, provisionConfidentialityKey } from "../../platform/mod.ts";
-import { SessionStore } from "../../server/mod.ts";
+import { MemorySessionStore } from "../../server/mod.ts";
 import { loadHostKeys } from "../../examples/host-bank/mod.ts";
 import { makeTestCa, oaepSpki } from "../fixtures/test_ca.ts";
 
@@ -62,7 +62,12 @@ async function hostileWebServer(
       return await web.call(op, body, { clientAddress }) as Record<string, unknown>;
     },
   };
-  const app = createApp({ vault, sessions: new SessionStore(), confidentiality, distDir: "." });
+  const app = createApp({
+    vault,
+    sessions: new MemorySessionStore(),
+    confidentiality,
+    distDir: ".",
+  });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   relay.url = `http://127.0.0.1:${server.addr.port}`;
   relay.close = () => server.shutdown();
