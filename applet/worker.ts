@@ -28,6 +28,7 @@ import {
   revokeKey,
   sendToHost,
   signAndSubmit,
+  signDocumentAttributes,
   type SignedIn,
   signIn,
   updateRegistration,
@@ -205,6 +206,14 @@ async function _handle(req: Request): Promise<unknown> {
     case "sign": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       return await signAndSubmit(await _session(), user, req.message);
+    }
+    case "signDocument": {
+      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+      return await signDocumentAttributes(await _session(), user, {
+        signedAttributes: req.signedAttributes,
+        alg: req.alg === "pss" ? "pss" : "pkcs1",
+        timestamp: req.timestamp === true,
+      });
     }
     case "update": {
       if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
