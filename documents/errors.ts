@@ -5,8 +5,9 @@
  * @module
  */
 
-/** The largest document the applet signs: 25 MiB. */
-export const DOCUMENT_MAX_BYTES = 25 * 1024 * 1024;
+import { DOCUMENT_MAX_BYTES } from "../protocol/mod.ts";
+
+export { DOCUMENT_MAX_BYTES };
 
 /** Stable codes of {@link DocumentError}. */
 export type DocumentErrorCode =

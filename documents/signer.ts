@@ -28,6 +28,8 @@ export interface SignerCheck {
   signingTime?: Date;
   /** The signature value (what a B-T token covers). */
   signature: Uint8Array;
+  /** The DER SET of the signed attributes: the bytes the signature is over. */
+  signedAttributes?: Uint8Array;
   /** The unsigned attributes' id-aa-timeStampToken value, if any. */
   timestampToken?: Uint8Array;
   /** True when `ca` (DER) signed the signer's certificate. */
@@ -110,6 +112,7 @@ export async function checkSignerInfo(
   const base = {
     certificate,
     signature,
+    signedAttributes: _signedBytes(sd),
     timestampToken: tst ? new Uint8Array(tst) : undefined,
     signingTime: st ? AsnConvert.parse(st, SigningTime).getTime() : undefined,
     issuedBy: async (ca: Uint8Array) => {
