@@ -266,7 +266,7 @@ export function documentSection(): HTMLElement {
   });
   return el(
     "section",
-    { id: "document", "aria-labelledby": "document-title", class: "card" },
+    { id: "document-section", "aria-labelledby": "document-title", class: "card" },
     details,
   );
 }
