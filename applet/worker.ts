@@ -21,6 +21,7 @@ import { toHex } from "../protocol/mod.ts";
 import {
   applyToRegister,
   checkHostKeys,
+  type DocumentSignRequest,
   fetchHostKeys,
   forget,
   giveConsent,
@@ -166,6 +167,21 @@ function _wipe(): void {
   zeroizeMemory();
 }
 
+/** The signed-in user, or `not_signed_in`. */
+function _signedIn(): SignedIn {
+  if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+  return user;
+}
+
+/** Only the three fields of a `signDocument` command, whatever else the message holds. */
+function _documentRequest(req: Extract<Request, { type: "signDocument" }>): DocumentSignRequest {
+  return {
+    signedAttributes: req.signedAttributes,
+    alg: req.alg === "pss" ? "pss" : "pkcs1",
+    timestamp: req.timestamp === true,
+  };
+}
+
 async function _handle(req: Request): Promise<unknown> {
   if (req.type === "init") {
     origin = new URL(req.origin ?? self.location.origin).origin;
@@ -203,31 +219,21 @@ async function _handle(req: Request): Promise<unknown> {
         certificate: user.certificate,
       };
     }
-    case "sign": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      return await signAndSubmit(await _session(), user, req.message);
-    }
-    case "signDocument": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      return await signDocumentAttributes(await _session(), user, {
-        signedAttributes: req.signedAttributes,
-        alg: req.alg === "pss" ? "pss" : "pkcs1",
-        timestamp: req.timestamp === true,
-      });
-    }
+    case "sign":
+      return await signAndSubmit(await _session(), _signedIn(), req.message);
+    case "signDocument":
+      return await signDocumentAttributes(await _session(), _signedIn(), _documentRequest(req));
     case "update": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const r = await updateRegistration(
         await _session(),
-        user,
+        _signedIn(),
         req.registration,
         req.currentPassphrase,
       );
-      return { status: r.status, registration: user.registration };
+      return { status: r.status, registration: _signedIn().registration };
     }
     case "reregister": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const r = await reregister(await _session(), user, {
+      const r = await reregister(await _session(), _signedIn(), {
         passphrase: req.passphrase,
         currentPassphrase: req.currentPassphrase,
         bits: req.bits,
@@ -236,8 +242,7 @@ async function _handle(req: Request): Promise<unknown> {
       return { serial: r.serial, superseded: r.superseded, certificate: r.certificate };
     }
     case "revoke": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const signedIn = user;
+      const signedIn = _signedIn();
       const r = await revokeKey(await _session(), signedIn, req.currentPassphrase);
       user = null; // revokeKey destroyed the key
       return r;
@@ -248,9 +253,9 @@ async function _handle(req: Request): Promise<unknown> {
       return { name: host.name, currency: host.currency, fingerprint: host.fingerprint };
     }
     case "sendToHost": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+      const signedIn = _signedIn();
       const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
-      return await sendToHost(await _session(), user, host, req.debit);
+      return await sendToHost(await _session(), signedIn, host, req.debit);
     }
   }
 }

@@ -7,8 +7,10 @@
  * @module
  */
 export {
+  AttributeSet,
   attributeSet,
   concatBytes,
+  der,
   EssCertIdV2,
   OID,
   sameBytes,

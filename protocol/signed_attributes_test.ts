@@ -7,7 +7,14 @@
  */
 import { assert, assertEquals } from "../tests/fixtures/assert.ts";
 import { makeDocumentPki } from "../tests/fixtures/document_pki.ts";
-import { attributeSet, buildSignedAttributes, oidValue, sha256 } from "../documents/mod.ts";
+import {
+  AttributeSet,
+  attributeSet,
+  buildSignedAttributes,
+  der,
+  oidValue,
+  sha256,
+} from "../documents/mod.ts";
 import { Attribute } from "@peculiar/asn1-cms";
 import { checkSignedAttributes, isReservedMessage, isSignedAttributesLike, utf8 } from "./mod.ts";
 
@@ -54,7 +61,6 @@ Deno.test("checkSignedAttributes() refuses attributes naming another certificate
 Deno.test("checkSignedAttributes() refuses an extra, a repeated or a missing attribute, and an unsorted SET", async () => {
   const good = await buildSignedAttributes({ digest, certificate: pki.signer.der });
   const { AsnConvert } = await import("@peculiar/asn1-schema");
-  const { AttributeSet } = await import("../documents/asn1.ts");
   const attrs = Array.from(AsnConvert.parse(good.slice().buffer, AttributeSet));
   const extra = new Attribute({
     attrType: "1.2.840.113549.1.9.16.2.12",
@@ -65,7 +71,6 @@ Deno.test("checkSignedAttributes() refuses an extra, a repeated or a missing att
   assertEquals(await refused(again), "bad_signed_attributes");
   const missing = attributeSet(attrs.filter((a) => a.attrType !== "1.2.840.113549.1.9.4"));
   assertEquals(await refused(missing), "bad_signed_attributes");
-  const { der } = await import("../documents/asn1.ts");
   const unsorted = der(new AttributeSet([...attrs].reverse()));
   assertEquals(await refused(unsorted), "bad_signed_attributes");
 });

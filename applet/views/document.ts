@@ -131,7 +131,6 @@ function _result(file: File, pdf: boolean, r: _Signed): HTMLElement {
 
 /** The two signatures, made by the signing worker over what the document worker built. */
 async function _sign(
-  file: File,
   inspection: Inspection,
   pss: boolean,
   timestamp: boolean,
@@ -169,22 +168,8 @@ async function _sign(
   });
 }
 
-/** The "Sign a document" section. */
-export function documentSection(): HTMLElement {
-  const out = el("div", { id: "document-slot" });
-  const info = el("div", { id: "document-info-slot", "aria-live": "polite" });
-  const progress = el("progress", {
-    id: "document-progress",
-    max: "1",
-    value: "0",
-    "aria-label": "Hashing the document",
-    hidden: true,
-  });
-  const input = field("Document", "document", {
-    hint: "Any file up to 25 MiB. It stays in this browser: only its hash is signed.",
-    attrs: { type: "file" },
-  });
-  const fileInput = input.querySelector("input")!;
+/** The scheme and time-stamp choices. */
+function _options(): HTMLElement[] {
   const scheme = el(
     "div",
     { class: "field" },
@@ -202,44 +187,76 @@ export function documentSection(): HTMLElement {
     el("input", { type: "checkbox", id: "document-timestamp-wanted", checked: true }),
     el("label", { for: "document-timestamp-wanted" }, "Add a trusted timestamp"),
   );
-  let inspected: { file: File; inspection: Inspection } | null = null;
-  const inspect = async (): Promise<{ file: File; inspection: Inspection }> => {
+  return [scheme, stamp];
+}
+
+type _Inspected = { file: File; inspection: Inspection };
+
+/**
+ * The chosen file's inspection by the document worker (hash with progress, page count),
+ * done once per file: on choosing it, or on "Sign document" if that came first.
+ */
+function _inspector(
+  fileInput: HTMLInputElement,
+  show: { info: HTMLElement; out: HTMLElement; progress: HTMLProgressElement },
+): () => Promise<_Inspected> {
+  let inspected: _Inspected | null = null;
+  return async () => {
     const file = _checkFile(fileInput.files?.[0]);
     if (inspected?.file === file) return inspected;
     inspected = null;
-    info.replaceChildren();
-    out.replaceChildren();
+    show.info.replaceChildren();
+    show.out.replaceChildren();
     status("Hashing the document in this browser…");
-    progress.hidden = false;
-    progress.value = 0;
+    show.progress.hidden = false;
+    show.progress.value = 0;
     try {
       const dw = await documentWorker();
       const r = await dw.call<{ id: number; ok: true; inspection: Inspection }>(
         { type: "inspect", file },
-        (p) => (progress.value = p),
+        (p) => (show.progress.value = p),
       );
       inspected = { file, inspection: r.inspection };
-      info.replaceChildren(_info(r.inspection));
+      show.info.replaceChildren(_info(r.inspection));
       status("Document ready to sign.");
       return inspected;
     } catch (err) {
       throw _own(err);
     } finally {
-      progress.hidden = true;
+      show.progress.hidden = true;
     }
   };
+}
+
+/** The "Sign a document" section. */
+export function documentSection(): HTMLElement {
+  const out = el("div", { id: "document-slot" });
+  const info = el("div", { id: "document-info-slot", "aria-live": "polite" });
+  const progress = el("progress", {
+    id: "document-progress",
+    max: "1",
+    value: "0",
+    "aria-label": "Hashing the document",
+    hidden: true,
+  });
+  const input = field("Document", "document", {
+    hint: "Any file up to 25 MiB. It stays in this browser: only its hash is signed.",
+    attrs: { type: "file" },
+  });
+  const fileInput = input.querySelector("input")!;
+  const inspect = _inspector(fileInput, { info, out, progress });
   const form = actionForm({
     name: "Sign a document",
     submit: "Sign document",
     fields: { document: "document" },
-    children: [input, progress, info, scheme, stamp],
+    children: [input, progress, info, ..._options()],
     run: async () => {
       const { file, inspection } = await inspect();
       out.replaceChildren();
       const pss = (document.getElementById("document-scheme") as HTMLSelectElement).value === "pss";
       const timestamp =
         (document.getElementById("document-timestamp-wanted") as HTMLInputElement).checked;
-      const r = await _sign(file, inspection, pss, timestamp).catch((err) => {
+      const r = await _sign(inspection, pss, timestamp).catch((err) => {
         throw _own(err);
       });
       out.replaceChildren(_result(file, inspection.pdf, r));
