@@ -32,8 +32,8 @@ Deno.test({
         assertEquals(hex, ra.manifest.files[path].sha256, `manifest hash of ${path}`);
         if (path !== "/") assertOk(path.includes(hex), `${path} is named by its hash`);
       }
-      // html, page, worker, strength worker, style, two wasm builds
-      assertEquals(Object.keys(ra.manifest.files).length, 7);
+      // html, page, worker, strength worker, document worker, style, icon, two wasm builds
+      assertEquals(Object.keys(ra.manifest.files).length, 9);
     } finally {
       await Deno.remove(a, { recursive: true });
       await Deno.remove(b, { recursive: true });
