@@ -12,14 +12,16 @@
  *   (`lifetime.ts`) and the page's state (`state.ts`);
  * - `views/` — signed out: "New registration" (`register.ts`), "Consent letter"
  *   (`consent.ts`), "Sign in" (`sign_in.ts`) under tabs (`signed_out.ts`); signed in
- *   (`signed_in.ts`): Sign, Pay, Account, Danger zone.
+ *   (`signed_in.ts`): Sign, Sign a document (`document.ts`, its worker loaded when the
+ *   section is opened: `documents/client.ts`), Pay, Account, Danger zone.
  *
  * Accessible names are part of the interface (README, "Accessible names"): tabs
  * `New registration`, `Consent letter`, `Sign in`; buttons `Apply to register`,
- * `Give consent`, `Sign in`, `Sign message`, `Copy signature`, `Send to bank`,
+ * `Give consent`, `Sign in`, `Sign message`, `Copy signature`, `Sign document`, `Send to bank`,
  * `Update registration`, `Re-register`, `Revoke key`, `Sign out`; fields `Identity`,
  * `Full name`, `Account number`, `Address`, `Pass phrase`, `Confirm pass phrase`,
- * `Key size`, `Consent phrase`, `Message`; the regions `Signature` and `Receipt`.
+ * `Key size`, `Consent phrase`, `Message`, `Document`; the links `Download signed PDF` and
+ * `Download signature (.p7s)`; the regions `Signature`, `Document signature` and `Receipt`.
  *
  * @module
  */

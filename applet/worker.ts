@@ -21,6 +21,7 @@ import { toHex } from "../protocol/mod.ts";
 import {
   applyToRegister,
   checkHostKeys,
+  type DocumentSignRequest,
   fetchHostKeys,
   forget,
   giveConsent,
@@ -28,6 +29,7 @@ import {
   revokeKey,
   sendToHost,
   signAndSubmit,
+  signDocumentAttributes,
   type SignedIn,
   signIn,
   updateRegistration,
@@ -165,6 +167,15 @@ function _wipe(): void {
   zeroizeMemory();
 }
 
+/** Only the three fields of a `signDocument` command, whatever else the message holds. */
+function _documentRequest(req: Extract<Request, { type: "signDocument" }>): DocumentSignRequest {
+  return {
+    signedAttributes: req.signedAttributes,
+    alg: req.alg === "pss" ? "pss" : "pkcs1",
+    timestamp: req.timestamp === true,
+  };
+}
+
 async function _handle(req: Request): Promise<unknown> {
   if (req.type === "init") {
     origin = new URL(req.origin ?? self.location.origin).origin;
@@ -227,6 +238,8 @@ async function _handleSignedIn(req: Request, signedIn: SignedIn): Promise<unknow
   switch (req.type) {
     case "sign":
       return await signAndSubmit(await _session(), signedIn, req.message);
+    case "signDocument":
+      return await signDocumentAttributes(await _session(), signedIn, _documentRequest(req));
     case "update": {
       const r = await updateRegistration(
         await _session(),

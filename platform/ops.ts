@@ -192,6 +192,8 @@ const _schemas = {
   "ca.get": z.strictObject({}),
   "ca.issueServer": z.strictObject({ spki: _spki, purpose: z.literal("confidentiality") }),
   "crl.get": z.strictObject({}),
+  /** RFC 3161: a token over a SHA-256 imprint (docs/documents.md); the nonce is echoed. */
+  "tsa.timestamp": z.strictObject({ imprint: b64u(32, 32), nonce: b64u(16, 8).optional() }),
   "nonce.consume": z.strictObject({ nonce: userNonceSchema }),
   "admin.users": z.strictObject({}),
   "admin.pending": z.strictObject({}),
@@ -251,6 +253,8 @@ export const RATE_CLASSES = {
     perIdentity: { limit: 30, windowMs: 600_000 },
   },
   read: { perAddress: { limit: 1_200, windowMs: 60_000 } },
+  // An RSA-3072 signature by the vault per request: the `signed` class's address limit.
+  timestamp: { perAddress: { limit: 60, windowMs: 60_000 } },
   none: {},
 } as const satisfies Record<string, RateClass>;
 
@@ -336,6 +340,8 @@ export const OPS: { [N in OpName]: OpSpec<N> } = {
   // `deno task admin web-certificate` issue the web server's one with the admin key.
   "ca.issueServer": _spec("ca.issueServer", _ADMIN, 4 * _KIB, "none"),
   "crl.get": _spec("crl.get", _WEB, 1 * _KIB, "read"),
+  // The web server asks only for signed-in users (server/routes/operations.ts `timestamp`).
+  "tsa.timestamp": _spec("tsa.timestamp", _WEB, 1 * _KIB, "timestamp"),
   "nonce.consume": _spec("nonce.consume", _WEB, 1 * _KIB, "read"),
   "admin.users": _spec("admin.users", _ADMIN, 1 * _KIB, "none"),
   "admin.pending": _spec("admin.pending", _ADMIN, 1 * _KIB, "none"),

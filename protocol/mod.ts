@@ -17,6 +17,7 @@ export * from "./pending_record.ts";
 export * from "./channel.ts";
 export * from "./limits.ts";
 export * from "./host.ts";
+export * from "./signed_attributes.ts";
 export * from "./host_receipt.ts";
 export * from "./anchors.ts";
 export * from "./linked.ts";

@@ -27,6 +27,7 @@ import {
   adminUsers,
 } from "./operator.ts";
 import { applicationGet, apply, consent, registerStart } from "./registration.ts";
+import { tsaTimestamp } from "./timestamp.ts";
 
 export type { OpContext } from "./context.ts";
 export { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys } from "./idempotency.ts";
@@ -49,6 +50,7 @@ export const HANDLERS: { [N in OpName]: Handler<N> } = {
   "ca.get": caGet,
   "ca.issueServer": caIssueServer,
   "crl.get": crlGet,
+  "tsa.timestamp": tsaTimestamp,
   "nonce.consume": nonceConsume,
   "admin.users": adminUsers,
   "admin.pending": adminPending,

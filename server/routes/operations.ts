@@ -2,7 +2,8 @@
  * The operations the channel carries (docs/architecture.md "Public web server"): the
  * web server's one dispatch table, op name → { schema, handler }. Most are relayed to
  * the vault with the user's address after the web server's own checks (sign-in, the
- * nonce of the request); `message.submit` and `session.close` are the web server's
+ * nonce of the request; `timestamp` goes to the vault's `tsa.timestamp`); `message.submit`
+ * and `session.close` are the web server's
  * own, and `host.submit` goes unopened to the bank (server/host_relay.ts).
  *
  * **Why these schemas are not platform/ops.ts's.** The client meets this schema
@@ -263,6 +264,15 @@ export const OPERATIONS = {
     async ({ session: s, vault }, args) => {
       if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
       return await _verifySubmission(vault, s.identity, args);
+    },
+  ),
+  // RFC 3161 token from the vault's TSA over a document signature's value (docs/
+  // documents.md): for signed-in users only, so the TSA is not a public signing service.
+  "timestamp": _op(
+    z.object({ imprint: b64u(43), nonce: b64u(22).optional() }).strict(),
+    ({ session: s, vault }, args) => {
+      if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
+      return vault("tsa.timestamp", args);
     },
   ),
   "session.close": _op(z.object({}).strict(), ({ session: s }) => {

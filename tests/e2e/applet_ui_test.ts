@@ -266,11 +266,11 @@ Deno.test({
             /deno task verify/.test((await region.locator("#verify-deno").textContent()) ?? ""),
           );
           await checkView(wide, narrow, "signed");
-        // Dark mode (prefers-color-scheme): axe's contrast check there too.
-        await wide.emulateMedia({ colorScheme: "dark" });
-        assertEquals(await axeViolations(wide), [], "signed, dark: axe");
-        await shot(wide, "signed-dark");
-        await wide.emulateMedia({ colorScheme: "light" });
+          // Dark mode (prefers-color-scheme): axe's contrast check there too.
+          await wide.emulateMedia({ colorScheme: "dark" });
+          assertEquals(await axeViolations(wide), [], "signed, dark: axe");
+          await shot(wide, "signed-dark");
+          await wide.emulateMedia({ colorScheme: "light" });
         },
       );
 

@@ -281,6 +281,8 @@ async function world(stack: Stack): Promise<World> {
     // Not an RSA key: a valid-looking request must not get a certificate.
     "ca.issueServer": { spki: _b64(270), purpose: "confidentiality" },
     "crl.get": {},
+    "tsa.timestamp": { imprint: _b64(32) },
+    timestamp: { imprint: _b64(32) },
     "nonce.consume": { nonce },
     "admin.users": {},
     "admin.pending": {},
@@ -305,6 +307,8 @@ const _MAY_SUCCEED = new Set([
   "directory.history",
   "ca.get",
   "crl.get",
+  "tsa.timestamp", // a token over any imprint: what a TSA is for (rate-limited)
+  "timestamp",
   "nonce.consume",
   "admin.users",
   "admin.pending",
