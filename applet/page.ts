@@ -12,16 +12,18 @@
  *   (`lifetime.ts`) and the page's state (`state.ts`);
  * - `views/` — signed out: "New registration" (`register.ts`), "Consent letter"
  *   (`consent.ts`), "Sign in" (`sign_in.ts`) under tabs (`signed_out.ts`); signed in
- *   (`signed_in.ts`): Sign, Pay, Account, Danger zone.
+ *   (`signed_in.ts`): Sign, Sign a document (`document.ts`, its worker loaded when the
+ *   section is opened: `documents/client.ts`), Pay, Account, Danger zone.
  *
  * Accessible names are part of the interface (README, "Accessible names"): tabs
  * `New registration`, `Consent letter`, `Sign in`; buttons `Apply to register`,
- * `Give consent`, `Sign in`, `Sign message`, `Copy signature`, `Send to bank`,
+ * `Give consent`, `Sign in`, `Sign message`, `Copy signature`, `Sign document`, `Send to bank`,
  * `Update registration`, `Re-register`, `Revoke key`, `Sign out`, `Add a passkey`,
- * `Sign in with a passkey`, `Remove`; fields `Identity`,
- * `Full name`, `Account number`, `Address`, `Pass phrase`, `Confirm pass phrase`,
- * `Key size`, `Consent phrase`, `Message`, `Passkey name`; the regions `Signature` and
- * `Receipt`; the table `Passkeys`.
+ * `Sign in with a passkey`, `Remove`; fields `Identity`, `Full name`, `Account number`,
+ * `Address`, `Pass phrase`, `Confirm pass phrase`, `Key size`, `Consent phrase`, `Message`,
+ * `Document`, `Passkey name`; the links `Download signed PDF` and
+ * `Download signature (.p7s)`; the regions `Signature`, `Document signature` and `Receipt`;
+ * the table `Passkeys`.
  *
  * @module
  */

@@ -21,6 +21,7 @@ import { toHex } from "../protocol/mod.ts";
 import {
   applyToRegister,
   checkHostKeys,
+  type DocumentSignRequest,
   fetchHostKeys,
   finishAddPasskey,
   finishPasskeySignIn,
@@ -33,6 +34,7 @@ import {
   revokeKey,
   sendToHost,
   signAndSubmit,
+  signDocumentAttributes,
   type SignedIn,
   signIn,
   startAddPasskey,
@@ -178,6 +180,15 @@ function _wipe(): void {
   zeroizeMemory();
 }
 
+/** Only the three fields of a `signDocument` command, whatever else the message holds. */
+function _documentRequest(req: Extract<Request, { type: "signDocument" }>): DocumentSignRequest {
+  return {
+    signedAttributes: req.signedAttributes,
+    alg: req.alg === "pss" ? "pss" : "pkcs1",
+    timestamp: req.timestamp === true,
+  };
+}
+
 async function _handle(req: Request): Promise<unknown> {
   if (req.type === "init") {
     origin = new URL(req.origin ?? self.location.origin).origin;
@@ -191,6 +202,16 @@ async function _handle(req: Request): Promise<unknown> {
   if (!ready) throw new _AppletError("not_ready", "The applet is not initialised.");
   await ready;
   if (req.type.startsWith("passkey")) return await _passkey(req as _PasskeyRequest);
+  const open = await _handleOpen(req);
+  if (open !== _NOT_OPEN) return open;
+  if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
+  return await _handleSignedIn(req, user);
+}
+
+const _NOT_OPEN = Symbol("needs a signed-in user");
+
+/** Commands that need no signed-in user. */
+async function _handleOpen(req: Request): Promise<unknown> {
   switch (req.type) {
     case "apply":
       return await applyToRegister(await _session(), {
@@ -216,45 +237,51 @@ async function _handle(req: Request): Promise<unknown> {
         certificate: user.certificate,
       };
     }
-    case "sign": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      return await signAndSubmit(await _session(), user, req.message);
-    }
-    case "update": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const r = await updateRegistration(
-        await _session(),
-        user,
-        req.registration,
-        req.currentPassphrase,
-      );
-      return { status: r.status, registration: user.registration };
-    }
-    case "reregister": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      return await reregister(await _session(), user, {
-        passphrase: req.passphrase,
-        currentPassphrase: req.currentPassphrase,
-        bits: req.bits,
-        onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
-      });
-    }
-    case "revoke": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
-      const signedIn = user;
-      const r = await revokeKey(await _session(), signedIn, req.currentPassphrase);
-      user = null; // revokeKey destroyed the key
-      return r;
-    }
     case "hostInfo": {
       // Signed out too: the bank's name, currency and pinned key are public.
       const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
       return { name: host.name, currency: host.currency, fingerprint: host.fingerprint };
     }
+    default:
+      return _NOT_OPEN;
+  }
+}
+
+/** Commands of a signed-in user. */
+async function _handleSignedIn(req: Request, signedIn: SignedIn): Promise<unknown> {
+  switch (req.type) {
+    case "sign":
+      return await signAndSubmit(await _session(), signedIn, req.message);
+    case "signDocument":
+      return await signDocumentAttributes(await _session(), signedIn, _documentRequest(req));
+    case "update": {
+      const r = await updateRegistration(
+        await _session(),
+        signedIn,
+        req.registration,
+        req.currentPassphrase,
+      );
+      // `pending`: takes effect at the vault at the next pass-phrase sign-in (docs/lifecycle.md).
+      return { status: r.status, pending: r.pending === true, registration: signedIn.registration };
+    }
+    case "reregister": {
+      const r = await reregister(await _session(), signedIn, {
+        passphrase: req.passphrase,
+        currentPassphrase: req.currentPassphrase,
+        bits: req.bits,
+        onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
+      });
+      const { serial, superseded, certificate, passkeysErased } = r;
+      return { serial, superseded, certificate, passkeysErased };
+    }
+    case "revoke": {
+      const r = await revokeKey(await _session(), signedIn, req.currentPassphrase);
+      user = null; // revokeKey destroyed the key
+      return r;
+    }
     case "sendToHost": {
-      if (!user) throw new _AppletError("not_signed_in", "Sign in first.");
       const host = await checkHostKeys(await fetchHostKeys(origin), _linked().anchors);
-      return await sendToHost(await _session(), user, host, req.debit);
+      return await sendToHost(await _session(), signedIn, host, req.debit);
     }
   }
 }

@@ -24,6 +24,7 @@ export type Command =
   | { type: "consent"; registration: Registration; phrase: string }
   | { type: "signIn"; identity: string; passphrase: Uint8Array }
   | { type: "sign"; message: Uint8Array }
+  | { type: "signDocument"; signedAttributes: Uint8Array; alg: "pkcs1" | "pss"; timestamp: boolean }
   | { type: "update"; registration: Registration; currentPassphrase: Uint8Array }
   | { type: "reregister"; passphrase: Uint8Array; currentPassphrase: Uint8Array; bits: number }
   | { type: "revoke"; currentPassphrase: Uint8Array }
@@ -47,7 +48,15 @@ export interface Results {
   consent: { status: string; certificate: string };
   signIn: { identity: string; registration: Registration; certificate: string };
   sign: { signature: Uint8Array; verified: boolean; serial?: string };
-  update: { status: string; registration: Registration };
+  /** A document's signed attributes signed (applet/client/flows/document.ts). */
+  signDocument: {
+    signature: Uint8Array;
+    timestampToken: Uint8Array | null;
+    certificate: Uint8Array;
+    caCertificate: Uint8Array;
+  };
+  /** `pending`: the vault keeps the change until the next sign-in confirms it. */
+  update: { status: string; pending: boolean; registration: Registration };
   reregister: { serial: string; superseded: string; certificate: string; passkeysErased: number };
   revoke: { identity: string; status: string; serial: string | null };
   /** The bank's name, currency and pinned key fingerprint, its keys checked. */

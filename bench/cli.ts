@@ -12,7 +12,8 @@ export const USAGE = `deno task bench [options]
                      lowpower (CPU throttling 4x/6x: sign + applet start), dudect,
                      vault (login.finish + apply load through proxy + vault, PostgreSQL),
                      load (simulated users: session + sign-in + sign + submit against
-                       deno task start on PostgreSQL; needs TEST_DATABASE_URL's server),
+                       deno task start on PostgreSQL; needs TEST_DATABASE_URL's server;
+                       then again with two web servers sharing a Redis of its own),
                      rsa (= sign,oaep,keygen,modpow), plus any registered in main.ts
   --quick          short smoke run: few rounds, 3 keys, small dudect
   --sizes LIST     RSA sizes for sign/verify (default 2048,3072,4096)

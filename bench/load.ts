@@ -39,6 +39,7 @@ import {
 } from "../harness/mod.ts";
 import { type JourneyRecord, type LoadError, type LoadUser, STEPS } from "./load_worker.ts";
 import { cpuMs, rssKiB } from "./proc.ts";
+import { type ScaleOutParts, scaleOutParts, storeLatency } from "./load_scale.ts";
 
 import {
   judgeLoad,
@@ -79,16 +80,28 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   const db: TestDatabase = await createTestDatabase();
   say(`database ${db.name}; starting deno task start (web, proxy, vault, bank)`);
   let server: Started | undefined;
+  const two = options.webServers === 2;
+  let scale: ScaleOutParts | undefined;
   const workers: ReturnType<typeof startWorker>[] = [];
   const onSignal = async () => {
     workers.forEach((w) => w.terminate());
     await server?.stop().catch(() => {});
+    await scale?.stop().catch(() => {});
     await db.drop().catch(() => {});
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    server = await startServer(db.url, options.logLevel, options.v8Flags);
+    if (two) scale = await scaleOutParts(options.logLevel);
+    server = await startServer(db.url, options.logLevel, options.v8Flags, scale?.startEnv);
+    const webUrls = [server.webUrl];
+    if (scale) {
+      const second = await scale.startSecond(server.dataDir, server.proxyUrl);
+      webUrls.push(second.url);
+      server.pids["web-2"] = second.pid;
+      server.pids.redis = scale.redis.pid();
+      say(`second web server at ${second.url}; sessions in Redis ${scale.redis.url}`);
+    }
     const missing = TOPOLOGY.map((p) => p.name).filter((n) => !server!.pids[n]);
     if (missing.length) say(`could not find the PIDs of ${missing.join(", ")}`);
     const adminSecret = await readSecret("admin-proxy.key", server.dataDir);
@@ -96,7 +109,9 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
     adminSecret.fill(0);
 
     for (let i = 0; i < workerCount; i++) workers.push(startWorker());
-    await Promise.all(workers.map((w) => w.ask({ type: "init", webUrl: server!.webUrl })));
+    await Promise.all(
+      workers.map((w) => w.ask({ type: "init", webUrl: server!.webUrl, webUrls })),
+    );
 
     // ── setup: users apply and consent through the applet's flows (not timed) ─────────
     const users: LoadUser[] = Array.from({ length: userCount }, (_, i) => ({
@@ -262,6 +277,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
       rows: number;
       unsealed: number;
     };
+    const storeMs = scale ? await storeLatency(scale.metricsUrls) : undefined;
     const base: Omit<LoadResult, "targets"> = {
       kind: "load",
       date: new Date().toISOString(),
@@ -281,7 +297,9 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
         "the applet refuses it (weak_ksf)",
         `deno task start (web, proxy, vault, bank) on loopback, PostgreSQL ${
           new URL(TEST_DATABASE_URL).host
-        }, fresh database`,
+        }, fresh database${
+          two ? "; a second web server beside it, both with their sessions in Redis" : ""
+        }`,
         "each simulated user runs the applet's protocol code (applet/protocol, wasm-crypto, " +
         "OPAQUE) in a Deno worker from its own address 127.10.x.y; one journey per user per " +
         `${userIntervalMs} ms at most (login.start: 120 per minute per address)`,
@@ -311,12 +329,16 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
         chainRows: verified.rows,
         unsealed: verified.unsealed,
       },
+      webServers: two ? 2 : 1,
+      sessionStore: two ? "redis" : "memory",
+      ...(storeMs ? { storeLatencyMs: storeMs } : {}),
     };
     return { ...base, targets: judgeLoad(base) };
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     workers.forEach((w) => w.terminate());
     await server?.stop();
+    await scale?.stop();
     await db.drop();
   }
 }

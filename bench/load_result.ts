@@ -27,6 +27,11 @@ export interface LoadOptions {
   v8Flags?: string;
   /** Progress lines on stderr (default true). */
   verbose?: boolean;
+  /**
+   * 1 (default): `deno task start` as it is, sessions in memory. 2: its web server on Redis
+   * and a second one beside it, every request round robin (bench/load_scale.ts).
+   */
+  webServers?: 1 | 2;
 }
 
 /** Percentiles of one series, ms. */
@@ -109,6 +114,41 @@ export interface LoadResult {
     unsealed: number;
   };
   targets: LoadTarget[];
+  /** Web servers under load (1 unless the run said 2) and where their sessions were. */
+  webServers?: 1 | 2;
+  sessionStore?: "memory" | "redis";
+  /** The Redis store's calls (two-server run), ms: bench/load_scale.ts `storeLatency`. */
+  storeLatencyMs?: StoreLatency;
+  /** One against two web servers (`deno task bench --only load`): bench/load_scale.ts. */
+  scaleOut?: ScaleOutComparison;
+}
+
+/** p50/p99 (ms) and count of each session-store call, over every web server. */
+export type StoreLatency = Record<string, { p50: number; p99: number; n: number }>;
+
+/** One configuration of the comparison. */
+export interface ScaleOutRun {
+  webServers: 1 | 2;
+  store: "memory" | "redis";
+  journeysPerSecond: number;
+  journey: { p50: number; p99: number };
+  errors: number;
+  /** CPU-ms per journey: all server processes (Redis and PostgreSQL included). */
+  serverCpuMsPerJourney: number;
+  /** CPU-ms per journey of the web servers together. */
+  webCpuMsPerJourney: number;
+  /** CPU-ms per journey of redis-server (0 without it). */
+  redisCpuMsPerJourney: number;
+}
+
+/** The comparison `deno task bench --only load` reports (`suites.load.scaleOut`). */
+export interface ScaleOutComparison {
+  runs: ScaleOutRun[];
+  /** The Redis store's calls in the two-server run, ms (setup and warm-up included). */
+  storeLatencyMs: StoreLatency;
+  /** Two servers on Redis minus one in memory. */
+  added: { serverCpuMsPerJourney: number; journeyP50Ms: number; journeyP99Ms: number };
+  notes: string[];
 }
 
 export function round(x: number, digits = 2): number {
@@ -232,5 +272,31 @@ export function loadText(r: LoadResult): string {
       } ${t.target}: ${t.figures}`
     ),
     ...r.notes.map((n) => `  - ${n}`),
+    ...(r.scaleOut ? [scaleOutText(r.scaleOut)] : []),
+  ].join("\n");
+}
+
+/** The comparison as text (after the load suite's own table). */
+export function scaleOutText(c: ScaleOutComparison): string {
+  return [
+    "one against two web servers sharing Redis:",
+    "  servers store   journeys/s  journey p50 / p99 ms   server CPU-ms/journey (web, redis)  errors",
+    ...c.runs.map((r) =>
+      `  ${String(r.webServers).padEnd(7)} ${r.store.padEnd(7)} ${
+        String(r.journeysPerSecond).padStart(10)
+      }  ${`${r.journey.p50} / ${r.journey.p99}`.padStart(19)}   ${
+        `${r.serverCpuMsPerJourney} (${r.webCpuMsPerJourney}, ${r.redisCpuMsPerJourney})`
+          .padStart(33)
+      }  ${r.errors}`
+    ),
+    `  added by Redis and a second server: ${c.added.serverCpuMsPerJourney} CPU-ms/journey, ` +
+    `journey p50 ${c.added.journeyP50Ms} ms, p99 ${c.added.journeyP99Ms} ms`,
+    "  store call   p50 ms   p99 ms   calls",
+    ...Object.entries(c.storeLatencyMs).map(([op, f]) =>
+      `  ${op.padEnd(10)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${
+        String(f.n).padStart(7)
+      }`
+    ),
+    ...c.notes.map((n) => `  - ${n}`),
   ].join("\n");
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { localUrl, type ProcessName, TOPOLOGY } from "../platform/mod.ts";
+import { ksfEnv, LIGHT_KSF } from "../harness/mod.ts";
 import { childrenOf } from "./proc.ts";
 import type { WorkerReply, WorkerRequest } from "./load_worker.ts";
 
@@ -79,6 +80,7 @@ export async function startServer(
   databaseUrl: string,
   logLevel: string | undefined,
   v8Flags: string | undefined,
+  extraEnv: Record<string, string> = {},
 ): Promise<Started> {
   // `deno task start` = `deno run -A server/build.ts --code-only && deno run -A server/start.ts`.
   const build = await new Deno.Command(Deno.execPath(), {
@@ -103,7 +105,10 @@ export async function startServer(
     // this run's applet is linked with this run's anchors
     DIST_DIR: `${dataDir}/dist`,
     DATABASE_URL: databaseUrl,
+    // The vault sets the load users' light stretching (bench/load_worker.ts, test-only).
+    ...ksfEnv(LIGHT_KSF),
     ...Object.fromEntries(TOPOLOGY.map((p) => [p.portEnv, String(ports[p.name])])),
+    ...extraEnv,
   };
   if (logLevel) env.LOG_LEVEL = logLevel;
   // --trace-gc: one line per GC on the child's stdout; the live heap after each full GC is

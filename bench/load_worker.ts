@@ -8,9 +8,9 @@
  * Messages (main → worker): `init`, `apply`, `consent`, `run`; every one is answered by a
  * message of the same `type` (or `{ type: "error", message }`).
  *
- * Test-only: users register and sign in with LIGHT_KSF (harness/user.ts), passed as
- * `ksf` and `ksfFloor` — the only way to get below KSF_FLOOR. The applet's worker never
- * passes a floor, so the applet refuses such a record (`weak_ksf`).
+ * Test-only: the load server's vault sets LIGHT_KSF (harness/user.ts; bench/load_server.ts),
+ * and users accept it with `ksfFloor: LIGHT_KSF` — the only way below KSF_FLOOR. The
+ * applet's worker never passes a floor, so the applet refuses such a vault (`weak_ksf`).
  *
  * @module
  */
@@ -64,7 +64,12 @@ export interface LoadError {
 }
 
 export type WorkerRequest =
-  | { type: "init"; webUrl: string }
+  | {
+    type: "init";
+    webUrl: string;
+    /** Several web servers: every request goes to the next one (round robin, no affinity). */
+    webUrls?: string[];
+  }
   | { type: "apply"; users: LoadUser[]; concurrency: number }
   | { type: "consent"; users: LoadUser[]; concurrency: number }
   | {
@@ -87,6 +92,8 @@ export type WorkerReply =
 const _now = () => performance.timeOrigin + performance.now();
 
 let _webUrl = "";
+let _webUrls: string[] = [];
+let _turn = 0;
 /** The anchors of the stack under load (its applet's manifest: the bench trusts its own stack). */
 let _anchors: Anchors | null = null;
 const _clients = new Map<string, { client: Deno.HttpClient; fetch: typeof fetch }>();
@@ -96,11 +103,18 @@ function _fetchFor(address: string): typeof fetch {
   if (!c) {
     const client = Deno.createHttpClient({ localAddress: address });
     const f = ((input: RequestInfo | URL, init?: RequestInit) =>
-      fetch(input, { ...init, client })) as typeof fetch;
+      fetch(_balanced(input), { ...init, client })) as typeof fetch;
     c = { client, fetch: f };
     _clients.set(address, c);
   }
   return c.fetch;
+}
+
+/** The request sent to the next web server when there are several (a string URL). */
+function _balanced(input: RequestInfo | URL): RequestInfo | URL {
+  if (_webUrls.length < 2 || typeof input !== "string" || !input.startsWith(_webUrl)) return input;
+  const base = _webUrls[_turn++ % _webUrls.length];
+  return base + input.slice(_webUrl.length);
 }
 
 function _open(user: LoadUser): Promise<Session> {
@@ -144,8 +158,7 @@ async function _apply(users: LoadUser[], concurrency: number): Promise<LoadError
         registration: user.registration,
         passphrase: utf8(user.passphrase),
         bits: 2048,
-        ksf: LIGHT_KSF, // test-only (see the module doc)
-        ksfFloor: LIGHT_KSF,
+        ksfFloor: LIGHT_KSF, // test-only (see the module doc)
       });
       if (r.status !== "pending") throw new Error(`apply answered ${r.status}`);
     } catch (err) {
@@ -254,6 +267,7 @@ async function _handle(req: WorkerRequest): Promise<WorkerReply> {
   switch (req.type) {
     case "init":
       _webUrl = req.webUrl;
+      _webUrls = req.webUrls ?? [];
       _anchors = parseAnchors(
         (await (await fetch(`${_webUrl}/.well-known/roamsign/manifest.json`)).json()).anchors,
       );

@@ -20,7 +20,8 @@ import { buildOurs, oursPresent, REPO_ROOT } from "./ours_loader.ts";
 import { writeReport } from "./report.ts";
 import { runVaultLoad } from "./vault_load.ts";
 import { type LoadResult, runLoad } from "./load.ts";
-import { postgresAvailable, TEST_DATABASE_URL } from "../harness/mod.ts";
+import { postgresAvailable, redisUnavailable, TEST_DATABASE_URL } from "../harness/mod.ts";
+import { compareScaleOut } from "./load_scale.ts";
 import { isRuntime, SCHEMA } from "./result.ts";
 import type { BenchResult } from "./result.ts";
 import type { RunConfig, RuntimeResult } from "./runner.ts";
@@ -53,18 +54,29 @@ export const SUITES: Suite[] = [
   },
   {
     id: "load",
-    title: "Load: simulated users sign in, sign and submit against deno task start (PostgreSQL)",
+    title: "Load: simulated users sign in, sign and submit against deno task start (PostgreSQL); " +
+      "then one against two web servers sharing Redis",
     host: async (ctx) => {
       if (!(await postgresAvailable())) {
         ctx.log(`[bench] load: skipped, no PostgreSQL at ${TEST_DATABASE_URL}`);
         return { skipped: `no PostgreSQL server at ${TEST_DATABASE_URL} (TEST_DATABASE_URL)` };
       }
-      return await runLoad({
+      const options = {
         seconds: ctx.options.loadSeconds,
         warmupSeconds: ctx.options.loadWarmup,
         users: ctx.options.quick ? Math.min(64, ctx.options.loadUsers) : ctx.options.loadUsers,
         concurrency: ctx.options.loadConcurrency,
-      });
+      };
+      const one = await runLoad(options);
+      // Issue 19: the same load on two web servers sharing Redis (bench/load_scale.ts).
+      const noRedis = await redisUnavailable();
+      if (noRedis) {
+        ctx.log(`[bench] load: one against two web servers skipped, ${noRedis}`);
+        return { ...one, notes: [...one.notes, `two web servers on Redis: skipped, ${noRedis}`] };
+      }
+      ctx.log("[bench] load: again with two web servers sharing Redis");
+      const two = await runLoad({ ...options, webServers: 2 });
+      return { ...one, scaleOut: compareScaleOut(one, two) };
     },
   },
 ];
@@ -198,6 +210,8 @@ function _problems(r: BenchResult): string[] {
   const load = r.suites.load as LoadResult | { error: string } | { skipped: string } | undefined;
   if (load && "kind" in load) {
     if (load.errors > 0) out.push(`load: ${load.errors} errors (must be 0)`);
+    const twoErrors = load.scaleOut?.runs[1]?.errors ?? 0;
+    if (twoErrors > 0) out.push(`load, two web servers on Redis: ${twoErrors} errors (must be 0)`);
     if (load.audit.lost > 0 || !load.audit.chainOk) {
       out.push(
         `load: audit ${load.audit.present} of ${load.audit.expected} rows, chain ${

@@ -55,6 +55,7 @@ const _CONFIG: VaultConfig = {
   dataDir: "/nonexistent",
   poolSize: 10,
   consentTtlDays: 14,
+  ksf: { memory: 1024, iterations: 1, parallelism: 1 }, // LIGHT_KSF, the harness users' setting
   consentMaxAttempts: 5,
   certValidityDays: 365,
   loginTtlMs: 600_000,

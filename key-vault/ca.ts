@@ -95,12 +95,15 @@ export interface Issued {
 }
 
 /** Which kind of certificate to issue. */
-export type CertificatePurpose = "user-signing" | "server-confidentiality";
+export type CertificatePurpose = "user-signing" | "server-confidentiality" | "timestamping";
 
 /**
  * Issues a certificate for a public key (SubjectPublicKeyInfo DER) valid `days` days.
  * `user-signing`: subject CN=identity, keyUsage digitalSignature + nonRepudiation.
  * `server-confidentiality`: subject CN=roamsign confidentiality, keyUsage keyEncipherment.
+ * `timestamping`: the vault's time-stamping authority (key-vault/tsa.ts): keyUsage
+ * digitalSignature + nonRepudiation and extendedKeyUsage timeStamping, both critical
+ * (RFC 3161 §2.3: that purpose only).
  */
 export async function issueCertificate(
   ca: Ca,
@@ -114,9 +117,12 @@ export async function issueCertificate(
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
   const notAfter = new Date(notBefore.getTime() + days * _DAY);
   const subject = `CN=${subjectCn}`;
-  const usage = purpose === "user-signing"
-    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation
-    : x509.KeyUsageFlags.keyEncipherment;
+  const usage = purpose === "server-confidentiality"
+    ? x509.KeyUsageFlags.keyEncipherment
+    : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation;
+  const eku = purpose === "timestamping"
+    ? [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true)]
+    : [];
   const publicKey = new x509.PublicKey(spki as Uint8Array<ArrayBuffer>);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
@@ -130,6 +136,7 @@ export async function issueCertificate(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(usage, true),
+      ...eku,
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey),
     ],

@@ -4,6 +4,7 @@
  * @module
  */
 import { dataDir, secretEnvName } from "../platform/mod.ts";
+import { KSF_DEFAULT, type KsfParams } from "../protocol/mod.ts";
 
 /** Everything the vault process reads at start. */
 export interface VaultConfig {
@@ -23,6 +24,13 @@ export interface VaultConfig {
    * or `revoke` (docs/lifecycle.md, "Re-authentication"); default 2 minutes.
    */
   reauthTtlMs?: number;
+  /**
+   * The Argon2id parameters of OPAQUE's key stretching that the vault sets for new
+   * registrations and re-registrations (docs/lifecycle.md, "Stretching parameters"):
+   * `VAULT_KSF_MEMORY_KIB`, `VAULT_KSF_ITERATIONS`, `VAULT_KSF_PARALLELISM`; default
+   * 64 MiB, 3 passes, 4 lanes (the applet's floor, KSF_FLOOR).
+   */
+  ksf: KsfParams;
   /** How often the audit chain is sealed (`VAULT_SEAL_INTERVAL_MS`); default 250 ms. */
   sealIntervalMs?: number;
   /** What passkey answers must name (docs/passkeys.md); default {@link webauthnConfigFromEnv}. */
@@ -95,6 +103,21 @@ export function vaultConfigFromEnv(): VaultConfig {
     reauthTtlMs: _int("REAUTH_TTL_SECONDS", 120, 10, 600) * 1000,
     sealIntervalMs: _int("VAULT_SEAL_INTERVAL_MS", 250, 1, 86_400_000),
     webauthn: webauthnConfigFromEnv(),
+    ksf: _ksf(),
+  };
+}
+
+/**
+ * The vault's stretching parameters from the environment. Values below the applet's
+ * floor are allowed (the test harness and the load benchmarks run light), but such a
+ * vault serves only clients built with a lower floor: the applet refuses them.
+ */
+function _ksf(): KsfParams {
+  const parallelism = _int("VAULT_KSF_PARALLELISM", KSF_DEFAULT.parallelism, 1, 64);
+  return {
+    memory: _int("VAULT_KSF_MEMORY_KIB", KSF_DEFAULT.memory, 8 * parallelism, 4_194_304),
+    iterations: _int("VAULT_KSF_ITERATIONS", KSF_DEFAULT.iterations, 1, 64),
+    parallelism,
   };
 }
 

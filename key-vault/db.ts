@@ -48,6 +48,16 @@ export interface KeyRecordsTable {
   /** Canonical JSON of the argon2id parameters the vault set (login.start hands them out). */
   ksf_params: string;
   updated_at: Timestamp;
+  /**
+   * A `registration.update` not yet confirmed by a sign-in (docs/lifecycle.md, "Pending
+   * key record"): canonical JSON of its record and of its registration data.
+   */
+  pending_record: string | null;
+  pending_registration: string | null;
+  pending_at: Timestamp | null;
+  /** Hex SHA-256 of the `login.confirm` MAC expected from the last sign-in, and its expiry. */
+  pending_confirm: string | null;
+  pending_confirm_expires_at: Timestamp | null;
 }
 
 export interface OpaqueRecordsTable {

@@ -7,7 +7,7 @@ import { assert } from "../tests/fixtures/assert.ts";
 Deno.test("docs/alerts.yml and docs/operations.md name only metrics the processes export", async () => {
   // Registration reads nothing from the vault; the gauges query it only when scraped.
   registerVaultGauges({} as VaultState);
-  registerWebGauges({ size: 0 });
+  registerWebGauges({ size: 0, kind: "redis", check: () => Promise.resolve() });
   const exported = new Set(registry.getMetricsAsArray().map((m) => m.name));
   for (const file of ["alerts.yml", "operations.md"]) {
     const text = await Deno.readTextFile(new URL(`../docs/${file}`, import.meta.url));

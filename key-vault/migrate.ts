@@ -14,6 +14,7 @@ import * as idempotency from "./migrations/20261205_0003_idempotency.ts";
 import * as reauth from "./migrations/20261224_0004_reauth.ts";
 import * as keyedTags from "./migrations/20261230_0005_keyed_tags.ts";
 import * as storedKsf from "./migrations/20261231_0006_stored_ksf.ts";
+import * as pendingRecord from "./migrations/20270102_0007_pending_record.ts";
 import * as passkeys from "./migrations/20270105_0008_passkeys.ts";
 
 const _MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const _MIGRATIONS: Record<string, Migration> = {
   "20261224_0004_reauth": reauth,
   "20261230_0005_keyed_tags": keyedTags,
   "20261231_0006_stored_ksf": storedKsf,
+  "20270102_0007_pending_record": pendingRecord,
   "20270105_0008_passkeys": passkeys,
 };
 

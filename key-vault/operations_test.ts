@@ -39,6 +39,7 @@ const config: VaultConfig = {
   dataDir: "/nonexistent",
   poolSize: 1,
   consentTtlDays: 14,
+  ksf: { memory: 1024, iterations: 1, parallelism: 1 }, // LIGHT_KSF, the harness users' setting
   consentMaxAttempts: 5,
   certValidityDays: 365,
   loginTtlMs: 120_000,

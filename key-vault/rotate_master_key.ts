@@ -1,7 +1,7 @@
 /**
  * `deno task rotate-master-key`: re-wraps everything the vault keeps sealed under its
  * master key (docs/operations.md, "Rotating keys") under a fresh one, in one
- * transaction: the sealed secrets (`vault_secrets`: OPAQUE server setup, CA key, statement key,
+ * transaction: the sealed secrets (`vault_secrets`: OPAQUE server setup, CA key, statement key, TSA key,
  * tag key) and
  * the consent letters not yet posted (`consents.letter_sealed`).
  *

@@ -1,6 +1,7 @@
 /**
  * The vault's loaded state: database (migrated), the OPAQUE server setup, the CA key,
- * the statement key and the key of the address and identity tags, all created on first
+ * the statement key, the time-stamping authority's key and certificate (tsa.ts) and the
+ * key of the address and identity tags, all created on first
  * start and kept sealed under the master key
  * (`vault_secrets`), and the sealer for consent letters. Several vaults starting at
  * once agree: the first insert wins and everyone re-reads it.
@@ -20,6 +21,7 @@ import type { Anchors } from "../protocol/mod.ts";
 import { b64uEncode } from "../protocol/mod.ts";
 import { parseCertificate, pemDecode } from "../protocol/mod.ts";
 import { createTagger, type Tagger } from "./guard.ts";
+import { createTsa, loadTsa, type Tsa } from "./tsa.ts";
 
 /** A running vault's state. */
 export interface VaultState {
@@ -32,6 +34,8 @@ export interface VaultState {
   ca: Ca;
   /** The vault's statement key (docs/trust-anchors.md), pinned in the applet. */
   statementKey: StatementKey;
+  /** The time-stamping authority (key-vault/tsa.ts), its certificate from `ca`. */
+  tsa: Tsa;
   /** The public values the applet pins: what `DATA_DIR/anchors/vault.json` holds. */
   anchors: Omit<Anchors, "hosts" | "v">;
   letters: Sealer;
@@ -102,6 +106,12 @@ export async function openVaultState(
     });
     const statementKey = await loadStatementKey(stmtSecret.secret, stmtSecret.publicValue ?? "");
     stmtSecret.secret.fill(0);
+    const tsaSecret = await _loadOrCreate(handle.db, secrets, "tsa-key", async () => {
+      const made = await createTsa(ca);
+      return { secret: made.pkcs8, publicValue: made.pem };
+    });
+    const tsa = await loadTsa(tsaSecret.secret, tsaSecret.publicValue ?? "");
+    tsaSecret.secret.fill(0);
     const caSpki = parseCertificate(pemDecode(ca.pem)).spki;
     const anchors = {
       caSpkiSha256: b64uEncode(
@@ -123,6 +133,7 @@ export async function openVaultState(
       opaqueSetup,
       ca,
       statementKey,
+      tsa,
       anchors,
       letters,
       tags,

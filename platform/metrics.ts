@@ -52,6 +52,18 @@ export const vaultOperations: client.Counter<"op" | "outcome"> = new client.Coun
   registers: [registry],
 });
 
+/**
+ * Calls of the web server's shared session store (Redis, `REDIS_URL`), by call (`lookup`,
+ * `create`, `key`, `accept`, `release`, `delete`): the latency the store adds to a request.
+ */
+export const sessionStoreSeconds: client.Summary<"op"> = new client.Summary({
+  name: "roamsign_web_session_store_seconds",
+  help: "Time of one call of the web server's shared session store (Redis), by call",
+  labelNames: ["op"] as const,
+  percentiles: [0.5, 0.99],
+  registers: [registry],
+});
+
 /** Proxy decisions, by allow-listed operation, decision and code. */
 export const proxyDecisions: client.Counter<"op" | "decision" | "code"> = new client.Counter({
   name: "roamsign_proxy_decisions_total",

@@ -8,153 +8,28 @@
  * @module
  */
 import { z } from "zod";
-import { CONTROL_CHARACTERS, IDENTITY_PATTERN, REGISTRATION_LIMITS } from "../protocol/mod.ts";
 import { ApiError } from "./errors.ts";
 import { ConsentPhraseError, parseConsentPhrase } from "../protocol/mod.ts";
+import {
+  b64u,
+  credentialIdSchema,
+  freeText,
+  identitySchema,
+  keyRecordSchema,
+  keyRecordV2Schema,
+  passkeySlotSchema,
+  registrationSchema,
+  webauthnAuthenticationSchema,
+  webauthnRegistrationSchema,
+} from "./op_schemas.ts";
+
+export * from "./op_schemas.ts";
 
 /** Callers of the proxy, by HMAC key id. */
 export type Caller = "web" | "admin";
 
 /** The key id the proxy signs with towards the vault. */
 export const PROXY_KEY_ID = "proxy";
-
-/**
- * Canonical unpadded base64url, exactly what `b64uDecode` accepts: no impossible length
- * (4n + 1) and no stray bits in the last character. A looser pattern let strings
- * through that the vault then failed to decode (a 500, found by tests/integration/
- * fuzz_test.ts: `apply` with `registrationRecord` = 65 × "A").
- */
-export const B64U_PATTERN =
-  /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
-const _B64U = B64U_PATTERN;
-
-/** base64url text of at most `maxBytes` bytes (and at least `minBytes`). */
-export function b64u(maxBytes: number, minBytes = 1) {
-  return z.string()
-    .min(Math.ceil((minBytes * 4) / 3))
-    .max(Math.ceil((maxBytes * 4) / 3))
-    .regex(_B64U, "expected base64url");
-}
-
-/**
- * Free text that is stored (a revocation reason, an operator's name): 1 to `max`
- * characters, well-formed, no control characters (PostgreSQL text cannot hold NUL: a
- * NUL here was a 500, found by tests/integration/fuzz_test.ts's follow-up probe).
- */
-export function freeText(max: number) {
-  return z.string().min(1).max(max)
-    .refine((s) => s.isWellFormed() && !CONTROL_CHARACTERS.test(s), "control character");
-}
-
-/** An identity (the pattern of protocol/registration.ts). */
-export const identitySchema = z.string().max(64).regex(IDENTITY_PATTERN, "bad identity");
-
-/** Registration data as sent; the vault NFC-normalises and re-checks it. */
-export const registrationSchema = z.strictObject({
-  identity: identitySchema,
-  fullName: z.string().min(1).max(REGISTRATION_LIMITS.fullName * 2),
-  accountNumber: z.string().min(1).max(REGISTRATION_LIMITS.accountNumber * 2),
-  address: z.string().min(1).max(REGISTRATION_LIMITS.address * 2),
-});
-
-/** argon2id parameters the applet used for OPAQUE's key stretching (memory in KiB). */
-export const ksfParamsSchema = z.strictObject({
-  memory: z.int().min(8).max(4_194_304),
-  iterations: z.int().min(1).max(64),
-  parallelism: z.int().min(1).max(64),
-});
-
-/** Key record v1 (DESIGN.md §3); `spkiSha256`, `iv`, `ct` are base64url. */
-export const keyRecordV1Schema = z.strictObject({
-  v: z.literal(1),
-  identity: identitySchema,
-  spkiSha256: b64u(32, 32),
-  bits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]),
-  sigAlg: z.enum(["RSASSA-PKCS1-v1_5-SHA256", "RSA-PSS-SHA256"]),
-  kdf: z.strictObject({
-    name: z.literal("opaque-export-key"),
-    ksf: z.literal("argon2id"),
-    params: ksfParamsSchema,
-  }),
-  iv: b64u(12, 12),
-  ct: b64u(4096, 1),
-});
-
-const _kdfSchema = z.strictObject({
-  name: z.literal("opaque-export-key"),
-  ksf: z.literal("argon2id"),
-  params: ksfParamsSchema,
-});
-
-/** A passkey's slot of a key record v2 (protocol/key_record_v2.ts): DK under its PRF's KEK. */
-export const passkeySlotSchema = z.strictObject({
-  kind: z.literal("passkey"),
-  credentialId: b64u(1023, 16),
-  salt: b64u(32, 32),
-  iv: b64u(12, 12),
-  wrapped: b64u(48, 48),
-});
-
-/** Key record v2 as a client sends it: only the pass-phrase slot (docs/passkeys.md). */
-export const keyRecordV2Schema = z.strictObject({
-  v: z.literal(2),
-  identity: identitySchema,
-  spkiSha256: b64u(32, 32),
-  bits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]),
-  sigAlg: z.enum(["RSASSA-PKCS1-v1_5-SHA256", "RSA-PSS-SHA256"]),
-  iv: b64u(12, 12),
-  ct: b64u(4096, 1),
-  slots: z.tuple([
-    z.strictObject({
-      kind: z.literal("passphrase"),
-      kdf: _kdfSchema,
-      iv: b64u(12, 12),
-      wrapped: b64u(48, 48),
-    }),
-  ]),
-});
-
-/** A key record v1 or v2 (DESIGN.md §3). */
-export const keyRecordSchema = z.union([keyRecordV1Schema, keyRecordV2Schema]);
-
-/** A key record v1 (DESIGN.md §3). */
-export type KeyRecordV1 = z.infer<typeof keyRecordV1Schema>;
-
-/** A key record (DESIGN.md §3), v1 or v2 as stored. */
-export type KeyRecord = z.infer<typeof keyRecordSchema>;
-
-/** The pass phrase's stretching parameters of a record, whatever its version. */
-export function ksfParamsOf(record: KeyRecord): z.infer<typeof ksfParamsSchema> {
-  return record.v === 1 ? record.kdf.params : record.slots[0].kdf.params;
-}
-
-const _credentialId = b64u(1023, 16);
-/** A WebAuthn answer as JSON; empty `clientExtensionResults`: the PRF output stays in the applet. */
-const _webauthnCommon = {
-  id: _credentialId,
-  rawId: _credentialId,
-  type: z.literal("public-key"),
-  clientExtensionResults: z.strictObject({}),
-  authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
-};
-export const webauthnRegistrationSchema = z.strictObject({
-  ..._webauthnCommon,
-  response: z.strictObject({
-    clientDataJSON: b64u(2048, 16),
-    attestationObject: b64u(12_288, 37),
-    transports: z.array(z.enum(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]))
-      .max(8).optional(),
-  }),
-});
-export const webauthnAuthenticationSchema = z.strictObject({
-  ..._webauthnCommon,
-  response: z.strictObject({
-    clientDataJSON: b64u(2048, 16),
-    authenticatorData: b64u(2048, 37),
-    signature: b64u(1024, 8),
-    userHandle: b64u(64, 1).optional(),
-  }),
-});
 
 /** A single-use nonce chosen by the web server (its N(s)): 16–64 bytes, base64url. */
 export const userNonceSchema = b64u(64, 16);
@@ -210,6 +85,15 @@ const _schemas = {
     /** A login for re-authentication: on success the vault records a proof (`reauth_proofs`). */
     reauth: z.literal(true).optional(),
   }),
+  /**
+   * The applet opened the pending key record its sign-in released (docs/lifecycle.md,
+   * "Pending key record"): `mac` is HMAC-SHA256 under that login's OPAQUE session key
+   * (protocol/pending_record.ts).
+   */
+  "login.confirm": z.strictObject({
+    identity: identitySchema,
+    mac: b64u(32, 32),
+  }),
   "registration.update": z.strictObject({
     registration: registrationSchema,
     keyRecord: keyRecordSchema,
@@ -220,6 +104,11 @@ const _schemas = {
   }),
   reregister: z.strictObject({
     identity: identitySchema,
+    /**
+     * The registration data the new record is sealed with; they become current with it
+     * (a `registration.update` may still be pending, docs/lifecycle.md). Absent: unchanged.
+     */
+    registration: registrationSchema.optional(),
     spki: _spki,
     keyRecord: keyRecordSchema,
     registrationRecord: _opaqueMessage,
@@ -268,7 +157,7 @@ const _schemas = {
   "passkey.list": z.strictObject({ identity: identitySchema }),
   "passkey.remove": z.strictObject({
     identity: identitySchema,
-    credentialId: _credentialId,
+    credentialId: credentialIdSchema,
     reauthLoginId: b64u(16, 16).optional(),
     nonce: userNonceSchema,
     signature: _signature,
@@ -289,6 +178,8 @@ const _schemas = {
   "ca.get": z.strictObject({}),
   "ca.issueServer": z.strictObject({ spki: _spki, purpose: z.literal("confidentiality") }),
   "crl.get": z.strictObject({}),
+  /** RFC 3161: a token over a SHA-256 imprint (docs/documents.md); the nonce is echoed. */
+  "tsa.timestamp": z.strictObject({ imprint: b64u(32, 32), nonce: b64u(16, 8).optional() }),
   "nonce.consume": z.strictObject({ nonce: userNonceSchema }),
   "admin.users": z.strictObject({}),
   "admin.pending": z.strictObject({}),
@@ -348,6 +239,8 @@ export const RATE_CLASSES = {
     perIdentity: { limit: 30, windowMs: 600_000 },
   },
   read: { perAddress: { limit: 1_200, windowMs: 60_000 } },
+  // An RSA-3072 signature by the vault per request: the `signed` class's address limit.
+  timestamp: { perAddress: { limit: 60, windowMs: 60_000 } },
   none: {},
 } as const satisfies Record<string, RateClass>;
 
@@ -413,6 +306,10 @@ export const OPS: { [N in OpName]: OpSpec<N> } = {
   "login.start": _spec("login.start", _WEB, 4 * _KIB, "login", { identityOf: (b) => b.identity }),
   // Rate-limited through its login.start: a loginId is single use and short lived.
   "login.finish": _spec("login.finish", _WEB, 4 * _KIB, "none"),
+  // After a sign-in, by the signed-in user; a MAC no one else can make (the `signed` limits).
+  "login.confirm": _spec("login.confirm", _WEB, 1 * _KIB, "signed", {
+    identityOf: (b) => b.identity,
+  }),
   "registration.update": _spec("registration.update", _WEB, 32 * _KIB, "signed", {
     identityOf: (b) => b.registration.identity,
   }),
@@ -449,6 +346,8 @@ export const OPS: { [N in OpName]: OpSpec<N> } = {
   // `deno task admin web-certificate` issue the web server's one with the admin key.
   "ca.issueServer": _spec("ca.issueServer", _ADMIN, 4 * _KIB, "none"),
   "crl.get": _spec("crl.get", _WEB, 1 * _KIB, "read"),
+  // The web server asks only for signed-in users (server/routes/operations.ts `timestamp`).
+  "tsa.timestamp": _spec("tsa.timestamp", _WEB, 1 * _KIB, "timestamp"),
   "nonce.consume": _spec("nonce.consume", _WEB, 1 * _KIB, "read"),
   "admin.users": _spec("admin.users", _ADMIN, 1 * _KIB, "none"),
   "admin.pending": _spec("admin.pending", _ADMIN, 1 * _KIB, "none"),

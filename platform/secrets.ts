@@ -16,6 +16,9 @@ export const SECRET_NAMES = [
   "admin-proxy.key",
   "proxy-vault.key",
   "vault-master.key",
+  // The web tier's own: seals the channel keys and session state that several web servers
+  // share in Redis (server/session_keys.ts, docs/operations.md "Several web servers").
+  "web-session.key",
 ] as const;
 
 /** One of {@link SECRET_NAMES}. */

@@ -7,8 +7,8 @@
  * - `caSpkiSha256`: base64url SHA-256 of the CA's SubjectPublicKeyInfo, PUB(i,s). The
  *   session's confidentiality certificate must chain to it.
  * - `vaultSigningSpki`: base64url SPKI DER of the vault's statement key (RSA,
- *   RSASSA-PKCS1-v1_5 SHA-256). The vault signs its OPAQUE registration answers and
- *   its acknowledgements of apply and re-register with it ({@link vaultStatementBytes}).
+ *   RSASSA-PKCS1-v1_5 SHA-256). The vault signs its OPAQUE registration answers (with the
+ *   stretching parameters it set) and its acknowledgements of apply and re-register with it ({@link vaultStatementBytes}).
  * - `opaqueServerPublicKey`: the vault's OPAQUE static public key; a login answer that
  *   names another key is refused before anything derived from the pass phrase is sent.
  * - `hosts`: host application name → lower-case hex SHA-256 of its integrity key's
@@ -20,6 +20,7 @@
  */
 import { b64uDecode } from "./base64url.ts";
 import { concat, utf8 } from "./bytes.ts";
+import type { KsfParams } from "./key_record.ts";
 import { canonicalJson } from "./user_request.ts";
 
 /** The anchors an applet is built with. */
@@ -88,6 +89,11 @@ export type VaultStatement =
     registrationResponse: string;
     /** The applet's session binding (see {@link sessionBindingOf}), echoed. */
     binding: string;
+    /**
+     * The Argon2id parameters the vault set for this registration: the applet stretches
+     * with exactly these, and the vault refuses a record with others (`ksf_mismatch`).
+     */
+    ksf: KsfParams;
   }
   | {
     kind: "apply";

@@ -138,6 +138,51 @@ export async function deriveChannelKeys(
   return { c2s: await derive("c2s"), s2c: await derive("s2c") };
 }
 
+/** The two direction keys as raw bytes (a web tier that keeps them sealed in a shared store). */
+export interface ChannelKeyBytes {
+  c2s: Uint8Array;
+  s2c: Uint8Array;
+}
+
+/**
+ * The direction keys of {@link deriveChannelKeys} as their 32 raw bytes each (the same
+ * HKDF, so the same keys): for a server that seals them into a store shared by several
+ * web servers (server/session_keys.ts). Does not wipe `ks`; the caller wipes the result.
+ */
+export async function deriveChannelKeyBytes(
+  ks: Uint8Array,
+  binding: ChannelBinding,
+): Promise<ChannelKeyBytes> {
+  if (ks.length !== KS_BYTES) throw new ChannelError("bad_key", "channel: KS must be 32 bytes");
+  const base = await crypto.subtle.importKey("raw", ks as BufferSource, "HKDF", false, [
+    "deriveBits",
+  ]);
+  const derive = async (dir: string) =>
+    new Uint8Array(
+      await crypto.subtle.deriveBits(
+        {
+          name: "HKDF",
+          hash: "SHA-256",
+          salt: binding.nonce as BufferSource,
+          info: utf8(`roamsign/rpc/v1 ${dir}`) as BufferSource,
+        },
+        base,
+        256,
+      ),
+    );
+  return { c2s: await derive("c2s"), s2c: await derive("s2c") };
+}
+
+/** Imports raw direction keys as non-extractable AES-256-GCM keys. Does not wipe `bytes`. */
+export async function importChannelKeys(bytes: ChannelKeyBytes): Promise<ChannelKeys> {
+  const imp = (raw: Uint8Array) =>
+    crypto.subtle.importKey("raw", raw as BufferSource, { name: "AES-GCM" }, false, [
+      "encrypt",
+      "decrypt",
+    ]);
+  return { c2s: await imp(bytes.c2s), s2c: await imp(bytes.s2c) };
+}
+
 /** Additional data of one message: direction, sid, N(s), seq, T(s). */
 export function channelAad(dir: "c2s" | "s2c", binding: ChannelBinding, seq: number): Uint8Array {
   return concat(

@@ -3,8 +3,10 @@ import { b64uDecode, b64uEncode } from "./base64url.ts";
 import {
   bindingOf,
   ChannelError,
+  deriveChannelKeyBytes,
   deriveChannelKeys,
   drawKs,
+  importChannelKeys,
   open,
   openRefusal,
   requestNonce,
@@ -130,4 +132,21 @@ Deno.test("openRefusal() does not take a sealed result for a refusal", async () 
   const p = await pair();
   const result = await seal(p.keys.s2c, "s2c", p.binding, 3, utf8('{"verified":true}'));
   assertEquals(await openRefusal(p.keys.s2c, p.binding, 3, result), null);
+});
+
+Deno.test("deriveChannelKeyBytes() gives the keys of deriveChannelKeys() (either end opens the other's)", async () => {
+  const { binding, ks, keys } = await pair();
+  const bytes = await deriveChannelKeyBytes(ks, binding);
+  const imported = await importChannelKeys(bytes);
+  const c2s = await seal(keys.c2s, "c2s", binding, 1, utf8("from the applet"));
+  assertEquals(
+    new TextDecoder().decode(await open(imported.c2s, "c2s", binding, c2s)),
+    "from the applet",
+  );
+  const s2c = await seal(imported.s2c, "s2c", binding, 1, utf8("from a web server"));
+  assertEquals(
+    new TextDecoder().decode(await open(keys.s2c, "s2c", binding, s2c)),
+    "from a web server",
+  );
+  assertOk(b64uEncode(bytes.c2s) !== b64uEncode(bytes.s2c));
 });

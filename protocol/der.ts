@@ -61,6 +61,24 @@ function _childrenVarTime(der: Uint8Array, parent: _Tlv): _Tlv[] {
   return out;
 }
 
+/** One DER element: its tag and offsets (for protocol/signed_attributes.ts). */
+export type DerElement = Readonly<_Tlv>;
+
+/** The element at `at` (strict DER lengths, within `limit`); throws {@link DerError}. */
+export function readDerVarTime(der: Uint8Array, at: number, limit: number): DerElement {
+  return _readTlvVarTime(der, at, limit);
+}
+
+/** The elements inside a constructed element. */
+export function derChildrenVarTime(der: Uint8Array, parent: DerElement): DerElement[] {
+  return _childrenVarTime(der, parent);
+}
+
+/** The dotted text of an OBJECT IDENTIFIER element. */
+export function derOidVarTime(der: Uint8Array, t: DerElement): string {
+  return _oidVarTime(der, t);
+}
+
 function _oidVarTime(der: Uint8Array, t: _Tlv): string {
   if (t.tag !== 0x06 || t.end === t.body) throw new DerError("der: expected an OID");
   const parts: number[] = [];

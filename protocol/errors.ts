@@ -58,6 +58,7 @@ export type ErrorCode =
   | "not_active"
   | "login_expired"
   | "login_failed"
+  | "confirm_invalid"
   | "no_certificate"
   | "already_revoked"
   | "no_application"
@@ -78,6 +79,7 @@ export type ErrorCode =
   | "upstream_unavailable"
   | "upstream_timeout"
   | "bad_upstream_response"
+  | "session_store_unavailable"
   | "internal"
   // hono's own HTTP errors (platform/errors.ts)
   | "bad_request"
@@ -152,6 +154,7 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   key_superseded: "The request is signed with a key that has been replaced; sign in again.",
   reauth_required: "Confirm with your pass phrase first.",
   ksf_mismatch: "The key record's stretching parameters are not the ones the vault set.",
+  confirm_invalid: "The updated key record could not be confirmed; sign in again.",
   nonce_used: "This request was already used.",
   application_pending: "An application for this identity is already pending.",
   identity_taken: "This identity is already registered.",
@@ -184,6 +187,8 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   upstream_unavailable: "The service behind this one cannot be reached; try again.",
   upstream_timeout: "The service behind this one did not answer in time.",
   bad_upstream_response: "The service behind this one gave an unreadable answer.",
+  session_store_unavailable:
+    "The web servers' session store cannot be reached right now; nothing was done. Try again.",
   internal: "Internal error.",
   bad_request: "The request is malformed.",
   unauthorized: "The request is not authorized.",

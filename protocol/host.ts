@@ -26,6 +26,7 @@
 import { b64uDecode, b64uEncode } from "./base64url.ts";
 import { concat, randomBytes, utf8 } from "./bytes.ts";
 import { IDENTITY_PATTERN } from "./registration.ts";
+import { isSignedAttributesLike } from "./signed_attributes.ts";
 
 /** Protocol name, in every label, info string and AAD. */
 export const HOST_PROTOCOL = "roamsign/host/v1";
@@ -365,6 +366,9 @@ export const RESERVED_MESSAGE_PREFIXES = ["roamsign", '["roamsign'] as const;
  * verifiers compare exact bytes.
  */
 export function isReservedMessage(message: Uint8Array): boolean {
+  // A CMS signed-attributes SET is the third kind of bytes the key signs
+  // (protocol/signed_attributes.ts): a message may not be one either.
+  if (isSignedAttributesLike(message)) return true;
   return RESERVED_MESSAGE_PREFIXES.some((p) => {
     const b = new TextEncoder().encode(p);
     return message.length >= b.length && b.every((x, i) => message[i] === x);

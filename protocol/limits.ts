@@ -22,6 +22,13 @@ export const RPC_BODY_MAX_BYTES = 256 * 1024;
  */
 export const MESSAGE_MAX_BYTES = 65_536;
 
+/**
+ * The largest document the applet signs (docs/documents.md): 25 MiB. Only its hashes
+ * travel, so this bounds the browser's memory (a PDF is held and parsed whole), not a
+ * request.
+ */
+export const DOCUMENT_MAX_BYTES = 25 * 1024 * 1024;
+
 /** Length of the base64url text (no padding) of `bytes` bytes. */
 export function b64uLength(bytes: number): number {
   return Math.ceil((bytes * 4) / 3);

@@ -23,7 +23,7 @@ import { RpcError, Session } from "../applet/mod.ts";
 import { ApiError } from "../platform/mod.ts";
 import { createApp, type VaultCaller } from "./app.ts";
 import { loadConfidentialityKey } from "../platform/mod.ts";
-import { SessionStore } from "./sessions.ts";
+import { MemorySessionStore } from "./sessions.ts";
 import { webCrypto } from "../tests/fixtures/web_crypto.ts";
 
 let clock = Date.now();
@@ -43,7 +43,7 @@ async function server(
       return Promise.reject(new ApiError(503, "vault_unavailable", "not in this test"));
     },
   };
-  const sessions = new SessionStore({ now: () => clock });
+  const sessions = new MemorySessionStore({ now: () => clock });
   const app = createApp({ vault, sessions, confidentiality, distDir: dataDir, now: () => clock });
   const fetcher =
     ((input: RequestInfo | URL, init?: RequestInit) =>

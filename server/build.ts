@@ -1,7 +1,7 @@
 /**
  * Builds the applet (DESIGN.md §2.1): wasm-crypto through asc (`buildWasm()`),
- * the page script, its worker and the pass-phrase strength worker (loaded only on
- * demand, docs/passphrase.md) through `deno bundle`, the style sheet, and
+ * the page script, its worker, the pass-phrase strength worker and the document worker
+ * (both loaded only on demand, docs/passphrase.md, docs/documents.md) through `deno bundle`, the style sheet, and
  * the page itself. Every output except the page is content-addressed
  * (`/applet/<sha256>.<ext>`), all of them are listed with their SHA-256 in
  * `manifest.json` (served at `/.well-known/roamsign/manifest.json`), and the
@@ -12,9 +12,9 @@
  *    (`.build/applet/`) keyed by a fingerprint over every source file. It needs no
  *    deployment data.
  * 2. **Link** ({@link linkApplet}): the deployment's trust anchors and the SHA-256 of
- *    both wasm builds replace a placeholder in the worker bundle, then every file is
- *    named by its hash, the page gets the URL and SRI hash of the worker and of the
- *    strength worker in a `<meta>` each, and
+ *    both wasm builds replace a placeholder in the worker bundle (and in the document
+ *    bundle, which hashes with wasm-crypto), then every file is named by its hash, the
+ *    page gets the URL and SRI hash of each worker in a `<meta>`, and
  *    the manifest lists files and anchors. Without anchors there is no applet: the
  *    build refuses ({@link BuildError} `no_anchors`).
  *
@@ -71,6 +71,8 @@ export interface Manifest {
     icon: string;
     /** The pass-phrase strength worker (zxcvbn-ts, the EFF word list), fetched on demand. */
     strength: string;
+    /** The document worker (CMS, PAdES, pdf-lib), fetched when "Sign a document" opens. */
+    documents: string;
   };
 }
 
@@ -114,13 +116,15 @@ export interface CompiledApplet {
   worker: Uint8Array;
   /** The strength worker (applet/passphrase/strength_worker.ts). */
   strength: Uint8Array;
+  /** The document worker (applet/documents/worker.ts), with the link placeholder. */
+  documents: Uint8Array;
   page: Uint8Array;
   style: Uint8Array;
   icon: Uint8Array;
   html: string;
 }
 
-const _SOURCE_DIRS = ["applet", "protocol", "wasm-crypto", "proxy"];
+const _SOURCE_DIRS = ["applet", "protocol", "wasm-crypto", "proxy", "documents"];
 const _SOURCE_FILES = ["deno.json", "deno.lock", "server/build.ts"];
 const _SKIP = /(^|\/)(build|node_modules|\.git)(\/|$)|_test\.ts$/;
 
@@ -226,6 +230,7 @@ const _CODE_FILES = [
   "wasmRelaxed",
   "worker",
   "strength",
+  "documents",
   "page",
   "style",
   "icon",
@@ -237,20 +242,9 @@ async function _readCompiled(fingerprint: string): Promise<CompiledApplet | null
     const state = JSON.parse(await Deno.readTextFile(`${_CODE_DIR}/state.json`));
     if (state.fingerprint !== fingerprint) return null;
     const read = (n: string) => Deno.readFile(`${_CODE_DIR}/${n}`);
-    const [wasm, wasmRelaxed, worker, strength, page, style, icon, html] = await Promise.all(
-      _CODE_FILES.map(read),
-    );
-    return {
-      fingerprint,
-      wasm,
-      wasmRelaxed,
-      worker,
-      strength,
-      page,
-      style,
-      icon,
-      html: new TextDecoder().decode(html),
-    };
+    const bytes = await Promise.all(_CODE_FILES.map(read));
+    const code = Object.fromEntries(_CODE_FILES.map((n, i) => [n, bytes[i]]));
+    return { ...code, fingerprint, html: new TextDecoder().decode(code.html) } as CompiledApplet;
   } catch {
     return null;
   }
@@ -273,12 +267,14 @@ export async function compileApplet(options: { force?: boolean } = {}): Promise<
     wasmRelaxed: wasm.relaxed.bytes,
     worker: await _bundle("applet/worker.ts"),
     strength: await _bundle("applet/passphrase/strength_worker.ts"),
+    documents: await _bundle("applet/documents/worker.ts"),
     page: await _bundle("applet/page.ts"),
     style: await Deno.readFile(`${ROOT}/applet/style.css`),
     icon: await Deno.readFile(`${ROOT}/applet/icon.svg`),
     html: await Deno.readTextFile(`${ROOT}/applet/index.html`),
   };
   _placeholderAt(compiled.worker); // a bundle that cannot be linked fails here, not later
+  _placeholderAt(compiled.documents);
   await Deno.mkdir(_CODE_DIR, { recursive: true });
   const enc = new TextEncoder();
   for (const n of _CODE_FILES) {
@@ -352,15 +348,18 @@ export async function linkApplet(
   };
   const wasmPath = await put("wasm", "application/wasm", code.wasm);
   const wasmRelaxedPath = await put("wasm", "application/wasm", code.wasmRelaxed);
-  const worker = _linkWorker(code.worker, {
+  const linkData: Linked = {
     anchors,
     wasm: {
       baseline: { path: wasmPath, sha256: files[wasmPath].sha256 },
       relaxed: { path: wasmRelaxedPath, sha256: files[wasmRelaxedPath].sha256 },
     },
-  });
+  };
+  const worker = _linkWorker(code.worker, linkData);
+  const documents = _linkWorker(code.documents, linkData);
   const workerPath = await put("js", "text/javascript", worker);
   const strengthPath = await put("js", "text/javascript", code.strength);
+  const documentsPath = await put("js", "text/javascript", documents);
   const pagePath = await put("js", "text/javascript", code.page);
   const stylePath = await put("css", "text/css", code.style);
   const iconPath = await put("svg", "image/svg+xml", code.icon);
@@ -374,7 +373,9 @@ export async function linkApplet(
     .replaceAll("{{worker}}", workerPath)
     .replaceAll("{{workerIntegrity}}", await _sri(worker))
     .replaceAll("{{strength}}", strengthPath)
-    .replaceAll("{{strengthIntegrity}}", await _sri(code.strength));
+    .replaceAll("{{strengthIntegrity}}", await _sri(code.strength))
+    .replaceAll("{{documents}}", documentsPath)
+    .replaceAll("{{documentsIntegrity}}", await _sri(documents));
   if (html.includes("{{")) throw new Error("build: unreplaced placeholder in applet/index.html");
   const htmlBytes = new TextEncoder().encode(html);
   await _writeAtomic(`${outDir}/index.html`, htmlBytes);
@@ -397,6 +398,7 @@ export async function linkApplet(
       style: stylePath,
       icon: iconPath,
       strength: strengthPath,
+      documents: documentsPath,
     },
   };
   await _writeAtomic(

@@ -43,6 +43,11 @@ export interface WebConfig {
   trustedProxies: ReadonlySet<string>;
   /** `HSTS=1`: the `Strict-Transport-Security` value; else false (none). */
   hsts: string | false;
+  /**
+   * `REDIS_URL`: sessions in Redis, shared by several web servers (server/redis_sessions.ts);
+   * unset: in this process's memory (the default).
+   */
+  redisUrl?: string;
 }
 
 /** The HSTS header when `HSTS=1` (behind a TLS terminator, README), else none. */
@@ -66,6 +71,21 @@ function _metricsFromEnv(): MetricsListenerConfig | undefined {
   return { hostname: Deno.env.get("METRICS_HOST") || "127.0.0.1", port };
 }
 
+function _redisUrlFromEnv(): string | undefined {
+  const raw = Deno.env.get("REDIS_URL");
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error("config: REDIS_URL must be a URL (redis://host:port or rediss://…)");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new Error("config: REDIS_URL must start with redis:// or rediss://");
+  }
+  return raw;
+}
+
 /** Reads the configuration; throws with the variable's name when one is malformed. */
 export function webConfigFromEnv(): WebConfig {
   const env = (k: string, d: string) => Deno.env.get(k) || d;
@@ -83,5 +103,6 @@ export function webConfigFromEnv(): WebConfig {
     // A malformed TRUSTED_PROXIES fails the start, not the first request.
     trustedProxies: parseTrustedProxies(Deno.env.get("TRUSTED_PROXIES")),
     hsts: hstsFromEnv(),
+    redisUrl: _redisUrlFromEnv(),
   };
 }

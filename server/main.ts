@@ -17,11 +17,32 @@ import { vaultCaller } from "./vault_caller.ts";
 import { buildApplet } from "./build.ts";
 import { type WebConfig, webConfigFromEnv } from "./config.ts";
 import { loadConfidentialityKey } from "../platform/mod.ts";
-import { SessionStore } from "./sessions.ts";
+import { MemorySessionStore, type SessionStore } from "./sessions.ts";
+import { RedisSessionStore } from "./redis_sessions.ts";
+import { SessionSealer } from "./session_keys.ts";
 import { createHostRelay } from "./host_relay.ts";
 import { enableProcessMetrics } from "../platform/mod.ts";
 import { registerWebGauges, startOperatorListener, webReadiness } from "./operator.ts";
 import { AddressLimit } from "./address_limit.ts";
+
+/**
+ * The session store: Redis with `REDIS_URL` (its secrets sealed under `web-session.key`,
+ * shared by every web server), else this process's memory.
+ */
+export async function openSessionStore(config: WebConfig): Promise<SessionStore> {
+  if (!config.redisUrl) {
+    const sessions = new MemorySessionStore();
+    const sweeper = setInterval(() => sessions.sweep(), 60_000);
+    Deno.unrefTimer(sweeper);
+    return sessions;
+  }
+  const secret = await readSecret("web-session.key", config.dataDir);
+  const sealer = await SessionSealer.fromSecret(secret);
+  secret.fill(0);
+  const { host, pathname } = new URL(config.redisUrl); // never the password
+  log("info", "session_store", { kind: "redis", redis: `${host}${pathname}` });
+  return RedisSessionStore.open({ url: config.redisUrl, sealer });
+}
 
 /** Starts the server; resolves once it listens. */
 export async function main(
@@ -51,9 +72,7 @@ export async function main(
         "issues it (deno task start does; otherwise deno task admin web-certificate)",
     );
   });
-  const sessions = new SessionStore();
-  const sweeper = setInterval(() => sessions.sweep(), 60_000);
-  Deno.unrefTimer(sweeper);
+  const sessions = await openSessionStore(config);
   const host = config.hostBankUrl ? createHostRelay({ url: config.hostBankUrl }) : undefined;
   const readiness = webReadiness(distDir, proxyUrl);
   const sessionLimit = new AddressLimit({ limit: config.sessionLimit, windowMs: 60_000 });

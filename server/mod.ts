@@ -17,7 +17,9 @@ export {
   type ManifestFile,
   sourceFingerprint,
 } from "./build.ts";
-export { SessionStore } from "./sessions.ts";
+export { MemorySessionStore, type SessionStore } from "./sessions.ts";
+export { RedisSessionStore } from "./redis_sessions.ts";
+export { SessionSealer } from "./session_keys.ts";
 export { registerWebGauges } from "./operator.ts";
 export { secureHeaders } from "./secure_headers.ts";
 export {

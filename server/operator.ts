@@ -15,6 +15,7 @@ import {
 import { logLifecycle } from "../platform/mod.ts";
 import type { Manifest } from "./build.ts";
 import type { MetricsListenerConfig } from "./config.ts";
+import type { SessionStore } from "./sessions.ts";
 
 /** The applet is built: `index.html`, the manifest, and every `/applet/` file it lists. */
 export function appletCheck(distDir: string): ReadinessCheck {
@@ -34,7 +35,13 @@ export function appletCheck(distDir: string): ReadinessCheck {
   };
 }
 
-/** `/readyz` of the web server: the proxy answers and the applet is built. */
+/**
+ * `/readyz` of the web server: the proxy answers and the applet is built. Not the shared
+ * session store (`REDIS_URL`): every web server shares it, so a Redis outage would empty a
+ * load balancer's pool and users would get the balancer's own error instead of
+ * `503 session_store_unavailable` (docs/operations.md "Several web servers"); it has its
+ * own gauge, `roamsign_web_session_store_up`.
+ */
 export function webReadiness(distDir: string, proxyUrl: string): Record<string, ReadinessCheck> {
   return {
     proxy: httpCheck(`${proxyUrl.replace(/\/+$/, "")}/healthz`),
@@ -61,11 +68,25 @@ export function startOperatorListener(
   });
 }
 
-/** Registers the web server's own gauges: live sessions (each holds KS in memory). */
-export function registerWebGauges(sessions: { readonly size: number }): void {
+/**
+ * Registers the web server's own gauges: sessions whose keys it holds in memory, and with
+ * Redis whether the shared session store answers.
+ */
+export function registerWebGauges(
+  sessions: Pick<SessionStore, "size"> & Partial<Pick<SessionStore, "kind" | "check">>,
+): void {
+  if (sessions.kind === "redis" && sessions.check) {
+    const check = sessions.check.bind(sessions);
+    scrapeGauge(
+      "roamsign_web_session_store_up",
+      "1 when the shared session store (Redis, REDIS_URL) answers a PING, else 0",
+      () => check().then(() => 1, () => 0),
+    );
+  }
   scrapeGauge(
     "roamsign_web_sessions",
-    "Sessions this web server holds in memory (keyed or not, until idle expiry)",
+    "Sessions whose channel keys this web server holds in memory (all of its sessions; " +
+      "with Redis, those it has served recently)",
     () => Promise.resolve(sessions.size),
   );
 }

@@ -19,7 +19,9 @@
  * inherits this policy (CSP, COEP) from the page. The pass-phrase strength worker, loaded
  * on demand (docs/passphrase.md), is started the same way through its own policy,
  * `roamsign-strength`, which likewise accepts only the one `blob:` URL made from its
- * verified bytes (applet/passphrase/checker.ts).
+ * verified bytes (applet/passphrase/checker.ts); so is the document worker, loaded when
+ * "Sign a document" is opened (docs/documents.md), through `roamsign-documents`
+ * (applet/documents/client.ts).
  *
  * **Integrity-Policy.** `blocked-destinations=(script)` makes the browser refuse any
  * script loaded without integrity metadata, so a script tag added without SRI is
@@ -63,7 +65,8 @@ export const DEFAULT_OPTIONS: SecureHeadersOptions = {
     "form-action 'none'",
     "frame-ancestors 'none'",
     "require-trusted-types-for 'script'",
-    "trusted-types roamsign roamsign-strength", // one policy per SRI-checked worker (module doc)
+    // one policy per SRI-checked worker (module doc)
+    "trusted-types roamsign roamsign-strength roamsign-documents",
   ].join("; "),
   crossOriginOpenerPolicy: "same-origin",
   crossOriginEmbedderPolicy: "require-corp",

@@ -54,7 +54,7 @@ Deno.test("workers may start only from blob: URLs (the page's SRI-checked bytes)
   // Exactly the two policies that accept a verified blob: URL (the signing worker's and
   // the strength worker's), no 'allow-duplicates', no wildcard.
   const tt = csp.split("; ").filter((d) => d.startsWith("trusted-types "));
-  assertEquals(tt, ["trusted-types roamsign roamsign-strength"]);
+  assertEquals(tt, ["trusted-types roamsign roamsign-strength roamsign-documents"]);
 });
 
 Deno.test("a 500 says internal and nothing else", async () => {

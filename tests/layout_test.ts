@@ -33,6 +33,7 @@ const KNOWN_CYCLES: string[] = [];
 const LONG_FILE_EXEMPT = (p: string) => p.startsWith("wasm-crypto/");
 const KNOWN_LONG_FILES: string[] = [];
 const FUNCTION_RULE_FOLDERS = [
+  "documents/",
   "server/",
   "key-vault/",
   "applet/",

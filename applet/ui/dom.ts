@@ -110,3 +110,19 @@ export function download(bytes: Uint8Array, name: string, label: string): HTMLAn
   );
   return el("a", { href, download: name }, label);
 }
+
+/**
+ * A hidden `username` input for a form that asks only for a pass phrase, so that password
+ * managers (and Chromium's form checks) know whose pass phrase it is.
+ */
+export function usernameHint(identity: string): HTMLInputElement {
+  return el("input", {
+    type: "text",
+    autocomplete: "username",
+    value: identity,
+    hidden: true,
+    readonly: true,
+    tabindex: "-1",
+    "aria-hidden": "true",
+  });
+}

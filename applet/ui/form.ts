@@ -38,9 +38,12 @@ export async function runAction(
   clearError();
   status("");
   state.busy = true;
+  // Disabling the buttons drops focus to the body: it comes back after the action.
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   for (const b of document.querySelectorAll("button")) b.disabled = true;
   try {
     await run();
+    _restoreFocus(focused);
   } catch (err) {
     if ((err as { code?: string })?.code === "session_ended" && state.user) {
       // The worker already wiped the key: back to signed-out, which says why.
@@ -56,6 +59,15 @@ export async function runAction(
     state.busy = false;
     for (const b of document.querySelectorAll("button")) b.disabled = false;
   }
+}
+
+/** Puts focus back where it was if the action left it nowhere (on the body). */
+function _restoreFocus(was: HTMLElement | null): void {
+  queueMicrotask(() => {
+    const now = document.activeElement;
+    if (now && now !== document.body) return;
+    if (was?.isConnected) was.focus();
+  });
 }
 
 /** A form whose submit runs `o.run` through {@link runAction}. */

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { endDocumentWorker } from "../documents/client.ts";
 import { el } from "./dom.ts";
 import { clearError, placeFeedbackIn, status } from "./feedback.ts";
 import { detachWorker } from "./worker_client.ts";
@@ -38,6 +39,7 @@ export async function terminate(reason: EndReason, detail = ""): Promise<void> {
   _clearIdle();
   clearError(); // nothing of the signed-in page's answers outlives it
   const w = detachWorker();
+  endDocumentWorker(); // the file's bytes and hashes go with the session
   state.user = null;
   if (w) await w.end(reason !== "pagehide");
   if (reason === "pagehide") return;

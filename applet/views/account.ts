@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { el, field, section, value } from "../ui/dom.ts";
+import { el, field, section, usernameHint, value } from "../ui/dom.ts";
 import { status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { takeNewPassphrase, takePassphrase, wipeAll } from "../ui/passphrase.ts";
@@ -47,7 +47,13 @@ function _updateForm(): HTMLFormElement {
         [current.buffer],
       );
       user.registration = r.registration;
-      status("Registration updated.");
+      status(
+        r.pending
+          ? "Registration updated. It takes effect when you next sign in with your pass " +
+            "phrase (a passkey sign-in does not confirm it); until then the previous data " +
+            "stay in force."
+          : "Registration updated.",
+      );
     },
   });
 }
@@ -71,6 +77,7 @@ function _reregisterForm(): HTMLFormElement {
           "its certificate; the old certificate stays in the directory as superseded. " +
           "Choose a new pass phrase, or type your current one again.",
       ),
+      usernameHint(user.identity),
       _current("rereg-current-passphrase"),
       ...newPassphraseFields(
         ["New pass phrase", "Confirm new pass phrase"],

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { el, field, section } from "../ui/dom.ts";
+import { el, field, section, usernameHint } from "../ui/dom.ts";
 import { placeFeedback } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { terminate } from "../ui/lifetime.ts";
@@ -23,6 +23,7 @@ function _dialog(opener: HTMLButtonElement): HTMLDialogElement {
     buttonClass: "danger",
     fields: { currentPassphrase: "revoke-current-passphrase" },
     children: [
+      usernameHint(user.identity),
       field("Current pass phrase", "revoke-current-passphrase", {
         attrs: { type: "password", autocomplete: "current-password", required: true },
       }),

@@ -59,7 +59,7 @@ export function receiptRegion(r: Results["sendToHost"]): HTMLElement {
   return el(
     "section",
     { role: "region", "aria-label": "Receipt", class: "result receipt", id: "receipt" },
-    el("h3", {}, "Receipt"),
+    el("h3", { tabindex: "-1" }, "Receipt"),
     duplicate
       ? el(
         "p",
@@ -87,6 +87,12 @@ export function receiptRegion(r: Results["sendToHost"]): HTMLElement {
   );
 }
 
+/** Removes the repeat question; the answers go back under the payment form. */
+function _closeQuestion(slot: HTMLElement): void {
+  placeFeedback(document.querySelector('form[aria-label="Pay with the bank"]')!);
+  slot.replaceChildren();
+}
+
 /**
  * The question before a payment this tab already has a receipt for: "Send it again"
  * sends it with a fresh idempotency key, "Don't send" sends nothing.
@@ -98,14 +104,13 @@ function _repeatQuestion(slot: HTMLElement, payment: Payment, send: () => Promis
     submit: "Send it again",
     children: [],
     run: async () => {
-      slot.replaceChildren();
+      _closeQuestion(slot);
       await send();
     },
   });
   ask.querySelector(".actions")!.prepend(dont);
   dont.addEventListener("click", () => {
-    slot.replaceChildren();
-    placeFeedback(document.querySelector('form[aria-label="Pay with the bank"]')!);
+    _closeQuestion(slot);
     status("Not sent.");
   });
   const what = `${payment.amount} to ${payment.to}` +
@@ -167,7 +172,7 @@ export function paySection(): HTMLElement {
           "Its original receipt's signature was verified."
         : "Executed by the bank; its signed receipt was verified.",
     );
-    receiptSlot.scrollIntoView?.({ block: "nearest" });
+    receiptSlot.querySelector("h3")?.focus(); // the result, read out and in view
   };
   const form = actionForm({
     name: "Pay with the bank",

@@ -74,7 +74,7 @@ export function signatureRegion(
   return el(
     "section",
     { role: "region", "aria-label": "Signature", class: "result", id: "signature" },
-    el("h3", {}, "Signature"),
+    el("h3", { tabindex: "-1" }, "Signature"),
     el("pre", { id: "signature-base64" }, b64),
     el("div", { class: "actions" }, _copyButton(b64)),
     el(
@@ -153,7 +153,7 @@ export function signSection(): HTMLElement {
       const r = await w.call({ type: "sign", message: message.slice() });
       out.replaceChildren(signatureRegion(user.identity, message, r.signature, r.serial));
       status("Message signed and verified by the server.");
-      out.scrollIntoView?.({ block: "nearest" });
+      out.querySelector("h3")?.focus(); // the result, read out and in view
     },
   });
   return section("sign", "Sign a message", form, out);

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The signed-in page: a header with the identity and "Sign out", then the sections
- * Sign, Pay, Account and Danger zone.
+ * Sign, Sign a document (collapsed; its code loads when it is opened), Pay, Account and
+ * Danger zone.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { terminate } from "../ui/lifetime.ts";
 import { state } from "../ui/state.ts";
 import { accountSection } from "./account.ts";
 import { dangerSection } from "./danger.ts";
+import { documentSection } from "./document.ts";
 import { paySection } from "./pay.ts";
 import { signSection } from "./sign.ts";
 
@@ -33,5 +35,12 @@ function _header(identity: string): HTMLElement {
 /** The signed-in page for `state.user`. */
 export function signedInView(): HTMLElement[] {
   const user = state.user!;
-  return [_header(user.identity), signSection(), paySection(), accountSection(), dangerSection()];
+  return [
+    _header(user.identity),
+    signSection(),
+    documentSection(),
+    paySection(),
+    accountSection(),
+    dangerSection(),
+  ];
 }

@@ -20,6 +20,12 @@
  * `DATA_DIR/anchors/host-bank.json` (what the applet was built to trust), else the key the
  * server's `/api/host` names (with a warning). Offline when pinned.
  *
+ * `deno task verify -- --document FILE.pdf` checks a signed PDF (PAdES), and
+ * `--document FILE --signature FILE.p7s` a detached CMS signature of any file
+ * (examples/verify/document.ts, docs/documents.md): integrity, the signer against the
+ * directory (status now, and at the time-stamp), the time-stamp; the same verdicts and
+ * exit codes (unreadable input: 64).
+ *
  * Exit codes: 0 valid, 1 invalid, 2 revoked, 3 signed-by-superseded-key, 4 expired,
  * 5 unknown identity, 64 usage error, 69 the directory could not be read or did not
  * check out (unreachable, not signed by the CA, stale CRL). A receipt: 0 valid, 1 invalid,
@@ -35,6 +41,7 @@ import {
   verifyReceipt,
   verifySignature,
 } from "./mod.ts";
+import { runDocument } from "./document_cli.ts";
 import {
   parseCertificate,
   parseSignedReceipt,
@@ -46,6 +53,8 @@ import {
 const USAGE = `usage: deno task verify -- --identity <id> --message <file> --signature <file>
        [--server URL] [--ca ca.pem] [--alg pkcs1|pss] [--json]
    or: deno task verify -- --receipt <file> [--bank-key <hex>] [--server URL] [--json]
+   or: deno task verify -- --document <file.pdf> [--server URL] [--ca ca.pem] [--json]
+   or: deno task verify -- --document <file> --signature <file.p7s> [--server URL] [--ca ca.pem] [--json]
    (--server defaults to $ROAMSIGN_URL, else http://127.0.0.1:$PORT, PORT 8000)`;
 
 /** Exit code for a usage error (sysexits EX_USAGE). */
@@ -124,7 +133,7 @@ export async function runVerify(
     if (a === "--") continue;
     if (a === "--json") json = true;
     else if (
-      /^--(identity|message|signature|server|ca|alg|receipt|bank-key)$/.test(a) &&
+      /^--(identity|message|signature|server|ca|alg|receipt|bank-key|document)$/.test(a) &&
       i + 1 < args.length
     ) {
       opts[a.slice(2)] = args[++i];
@@ -141,6 +150,22 @@ export async function runVerify(
       return EXIT_USAGE;
     }
     return await _runReceipt({ ...opts, server }, json, out, err, env);
+  }
+  if (opts.document !== undefined) {
+    const other = ["identity", "message", "alg", "receipt", "bank-key"].find((k) => k in opts);
+    if (other) {
+      err(
+        `verify: --document takes --signature (for a non-PDF) only; leave out --${other}\n${USAGE}`,
+      );
+      return EXIT_USAGE;
+    }
+    return await runDocument(
+      { ...opts, server },
+      json,
+      out,
+      err,
+      () => _pinnedCa(opts.ca, env, err),
+    );
   }
   if ("bank-key" in opts) {
     err(`verify: --bank-key goes with --receipt\n${USAGE}`);

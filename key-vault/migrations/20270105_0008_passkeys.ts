@@ -6,7 +6,9 @@
  * or for a passkey sign-in), each bound to the applet's session binding and deleted when
  * used. Revocation and re-registration delete an identity's passkeys.
  *
- * Numbered 0008: 0007 is taken by another branch (`ksf`). `down` drops both tables.
+ * Numbered 0008, after `20270102_0007_pending_record` (independent of it: new tables only;
+ * kysely runs them in name order, so 0007 first on a fresh database and 0008 alone on one
+ * that ran 0007 already). `down` drops both tables.
  *
  * @module
  */

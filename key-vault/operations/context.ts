@@ -8,13 +8,21 @@
 import * as opaque from "@serenity-kit/opaque";
 import type { Transaction } from "kysely";
 import {
+  canonicalJson,
+  type KsfParams,
   normalizeRegistration,
   type Registration,
   RegistrationError,
   type SignedOp,
   userRequestBytes,
 } from "../../protocol/mod.ts";
-import { ApiError, type KeyRecord, type OpBody, type OpName } from "../../platform/mod.ts";
+import {
+  ApiError,
+  type KeyRecord,
+  ksfParamsOf,
+  type OpBody,
+  type OpName,
+} from "../../platform/mod.ts";
 import { appendAudit, type AuditEntry } from "../audit.ts";
 import { certificateVerifyKey, issueCertificate, type Issued } from "../ca.ts";
 import { verifyUserSignature } from "../crypto.ts";
@@ -47,11 +55,29 @@ export async function consumeRpcNonce(q: repo.Q, ctx: OpContext): Promise<void> 
 
 export type Handler<N extends OpName> = (ctx: OpContext, body: OpBody<N>) => Promise<unknown>;
 
-export const DEFAULT_KSF = {
-  name: "opaque-export-key",
-  ksf: "argon2id",
-  params: { memory: 65536, iterations: 3, parallelism: 4 },
-} as const;
+/**
+ * The `kdf` the vault hands out with `login.start` and names in its signed
+ * `register.start` answer: OPAQUE's export key stretched with Argon2id under `params`.
+ */
+export function kdfOf(params: KsfParams) {
+  return { name: "opaque-export-key", ksf: "argon2id", params } as const;
+}
+
+/**
+ * The stretching parameters are the vault's, never the client's (docs/lifecycle.md,
+ * "Stretching parameters"): a record whose pass-phrase stretching parameters
+ * ({@link ksfParamsOf}: v1's `kdf.params`, v2's pass-phrase slot's) differ from `expected`
+ * (canonical JSON) is refused before anything is stored.
+ */
+export function requireVaultKsf(record: KeyRecord, expected: string): void {
+  if (canonicalJson(ksfParamsOf(record)) !== expected) {
+    throw new ApiError(
+      400,
+      "ksf_mismatch",
+      "key record's stretching parameters differ from the vault's",
+    );
+  }
+}
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────
 
@@ -69,13 +95,18 @@ export function unconsumedNonce(ctx: OpContext): OpContext["rpcNonce"] | undefin
   return ctx.rpcNonce && !ctx.rpcNonce.consumed ? ctx.rpcNonce : undefined;
 }
 
-/** Whether the client's OPAQUE finish message completes the login started with state. */
-export function opaqueFinishes(serverLoginState: string, finishLoginRequest: string): boolean {
+/**
+ * Whether the client's OPAQUE finish message completes the login started with state:
+ * the login's session key (base64url, shared with the client only), or null.
+ */
+export function opaqueFinishes(
+  serverLoginState: string,
+  finishLoginRequest: string,
+): string | null {
   try {
-    opaque.server.finishLogin({ serverLoginState, finishLoginRequest });
-    return true;
+    return opaque.server.finishLogin({ serverLoginState, finishLoginRequest }).sessionKey;
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -23,6 +23,7 @@ import {
   lockActive,
   type OpContext,
   registrationOf,
+  requireVaultKsf,
   verifyByCurrentKey,
 } from "./context.ts";
 import { refreshCrl } from "./directory.ts";
@@ -59,6 +60,14 @@ export async function revokeUser(
   return { identity: user.identity, status: "revoked" as const, serial: cert?.serial ?? null };
 }
 
+/**
+ * `registration.update`: a new record and registration data, stored as **pending**
+ * (docs/lifecycle.md, "Pending key record"). The vault cannot tell a record that opens
+ * from garbage; the owner's applet can, after a sign-in, and confirms it then
+ * (`login.confirm`). Until then the current record and data stay, and every sign-in
+ * releases both: a stolen applet that stores garbage cannot lock the owner out. A
+ * second update replaces the pending one, never the current.
+ */
 export const registrationUpdate: Handler<"registration.update"> = async (ctx, body) => {
   const registration = registrationOf(body.registration);
   const identity = registration.identity;
@@ -76,18 +85,17 @@ export const registrationUpdate: Handler<"registration.update"> = async (ctx, bo
     await consumeReauth(tx, ctx, "registration.update", identity, body.reauthLoginId);
     const ksfParams = await repo.getKsfParams(tx, identity);
     await _noDowngrade(tx, identity, body.keyRecord);
-    if (canonicalJson(ksfParamsOf(body.keyRecord)) !== ksfParams) {
-      throw new ApiError(
-        400,
-        "ksf_mismatch",
-        "key record's stretching parameters differ from the vault's",
-      );
-    }
-    await repo.updateRegistration(tx, registration, ctx.now);
-    const record = canonicalJson(body.keyRecord);
-    await repo.putKeyRecord(tx, identity, record, cert.spki_sha256, ksfParams, ctx.now);
-    await audit(tx, ctx, "registration.update", identity, "updated");
-    return { status: "active" };
+    requireVaultKsf(body.keyRecord, ksfParams ?? "");
+    const stored = await repo.putPendingRecord(
+      tx,
+      identity,
+      canonicalJson(body.keyRecord),
+      canonicalJson(registration),
+      ctx.now,
+    );
+    if (!stored) throw new Error("vault: active user without a key record");
+    await audit(tx, ctx, "registration.update", identity, "pending");
+    return { status: "active", pending: true };
   });
 };
 
@@ -106,6 +114,7 @@ export const reregister: Handler<"reregister"> = async (ctx, body) => {
   const identity = body.identity;
   const pub = await parseUserSpki(body.spki);
   checkKeyRecord(body.keyRecord, identity, pub.spkiSha256, pub.bits);
+  requireVaultKsf(body.keyRecord, canonicalJson(ctx.vault.config.ksf));
   if (b64uDecode(body.registrationRecord).length < 64) {
     throw new ApiError(400, "bad_opaque_message", "registrationRecord is too short");
   }
@@ -152,9 +161,23 @@ async function _reregisterIn(
   }
   await consumeReauth(tx, ctx, "reregister", identity, body.reauthLoginId);
   await consumeUserNonce(tx, body.nonce);
+  if (body.registration) {
+    // The data the new record is sealed with become current with it: a pending update's
+    // may differ from the current ones, and the record must open with what sign-in sends.
+    const registration = registrationOf(body.registration);
+    if (registration.identity !== identity) {
+      throw new ApiError(
+        400,
+        "registration_mismatch",
+        "registration data are for another identity",
+      );
+    }
+    await repo.updateRegistration(tx, registration, ctx.now);
+  }
   await repo.putOpaqueRecord(tx, identity, body.registrationRecord, ctx.now);
-  // A re-registration replaces the OPAQUE record too, so it may set new (raised)
-  // stretching parameters with it (DESIGN.md §3).
+  // A re-registration replaces the OPAQUE record too, so it takes the vault's current
+  // (perhaps raised) stretching parameters, checked above (DESIGN.md §3). It replaces
+  // the record at once, pending update included (docs/lifecycle.md, "Pending key record").
   const ksfParams = canonicalJson(ksfParamsOf(body.keyRecord));
   const record = canonicalJson(body.keyRecord);
   await repo.putKeyRecord(tx, identity, record, pub.spkiSha256, ksfParams, ctx.now);

@@ -6,19 +6,20 @@
  * @module
  */
 import * as opaque from "@serenity-kit/opaque";
-import { b64uEncode, canonicalJson } from "../../protocol/mod.ts";
-import { ApiError, type KeyRecord, type ksfParamsOf, type OpBody } from "../../platform/mod.ts";
+import { b64uEncode, canonicalJson, type KsfParams } from "../../protocol/mod.ts";
+import { ApiError, type KeyRecord, type OpBody } from "../../platform/mod.ts";
 import * as repo from "../repositories/mod.ts";
 import type { VaultState } from "../state.ts";
 import {
   audit,
-  DEFAULT_KSF,
   type Handler,
+  kdfOf,
   opaqueCall,
   opaqueFinishes,
   type OpContext,
   unconsumedNonce,
 } from "./context.ts";
+import { expectConfirm } from "./pending.ts";
 
 export const loginStart: Handler<"login.start"> = async (ctx, body) => {
   // The hot path of every sign-in (bench/load.ts): two prepared statements, one read and
@@ -40,10 +41,11 @@ export const loginStart: Handler<"login.start"> = async (ctx, body) => {
   );
   const loginId = b64uEncode(crypto.getRandomValues(new Uint8Array(16)));
   // The parameters the vault stored for this user, never the record's own `kdf`: a
-  // record is written by a client (issue 15).
-  const ksf = user?.ksf_params
-    ? { ...DEFAULT_KSF, params: JSON.parse(user.ksf_params) as ReturnType<typeof ksfParamsOf> }
-    : DEFAULT_KSF;
+  // record is written by a client (issue 15). An unknown identity gets the vault's
+  // current ones, as a new registration would.
+  const ksf = kdfOf(
+    user?.ksf_params ? JSON.parse(user.ksf_params) as KsfParams : ctx.vault.config.ksf,
+  );
   const nonce = unconsumedNonce(ctx);
   const fresh = await repo.loginStartWrite(ctx.vault.query, {
     nonce,
@@ -113,12 +115,12 @@ async function _loginFinishHeld(
   body: OpBody<"login.finish">,
   pending: _PendingLogin,
 ): Promise<unknown> {
-  const ok = opaqueFinishes(pending.state, body.finishLoginRequest);
+  const sessionKey = opaqueFinishes(pending.state, body.finishLoginRequest);
   const nonce = unconsumedNonce(ctx);
   const row = await repo.loginFinishOne(ctx.vault.query, {
     nonce,
     loginId: body.loginId,
-    verified: ok,
+    verified: sessionKey !== null,
     identity: pending.identity,
     clearKeys: pending.clientTag
       ? [`b:login:${ctx.vault.tags.identity(pending.identity)}:${pending.clientTag}`]
@@ -140,16 +142,40 @@ async function _loginFinishHeld(
   }
   // A login for re-authentication records its proof, as on the two-statement path.
   if (body.reauth) await _recordReauth(ctx, body.loginId, pending.identity);
-  return {
+  return await _released(ctx, body, pending.identity, row, sessionKey!);
+}
+
+/**
+ * What a successful login.finish answers: the current record, registration data and
+ * certificate, and a pending update beside them (docs/lifecycle.md, "Pending key
+ * record") for the applet to try first and confirm with `login.confirm`. A login for
+ * re-authentication gets no pending record (the web server does not pass records on).
+ */
+async function _released(
+  ctx: OpContext,
+  body: OpBody<"login.finish">,
+  identity: string,
+  row: repo.ReleaseRow,
+  sessionKey: string,
+): Promise<Record<string, unknown>> {
+  const answer: Record<string, unknown> = {
     keyRecord: JSON.parse(row.record!) as KeyRecord,
     registration: {
-      identity: pending.identity,
+      identity,
       fullName: row.full_name!,
       accountNumber: row.account_number!,
       address: row.address!,
     },
     certificate: row.pem!,
   };
+  if (row.pending_record && row.pending_registration && !body.reauth) {
+    await expectConfirm(ctx, identity, body.loginId, row.pending_record, sessionKey);
+    answer.pending = {
+      keyRecord: JSON.parse(row.pending_record) as KeyRecord,
+      registration: JSON.parse(row.pending_registration),
+    };
+  }
+  return answer;
 }
 
 export const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
@@ -166,7 +192,8 @@ export const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
   const row = await repo.loginFinishRead(ctx.vault.query, body.loginId);
   const nonce = unconsumedNonce(ctx);
   const expired = !row || new Date(row.expires_at) <= ctx.now;
-  const ok = !expired && opaqueFinishes(row.state, body.finishLoginRequest);
+  const sessionKey = !row || expired ? null : opaqueFinishes(row.state, body.finishLoginRequest);
+  const ok = row !== undefined && sessionKey !== null;
   const releasable = ok && row.status === "active" && !!row.record && !!row.pem;
   const outcome = expired ? null : !ok ? "failed" : releasable ? "released" : "refused";
   const identity = row?.identity ?? null;
@@ -202,16 +229,7 @@ export const loginFinish: Handler<"login.finish"> = async (ctx, body) => {
   // path of sign-in; if this write fails the login still succeeded and the user
   // re-authenticates again.
   if (body.reauth) await _recordReauth(ctx, body.loginId, row.identity);
-  return {
-    keyRecord: JSON.parse(row.record!) as KeyRecord,
-    registration: {
-      identity: row.identity,
-      fullName: row.full_name!,
-      accountNumber: row.account_number!,
-      address: row.address!,
-    },
-    certificate: row.pem!,
-  };
+  return await _released(ctx, body, row.identity, row, sessionKey!);
 };
 
 async function _recordReauth(ctx: OpContext, loginId: string, identity: string) {

@@ -15,6 +15,7 @@ import { consumeRpcNonce, type Handler, type OpContext } from "./context.ts";
 import { caGet, caIssueServer, crlGet, directoryGet, directoryHistory } from "./directory.ts";
 import { registrationUpdate, reregister, revoke } from "./lifecycle.ts";
 import { loginFinish, loginStart, nonceConsume } from "./login.ts";
+import { loginConfirm } from "./pending.ts";
 import {
   adminAudit,
   adminAuditVerify,
@@ -35,6 +36,7 @@ import {
   passkeyRegisterStart,
   passkeyRemove,
 } from "./passkeys.ts";
+import { tsaTimestamp } from "./timestamp.ts";
 
 export type { OpContext } from "./context.ts";
 export { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys } from "./idempotency.ts";
@@ -47,6 +49,7 @@ export const HANDLERS: { [N in OpName]: Handler<N> } = {
   consent,
   "login.start": loginStart,
   "login.finish": loginFinish,
+  "login.confirm": loginConfirm,
   "registration.update": registrationUpdate,
   reregister,
   revoke,
@@ -63,6 +66,7 @@ export const HANDLERS: { [N in OpName]: Handler<N> } = {
   "ca.get": caGet,
   "ca.issueServer": caIssueServer,
   "crl.get": crlGet,
+  "tsa.timestamp": tsaTimestamp,
   "nonce.consume": nonceConsume,
   "admin.users": adminUsers,
   "admin.pending": adminPending,

@@ -38,6 +38,7 @@ import {
   opaqueCall,
   type OpContext,
   registrationOf,
+  requireVaultKsf,
   verifySigned,
 } from "./context.ts";
 import { hex, idempotencyRequestSha256, noCheck, runIdempotent } from "./idempotency.ts";
@@ -72,9 +73,12 @@ async function _registerStartAllowed(
 
 /**
  * The OPAQUE registration answer, signed with the vault's statement key over the
- * identity, the request's hash, the answer and the applet's session binding: the
- * applet checks it against its pinned key before it finishes the registration, so a
- * relay that answers with its own OPAQUE setup is refused (docs/trust-anchors.md).
+ * identity, the request's hash, the answer, the applet's session binding and the
+ * stretching parameters the vault sets (`ksf`, from its configuration): the applet
+ * checks it against its pinned key before it finishes the registration, so a relay
+ * that answers with its own OPAQUE setup, or lowers the parameters, is refused
+ * (docs/trust-anchors.md); `apply` and `reregister` then refuse a record stretched
+ * otherwise (docs/lifecycle.md, "Stretching parameters").
  */
 export const registerStart: Handler<"register.start"> = async (ctx, body) => {
   await _registerStartAllowed(ctx, body.identity, body.reauthLoginId);
@@ -91,8 +95,9 @@ export const registerStart: Handler<"register.start"> = async (ctx, body) => {
     requestSha256: b64uEncode(await sha256(b64uDecode(body.registrationRequest))),
     registrationResponse,
     binding: body.binding ?? "",
+    ksf: ctx.vault.config.ksf,
   });
-  return { registrationResponse, vaultSignature };
+  return { registrationResponse, vaultSignature, ksf: ctx.vault.config.ksf };
 };
 
 export const apply: Handler<"apply"> = async (ctx, body) => {
@@ -100,6 +105,7 @@ export const apply: Handler<"apply"> = async (ctx, body) => {
   const identity = registration.identity;
   const pub = await parseUserSpki(body.spki);
   checkKeyRecord(body.keyRecord, identity, pub.spkiSha256, pub.bits);
+  requireVaultKsf(body.keyRecord, canonicalJson(ctx.vault.config.ksf));
   if (b64uDecode(body.registrationRecord).length < 64) {
     throw new ApiError(400, "bad_opaque_message", "registrationRecord is too short");
   }
@@ -313,6 +319,7 @@ async function _consentIn(
   }
   const record = new TextDecoder().decode(inner!);
   const spki = b64uDecode(c.spki);
+  // The parameters `apply` checked against the vault's (they were the vault's then).
   const parsed = JSON.parse(record) as KeyRecord;
   const ksfParams = canonicalJson(ksfParamsOf(parsed));
   await repo.putKeyRecord(tx, identity, record, parsed.spkiSha256, ksfParams, ctx.now);

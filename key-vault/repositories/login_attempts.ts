@@ -88,12 +88,16 @@ export interface ReleaseRow {
   record: string | null;
   pem: string | null;
   serial: string | null;
+  /** A pending `registration.update` (docs/lifecycle.md, "Pending key record"), if any. */
+  pending_record: string | null;
+  pending_registration: string | null;
 }
 
 /** login.finish, statement 1: the attempt and what a success would release. */
 const _LOGIN_FINISH_READ = `
   select a.identity, a.state, a.client_tag, a.expires_at,
-    u.status, u.full_name, u.account_number, u.address, k.record, c.pem, c.serial
+    u.status, u.full_name, u.account_number, u.address, k.record, c.pem, c.serial,
+    k.pending_record, k.pending_registration
   from login_attempts a
   left join users u on u.identity = a.identity
   left join key_records k on k.identity = a.identity
@@ -201,6 +205,7 @@ ${RPC_NONCE_CTE}  a as (
   ),
   r as (
     select u.status, u.full_name, u.account_number, u.address, k.record, c.pem, c.serial,
+      k.pending_record, k.pending_registration,
       case when not $5::boolean then 'failed'
         when u.status = 'active' and k.record is not null and c.pem is not null
           then 'released'

@@ -2,7 +2,8 @@
  * The operations the channel carries (docs/architecture.md "Public web server"): the
  * web server's one dispatch table, op name → { schema, handler }. Most are relayed to
  * the vault with the user's address after the web server's own checks (sign-in, the
- * nonce of the request); `message.submit` and `session.close` are the web server's
+ * nonce of the request; `timestamp` goes to the vault's `tsa.timestamp`); `message.submit`
+ * and `session.close` are the web server's
  * own, and `host.submit` goes unopened to the bank (server/host_relay.ts).
  *
  * **Why these schemas are not platform/ops.ts's.** The client meets this schema
@@ -147,6 +148,7 @@ export const OPERATIONS = {
   "login.start": _op(loginStart, async ({ session: s, vault }, args) => {
     s.identity = null;
     s.pendingLogin = null;
+    s.pendingPasskey = null;
     const r = await vault("login.start", args);
     if (typeof r.loginId !== "string") {
       throw new ApiError(503, "vault_unavailable", "login did not start");
@@ -164,6 +166,16 @@ export const OPERATIONS = {
     s.identity = pending.identity;
     return r;
   }),
+  // The signed-in applet opened the pending key record its sign-in released (docs/
+  // lifecycle.md, "Pending key record"); the MAC is under the OPAQUE session key, which
+  // this server never sees, so it can only relay.
+  "login.confirm": _op(
+    z.object({ identity, mac: b64u(64) }).strict(),
+    (x, args) => {
+      _requireSignedIn(x.session, args.identity);
+      return x.vault("login.confirm", args);
+    },
+  ),
   // A fresh OPAQUE login by the signed-in user before reregister/revoke (docs/
   // lifecycle.md): the vault's login.start, rate-limited in the `login` class.
   "reauth.start": _op(loginStart, async ({ session: s, vault }, args) => {
@@ -203,6 +215,7 @@ export const OPERATIONS = {
   reregister: _op(
     z.object({
       identity,
+      registration: registration.optional(),
       spki: b64u(2048),
       keyRecord,
       registrationRecord: b64u(4096),
@@ -340,6 +353,15 @@ export const OPERATIONS = {
     async ({ session: s, vault }, args) => {
       if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
       return await _verifySubmission(vault, s.identity, args);
+    },
+  ),
+  // RFC 3161 token from the vault's TSA over a document signature's value (docs/
+  // documents.md): for signed-in users only, so the TSA is not a public signing service.
+  "timestamp": _op(
+    z.object({ imprint: b64u(43), nonce: b64u(22).optional() }).strict(),
+    ({ session: s, vault }, args) => {
+      if (s.identity === null) throw new ApiError(401, "not_signed_in", "sign in first");
+      return vault("tsa.timestamp", args);
     },
   ),
   "session.close": _op(z.object({}).strict(), ({ session: s }) => {

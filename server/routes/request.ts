@@ -50,9 +50,12 @@ export function parseWith<T extends z.ZodType>(
   return r.data;
 }
 
-/** The live session `sid`; 401 `unknown_session` or `session_expired`. */
-export function sessionOf(store: SessionStore, sid: string): ServerSession {
-  const s = store.lookup(sid);
+/**
+ * The live session `sid`; 401 `unknown_session` or `session_expired` (503
+ * `session_store_unavailable` when the shared store cannot be reached).
+ */
+export async function sessionOf(store: SessionStore, sid: string): Promise<ServerSession> {
+  const s = await store.lookup(sid);
   if (s === "unknown") throw new ApiError(401, "unknown_session", "no such session");
   if (s === "expired") {
     throw new ApiError(401, "session_expired", "session expired; start a new one");

@@ -27,7 +27,7 @@ import {
 } from "../../protocol/mod.ts";
 import type { HostRelay } from "../host_relay.ts";
 import { noteRequest } from "../refusal_log.ts";
-import type { ServerSession, SessionStore } from "../sessions.ts";
+import type { Acceptance, ServerSession, SessionStore } from "../sessions.ts";
 import type { VaultCaller } from "../vault_caller.ts";
 import { operation } from "./operations.ts";
 import { b64uChars, type ClientAddress, jsonBody, parseWith, sessionOf } from "./request.ts";
@@ -60,33 +60,74 @@ export function rpcRoutes(deps: RpcDeps): Hono {
   const app = new Hono();
   app.post("/", async (c) => {
     const env = parseWith(_envelope, await jsonBody(c), "rpc");
-    const s = sessionOf(deps.sessions, env.sid);
+    const s = await sessionOf(deps.sessions, env.sid);
     noteRequest(c, { sid: s.sid, identity: s.identity });
     if (!s.keys) throw new ApiError(409, "session_not_keyed", "send KS before requests");
-    if (env.seq <= s.lastSeq) throw new ApiError(409, "replayed_request", "sequence number reused");
-    if (env.seq !== s.lastSeq + 1) {
-      throw new ApiError(409, "out_of_order", "sequence number skipped");
-    }
-    if (s.busy) throw new ApiError(409, "request_in_flight", "wait for the previous answer");
-    s.busy = true;
-    let plaintext: Uint8Array | null = null;
+    _refuse(_precheck(s, env.seq)); // from what was looked up: no decryption for a stale copy
+    const plaintext = await _open(s.keys, s, env);
     try {
-      plaintext = await _open(s.keys, s, env);
-      // Authentic: the sequence number is used up whatever happens next, and the answer
-      // says so under the s2c key: a sealed result, or a refusal with its `ack`.
-      s.lastSeq = env.seq;
-      deps.sessions.touch(s);
-      try {
-        return c.json(await _answer(c, deps, s, s.keys, env.seq, plaintext));
-      } catch (err) {
-        throw await _acknowledged(err, s, s.keys, env.seq);
-      }
+      // Authentic. Taking its number is one atomic step of the store: of two copies of this
+      // request (on this web server or another), one is accepted, the other refused here.
+      _refuse(await deps.sessions.accept(s, env.seq));
+      // The number is used up whatever happens next, and the answer says so under the s2c
+      // key: a sealed result, or a refusal with its `ack`.
+      return c.json(await _answered(c, deps, s, s.keys, env.seq, plaintext));
     } finally {
       wipe(plaintext);
-      s.busy = false;
     }
   });
   return app;
+}
+
+/** What the session as looked up says about `seq` (the store's `accept` decides). */
+function _precheck(s: ServerSession, seq: number): Acceptance {
+  if (seq <= s.lastSeq) return "replayed";
+  if (seq !== s.lastSeq + 1) return "out_of_order";
+  if (s.busy) return "in_flight";
+  return "accepted";
+}
+
+/** Throws the refusal of a sequence number that was not accepted. */
+function _refuse(verdict: Acceptance): void {
+  switch (verdict) {
+    case "accepted":
+      return;
+    case "replayed":
+      throw new ApiError(409, "replayed_request", "sequence number reused");
+    case "out_of_order":
+      throw new ApiError(409, "out_of_order", "sequence number skipped");
+    case "in_flight":
+      throw new ApiError(409, "request_in_flight", "wait for the previous answer");
+    case "gone":
+      throw new ApiError(401, "unknown_session", "no such session");
+  }
+}
+
+/**
+ * The accepted request answered: the sealed result once what the operation changed is
+ * stored (or the session deleted), else the refusal with its `ack`.
+ */
+async function _answered(
+  c: Context,
+  deps: RpcDeps,
+  s: ServerSession,
+  keys: ChannelKeys,
+  seq: number,
+  plaintext: Uint8Array,
+): Promise<Sealed> {
+  let released = false;
+  try {
+    const { sealed, ends } = await _answer(c, deps, s, keys, seq, plaintext);
+    released = true;
+    if (ends) await deps.sessions.delete(s.sid);
+    else await deps.sessions.release(s);
+    return sealed;
+  } catch (err) {
+    // What the operation changed before it failed (a login.start that cleared the signed-in
+    // identity) is kept, as in one process; best effort: the refusal is what matters here.
+    if (!released) await deps.sessions.release(s).catch(() => {});
+    throw await _acknowledged(err, s, keys, seq);
+  }
 }
 
 /** The request's plaintext; 400 `bad_ciphertext` if it does not authenticate. */
@@ -117,7 +158,7 @@ async function _acknowledged(
   return new ApiError<string>(err.status, err.code, err.message, { ...err.details, ack });
 }
 
-/** Parses, checks and dispatches the request; the sealed answer. */
+/** Parses, checks and dispatches the request; the sealed answer, and whether it ends the session. */
 async function _answer(
   c: Context,
   deps: RpcDeps,
@@ -125,7 +166,7 @@ async function _answer(
   keys: ChannelKeys,
   seq: number,
   plaintext: Uint8Array,
-): Promise<Sealed> {
+): Promise<{ sealed: Sealed; ends: boolean }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(fromUtf8(plaintext));
@@ -150,6 +191,5 @@ async function _answer(
   const answer = utf8(JSON.stringify(result));
   const sealed = await seal(keys.s2c, "s2c", s.binding, seq, answer);
   wipe(answer);
-  if (op.endsSession) deps.sessions.delete(s.sid);
-  return sealed;
+  return { sealed, ends: op.endsSession === true };
 }

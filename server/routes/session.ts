@@ -3,14 +3,15 @@
  * `GET /api/session` offers N(s), T(s), R(s) and both certificates (limited per
  * client address); `POST /api/session/key` takes the applet's KS(m,a) wrapped under
  * PUB(c,s) and derives the channel keys. KS lives in memory only, and only as long
- * as it takes to derive them.
+ * as it takes to derive them; the session store keeps the direction keys (sealed under the
+ * web-tier key when it is Redis, server/redis_sessions.ts).
  *
  * @module
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError, type ConfidentialityKey, unwrapKs } from "../../platform/mod.ts";
-import { b64uDecode, deriveChannelKeys, KS_BYTES, ksLabel, wipe } from "../../protocol/mod.ts";
+import { b64uDecode, KS_BYTES, ksLabel, wipe } from "../../protocol/mod.ts";
 import type { AddressLimit } from "../address_limit.ts";
 import type { IntegrityCert } from "../integrity_cert.ts";
 import { noteRequest } from "../refusal_log.ts";
@@ -41,7 +42,7 @@ export function sessionRoutes(deps: SessionDeps): Hono {
       });
     }
     const integrity = await deps.integrityCert(client);
-    const { offer } = deps.sessions.create(client);
+    const { offer } = await deps.sessions.create(client);
     return c.json({
       ...offer,
       integrityCert: integrity,
@@ -51,7 +52,7 @@ export function sessionRoutes(deps: SessionDeps): Hono {
 
   app.post("/key", async (c) => {
     const body = parseWith(_keyBody, await jsonBody(c), "session key");
-    const s = sessionOf(deps.sessions, body.sid);
+    const s = await sessionOf(deps.sessions, body.sid);
     noteRequest(c, { sid: s.sid });
     if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
     let wrapped: Uint8Array;
@@ -65,17 +66,17 @@ export function sessionRoutes(deps: SessionDeps): Hono {
       wipe(ks);
       // One RSA decryption per session: a wrong KS ends the session, so the per-address
       // limit on new sessions also bounds the RSA work anyone can ask for.
-      deps.sessions.delete(s.sid);
+      await deps.sessions.delete(s.sid);
       throw new ApiError(400, "bad_session_key", "KS did not decrypt under PUB(c,s)");
     }
+    let keyed: boolean | "gone";
     try {
-      if (s.keys) throw new ApiError(409, "session_already_keyed", "this session already has KS");
-      s.keys = await deriveChannelKeys(ks, s.binding);
+      keyed = await deps.sessions.setKeys(s, ks);
     } finally {
       wipe(ks);
     }
-    s.seed = null;
-    deps.sessions.touch(s);
+    if (keyed === "gone") throw new ApiError(401, "unknown_session", "no such session");
+    if (!keyed) throw new ApiError(409, "session_already_keyed", "this session already has KS");
     return c.json({ status: "ready" });
   });
   return app;

@@ -63,12 +63,15 @@ export async function session(webUrl: string): Promise<Session> {
   });
 }
 
-/** Applies to register from Deno (`ksf`: tests may stretch less than the applet). */
+/**
+ * Applies to register from Deno, with the stretching the stack's vault sets; `ksfFloor`:
+ * accept a vault that stretches less than the applet would (tests only).
+ */
 export async function applyFromDeno(
   webUrl: string,
   r: Registration,
   passphrase: string,
-  ksf?: KsfParams,
+  ksfFloor?: KsfParams,
 ) {
   const s = await session(webUrl);
   try {
@@ -76,7 +79,7 @@ export async function applyFromDeno(
       registration: r,
       passphrase: utf8(passphrase),
       bits: 2048,
-      ...(ksf ? { ksf, ksfFloor: ksf } : {}),
+      ...(ksfFloor ? { ksfFloor } : {}),
     });
   } finally {
     await s.close();
@@ -130,8 +133,8 @@ export async function signedIn(
 }
 
 /**
- * A new active user made from Deno through the web server of `stack`: applies (light
- * stretching, `LIGHT_KSF`), reads the consent letter with the operator CLI and consents.
+ * A new active user made from Deno through the web server of `stack`: applies (the light
+ * stretching, `LIGHT_KSF`, that test stacks' vaults set by default), reads the consent letter with the operator CLI and consents.
  * Returns the identity and the pass phrase.
  */
 export async function activeUserFromDeno(

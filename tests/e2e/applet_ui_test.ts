@@ -10,6 +10,8 @@
  * Screenshots of every view at 1280 and 360 px wide are saved under
  * `tests/artifacts/screens/` (gitignored) for a reviewer to look at.
  */
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 import axe from "axe-core";
 import type { BrowserContext, Page } from "playwright-core";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
@@ -97,7 +99,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const stack = await startStack({ host: true });
+    const stack = await startStack({ host: true, ksf: KSF_DEFAULT });
     const browser = await launch();
     const url = stack.webUrl!.replace("127.0.0.1", "localhost");
     try {
@@ -264,6 +266,11 @@ Deno.test({
             /deno task verify/.test((await region.locator("#verify-deno").textContent()) ?? ""),
           );
           await checkView(wide, narrow, "signed");
+          // Dark mode (prefers-color-scheme): axe's contrast check there too.
+          await wide.emulateMedia({ colorScheme: "dark" });
+          assertEquals(await axeViolations(wide), [], "signed, dark: axe");
+          await shot(wide, "signed-dark");
+          await wide.emulateMedia({ colorScheme: "light" });
         },
       );
 

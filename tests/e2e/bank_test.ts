@@ -9,6 +9,8 @@
  * bank's answer is lost on the way (the web server gives up, 504), sending again is not paid
  * twice: the bank answers with the first payment's receipt (`duplicate_payment`).
  */
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../../harness/mod.ts";
@@ -58,7 +60,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const stack = await startStack({ host: true });
+    const stack = await startStack({ host: true, ksf: KSF_DEFAULT });
     const browser = await launch();
     const work = await Deno.makeTempDir({ prefix: "roamsign-bank-e2e-" });
     const ledgerPath = `${stack.dataDir}/host-bank/ledger.json`;

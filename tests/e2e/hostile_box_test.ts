@@ -16,6 +16,8 @@ import { startStack } from "../../harness/mod.ts";
 import { makeTestCa, oaepSpki } from "../fixtures/test_ca.ts";
 import { consentPhraseFor, newPassphrase, newUser, openApplet, signInInPage } from "./_applet.ts";
 import { applyFromDeno, consentFromDeno } from "./_deno_client.ts";
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 
 const _ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 
@@ -66,7 +68,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const stack = await startStack({ web: true });
+    const stack = await startStack({ web: true, ksf: KSF_DEFAULT });
     const box = await startBox(stack.webUrl!);
     const browser = await launch();
     try {

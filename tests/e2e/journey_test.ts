@@ -24,6 +24,8 @@ import { privateKeyOf } from "./_deno_client.ts";
 import { b64uEncode } from "../../protocol/mod.ts";
 import { base64 } from "../../protocol/mod.ts";
 import { toHex, utf8 } from "../../protocol/mod.ts";
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 
 async function openssl(args: string[], cwd: string): Promise<{ ok: boolean; out: string }> {
   const r = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
@@ -55,7 +57,7 @@ for (const db of ["pglite", "postgres"] as const) {
         console.warn("journey on postgres skipped: no PostgreSQL server reachable");
         return;
       }
-      const stack = await startStack({ db, web: true });
+      const stack = await startStack({ db, web: true, ksf: KSF_DEFAULT });
       const browser = await launch();
       const work = await Deno.makeTempDir({ prefix: "roamsign-journey-" });
       try {

@@ -38,6 +38,8 @@ import { forget, reregister } from "../../applet/mod.ts";
 import { RpcError } from "../../applet/mod.ts";
 import { generateRsaKey } from "../../wasm-crypto/mod.ts";
 import type { Page } from "playwright-core";
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 
 const _ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -112,7 +114,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const stack = await startStack({ host: true, inspectWeb: true });
+    const stack = await startStack({ host: true, inspectWeb: true, ksf: KSF_DEFAULT });
     const web = stack.webUrl!;
     const browser = await launch();
     const work = await Deno.makeTempDir({ prefix: "roamsign-life-" });

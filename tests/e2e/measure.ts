@@ -25,6 +25,8 @@ import {
   signInPageMessage,
 } from "./_applet.ts";
 import { applyFromDeno, consentFromDeno } from "./_deno_client.ts";
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 
 const RUNS = Number(Deno.env.get("RUNS") ?? 3);
 
@@ -46,7 +48,7 @@ async function throttle(page: Page, rate: number): Promise<CDPSession> {
   return cdp;
 }
 
-const stack = await startStack({ web: true });
+const stack = await startStack({ web: true, ksf: KSF_DEFAULT });
 const browser = await launch();
 try {
   const base = stack.webUrl!;

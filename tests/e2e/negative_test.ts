@@ -12,7 +12,7 @@ import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.t
 import { startStack } from "../../harness/mod.ts";
 import { type Manifest } from "../../server/mod.ts";
 import { spawnChild, waitHealthy } from "../../platform/mod.ts";
-import { formatConsentPhrase } from "../../protocol/mod.ts";
+import { formatConsentPhrase, KSF_DEFAULT } from "../../protocol/mod.ts";
 import {
   admin,
   applyInPage,
@@ -46,6 +46,7 @@ Deno.test({
   fn: async (t) => {
     const stack = await startStack({
       web: true,
+      ksf: KSF_DEFAULT, // the applet in the browser refuses less than its floor
       env: { CONSENT_MAX_ATTEMPTS: String(MAX_CONSENT_ATTEMPTS) },
     });
     const browser = await launch();
@@ -88,6 +89,10 @@ Deno.test({
             const wrong = formatConsentPhrase(crypto.getRandomValues(new Uint8Array(10)));
             const err = await consentInPage(page, user, wrong);
             assertOk(err, "a wrong phrase must be refused");
+            if (i < MAX_CONSENT_ATTEMPTS - 1) {
+              const left = MAX_CONSENT_ATTEMPTS - 1 - i;
+              assertOk(err.includes(`${left} attempt${left === 1 ? "" : "s"} left`), err);
+            }
             alerts.push(err);
             await page.evaluate(() => (document.getElementById("error")!.textContent = ""));
           }

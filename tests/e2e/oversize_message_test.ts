@@ -6,6 +6,8 @@
  * `message_too_long` and sends nothing, and the next normal message signs and verifies on
  * the same session. After `Sign out` no old error is left on the page.
  */
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 import { assert, assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
 import { startStack } from "../../harness/mod.ts";
@@ -26,7 +28,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const stack = await startStack({ web: true });
+    const stack = await startStack({ web: true, ksf: KSF_DEFAULT });
     const browser = await launch();
     try {
       const web = stack.webUrl!;

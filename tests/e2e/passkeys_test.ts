@@ -16,7 +16,8 @@ import { consentPhraseFor, newUser, openApplet, outcome, signInInPage } from "./
 import { signInPageMessage } from "./_applet.ts";
 import { consentFromDeno, session } from "./_deno_client.ts";
 import { applyToRegister } from "../../applet/mod.ts";
-import { utf8 } from "../../protocol/mod.ts";
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT, utf8 } from "../../protocol/mod.ts";
 import type { CDPSession, Page } from "playwright-core";
 
 async function addAuthenticator(cdp: CDPSession, hasPrf: boolean): Promise<string> {
@@ -62,7 +63,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const stack = await startStack({ web: true });
+    const stack = await startStack({ web: true, ksf: KSF_DEFAULT });
     const url = `http://localhost:${new URL(stack.webUrl!).port}/`;
     const browser = await launch();
     const work = await Deno.makeTempDir({ prefix: "roamsign-passkeys-" });

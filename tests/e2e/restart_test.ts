@@ -38,6 +38,8 @@ import {
   signInPageMessage,
 } from "./_applet.ts";
 import { applyFromDeno, consentFromDeno } from "./_deno_client.ts";
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 
 Deno.test({
   name: "[slow] restarts under a signed-in applet: vault, proxy, PostgreSQL, bank, web server",
@@ -69,7 +71,7 @@ Deno.test({
       relay = startTcpRelay({ hostname: target.hostname, port: Number(target.port || 5432) });
       const viaRelay = new URL(databaseUrl);
       viaRelay.port = String(relay.port);
-      stack = await startStack({ databaseUrl: viaRelay.toString(), host: true });
+      stack = await startStack({ databaseUrl: viaRelay.toString(), host: true, ksf: KSF_DEFAULT });
       const s = stack;
       const webUrl = s.webUrl!;
       const user = newUser("r");

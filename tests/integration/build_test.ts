@@ -32,8 +32,8 @@ Deno.test({
         assertEquals(hex, ra.manifest.files[path].sha256, `manifest hash of ${path}`);
         if (path !== "/") assertOk(path.includes(hex), `${path} is named by its hash`);
       }
-      // html, page, worker, strength worker, style, two wasm builds
-      assertEquals(Object.keys(ra.manifest.files).length, 7);
+      // html, page, worker, strength worker, document worker, style, icon, two wasm builds
+      assertEquals(Object.keys(ra.manifest.files).length, 9);
     } finally {
       await Deno.remove(a, { recursive: true });
       await Deno.remove(b, { recursive: true });
@@ -98,6 +98,15 @@ Deno.test({
         ),
         "the page names the strength worker and its SRI hash",
       );
+      assertOk(
+        html.includes(
+          `name="roamsign-documents" content="${ra.manifest.entries.documents}" data-integrity="sha384-`,
+        ),
+        "the page names the document worker and its SRI hash",
+      );
+      const documents = await Deno.readTextFile(`${a}${ra.manifest.entries.documents}`);
+      assertOk(!documents.includes("__ROAMSIGN_LINK__"), "the document worker is linked too");
+      assertOk(documents.includes(ra.manifest.entries.wasm), "it names the wasm it checks");
       const err = await buildApplet({ outDir: empty, dataDir: empty }).then(() => null, (e) => e);
       assertEquals((err as { code?: string })?.code, "no_anchors");
       assertEquals([...Deno.readDirSync(empty)].length, 0, "nothing was written");

@@ -273,6 +273,8 @@ async function world(stack: Stack): Promise<World> {
     consent: { registration: bob.registration, phrase: generateConsentPhrase().text },
     "login.start": { identity: "fuzzalice", startLoginRequest: start.startLoginRequest },
     "login.finish": { loginId: _b64(16), finishLoginRequest: _b64(64) },
+    // No pending key record: a valid-shaped confirmation is confirm_invalid.
+    "login.confirm": { identity: "fuzzalice", mac: _b64(32) },
     "reauth.start": { identity: "fuzzalice", startLoginRequest: start.startLoginRequest },
     "reauth.finish": { loginId: _b64(16), finishLoginRequest: _b64(64) },
     "registration.update": {
@@ -325,6 +327,8 @@ async function world(stack: Stack): Promise<World> {
     // Not an RSA key: a valid-looking request must not get a certificate.
     "ca.issueServer": { spki: _b64(270), purpose: "confidentiality" },
     "crl.get": {},
+    "tsa.timestamp": { imprint: _b64(32) },
+    timestamp: { imprint: _b64(32) },
     "nonce.consume": { nonce },
     "admin.users": {},
     "admin.pending": {},
@@ -351,6 +355,8 @@ const _MAY_SUCCEED = new Set([
   "directory.history",
   "ca.get",
   "crl.get",
+  "tsa.timestamp", // a token over any imprint: what a TSA is for (rate-limited)
+  "timestamp",
   "nonce.consume",
   "admin.users",
   "admin.pending",
@@ -543,6 +549,7 @@ async function fuzzEverything(t: Deno.TestContext) {
         "consent",
         "login.start",
         "login.finish",
+        "login.confirm",
         "registration.update",
         "reregister",
         "revoke",

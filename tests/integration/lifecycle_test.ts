@@ -210,7 +210,6 @@ Deno.test({
               passphrase: utf8(passes[i]),
               reauthLoginId: proofs[i],
               bits: 2048,
-              ksf: LIGHT_KSF,
               ksfFloor: LIGHT_KSF,
             })
           ),

@@ -2,12 +2,13 @@
  * Smoke test of the `load` suite of `deno task bench` (bench/load.ts): a few seconds
  * with 2 simulated users against `deno task start` on PostgreSQL must finish with zero
  * errors, every audit row the journeys wrote present and the chain verified, and write
- * its figures to latest.json and report.html. No speed is asserted (that is the
- * benchmark's job). Skipped without PostgreSQL. Budget ≤ 40 s.
+ * its figures to latest.json and report.html; then the same with two web servers sharing a
+ * Redis (issue 19; where redis-server can run), compared. No speed is asserted (that is the
+ * benchmark's job). Skipped without PostgreSQL. Budget ≤ 80 s.
  */
 import assert from "node:assert/strict";
 import type { BenchResult, LoadResult } from "../../bench/mod.ts";
-import { postgresAvailable } from "../../harness/mod.ts";
+import { postgresAvailable, redisUnavailable } from "../../harness/mod.ts";
 import { LIGHT_KSF } from "../../harness/mod.ts";
 import { checkKsf, KeyRecordError } from "../../protocol/mod.ts";
 
@@ -79,6 +80,23 @@ Deno.test({
       assert.ok(load.processes.some((p) => p.name === "web" && p.cpuMsPerJourney > 0));
       assert.equal(load.targets.length, 5);
       assert.ok(load.notes.some((n) => n.includes("weak_ksf")), "light stretching is marked");
+      if (!(await redisUnavailable())) {
+        // Issue 19: the same load on two web servers sharing Redis, compared.
+        const so = load.scaleOut!;
+        assert.ok(so, "one against two web servers");
+        assert.deepEqual(so.runs.map((x) => [x.webServers, x.store]), [[1, "memory"], [
+          2,
+          "redis",
+        ]]);
+        assert.equal(so.runs[1].errors, 0);
+        assert.ok(so.runs[1].journeysPerSecond > 0);
+        assert.ok(so.runs[1].redisCpuMsPerJourney >= 0);
+        for (const op of ["create", "key", "lookup", "accept", "release"]) {
+          const f = so.storeLatencyMs[op];
+          assert.ok(f && f.n > 0 && f.p99 >= f.p50, `store latency of ${op}: ${JSON.stringify(f)}`);
+        }
+        assert.match(stdout, /one against two web servers sharing Redis/);
+      }
       assert.match(stdout, /== load/);
       assert.match(stdout, /journeys\/s/);
       const html = await Deno.readTextFile(`${out}/report.html`);

@@ -103,7 +103,6 @@ Deno.test({
         registration: r,
         passphrase: utf8(pass),
         bits: 2048,
-        ksf: LIGHT_KSF,
         ksfFloor: LIGHT_KSF,
         recordVersion: 1,
       });
@@ -279,7 +278,6 @@ Deno.test({
           passphrase: utf8(pass),
           currentPassphrase: utf8(pass),
           bits: 2048,
-          ksf: LIGHT_KSF,
           ksfFloor: LIGHT_KSF,
         });
         assertEquals(rr.passkeysErased, 1);

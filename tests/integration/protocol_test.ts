@@ -19,7 +19,7 @@ import {
   updateRegistration,
 } from "../../applet/mod.ts";
 import { RpcError } from "../../applet/mod.ts";
-import { utf8 } from "../../protocol/mod.ts";
+import { KSF_DEFAULT, utf8 } from "../../protocol/mod.ts";
 import { b64uEncode } from "../../protocol/mod.ts";
 import { verifyPkcs1v15 } from "../../wasm-crypto/mod.ts";
 
@@ -29,7 +29,8 @@ Deno.test({
   sanitizeResources: false,
   fn: async (t) => {
     await ready();
-    const stack = await startStack({ web: true });
+    // The applet's own parameters: these flows run with its floor.
+    const stack = await startStack({ web: true, ksf: KSF_DEFAULT });
     const web = stack.webUrl!;
     try {
       const user = newUser("d");

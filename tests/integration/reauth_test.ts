@@ -191,7 +191,6 @@ Deno.test({
               passphrase: utf8(`${pass} v2`),
               currentPassphrase: utf8(`not ${pass}`),
               bits: 2048,
-              ksf: u.LIGHT_KSF,
               ksfFloor: u.LIGHT_KSF,
             }).then(() => null, (e) => e);
             assertOk(err instanceof FlowError && err.code === "wrong_passphrase", String(err));

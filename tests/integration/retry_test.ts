@@ -94,7 +94,6 @@ Deno.test({
             passphrase: utf8(`${pass} again`),
             currentPassphrase: utf8(pass),
             bits: 2048,
-            ksf: LIGHT_KSF,
             ksfFloor: LIGHT_KSF,
           });
           await cut;

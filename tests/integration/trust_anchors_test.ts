@@ -27,7 +27,7 @@ import type { Anchors } from "../../protocol/mod.ts";
 import { ApiError } from "../../platform/mod.ts";
 import { createApp, type VaultCaller } from "../../server/mod.ts";
 import { loadConfidentialityKey, provisionConfidentialityKey } from "../../platform/mod.ts";
-import { SessionStore } from "../../server/mod.ts";
+import { MemorySessionStore } from "../../server/mod.ts";
 import { loadHostKeys } from "../../examples/host-bank/mod.ts";
 import { makeTestCa, oaepSpki } from "../fixtures/test_ca.ts";
 
@@ -62,7 +62,12 @@ async function hostileWebServer(
       return await web.call(op, body, { clientAddress }) as Record<string, unknown>;
     },
   };
-  const app = createApp({ vault, sessions: new SessionStore(), confidentiality, distDir: "." });
+  const app = createApp({
+    vault,
+    sessions: new MemorySessionStore(),
+    confidentiality,
+    distDir: ".",
+  });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   relay.url = `http://127.0.0.1:${server.addr.port}`;
   relay.close = () => server.shutdown();
@@ -132,7 +137,6 @@ Deno.test({
               registration: user,
               passphrase: utf8(pass),
               bits: 2048,
-              ksf: LIGHT_KSF,
               ksfFloor: LIGHT_KSF,
             }).then(() => null, (e) => e);
             const err = await attempt;
@@ -172,13 +176,44 @@ Deno.test({
                   registration: newUser("bnd"),
                   passphrase: utf8(newPassphrase()),
                   bits: 2048,
-                  ksf: LIGHT_KSF,
                   ksfFloor: LIGHT_KSF,
                 }),
               FlowError,
               "untrusted_vault",
             );
             assertEquals(relay.ops, ["register.start"]);
+          } finally {
+            await relay.close();
+          }
+        },
+      );
+
+      await t.step(
+        "a relay that changes the vault's stretching parameters in register.start is refused",
+        async () => {
+          // Not below the floor this client accepts, so only the vault's signature stops it.
+          const other = { memory: 2048, iterations: 1, parallelism: 1 };
+          const relay = await hostileWebServer(stack, async (op, body) => {
+            if (op !== "register.start") return undefined;
+            const real = await stack.webClient().call(op, body, {
+              clientAddress: "198.51.100.1",
+            }) as Record<string, unknown>;
+            return { ...real, ksf: other };
+          });
+          try {
+            const s = await open(relay, anchors);
+            await assertRejects(
+              () =>
+                applyToRegister(s, {
+                  registration: newUser("ksf"),
+                  passphrase: utf8(newPassphrase()),
+                  bits: 2048,
+                  ksfFloor: LIGHT_KSF,
+                }),
+              FlowError,
+              "untrusted_vault",
+            );
+            assertEquals(relay.ops, ["register.start"], "nothing stretched with them was sent");
           } finally {
             await relay.close();
           }

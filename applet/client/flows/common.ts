@@ -18,11 +18,14 @@ import {
   type AnyKeyRecord,
   b64uDecode,
   b64uEncode,
+  checkKsf,
   concat as concatBytes,
   deriveKek,
   derivePassphraseKek,
   fromUtf8,
   type KeyRecord,
+  KeyRecordError,
+  KSF_FLOOR,
   type KsfParams,
   newDataKey,
   randomBytes,
@@ -196,6 +199,24 @@ interface NewKey {
 }
 
 /**
+ * The vault's stretching parameters from its signed `register.start` answer: well formed
+ * and not below `floor`, else `weak_ksf` / `bad_ksf`.
+ */
+function _vaultKsf(offered: unknown, floor: KsfParams | undefined): KsfParams {
+  try {
+    return checkKsf(offered, floor ?? KSF_FLOOR);
+  } catch (err) {
+    if (err instanceof KeyRecordError) {
+      throw new FlowError(
+        err.code,
+        "The key vault asked for key stretching weaker than this applet accepts.",
+      );
+    }
+    throw err;
+  }
+}
+
+/**
  * A new key pair in wasm-crypto, a new OPAQUE registration under `passphrase`, and the
  * key record sealed under that registration's KEK. The caller destroys `key`; the
  * PKCS#8 bytes are wiped here, the pass phrase by the caller.
@@ -206,7 +227,8 @@ export async function newKey(
   passphrase: Uint8Array,
   o: {
     bits: number;
-    ksf: KsfParams;
+    /** The weakest stretching accepted from the vault; the applet always uses KSF_FLOOR. */
+    ksfFloor?: KsfParams;
     sigAlg?: KeyRecord["sigAlg"];
     onProgress?: (fraction: number) => void;
     /** Re-registration: the fresh re-authentication the vault asks for an existing identity. */
@@ -227,8 +249,8 @@ export async function newKey(
     pkcs8 = key.exportPkcs8();
     const start = opaque.client.startRegistration({ password });
     const binding = await sessionBinding(session);
-    const { registrationResponse, vaultSignature } = await callWithPow<
-      { registrationResponse: string; vaultSignature?: string }
+    const { registrationResponse, vaultSignature, ksf: offered } = await callWithPow<
+      { registrationResponse: string; vaultSignature?: string; ksf?: unknown }
     >(session, "register.start", {
       identity: registration.identity,
       registrationRequest: start.registrationRequest,
@@ -236,19 +258,25 @@ export async function newKey(
       ...(o.reauthLoginId ? { reauthLoginId: o.reauthLoginId } : {}),
     });
     // Before anything derived from the pass phrase exists: the answer must be the vault's
-    // (an OPRF evaluation by anyone else would let them guess the pass phrase offline).
+    // (an OPRF evaluation by anyone else would let them guess the pass phrase offline),
+    // and so must the stretching parameters: the vault sets them and signs them with its
+    // answer (a relay that changed them is refused here). The applet uses exactly those
+    // (docs/lifecycle.md, "Stretching parameters"), never any below its floor (a vault
+    // configured lower serves only test clients).
     checkVaultStatement(session.anchors, {
       kind: "register.start",
       identity: registration.identity,
       requestSha256: b64uEncode(await sha256(b64uDecode(start.registrationRequest))),
       registrationResponse,
       binding,
+      ksf: offered as KsfParams,
     }, vaultSignature);
+    const ksf = _vaultKsf(offered, o.ksfFloor);
     const finish = opaque.client.finishRegistration({
       clientRegistrationState: start.clientRegistrationState,
       registrationResponse,
       password,
-      keyStretching: { "argon2id-custom": o.ksf },
+      keyStretching: { "argon2id-custom": ksf },
     });
     password = null;
     if (finish.serverStaticPublicKey !== session.anchors.opaqueServerPublicKey) {
@@ -256,7 +284,12 @@ export async function newKey(
     }
     const keks = await keksFrom(finish.exportKey);
     const kek = o.recordVersion === 1 ? keks.v1 : keks.v2;
-    const keyRecord = await _sealNew(kek, registration, pkcs8, spki, o);
+    const keyRecord = await _sealNew(kek, registration, pkcs8, spki, {
+      bits: o.bits,
+      sigAlg: o.sigAlg,
+      recordVersion: o.recordVersion,
+      ksf,
+    });
     return { key, spki, kek, keyRecord, registrationRecord: finish.registrationRecord };
   } catch (err) {
     key.destroy();

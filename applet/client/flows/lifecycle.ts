@@ -8,10 +8,7 @@ import { type RsaPrivateKey, signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
 import {
   type AnyKeyRecord,
   b64uEncode,
-  checkKsf,
   ctEqual,
-  KSF_DEFAULT,
-  KSF_FLOOR,
   type KsfParams,
   normalizeRegistration,
   parseCertificate,
@@ -49,7 +46,7 @@ export async function updateRegistration(
   next: Registration,
   reauth: Uint8Array | string,
   ksfFloor?: KsfParams,
-): Promise<{ status: string }> {
+): Promise<{ status: string; pending?: boolean }> {
   let registration: Registration;
   try {
     registration = normalizeRegistration(next);
@@ -67,15 +64,20 @@ export async function updateRegistration(
     ? reauth
     : await reauthenticate(session, user, reauth, ksfFloor);
   const keyRecord = await _resealed(user, registration);
-  const r = await session.call<{ status: string }>("registration.update", async (nonce) => {
-    const body = { registration, keyRecord, reauthLoginId, nonce };
-    const signature = signPkcs1v15(
-      user.key,
-      "SHA-256",
-      await userRequestBytes("registration.update", user.identity, nonce, body),
-    );
-    return { ...body, signature: b64uEncode(signature) };
-  });
+  // Stored as pending: current at the vault from the next sign-in that opens it
+  // (docs/lifecycle.md, "Pending key record").
+  const r = await session.call<{ status: string; pending?: boolean }>(
+    "registration.update",
+    async (nonce) => {
+      const body = { registration, keyRecord, reauthLoginId, nonce };
+      const signature = signPkcs1v15(
+        user.key,
+        "SHA-256",
+        await userRequestBytes("registration.update", user.identity, nonce, body),
+      );
+      return { ...body, signature: b64uEncode(signature) };
+    },
+  );
   user.registration = registration;
   // The slots are unchanged (the same data key): keep the one this sign-in opened.
   user.record = keyRecord.v === 2 && user.record.v === 2
@@ -127,7 +129,7 @@ export interface ReregisterInput {
   reauthLoginId?: string;
   bits: number;
   onProgress?: (fraction: number) => void;
-  ksf?: KsfParams;
+  /** Lowest stretching accepted from the vault (which sets it); the applet: KSF_FLOOR. */
   ksfFloor?: KsfParams;
   /** `1` keeps a v1 user on v1 (tests only); a v2 record never goes back. */
   recordVersion?: 1 | 2;
@@ -157,7 +159,6 @@ export async function reregister(
   if (!KEY_SIZES.includes(input.bits as typeof KEY_SIZES[number])) {
     throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
   }
-  const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
   let key: RsaPrivateKey | null = null;
   try {
     checkNewLength(input.passphrase); // a too short new pass phrase fails before anything runs
@@ -173,7 +174,7 @@ export async function reregister(
       );
     const made = await newKey(session, user.registration, input.passphrase, {
       bits: input.bits,
-      ksf,
+      ksfFloor: input.ksfFloor,
       sigAlg: user.record.sigAlg,
       onProgress: input.onProgress,
       reauthLoginId,
@@ -188,6 +189,8 @@ export async function reregister(
         sentNonce = nonce;
         const body = {
           identity: user.identity,
+          // What the new record is sealed with (docs/lifecycle.md, "Pending key record").
+          registration: user.registration,
           spki: b64uEncode(spki),
           keyRecord,
           registrationRecord: made.registrationRecord,

@@ -10,7 +10,8 @@
  * decoded to bytes at once, turned into a non-extractable KEK and wiped; SKu
  * lives in wasm-crypto memory, its PKCS#8 bytes are wiped after each use.
  *
- * One file per flow: register.ts, sign_in.ts, sign.ts, lifecycle.ts, host.ts, passkeys.ts (and
+ * One file per flow: register.ts, sign_in.ts, sign.ts, document.ts, lifecycle.ts, host.ts,
+ * passkeys.ts (and
  * payments.ts, the payment form's idempotency keys, pure data the page holds); what
  * they share is common.ts.
  *
@@ -24,3 +25,4 @@ export * from "./lifecycle.ts";
 export * from "./host.ts";
 export * from "./payments.ts";
 export * from "./passkeys.ts";
+export * from "./document.ts";

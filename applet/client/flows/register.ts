@@ -6,9 +6,6 @@
 import { type RsaPrivateKey, signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
 import {
   b64uEncode,
-  checkKsf,
-  KSF_DEFAULT,
-  KSF_FLOOR,
   type KsfParams,
   normalizeRegistration,
   parseConsentPhrase,
@@ -34,9 +31,10 @@ export interface ApplyInput {
   bits: number;
   /** Key generation progress, 0..1 (an estimate: prime search has no fixed length). */
   onProgress?: (fraction: number) => void;
-  /** Stretching parameters; never below {@link KSF_FLOOR} in the applet. */
-  ksf?: KsfParams;
-  /** Lowest stretching accepted; the applet always uses {@link KSF_FLOOR}. */
+  /**
+   * Lowest stretching accepted from the vault, which sets the parameters (docs/
+   * lifecycle.md, "Stretching parameters"); the applet always uses KSF_FLOOR.
+   */
   ksfFloor?: KsfParams;
   /** `1`: a key record v1 (tests of the v1 → v2 upgrade only; the worker never sets it). */
   recordVersion?: 1 | 2;
@@ -53,12 +51,11 @@ export async function applyToRegister(session: Session, input: ApplyInput): Prom
   if (!KEY_SIZES.includes(input.bits as typeof KEY_SIZES[number])) {
     throw new FlowError("bad_key_size", "Key size must be 2048, 3072 or 4096 bits.");
   }
-  const ksf = checkKsf(input.ksf ?? KSF_DEFAULT, input.ksfFloor ?? KSF_FLOOR);
   let key: RsaPrivateKey | null = null;
   try {
     const made = await newKey(session, registration, input.passphrase, {
       bits: input.bits,
-      ksf,
+      ksfFloor: input.ksfFloor,
       onProgress: input.onProgress,
       recordVersion: input.recordVersion,
     });

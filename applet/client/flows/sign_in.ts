@@ -25,6 +25,7 @@ import {
   parseAnyKeyRecord,
   parseCertificate,
   pemDecode,
+  pendingConfirmMac,
   type Registration,
   sealKeyRecordV2,
   sha256,
@@ -59,11 +60,16 @@ export interface SignInInput {
   ksfFloor?: KsfParams;
 }
 
-/** What the vault releases after a login (OPAQUE or passkey). */
+/**
+ * What the vault releases after a login. `pending` (an update not yet confirmed by a
+ * sign-in, docs/lifecycle.md "Pending key record") comes only with an OPAQUE
+ * `login.finish`: a passkey sign-in releases the current record alone (docs/passkeys.md).
+ */
 export interface Released {
   keyRecord: unknown;
   registration: Registration;
   certificate: string;
+  pending?: { keyRecord: unknown; registration: Registration };
 }
 
 /**
@@ -71,7 +77,14 @@ export interface Released {
  * the client (the server's answer does not authenticate), so `login.finish`
  * is never sent and the vault never releases the record. Then the record is
  * decrypted and the patent's hash check runs, and PKu is checked against the
- * certificate. A record v1 is upgraded to v2 here (docs/passkeys.md).
+ * certificate.
+ *
+ * A pending update (docs/lifecycle.md, "Pending key record") is tried first: when it
+ * opens and checks out, the applet confirms it (`login.confirm`, a MAC under this
+ * login's OPAQUE session key) and the vault makes it current; when it does not (garbage
+ * stored by a stolen applet), the current record is used and nothing is confirmed.
+ * A record v1 is then upgraded to v2 (docs/passkeys.md) — only one that is current at
+ * the vault: the current record, or a pending one whose confirmation went through.
  */
 export async function signIn(session: Session, input: SignInInput): Promise<SignedIn> {
   let password: string | null = null;
@@ -90,24 +103,54 @@ export async function signIn(session: Session, input: SignInInput): Promise<Sign
       loginId,
       finishLoginRequest: finish.finishLoginRequest,
     });
-    const record = parseAnyKeyRecord(released.keyRecord, input.ksfFloor ?? KSF_FLOOR);
-    const ref: SlotRef = { kind: "passphrase" };
-    const user = await unlockReleased(
-      session,
-      input.identity,
-      released,
-      record,
-      (reg) =>
-        record.v === 1
-          ? openKeyRecord(keks.v1, record, reg)
-          : openKeyRecordV2(keks.v2, ref, record, reg),
-    );
-    if (record.v === 2) return { ...user, kek: keks.v2, slot: ref };
-    return await _upgrade(session, { ...user, kek: keks.v1, slot: ref }, keks.v2);
+    const floor = input.ksfFloor ?? KSF_FLOOR;
+    const open = (which: { keyRecord: unknown; registration: Registration }) =>
+      _openWithPassphrase(session, input.identity, keks, which, released.certificate, floor);
+    if (released.pending) {
+      const opened = await open(released.pending).catch(() => null);
+      if (opened) {
+        const confirmed = await _confirmPending(
+          session,
+          input.identity,
+          loginId,
+          finish.sessionKey,
+          released,
+        );
+        return confirmed ? await _upgradeV1(session, opened, keks.v2) : opened;
+      }
+    }
+    return await _upgradeV1(session, await open(released), keks.v2);
   } finally {
     wipe(input.passphrase);
     password = null;
   }
+}
+
+/**
+ * One released record (the current one or the pending one) opened with the pass phrase's
+ * KEKs: v1 under its record KEK, v2 through its pass-phrase slot.
+ */
+async function _openWithPassphrase(
+  session: Session,
+  identity: string,
+  keks: { v1: CryptoKey; v2: CryptoKey },
+  which: { keyRecord: unknown; registration: Registration },
+  certificate: string,
+  floor: KsfParams,
+): Promise<SignedIn> {
+  const record = parseAnyKeyRecord(which.keyRecord, floor);
+  const ref: SlotRef = { kind: "passphrase" };
+  const user = await unlockReleased(
+    session,
+    identity,
+    { keyRecord: which.keyRecord, registration: which.registration, certificate },
+    record,
+    (reg) =>
+      record.v === 1
+        ? openKeyRecord(keks.v1, record, reg)
+        : openKeyRecordV2(keks.v2, ref, record, reg),
+  );
+  return { ...user, kek: record.v === 1 ? keks.v1 : keks.v2, slot: ref };
 }
 
 /**
@@ -148,16 +191,46 @@ export async function unlockReleased(
 }
 
 /**
+/**
+ * Tells the vault that the pending record opened, with a MAC under this login's OPAQUE
+ * session key (protocol/pending_record.ts). Best effort: if it does not get through,
+ * the next sign-in releases both records again and confirms then. True when the vault
+ * made the pending record current.
+ */
+async function _confirmPending(
+  session: Session,
+  identity: string,
+  loginId: string,
+  sessionKey: string,
+  released: Released,
+): Promise<boolean> {
+  const mac = await pendingConfirmMac(sessionKey, identity, loginId, released.pending!.keyRecord);
+  try {
+    await session.call("login.confirm", { identity, mac: b64uEncode(mac) });
+    return true;
+  } catch {
+    // the current record stays current; the next sign-in tries again
+    return false;
+  } finally {
+    wipe(mac);
+  }
+}
+
+/**
  * A record v1 becomes v2 at its next sign-in (docs/passkeys.md): the same SKu and
  * registration data under a new data key, in the pass-phrase slot under `kekV2`, signed
- * by SKu (`keyrecord.upgrade`). If the vault does not take it (it is unreachable, say)
- * the user is signed in with v1 all the same, and the next sign-in tries again.
+ * by SKu (`keyrecord.upgrade`, which replaces the vault's current record and drops any
+ * pending one). Only for a record that is current at the vault, so the caller skips it
+ * when a pending record opened but its confirmation did not go through. If the vault
+ * does not take it (it is unreachable, say) the user is signed in with v1 all the same,
+ * and the next sign-in tries again. A record v2 is returned as it is.
  */
-async function _upgrade(
+async function _upgradeV1(
   session: Session,
   user: SignedIn,
   kekV2: CryptoKey,
 ): Promise<SignedIn> {
+  if (user.record.v !== 1) return user;
   const v1 = user.record as KeyRecord;
   const pkcs8 = user.key.exportPkcs8();
   const dk = newDataKey();
