@@ -9,6 +9,8 @@
  * request carries anything the size of the document; a file named .pdf that is not one
  * and an empty file are refused before anything is sent.
  */
+// The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
+import { KSF_DEFAULT } from "../../protocol/mod.ts";
 import { Buffer } from "node:buffer";
 import { assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch, pageWithCspRecorder } from "../fixtures/browser.ts";
@@ -67,7 +69,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const stack = await startStack({ web: true });
+    const stack = await startStack({ web: true, ksf: KSF_DEFAULT });
     const web = stack.webUrl!;
     const browser = await launch();
     const dir = await Deno.makeTempDir({ prefix: "roamsign-e2e-doc-" });

@@ -7,7 +7,8 @@
  *   {@link throttle} for what Chromium throttles), median of `RUNS` runs each;
  * - the applet's transfer size gzipped (page JS, worker JS with the OPAQUE
  *   client and its wasm inlined, wasm-crypto, CSS, HTML), as served; the pass-phrase
- *   strength worker, loaded only on demand, is reported apart (`onDemandBytes`).
+ *   strength worker and the document worker, loaded only on demand, are reported apart
+ *   (`onDemandBytes`).
  *
  * Run: `deno run -A tests/e2e/measure.ts` (RUNS=3 by default).
  *
@@ -27,6 +28,9 @@ import {
 import { applyFromDeno, consentFromDeno } from "./_deno_client.ts";
 // The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
 import { KSF_DEFAULT } from "../../protocol/mod.ts";
+
+/** Manifest entries the first load does not fetch. */
+const _ON_DEMAND = new Set(["strength", "documents"]);
 
 const RUNS = Number(Deno.env.get("RUNS") ?? 3);
 
@@ -59,8 +63,9 @@ try {
     // Chromium loads the relaxed wasm build, not the baseline one
     if (role === "wasm" && manifest.entries.wasmRelaxed) continue;
     const bytes = new Uint8Array(await (await fetch(base + path)).arrayBuffer());
-    // The strength worker is fetched only when a new pass phrase is chosen (docs/passphrase.md).
-    (role === "strength" ? onDemand : sizes)[role] = {
+    // Fetched only when asked for: the strength worker when a new pass phrase is chosen
+    // (docs/passphrase.md), the document worker when "Sign a document" is opened.
+    (_ON_DEMAND.has(role) ? onDemand : sizes)[role] = {
       raw: bytes.length,
       gzip: await gzipSize(bytes),
     };

@@ -54,7 +54,7 @@ Deno.test("rotate-master-key re-wraps the vault's secrets and letters; the vault
       await stack.stopVault();
       const r = await rotate({ DATA_DIR: stack.dataDir, ...dbEnv });
       assert(r.code === 0, r.text);
-      assert(/re-wrapped 4 secrets and 1 letters/.test(r.text), r.text);
+      assert(/re-wrapped 5 secrets and 1 letters/.test(r.text), r.text);
       const after = await Deno.readTextFile(keyFile);
       assert(after.trim() !== before.trim() && after.trim().length >= 43, "a new key");
       const files = [...Deno.readDirSync(`${stack.dataDir}/secrets`)].map((e) => e.name);
