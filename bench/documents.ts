@@ -6,8 +6,8 @@
  *
  *   deno run -A bench/documents.ts [--runs 11] [--mib 10] [--json]
  *
- * Method. A stack as `deno task start` runs it (vault, proxy, web server on PGlite, the
- * vault stretching at the applet's floor, KSF_DEFAULT); headless Chromium with the team's
+ * Method. Vault, proxy and web server as child processes (harness/ `startStack`, PGlite;
+ * the vault stretching at the applet's floor, KSF_DEFAULT); headless Chromium with the team's
  * flags plus `--js-flags=--expose-gc` and `ForceEagerMeasureMemory`; one user applies,
  * consents and signs in through the page (bench/documents_page.ts); "Sign a document" is
  * opened. A PDF of exactly 10 MiB (bench/documents_pdf.ts) is written to a file that the
@@ -17,9 +17,9 @@
  *
  * 1. choose the file: the document worker hashes it (streaming, wasm-crypto) and counts
  *    its pages (pdf-lib) — `hash`, `inspect`;
- * 2. WebCrypto in the page's main thread: `File.arrayBuffer()` then
- *    `crypto.subtle.digest("SHA-256")` — `webcryptoRead`, `webcryptoDigest`; its hash
- *    must equal the one the page shows and the host's;
+ * 2. the references in the page's main thread: `File.stream()` read without hashing —
+ *    `streamRead`; WebCrypto: `File.arrayBuffer()` then `crypto.subtle.digest("SHA-256")`
+ *    — `webcryptoRead`, `webcryptoDigest`; its hash must equal the page's and the host's;
  * 3. "Sign document" — `prepare` (signed attributes, PAdES incremental update, SHA-256 of
  *    the byte range), `signStamp` (two RSA-2048 signatures in the signing worker, two
  *    RFC 3161 time-stamps through web server → proxy → vault, tokens checked, CMS and PDF
