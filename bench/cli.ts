@@ -14,6 +14,8 @@ export const USAGE = `deno task bench [options]
                      load (simulated users: session + sign-in + sign + submit against
                        deno task start on PostgreSQL; needs TEST_DATABASE_URL's server;
                        then again with two web servers sharing a Redis of its own),
+                     documents (hash and sign a 10 MiB PDF in the applet page in
+                       Chromium: time and peak memory, against WebCrypto's SHA-256),
                      rsa (= sign,oaep,keygen,modpow), plus any registered in main.ts
   --quick          short smoke run: few rounds, 3 keys, small dudect
   --sizes LIST     RSA sizes for sign/verify (default 2048,3072,4096)
@@ -27,6 +29,7 @@ export const USAGE = `deno task bench [options]
   --load-users N         load: simulated users, each on its own loopback address (default 160;
                          each starts ≤ 1 journey per 0.55 s)
   --load-concurrency N   load: journeys in flight (default 32)
+  --document-runs N      documents: timed runs after one warm-up (default 11, quick 3)
   --out DIR        output directory (default bench/results)
   --help           this text
 `;
@@ -44,6 +47,7 @@ export interface BenchOptions {
   loadWarmup: number;
   loadUsers: number;
   loadConcurrency: number;
+  documentRuns: number;
   outDir: string;
   help: boolean;
 }
@@ -56,6 +60,7 @@ export const DEFAULT_SUITES = [
   "modpow",
   "sha",
   "lowpower",
+  "documents",
   "dudect",
   "vault",
   "load",
@@ -97,6 +102,7 @@ export function parseOptions(args: string[], knownSuites: readonly string[]): Be
       "load-warmup": { type: "string" },
       "load-users": { type: "string" },
       "load-concurrency": { type: "string" },
+      "document-runs": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -146,6 +152,7 @@ export function parseOptions(args: string[], knownSuites: readonly string[]): Be
     loadWarmup: _int("load-warmup", values["load-warmup"], 5, 0),
     loadUsers: _int("load-users", values["load-users"], 160, 1),
     loadConcurrency: _int("load-concurrency", values["load-concurrency"], 32, 1),
+    documentRuns: _int("document-runs", values["document-runs"], quick ? 3 : 11, 1),
     outDir: values.out ?? "bench/results",
     help: values.help === true,
   };

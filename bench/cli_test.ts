@@ -10,6 +10,7 @@ Deno.test("parseOptions() defaults to every default suite, both runtimes, full r
   assert.deepEqual(o.rsaSizes, [2048, 3072, 4096]);
   assert.equal(o.rounds, 21);
   assert.equal(o.keys, 20);
+  assert.equal(o.documentRuns, 11);
   assert.equal(o.quick, false);
 });
 
@@ -23,6 +24,7 @@ Deno.test("parseOptions() --quick lowers rounds, keys and dudect samples", () =>
   assert.equal(o.rounds, 5);
   assert.equal(o.keys, 3);
   assert.equal(o.dudectSamples, 3000);
+  assert.equal(o.documentRuns, 3);
 });
 
 Deno.test("parseOptions() rejects an unknown suite, size or runtime", () => {
@@ -30,6 +32,7 @@ Deno.test("parseOptions() rejects an unknown suite, size or runtime", () => {
   assert.throws(() => parseOptions(["--sizes", "1024"], KNOWN), /--sizes/);
   assert.throws(() => parseOptions(["--runtime", "firefox"], KNOWN), /--runtime/);
   assert.throws(() => parseOptions(["--rounds", "0"], KNOWN), /--rounds/);
+  assert.throws(() => parseOptions(["--document-runs", "0"], KNOWN), /--document-runs/);
   assert.throws(() => parseOptions(["--bogus"], KNOWN));
 });
 

@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: roamsign's wasm-crypto against WebCrypto and the JavaScript and
  * WebAssembly peers, in headless Debian Chromium and in Deno; the low-power profile;
- * the timing-leak check; applet weight; the targets of issue 4.
+ * the timing-leak check; applet weight; the targets of issue 4; signing a 10 MiB PDF in
+ * the applet page (issue 17).
  *
  * Writes `bench/results/latest.json` and `bench/results/report.html`, prints a
  * summary. Exit code 1 when something is broken (an adapter failed its correctness
@@ -16,6 +17,8 @@ import type { HostContext, Suite } from "./context.ts";
 import type { DudectConfig, DudectResult } from "./dudect.ts";
 import { encodeInputs, makeInputs } from "./inputs.ts";
 import { runLowPower } from "./lowpower.ts";
+import { runDocuments } from "./documents.ts";
+import type { DocumentsResult } from "./documents_result.ts";
 import { buildOurs, oursPresent, REPO_ROOT } from "./ours_loader.ts";
 import { writeReport } from "./report.ts";
 import { runVaultLoad } from "./vault_load.ts";
@@ -45,6 +48,12 @@ export const SUITES: Suite[] = [
   { id: "modpow", title: "modPow 1024/2048/4096", ops: ["modpow."] },
   { id: "sha", title: "SHA-1 and SHA-256 at 64 B, 1 KiB, 1 MiB", ops: ["sha256.", "sha1."] },
   { id: "lowpower", title: "Low-power profile (CPU throttling 4×, 6×)", host: runLowPower },
+  {
+    id: "documents",
+    title: "Documents: hash and sign a 10 MiB PDF in the applet page (Chromium), " +
+      "time and peak memory, against WebCrypto's SHA-256",
+    host: (ctx) => runDocuments({ runs: ctx.options.documentRuns, log: ctx.log }),
+  },
   { id: "dudect", title: "Timing-leak check (dudect)", host: runDudectChild },
   {
     id: "vault",
@@ -340,7 +349,8 @@ export async function main(args: string[]): Promise<number> {
     env: {
       deno: Deno.version.deno,
       v8: Deno.version.v8,
-      chromium: chromium?.runtime.replace(/^chromium /, "") ?? null,
+      chromium: chromium?.runtime.replace(/^chromium /, "") ??
+        (suites.documents as DocumentsResult | undefined)?.chromium ?? null,
       cpu: await _cpu(),
       cores: navigator.hardwareConcurrency,
       os: `${Deno.build.os} ${Deno.build.arch}`,

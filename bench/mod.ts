@@ -7,3 +7,4 @@
 export type { BenchResult } from "./result.ts";
 export type { RuntimeResult } from "./runner.ts";
 export type { LoadResult } from "./load.ts";
+export type { DocumentsResult } from "./documents_result.ts";

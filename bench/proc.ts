@@ -41,3 +41,28 @@ export function childrenOf(ppid: number): { pid: number; cmdline: string }[] {
   }
   return out;
 }
+
+/**
+ * Starts a new peak-memory window for `pid`: the kernel's high-water mark of its resident
+ * set (`VmHWM`) is reset to its current size (`/proc/<pid>/clear_refs`, value 5, Linux ≥
+ * 4.0). Throws when the process is gone or not ours.
+ */
+export function resetPeakRss(pid: number): void {
+  Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
+}
+
+/** The peak resident set (`VmHWM`, KiB) since the last {@link resetPeakRss}, or null. */
+export function peakRssKiB(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The 1-, 5- and 15-minute load averages of the machine. */
+export function loadAverage(): [number, number, number] {
+  const [a, b, c] = Deno.readTextFileSync("/proc/loadavg").split(" ").map(Number);
+  return [a, b, c];
+}

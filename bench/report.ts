@@ -10,6 +10,7 @@ import type { LowPowerResult } from "./lowpower.ts";
 import { vaultLoadRows } from "./table.ts";
 import type { VaultLoadResult } from "./vault_load.ts";
 import type { LoadResult } from "./load.ts";
+import { documentsNotes, type DocumentsResult, documentsRows } from "./documents_result.ts";
 import { fmtMs, fmtRatio, isRuntime, mbPerS, reference } from "./result.ts";
 import type { BenchResult, Ok } from "./result.ts";
 import type { OpResult, RuntimeResult } from "./runner.ts";
@@ -374,8 +375,21 @@ export async function renderReport(r: BenchResult): Promise<string> {
     else if ("skipped" in ld) sections.push(`<p class="muted">skipped: ${esc(ld.skipped)}</p>`);
     else sections.push(`<p class="bad">${esc(ld.error)}</p>`);
   }
+  const doc = r.suites.documents as DocumentsResult | { error: string } | undefined;
+  if (doc) {
+    sections.push(`<h2>Documents: sign a 10 MiB PDF in the applet page (Chromium, issue 17)</h2>`);
+    if ("error" in doc) sections.push(`<p class="bad">${esc(doc.error)}</p>`);
+    else {
+      const t = documentsRows(doc);
+      sections.push(
+        _rows(t.header, t.rows),
+        ...documentsNotes(doc).map((n) => `<p class="muted">${esc(n)}</p>`),
+      );
+    }
+  }
+  const shown = ["lowpower", "dudect", "vault", "load", "documents"];
   for (const [id, s] of Object.entries(r.suites)) {
-    if (id === "lowpower" || id === "dudect" || id === "vault" || id === "load") continue;
+    if (shown.includes(id)) continue;
     sections.push(`<h2>Suite ${esc(id)}</h2><pre>${esc(JSON.stringify(s, null, 2))}</pre>`);
   }
   if (r.problems.length) {

@@ -1,7 +1,7 @@
 /**
  * Plain-text tables for stdout: one summary per runtime (median per implementation
  * and the ratio ours ÷ best peer), the low-power profile, the timing-leak check, the
- * weight and the targets.
+ * host suites (vault, load, documents), the weight and the targets.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import type { DudectResult } from "./dudect.ts";
 import type { LowPowerResult } from "./lowpower.ts";
 import type { VaultLoadResult } from "./vault_load.ts";
 import { type LoadResult, loadText } from "./load.ts";
+import { documentsNotes, type DocumentsResult, documentsRows } from "./documents_result.ts";
 import { fmtMs, fmtRatio, isRuntime, mbPerS } from "./result.ts";
 import type { BenchResult, Ok } from "./result.ts";
 import type { ImplResult, OpResult } from "./runner.ts";
@@ -198,6 +199,17 @@ export function summaryText(r: BenchResult): string {
           : "skipped" in ld
           ? `skipped: ${ld.skipped}`
           : `ERROR ${ld.error}`
+      }`,
+    );
+  }
+  const doc = r.suites.documents as DocumentsResult | { error: string } | undefined;
+  if (doc) {
+    const t = "error" in doc ? undefined : documentsRows(doc);
+    parts.push(
+      `== documents (issue 17: sign a 10 MiB PDF in the applet page, Chromium)\n${
+        t
+          ? `${_grid(t.header, t.rows, [4])}\n${documentsNotes(doc as DocumentsResult).join("\n")}`
+          : `ERROR ${(doc as { error: string }).error}`
       }`,
     );
   }
