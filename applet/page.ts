@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { $ } from "./ui/dom.ts";
+import { $, watchDownloads } from "./ui/dom.ts";
 import { placeFeedback, showError, status } from "./ui/feedback.ts";
 import { wasSignedIn, watchLifetime } from "./ui/lifetime.ts";
 import { FRAGMENTS, setFragment, setRenderer, state, viewOfFragment } from "./ui/state.ts";
@@ -48,6 +48,7 @@ function render(): void {
 }
 
 setRenderer(render);
+watchDownloads($("view"));
 watchLifetime();
 addEventListener("hashchange", () => {
   const v = viewOfFragment(location.hash);

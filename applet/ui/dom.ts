@@ -103,12 +103,36 @@ export function section(id: string, title: string, ...children: Node[]): HTMLEle
   );
 }
 
-/** A download link for `bytes`. */
+/** `blob:` URLs of the download links on the page, released when their link goes. */
+const _downloads = new Set<string>();
+
+/** A download link for `bytes` (its `blob:` URL is released when the link leaves the page). */
 export function download(bytes: Uint8Array, name: string, label: string): HTMLAnchorElement {
   const href = URL.createObjectURL(
     new Blob([bytes as BlobPart], { type: "application/octet-stream" }),
   );
+  _downloads.add(href);
   return el("a", { href, download: name }, label);
+}
+
+/**
+ * Releases the `blob:` URL of every download link removed from `root`'s subtree (a new
+ * result replacing the old one, sign-out), so that signed files do not pile up in the
+ * browser's memory until the page closes.
+ */
+export function watchDownloads(root: Node): void {
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const n of r.removedNodes) {
+        if (!(n instanceof Element)) continue;
+        const links = n.matches("a[download]") ? [n] : [...n.querySelectorAll("a[download]")];
+        for (const a of links) {
+          const href = a.getAttribute("href") ?? "";
+          if (_downloads.delete(href)) URL.revokeObjectURL(href);
+        }
+      }
+    }
+  }).observe(root, { childList: true, subtree: true });
 }
 
 /**
