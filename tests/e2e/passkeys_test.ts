@@ -14,34 +14,12 @@ import { haveChromium, launch } from "../fixtures/browser.ts";
 import { startStack } from "../../harness/mod.ts";
 import { consentPhraseFor, newUser, openApplet, outcome, signInInPage } from "./_applet.ts";
 import { signInPageMessage } from "./_applet.ts";
+import { addAuthenticator, addPasskeyInPage, signInWithPasskeyInPage } from "./_passkeys.ts";
 import { consentFromDeno, session } from "./_deno_client.ts";
 import { applyToRegister } from "../../applet/mod.ts";
 // The applet in the browser refuses less than its floor: the vault sets KSF_DEFAULT.
 import { KSF_DEFAULT, utf8 } from "../../protocol/mod.ts";
-import type { CDPSession, Page } from "playwright-core";
-
-async function addAuthenticator(cdp: CDPSession, hasPrf: boolean): Promise<string> {
-  const r = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      hasPrf,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return r.authenticatorId;
-}
-
-async function addPasskeyInPage(page: Page, name: string, pass: string) {
-  const form = page.getByRole("form", { name: "Add a passkey" });
-  await form.getByLabel("Passkey name", { exact: true }).fill(name);
-  await form.getByLabel("Current pass phrase", { exact: true }).fill(pass);
-  await form.getByRole("button", { name: "Add a passkey", exact: true }).click();
-  return await outcome(page, /Passkey “.*” added/);
-}
+import type { Page } from "playwright-core";
 
 async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
@@ -106,9 +84,7 @@ Deno.test({
 
       await t.step("sign out, sign in with the passkey (no identity), sign", async () => {
         await signOut(page);
-        await page.getByLabel("Identity", { exact: true }).fill("");
-        await page.getByRole("button", { name: "Sign in with a passkey", exact: true }).click();
-        assertEquals(await outcome(page, /Signed in as/), null);
+        assertEquals(await signInWithPasskeyInPage(page), null);
         const message = `pay 10.00 to bob, ${r.identity}`;
         const signature = await signInPageMessage(page, message);
         await Deno.writeFile(
