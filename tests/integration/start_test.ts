@@ -35,8 +35,9 @@ Deno.test("[slow] deno task start runs, heals and stops vault, proxy, web server
   try {
     await supervisor.waitForLine((j) => j.event === "ready");
     assert(
-      supervisor.lines.some((l) => l.includes(`http://127.0.0.1:${ports.web}/`)),
-      "prints the URL",
+      // localhost, not 127.0.0.1: WebAuthn (passkeys) refuses IP-address origins.
+      supervisor.lines.some((l) => l.includes(`http://localhost:${ports.web}/`)),
+      "prints the localhost URL",
     );
     for (
       const name of ["web-proxy.key", "admin-proxy.key", "proxy-vault.key", "vault-master.key"]
