@@ -1,7 +1,7 @@
 import * as opaque from "@serenity-kit/opaque";
 import { assertEquals, assertOk } from "../tests/fixtures/assert.ts";
 import { opaquePackageUrl, splitOpaque } from "./opaque_split.ts";
-import { provideOpaqueWasm } from "../applet/opaque_wasm.ts";
+import { provideOpaqueWasm } from "../applet/mod.ts";
 import { ROOT } from "./build.ts";
 
 const source = await Deno.readTextFile(opaquePackageUrl());

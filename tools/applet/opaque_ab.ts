@@ -9,7 +9,7 @@
  */
 import * as opaque from "@serenity-kit/opaque";
 import { opaquePackageUrl, splitOpaque } from "../../server/opaque_split.ts";
-import { provideOpaqueWasm } from "../../applet/opaque_wasm.ts";
+import { provideOpaqueWasm } from "../../applet/mod.ts";
 import { ROOT } from "../../server/build.ts";
 import { KSF_DEFAULT } from "../../protocol/mod.ts";
 
