@@ -89,14 +89,25 @@ export function montMulN1(r: usize, a: usize, b: usize, L: i32): void {
     const jhi = i < L ? i : L - 1;
     let pa = AU + (<usize>jlo << 4), pb = bTop - (<usize>(i - jlo) << 4);
     const end = AU + (<usize>(jhi + 1) << 4);
-    let lo = i64x2.splat(0), hi = i64x2.splat(0);
-    while (pa < end) {
+    let lo = i64x2.splat(0), hi = i64x2.splat(0), lo2 = i64x2.splat(0), hi2 = i64x2.splat(0);
+    const end2 = end - 16;
+    while (pa < end2) {
+      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
+      const x2 = v128.load(pa, 16), y2 = v128.load(pb, 16), h2 = fmaHi(x2, y2, kHi);
+      hi = i64x2.add(hi, h);
+      lo = i64x2.add(lo, fmaLo(x, y, h, kLo));
+      hi2 = i64x2.add(hi2, h2);
+      lo2 = i64x2.add(lo2, fmaLo(x2, y2, h2, kLo));
+      pa += 32;
+      pb += 32;
+    }
+    if (pa < end) {
       const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
       hi = i64x2.add(hi, h);
       lo = i64x2.add(lo, fmaLo(x, y, h, kLo));
-      pa += 16;
-      pb += 16;
     }
+    lo = i64x2.add(lo, lo2);
+    hi = i64x2.add(hi, hi2);
     const n2 = <i64>(jhi - jlo + 1) << 1; // products in the column (two per pair)
     const t = i64x2.extract_lane(lo, 0) + i64x2.extract_lane(lo, 1) - n2 * BITS_LO + hiPrev + c;
     hiPrev = i64x2.extract_lane(hi, 0) + i64x2.extract_lane(hi, 1) - n2 * BITS_HI;
