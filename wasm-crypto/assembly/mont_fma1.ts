@@ -1,11 +1,11 @@
 /**
  * One modulus in fused multiply-adds (the RELAXED build only, moduli of up to
- * N_MAX_K limbs): the exponentiations that run modulo a single m — RSA's public
- * operation (verify, OAEP encryption, the fault check), the generic modPow, key
- * generation's Miller-Rabin tests and its inversions — on mont_fma.ts's exact
- * 51-bit products, where the baseline build (and larger moduli) use mont_digits.ts's
- * 28-bit integer kernel. The dispatchers modExp, modExpVarTime and modPowPublic pick
- * the kernel; their callers do not know which ran.
+ * N_MAX_K limbs): the exponentiations by a PUBLIC exponent that run modulo a single
+ * m — RSA's public operation (verify, OAEP encryption), privateGeneral's r^e, the
+ * modPowVarTime control — on mont_fma.ts's exact 51-bit products, where the baseline
+ * build (and larger moduli) use mont_digits.ts's 28-bit integer kernel. Secret
+ * exponents stay on the integer kernel (modExp). The dispatchers modExp,
+ * modExpVarTime and modPowPublic pick the kernel; their callers do not know which ran.
  *
  * Layout of montMulN1 (the integer kernel montMulD's, in f64): the pairs [a_j, u_j]
  * against the pairs [b_l, m'_l] (reversed), so one pair of fused multiply-adds gives
@@ -22,8 +22,7 @@
  * their public exponent only.
  */
 import { bnBitLenVarTime, bnCopy, bnSelect, bnSetWord, bnSub, bnZero } from "./bignum";
-import { selMasks1, tableScan, windowAt } from "./exp";
-import { CTX_C1P, CTX_M, CTX_RR, D, DIGITS_BYTES, MD_A, MD_B, S, TABLE, TABLE_ENTRIES, WINDOW } from "./layout";
+import { CTX_C1P, CTX_M, CTX_RR, D, DIGITS_BYTES, MD_A, MD_B, S } from "./layout";
 import { montExp, montExpVarTime, montPowPublicVarTime, publicEntryConstant } from "./mont_digits";
 import {
   BITS_HI,
@@ -143,44 +142,6 @@ function endN1(r: usize, acc: usize, ctx: usize, L: i32): void {
 }
 
 /**
- * montExp in the single-lane FMA kernel: r = base^exp in the Montgomery domain
- * (base < m, k limbs; exp of expK limbs, every window processed, whole table scans).
- * r may alias base. Uses the table, D(0)..D(6), S(T_X), S(T_Y).
- */
-function montExpN1(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
-  const k = ctxK(ctx);
-  const L = nDigits(k);
-  const c1 = D(2), acc = D(4), sel = D(5), vecs = (L + 1) >> 1;
-  setupN1(ctx, L);
-  toDigitsF(c1, 8, ctx + CTX_C1P, k, L);
-  // table[1] = base*R * C1N / R'' = base*R''; table[0] = R'' (from R mod m)
-  const t1 = TABLE + DIGITS_BYTES;
-  toDigitsF(acc, 8, base, k, L);
-  montMulN1(t1, acc, c1, L);
-  montOne(S(T_Y), ctx);
-  toDigitsF(TABLE, 8, S(T_Y), k, L);
-  montMulN1(TABLE, TABLE, c1, L);
-  for (let i = 2; i < TABLE_ENTRIES; i++) {
-    const ti = TABLE + <usize>i * DIGITS_BYTES;
-    montMulN1(ti, ti - DIGITS_BYTES, t1, L);
-  }
-  const nw = (expK * 32 + WINDOW - 1) / WINDOW;
-  if (nw == 0) {
-    memory.copy(acc, TABLE, <usize>L << 3);
-  } else {
-    selMasks1(windowAt(exp, expK, (nw - 1) * WINDOW));
-    tableScan(acc, vecs);
-    for (let w = nw - 2; w >= 0; w--) {
-      for (let s = 0; s < WINDOW; s++) montMulN1(acc, acc, acc, L);
-      selMasks1(windowAt(exp, expK, w * WINDOW));
-      tableScan(sel, vecs);
-      montMulN1(acc, acc, sel, L);
-    }
-  }
-  endN1(r, acc, ctx, L);
-}
-
-/**
  * montExpVarTime in the single-lane FMA kernel (square-and-multiply, branching on the
  * bits of the PUBLIC exponent only). r may alias base. Uses D(0)..D(4), D(6), S(T_X), S(T_Y).
  */
@@ -215,10 +176,15 @@ function sqrMulVarTimeN1(acc: usize, b: usize, exp: usize, bits: i32, L: i32): v
 // The dispatchers test ASC_FEATURE_RELAXED_SIMD in the `if` itself: asc drops the branch
 // (and never compiles the relaxed kernel) in the baseline build only when written so.
 
-/** montExp (constant time) in the kernel that fits: see the module doc. */
+/**
+ * montExp (constant time, SECRET exponents: modPow, key generation, privateGeneral):
+ * the integer kernel in both builds. A constant-time fixed-window montExpN1 on this
+ * kernel was 0.65-0.72x of it, but dudect's secret-exponent target flagged it in 3 of
+ * 4 runs paired with the integer kernel's (which passed all 3): docs/wasm-crypto.md,
+ * "Techniques tried" (issue 20). Kept here as the one place to change that.
+ */
 export function modExp(r: usize, base: usize, exp: usize, expK: i32, ctx: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD && ctxK(ctx) <= N_MAX_K) montExpN1(r, base, exp, expK, ctx);
-  else montExp(r, base, exp, expK, ctx);
+  montExp(r, base, exp, expK, ctx);
 }
 
 /** montExpVarTime (public exponents only) in the kernel that fits. */
