@@ -9,3 +9,5 @@
 export * from "./client/session.ts";
 export * from "./client/flows/mod.ts";
 export { callWithPow, powChallengeOf, solvePow } from "./client/pow.ts";
+// The worker bundle's hand-off of the OPAQUE client's checked wasm (server/opaque_split.ts).
+export { provideOpaqueWasm } from "./opaque_wasm.ts";

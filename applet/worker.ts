@@ -2,9 +2,10 @@
 /**
  * The applet's worker: owns the wasm-crypto instance, the OPAQUE client, the
  * KS(m,a) session and, while signed in, SKu (wasm memory) and KEK (a
- * non-extractable CryptoKey). Before instantiating wasm-crypto it checks the
- * module's bytes against the SHA-256 linked into this bundle, and it trusts only the
- * anchors linked in with them (applet/linked.ts, docs/trust-anchors.md). On `wipe` it
+ * non-extractable CryptoKey). Before instantiating wasm-crypto or the OPAQUE client
+ * it checks each module's bytes against the SHA-256 linked into this bundle
+ * (the OPAQUE client's wasm is a file of its own, server/opaque_split.ts), and it
+ * trusts only the anchors linked in with them (applet/linked.ts, docs/trust-anchors.md). On `wipe` it
  * destroys the key, zeroes wasm-crypto's memory, forgets the session and
  * answers; the page then terminates it.
  *
@@ -45,6 +46,7 @@ import {
 import { RpcError, Session } from "./client/session.ts";
 import type { Reply, Request } from "./worker_api.ts";
 import { type Linked, linked, type LinkedWasm } from "./linked.ts";
+import { provideOpaqueWasm } from "./opaque_wasm.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -102,19 +104,35 @@ async function _sessionGuard<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Starts wasm-crypto from the build that fits the engine, each checked against the
- * SHA-256 compiled into this bundle (applet/linked.ts; never the manifest): the relaxed
- * build where the engine has relaxed SIMD and fuses its multiply-add (initWasmCrypto
- * refuses it otherwise), the baseline build everywhere else. `origin` is the page's
- * origin: a worker started from a blob URL has no base URL of its own.
+ * Starts wasm-crypto and the OPAQUE client side by side, each module checked against
+ * the SHA-256 compiled into this bundle (applet/linked.ts; never the manifest). `origin`
+ * is the page's origin: a worker started from a blob URL has no base URL of its own.
  */
 async function _init(origin: string): Promise<{ wasmSha256: string }> {
   const { wasm } = _linked();
+  const [started] = await Promise.all([
+    _initWasmCrypto(origin, wasm),
+    _checkedWasm(origin, wasm.opaque).then((bytes) => {
+      provideOpaqueWasm(bytes);
+      return opaque.ready;
+    }),
+  ]);
+  return started;
+}
+
+/**
+ * wasm-crypto from the build that fits the engine: the relaxed build where the engine
+ * has relaxed SIMD and fuses its multiply-add (initWasmCrypto refuses it otherwise), the
+ * baseline build everywhere else.
+ */
+async function _initWasmCrypto(
+  origin: string,
+  wasm: Linked["wasm"],
+): Promise<{ wasmSha256: string }> {
   if (relaxedSimdSupported()) {
     const bytes = await _checkedWasm(origin, wasm.relaxed);
     try {
       await initWasmCrypto(bytes);
-      await opaque.ready;
       return { wasmSha256: wasm.relaxed.sha256 };
     } catch (e) {
       if (!(e instanceof WasmCryptoError && e.code === "init_failed")) throw e;
@@ -122,7 +140,6 @@ async function _init(origin: string): Promise<{ wasmSha256: string }> {
   }
   const bytes = await _checkedWasm(origin, wasm.baseline);
   await initWasmCrypto(bytes);
-  await opaque.ready;
   return { wasmSha256: wasm.baseline.sha256 };
 }
 

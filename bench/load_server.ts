@@ -113,7 +113,8 @@ export async function startServer(
   if (logLevel) env.LOG_LEVEL = logLevel;
   // --trace-gc: one line per GC on the child's stdout; the live heap after each full GC is
   // the leak indicator (RSS also moves with how much heap V8 decides to keep committed).
-  env.DENO_V8_FLAGS = ["--trace-gc", v8Flags ?? ""].join(" ").trim();
+  // Deno splits DENO_V8_FLAGS at commas (a space made one unknown flag of both)
+  env.DENO_V8_FLAGS = ["--trace-gc", ...(v8Flags ? v8Flags.split(/[\s,]+/) : [])].join(",");
   const supervisor = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "server/start.ts"],
     cwd: _ROOT,

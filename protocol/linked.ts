@@ -5,6 +5,7 @@
  * it with the JSON text, so the worker's own bytes — which the page checks with
  * Subresource Integrity before it starts the worker — carry what it trusts. Nothing
  * here comes from the network at run time, and the manifest is never consulted.
+ * The OPAQUE client's wasm (server/opaque_split.ts) is linked the same way.
  *
  * The contract half (types, placeholder, parser) lives here, shared by the build and
  * the worker; the worker's own `linked()` is applet/linked.ts.
@@ -13,7 +14,7 @@
  */
 import { type Anchors, parseAnchors } from "./anchors.ts";
 
-/** One wasm-crypto build: its URL path and lower-case hex SHA-256. */
+/** One wasm file (a wasm-crypto build, the OPAQUE client): its URL path and lower-case hex SHA-256. */
 export interface LinkedWasm {
   path: string;
   sha256: string;
@@ -22,7 +23,8 @@ export interface LinkedWasm {
 /** The link step's data. */
 export interface Linked {
   anchors: Anchors;
-  wasm: { baseline: LinkedWasm; relaxed: LinkedWasm };
+  /** wasm-crypto's two builds and the OPAQUE client's module. */
+  wasm: { baseline: LinkedWasm; relaxed: LinkedWasm; opaque: LinkedWasm };
 }
 
 /** The placeholder the link step replaces (exactly one occurrence in the bundle). */
@@ -39,7 +41,7 @@ export function parseLinked(json: string): Linked {
     throw new Error("applet: this worker was built without trust anchors (not linked)");
   }
   const wasm = raw.wasm ?? {};
-  for (const k of ["baseline", "relaxed"]) {
+  for (const k of ["baseline", "relaxed", "opaque"]) {
     const w = wasm[k];
     if (!w || !_WASM_PATH.test(w.path ?? "") || !/^[0-9a-f]{64}$/.test(w.sha256 ?? "")) {
       throw new Error(`applet: linked wasm ${k} is malformed`);

@@ -1,7 +1,9 @@
 /**
  * Builds the applet (DESIGN.md §2.1): wasm-crypto through asc (`buildWasm()`),
+ * the OPAQUE client's wasm split out of its package (server/opaque_split.ts),
  * the page script, its worker, the pass-phrase strength worker and the document worker
- * (both loaded only on demand, docs/passphrase.md, docs/documents.md) through `deno bundle`, the style sheet, and
+ * (both loaded only on demand, docs/passphrase.md, docs/documents.md) through `deno bundle`,
+ * the style sheet, and
  * the page itself. Every output except the page is content-addressed
  * (`/applet/<sha256>.<ext>`), all of them are listed with their SHA-256 in
  * `manifest.json` (served at `/.well-known/roamsign/manifest.json`), and the
@@ -12,9 +14,9 @@
  *    (`.build/applet/`) keyed by a fingerprint over every source file. It needs no
  *    deployment data.
  * 2. **Link** ({@link linkApplet}): the deployment's trust anchors and the SHA-256 of
- *    both wasm builds replace a placeholder in the worker bundle (and in the document
- *    bundle, which hashes with wasm-crypto), then every file is named by its hash, the
- *    page gets the URL and SRI hash of each worker in a `<meta>`, and
+ *    both wasm builds and of the OPAQUE client's wasm replace a placeholder in the worker
+ *    bundle (and in the document bundle, which hashes with wasm-crypto), then every file is
+ *    named by its hash, the page gets the URL and SRI hash of each worker in a `<meta>`, and
  *    the manifest lists files and anchors. Without anchors there is no applet: the
  *    build refuses ({@link BuildError} `no_anchors`).
  *
@@ -38,6 +40,10 @@ import type { Anchors } from "../protocol/mod.ts";
 import { canonicalJson } from "../protocol/mod.ts";
 import { LINK_PLACEHOLDER, type Linked } from "../protocol/mod.ts";
 import { readAnchorFiles, readAnchorsFile } from "../platform/mod.ts";
+import { prepareOpaqueClient } from "./opaque_split.ts";
+import { sourceFingerprint } from "./source_fingerprint.ts";
+
+export { sourceFingerprint };
 
 /** Repository root (this file lives in `server/`). */
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
@@ -66,6 +72,8 @@ export interface Manifest {
     wasm: string;
     /** The relaxed-SIMD build, which the worker takes where the engine supports it. */
     wasmRelaxed: string;
+    /** The OPAQUE client's wasm (server/opaque_split.ts), fetched by the worker. */
+    opaque: string;
     style: string;
     /** The favicon (SVG). */
     icon: string;
@@ -112,6 +120,8 @@ export interface CompiledApplet {
   fingerprint: string;
   wasm: Uint8Array;
   wasmRelaxed: Uint8Array;
+  /** The OPAQUE client's wasm (server/opaque_split.ts). */
+  opaqueWasm: Uint8Array;
   /** The worker bundle with the link placeholder still in it. */
   worker: Uint8Array;
   /** The strength worker (applet/passphrase/strength_worker.ts). */
@@ -123,10 +133,6 @@ export interface CompiledApplet {
   icon: Uint8Array;
   html: string;
 }
-
-const _SOURCE_DIRS = ["applet", "protocol", "wasm-crypto", "proxy", "documents"];
-const _SOURCE_FILES = ["deno.json", "deno.lock", "server/build.ts"];
-const _SKIP = /(^|\/)(build|node_modules|\.git)(\/|$)|_test\.ts$/;
 
 /** The output directory when `DIST_DIR` is unset. */
 export const DEFAULT_OUT_DIR = `${ROOT}/dist`;
@@ -140,59 +146,13 @@ async function _sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
 }
 
-async function _walk(dir: string, rel: string, out: string[]): Promise<void> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [];
-    for await (const e of Deno.readDir(dir)) entries.push(e);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  for (const e of entries) {
-    const r = `${rel}/${e.name}`;
-    if (_SKIP.test(r)) continue;
-    if (e.isDirectory) await _walk(`${dir}/${e.name}`, r, out);
-    else if (e.isFile && /\.(ts|html|css|json|txt)$/.test(e.name)) out.push(r.slice(1));
-  }
-}
-
-/** SHA-256 over every source path and its bytes, in sorted order, under `root`. */
-export async function sourceFingerprint(root: string = ROOT): Promise<string> {
-  const files: string[] = [];
-  for (const d of _SOURCE_DIRS) await _walk(`${root}/${d}`, `/${d}`, files);
-  files.push(..._SOURCE_FILES);
-  files.sort();
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  for (const f of files) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(`${root}/${f}`);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue;
-      throw err;
-    }
-    parts.push(enc.encode(`${f}\0${bytes.length}\0`), bytes);
-  }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const all = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return toHex(await _sha256(all));
-}
-
 async function _writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID()}.tmp`;
   await Deno.writeFile(tmp, bytes);
   await Deno.rename(tmp, path);
 }
 
-async function _bundle(entry: string): Promise<Uint8Array> {
+async function _bundle(entry: string, importMap?: string): Promise<Uint8Array> {
   const tmp = await Deno.makeTempDir({ prefix: "roamsign-bundle-" });
   try {
     const out = `${tmp}/out.js`;
@@ -203,6 +163,7 @@ async function _bundle(entry: string): Promise<Uint8Array> {
         "--platform=browser",
         "--format=esm",
         "--minify",
+        ...(importMap ? [`--import-map=${importMap}`] : []),
         "-o",
         out,
         entry,
@@ -228,6 +189,7 @@ const _CODE_DIR = `${ROOT}/.build/applet`;
 const _CODE_FILES = [
   "wasm",
   "wasmRelaxed",
+  "opaqueWasm",
   "worker",
   "strength",
   "documents",
@@ -261,11 +223,14 @@ export async function compileApplet(options: { force?: boolean } = {}): Promise<
     if (cached) return cached;
   }
   const wasm = await buildWasm();
+  // The worker bundle takes the package's glue without the inlined wasm (import map).
+  const opaque = await prepareOpaqueClient(ROOT, `${ROOT}/.build/opaque`);
   const compiled: CompiledApplet = {
     fingerprint,
     wasm: wasm.bytes,
     wasmRelaxed: wasm.relaxed.bytes,
-    worker: await _bundle("applet/worker.ts"),
+    opaqueWasm: opaque.wasm,
+    worker: await _bundle("applet/worker.ts", opaque.importMap),
     strength: await _bundle("applet/passphrase/strength_worker.ts"),
     documents: await _bundle("applet/documents/worker.ts"),
     page: await _bundle("applet/page.ts"),
@@ -275,6 +240,10 @@ export async function compileApplet(options: { force?: boolean } = {}): Promise<
   };
   _placeholderAt(compiled.worker); // a bundle that cannot be linked fails here, not later
   _placeholderAt(compiled.documents);
+  if (new TextDecoder().decode(compiled.worker).includes("AGFzbQ")) {
+    // base64 of "\0asm": the import map did not apply and the package inlined its wasm
+    throw new BuildError("link_failed", "build: the worker bundle holds an inlined wasm module");
+  }
   await Deno.mkdir(_CODE_DIR, { recursive: true });
   const enc = new TextEncoder();
   for (const n of _CODE_FILES) {
@@ -348,11 +317,14 @@ export async function linkApplet(
   };
   const wasmPath = await put("wasm", "application/wasm", code.wasm);
   const wasmRelaxedPath = await put("wasm", "application/wasm", code.wasmRelaxed);
+  const opaquePath = await put("wasm", "application/wasm", code.opaqueWasm);
+  const linkedWasm = (path: string) => ({ path, sha256: files[path].sha256 });
   const linkData: Linked = {
     anchors,
     wasm: {
-      baseline: { path: wasmPath, sha256: files[wasmPath].sha256 },
-      relaxed: { path: wasmRelaxedPath, sha256: files[wasmRelaxedPath].sha256 },
+      baseline: linkedWasm(wasmPath),
+      relaxed: linkedWasm(wasmRelaxedPath),
+      opaque: linkedWasm(opaquePath),
     },
   };
   const worker = _linkWorker(code.worker, linkData);
@@ -395,6 +367,7 @@ export async function linkApplet(
       worker: workerPath,
       wasm: wasmPath,
       wasmRelaxed: wasmRelaxedPath,
+      opaque: opaquePath,
       style: stylePath,
       icon: iconPath,
       strength: strengthPath,

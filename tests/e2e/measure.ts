@@ -6,9 +6,9 @@
  *   at normal speed and under CDP `Emulation.setCPUThrottlingRate` 4× (see
  *   {@link throttle} for what Chromium throttles), median of `RUNS` runs each;
  * - the applet's transfer size gzipped (page JS, worker JS with the OPAQUE
- *   client and its wasm inlined, wasm-crypto, CSS, HTML), as served; the pass-phrase
- *   strength worker and the document worker, loaded only on demand, are reported apart
- *   (`onDemandBytes`).
+ *   client's glue, the OPAQUE client's wasm, wasm-crypto, CSS, HTML, icon), as served; the
+ *   pass-phrase strength worker and the document worker, loaded only on demand, are reported
+ *   apart (`onDemandBytes`).
  *
  * Run: `deno run -A tests/e2e/measure.ts` (RUNS=3 by default).
  *

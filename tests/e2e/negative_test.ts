@@ -276,6 +276,25 @@ Deno.test({
             await Deno.writeTextFile(`${dist}/manifest.json`, JSON.stringify(m, null, 2) + "\n");
           }),
       );
+
+      await t.step(
+        "the OPAQUE client's wasm changed together with the manifest's hash of it: the worker refuses",
+        () =>
+          refusesTampered(async (dist, manifest) => {
+            // Only the OPAQUE module (server/opaque_split.ts): wasm-crypto stays intact, so
+            // the refusal comes from the check of this file against the linked SHA-256.
+            const m = JSON.parse(await Deno.readTextFile(`${dist}/manifest.json`));
+            const path = manifest.entries.opaque;
+            const bytes = await Deno.readFile(`${dist}${path}`);
+            const custom = [0x00, 0x05, 0x04, ...new TextEncoder().encode("evil")];
+            const changed = new Uint8Array([...bytes, ...custom]);
+            assertOk(WebAssembly.validate(changed), "the tampered module is still valid");
+            await Deno.writeFile(`${dist}${path}`, changed);
+            m.files[path].sha256 = await sha256Hex(changed);
+            m.files[path].size = changed.length;
+            await Deno.writeTextFile(`${dist}/manifest.json`, JSON.stringify(m, null, 2) + "\n");
+          }),
+      );
     } finally {
       await browser.close();
       await stack.stop();

@@ -32,8 +32,9 @@ Deno.test({
         assertEquals(hex, ra.manifest.files[path].sha256, `manifest hash of ${path}`);
         if (path !== "/") assertOk(path.includes(hex), `${path} is named by its hash`);
       }
-      // html, page, worker, strength worker, document worker, style, icon, two wasm builds
-      assertEquals(Object.keys(ra.manifest.files).length, 9);
+      // html, page, worker, strength worker, document worker, style, icon, two wasm builds,
+      // the OPAQUE wasm
+      assertEquals(Object.keys(ra.manifest.files).length, 10);
     } finally {
       await Deno.remove(a, { recursive: true });
       await Deno.remove(b, { recursive: true });
@@ -76,7 +77,7 @@ Deno.test({
       const rb = await buildApplet({ outDir: b, anchors: other });
       assertEquals(ra.manifest.anchors, anchors, "the manifest lists the anchors");
       assertEquals(rb.manifest.anchors, other);
-      for (const role of ["page", "wasm", "wasmRelaxed", "style", "strength"] as const) {
+      for (const role of ["page", "wasm", "wasmRelaxed", "opaque", "style", "strength"] as const) {
         assertEquals(
           ra.manifest.entries[role],
           rb.manifest.entries[role],

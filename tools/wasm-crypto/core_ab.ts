@@ -5,7 +5,10 @@
  * batches; CPU time per call (min, lower quartile, median of 15 batches). The outputs
  * of all builds must be equal.
  *
- *   deno run -A tools/wasm-crypto/core_ab.ts OLD.wasm,NEW.wasm [verify|sha64|sha64k]
+ *   deno run -A tools/wasm-crypto/core_ab.ts OLD.wasm,NEW.wasm [verify|sha64|sha64k|modpow1024|modpow2048]
+ *
+ * `modpowB`: the constant-time `mod_pow` with a B-bit odd modulus and a B-bit exponent
+ * (the kernel of key generation's Miller-Rabin tests at B = 1024).
  *
  * Builds older than the public context (commit 930d5a0) export no layout_pub_ctx_size;
  * their context is layout_ctx_size() bytes.
@@ -59,6 +62,20 @@ if (import.meta.main) {
         if (c.rsa_public(k, e.length) !== 0) throw new Error("rsa_public failed");
       };
       out = () => m().slice(io + 4096, io + 4096 + k).join();
+    } else if (what.startsWith("modpow")) {
+      const bytes = Number(what.slice(6)) / 8;
+      const mod = x.slice(0, bytes);
+      mod[0] |= 0x80;
+      mod[bytes - 1] |= 1;
+      const base = n.slice(0, bytes), exp = n.slice(k - bytes);
+      run = () => {
+        const mm = m();
+        mm.set(base, io);
+        mm.set(exp, io + 1024);
+        mm.set(mod, io + 2048);
+        if (c.mod_pow(bytes, bytes, bytes) !== 0) throw new Error("mod_pow failed");
+      };
+      out = () => m().slice(io + 4096, io + 4096 + bytes).join();
     } else {
       const data = new Uint8Array(what === "sha64" ? 64 : 65536).fill(0x5a);
       run = () => {
@@ -75,7 +92,13 @@ if (import.meta.main) {
       throw new Error(`${r.name}: output differs from ${runs[0].name}`);
     }
   }
-  const iters = what === "verify" ? 300 : what === "sha64" ? 100000 : 200;
+  const iters = what === "verify"
+    ? 300
+    : what === "sha64"
+    ? 100000
+    : what.startsWith("modpow")
+    ? (what === "modpow1024" ? 20 : 4)
+    : 200;
   const res = runs.map(() => [] as number[]);
   for (let round = 0; round < 15; round++) {
     for (let i = 0; i < runs.length; i++) {

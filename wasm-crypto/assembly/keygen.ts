@@ -49,7 +49,7 @@ import {
   SMALL_PRIMES,
 } from "./layout";
 import { fromMont, modSub, montOne, montSetupVarTime, montSqr, toMont } from "./montgomery";
-import { montExp } from "./mont_digits";
+import { modExp } from "./mont_fma1";
 import { __res128_hi, __umulq64 } from "as-bignum/assembly/globals";
 import {
   IO_IN,
@@ -211,7 +211,7 @@ function millerRabinVarTime(w: usize, k: i32, rounds: i32, bytes: i32): bool {
     st(b, k - 1, ld(b, k - 1) & 0x3fffffff);
     if (bnBitLenVarTime(b, k) < 2) bnSetWord(b, k, 2); // b <= 1: chance 2^-(32k-3)
     toMont(z, b, ctx);
-    montExp(z, z, m, k, ctx);
+    modExp(z, z, m, k, ctx);
     let ok = bnEqMask(z, one, k) | bnEqMask(z, minus1, k);
     for (let j = 1; j < a; j++) {
       montSqr(z, z, ctx);
@@ -257,7 +257,7 @@ export function kgFinish(slot: usize, bits: i32): i32 {
   toMont(tw, tw, ectx);
   const em2 = S(12 + 7); // a free temporary
   bnSetWord(em2, 1, e - 2);
-  montExp(tw, tw, em2, 1, ectx);
+  modExp(tw, tw, em2, 1, ectx);
   fromMont(tw, tw, ectx);
   const t = ld(tw, 0);
   // d = (1 + lambda * (e - t)) / e, an exact division: e * d = 1 mod lambda, d < lambda
@@ -295,7 +295,7 @@ export function kgFinish(slot: usize, bits: i32): i32 {
   const pm2 = S(11);
   bnSubWord(pm2, p, kp, 2);
   toMont(x, q, ctxP);
-  montExp(x, x, pm2, kp, ctxP);
+  modExp(x, x, pm2, kp, ctxP);
   fromMont(slot + SLOT_QINV, x, ctxP);
   wipeKg(kp);
   return OK;

@@ -8,7 +8,7 @@ import { bnFromBytes, bnToBytes } from "./bignum";
 import { modInvVarTime } from "./inverse";
 import { CTX_TMP0, S } from "./layout";
 import { ctxK, fromMont, reduceWide } from "./montgomery";
-import { montExp, montExpVarTime } from "./mont_digits";
+import { modExp, modExpVarTime } from "./mont_fma1";
 import { ctxLoad, ERR_ARGS, IO_IN, IO_OUT, IO_RAND, limbsOf, OK, wipeScratch } from "./rsa";
 
 /**
@@ -34,8 +34,8 @@ export function modPow(baseLen: i32, expLen: i32, modLen: i32, varTime: bool): i
   reduceWide(bM, b, bl, ctx);
   const ek = limbsOf(expLen);
   bnFromBytes(e, ek, IO_RAND, expLen);
-  if (varTime) montExpVarTime(y, bM, e, ek, ctx);
-  else montExp(y, bM, e, ek, ctx);
+  if (varTime) modExpVarTime(y, bM, e, ek, ctx);
+  else modExp(y, bM, e, ek, ctx);
   fromMont(y, y, ctx);
   bnToBytes(IO_OUT, modLen, y, k);
   wipeScratch();

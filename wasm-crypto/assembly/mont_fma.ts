@@ -46,20 +46,21 @@ import { ctxK, FMA_DIGIT_BITS, montOne, nDigits, reduceWide } from "./montgomery
 
 /** Digit width of the relaxed kernel. */
 const W: i32 = FMA_DIGIT_BITS;
-const DMASK: u64 = (<u64>1 << 51) - 1;
+export const DMASK: u64 = (<u64>1 << 51) - 1;
 const C_HI: f64 = 10141204801825835211973625643008.0; // 2^103
 const C_LO: f64 = 10141204801825835211973625643008.0 + 6755399441055744.0; // 2^103 + 1.5 * 2^52, exact
 const TWO52: f64 = 4503599627370496.0;
-const BITS_HI: i64 = 0x4660000000000000; // bits of 2^103
-const BITS_LO: i64 = 0x4330000000000000 + 0x0008000000000000; // bits of 2^52, plus the bias 2^51
+export const BITS_HI: i64 = 0x4660000000000000; // bits of 2^103
+export const BITS_LO: i64 = 0x4330000000000000 + 0x0008000000000000; // bits of 2^52, plus the bias 2^51
 const BIAS: i64 = <i64>1 << 58; // keeps a column sum positive (|low halves| < 4L * 2^50 <= 2^58)
 
 // Kernel buffers (the integer kernels' regions; montExpN2 never runs beside them).
 // FK holds the kernel's v128 constants, stored by pairsSetupN: V8 materialises a
 // v128.const afresh at each use inside a loop (a load from the constant pool, vmovq,
 // vpunpcklqdq), while a loaded value stays in a register or costs one load.
-const FK: usize = MD_A;
-const K_HI: usize = 0, K_LO: usize = 16, K_MASK: usize = 32, K_BITS_LO: usize = 48;
+export const FK: usize = MD_A;
+export const K_HI: usize = 0, K_LO: usize = 16;
+const K_MASK: usize = 32, K_BITS_LO: usize = 48;
 const K_BITS_HI: usize = 64, K_BIAS_W: usize = 80, K_TWO52: usize = 96;
 const FU: usize = MD_A + DIGITS_BYTES; // the reduction digits u, L pairs
 const FM: usize = MD_B + DIGITS_BYTES; // m' reversed, L pairs
@@ -81,14 +82,14 @@ export function fmaFused(io: usize): i32 {
 /** The raw high half of x*y (a float in [2^103, 2^104)). */
 // @ts-ignore: decorator
 @inline
-function fmaHi(x: v128, y: v128, kHi: v128): v128 {
+export function fmaHi(x: v128, y: v128, kHi: v128): v128 {
   return f64x2.relaxed_madd(x, y, kHi);
 }
 
 /** The raw low half of x*y, given h = fmaHi(x, y) (a float in [2^52, 2^53)). */
 // @ts-ignore: decorator
 @inline
-function fmaLo(x: v128, y: v128, h: v128, kLo: v128): v128 {
+export function fmaLo(x: v128, y: v128, h: v128, kLo: v128): v128 {
   return f64x2.relaxed_madd(x, y, f64x2.sub(kLo, h));
 }
 
@@ -199,6 +200,11 @@ export function montSqrN(r: usize, a: usize, L: i32): void {
  * at src (< 2^(32k)). Constant time.
  */
 function toDigitsN(dst: usize, lane: i32, src: usize, k: i32, L: i32): void {
+  toDigitsF(dst + (<usize>lane << 3), 16, src, k, L);
+}
+
+/** The L digits of the k-limb number at src (< 2^(32k)) as f64, `stride` bytes apart at dst. Constant time. */
+export function toDigitsF(dst: usize, stride: usize, src: usize, k: i32, L: i32): void {
   const pad = MM_P; // k + 4 limbs, the last four zero
   bnCopy(pad, src, k);
   memory.fill(pad + (<usize>k << 2), 0, 16);
@@ -208,7 +214,7 @@ function toDigitsN(dst: usize, lane: i32, src: usize, k: i32, L: i32): void {
     const sh = <u64>(bit & 31);
     // bits [bit, bit + 51) span three limbs; (x << 1) << (63 - sh) is 0 for sh = 0
     const v = (load<u64>(at) >> sh) | ((<u64>load<u32>(at, 8) << 1) << (63 - sh));
-    store<f64>(dst + (<usize>i << 4) + (<usize>lane << 3), <f64><i64>(v & DMASK));
+    store<f64>(dst + <usize>i * stride, <f64><i64>(v & DMASK));
   }
 }
 
@@ -217,12 +223,17 @@ function toDigitsN(dst: usize, lane: i32, src: usize, k: i32, L: i32): void {
  * limbs at r (nl = ceil(51L / 32) + 1 limbs). Constant time.
  */
 function fromDigitsN(r: usize, x: usize, lane: i32, L: i32, nl: i32): void {
+  fromDigitsF(r, x + (<usize>lane << 3), 16, L, nl);
+}
+
+/** The inverse of toDigitsF for a value below 2^(51L): into nl = ceil(51L / 32) + 1 limbs at r. */
+export function fromDigitsF(r: usize, x: usize, stride: usize, L: i32, nl: i32): void {
   bnZero(r, nl + 2);
   for (let i = 0; i < L; i++) {
     const bit = i * W;
     const at = r + (<usize>(bit >> 5) << 2);
     const sh = <u64>(bit & 31);
-    const d = <u64><i64>load<f64>(x + (<usize>i << 4) + (<usize>lane << 3));
+    const d = <u64><i64>load<f64>(x + <usize>i * stride);
     store<u64>(at, load<u64>(at) | (d << sh));
     store<u32>(at, load<u32>(at, 8) | <u32>((d >> 1) >> (63 - sh)), 8);
   }
@@ -233,6 +244,16 @@ function fromDigitsN(r: usize, x: usize, lane: i32, L: i32, nl: i32): void {
  * mu from m0inv = -m^-1 mod 2^32 by one Newton step to 64 bits. Constant time.
  */
 function scaledModulusN(ctx: usize, lane: i32, L: i32): void {
+  const tmp = D(0);
+  scaledModulusF(ctx, L, tmp + (<usize>lane << 3), 16);
+  const mTop = FM + (<usize>(L - 1) << 4);
+  for (let l = 0; l < L; l++) {
+    store<f64>(mTop - (<usize>l << 4) + (<usize>lane << 3), load<f64>(tmp + (<usize>l << 4) + (<usize>lane << 3)));
+  }
+}
+
+/** m' = mu*m of the context (mu = -m^-1 mod 2^51) as L f64 digits, `stride` bytes apart at dst. Constant time. */
+export function scaledModulusF(ctx: usize, L: i32, dst: usize, stride: usize): void {
   const k = ctxK(ctx);
   const m = ctx + CTX_M;
   const inv32 = <u64>(0 - load<u32>(ctx + CTX_M0INV)); // m^-1 mod 2^32
@@ -255,12 +276,7 @@ function scaledModulusN(ctx: usize, lane: i32, L: i32): void {
     c = v >> 32;
   }
   st(mp, k + 1, <u32>c);
-  const tmp = D(0);
-  toDigitsN(tmp, lane, mp, k + 2, L);
-  const mTop = FM + (<usize>(L - 1) << 4);
-  for (let l = 0; l < L; l++) {
-    store<f64>(mTop - (<usize>l << 4) + (<usize>lane << 3), load<f64>(tmp + (<usize>l << 4) + (<usize>lane << 3)));
-  }
+  toDigitsF(dst, stride, mp, k + 2, L);
 }
 
 /**
@@ -269,13 +285,7 @@ function scaledModulusN(ctx: usize, lane: i32, L: i32): void {
  * number 1 (the exit factor).
  */
 function pairsSetupN(bp: usize, bq: usize, k: i32, pctx: usize, qctx: usize, L: i32): void {
-  v128.store(FK, f64x2.splat(C_HI), K_HI);
-  v128.store(FK, f64x2.splat(C_LO), K_LO);
-  v128.store(FK, i64x2.splat(<i64>DMASK), K_MASK);
-  v128.store(FK, i64x2.splat(BITS_LO), K_BITS_LO);
-  v128.store(FK, i64x2.splat(BITS_HI), K_BITS_HI);
-  v128.store(FK, i64x2.splat(BIAS >> W), K_BIAS_W);
-  v128.store(FK, f64x2.splat(TWO52), K_TWO52);
+  fmaConstants();
   scaledModulusN(pctx, 0, L);
   scaledModulusN(qctx, 1, L);
   toDigitsN(D(2), 0, pctx + CTX_C1P, k, L);
@@ -284,6 +294,17 @@ function pairsSetupN(bp: usize, bq: usize, k: i32, pctx: usize, qctx: usize, L: 
   toDigitsN(D(4), 1, bq, k, L);
   memory.fill(D(3), 0, <usize>L << 4);
   v128.store(D(3), f64x2.splat(1.0));
+}
+
+/** The kernels' v128 constants into FK (see FK). */
+export function fmaConstants(): void {
+  v128.store(FK, f64x2.splat(C_HI), K_HI);
+  v128.store(FK, f64x2.splat(C_LO), K_LO);
+  v128.store(FK, i64x2.splat(<i64>DMASK), K_MASK);
+  v128.store(FK, i64x2.splat(BITS_LO), K_BITS_LO);
+  v128.store(FK, i64x2.splat(BITS_HI), K_BITS_HI);
+  v128.store(FK, i64x2.splat(BIAS >> W), K_BIAS_W);
+  v128.store(FK, f64x2.splat(TWO52), K_TWO52);
 }
 
 /**

@@ -57,7 +57,8 @@ import {
   reduceWide,
   toMont,
 } from "./montgomery";
-import { montExp, montExpVarTime, montPowPublicVarTime, publicEntryConstant } from "./mont_digits";
+import { montExpVarTime } from "./mont_digits";
+import { modExp, modExpVarTime, modPowPublic, publicEntry } from "./mont_fma1";
 import { montExp2, montExpVarTime2 } from "./mont_pair";
 
 export const OK: i32 = 0;
@@ -294,6 +295,8 @@ function releaseChecked(slot: usize, x: usize): i32 {
   bnToBytes(bytes, nBytes, x, kn);
   bnFromBytes(y, kn, bytes, nBytes);
   toMont(y, y, nctx);
+  // the integer kernel on purpose: with the FMA one here, dudect's secret-key target
+  // flagged the signature (docs/wasm-crypto.md, "Techniques tried", issue 20)
   montExpVarTime(y, y, slot + SLOT_E, load<i32>(slot + SLOT_KE), nctx);
   fromMont(y, y, nctx);
   const ok = bnEqMask(y, S(0), kn);
@@ -392,12 +395,12 @@ function privateGeneral(slot: usize): i32 {
   reduceWide(bM, u, rl, nctx);
   memory.fill(IO_RAND, 0, <usize> (2 * rLen));
   // 2. cb = c * r^e mod n (e is public); 3. CRT exponentiations
-  montExpVarTime(t, rM, e, ke, nctx);
+  modExpVarTime(t, rM, e, ke, nctx);
   montMul(cb, c, t, nctx); // c < n < R; t in Montgomery form -> plain product
   reduceWide(m1, cb, kn, pctx);
   reduceWide(m2, cb, kn, qctx);
-  montExp(m1, m1, slot + SLOT_DP, kp, pctx);
-  montExp(m2, m2, slot + SLOT_DQ, kq, qctx);
+  modExp(m1, m1, slot + SLOT_DP, kp, pctx);
+  modExp(m2, m2, slot + SLOT_DQ, kq, qctx);
   // 4. Garner: sb = c^d * r mod n
   garner(sb, m1, m2, slot);
   // 5. unblind: s = sb * r^-1 = sb * b * (r*b)^-1; (r*b) is uniform and independent
@@ -420,13 +423,13 @@ function privateGeneral(slot: usize): i32 {
 export function pubPrepare(nLen: i32): void {
   memory.fill(CTX_TMP0, 0, CTX_SIZE);
   ctxLoad(CTX_TMP0, IO_IN, nLen);
-  publicEntryConstant(PUB_C3, CTX_TMP0);
+  publicEntry(PUB_C3, CTX_TMP0);
   wipeScratchKeepCtx();
 }
 
 /** Completes a public context whose CTX_SIZE bytes the host copied to CTX_TMP0 (PUB_C3). */
 export function pubExtend(): void {
-  publicEntryConstant(PUB_C3, CTX_TMP0);
+  publicEntry(PUB_C3, CTX_TMP0);
   wipeScratchKeepCtx();
 }
 
@@ -451,7 +454,7 @@ export function rsaPublic(nBytes: i32, eLen: i32): i32 {
   }
   const ke = limbsOf(eLen);
   bnFromBytes(e, ke, IO_RAND, eLen);
-  montPowPublicVarTime(y, x, e, ke, ctx, PUB_C3);
+  modPowPublic(y, x, e, ke, ctx, PUB_C3);
   bnToBytes(IO_OUT, nBytes, y, k);
   wipePublicScratch();
   return OK;
