@@ -7,8 +7,8 @@
  * a `blob:` URL of the verified bytes, from which the caller starts the worker (and then
  * revokes the URL). `new Worker(url)` itself has no integrity check.
  *
- * The signing worker's copy of this logic is still inline in `page.ts`
- * (`_workerSource`, `_verifiedWorkerUrl`); the strength worker uses this module.
+ * The signing worker (`ui/worker_client.ts`), the strength worker and the document
+ * worker all start through this module.
  *
  * @module
  */

@@ -8,9 +8,8 @@
  * @module
  */
 import type { Command, Reply, Results } from "../worker_api.ts";
+import { ScriptError, scriptSource, verifiedScriptUrl } from "../verified_script.ts";
 
-const _WORKER_PATH = /^\/applet\/[0-9a-f]{64}\.js$/;
-const _SRI_SHA384 = /^sha384-[A-Za-z0-9+/]{64}$/;
 const _TAMPERED = "The applet's files do not match its build; it will not start.";
 const _UNAVAILABLE = "The applet could not be loaded: check the connection and reload the page.";
 
@@ -139,11 +138,6 @@ export class AppletWorker {
 
 let _worker: AppletWorker | null = null;
 
-/** The running worker, if any, without starting one. */
-export function currentWorker(): AppletWorker | null {
-  return _worker;
-}
-
 /** Forgets the running worker (the caller ends it). */
 export function detachWorker(): AppletWorker | null {
   const w = _worker;
@@ -152,39 +146,19 @@ export function detachWorker(): AppletWorker | null {
 }
 let _starting: Promise<AppletWorker> | null = null;
 
-/** The worker's URL path and SRI hash, from the page's `<meta name="roamsign-worker">`. */
-function _workerSource(): { path: string; integrity: string } {
-  const meta = document.querySelector<HTMLMetaElement>('meta[name="roamsign-worker"]');
-  const path = meta?.content ?? "";
-  const integrity = meta?.dataset.integrity ?? "";
-  if (!_WORKER_PATH.test(path) || !_SRI_SHA384.test(integrity)) {
-    throw new UiError("applet_tampered", "The page does not name a valid applet worker.");
-  }
-  return { path, integrity };
-}
-
 /**
- * Fetches the worker with Subresource Integrity (`new Worker(url)` has none) and returns
- * a `blob:` URL of the verified bytes; the caller starts the worker from it and revokes
- * it. The browser rejects a body whose SHA-384 is not the page's; a second request
- * without integrity then tells a changed file (`applet_tampered`) from an unreachable
- * one (`applet_unavailable`).
+ * The signing worker's bytes, fetched with Subresource Integrity (`verified_script.ts`,
+ * shared with the strength and document workers) as a `blob:` URL; a failure keeps its
+ * code (`applet_tampered`, `applet_unavailable`), in the page's own words.
  */
 async function _verifiedWorkerUrl(): Promise<string> {
-  const { path, integrity } = _workerSource();
-  let res: Response;
   try {
-    res = await fetch(path, { integrity, redirect: "error" });
-  } catch {
-    const reachable = await fetch(path, { method: "HEAD", redirect: "error" })
-      .then((r) => r.ok, () => false);
-    throw reachable
-      ? new UiError("applet_tampered", _TAMPERED)
-      : new UiError("applet_unavailable", _UNAVAILABLE);
+    const { path, integrity } = scriptSource("roamsign-worker");
+    return await verifiedScriptUrl(path, integrity);
+  } catch (err) {
+    if (!(err instanceof ScriptError)) throw err;
+    throw new UiError(err.code, err.code === "applet_tampered" ? _TAMPERED : _UNAVAILABLE);
   }
-  if (!res.ok) throw new UiError("applet_unavailable", _UNAVAILABLE);
-  const blob = new Blob([await res.arrayBuffer()], { type: "text/javascript" });
-  return URL.createObjectURL(blob);
 }
 
 /** The running worker, starting (and verifying) one if there is none. */
