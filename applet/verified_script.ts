@@ -58,3 +58,42 @@ export async function verifiedScriptUrl(path: string, integrity: string): Promis
   const blob = new Blob([await res.arrayBuffer()], { type: "text/javascript" });
   return URL.createObjectURL(blob);
 }
+
+interface _TrustedTypes {
+  createPolicy(
+    name: string,
+    rules: { createScriptURL(url: string): string },
+  ): { createScriptURL(url: string): unknown };
+}
+
+/**
+ * A Trusted Types policy named `policyName` (listed in the CSP's `trusted-types`) that
+ * accepts exactly the one `blob:` URL being started and nothing else, so no other code on
+ * the page can start a worker from its own bytes; returns the function that starts a
+ * module worker from a verified URL ({@link verifiedScriptUrl}) through it. Call once per
+ * policy name, at module load.
+ */
+export function verifiedWorkerStarter(
+  policyName: string,
+  what: string,
+): (url: string, name: string) => Worker {
+  let allowed: string | null = null;
+  const policy = (globalThis as { trustedTypes?: _TrustedTypes }).trustedTypes?.createPolicy(
+    policyName,
+    {
+      createScriptURL(url: string) {
+        if (url !== allowed) throw new TypeError(`roamsign: not the verified ${what}`);
+        return url;
+      },
+    },
+  );
+  return (url, name) => {
+    allowed = url;
+    try {
+      const scriptUrl = policy ? policy.createScriptURL(url) : url;
+      return new Worker(scriptUrl as string, { type: "module", name });
+    } finally {
+      allowed = null;
+    }
+  };
+}

@@ -9,29 +9,13 @@
  *
  * @module
  */
-import { scriptSource, verifiedScriptUrl } from "../verified_script.ts";
+import { scriptSource, verifiedScriptUrl, verifiedWorkerStarter } from "../verified_script.ts";
 import type { DocumentCommand, DocumentReply } from "./api.ts";
 
 /** The `<meta>` that names the document bundle and its SRI hash (written at link time). */
 export const DOCUMENTS_META = "roamsign-documents";
 
-interface _TrustedTypes {
-  createPolicy(
-    name: string,
-    rules: { createScriptURL(url: string): string },
-  ): { createScriptURL(url: string): unknown };
-}
-
-let _verifiedUrl: string | null = null;
-const _policy = (globalThis as { trustedTypes?: _TrustedTypes }).trustedTypes?.createPolicy(
-  "roamsign-documents",
-  {
-    createScriptURL(url: string) {
-      if (url !== _verifiedUrl) throw new TypeError("roamsign: not the verified document worker");
-      return url;
-    },
-  },
-);
+const _newWorker = verifiedWorkerStarter("roamsign-documents", "document worker");
 
 /** A refusal from the document worker, with its stable code. */
 export class DocumentWorkerError extends Error {
@@ -56,8 +40,7 @@ export class DocumentWorker {
   #next = 1;
 
   constructor(url: string) {
-    const scriptUrl = _policy ? _policy.createScriptURL(url) : url;
-    this.#worker = new Worker(scriptUrl as string, { type: "module", name: "roamsign-documents" });
+    this.#worker = _newWorker(url, "roamsign-documents");
     this.#worker.onmessage = (e: MessageEvent<DocumentReply>) => {
       const r = e.data;
       const p = this.#pending.get(r.id);
@@ -97,12 +80,10 @@ let _running: Promise<DocumentWorker> | null = null;
 async function _start(): Promise<DocumentWorker> {
   const { path, integrity } = scriptSource(DOCUMENTS_META);
   const url = await verifiedScriptUrl(path, integrity);
-  _verifiedUrl = url;
   let w: DocumentWorker;
   try {
     w = new DocumentWorker(url);
   } finally {
-    _verifiedUrl = null;
     URL.revokeObjectURL(url); // the worker has fetched its script from it, or failed
   }
   await w.call({ type: "init", origin: location.origin });

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { scriptSource, verifiedScriptUrl } from "../verified_script.ts";
+import { scriptSource, verifiedScriptUrl, verifiedWorkerStarter } from "../verified_script.ts";
 import type { Verdict } from "./policy.ts";
 import type { StrengthCommand, StrengthReply } from "./strength_api.ts";
 
@@ -24,23 +24,7 @@ export const STRENGTH_META = "roamsign-strength";
 /** An unused strength worker is ended after this long. */
 export const IDLE_END_MS = 60_000;
 
-interface _TrustedTypes {
-  createPolicy(
-    name: string,
-    rules: { createScriptURL(url: string): string },
-  ): { createScriptURL(url: string): unknown };
-}
-
-let _verifiedUrl: string | null = null;
-const _policy = (globalThis as { trustedTypes?: _TrustedTypes }).trustedTypes?.createPolicy(
-  "roamsign-strength",
-  {
-    createScriptURL(url: string) {
-      if (url !== _verifiedUrl) throw new TypeError("roamsign: not the verified strength worker");
-      return url;
-    },
-  },
-);
+const _newWorker = verifiedWorkerStarter("roamsign-strength", "strength worker");
 
 /** A command without its `id` (which {@link _StrengthWorker.call} assigns), per variant. */
 type _Command = _WithoutId<StrengthCommand>;
@@ -57,8 +41,7 @@ class _StrengthWorker {
   #url: string | null;
 
   constructor(url: string, onFail: () => void) {
-    const scriptUrl = _policy ? _policy.createScriptURL(url) : url;
-    this.#worker = new Worker(scriptUrl as string, { type: "module", name: "roamsign-strength" });
+    this.#worker = _newWorker(url, "roamsign-strength");
     this.#url = url;
     this.#worker.onmessage = (e: MessageEvent<StrengthReply>) => {
       this.#revoke();
@@ -100,14 +83,11 @@ let _idle: ReturnType<typeof setTimeout> | null = null;
 async function _start(): Promise<_StrengthWorker> {
   const { path, integrity } = scriptSource(STRENGTH_META);
   const url = await verifiedScriptUrl(path, integrity);
-  _verifiedUrl = url;
   try {
     return new _StrengthWorker(url, () => (_running = null));
   } catch (err) {
     URL.revokeObjectURL(url);
     throw err;
-  } finally {
-    _verifiedUrl = null;
   }
 }
 

@@ -8,7 +8,12 @@
  * @module
  */
 import type { Command, Reply, Results } from "../worker_api.ts";
-import { ScriptError, scriptSource, verifiedScriptUrl } from "../verified_script.ts";
+import {
+  ScriptError,
+  scriptSource,
+  verifiedScriptUrl,
+  verifiedWorkerStarter,
+} from "../verified_script.ts";
 
 const _TAMPERED = "The applet's files do not match its build; it will not start.";
 const _UNAVAILABLE = "The applet could not be loaded: check the connection and reload the page.";
@@ -45,32 +50,15 @@ export class UiError extends Error {
   }
 }
 
-interface _TrustedTypes {
-  createPolicy(
-    name: string,
-    rules: { createScriptURL(url: string): string },
-  ): { createScriptURL(url: string): unknown };
-}
-
 // ---- the worker -------------------------------------------------------------------------
 
 /**
- * The worker's script URL while the page starts it: a `blob:` URL of bytes the page
- * fetched with Subresource Integrity ({@link _verifiedWorkerUrl}). The Trusted Types
- * policy accepts this one URL and nothing else, so no other code on the page can start
- * a worker from its own bytes.
+ * Starts the worker from the `blob:` URL of bytes the page fetched with Subresource
+ * Integrity ({@link _verifiedWorkerUrl}), through a Trusted Types policy that accepts
+ * that one URL and nothing else, so no other code on the page can start a worker from
+ * its own bytes.
  */
-let _verifiedUrl: string | null = null;
-
-const _policy = (globalThis as { trustedTypes?: _TrustedTypes }).trustedTypes?.createPolicy(
-  "roamsign",
-  {
-    createScriptURL(url: string) {
-      if (url !== _verifiedUrl) throw new TypeError("roamsign: not the verified applet worker");
-      return url;
-    },
-  },
-);
+const _newWorker = verifiedWorkerStarter("roamsign", "applet worker");
 
 /** The worker and its pending calls. */
 export class AppletWorker {
@@ -82,8 +70,7 @@ export class AppletWorker {
   #next = 1;
 
   constructor(url: string) {
-    const scriptUrl = _policy ? _policy.createScriptURL(url) : url;
-    this.#worker = new Worker(scriptUrl as string, { type: "module", name: "roamsign-applet" });
+    this.#worker = _newWorker(url, "roamsign-applet");
     this.#worker.onmessage = (e: MessageEvent<Reply>) => this.#reply(e.data);
     this.#worker.onerror = (e) => {
       e.preventDefault();
@@ -167,15 +154,12 @@ export function worker(): Promise<AppletWorker> {
   if (_starting) return _starting;
   _starting = (async () => {
     const url = await _verifiedWorkerUrl();
-    _verifiedUrl = url;
     let w: AppletWorker;
     try {
       w = new AppletWorker(url);
     } catch (err) {
       URL.revokeObjectURL(url);
       throw err;
-    } finally {
-      _verifiedUrl = null;
     }
     try {
       // The worker has no base URL of its own (blob:), so it is told the page's origin.
