@@ -30,6 +30,24 @@ export const IDENTITY_RULE =
   "3–64 characters: lower-case letters, digits, dots, dashes and underscores, starting " +
   "with a letter or digit. You sign in with it, and it names your certificate.";
 
+/** The `Identity` field (id `identity`), as registration and sign-in both ask for it. */
+export function identityField(
+  o: { hint?: string; value?: string; readonly?: boolean } = {},
+): HTMLElement {
+  return field("Identity", "identity", {
+    hint: o.hint,
+    attrs: {
+      autocomplete: "username",
+      autocapitalize: "none",
+      spellcheck: "false",
+      required: true,
+      maxlength: String(REGISTRATION_LIMITS.identity),
+      value: o.value ?? "",
+      readonly: o.readonly ?? false,
+    },
+  });
+}
+
 /** The four fields, prefilled from `prefill`; the identity read-only if asked. */
 export function registrationFields(
   prefill?: Registration | null,
@@ -37,17 +55,10 @@ export function registrationFields(
 ): HTMLElement[] {
   const hints = o.hints ?? true;
   return [
-    field("Identity", "identity", {
+    identityField({
       hint: hints && !o.identityReadOnly ? IDENTITY_RULE : undefined,
-      attrs: {
-        autocomplete: "username",
-        autocapitalize: "none",
-        spellcheck: "false",
-        required: true,
-        maxlength: String(REGISTRATION_LIMITS.identity),
-        value: prefill?.identity ?? "",
-        readonly: o.identityReadOnly ?? false,
-      },
+      value: prefill?.identity ?? "",
+      readonly: o.identityReadOnly ?? false,
     }),
     field("Full name", "full-name", {
       hint: hints ? "As on your bank account; the consent letter is addressed to it." : undefined,

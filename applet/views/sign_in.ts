@@ -13,8 +13,9 @@ import { armIdle } from "../ui/lifetime.ts";
 import { takePassphrase } from "../ui/passphrase.ts";
 import { render, setFragment, SIGNED_IN_FRAGMENT, state } from "../ui/state.ts";
 import { UiError, worker } from "../ui/worker_client.ts";
-import { type Registration, REGISTRATION_LIMITS } from "../../protocol/mod.ts";
+import type { Registration } from "../../protocol/mod.ts";
 import { getPasskeyAssertion, passkeysAvailable } from "../ui/webauthn.ts";
+import { identityField } from "./registration_fields.ts";
 
 /** The signed-in view, opened after either way of signing in. */
 function _signedIn(r: { identity: string; registration: Registration; certificate: string }) {
@@ -75,15 +76,7 @@ function _passphraseForm(): HTMLFormElement {
     submit: "Sign in",
     fields: { identity: "identity", passphrase: "passphrase" },
     children: [
-      field("Identity", "identity", {
-        attrs: {
-          autocomplete: "username",
-          autocapitalize: "none",
-          spellcheck: "false",
-          required: true,
-          maxlength: String(REGISTRATION_LIMITS.identity),
-        },
-      }),
+      identityField(),
       field("Pass phrase", "passphrase", {
         attrs: { type: "password", autocomplete: "current-password", required: true },
       }),
