@@ -241,7 +241,11 @@ async function _measure(
   const { op, fixed, random } = prepared;
   try {
     const coin = crypto.getRandomValues(new Uint8Array(n));
-    const inputs = Array.from(coin, (c) => ((c & 1) === 0 ? fixed : random()));
+    // Both classes get inputs made the same way, in the same interleaved order: a fresh
+    // copy of the fixed value beside each fresh random one, so neither class is served
+    // from a hotter cache line than the other (the secret is the only difference).
+    const fresh = () => (fixed instanceof Uint8Array ? fixed.slice() : fixed);
+    const inputs = Array.from(coin, (c) => ((c & 1) === 0 ? fresh() : random()));
     for (let i = 0; i < Math.min(200, n); i++) op(inputs[i]); // warm-up
     const samples: LabelledSample[] = [];
     let stoppedEarly = false;
