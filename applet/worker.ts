@@ -57,6 +57,14 @@ let ready: Promise<unknown> | null = null;
  */
 let origin = "";
 let session: Session | null = null;
+/** A {@link Session.open} under way (one at a time), and when the session was last used. */
+let opening: Promise<Session> | null = null;
+let sessionUsedAt = 0;
+/** True while the session was opened ahead and no command had used it before this one. */
+let aheadUnused = false;
+let onAhead = false;
+/** How long a signed-out session may sit unused before a new one is opened (server: 10 min). */
+const _FRESH_MS = 4 * 60_000;
 let user: SignedIn | null = null;
 /** A passkey being added (its vault challenge and re-authentication), between the steps. */
 let addingPasskey: { challengeId: string; reauthLoginId: string } | null = null;
@@ -81,13 +89,30 @@ const _SESSION_ENDED = "Your session ended (the server restarted, or it was idle
  * user must sign in again (`session_ended`; the key is wiped at once); otherwise the
  * next action opens a new session (`session_reset`, retryable).
  */
-async function _sessionGuard<T>(run: () => Promise<T>): Promise<T> {
+async function _sessionGuard<T>(req: Request, run: (req: Request) => Promise<T>): Promise<T> {
+  onAhead = false;
+  // A command on a session opened ahead keeps a copy of its request (the pass phrase in it
+  // is wiped by its first run), wiped when the command ends.
+  let spare: Request | null = !user && aheadUnused ? structuredClone(req) : null;
   try {
-    return await run();
+    return await run(req);
   } catch (err) {
     if (
       err instanceof RpcError && (err.code === "unknown_session" || err.code === "session_expired")
     ) {
+      if (!user && onAhead && spare) {
+        // The session opened ahead was forgotten before its first use (a server restart
+        // while the page sat open): the web server refused before relaying anything, so
+        // the command goes once more, on a new session.
+        session = null;
+        const again = spare;
+        spare = null;
+        try {
+          return await run(again);
+        } finally {
+          _wipeRequest(again);
+        }
+      }
       if (user) {
         _wipe();
         throw new _AppletError("session_ended", _SESSION_ENDED);
@@ -100,7 +125,14 @@ async function _sessionGuard<T>(run: () => Promise<T>): Promise<T> {
       );
     }
     throw err;
+  } finally {
+    _wipeRequest(spare);
   }
+}
+
+/** Zeroes the byte arrays a request carries (pass phrases, a PRF output). */
+function _wipeRequest(req: Request | null): void {
+  for (const v of Object.values(req ?? {})) if (v instanceof Uint8Array) v.fill(0);
 }
 
 /**
@@ -171,18 +203,39 @@ async function _checkedWasm(origin: string, file: LinkedWasm): Promise<Uint8Arra
   return bytes;
 }
 
+/**
+ * The session of the commands. The worker opens it as soon as it is ready, while the
+ * person is still reading or typing, so that the first command does not wait for the
+ * channel's set-up (two round trips and a key exchange). A session opened ahead and then
+ * left alone while signed out for {@link _FRESH_MS} is replaced before use: the server
+ * drops idle sessions (10 minutes), and a sign-in must not fail on one it forgot.
+ */
 async function _session(): Promise<Session> {
-  if (session && !session.closed) return session;
+  if (opening) await opening.catch(() => undefined);
+  if (session && !session.closed) {
+    if (user || Date.now() - sessionUsedAt < _FRESH_MS) {
+      sessionUsedAt = Date.now();
+      onAhead ||= aheadUnused;
+      aheadUnused = false;
+      return session;
+    }
+    void session.close();
+    session = null;
+  }
   if (user) {
     // The server forgot the signed-in session: signing in again is the only way on.
     _wipe();
     throw new _AppletError("session_ended", _SESSION_ENDED);
   }
-  session = await Session.open({
+  opening ??= Session.open({
     baseUrl: origin,
     crypto: wasmSessionCrypto,
     anchors: _linked().anchors,
+  }).finally(() => {
+    opening = null;
   });
+  session = await opening;
+  sessionUsedAt = Date.now();
   return session;
 }
 
@@ -210,6 +263,13 @@ async function _handle(req: Request): Promise<unknown> {
   if (req.type === "init") {
     origin = new URL(req.origin ?? self.location.origin).origin;
     ready = _init(origin);
+    // The channel's set-up while the person reads or types (a failure here is retried by
+    // the first command that needs the session, which reports it).
+    void ready.then(async () => {
+      if (session || opening) return;
+      await _session();
+      aheadUnused = true;
+    }).catch(() => undefined);
     return await ready;
   }
   if (req.type === "wipe") {
@@ -389,7 +449,7 @@ function _shownDetails(d: unknown): { attemptsLeft?: number; fields?: string[] }
 self.onmessage = async (event: MessageEvent<Request>) => {
   const req = event.data;
   try {
-    const result = await _sessionGuard(() => _handle(req));
+    const result = await _sessionGuard(req, _handle);
     self.postMessage({ id: req.id, ok: true, result } satisfies Reply);
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown; name?: unknown };

@@ -56,11 +56,77 @@ interface Tab {
 interface Sample {
   readyMs: number;
   signInMs: number;
+  /** The page's own time (docs/passkeys.md "Figures"): see {@link APP_CLOCK}. */
+  appMs: number;
+  /** Its parts: navigation → ready, click → signed in, click → signature shown. */
+  app: [number, number, number];
   signMs: number;
   totalMs: number;
 }
 
 const loadavg = () => Deno.loadavg().map((x) => Math.round(x * 100) / 100);
+
+/**
+ * The page's own clock, installed before any of the applet's scripts: navigation start →
+ * applet ready, plus each click on a button → the status it leads to ("Signed in as",
+ * "Message signed"), each taken when the DOM changes (a MutationObserver). What it leaves
+ * out is the time between one step's result and the next click: the person's time, which
+ * here is Playwright's (actionability checks, CDP round trips: 50–150 ms per step on this
+ * host), and which neither a real user nor the applet can shorten.
+ */
+const APP_CLOCK = () => {
+  const m: {
+    clicks: { name: string; t: number }[];
+    ready?: number;
+    signedIn?: number;
+    signed?: number;
+  } = {
+    clicks: [],
+  };
+  (globalThis as unknown as { __appClock: typeof m }).__appClock = m;
+  document.addEventListener("click", (e) => {
+    const b = (e.target as Element | null)?.closest?.("button");
+    if (b) m.clicks.push({ name: (b.textContent ?? "").trim(), t: e.timeStamp });
+  }, true);
+  new MutationObserver(() => {
+    const now = performance.now();
+    if (m.ready === undefined && document.documentElement?.dataset.applet === "ready") {
+      m.ready = now;
+    }
+    const s = document.querySelector('[role="status"]')?.textContent ?? "";
+    if (m.signedIn === undefined && /Signed in as/.test(s)) m.signedIn = now;
+    if (m.signed === undefined && /Message signed/.test(s)) m.signed = now;
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+};
+
+/** The page's own time of a sample from {@link APP_CLOCK}'s marks. */
+async function appTime(
+  page: Page,
+  signInButton: string,
+): Promise<{ appMs: number; app: [number, number, number] }> {
+  const m = await page.evaluate(() =>
+    (globalThis as unknown as {
+      __appClock: {
+        clicks: { name: string; t: number }[];
+        ready?: number;
+        signedIn?: number;
+        signed?: number;
+      };
+    }).__appClock
+  );
+  const click = (name: string) => m.clicks.findLast((c) => c.name === name)?.t;
+  const signInClick = click(signInButton), signClick = click("Sign message");
+  if (
+    m.ready === undefined || m.signedIn === undefined || m.signed === undefined ||
+    signInClick === undefined || signClick === undefined
+  ) throw new Error(`page clock incomplete: ${JSON.stringify(m)}`);
+  const app: [number, number, number] = [
+    Math.round(m.ready),
+    Math.round(m.signedIn - signInClick),
+    Math.round(m.signed - signClick),
+  ];
+  return { appMs: app[0] + app[1] + app[2], app };
+}
 
 /** One cold sample in `tab`: page load → signed in through `path` → signature shown. */
 async function sample(
@@ -87,7 +153,13 @@ async function sample(
   const tSignedIn = performance.now();
   await signInPageMessage(page, `Pay 1.00 GBP, ${path} run ${run}`);
   const t1 = performance.now();
+  const { appMs, app } = await appTime(
+    page,
+    path === "passkey" ? "Sign in with a passkey" : "Sign in",
+  );
   return {
+    appMs,
+    app,
     readyMs: Math.round(tReady - t0),
     signInMs: Math.round(tSignedIn - tReady),
     signMs: Math.round(t1 - tSignedIn),
@@ -102,6 +174,7 @@ function median(xs: number[]): number {
 function summary(samples: Sample[]) {
   return {
     totalMs: median(samples.map((s) => s.totalMs)),
+    appMs: median(samples.map((s) => s.appMs)),
     readyMs: median(samples.map((s) => s.readyMs)),
     signInMs: median(samples.map((s) => s.signInMs)),
     signMs: median(samples.map((s) => s.signMs)),
@@ -119,6 +192,7 @@ try {
   await consentFromDeno(stack.webUrl!, user, await consentPhraseFor(stack, user.identity));
 
   const context = await browser.newContext();
+  await context.addInitScript(APP_CLOCK);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });
@@ -162,9 +236,20 @@ try {
         },
         runs: RUNS,
       },
+      // The same samples on the page's own clock (APP_CLOCK): the user's clicks taken out.
+      pageTimeToFirstSignatureMs: {
+        passkey: { normal: passkey.normal.appMs, cpu4x: passkey.cpu4x.appMs },
+        passphrase: {
+          normal: summary(samples.passphrase["1x"]).appMs,
+          cpu4x: summary(samples.passphrase["4x"]).appMs,
+        },
+      },
       phasesMedianMs: { passkey, passphrase: out("passphrase") },
       targetPasskeyMs: TARGET_PASSKEY_MS,
-      passkeyWithinTarget: passkey.normal.totalMs <= TARGET_PASSKEY_MS,
+      passkeyWithinTarget: {
+        wallClock: passkey.normal.totalMs <= TARGET_PASSKEY_MS,
+        pageTime: passkey.normal.appMs <= TARGET_PASSKEY_MS,
+      },
       loadavg: { start: loadStart, end: loadavg() },
     },
     null,

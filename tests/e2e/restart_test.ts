@@ -148,6 +148,24 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "web server restarted under a page not yet used: the first sign-in goes through",
+        async () => {
+          // The worker opens its session as soon as it is ready (applet/worker.ts `_session`);
+          // the restarted server has forgotten it, and the sign-in must not fail on that.
+          const fresh = await pageWithCspRecorder(await browser.newContext());
+          const keyed = fresh.page.waitForResponse((r) => r.url().endsWith("/api/session/key"));
+          assertEquals(await openApplet(fresh.page, webUrl), "ready");
+          assertEquals((await keyed).status(), 200);
+          await s.stopWeb(true);
+          await s.startWeb();
+          assertEquals(await signInInPage(fresh.page, user.identity, passphrase), null);
+          signIns++;
+          assertEquals(await fresh.violations(), []);
+          await fresh.page.context().close();
+        },
+      );
+
       await t.step("nothing lost, nothing duplicated", async () => {
         const db = databaseUrl;
         const state = await assertConsistent(db, user.identity);

@@ -191,7 +191,6 @@ export async function unlockReleased(
 }
 
 /**
-/**
  * Tells the vault that the pending record opened, with a MAC under this login's OPAQUE
  * session key (protocol/pending_record.ts). Best effort: if it does not get through,
  * the next sign-in releases both records again and confirms then. True when the vault
