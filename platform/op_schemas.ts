@@ -76,7 +76,10 @@ const _kdfSchema = z.strictObject({
   params: ksfParamsSchema,
 });
 
-/** A passkey's slot of a key record v2 (protocol/key_record_v2.ts): DK wrapped to its X25519 key. */
+/** At most this many passkeys per identity (docs/passkeys.md). */
+export const MAX_PASSKEYS = 10;
+
+/** A passkey's slot of a key record v2 (protocol/passkey_slot.ts): DK wrapped to its X25519 key. */
 export const passkeySlotSchema = z.strictObject({
   kind: z.literal("passkey"),
   credentialId: b64u(1023, 16),

@@ -3,20 +3,22 @@ import { b64uDecode, b64uEncode } from "./base64url.ts";
 import { utf8 } from "./bytes.ts";
 import { KeyRecordError, KSF_DEFAULT } from "./key_record.ts";
 import {
-  checkPasskeyTags,
-  derivePasskeyKek,
   derivePassphraseKek,
   type KeyRecordV2,
   newDataKey,
   openKeyRecordV2,
   parseAnyKeyRecord,
   parseKeyRecordV2,
-  passkeyPublicKey,
-  type PasskeySlot,
   sealKeyRecordV2,
   withDataKey,
-  wrapToPasskey,
 } from "./key_record_v2.ts";
+import {
+  checkPasskeyTags,
+  derivePasskeyKek,
+  passkeyPublicKey,
+  type PasskeySlot,
+  wrapToPasskey,
+} from "./passkey_slot.ts";
 import type { Registration } from "./registration.ts";
 
 const REG: Registration = {
@@ -204,7 +206,7 @@ Deno.test("a passkey slot with a changed or moved epk or pub does not open", asy
   assertEquals(Array.from(ok), Array.from(f.pkcs8));
 });
 
-Deno.test("checkPasskeyTags() refuses a substituted pub (a relay's own key) and a tag under another DK", async () => {
+Deno.test("checkPasskeyTags() refuses a substituted pub (a relay's own key) or salt, and a tag under another DK", async () => {
   const f = await fixture();
   // What a relaying web server would send at re-registration: its own X25519 key in place
   // of the passkey's, so that the new data key would be wrapped to a key it holds.
@@ -217,6 +219,7 @@ Deno.test("checkPasskeyTags() refuses a substituted pub (a relay's own key) and 
     const bent of [
       { ...f.slot, pub: b64uEncode(relay) },
       { ...f.slot, credentialId: b64uEncode(new Uint8Array(32).fill(9)) },
+      { ...f.slot, salt: b64uEncode(new Uint8Array(32).fill(9)) },
       { ...f.slot, tag: b64uEncode(new Uint8Array(32)) },
     ]
   ) {

@@ -13,10 +13,12 @@
 import { signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
 import {
   b64uEncode,
+  checkPasskeyTags,
   derivePasskeyKek,
   type KsfParams,
   openKeyRecordV2,
   parseKeyRecordV2,
+  type PasskeyPublic,
   passkeyPublicKey,
   type PasskeySlot,
   randomBytes,
@@ -269,7 +271,38 @@ export async function listPasskeys(session: Session, user: SignedIn): Promise<Pa
   const r = await session.call<{ passkeys: PasskeyInfo[] }>("passkey.list", {
     identity: user.identity,
   });
-  return Array.isArray(r.passkeys) ? r.passkeys : [];
+  return (Array.isArray(r.passkeys) ? r.passkeys : []).map((p) => ({
+    credentialId: p.credentialId,
+    name: p.name,
+    createdAt: p.createdAt,
+    lastUsedAt: p.lastUsedAt,
+  }));
+}
+
+/**
+ * What a re-registration wraps its new data key to (docs/passkeys.md, "Re-registration"):
+ * the public parts of every passkey's slot as `passkey.list` gives them, each checked
+ * against its tag under the CURRENT data key (unwrapped from the slot this sign-in opened,
+ * wiped after). The answer passes through the web server; one that substituted a key of
+ * its own (so that the new data key would be wrapped to it) is `passkey_slot_untrusted`.
+ */
+export async function trustedPasskeyKeys(
+  session: Session,
+  user: SignedIn,
+): Promise<PasskeyPublic[]> {
+  const record = user.record;
+  if (record.v !== 2) return []; // a v1 record has no passkeys (they need v2)
+  const r = await session.call<{ passkeys: Record<string, unknown>[] }>("passkey.list", {
+    identity: user.identity,
+  });
+  const listed = (Array.isArray(r.passkeys) ? r.passkeys : []).map((p) => ({
+    credentialId: String(p?.credentialId ?? ""),
+    salt: String(p?.salt ?? ""),
+    pub: String(p?.pub ?? ""),
+    tag: String(p?.tag ?? ""),
+  }));
+  await withDataKey(user.kek, record, user.slot, (dk) => checkPasskeyTags(dk, listed));
+  return listed.map(({ credentialId, salt, pub }) => ({ credentialId, salt, pub }));
 }
 
 /**
