@@ -348,8 +348,8 @@ async function _handleSignedIn(req: Request, signedIn: SignedIn): Promise<unknow
         bits: req.bits,
         onProgress: (p) => self.postMessage({ id: req.id, progress: p } satisfies Reply),
       });
-      const { serial, superseded, certificate, passkeysErased } = r;
-      return { serial, superseded, certificate, passkeysErased };
+      const { serial, superseded, certificate, passkeysRewrapped } = r;
+      return { serial, superseded, certificate, passkeysRewrapped };
     }
     case "revoke": {
       const r = await revokeKey(await _session(), signedIn, req.currentPassphrase);

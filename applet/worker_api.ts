@@ -57,7 +57,13 @@ export interface Results {
   };
   /** `pending`: the vault keeps the change until the next sign-in confirms it. */
   update: { status: string; pending: boolean; registration: Registration };
-  reregister: { serial: string; superseded: string; certificate: string; passkeysErased: number };
+  /** `passkeysRewrapped`: every passkey now opens the new key (docs/passkeys.md). */
+  reregister: {
+    serial: string;
+    superseded: string;
+    certificate: string;
+    passkeysRewrapped: number;
+  };
   revoke: { identity: string; status: string; serial: string | null };
   /** The bank's name, currency and pinned key fingerprint, its keys checked. */
   hostInfo: { name: string; currency: string; fingerprint: string };

@@ -76,13 +76,19 @@ const _kdfSchema = z.strictObject({
   params: ksfParamsSchema,
 });
 
-/** A passkey's slot of a key record v2 (protocol/key_record_v2.ts): DK under its PRF's KEK. */
+/** At most this many passkeys per identity (docs/passkeys.md). */
+export const MAX_PASSKEYS = 10;
+
+/** A passkey's slot of a key record v2 (protocol/passkey_slot.ts): DK wrapped to its X25519 key. */
 export const passkeySlotSchema = z.strictObject({
   kind: z.literal("passkey"),
   credentialId: b64u(1023, 16),
   salt: b64u(32, 32),
+  pub: b64u(32, 32),
+  epk: b64u(32, 32),
   iv: b64u(12, 12),
   wrapped: b64u(48, 48),
+  tag: b64u(32, 32),
 });
 
 /** Key record v2 as a client sends it: only the pass-phrase slot (docs/passkeys.md). */

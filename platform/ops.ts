@@ -17,6 +17,7 @@ import {
   identitySchema,
   keyRecordSchema,
   keyRecordV2Schema,
+  MAX_PASSKEYS,
   passkeySlotSchema,
   registrationSchema,
   webauthnAuthenticationSchema,
@@ -121,6 +122,11 @@ const _schemas = {
      * reaches the vault, which refuses it as `reauth_required` and audits the refusal.
      */
     reauthLoginId: b64u(16, 16).optional(),
+    /**
+     * Every passkey's slot re-wrapped to the new data key (docs/passkeys.md, "Re-registration"):
+     * exactly the identity's passkeys, each with its enrolled salt and `pub`. Absent: none.
+     */
+    passkeySlots: z.array(passkeySlotSchema).max(MAX_PASSKEYS).optional(),
   }),
   revoke: z.strictObject({
     identity: identitySchema,

@@ -72,6 +72,7 @@ export type ErrorCode =
   | "too_many_passkeys"
   | "upgrade_required"
   | "already_upgraded"
+  | "passkey_slots_mismatch"
   // Availability (503/504 are retryable)
   | "database_unavailable"
   | "vault_unavailable"
@@ -181,6 +182,9 @@ export const ERROR_MESSAGES: { readonly [C in ErrorCode]: string } = {
   too_many_passkeys: "This identity has as many passkeys as it may have; remove one first.",
   upgrade_required: "The key record must be upgraded first: sign in again with your pass phrase.",
   already_upgraded: "The key record is already version 2.",
+  passkey_slots_mismatch:
+    "The passkeys changed meanwhile, or a passkey's slot is not for its key; nothing was stored: " +
+    "sign in again and retry.",
   database_unavailable: "The database is unavailable; try again.",
   vault_unavailable: "The key vault is unavailable; try again.",
   vault_timeout: "The key vault did not answer in time.",

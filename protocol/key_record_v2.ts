@@ -9,11 +9,11 @@
  * passphrase    = { kind: "passphrase", kdf: { name: "opaque-export-key", ksf, params }, iv, wrapped }
  *   KEK         = HKDF-SHA256(ikm = OPAQUE export_key, salt = empty,
  *                             info = "roamsign key record v2 passphrase slot")
- * passkey       = { kind: "passkey", credentialId, salt, iv, wrapped }
- *   KEK         = HKDF-SHA256(ikm = WebAuthn PRF output, salt = the slot's 32-byte salt,
- *                             info = "roamsign key record v2 passkey slot")
+ * passkey       = { kind: "passkey", credentialId, salt, pub, epk, iv, wrapped, tag }
+ *                 DK wrapped to the passkey's X25519 key: protocol/passkey_slot.ts
  * wrapped       = AES-256-GCM(KEK, DK), aad = "roamsign/keyslot/v2\0" ‖ kind ‖ "\0" ‖
- *                 identity ‖ "\0" ‖ credentialId (empty for the pass phrase)
+ *                 identity ‖ "\0" ‖ credentialId ‖ epk ‖ pub (the last three empty for the
+ *                 pass phrase)
  * ```
  *
  * Every KEK is a non-extractable CryptoKey; DK exists as bytes only inside
@@ -23,14 +23,17 @@
  * slot only and keeps each passkey's slot beside its credential; after a passkey sign-in
  * it releases the record with that passkey's slot appended.
  *
- * The PRF input is one constant ({@link PASSKEY_PRF_INPUT}), so a discoverable credential
- * can be asked before anyone knows which it is; the per-credential part is the HKDF salt.
+ * The PRF input is one constant (`PASSKEY_PRF_INPUT`, protocol/passkey_slot.ts), so a
+ * discoverable credential can be asked before anyone knows which it is; the per-credential
+ * part is the HKDF salt.
  *
  * @module
  */
 import { b64uDecode, b64uEncode } from "./base64url.ts";
 import { concat, sha256, utf8, wipe } from "./bytes.ts";
 import type { Registration } from "./registration.ts";
+import { checkPasskeyTags, type PasskeySlot } from "./passkey_slot.ts";
+import { b64uLength, DK_BYTES, hkdfAesKey, slotAad, wrapUnder } from "./slot_wrap.ts";
 import {
   badRecord,
   checkRecordIdentity,
@@ -54,17 +57,6 @@ export interface PassphraseSlot {
   wrapped: string;
 }
 
-/** A passkey's slot: DK under the KEK of its PRF output and `salt`. */
-export interface PasskeySlot {
-  kind: "passkey";
-  /** base64url WebAuthn credential id. */
-  credentialId: string;
-  /** base64url 32 random bytes, the HKDF salt. */
-  salt: string;
-  iv: string;
-  wrapped: string;
-}
-
 /** Key record v2. */
 export interface KeyRecordV2 {
   v: 2;
@@ -83,10 +75,6 @@ export type AnyKeyRecord = KeyRecord | KeyRecordV2;
 /** The slot a sign-in opened: the pass phrase, or the passkey with this credential id. */
 export type SlotRef = { kind: "passphrase" } | { kind: "passkey"; credentialId: string };
 
-/** What the applet asks every passkey's PRF to evaluate (docs/passkeys.md). */
-export const PASSKEY_PRF_INPUT: Uint8Array = utf8("roamsign/passkey-prf/v1");
-
-const _DK_BYTES = 32;
 const _MAX_SLOTS = 1 + 32;
 
 /** Validates a key record v2 (the pass-phrase slot first, then passkey slots). */
@@ -103,16 +91,21 @@ export function parseKeyRecordV2(input: unknown, floor: KsfParams = KSF_FLOOR): 
   };
   const passkeys = rest.map((s): PasskeySlot => {
     if (s?.kind !== "passkey") badRecord("a second pass-phrase slot");
-    if (typeof s.credentialId !== "string" || typeof s.salt !== "string") badRecord("slot");
-    if (_len(s.credentialId as string) < 16 || _len(s.credentialId as string) > 1023) {
+    if (typeof s.credentialId !== "string") badRecord("slot");
+    if (b64uLength(s.credentialId as string) < 16 || b64uLength(s.credentialId as string) > 1023) {
       badRecord("credentialId");
     }
-    if (_len(s.salt as string) !== 32) badRecord("salt length");
+    for (const f of ["salt", "pub", "epk", "tag"] as const) {
+      if (typeof s[f] !== "string" || b64uLength(s[f] as string) !== 32) badRecord(`slot ${f}`);
+    }
     return {
       kind: "passkey",
       credentialId: s.credentialId as string,
       salt: s.salt as string,
+      pub: s.pub as string,
+      epk: s.epk as string,
       ..._wrappedOf(s),
+      tag: s.tag as string,
     };
   });
   return {
@@ -131,17 +124,9 @@ export function parseAnyKeyRecord(input: unknown, floor: KsfParams = KSF_FLOOR):
   return parseKeyRecordV1(input, floor);
 }
 
-function _len(b64u: string): number {
-  try {
-    return b64uDecode(b64u).length;
-  } catch {
-    return -1;
-  }
-}
-
 function _wrappedOf(s: Record<string, unknown>): { iv: string; wrapped: string } {
-  if (typeof s.iv !== "string" || _len(s.iv) !== 12) badRecord("slot iv");
-  if (typeof s.wrapped !== "string" || _len(s.wrapped) !== _DK_BYTES + 16) {
+  if (typeof s.iv !== "string" || b64uLength(s.iv) !== 12) badRecord("slot iv");
+  if (typeof s.wrapped !== "string" || b64uLength(s.wrapped) !== DK_BYTES + 16) {
     badRecord("slot wrapped length");
   }
   return { iv: s.iv as string, wrapped: s.wrapped as string };
@@ -152,64 +137,16 @@ export function recordKdf(record: AnyKeyRecord): KeyRecord["kdf"] {
   return record.v === 1 ? record.kdf : record.slots[0].kdf;
 }
 
-async function _hkdfKey(ikm: Uint8Array, salt: Uint8Array, info: string): Promise<CryptoKey> {
-  const base = await crypto.subtle.importKey("raw", ikm as BufferSource, "HKDF", false, [
-    "deriveKey",
-  ]);
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: salt as BufferSource, info: utf8(info) as BufferSource },
-    base,
-    { name: "AES-GCM", length: 256 },
-    false,
-    ["encrypt", "decrypt"],
-  );
-}
-
 /** The pass-phrase slot's KEK from OPAQUE's export key (not wiped here). */
 export function derivePassphraseKek(exportKey: Uint8Array): Promise<CryptoKey> {
   if (exportKey.length < 32) {
     throw new KeyRecordError("bad_export_key", "kek: export key too short");
   }
-  return _hkdfKey(exportKey, new Uint8Array(0), "roamsign key record v2 passphrase slot");
-}
-
-/** A passkey slot's KEK from its PRF output and salt (neither wiped here). */
-export function derivePasskeyKek(prfOutput: Uint8Array, salt: Uint8Array): Promise<CryptoKey> {
-  if (prfOutput.length < 32) {
-    throw new KeyRecordError("passkey_no_prf", "kek: the PRF output is too short");
-  }
-  if (salt.length !== 32) throw new KeyRecordError("bad_key_record", "kek: salt length");
-  return _hkdfKey(prfOutput, salt, "roamsign key record v2 passkey slot");
+  return hkdfAesKey(exportKey, new Uint8Array(0), "roamsign key record v2 passphrase slot");
 }
 
 function _payloadAad(identity: string, spkiSha256: string): Uint8Array {
   return concat(utf8("roamsign/keyrecord/v2"), utf8(identity), b64uDecode(spkiSha256));
-}
-
-function _slotAad(identity: string, slot: SlotRef): Uint8Array {
-  const id = slot.kind === "passkey" ? b64uDecode(slot.credentialId) : new Uint8Array(0);
-  return concat(utf8(`roamsign/keyslot/v2\0${slot.kind}\0${identity}\0`), id);
-}
-
-/** DK under `kek` for the slot `slot` of `identity`'s record. Does not wipe `dk`. */
-export async function wrapDataKey(
-  kek: CryptoKey,
-  dk: Uint8Array,
-  identity: string,
-  slot: SlotRef,
-): Promise<{ iv: string; wrapped: string }> {
-  if (dk.length !== _DK_BYTES) throw new KeyRecordError("bad_key_record", "data key length");
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const wrapped = await crypto.subtle.encrypt(
-    {
-      name: "AES-GCM",
-      iv: iv as BufferSource,
-      additionalData: _slotAad(identity, slot) as BufferSource,
-    },
-    kek,
-    dk as BufferSource,
-  );
-  return { iv: b64uEncode(iv), wrapped: b64uEncode(new Uint8Array(wrapped)) };
 }
 
 /** The record's slot for `ref`; `key_record_mismatch` when the record has none. */
@@ -223,7 +160,8 @@ export function slotOf(record: KeyRecordV2, ref: SlotRef): PassphraseSlot | Pass
 
 /**
  * Runs `use` with DK unwrapped from the slot `ref` under `kek`, and wipes DK after it,
- * whatever happens. `key_record_undecryptable` when the slot does not open.
+ * whatever happens. `key_record_undecryptable` when the slot does not open; for a passkey
+ * slot, `passkey_slot_untrusted` when its tag does not check out under the DK it holds.
  */
 export async function withDataKey<T>(
   kek: CryptoKey,
@@ -239,7 +177,7 @@ export async function withDataKey<T>(
         {
           name: "AES-GCM",
           iv: b64uDecode(slot.iv) as BufferSource,
-          additionalData: _slotAad(record.identity, ref) as BufferSource,
+          additionalData: slotAad(record.identity, slot) as BufferSource,
         },
         kek,
         b64uDecode(slot.wrapped) as BufferSource,
@@ -249,6 +187,7 @@ export async function withDataKey<T>(
     throw new KeyRecordError("key_record_undecryptable", "key record: the slot does not open");
   }
   try {
+    if (slot.kind === "passkey") await checkPasskeyTags(dk, [slot]);
     return await use(dk);
   } finally {
     wipe(dk);
@@ -291,7 +230,7 @@ export async function sealKeyRecordV2(input: SealKeyRecordV2Input): Promise<KeyR
   const slot: PassphraseSlot = "kind" in p ? { ...p } : {
     kind: "passphrase",
     kdf: { name: "opaque-export-key", ksf: "argon2id", params: { ...p.ksf } },
-    ...await wrapDataKey(p.kek, input.dk, identity, { kind: "passphrase" }),
+    ...await wrapUnder(p.kek, input.dk, slotAad(identity, { kind: "passphrase" })),
   };
   return {
     v: 2,
@@ -307,7 +246,7 @@ export async function sealKeyRecordV2(input: SealKeyRecordV2Input): Promise<KeyR
 
 /** A new, random data key (the caller wipes it). */
 export function newDataKey(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(_DK_BYTES));
+  return crypto.getRandomValues(new Uint8Array(DK_BYTES));
 }
 
 /**

@@ -14,6 +14,7 @@ export * from "./der.ts";
 export * from "./registration.ts";
 export * from "./key_record.ts";
 export * from "./key_record_v2.ts";
+export * from "./passkey_slot.ts";
 export * from "./pending_record.ts";
 export * from "./channel.ts";
 export * from "./limits.ts";

@@ -66,6 +66,10 @@ const _TABLE: Record<string, _Entry> = {
   untrusted_vault: () => ({
     text: "The key vault's answer could not be verified; nothing was stored.",
   }),
+  passkey_slot_untrusted: () => ({
+    text: "A passkey's key in the server's answer is not the one you added, so the answer " +
+      "may have been tampered with; nothing was changed.",
+  }),
   phrase_typo: (e) => ({
     field: "consentPhrase",
     text: `The consent phrase has a typo in group ${e.group ?? "?"}; check it against your letter.`,

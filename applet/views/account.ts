@@ -115,13 +115,14 @@ function _reregisterForm(): HTMLFormElement {
       });
       user.certificate = r.certificate;
       document.getElementById("signature-slot")?.replaceChildren();
-      const erased = r.passkeysErased > 0
-        ? ` Your ${r.passkeysErased} passkey${r.passkeysErased === 1 ? " was" : "s were"} ` +
-          "removed with the old key: add them again."
+      const n = r.passkeysRewrapped;
+      const kept = n > 0
+        ? ` Your ${n === 1 ? "passkey still works" : `${n} passkeys still work`} with the new ` +
+          "key; remove any you do not recognise."
         : "";
       status(
         `Re-registered: a new key pair and certificate ${r.serial}; ` +
-          `certificate ${r.superseded} is superseded.${erased}`,
+          `certificate ${r.superseded} is superseded.${kept}`,
       );
       if (passkeysAvailable()) await refreshPasskeys().catch(() => undefined);
     },

@@ -27,6 +27,7 @@ import {
   verifyByCurrentKey,
 } from "./context.ts";
 import { refreshCrl } from "./directory.ts";
+import { rewrapPasskeySlots } from "./passkeys.ts";
 import {
   idempotencyRequestSha256,
   type IdemRun,
@@ -181,9 +182,9 @@ async function _reregisterIn(
   const ksfParams = canonicalJson(ksfParamsOf(body.keyRecord));
   const record = canonicalJson(body.keyRecord);
   await repo.putKeyRecord(tx, identity, record, pub.spkiSha256, ksfParams, ctx.now);
-  // A new key gets a new data key (docs/passkeys.md): the passkeys' slots wrap the old one
-  // and cannot be re-wrapped without each authenticator, so they are erased with it.
-  const passkeysErased = await repo.erasePasskeysOf(tx, identity);
+  // A new key gets a new data key (docs/passkeys.md): the applet wrapped it to every
+  // passkey's public key, and each passkey's slot is replaced here (or nothing is stored).
+  const passkeysRewrapped = await rewrapPasskeySlots(tx, identity, body.passkeySlots);
   await repo.retireCertificate(tx, cert.serial, "superseded", "reregistered", ctx.now);
   const next = await issueUserCertificate(tx, ctx, identity, pub.spki);
   await repo.deleteLoginAttemptsOf(tx, identity);
@@ -193,13 +194,13 @@ async function _reregisterIn(
     serial: next.serial,
     spkiSha256: pub.spkiSha256,
     bits: pub.bits,
-    passkeysErased,
+    passkeysRewrapped,
   });
   return {
     certificate: next.pem,
     serial: next.serial,
     superseded: cert.serial,
-    passkeysErased,
+    passkeysRewrapped,
   };
 }
 

@@ -18,7 +18,13 @@ import {
 } from "@simplewebauthn/server";
 import type { Transaction } from "kysely";
 import { b64uDecode, b64uEncode, canonicalJson, utf8 } from "../../protocol/mod.ts";
-import { ApiError, type KeyRecord, ksfParamsOf, type OpBody } from "../../platform/mod.ts";
+import {
+  ApiError,
+  type KeyRecord,
+  ksfParamsOf,
+  MAX_PASSKEYS,
+  type OpBody,
+} from "../../platform/mod.ts";
 import { appendAudit } from "../audit.ts";
 import { certificateVerifyKey } from "../ca.ts";
 import { type WebauthnConfig, webauthnConfigFromEnv } from "../config.ts";
@@ -41,8 +47,6 @@ import {
   verifyByCurrentKey,
 } from "./context.ts";
 
-/** At most this many passkeys per identity. */
-export const MAX_PASSKEYS = 10;
 /** How long a challenge is valid. */
 const _CHALLENGE_TTL_MS = 120_000;
 /** ES256, RS256, EdDSA: what every current authenticator offers. */
@@ -329,17 +333,65 @@ async function _release(
   };
 }
 
+/**
+ * The identity's passkeys: name and times for the list, and each slot's public parts
+ * (`salt`, `pub`, `tag`), which a re-registration needs to wrap its new data key to every
+ * passkey (docs/passkeys.md, "Re-registration"). Nothing in them opens anything.
+ */
 export const passkeyList: Handler<"passkey.list"> = async (ctx, body) => {
   const rows = await repo.listPasskeys(ctx.vault.db, body.identity);
   return {
-    passkeys: rows.map((p) => ({
-      credentialId: p.credential_id,
-      name: p.name,
-      createdAt: iso(p.created_at),
-      lastUsedAt: iso(p.last_used_at),
-    })),
+    passkeys: rows.map((p) => {
+      const slot = JSON.parse(p.slot) as Partial<Record<"salt" | "pub" | "tag", string>>;
+      return {
+        credentialId: p.credential_id,
+        name: p.name,
+        createdAt: iso(p.created_at),
+        lastUsedAt: iso(p.last_used_at),
+        salt: slot.salt ?? "",
+        pub: slot.pub ?? "",
+        tag: slot.tag ?? "",
+      };
+    }),
   };
 };
+
+/**
+ * Re-registration's part (docs/passkeys.md): each passkey's slot replaced by the one the
+ * applet re-wrapped to the new data key, in the caller's transaction (the user row locked).
+ * The credential ids sent must be exactly the identity's, and each slot must keep the salt
+ * and public key its passkey enrolled with — whoever re-wraps can change only the wrap —
+ * else `passkey_slots_mismatch` and nothing is stored. Returns how many were re-wrapped.
+ */
+export async function rewrapPasskeySlots(
+  tx: Transaction<Database>,
+  identity: string,
+  slots: OpBody<"reregister">["passkeySlots"],
+): Promise<number> {
+  const sent = slots ?? [];
+  const stored = new Map(
+    (await repo.lockPasskeysOf(tx, identity)).map((p) => [p.credential_id, JSON.parse(p.slot)]),
+  );
+  const ids = new Set(sent.map((s) => s.credentialId));
+  const exact = ids.size === sent.length && ids.size === stored.size &&
+    sent.every((s) => {
+      const was = stored.get(s.credentialId) as { salt?: unknown; pub?: unknown } | undefined;
+      return was !== undefined && was.salt === s.salt && was.pub === s.pub;
+    });
+  if (!exact) {
+    throw new ApiError(
+      409,
+      "passkey_slots_mismatch",
+      "the slots are not for exactly this identity's passkeys and their keys",
+    );
+  }
+  for (const slot of sent) {
+    if (!(await repo.replacePasskeySlot(tx, identity, slot.credentialId, canonicalJson(slot)))) {
+      throw new Error("vault: a locked passkey disappeared");
+    }
+  }
+  return sent.length;
+}
 
 export const passkeyRemove: Handler<"passkey.remove"> = async (ctx, body) => {
   const identity = body.identity;

@@ -81,6 +81,24 @@ export async function deletePasskey(tx: Q, identity: string, credentialId: strin
   return r !== undefined;
 }
 
+/** An identity's passkeys locked for update, oldest first (a re-registration re-wraps them). */
+export function lockPasskeysOf(tx: Q, identity: string): Promise<Passkey[]> {
+  return tx.selectFrom("passkeys").selectAll().where("identity", "=", identity)
+    .orderBy("created_at").orderBy("credential_id").forUpdate().execute();
+}
+
+/** Replaces one passkey's slot (a re-wrap to a new data key); false when there is none. */
+export async function replacePasskeySlot(
+  tx: Q,
+  identity: string,
+  credentialId: string,
+  slot: string,
+): Promise<boolean> {
+  const r = await tx.updateTable("passkeys").set({ slot }).where("identity", "=", identity)
+    .where("credential_id", "=", credentialId).returning("credential_id").executeTakeFirst();
+  return r !== undefined;
+}
+
 /** Erases every passkey and pending passkey challenge of `identity`; how many passkeys. */
 export async function erasePasskeysOf(tx: Q, identity: string): Promise<number> {
   await tx.deleteFrom("passkey_challenges").where("identity", "=", identity).execute();

@@ -23,7 +23,13 @@
  * @module
  */
 import { z } from "zod";
-import { ApiError, log, powProofSchema } from "../../platform/mod.ts";
+import {
+  ApiError,
+  log,
+  MAX_PASSKEYS,
+  passkeySlotSchema,
+  powProofSchema,
+} from "../../platform/mod.ts";
 import {
   b64uDecode,
   b64uEncode,
@@ -223,6 +229,7 @@ export const OPERATIONS = {
       signature: b64u(1024),
       idempotencyKey: b64u(64).optional(),
       reauthLoginId: b64u(64).optional(),
+      passkeySlots: z.array(passkeySlotSchema).max(MAX_PASSKEYS).optional(),
     }).strict(),
     async (x, args) => {
       _requireSignedIn(x.session, args.identity);

@@ -6,14 +6,24 @@
  * origins): a v1 user signs in with the pass phrase and its record is upgraded; "Add a
  * passkey" (pass phrase again); sign out; "Sign in with a passkey" with the identity left
  * empty; sign, and `openssl` verifies the signature with the directory's certificate;
- * "Remove" (pass phrase again); the authenticator removed, the pass phrase still signs
- * in; an authenticator without PRF → a clear alert and no passkey stored.
+ * re-register with a new pass phrase, and the passkey still signs in, now to the new key
+ * (`openssl` verifies with the new certificate); "Remove" (pass phrase again); the
+ * authenticator removed, the pass phrase still signs in; an authenticator without PRF →
+ * a clear alert and no passkey stored.
  */
 import { assert, assertEquals, assertOk } from "../fixtures/assert.ts";
 import { haveChromium, launch } from "../fixtures/browser.ts";
 import { startStack } from "../../harness/mod.ts";
-import { consentPhraseFor, newUser, openApplet, outcome, signInInPage } from "./_applet.ts";
-import { signInPageMessage } from "./_applet.ts";
+import {
+  consentPhraseFor,
+  newPassphrase,
+  newUser,
+  openApplet,
+  outcome,
+  reregisterInPage,
+  signInInPage,
+  signInPageMessage,
+} from "./_applet.ts";
 import { addAuthenticator, addPasskeyInPage, signInWithPasskeyInPage } from "./_passkeys.ts";
 import { consentFromDeno, session } from "./_deno_client.ts";
 import { applyToRegister } from "../../applet/mod.ts";
@@ -35,8 +45,39 @@ async function openssl(args: string[], cwd: string) {
   };
 }
 
+/**
+ * Signs `message` in the page and has `openssl dgst -verify` check the signature with the
+ * certificate the directory publishes now; returns that certificate's PEM.
+ */
+async function signAndVerify(
+  page: Page,
+  webUrl: string,
+  identity: string,
+  message: string,
+  work: string,
+): Promise<string> {
+  const signature = await signInPageMessage(page, message);
+  await Deno.writeFile(`${work}/sig.bin`, Uint8Array.from(atob(signature), (c) => c.charCodeAt(0)));
+  await Deno.writeFile(`${work}/message.txt`, utf8(message));
+  const res = await fetch(`${webUrl}/directory/${identity}?format=pem`);
+  const pem = await res.text();
+  await Deno.writeTextFile(`${work}/cert.pem`, pem);
+  const pub = await openssl(
+    ["x509", "-in", "cert.pem", "-pubkey", "-noout", "-out", "pub.pem"],
+    work,
+  );
+  assertOk(pub.ok, pub.out);
+  const ok = await openssl(
+    ["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.bin", "message.txt"],
+    work,
+  );
+  assertOk(ok.ok && ok.out.includes("Verified OK"), ok.out);
+  return pem;
+}
+
 Deno.test({
-  name: "[slow] passkeys in Chromium: upgrade, add, sign in with it, sign, remove, no PRF",
+  name:
+    "[slow] passkeys in Chromium: upgrade, add, sign in with it, sign, re-register, remove, no PRF",
   ignore: Deno.env.get("ROAMSIGN_SLOW_TESTS") !== "1" || !haveChromium(),
   sanitizeOps: false,
   sanitizeResources: false,
@@ -48,7 +89,7 @@ Deno.test({
     try {
       // A user whose record is v1, as applets made it before passkeys.
       const r = newUser("pkb");
-      const pass = `correct horse battery ${r.identity}`;
+      let pass = `correct horse battery ${r.identity}`;
       const s = await session(stack.webUrl!);
       await applyToRegister(s, {
         registration: r,
@@ -82,29 +123,56 @@ Deno.test({
         assertEquals(credentials.length, 1);
       });
 
+      let oldCertificate = "";
       await t.step("sign out, sign in with the passkey (no identity), sign", async () => {
         await signOut(page);
         assertEquals(await signInWithPasskeyInPage(page), null);
-        const message = `pay 10.00 to bob, ${r.identity}`;
-        const signature = await signInPageMessage(page, message);
-        await Deno.writeFile(
-          `${work}/sig.bin`,
-          Uint8Array.from(atob(signature), (c) => c.charCodeAt(0)),
-        );
-        await Deno.writeFile(`${work}/message.txt`, utf8(message));
-        const res = await fetch(`${stack.webUrl}/directory/${r.identity}?format=pem`);
-        await Deno.writeTextFile(`${work}/cert.pem`, await res.text());
-        const pub = await openssl(
-          ["x509", "-in", "cert.pem", "-pubkey", "-noout", "-out", "pub.pem"],
+        oldCertificate = await signAndVerify(
+          page,
+          stack.webUrl!,
+          r.identity,
+          `pay 10.00 to bob, ${r.identity}`,
           work,
         );
-        assertOk(pub.ok, pub.out);
-        const ok = await openssl(
-          ["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.bin", "message.txt"],
-          work,
-        );
-        assertOk(ok.ok && ok.out.includes("Verified OK"), ok.out);
       });
+
+      await t.step(
+        "re-register with a new pass phrase: the passkey still signs in, to the new key",
+        async () => {
+          const next = newPassphrase();
+          assertEquals(await reregisterInPage(page, next, pass), null);
+          const said = await page.getByRole("status").textContent();
+          assertOk(
+            /passkey still works.*remove any you do not recognise/.test(said ?? ""),
+            `status: ${said}`,
+          );
+          pass = next;
+          await signOut(page);
+          assertEquals(await signInWithPasskeyInPage(page), null);
+          const newCertificate = await signAndVerify(
+            page,
+            stack.webUrl!,
+            r.identity,
+            `pay 20.00 to bob, ${r.identity}`,
+            work,
+          );
+          assert(newCertificate !== oldCertificate, "the directory has the new certificate");
+          // The same signature does not verify with the superseded certificate's key.
+          await Deno.writeTextFile(`${work}/cert.pem`, oldCertificate);
+          assertOk(
+            (await openssl(
+              ["x509", "-in", "cert.pem", "-pubkey", "-noout", "-out", "pub.pem"],
+              work,
+            )).ok,
+            "old certificate",
+          );
+          const old = await openssl(
+            ["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.bin", "message.txt"],
+            work,
+          );
+          assertOk(!old.ok && !old.out.includes("Verified OK"), old.out);
+        },
+      );
 
       await t.step("remove the passkey (pass phrase again)", async () => {
         const form = page.getByRole("form", { name: "Remove passkey Laptop" });

@@ -5,7 +5,10 @@
  * with it and sign; a replayed assertion, one for another origin, one without user
  * verification and one with an old signature counter are refused; a v1 record comes out
  * of its next sign-in as v2 with the same SKu; removing a passkey leaves the pass phrase
- * working; re-registration and revocation erase the passkeys.
+ * working; re-registration (a new pass phrase) re-wraps every passkey's slot to the new
+ * data key, so each passkey opens the new key, and a relay that substitutes a passkey's
+ * public key, or hides a passkey, makes it refuse with nothing stored; revocation erases
+ * the passkeys.
  */
 import { assert, assertEquals, assertRejects } from "../fixtures/assert.ts";
 import { SoftAuthenticator } from "../fixtures/soft_authenticator.ts";
@@ -25,7 +28,16 @@ import {
   startPasskeySignIn,
 } from "../../applet/mod.ts";
 import type { Session } from "../../applet/mod.ts";
-import { PASSKEY_PRF_INPUT, toHex, utf8 } from "../../protocol/mod.ts";
+import {
+  b64uEncode,
+  type KeyRecordV2,
+  PASSKEY_PRF_INPUT,
+  passkeyPublicKey,
+  toHex,
+  utf8,
+  withDataKey,
+  wrapToPasskey,
+} from "../../protocol/mod.ts";
 import { applyFromDeno, consentFromDeno, session } from "../e2e/_deno_client.ts";
 import { consentPhraseFor, newUser } from "../e2e/_applet.ts";
 
@@ -71,6 +83,53 @@ async function passkeySignIn(
   return { s, request, got };
 }
 
+/** A passkey sign-in with the credential `credentialId` of `auth`; the user it opens. */
+async function signInWith(
+  webUrl: string,
+  auth: SoftAuthenticator,
+  credentialId: string,
+  open: Session[],
+): Promise<SignedIn> {
+  const ps = await session(webUrl);
+  open.push(ps);
+  const request = await startPasskeySignIn(ps, "");
+  const got = await auth.get({ ...request, allowCredentials: [credentialId] }, PASSKEY_PRF_INPUT);
+  return await finishPasskeySignIn(ps, request, {
+    response: got.response,
+    prf: got.prf!,
+    ksfFloor: LIGHT_KSF,
+  });
+}
+
+type Listed = { credentialId: string; salt: string; pub: string; tag: string };
+
+/**
+ * A relaying web server, test side: `bend` rewrites the answer to `passkey.list` on its
+ * way to the applet's flow; every other call goes through unchanged. Undone by the result.
+ */
+function relay(s: Session, bend: (passkeys: Listed[]) => Promise<Listed[]>): () => void {
+  const call = s.call.bind(s);
+  s.call = (async (op: string, args: never) => {
+    const r = await call(op, args);
+    if (op !== "passkey.list") return r;
+    const listed = r as unknown as { passkeys: Listed[] };
+    return { ...listed, passkeys: await bend(listed.passkeys) };
+  }) as Session["call"];
+  return () => {
+    s.call = call;
+  };
+}
+
+/** An X25519 public key nobody enrolled: the relay's own. */
+async function relayPub(): Promise<string> {
+  const random = () => crypto.getRandomValues(new Uint8Array(32));
+  return b64uEncode(await passkeyPublicKey(random(), random()));
+}
+
+function spkiHex(user: SignedIn): string {
+  return toHex(user.key.publicKey.exportSpki());
+}
+
 async function pkcs8Hex(user: SignedIn): Promise<string> {
   const der = user.key.exportPkcs8();
   try {
@@ -81,7 +140,8 @@ async function pkcs8Hex(user: SignedIn): Promise<string> {
 }
 
 Deno.test({
-  name: "[slow] passkeys: add, sign in and sign, refusals, upgrade, removal, revocation",
+  name:
+    "[slow] passkeys: add, sign in and sign, refusals, upgrade, removal, re-registration, revocation",
   ignore: Deno.env.get("ROAMSIGN_SLOW_TESTS") !== "1",
   sanitizeOps: false,
   sanitizeResources: false,
@@ -94,7 +154,7 @@ Deno.test({
     const open: Session[] = [];
     try {
       const r = newUser("pk");
-      const pass = `pass phrase of ${r.identity}`;
+      let pass = `pass phrase of ${r.identity}`;
       // A v1 record, as applets made before passkeys.
       const s0 = await session(webUrl);
       open.push(s0);
@@ -272,20 +332,146 @@ Deno.test({
         forget(await signIn(s3, { identity: r.identity, passphrase: utf8(pass), ...KSF }));
       });
 
-      await t.step("re-registration erases the passkeys (a new data key)", async () => {
-        await addPasskey(s, user, pass, auth);
-        const rr = await reregister(s, user, {
-          passphrase: utf8(pass),
+      // Two passkeys from here on: one the relay bends, one it leaves alone.
+      const ids: string[] = [];
+      /** The old key's state, which a refused re-registration must leave as it was. */
+      const unchanged = async (what: string) => {
+        const { entries } = await admin.call("admin.audit", { identity: r.identity }) as {
+          entries: { op: string; outcome: string }[];
+        };
+        assert(
+          !entries.some((e) => e.op === "reregister" && e.outcome === "reregistered"),
+          `${what}: nothing re-registered`,
+        );
+        assertEquals((await listPasskeys(s, user)).map((p) => p.credentialId), ids);
+        assertEquals(await pkcs8Hex(user), skuHash, `${what}: the applet keeps the old key`);
+        assert((await signAndSubmit(s, user, utf8(`pay 1 to bob, ${what}`))).verified);
+        for (const id of ids) {
+          const viaPasskey = await signInWith(webUrl, auth, id, open);
+          assertEquals(
+            await pkcs8Hex(viaPasskey),
+            skuHash,
+            `${what}: the passkey opens the old key`,
+          );
+          forget(viaPasskey);
+        }
+      };
+      const reregisterAs = (next: string) =>
+        reregister(s, user, {
+          passphrase: utf8(next),
           currentPassphrase: utf8(pass),
           bits: 2048,
           ksfFloor: LIGHT_KSF,
         });
-        assertEquals(rr.passkeysErased, 1);
-        assertEquals((await listPasskeys(s, user)).length, 0);
-      });
+
+      await t.step(
+        "a relay that substitutes a passkey's public key: re-registration refuses before sending anything",
+        async () => {
+          ids.push((await addPasskey(s, user, pass, auth, "Laptop")).credentialId);
+          ids.push((await addPasskey(s, user, pass, auth, "Phone")).credentialId);
+          const ownPub = await relayPub();
+          const sent: string[] = [];
+          const undo = relay(s, (passkeys) =>
+            Promise.resolve(
+              passkeys.map((p, i) => i === 0 ? { ...p, pub: ownPub } : p),
+            ));
+          const call = s.call;
+          s.call = ((op: string, args: never) => {
+            sent.push(op);
+            return call(op, args);
+          }) as Session["call"];
+          try {
+            assertEquals(await codeOf(reregisterAs(`new ${pass}`)), "passkey_slot_untrusted");
+          } finally {
+            undo();
+          }
+          assertEquals(sent, ["passkey.list"], "no re-authentication, no key, no reregister");
+          await unchanged("substituted pub");
+        },
+      );
+
+      await t.step(
+        "a relay that knows the data key forges the tag: the vault refuses (passkey_slots_mismatch)",
+        async () => {
+          // An old pass phrase and a copy of the record give the data key; the vault still
+          // holds the public key each passkey enrolled with.
+          const ownPub = await relayPub();
+          const record = user.record as KeyRecordV2;
+          const undo = relay(
+            s,
+            (passkeys) =>
+              withDataKey(user.kek, record, user.slot, async (dk) => {
+                const p = passkeys[0];
+                const forged = await wrapToPasskey(dk, r.identity, { ...p, pub: ownPub });
+                return [{ ...p, pub: ownPub, tag: forged.tag }, ...passkeys.slice(1)];
+              }),
+          );
+          try {
+            assertEquals(await codeOf(reregisterAs(`new ${pass}`)), "passkey_slots_mismatch");
+          } finally {
+            undo();
+          }
+          await unchanged("forged tag");
+        },
+      );
+
+      await t.step(
+        "a relay that hides a passkey: the vault refuses (passkey_slots_mismatch)",
+        async () => {
+          const undo = relay(s, (passkeys) => Promise.resolve(passkeys.slice(1)));
+          try {
+            assertEquals(await codeOf(reregisterAs(`new ${pass}`)), "passkey_slots_mismatch");
+          } finally {
+            undo();
+          }
+          await unchanged("hidden passkey");
+        },
+      );
+
+      await t.step(
+        "re-registration with a new pass phrase re-wraps the passkeys: each opens the NEW key",
+        async () => {
+          const oldSpki = spkiHex(user);
+          const next = `a new pass phrase of ${r.identity}`;
+          const rr = await reregisterAs(next);
+          assertEquals(rr.passkeysRewrapped, 2);
+          const newSpki = spkiHex(user);
+          assert(newSpki !== oldSpki, "a new key pair");
+          assertEquals((await listPasskeys(s, user)).map((p) => p.credentialId), ids);
+          for (const id of ids) {
+            const viaPasskey = await signInWith(webUrl, auth, id, open);
+            assertEquals(spkiHex(viaPasskey), newSpki, "the passkey opens the new key");
+            assertEquals(await pkcs8Hex(viaPasskey), await pkcs8Hex(user));
+            assert((await signAndSubmit(s, viaPasskey, utf8("pay 2 to bob"))).verified);
+            forget(viaPasskey);
+          }
+          // The new pass phrase opens the same new key; the old one no longer signs in.
+          const s4 = await session(webUrl);
+          open.push(s4);
+          const viaPhrase = await signIn(s4, {
+            identity: r.identity,
+            passphrase: utf8(next),
+            ...KSF,
+          });
+          assertEquals(spkiHex(viaPhrase), newSpki);
+          forget(viaPhrase);
+          const s5 = await session(webUrl);
+          open.push(s5);
+          assertEquals(
+            await codeOf(signIn(s5, { identity: r.identity, passphrase: utf8(pass), ...KSF })),
+            "wrong_passphrase",
+          );
+          pass = next;
+          const { entries } = await admin.call("admin.audit", { identity: r.identity }) as {
+            entries: { op: string; outcome: string; details: Record<string, unknown> }[];
+          };
+          const row = entries.find((e) => e.op === "reregister" && e.outcome === "reregistered");
+          assertEquals(row?.details.passkeysRewrapped, 2);
+          assertEquals(row?.details.passkeysErased, undefined);
+        },
+      );
 
       await t.step("revocation erases every slot: the passkey no longer signs in", async () => {
-        await addPasskey(s, user, pass, auth);
         await revokeKey(s, user, utf8(pass), "test", LIGHT_KSF);
         const ps = await session(webUrl);
         open.push(ps);
@@ -309,7 +495,7 @@ Deno.test({
           entries: { op: string; outcome: string; details: Record<string, unknown> }[];
         };
         const revoked = entries.find((e) => e.op === "revoke" && e.outcome === "revoked");
-        assertEquals(revoked?.details.passkeysErased, 1);
+        assertEquals(revoked?.details.passkeysErased, 2);
         assert(entries.some((e) => e.op === "passkey.login.finish" && e.outcome === "refused"));
       });
     } finally {

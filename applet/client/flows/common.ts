@@ -28,6 +28,8 @@ import {
   KSF_FLOOR,
   type KsfParams,
   newDataKey,
+  type PasskeyPublic,
+  type PasskeySlot,
   randomBytes,
   type Registration,
   sealKeyRecord,
@@ -38,6 +40,7 @@ import {
   type VaultStatement,
   vaultStatementBytes,
   wipe,
+  wrapToPasskey,
 } from "../../../protocol/mod.ts";
 import { RpcError, type Session, type SessionCrypto } from "../session.ts";
 import { callWithPow } from "../pow.ts";
@@ -196,6 +199,8 @@ interface NewKey {
   kek: CryptoKey;
   keyRecord: AnyKeyRecord;
   registrationRecord: string;
+  /** The new data key wrapped to each passkey asked for (`passkeys`); v2 only. */
+  passkeySlots: PasskeySlot[];
 }
 
 /**
@@ -238,6 +243,11 @@ export async function newKey(
      * the worker never passes it). Default: v2 with a new data key.
      */
     recordVersion?: 1 | 2;
+    /**
+     * Re-registration: the passkeys to wrap the new data key to, their public keys already
+     * checked against their tags under the current one (docs/passkeys.md).
+     */
+    passkeys?: readonly PasskeyPublic[];
   },
 ): Promise<NewKey> {
   checkNewLength(passphrase);
@@ -284,13 +294,21 @@ export async function newKey(
     }
     const keks = await keksFrom(finish.exportKey);
     const kek = o.recordVersion === 1 ? keks.v1 : keks.v2;
-    const keyRecord = await _sealNew(kek, registration, pkcs8, spki, {
+    const { keyRecord, passkeySlots } = await _sealNew(kek, registration, pkcs8, spki, {
       bits: o.bits,
       sigAlg: o.sigAlg,
       recordVersion: o.recordVersion,
       ksf,
+      passkeys: o.passkeys ?? [],
     });
-    return { key, spki, kek, keyRecord, registrationRecord: finish.registrationRecord };
+    return {
+      key,
+      spki,
+      kek,
+      keyRecord,
+      registrationRecord: finish.registrationRecord,
+      passkeySlots,
+    };
   } catch (err) {
     key.destroy();
     throw err;
@@ -300,19 +318,36 @@ export async function newKey(
   }
 }
 
-/** A new record for a new key: v2 under a new data key (wiped here), or v1 if asked. */
+/**
+ * A new record for a new key: v2 under a new data key, which is also wrapped to every
+ * passkey in `o.passkeys` and wiped here; or v1 if asked (no passkey takes a v1 record).
+ */
 async function _sealNew(
   kek: CryptoKey,
   registration: Registration,
   pkcs8: Uint8Array,
   spki: Uint8Array,
-  o: { bits: number; ksf: KsfParams; sigAlg?: KeyRecord["sigAlg"]; recordVersion?: 1 | 2 },
-): Promise<AnyKeyRecord> {
+  o: {
+    bits: number;
+    ksf: KsfParams;
+    sigAlg?: KeyRecord["sigAlg"];
+    recordVersion?: 1 | 2;
+    passkeys: readonly PasskeyPublic[];
+  },
+): Promise<{ keyRecord: AnyKeyRecord; passkeySlots: PasskeySlot[] }> {
   const common = { registration, pkcs8, spki, bits: o.bits, sigAlg: o.sigAlg };
-  if (o.recordVersion === 1) return await sealKeyRecord({ kek, ksf: o.ksf, ...common });
+  if (o.recordVersion === 1) {
+    if (o.passkeys.length > 0) throw new Error("applet: passkeys need a key record v2");
+    return { keyRecord: await sealKeyRecord({ kek, ksf: o.ksf, ...common }), passkeySlots: [] };
+  }
   const dk = newDataKey();
   try {
-    return await sealKeyRecordV2({ dk, passphrase: { kek, ksf: o.ksf }, ...common });
+    const keyRecord = await sealKeyRecordV2({ dk, passphrase: { kek, ksf: o.ksf }, ...common });
+    const passkeySlots: PasskeySlot[] = [];
+    for (const p of o.passkeys) {
+      passkeySlots.push(await wrapToPasskey(dk, keyRecord.identity, p));
+    }
+    return { keyRecord, passkeySlots };
   } finally {
     wipe(dk);
   }

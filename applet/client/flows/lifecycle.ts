@@ -32,6 +32,7 @@ import {
   newKey,
   retrying,
 } from "./common.ts";
+import { trustedPasskeyKeys } from "./passkeys.ts";
 import { forget, reauthenticate, type SignedIn } from "./sign_in.ts";
 
 /**
@@ -140,8 +141,8 @@ export interface ReregisterResult {
   certificate: string;
   serial: string;
   superseded: string;
-  /** How many passkeys the vault erased with the old data key (docs/passkeys.md). */
-  passkeysErased: number;
+  /** How many passkeys' slots now wrap the new data key (docs/passkeys.md): all of them. */
+  passkeysRewrapped: number;
 }
 
 /**
@@ -150,6 +151,12 @@ export interface ReregisterResult {
  * The request carries the new record, the new PKu and a signature by the current
  * SKu; no consent. On success `user` holds the new key, KEK, record and
  * certificate, and the old key is destroyed.
+ *
+ * The new record has a new data key, wrapped also to every passkey (docs/passkeys.md,
+ * "Re-registration"): their public keys come from `passkey.list` and are checked first
+ * against their tags under the current data key ({@link trustedPasskeyKeys}); one that
+ * does not check out (a relay's own key) is `passkey_slot_untrusted`, before anything
+ * else is sent. The vault replaces every passkey's slot in the same transaction.
  */
 export async function reregister(
   session: Session,
@@ -162,6 +169,9 @@ export async function reregister(
   let key: RsaPrivateKey | null = null;
   try {
     checkNewLength(input.passphrase); // a too short new pass phrase fails before anything runs
+    // Before anything is sent that changes state: the passkeys to wrap the new data key to,
+    // each vouched for by its tag under the current one.
+    const passkeys = await trustedPasskeyKeys(session, user);
     // First: a wrong current pass phrase fails at once, before the key generation, and a
     // re-registration racing this one finds this session already re-authenticated, so it
     // loses at the vault (`key_superseded`). The proof's 2 minutes cover the rest.
@@ -179,52 +189,74 @@ export async function reregister(
       onProgress: input.onProgress,
       reauthLoginId,
       recordVersion: user.record.v === 1 ? input.recordVersion : 2,
+      passkeys,
     });
     key = made.key;
-    const { spki, kek, keyRecord } = made;
-    const idempotencyKey = newIdempotencyKey();
-    let sentNonce = "";
-    const r = await retrying(() =>
-      session.call<ReregisterResult & { vaultSignature?: string }>("reregister", async (nonce) => {
-        sentNonce = nonce;
-        const body = {
-          identity: user.identity,
-          // What the new record is sealed with (docs/lifecycle.md, "Pending key record").
-          registration: user.registration,
-          spki: b64uEncode(spki),
-          keyRecord,
-          registrationRecord: made.registrationRecord,
-          reauthLoginId,
-          nonce,
-          idempotencyKey,
-        };
-        const signature = signPkcs1v15(
-          user.key,
-          "SHA-256",
-          await userRequestBytes("reregister", user.identity, nonce, body),
-        );
-        return { ...body, signature: b64uEncode(signature) };
-      })
-    );
-    checkVaultStatement(session.anchors, {
-      kind: "reregister",
-      identity: user.identity,
-      spkiSha256: b64uEncode(await sha256(spki)),
-      serial: r.serial,
-      superseded: r.superseded,
-      nonce: sentNonce,
-    }, r.vaultSignature);
-    if (!ctEqual(parseCertificate(pemDecode(r.certificate)).spki, spki)) {
-      throw new FlowError("bad_certificate", "The new certificate is not for the new key.");
-    }
-    _replaceKey(user, key, kek, keyRecord, r.certificate);
+    const r = await _sendReregister(session, user, made, reauthLoginId);
+    _replaceKey(user, key, made.kek, made.keyRecord, r.certificate);
     key = null;
-    const { certificate, serial, superseded, passkeysErased } = r;
-    return { certificate, serial, superseded, passkeysErased: Number(passkeysErased) || 0 };
+    const { certificate, serial, superseded, passkeysRewrapped } = r;
+    return {
+      certificate,
+      serial,
+      superseded,
+      passkeysRewrapped: Number(passkeysRewrapped) || 0,
+    };
   } finally {
     wipe(input.passphrase, input.currentPassphrase ?? null);
     key?.destroy();
   }
+}
+
+/**
+ * `reregister` with the new key's parts, signed by the CURRENT key (retried with one
+ * idempotency key); the vault's signed statement and the certificate it issued for the
+ * new key are checked (`untrusted_vault`, `bad_certificate`).
+ */
+async function _sendReregister(
+  session: Session,
+  user: SignedIn,
+  made: Awaited<ReturnType<typeof newKey>>,
+  reauthLoginId: string,
+): Promise<ReregisterResult> {
+  const idempotencyKey = newIdempotencyKey();
+  let sentNonce = "";
+  const r = await retrying(() =>
+    session.call<ReregisterResult & { vaultSignature?: string }>("reregister", async (nonce) => {
+      sentNonce = nonce;
+      const body = {
+        identity: user.identity,
+        // What the new record is sealed with (docs/lifecycle.md, "Pending key record").
+        registration: user.registration,
+        spki: b64uEncode(made.spki),
+        keyRecord: made.keyRecord,
+        registrationRecord: made.registrationRecord,
+        reauthLoginId,
+        nonce,
+        idempotencyKey,
+        // The new data key wrapped to every passkey (docs/passkeys.md, "Re-registration").
+        ...(made.passkeySlots.length > 0 ? { passkeySlots: made.passkeySlots } : {}),
+      };
+      const signature = signPkcs1v15(
+        user.key,
+        "SHA-256",
+        await userRequestBytes("reregister", user.identity, nonce, body),
+      );
+      return { ...body, signature: b64uEncode(signature) };
+    })
+  );
+  checkVaultStatement(session.anchors, {
+    kind: "reregister",
+    identity: user.identity,
+    spkiSha256: b64uEncode(await sha256(made.spki)),
+    serial: r.serial,
+    superseded: r.superseded,
+    nonce: sentNonce,
+  }, r.vaultSignature);
+  if (!ctEqual(parseCertificate(pemDecode(r.certificate)).spki, made.spki)) {
+    throw new FlowError("bad_certificate", "The new certificate is not for the new key.");
+  }
+  return r;
 }
 
 /** After a re-registration: the new key, its pass-phrase KEK, record and certificate. */

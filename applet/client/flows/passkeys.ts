@@ -2,8 +2,9 @@
  * Passkeys (docs/passkeys.md): add one (after the pass phrase again), sign in with one,
  * list and remove them. The WebAuthn ceremonies run in the page (the only place the
  * browser offers them); these are the worker's halves before and after each ceremony.
- * The PRF output arrives from the page as transferred bytes, becomes a non-extractable
- * KEK at once and is wiped; the data key exists as bytes only inside `withDataKey`.
+ * The PRF output arrives from the page as transferred bytes, becomes the passkey's
+ * non-extractable X25519 key (its public half at enrollment, a slot's KEK at sign-in) at
+ * once and is wiped; the data key exists as bytes only inside `withDataKey`.
  * Every challenge comes from the vault with its statement signature over this session's
  * binding, checked before the page asks the authenticator anything.
  *
@@ -11,12 +12,14 @@
  */
 import { signPkcs1v15 } from "../../../wasm-crypto/mod.ts";
 import {
-  b64uDecode,
   b64uEncode,
+  checkPasskeyTags,
   derivePasskeyKek,
   type KsfParams,
   openKeyRecordV2,
   parseKeyRecordV2,
+  type PasskeyPublic,
+  passkeyPublicKey,
   type PasskeySlot,
   randomBytes,
   slotOf,
@@ -24,7 +27,7 @@ import {
   userRequestBytes,
   wipe,
   withDataKey,
-  wrapDataKey,
+  wrapToPasskey,
 } from "../../../protocol/mod.ts";
 import type { Session } from "../session.ts";
 import { callWithPow } from "../pow.ts";
@@ -128,9 +131,9 @@ export async function startAddPasskey(
 }
 
 /**
- * Step 2: the new credential's slot (DK under the KEK of its PRF output and a new salt;
- * `prf` is wiped here), sent with the registration answer, signed by SKu. The vault's
- * statement that it stored this credential is checked.
+ * Step 2: the new credential's slot (DK wrapped to the X25519 key of its PRF output and a
+ * new salt; `prf` is wiped here), sent with the registration answer, signed by SKu. The
+ * vault's statement that it stored this credential is checked.
  */
 export async function finishAddPasskey(
   session: Session,
@@ -144,20 +147,15 @@ export async function finishAddPasskey(
     const record = _needV2(user);
     const credentialId = input.response.id;
     salt = randomBytes(32);
-    const kek = await derivePasskeyKek(input.prf, salt);
+    const pub = await passkeyPublicKey(input.prf, salt);
     wipe(input.prf);
-    const ref: SlotRef = { kind: "passkey", credentialId };
-    slot = {
-      kind: "passkey",
-      credentialId,
-      salt: b64uEncode(salt),
-      ...await withDataKey(
-        user.kek,
-        record,
-        user.slot,
-        (dk) => wrapDataKey(kek, dk, user.identity, ref),
-      ),
-    };
+    const enrolled = { credentialId, salt: b64uEncode(salt), pub: b64uEncode(pub) };
+    slot = await withDataKey(
+      user.kek,
+      record,
+      user.slot,
+      (dk) => wrapToPasskey(dk, user.identity, enrolled),
+    );
   } finally {
     wipe(input.prf, salt);
   }
@@ -229,8 +227,9 @@ export async function startPasskeySignIn(
 
 /**
  * Step 2: the assertion goes to the vault, which releases the record with this passkey's
- * slot; the slot opens under the KEK of the PRF output (`prf`, wiped here) and the record's
- * salt, and the key is checked against the certificate as after a pass-phrase sign-in.
+ * slot; the slot opens under the KEK of the PRF output (`prf`, wiped here) and the slot's
+ * salt and ephemeral key (its tag checked under the data key it holds), and the key is
+ * checked against the certificate as after a pass-phrase sign-in.
  */
 export async function finishPasskeySignIn(
   session: Session,
@@ -252,7 +251,7 @@ export async function finishPasskeySignIn(
     }
     const ref: SlotRef = { kind: "passkey", credentialId };
     const slot = slotOf(record, ref) as PasskeySlot;
-    const kek = await derivePasskeyKek(input.prf, b64uDecode(slot.salt));
+    const kek = await derivePasskeyKek(input.prf, slot);
     wipe(input.prf);
     const user = await unlockReleased(
       session,
@@ -272,7 +271,38 @@ export async function listPasskeys(session: Session, user: SignedIn): Promise<Pa
   const r = await session.call<{ passkeys: PasskeyInfo[] }>("passkey.list", {
     identity: user.identity,
   });
-  return Array.isArray(r.passkeys) ? r.passkeys : [];
+  return (Array.isArray(r.passkeys) ? r.passkeys : []).map((p) => ({
+    credentialId: p.credentialId,
+    name: p.name,
+    createdAt: p.createdAt,
+    lastUsedAt: p.lastUsedAt,
+  }));
+}
+
+/**
+ * What a re-registration wraps its new data key to (docs/passkeys.md, "Re-registration"):
+ * the public parts of every passkey's slot as `passkey.list` gives them, each checked
+ * against its tag under the CURRENT data key (unwrapped from the slot this sign-in opened,
+ * wiped after). The answer passes through the web server; one that substituted a key of
+ * its own (so that the new data key would be wrapped to it) is `passkey_slot_untrusted`.
+ */
+export async function trustedPasskeyKeys(
+  session: Session,
+  user: SignedIn,
+): Promise<PasskeyPublic[]> {
+  const record = user.record;
+  if (record.v !== 2) return []; // a v1 record has no passkeys (they need v2)
+  const r = await session.call<{ passkeys: Record<string, unknown>[] }>("passkey.list", {
+    identity: user.identity,
+  });
+  const listed = (Array.isArray(r.passkeys) ? r.passkeys : []).map((p) => ({
+    credentialId: String(p?.credentialId ?? ""),
+    salt: String(p?.salt ?? ""),
+    pub: String(p?.pub ?? ""),
+    tag: String(p?.tag ?? ""),
+  }));
+  await withDataKey(user.kek, record, user.slot, (dk) => checkPasskeyTags(dk, listed));
+  return listed.map(({ credentialId, salt, pub }) => ({ credentialId, salt, pub }));
 }
 
 /**
