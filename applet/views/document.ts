@@ -15,7 +15,7 @@
 import { DOCUMENT_MAX_BYTES, pemDecode } from "../../protocol/mod.ts";
 import { documentWorker, DocumentWorkerError } from "../documents/client.ts";
 import type { Inspection } from "../documents/api.ts";
-import { download, el, field } from "../ui/dom.ts";
+import { download, el, field, groupDigits } from "../ui/dom.ts";
 import { status } from "../ui/feedback.ts";
 import { actionForm, runAction } from "../ui/form.ts";
 import { state } from "../ui/state.ts";
@@ -24,7 +24,7 @@ import { UiError, worker } from "../ui/worker_client.ts";
 const _MIB = 1024 * 1024;
 
 function _size(n: number): string {
-  return n >= _MIB ? `${(n / _MIB).toFixed(1)} MiB` : `${n.toLocaleString("en")} bytes`;
+  return n >= _MIB ? `${(n / _MIB).toFixed(1)} MiB` : `${groupDigits(n)} bytes`;
 }
 
 /** The page's own refusals, before any work and before anything is sent. */

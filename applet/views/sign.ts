@@ -7,7 +7,7 @@
  * @module
  */
 import { base64, MESSAGE_TOO_LONG_TEXT, messageRoom, utf8 } from "../../protocol/mod.ts";
-import { download, el, field, section, value } from "../ui/dom.ts";
+import { download, el, field, groupDigits, section, value } from "../ui/dom.ts";
 import { status } from "../ui/feedback.ts";
 import { actionForm } from "../ui/form.ts";
 import { state } from "../ui/state.ts";
@@ -117,8 +117,8 @@ function _messageField(): HTMLElement {
   const update = () => {
     const n = messageRoom(input.value);
     room.textContent = n >= 0
-      ? `${n.toLocaleString("en")} characters left`
-      : `${(-n).toLocaleString("en")} characters too many`;
+      ? `${groupDigits(n)} characters left`
+      : `${groupDigits(-n)} characters too many`;
     room.dataset.over = String(n < 0);
     if (n < 0) input.setAttribute("aria-invalid", "true");
     else input.removeAttribute("aria-invalid");
