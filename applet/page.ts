@@ -56,11 +56,13 @@ addEventListener("hashchange", () => {
 });
 
 const reloaded = wasSignedIn();
+// The worker first: its script's fetch, check and start run while the view is drawn.
+const started = worker();
 state.view = viewOfFragment(location.hash) ?? "signin";
 setFragment(FRAGMENTS[state.view]);
 render();
 if (reloaded) status("You were signed out: reloading wipes the key from this page. Sign in again.");
-worker().then(
+started.then(
   () => {
     document.documentElement.dataset.applet = "ready";
     if (!reloaded) status("Applet ready.");
