@@ -8,16 +8,30 @@
  * keeps the CA key for certificates and CRLs only, and can be replaced without
  * re-issuing a single certificate (a new applet build pins the new one).
  *
+ * The key signs for anyone who asks: `register.start`, `login.start` and
+ * `passkey.login.start` need no account, so a caller can have it sign as often as the rate
+ * limits allow and time each answer. It therefore signs in wasm-crypto (constant time,
+ * blinded, the result checked before release), where the web server's confidentiality key
+ * decrypts for the same reason (docs/session-channel.md), and not in Deno's WebCrypto,
+ * whose RSA (the RustCrypto `rsa` crate) is not constant time (RUSTSEC-2023-0071, Marvin).
+ * PKCS#1 v1.5 is deterministic: the signatures are the same bytes either way.
+ *
  * @module
  */
-import { b64uDecode, b64uEncode } from "../protocol/mod.ts";
+import { b64uDecode, b64uEncode, ctEqual } from "../protocol/mod.ts";
 import { type VaultStatement, vaultStatementBytes } from "../protocol/mod.ts";
+import {
+  importPrivateKeyPkcs8,
+  initWasmCrypto,
+  type RsaPrivateKey,
+  signPkcs1v15,
+} from "../wasm-crypto/mod.ts";
 
 const _ALG = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 
-/** The loaded statement key; the private half is a non-extractable CryptoKey. */
+/** The loaded statement key; the private half lives in wasm-crypto's memory. */
 export interface StatementKey {
-  privateKey: CryptoKey;
+  privateKey: RsaPrivateKey;
   /** base64url SPKI DER of the public key (the anchor `vaultSigningSpki`). */
   spki: string;
 }
@@ -34,25 +48,25 @@ export async function createStatementKey(): Promise<{ pkcs8: Uint8Array; spki: s
   return { pkcs8, spki: b64uEncode(spki) };
 }
 
-/** Imports the sealed key's PKCS#8 bytes (non-extractable) with its public SPKI. */
+/**
+ * Imports the sealed key's PKCS#8 bytes (not wiped here: the caller zeroes them) into
+ * wasm-crypto, with its public SPKI, which must be the key's own.
+ */
 export async function loadStatementKey(pkcs8: Uint8Array, spki: string): Promise<StatementKey> {
   if (!spki || b64uDecode(spki).length < 300) {
     throw new Error("vault: the statement key has no public key");
   }
-  const privateKey = await crypto.subtle.importKey(
-    "pkcs8",
-    pkcs8 as Uint8Array<ArrayBuffer>,
-    _ALG,
-    false,
-    ["sign"],
-  );
+  await initWasmCrypto();
+  const privateKey = importPrivateKeyPkcs8(pkcs8);
+  if (!ctEqual(privateKey.publicKey.exportSpki(), b64uDecode(spki))) {
+    privateKey.destroy();
+    throw new Error("vault: the statement key's public key is not its own");
+  }
   return { privateKey, spki };
 }
 
 /** The vault's signature (base64url) over a statement's bytes. */
-export async function signStatement(key: StatementKey, statement: VaultStatement): Promise<string> {
+export function signStatement(key: StatementKey, statement: VaultStatement): Promise<string> {
   const bytes = vaultStatementBytes(statement);
-  return b64uEncode(
-    new Uint8Array(await crypto.subtle.sign(_ALG, key.privateKey, bytes as BufferSource)),
-  );
+  return Promise.resolve(b64uEncode(signPkcs1v15(key.privateKey, "SHA-256", bytes)));
 }
