@@ -8,7 +8,7 @@
  * keeps the CA key for certificates and CRLs only, and can be replaced without
  * re-issuing a single certificate (a new applet build pins the new one).
  *
- * The key signs for anyone who asks: `register.start`, `login.start` and
+ * The key signs for anyone who asks: `register.start`, `apply` and
  * `passkey.login.start` need no account, so a caller can have it sign as often as the rate
  * limits allow and time each answer. It therefore signs in wasm-crypto (constant time,
  * blinded, the result checked before release), where the web server's confidentiality key

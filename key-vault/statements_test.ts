@@ -30,7 +30,7 @@ Deno.test("the statement key signs in wasm-crypto, not in Deno's WebCrypto, the 
   );
   const key = await loadStatementKey(made.pkcs8, made.spki);
   made.pkcs8.fill(0);
-  // Anyone can have this key sign (register.start, login.start, passkey.login.start): its
+  // Anyone can have this key sign (register.start, apply, passkey.login.start): its
   // private operation must not run in Deno's RSA, which is not constant time (statements.ts).
   assertOk(!(key.privateKey instanceof CryptoKey), "the private key is a WebCrypto CryptoKey");
   const ours = b64uDecode(await signStatement(key, statement));
