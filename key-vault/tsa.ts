@@ -6,21 +6,29 @@
  * over SHA-256 imprints for signed-in users (`tsa.timestamp`, reached through the proxy
  * like every operation): the applet time-stamps a document signature's value (PAdES B-T,
  * CAdES-T). Serial numbers are 128 random bits; the time is the vault's clock, to the
- * second.
+ * second. Any signed-in user can have it sign, as often as they like, so it signs in
+ * wasm-crypto (constant time, blinded) like the statement key (key-vault/statements.ts),
+ * not in Deno's WebCrypto RSA.
  *
  * @module
  */
 import { buildTimeStampToken } from "../documents/mod.ts";
-import { pemDecode } from "../protocol/mod.ts";
+import { ctEqual, parseCertificate, pemDecode } from "../protocol/mod.ts";
+import {
+  importPrivateKeyPkcs8,
+  initWasmCrypto,
+  type RsaPrivateKey,
+  signPkcs1v15,
+} from "../wasm-crypto/mod.ts";
 import { type Ca, issueCertificate } from "./ca.ts";
 
 const _ALG = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 /** The TSA certificate's lifetime; a new one is made (same key) when it has run out. */
 const _TSA_CERT_DAYS = 5 * 365;
 
-/** The loaded TSA; the private key is a non-extractable CryptoKey. */
+/** The loaded TSA; the private key lives in wasm-crypto's memory. */
 export interface Tsa {
-  privateKey: CryptoKey;
+  privateKey: RsaPrivateKey;
   pem: string;
   der: Uint8Array;
 }
@@ -38,17 +46,20 @@ export async function createTsa(ca: Ca): Promise<{ pkcs8: Uint8Array; pem: strin
   return { pkcs8, pem: issued.pem };
 }
 
-/** Imports the sealed key (non-extractable) with its certificate. */
+/**
+ * Imports the sealed key into wasm-crypto (the caller zeroes `pkcs8`) with its certificate,
+ * which must certify this key.
+ */
 export async function loadTsa(pkcs8: Uint8Array, pem: string): Promise<Tsa> {
   if (!pem) throw new Error("vault: the TSA key has no certificate");
-  const privateKey = await crypto.subtle.importKey(
-    "pkcs8",
-    pkcs8 as Uint8Array<ArrayBuffer>,
-    _ALG,
-    false,
-    ["sign"],
-  );
-  return { privateKey, pem, der: pemDecode(pem) };
+  const der = pemDecode(pem);
+  await initWasmCrypto();
+  const privateKey = importPrivateKeyPkcs8(pkcs8);
+  if (!ctEqual(privateKey.publicKey.exportSpki(), parseCertificate(der).spki)) {
+    privateKey.destroy();
+    throw new Error("vault: the TSA certificate is not for the TSA key");
+  }
+  return { privateKey, pem, der };
 }
 
 /** A 16-byte positive serial number from the CSPRNG. */
@@ -72,8 +83,7 @@ export async function issueTimestamp(
     serial,
     genTime: now,
     tsaCertificate: tsa.der,
-    sign: async (data) =>
-      new Uint8Array(await crypto.subtle.sign(_ALG, tsa.privateKey, data as BufferSource)),
+    sign: (data) => Promise.resolve(signPkcs1v15(tsa.privateKey, "SHA-256", data)),
   });
   return { token, serial };
 }
