@@ -306,10 +306,15 @@ Deno.test({
         const loser = results[1 - winner]!;
         // The loser either re-authenticated before the winner committed and then lost the
         // race at the vault (key_superseded), or re-authenticated after it, when its "current"
-        // pass phrase no longer was (wrong_passphrase). Either way it changed nothing.
-        assertOk(/replaced by a re-registration|Wrong current pass phrase/.test(loser), loser);
+        // pass phrase no longer was (wrong_passphrase), or was re-authenticating while the
+        // winner committed, which deletes the identity's logins in progress (login_expired).
+        // Either way it changed nothing.
         assertOk(
-          ["key_superseded", "wrong_passphrase"].includes(
+          /replaced by a re-registration|Wrong current pass phrase|sign-in has expired/.test(loser),
+          loser,
+        );
+        assertOk(
+          ["key_superseded", "wrong_passphrase", "login_expired"].includes(
             (await pages[1 - winner].getByRole("alert").getAttribute("data-code"))!,
           ),
         );
