@@ -235,16 +235,25 @@ export async function sealPayload(
   const plaintext = concat(pkcs8, digest);
   wipe(hashed, digest);
   try {
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const ct = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv: iv as BufferSource, additionalData: aad as BufferSource },
-      key,
-      plaintext as BufferSource,
-    );
-    return { iv: b64uEncode(iv), ct: b64uEncode(new Uint8Array(ct)) };
+    return await gcmSeal(key, aad, plaintext);
   } finally {
     wipe(plaintext);
   }
+}
+
+/** AES-256-GCM of `plaintext` (not wiped here) under `key` with a new 12-byte IV and `aad`. */
+export async function gcmSeal(
+  key: CryptoKey,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+): Promise<{ iv: string; ct: string }> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv: iv as BufferSource, additionalData: aad as BufferSource },
+    key,
+    plaintext as BufferSource,
+  );
+  return { iv: b64uEncode(iv), ct: b64uEncode(new Uint8Array(ct)) };
 }
 
 /**

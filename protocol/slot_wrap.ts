@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { b64uDecode, b64uEncode } from "./base64url.ts";
+import { b64uDecode } from "./base64url.ts";
 import { concat, utf8 } from "./bytes.ts";
-import { KeyRecordError } from "./key_record.ts";
+import { gcmSeal, KeyRecordError } from "./key_record.ts";
 
 /** The data key's length. */
 export const DK_BYTES = 32;
@@ -86,11 +86,6 @@ export async function wrapUnder(
   aad: Uint8Array,
 ): Promise<{ iv: string; wrapped: string }> {
   if (dk.length !== DK_BYTES) throw new KeyRecordError("bad_key_record", "data key length");
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const wrapped = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv: iv as BufferSource, additionalData: aad as BufferSource },
-    kek,
-    dk as BufferSource,
-  );
-  return { iv: b64uEncode(iv), wrapped: b64uEncode(new Uint8Array(wrapped)) };
+  const { iv, ct } = await gcmSeal(kek, aad, dk);
+  return { iv, wrapped: ct };
 }
