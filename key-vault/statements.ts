@@ -56,13 +56,31 @@ export async function loadStatementKey(pkcs8: Uint8Array, spki: string): Promise
   if (!spki || b64uDecode(spki).length < 300) {
     throw new Error("vault: the statement key has no public key");
   }
+  const privateKey = await importSigningKey(
+    pkcs8,
+    b64uDecode(spki),
+    "vault: the statement key's public key is not its own",
+  );
+  return { privateKey, spki };
+}
+
+/**
+ * A vault key (PKCS#8, not wiped here) into wasm-crypto, refused with `mismatch` when
+ * its public key is not `spki`: the statement and TSA keys, which sign for callers who
+ * can time them.
+ */
+export async function importSigningKey(
+  pkcs8: Uint8Array,
+  spki: Uint8Array,
+  mismatch: string,
+): Promise<RsaPrivateKey> {
   await initWasmCrypto();
   const privateKey = importPrivateKeyPkcs8(pkcs8);
-  if (!ctEqual(privateKey.publicKey.exportSpki(), b64uDecode(spki))) {
+  if (!ctEqual(privateKey.publicKey.exportSpki(), spki)) {
     privateKey.destroy();
-    throw new Error("vault: the statement key's public key is not its own");
+    throw new Error(mismatch);
   }
-  return { privateKey, spki };
+  return privateKey;
 }
 
 /** The vault's signature (base64url) over a statement's bytes. */

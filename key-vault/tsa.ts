@@ -13,14 +13,10 @@
  * @module
  */
 import { buildTimeStampToken } from "../documents/mod.ts";
-import { ctEqual, parseCertificate, pemDecode } from "../protocol/mod.ts";
-import {
-  importPrivateKeyPkcs8,
-  initWasmCrypto,
-  type RsaPrivateKey,
-  signPkcs1v15,
-} from "../wasm-crypto/mod.ts";
+import { parseCertificate, pemDecode } from "../protocol/mod.ts";
+import { type RsaPrivateKey, signPkcs1v15 } from "../wasm-crypto/mod.ts";
 import { type Ca, issueCertificate } from "./ca.ts";
+import { importSigningKey } from "./statements.ts";
 
 const _ALG = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 /** The TSA certificate's lifetime; a new one is made (same key) when it has run out. */
@@ -53,12 +49,11 @@ export async function createTsa(ca: Ca): Promise<{ pkcs8: Uint8Array; pem: strin
 export async function loadTsa(pkcs8: Uint8Array, pem: string): Promise<Tsa> {
   if (!pem) throw new Error("vault: the TSA key has no certificate");
   const der = pemDecode(pem);
-  await initWasmCrypto();
-  const privateKey = importPrivateKeyPkcs8(pkcs8);
-  if (!ctEqual(privateKey.publicKey.exportSpki(), parseCertificate(der).spki)) {
-    privateKey.destroy();
-    throw new Error("vault: the TSA certificate is not for the TSA key");
-  }
+  const privateKey = await importSigningKey(
+    pkcs8,
+    parseCertificate(der).spki,
+    "vault: the TSA certificate is not for the TSA key",
+  );
   return { privateKey, pem, der };
 }
 
