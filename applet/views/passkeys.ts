@@ -171,7 +171,7 @@ export function passkeysPart(): HTMLElement[] {
       { class: "hint" },
       "A passkey or security key with the PRF extension can unlock your key instead of the " +
         "pass phrase. Your pass phrase always keeps working; removing a passkey never loses " +
-        "your key. Re-registering removes every passkey (add them again afterwards).",
+        "your key. Your passkeys keep working after you re-register or change your pass phrase.",
     ),
     list,
     _addForm(),
