@@ -31,7 +31,7 @@ import type { RunConfig, RuntimeResult } from "./runner.ts";
 import { openChromiumSession } from "./session.ts";
 import type { ChromiumSession } from "./session.ts";
 import { summaryText } from "./table.ts";
-import { judgeTargets, type VaultSuite } from "./targets.ts";
+import { judgeTargets, type LoadSuite, type VaultSuite } from "./targets.ts";
 import { measureWeight } from "./weight.ts";
 
 /**
@@ -366,7 +366,13 @@ export async function main(args: string[]): Promise<number> {
     runtimes,
     suites,
     weight,
-    targets: judgeTargets(chromium, weight, dd, suites.vault as VaultSuite | undefined),
+    targets: judgeTargets(
+      chromium,
+      weight,
+      dd,
+      suites.vault as VaultSuite | undefined,
+      suites.load as LoadSuite | undefined,
+    ),
     problems: [],
   };
   result.problems = _problems(result);

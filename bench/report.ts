@@ -347,7 +347,13 @@ export async function renderReport(r: BenchResult): Promise<string> {
 <tr class="ours"><td>wasm module</td>${_size(r.weight.wasm)}</tr>
 <tr><td>wasm-crypto JS wrapper (bundled, minified)</td>${_size(r.weight.wrapperJs)}</tr>
 <tr><td>applet JS (page + worker)</td>${_size(r.weight.appletJs)}</tr>
-<tr><td>applet, every file it downloads</td>${_size(r.weight.appletTotal)}</tr>${
+${
+      r.weight.appletStart
+        ? `<tr><td>applet, first load (without the workers loaded on demand)</td>${
+          _size(r.weight.appletStart)
+        }</tr>${_parts(r.weight.appletStart)}`
+        : ""
+    }<tr><td>applet, every file it can download</td>${_size(r.weight.appletTotal)}</tr>${
       _parts(r.weight.appletTotal)
     }</tbody></table>`,
   );

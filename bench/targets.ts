@@ -1,11 +1,14 @@
 /**
  * The targets of issue 4, judged from one run's Chromium figures (ratios from the
- * same page, as the issue asks) and the weight table; and issue 3's vault target,
- * judged from the run's vault suite.
+ * same page, as the issue asks) and the weight table; issue 3's vault target, judged
+ * from the run's vault suite; and issue 20's ("speed, round three"): Chromium ratios,
+ * the first load's transfer and the load suite's server CPU per journey ({@link
+ * judgeSpeedTargets}).
  *
  * @module
  */
 import type { DudectResult } from "./dudect.ts";
+import type { LoadResult } from "./load_result.ts";
 import { fmtMs } from "./format.ts";
 import type { ImplResult, OpResult, RuntimeResult } from "./runner.ts";
 import type { VaultLoadResult } from "./vault_load.ts";
@@ -25,6 +28,18 @@ export type VaultSuite = VaultLoadResult | { error: string } | { skipped: string
 /** Issue 3: login.finish through proxy + vault on PostgreSQL, both at once in one phase. */
 export const VAULT_LOGIN_PER_SECOND = 1_000;
 export const VAULT_LOGIN_P99_MS = 25;
+
+/** Issue 20: the first load's transfer, 150 KB read as 150 000 bytes (the stricter reading). */
+export const APPLET_START_GZIP_LIMIT = 150_000;
+/** Issue 20: the load suite (one web server), server CPU per journey and rate. */
+export const LOAD_SERVER_CPU_MS_PER_JOURNEY = 5;
+export const LOAD_JOURNEYS_PER_SECOND = 180;
+export const LOAD_JOURNEY_P99_MS = 200;
+/** Issue 20: key generation's ratio is a median of at least this many keys. */
+export const KEYGEN_MIN_KEYS = 20;
+
+/** What the load suite left in a run: its result, or why it has none. */
+export type LoadSuite = LoadResult | { error: string } | { skipped: string };
 
 /** 20 KB read as 20 000 bytes, the stricter of the two readings. */
 export const WASM_GZIP_LIMIT = 20_000;
@@ -48,6 +63,7 @@ export function judgeTargets(
   weight: WeightResult | undefined,
   dudect: DudectResult | undefined,
   vault?: VaultSuite,
+  load?: LoadSuite,
 ): TargetResult[] {
   const op = (id: string) => chromium?.operations.find((o) => o.id === id);
   const out: TargetResult[] = [];
@@ -206,7 +222,131 @@ export function judgeTargets(
     }
   }
   out.push(judgeVaultTarget(vault));
+  out.push(...judgeSpeedTargets(ratioTarget, op, weight, load));
   return out;
+}
+
+type RatioTarget = (
+  id: string,
+  target: string,
+  opId: string,
+  peer: string,
+  limit: number,
+) => TargetResult;
+
+/**
+ * Issue 20's targets. Every ratio is ours ÷ WebCrypto from the same Chromium run; the
+ * transfer is what the first load fetches, gzip -9 (as the web server sends it); the
+ * load targets are the load suite's first configuration (`deno task start`, one web
+ * server). "Page load → first signature under 4× CPU" is a before/after comparison, not a
+ * limit, and is measured by `tests/e2e/measure.ts` (docs/applet.md), not here.
+ */
+export function judgeSpeedTargets(
+  ratioTarget: RatioTarget,
+  op: (id: string) => OpResult | undefined,
+  weight: WeightResult | undefined,
+  load: LoadSuite | undefined,
+): TargetResult[] {
+  const out: TargetResult[] = [];
+  const limits: [number, number][] = [[2048, 1.4], [3072, 1.3], [4096, 1.2]];
+  for (const [bits, limit] of limits) {
+    for (const [pad, name] of [["pkcs1", "PKCS#1 v1.5"], ["pss", "PSS"]] as const) {
+      out.push(ratioTarget(
+        `i20-sign-${pad}-${bits}`,
+        `(20) RSA-${bits} ${name} sign ≤ ${limit} × WebCrypto`,
+        `rsa.${pad}.sign.${bits}`,
+        "webcrypto",
+        limit,
+      ));
+    }
+  }
+  const keygen = ratioTarget(
+    "i20-keygen",
+    `(20) RSA-2048 keygen ≤ 1.2 × WebCrypto (median of ≥ ${KEYGEN_MIN_KEYS} keys)`,
+    "rsa.keygen.2048",
+    "webcrypto",
+    1.2,
+  );
+  const keys = (op("rsa.keygen.2048")?.results ?? []).flatMap((r) =>
+    r.status === "ok" && (r.impl === "ours" || r.impl === "webcrypto") ? [r.n] : []
+  );
+  if (keygen.status !== "not measured" && Math.min(...keys) < KEYGEN_MIN_KEYS) {
+    keygen.status = "not measured";
+    keygen.figures += `; only ${Math.min(...keys)} keys (--keys ${KEYGEN_MIN_KEYS} or more)`;
+  }
+  out.push(keygen);
+  out.push(ratioTarget(
+    "i20-verify",
+    "(20) RSA-2048 verify ≤ 1.5 × WebCrypto",
+    "rsa.pkcs1.verify.2048",
+    "webcrypto",
+    1.5,
+  ));
+  out.push(ratioTarget(
+    "i20-oaep-encrypt",
+    "(20) RSA-2048 OAEP encrypt ≤ 1.5 × WebCrypto",
+    "rsa.oaep.encrypt.2048",
+    "webcrypto",
+    1.5,
+  ));
+  {
+    const id = "i20-applet-transfer";
+    const target = "(20) applet first load ≤ 150 KB gzipped";
+    const w = weight?.appletStart;
+    if (!w || "unavailable" in w) {
+      out.push(_missing(id, target, w ? w.unavailable : "weight not measured"));
+    } else {
+      out.push({
+        id,
+        target,
+        status: w.gzipBytes <= APPLET_START_GZIP_LIMIT ? "met" : "not met",
+        figures: `${w.gzipBytes} B gzipped (limit ${APPLET_START_GZIP_LIMIT} B): ${
+          (w.parts ?? []).map((p) => `${p.role} ${p.gzipBytes}`).join(", ")
+        }`,
+      });
+    }
+  }
+  out.push(...judgeLoadSpeedTargets(load));
+  return out;
+}
+
+/** Issue 20's load targets: server CPU per journey; rate with p99. */
+export function judgeLoadSpeedTargets(load: LoadSuite | undefined): TargetResult[] {
+  const cpu = "i20-server-cpu",
+    cpuTarget = `(20) server CPU ≤ ${LOAD_SERVER_CPU_MS_PER_JOURNEY} ms per journey (load suite)`;
+  const rate = "i20-load-rate",
+    rateTarget =
+      `(20) ≥ ${LOAD_JOURNEYS_PER_SECOND} journeys/s with p99 < ${LOAD_JOURNEY_P99_MS} ms (load suite)`;
+  const why = !load
+    ? "load suite not run"
+    : "error" in load
+    ? `load suite failed: ${load.error}`
+    : "skipped" in load
+    ? `load suite skipped: ${load.skipped}`
+    : undefined;
+  if (why || !load || "error" in load || "skipped" in load) {
+    return [_missing(cpu, cpuTarget, why!), _missing(rate, rateTarget, why!)];
+  }
+  const perProcess = load.processes.map((p) => `${p.name} ${p.cpuMsPerJourney}`).join(", ");
+  const j = load.latency.journey;
+  return [
+    {
+      id: cpu,
+      target: cpuTarget,
+      status: load.serverCpuMsPerJourney <= LOAD_SERVER_CPU_MS_PER_JOURNEY ? "met" : "not met",
+      figures: `${load.serverCpuMsPerJourney} CPU-ms per journey (${perProcess})`,
+    },
+    {
+      id: rate,
+      target: rateTarget,
+      status: load.errors === 0 && load.perSecond.journeys >= LOAD_JOURNEYS_PER_SECOND &&
+          j.n > 0 && j.p99 < LOAD_JOURNEY_P99_MS
+        ? "met"
+        : "not met",
+      figures:
+        `${load.perSecond.journeys} journeys/s, p50 ${j.p50} ms, p99 ${j.p99} ms, ${load.errors} errors`,
+    },
+  ];
 }
 
 /**

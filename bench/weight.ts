@@ -25,9 +25,20 @@ export interface WeightResult {
   wrapperJs: Sized;
   /** The applet's JavaScript (page + worker, each gzipped on its own, as served). */
   appletJs: Sized;
-  /** Everything the applet page downloads (HTML, CSS, JS, wasm). */
+  /** Every file of the applet (HTML, CSS, JS, wasm), the on-demand workers included. */
   appletTotal: Sized;
+  /**
+   * What the first load fetches (issue 20's transfer target): {@link appletTotal} without
+   * the workers fetched on demand ({@link ON_DEMAND_ROLES}).
+   */
+  appletStart: Sized;
 }
+
+/**
+ * Manifest entries the first load does not fetch: the pass-phrase strength worker (opened
+ * with "New registration") and the document worker (opened with "Sign a document").
+ */
+export const ON_DEMAND_ROLES: ReadonlySet<string> = new Set(["strength", "documents"]);
 
 export function gzipSize(data: Uint8Array): number {
   return gzipSync(data, { level: 9 }).length;
@@ -72,9 +83,16 @@ export async function measureWeight(ctx: HostContext): Promise<WeightResult> {
     }
   }
   const applet = await appletBundle();
-  if ("unavailable" in applet) return { wasm, wrapperJs, appletJs: applet, appletTotal: applet };
+  if ("unavailable" in applet) {
+    return { wasm, wrapperJs, appletJs: applet, appletTotal: applet, appletStart: applet };
+  }
   const js = applet.files.filter((f) =>
     f.role === "page" || f.role === "worker" || f.role === "bundle"
+  );
+  // a browser downloads one of the two wasm builds: the relaxed one where it has
+  // relaxed SIMD (as Chromium does), so the baseline file is not counted then
+  const downloaded = applet.files.filter((f) =>
+    !(f.role === "wasm" && applet.files.some((g) => g.role === "wasmRelaxed"))
   );
   return {
     wasm,
@@ -82,13 +100,10 @@ export async function measureWeight(ctx: HostContext): Promise<WeightResult> {
     appletJs: js.length
       ? _sum(js, applet.source)
       : { unavailable: `${applet.source}: no JS entries` },
-    // a browser downloads one of the two wasm builds: the relaxed one where it has
-    // relaxed SIMD (as Chromium does), so the baseline file is not counted then
-    appletTotal: _sum(
-      applet.files.filter((f) =>
-        !(f.role === "wasm" && applet.files.some((g) => g.role === "wasmRelaxed"))
-      ),
-      `${applet.source}; wasm: the relaxed build`,
+    appletTotal: _sum(downloaded, `${applet.source}; wasm: the relaxed build`),
+    appletStart: _sum(
+      downloaded.filter((f) => !ON_DEMAND_ROLES.has(f.role)),
+      `${applet.source}; wasm: the relaxed build; without ${[...ON_DEMAND_ROLES].join(", ")}`,
     ),
   };
 }

@@ -5,7 +5,7 @@
  *   message, signature shown) for a user registered beforehand, in Chromium,
  *   at normal speed and under CDP `Emulation.setCPUThrottlingRate` 4× (see
  *   {@link throttle} for what Chromium throttles), median of `RUNS` runs each;
- * - the applet's transfer size gzipped (page JS, worker JS with the OPAQUE
+ * - the applet's transfer size gzipped as the web server sends it (page JS, worker JS with the OPAQUE
  *   client's glue, the OPAQUE client's wasm, wasm-crypto, CSS, HTML, icon), as served; the
  *   pass-phrase strength worker and the document worker, loaded only on demand, are reported
  *   apart (`onDemandBytes`).
@@ -14,6 +14,7 @@
  *
  * @module
  */
+import http from "node:http";
 import type { CDPSession, Page } from "playwright-core";
 import { launch } from "../fixtures/browser.ts";
 import { startStack } from "../../harness/mod.ts";
@@ -34,9 +35,19 @@ const _ON_DEMAND = new Set(["strength", "documents"]);
 
 const RUNS = Number(Deno.env.get("RUNS") ?? 3);
 
-async function gzipSize(bytes: Uint8Array): Promise<number> {
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
-  return (await new Response(stream).arrayBuffer()).byteLength;
+/**
+ * The bytes the web server sends for `url` to a browser that accepts gzip, as sent
+ * (`node:http` does not decompress, unlike `fetch`).
+ */
+function servedGzipSize(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers: { "Accept-Encoding": "gzip" } }, (res) => {
+      let n = 0;
+      res.on("data", (chunk: Uint8Array) => n += chunk.length);
+      res.on("end", () => resolve(n));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
 }
 
 /**
@@ -67,7 +78,7 @@ try {
     // (docs/passphrase.md), the document worker when "Sign a document" is opened.
     (_ON_DEMAND.has(role) ? onDemand : sizes)[role] = {
       raw: bytes.length,
-      gzip: await gzipSize(bytes),
+      gzip: await servedGzipSize(base + path),
     };
   }
   const total = Object.values(sizes).reduce(

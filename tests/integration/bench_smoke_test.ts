@@ -58,9 +58,11 @@ Deno.test("bench --quick over SHA and RSA-2048 writes latest.json with a figure 
   _checkRuntime("chromium", r.runtimes.chromium, r.ours.present);
   _checkRuntime("deno", r.runtimes.deno, r.ours.present);
   assert.ok(r.env.chromium, "Chromium version recorded");
-  assert.equal(r.targets.length, 11);
+  // issue 4's 10, issue 3's vault target, issue 20's 12
+  assert.equal(r.targets.length, 23);
   for (const t of r.targets) assert.ok(["met", "not met", "not measured"].includes(t.status));
-  assert.match(stdout, /== targets \(issue 4/);
+  assert.match(stdout, /== targets \(issues 4 and 20/);
+  assert.match(stdout, /\(20\) applet first load ≤ 150 KB gzipped\s+(MET|NOT MET)/);
   assert.match(html, /<canvas data-bars=/);
   assert.match(html, /id="bench-data"/);
   assert.doesNotMatch(html, /<script[^>]+src=/, "report must not load external scripts");

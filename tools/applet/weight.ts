@@ -1,7 +1,7 @@
 /**
  * The applet's transfer size per manifest role, gzipped (level 9, as
  * tests/e2e/measure.ts counts it: the baseline wasm is left out where the relaxed build
- * exists, the on-demand strength worker is reported apart). Builds into a temporary
+ * exists, the workers loaded on demand (strength, documents) are reported apart). Builds into a temporary
  * directory with throw-away anchors (bench/applet.ts); needs no stack or browser.
  *
  * Run: `deno run -A tools/applet/weight.ts`
@@ -9,11 +9,11 @@
  * @module
  */
 import { appletBundle } from "../../bench/applet.ts";
-import { gzipSize } from "../../bench/weight.ts";
+import { gzipSize, ON_DEMAND_ROLES } from "../../bench/weight.ts";
 
 const applet = await appletBundle();
 if ("unavailable" in applet) throw new Error(applet.unavailable);
-const ON_DEMAND = new Set(["strength"]);
+const ON_DEMAND = ON_DEMAND_ROLES;
 let total = 0;
 const rows: string[] = [];
 for (const f of applet.files) {
