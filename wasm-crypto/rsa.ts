@@ -25,7 +25,7 @@ import {
   wipeIo,
   writeIo,
 } from "./runtime.ts";
-import { hashLength, type HashName, hashParts } from "./sha.ts";
+import { hashLength, type HashName, hashParts, mgf1Xor } from "./sha.ts";
 import { RsaPrivateKey, RsaPublicKey } from "./keys.ts";
 
 export type { HashName };
@@ -140,15 +140,9 @@ export function rsaPublicRaw(key: RsaPublicKey, x: Uint8Array): Uint8Array {
 
 /** MGF1 (RFC 8017 B.2.1) of seed, len bytes. */
 export function mgf1(hash: HashName, seed: Uint8Array, len: number): Uint8Array {
-  const hLen = hashLength(hash);
+  hashLength(hash);
   const out = new Uint8Array(len);
-  const counter = new Uint8Array(4);
-  for (let i = 0, off = 0; off < len; i++, off += hLen) {
-    new DataView(counter.buffer).setUint32(0, i, false);
-    const block = hashParts(hash, seed, counter);
-    out.set(block.subarray(0, Math.min(hLen, len - off)), off);
-    block.fill(0);
-  }
+  mgf1Xor(hash, seed, out);
   return out;
 }
 
@@ -244,8 +238,7 @@ export function signPss(
   const db = new Uint8Array(emLen - hLen - 1);
   db[emLen - sLen - hLen - 2] = 0x01;
   db.set(salt, emLen - sLen - hLen - 1);
-  const mask = mgf1(hash, h, db.length);
-  for (let i = 0; i < db.length; i++) db[i] ^= mask[i];
+  mgf1Xor(hash, h, db);
   db[0] &= 0xff >>> (8 * emLen - emBits);
   // EM is emLen bytes; the integer is left-padded to k bytes (emLen = k or k - 1)
   const em = new Uint8Array(k);
@@ -288,8 +281,8 @@ export function verifyPss(
   const h = em.subarray(emLen - hLen - 1, emLen - 1);
   const topMask = 0xff >>> (8 * emLen - emBits);
   if ((maskedDb[0] & ~topMask) !== 0) return false;
-  const db = mgf1(hash, h, maskedDb.length);
-  for (let i = 0; i < db.length; i++) db[i] ^= maskedDb[i];
+  const db = maskedDb.slice();
+  mgf1Xor(hash, h, db);
   db[0] &= topMask;
   const psLen = emLen - hLen - sLen - 2;
   for (let i = 0; i < psLen; i++) if (db[i] !== 0) return false;
@@ -327,17 +320,15 @@ export function encryptOaep(
   db.set(plaintext, db.length - plaintext.length);
   const seed = new Uint8Array(hLen);
   crypto.getRandomValues(seed);
-  const dbMask = mgf1(hash, seed, db.length);
-  for (let i = 0; i < db.length; i++) db[i] ^= dbMask[i];
-  const seedMask = mgf1(hash, db, hLen);
-  for (let i = 0; i < hLen; i++) seed[i] ^= seedMask[i];
+  mgf1Xor(hash, seed, db);
+  mgf1Xor(hash, db, seed);
   const em = new Uint8Array(k);
   em.set(seed, 1);
   em.set(db, 1 + hLen);
   const c = key._publicOp(em);
   em.fill(0);
   db.fill(0);
-  dbMask.fill(0);
+  seed.fill(0);
   return c;
 }
 
@@ -369,10 +360,10 @@ export function decryptOaep(
   const lHash = hashParts(hash, label);
   const maskedSeed = em.subarray(1, 1 + hLen);
   const maskedDb = em.subarray(1 + hLen);
-  const seedMask = mgf1(hash, maskedDb, hLen);
-  for (let i = 0; i < hLen; i++) seedMask[i] ^= maskedSeed[i];
-  const db = mgf1(hash, seedMask, maskedDb.length);
-  for (let i = 0; i < db.length; i++) db[i] ^= maskedDb[i];
+  const seedMask = maskedSeed.slice(); // becomes the seed
+  mgf1Xor(hash, maskedDb, seedMask);
+  const db = maskedDb.slice();
+  mgf1Xor(hash, seedMask, db);
   // bad accumulates every failure; the scan for the 0x01 separator is branch-free
   let bad = em[0];
   for (let i = 0; i < hLen; i++) bad |= db[i] ^ lHash[i];

@@ -34,6 +34,7 @@ export interface CoreExports {
   sha1_final(out: number): void;
   sha256_oneshot(p: number, len: number, out: number): void;
   sha1_oneshot(p: number, len: number, out: number): void;
+  mgf1_xor(seed: number, seedLen: number, dst: number, dstLen: number, sha1: number): void;
   mod_pow(baseLen: number, expLen: number, modLen: number): number;
   mod_pow_vartime(baseLen: number, expLen: number, modLen: number): number;
   rsa_key_set(

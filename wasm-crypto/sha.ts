@@ -161,3 +161,35 @@ export function hashParts(hash: HashName, ...parts: Uint8Array[]): Uint8Array {
   hashLength(hash);
   return _oneShot(hash === "SHA-1", parts);
 }
+
+/**
+ * dst ^= MGF1(seed) (RFC 8017 B.2.1) with `hash`, in place: one core call (`mgf1_xor`)
+ * when seed, its 36 bytes of scratch and dst fit the IO buffer together, else block by
+ * block. Wipes the IO bytes it wrote (the seed and dst may be secret: OAEP decryption).
+ */
+export function mgf1Xor(hash: HashName, seed: Uint8Array, dst: Uint8Array): void {
+  const hLen = hashLength(hash);
+  _checkBytes(seed, "seed");
+  _checkBytes(dst, "dst");
+  const s = state();
+  const io = s.io;
+  const used = seed.length + 36 + dst.length;
+  if (used > s.ioSize) {
+    const counter = new Uint8Array(4);
+    for (let i = 0, off = 0; off < dst.length; i++, off += hLen) {
+      new DataView(counter.buffer).setUint32(0, i, false);
+      const block = hashParts(hash, seed, counter);
+      const n = Math.min(hLen, dst.length - off);
+      for (let j = 0; j < n; j++) dst[off + j] ^= block[j];
+      block.fill(0);
+    }
+    return;
+  }
+  const m = mem();
+  const at = io + seed.length + 36;
+  m.set(seed, io);
+  m.set(dst, at);
+  s.core.mgf1_xor(io, seed.length, at, dst.length, hash === "SHA-1" ? 1 : 0);
+  dst.set(m.subarray(at, at + dst.length));
+  m.fill(0, io, io + used);
+}

@@ -2,7 +2,7 @@ import { assertEquals, assertThrows } from "./test_assert.ts";
 import { hex, randomBytes, randomInt } from "./test_util.ts";
 import { createSha1, createSha256, sha1, sha256, WasmCryptoError } from "./mod.ts";
 import { mem, state } from "./runtime.ts";
-import { hashParts } from "./sha.ts";
+import { hashParts, mgf1Xor } from "./sha.ts";
 
 async function webDigest(hash: "SHA-256" | "SHA-1", data: Uint8Array): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest(hash, data as Uint8Array<ArrayBuffer>)));
@@ -142,4 +142,51 @@ Deno.test("assembly/sha_rounds.ts is the current output of tools/wasm-crypto/gen
   const src = await Deno.readTextFile(new URL("assembly/sha_rounds.ts", import.meta.url));
   assertEquals(out.length > 10000, true);
   assertEquals(src, out);
+});
+
+/** MGF1 (RFC 8017 B.2.1) from WebCrypto digests, block by block: the reference. */
+async function mgf1Reference(
+  hash: "SHA-256" | "SHA-1",
+  seed: Uint8Array,
+  len: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(len);
+  const hLen = hash === "SHA-256" ? 32 : 20;
+  for (let i = 0, off = 0; off < len; i++, off += hLen) {
+    const block = new Uint8Array(seed.length + 4);
+    block.set(seed);
+    new DataView(block.buffer).setUint32(seed.length, i, false);
+    const d = new Uint8Array(await crypto.subtle.digest(hash, block));
+    out.set(d.subarray(0, Math.min(hLen, len - off)), off);
+  }
+  return out;
+}
+
+Deno.test("mgf1Xor() XORs the MGF1 mask of WebCrypto's digests, in the core and beyond the IO buffer, and leaves IO clean", async () => {
+  const s = state();
+  const shapes: [number, number][] = [
+    [32, 0],
+    [32, 1],
+    [32, 223], // OAEP-2048 dbMask: 7 blocks, the last one partial
+    [223, 32], // OAEP-2048 seedMask: a seed longer than a block
+    [20, 235], // SHA-1 sizes
+    [60, 511], // the seed and counter cross a block boundary
+    [64, 64],
+    [32, s.ioSize - 32 - 36], // just fits
+    [32, s.ioSize - 32 - 35], // just does not: block by block
+  ];
+  for (const [seedLen, dstLen] of shapes) {
+    for (const hash of ["SHA-256", "SHA-1"] as const) {
+      const seed = randomBytes(seedLen);
+      const dst = randomBytes(dstLen);
+      const want = await mgf1Reference(hash, seed, dstLen);
+      for (let i = 0; i < dstLen; i++) want[i] ^= dst[i];
+      const seedBefore = hex(seed);
+      mgf1Xor(hash, seed, dst);
+      assertEquals(hex(dst), hex(want), `${hash} seed ${seedLen}, dst ${dstLen}`);
+      assertEquals(hex(seed), seedBefore, "the seed is left as it was");
+      const io = mem().subarray(s.io, s.io + s.ioSize);
+      assertEquals(io.findIndex((b) => b !== 0), -1, `IO after ${hash} ${seedLen}/${dstLen}`);
+    }
+  }
 });

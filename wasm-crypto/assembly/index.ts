@@ -98,6 +98,14 @@ export function sha1_oneshot(p: usize, len: usize, out: usize): void {
   sha.sha1OneShot(p, len, out);
 }
 
+/**
+ * MGF1 of seedLen bytes at seed XORed into dstLen bytes at dst (SHA-1 when sha1 != 0);
+ * 36 bytes after the seed are scratch (the host passes IO addresses).
+ */
+export function mgf1_xor(seed: usize, seedLen: usize, dst: usize, dstLen: usize, sha1: i32): void {
+  sha.mgf1Xor(seed, seedLen, dst, dstLen, sha1 != 0);
+}
+
 export function mod_pow(baseLen: i32, expLen: i32, modLen: i32): i32 {
   return modpow.modPow(baseLen, expLen, modLen, false);
 }

@@ -119,3 +119,33 @@ export function sha1OneShot(p: usize, len: usize, out: usize): void {
   update(p, len, true);
   finalize(out, 5, true);
 }
+
+/**
+ * MGF1 (RFC 8017 B.2.1) with SHA-256 or SHA-1, XORed into dst: dst[i] ^= mask[i] for
+ * i < dstLen, mask = H(seed ‖ 0) ‖ H(seed ‖ 1) ‖ …. The caller leaves 4 + 32 bytes free
+ * after the seed (the counter, then each block's digest); both are wiped before return.
+ * One host call instead of one per block. Constant time in the data (lengths are public).
+ */
+export function mgf1Xor(seed: usize, seedLen: usize, dst: usize, dstLen: usize, sha1: bool): void {
+  const hLen: usize = sha1 ? 20 : 32;
+  const ctr = seed + seedLen;
+  const blk = ctr + 4;
+  let i: u32 = 0;
+  for (let off: usize = 0; off < dstLen; off += hLen) {
+    store<u32>(ctr, bswap<u32>(i++));
+    if (sha1) {
+      sha1Init();
+      update(seed, seedLen + 4, true);
+      finalize(blk, 5, true);
+    } else {
+      sha256Init();
+      update(seed, seedLen + 4, false);
+      finalize(blk, 8, false);
+    }
+    const n = dstLen - off < hLen ? dstLen - off : hLen;
+    for (let j: usize = 0; j < n; j++) {
+      store<u8>(dst + off + j, load<u8>(dst + off + j) ^ load<u8>(blk + j));
+    }
+  }
+  memory.fill(ctr, 0, 4 + 32);
+}
