@@ -414,7 +414,8 @@ function _primeWithValuation(bits: number, a: number): bigint {
   }
 }
 
-Deno.test("two-lane Miller-Rabin (relaxed build) gives BigInt's verdict in both lanes", async () => {
+/** An instance of the relaxed build of its own (kg_sieve, kg_round2, kg_accept). */
+async function _relaxedCore(): Promise<CoreExports> {
   const { relaxed } = await buildWasm();
   const { instance } = await WebAssembly.instantiate(new Uint8Array(relaxed.bytes), {
     env: {
@@ -426,6 +427,52 @@ Deno.test("two-lane Miller-Rabin (relaxed build) gives BigInt's verdict in both 
   const c = instance.exports as unknown as CoreExports;
   c.init();
   assertEquals(c.relaxed_ok(), 1, "the engine must fuse f64x2.relaxed_madd for this test");
+  return c;
+}
+
+Deno.test("kg_sieve's trial division (two primes per pass) equals BigInt's, in both lanes", async () => {
+  const c = await _relaxedCore();
+  const io = c.layout_io();
+  const primes = _oddPrimes(2048);
+  const top = 3n << 1022n;
+  const forced = (x: bigint) => (x | top | 1n) & ((1n << 1024n) - 1n);
+  const want = (x: bigint) => primes.every((d) => x % d !== 0n) && x % 65537n !== 1n;
+  const p = toBig(parsePkcs8(web.pkcs8).p);
+  const cases: bigint[] = [p];
+  // odd multiples of primes at both places of a pair (3, 5; the last two of the table)
+  // and of a product of a pair, next to p
+  for (const d of [primes[0], primes[1], primes[2046], primes[2047], primes[2046] * primes[2047]]) {
+    let m = p - p % d;
+    if (m % 2n === 0n) m -= d;
+    cases.push(m);
+  }
+  let c1 = p - p % 65537n + 1n; // 1 mod 65537, no small factor
+  if (c1 % 2n === 0n) c1 += 65537n;
+  while (!primes.every((d) => c1 % d !== 0n)) c1 += 2n * 65537n;
+  cases.push(c1);
+  for (let i = 0; i < 300; i++) cases.push(toBig(crypto.getRandomValues(new Uint8Array(128))));
+  let accepted = 0;
+  for (const [i, x0] of cases.entries()) {
+    const x = forced(x0), lane = i & 1;
+    new Uint8Array(c.memory.buffer).set(fromBig(x, 128), io + IO_IN);
+    const got = c.kg_sieve!(lane, 2048) === 1;
+    assertEquals(got, want(x), `lane ${lane}, candidate ${x.toString(16).slice(0, 16)}…`);
+    if (got) accepted++;
+  }
+  c.kg_abort();
+  assert(accepted >= 2, `${accepted} candidates accepted`);
+  assertEquals(cases.slice(1, 7).map((x) => want(forced(x))), [
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+  ]);
+});
+
+Deno.test("two-lane Miller-Rabin (relaxed build) gives BigInt's verdict in both lanes", async () => {
+  const c = await _relaxedCore();
   const io = c.layout_io();
   const bits = 2048, bytes = 128;
   const put = (off: number, x: bigint) =>
