@@ -40,10 +40,20 @@ export const WASM_URL: URL = new URL("roamsign.wasm", BUILD_DIR);
  */
 export type WasmVariant = "baseline" | "relaxed";
 
-/** Extra asc flags and the output file of each build. */
-export const VARIANTS: Readonly<Record<WasmVariant, { flags: readonly string[]; file: string }>> = {
-  baseline: { flags: [], file: "roamsign.wasm" },
-  relaxed: { flags: ["--enable", "relaxed-simd"], file: "roamsign-relaxed.wasm" },
+/**
+ * Extra asc flags, the entry files (in assembly/; each one's exports are the module's) and
+ * the output file of each build. The relaxed build's second entry holds the exports that
+ * only its kernels serve (the two-lane Miller-Rabin of key generation).
+ */
+export const VARIANTS: Readonly<
+  Record<WasmVariant, { flags: readonly string[]; entries: readonly string[]; file: string }>
+> = {
+  baseline: { flags: [], entries: ["index.ts"], file: "roamsign.wasm" },
+  relaxed: {
+    flags: ["--enable", "relaxed-simd"],
+    entries: ["index.ts", "index_relaxed.ts"],
+    file: "roamsign-relaxed.wasm",
+  },
 };
 
 /**
@@ -110,7 +120,12 @@ export async function compileWasm(
   const stderr: string[] = [];
   const flags = [...ASC_FLAGS, ...VARIANTS[variant].flags, ...extraFlags];
   const { error } = await asc.main(
-    [new URL("index.ts", ASSEMBLY_DIR).pathname, ...flags, "--outFile", "roamsign.wasm"],
+    [
+      ...VARIANTS[variant].entries.map((f) => new URL(f, ASSEMBLY_DIR).pathname),
+      ...flags,
+      "--outFile",
+      "roamsign.wasm",
+    ],
     {
       writeFile(name: string, contents: Uint8Array | string) {
         if (name.endsWith("roamsign.wasm") && contents instanceof Uint8Array) out = contents;

@@ -368,14 +368,18 @@ function _generate(bits: number, rounds: number, report: (f: number) => void): R
   const expected = (bits / 2) * Math.LN2 / 2;
   report(0);
   for (;;) {
-    for (let which = 0; which < 2; which++) {
-      for (let tries = 1;; tries++) {
-        randomIo(IO_IN, bytes);
-        randomIo(IO_RAND, rounds * bytes);
-        if (s.core.kg_candidate(which, bits, rounds) === 1) break;
-        report(0.5 * which + 0.5 * 0.98 * (1 - Math.exp(-tries / expected)));
+    if (s.core.kg_round2) {
+      _searchTwoLanes(bits, rounds, expected, report);
+    } else {
+      for (let which = 0; which < 2; which++) {
+        for (let tries = 1;; tries++) {
+          randomIo(IO_IN, bytes);
+          randomIo(IO_RAND, rounds * bytes);
+          if (s.core.kg_candidate(which, bits, rounds) === 1) break;
+          report(0.5 * which + 0.5 * 0.98 * (1 - Math.exp(-tries / expected)));
+        }
+        report(0.5 * (which + 1) * 0.99);
       }
-      report(0.5 * (which + 1) * 0.99);
     }
     const addr = allocSlot();
     const rc = s.core.kg_finish(addr, bits);
@@ -389,4 +393,52 @@ function _generate(bits: number, rounds: number, report: (f: number) => void): R
       throw new WasmCryptoError("internal", `rsa: key generation status ${rc}`);
     }
   }
+}
+
+/**
+ * The relaxed build's prime search (assembly/keygen.ts, two-lane Miller-Rabin): each lane
+ * holds a fresh candidate that passed trial division; one kg_round2 runs a Miller-Rabin
+ * round on both in the two-lane kernel; a lane whose candidate fails is refilled with the
+ * next fresh candidate, and a candidate that passes all `rounds` becomes p, then q (with
+ * the |p - q| check). Every candidate is fresh randomness and meets the same conditions
+ * as in kg_candidate (FIPS 186-5 B.3.3); only the order of the work differs.
+ */
+function _searchTwoLanes(
+  bits: number,
+  rounds: number,
+  expected: number,
+  report: (f: number) => void,
+): void {
+  const core = state().core;
+  const sieve = core.kg_sieve!, round2 = core.kg_round2!, accept = core.kg_accept!;
+  const bytes = bits / 16;
+  const passed = [0, 0], live = [false, false];
+  let found = 0, tries = 0;
+  while (found < 2) {
+    for (let lane = 0; lane < 2; lane++) {
+      while (!live[lane]) {
+        randomIo(IO_IN, bytes);
+        tries++;
+        if (sieve(lane, bits) === 1) {
+          live[lane] = true;
+          passed[lane] = 0;
+        }
+      }
+    }
+    randomIo(IO_RAND, 2 * bytes);
+    const pass = round2(bits);
+    for (let lane = 0; lane < 2; lane++) {
+      if ((pass >> lane & 1) === 0) {
+        live[lane] = false; // composite: the core zeroed the lane
+      } else if (++passed[lane] === rounds && found < 2) {
+        live[lane] = false;
+        if (accept(lane, found, bits) === 1) {
+          found++;
+          tries = 0;
+        }
+      }
+    }
+    report(0.5 * found + 0.5 * 0.98 * (1 - Math.exp(-tries / expected)));
+  }
+  // a lane may hold a candidate still: kg_finish and kg_abort wipe it with p and q
 }

@@ -23,7 +23,8 @@ import {
   signPss,
   verifyPkcs1v15,
 } from "./mod.ts";
-import { IO_IN, mem, state, writeIo } from "./runtime.ts";
+import { type CoreExports, IO_IN, IO_RAND, mem, state, writeIo } from "./runtime.ts";
+import { buildWasm } from "./build.ts";
 
 const web = await webCryptoKey("RSASSA-PKCS1-v1_5");
 const MSG = new TextEncoder().encode("message");
@@ -374,4 +375,250 @@ Deno.test("primes of different limb counts take the general CRT path and sign co
     assertEquals(hex(rsaPrivateRaw(key, x)), hex(fromBig(powBig(toBig(x), d, n), k)));
   }
   key.destroy();
+});
+
+/**
+ * Miller-Rabin (FIPS 186-5 B.3.1) for one base, the oracle of the two-lane test: w - 1 =
+ * 2^a * m with m odd; w passes for base b if b^m = 1 or b^(2^j * m) = w - 1 for some j < a.
+ */
+function _mrPassesBig(w: bigint, b: bigint): boolean {
+  let m = w - 1n, a = 0;
+  while ((m & 1n) === 0n) {
+    m >>= 1n;
+    a++;
+  }
+  let z = powBig(b, m, w);
+  if (z === 1n || z === w - 1n) return true;
+  for (let j = 1; j < a; j++) {
+    z = (z * z) % w;
+    if (z === w - 1n) return true;
+  }
+  return false;
+}
+
+/** A prime of `bits` bits, top two bits set, with w - 1 = 2^a * odd exactly (BigInt, 40 rounds). */
+function _primeWithValuation(bits: number, a: number): bigint {
+  for (;;) {
+    let odd = toBig(crypto.getRandomValues(new Uint8Array(bits / 8))) >> BigInt(a);
+    odd |= 1n | (3n << BigInt(bits - a - 2));
+    const w = (odd << BigInt(a)) + 1n;
+    if ([3n, 5n, 7n, 11n, 13n, 17n, 19n, 23n].some((d) => w % d === 0n)) continue;
+    let ok = true;
+    for (let r = 0; r < 40 && ok; r++) {
+      ok = _mrPassesBig(w, 2n + toBig(crypto.getRandomValues(new Uint8Array(bits / 8))) % (w - 3n));
+    }
+    if (ok) {
+      assertEquals(w >> BigInt(bits - 2), 3n);
+      return w;
+    }
+  }
+}
+
+/** An instance of the relaxed build of its own (kg_sieve, kg_round2, kg_accept). */
+async function _relaxedCore(): Promise<CoreExports> {
+  const { relaxed } = await buildWasm();
+  const { instance } = await WebAssembly.instantiate(new Uint8Array(relaxed.bytes), {
+    env: {
+      abort() {
+        throw new Error("core aborted");
+      },
+    },
+  });
+  const c = instance.exports as unknown as CoreExports;
+  c.init();
+  assertEquals(c.relaxed_ok(), 1, "the engine must fuse f64x2.relaxed_madd for this test");
+  return c;
+}
+
+Deno.test("kg_sieve's trial division (two primes per pass) equals BigInt's, in both lanes", async () => {
+  const c = await _relaxedCore();
+  const io = c.layout_io();
+  const primes = _oddPrimes(2048);
+  const top = 3n << 1022n;
+  const forced = (x: bigint) => (x | top | 1n) & ((1n << 1024n) - 1n);
+  const want = (x: bigint) => primes.every((d) => x % d !== 0n) && x % 65537n !== 1n;
+  const p = toBig(parsePkcs8(web.pkcs8).p);
+  const cases: bigint[] = [p];
+  // odd multiples of primes at both places of a pair (3, 5; the last two of the table)
+  // and of a product of a pair, next to p
+  for (const d of [primes[0], primes[1], primes[2046], primes[2047], primes[2046] * primes[2047]]) {
+    let m = p - p % d;
+    if (m % 2n === 0n) m -= d;
+    cases.push(m);
+  }
+  let c1 = p - p % 65537n + 1n; // 1 mod 65537, no small factor
+  if (c1 % 2n === 0n) c1 += 65537n;
+  while (!primes.every((d) => c1 % d !== 0n)) c1 += 2n * 65537n;
+  cases.push(c1);
+  for (let i = 0; i < 300; i++) cases.push(toBig(crypto.getRandomValues(new Uint8Array(128))));
+  let accepted = 0;
+  for (const [i, x0] of cases.entries()) {
+    const x = forced(x0), lane = i & 1;
+    new Uint8Array(c.memory.buffer).set(fromBig(x, 128), io + IO_IN);
+    const got = c.kg_sieve!(lane, 2048) === 1;
+    assertEquals(got, want(x), `lane ${lane}, candidate ${x.toString(16).slice(0, 16)}…`);
+    if (got) accepted++;
+  }
+  c.kg_abort();
+  assert(accepted >= 2, `${accepted} candidates accepted`);
+  assertEquals(cases.slice(1, 7).map((x) => want(forced(x))), [
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+  ]);
+});
+
+Deno.test("two-lane Miller-Rabin (relaxed build) gives BigInt's verdict in both lanes", async () => {
+  const c = await _relaxedCore();
+  const io = c.layout_io();
+  const bits = 2048, bytes = 128;
+  const put = (off: number, x: bigint) =>
+    new Uint8Array(c.memory.buffer).set(fromBig(x, bytes), io + off);
+  // the core's base from bytes: the top two bits cleared, 0 and 1 replaced by 2
+  const baseOf = (x: bigint) => {
+    const b = x & ((1n << 1022n) - 1n);
+    return b < 2n ? 2n : b;
+  };
+  const randomBase = () => toBig(crypto.getRandomValues(new Uint8Array(bytes)));
+  const cases: { w0: bigint; b0: bigint; w1: bigint; b1: bigint; what: string }[] = [];
+  const run = ({ w0, b0, w1, b1, what }: (typeof cases)[number]) => {
+    put(IO_IN, w0);
+    assertEquals(c.kg_sieve!(0, bits), 1, `${what}: lane 0 passes trial division`);
+    put(IO_IN, w1);
+    assertEquals(c.kg_sieve!(1, bits), 1, `${what}: lane 1 passes trial division`);
+    put(IO_RAND, b0);
+    put(IO_RAND + bytes, b1);
+    const got = c.kg_round2!(bits);
+    const want = (_mrPassesBig(w0, baseOf(b0)) ? 1 : 0) | (_mrPassesBig(w1, baseOf(b1)) ? 2 : 0);
+    assertEquals(got, want, what);
+    return want;
+  };
+
+  // primes with different 2-adic valuations of w - 1 (the squarings after the
+  // exponentiation differ per lane), and the primes of a WebCrypto key
+  const primes = [1, 2, 5, 11].map((a) => _primeWithValuation(1024, a));
+  const pk = parsePkcs8(web.pkcs8);
+  primes.push(toBig(pk.p), toBig(pk.q));
+  const noSmallFactor = (w: bigint) => {
+    put(IO_IN, w);
+    const ok = c.kg_sieve!(0, bits) === 1;
+    c.kg_abort();
+    return ok;
+  };
+  const usable = primes.filter(noSmallFactor); // w mod 65537 = 1 is rejected before Miller-Rabin
+  assert(usable.length >= 4, `${usable.length} primes usable`);
+
+  // a Carmichael number of 1024 bits: Chernick's (6k + 1)(12k + 1)(18k + 1) with all three
+  // prime (k found by a search with sympy; even k, so 4 divides each factor - 1), and its
+  // strong liars built by the CRT: b = c_i mod each factor P_i, c_i of odd order (b^m = 1),
+  // -c_i (b^m = -1), r_i * c_i with r_i of order 4 (b^(2m) = -1, found after one squaring)
+  const k =
+    0x3aa125c1f0719a6137d2f6a1e1dce08e9d711ad1f06cf9768c685f8f0607d1bb8cf15518da9e69271ed7en;
+  const fs = [6n * k + 1n, 12n * k + 1n, 18n * k + 1n];
+  for (const f of fs) {
+    for (let r = 0; r < 20; r++) assert(_mrPassesBig(f, 2n + BigInt(r)), "a factor is prime");
+  }
+  const carm = fs[0] * fs[1] * fs[2];
+  assertEquals(carm >> 1022n, 3n, "1024 bits, top two bits set");
+  assert(powBig(7n, carm - 1n, carm) === 1n, "a Fermat liar: Carmichael");
+  const crt = (rs: bigint[]) => {
+    let x = 0n;
+    for (let i = 0; i < 3; i++) {
+      const mi = carm / fs[i];
+      x += rs[i] * mi * powBig(mi % fs[i], fs[i] - 2n, fs[i]);
+    }
+    return x % carm;
+  };
+  const oddOrder = (f: bigint) => {
+    let t = f - 1n;
+    while ((t & 1n) === 0n) t >>= 1n;
+    return powBig(randomBase() % f, (f - 1n) / t, f); // x^(2^v): order divides the odd part
+  };
+  const order4 = (f: bigint) => {
+    for (;;) {
+      const r = powBig(randomBase() % f, (f - 1n) / 4n, f);
+      if ((r * r) % f === f - 1n) return r;
+    }
+  };
+  const liar = (kind: number) => {
+    for (;;) {
+      const b = crt(fs.map((f) => {
+        const ci = oddOrder(f);
+        return kind === 0 ? ci : kind === 1 ? f - ci : (order4(f) * ci) % f;
+      }));
+      if (b >= 2n && b < 1n << 1022n) return b;
+    }
+  };
+  const liars = [0, 1, 2].map(liar);
+  for (const b of liars) assert(_mrPassesBig(carm, b), "a strong liar");
+  assert(noSmallFactor(carm), "the Carmichael number passes trial division");
+
+  // random composites that pass trial division, and a product of two 512-bit primes
+  const composites: bigint[] = [carm];
+  while (composites.length < 4) {
+    const w = toBig(crypto.getRandomValues(new Uint8Array(bytes))) | (3n << 1022n) | 1n;
+    if (!_mrPassesBig(w, 2n) && noSmallFactor(w)) composites.push(w);
+  }
+  for (;;) {
+    const w = _primeWithValuation(512, 1) * _primeWithValuation(512, 3);
+    if (w >> 1022n === 3n && noSmallFactor(w)) {
+      composites.push(w);
+      break;
+    }
+  }
+
+  // every pairing in both lane orders: prime/prime (different valuations), prime/composite,
+  // composite/composite; random bases, and the Carmichael number with its strong liars
+  for (const [i, p] of usable.entries()) {
+    const q = usable[(i + 1) % usable.length];
+    cases.push({ w0: p, b0: randomBase(), w1: q, b1: randomBase(), what: `primes ${i}, ${i + 1}` });
+  }
+  for (const [i, w] of composites.entries()) {
+    const p = usable[i % usable.length];
+    cases.push({
+      w0: w,
+      b0: randomBase(),
+      w1: p,
+      b1: randomBase(),
+      what: `composite ${i} | prime`,
+    });
+    cases.push({
+      w0: p,
+      b0: randomBase(),
+      w1: w,
+      b1: randomBase(),
+      what: `prime | composite ${i}`,
+    });
+    const v = composites[(i + 1) % composites.length];
+    cases.push({
+      w0: w,
+      b0: randomBase(),
+      w1: v,
+      b1: randomBase(),
+      what: `composites ${i}, ${i + 1}`,
+    });
+  }
+  for (const [j, b] of liars.entries()) {
+    cases.push({
+      w0: carm,
+      b0: b,
+      w1: composites[1],
+      b1: randomBase(),
+      what: `liar ${j} | composite`,
+    });
+    cases.push({ w0: usable[j], b0: randomBase(), w1: carm, b1: b, what: `prime | liar ${j}` });
+    cases.push({ w0: carm, b0: b, w1: carm, b1: randomBase(), what: `liar ${j} | Carmichael` });
+  }
+  cases.push({ w0: carm, b0: 1n, w1: usable[0], b1: 0n, what: "bases 0 and 1 become 2" });
+  const verdicts = cases.map(run);
+  c.kg_abort();
+  assert(new Uint8Array(c.memory.buffer, c.layout_kg(), 1024).every((x) => x === 0), "lanes wiped");
+  // the cases cover both verdicts in both lanes
+  for (const bit of [1, 2]) {
+    assert(verdicts.some((v) => (v & bit) !== 0), `a pass in lane ${bit >> 1}`);
+    assert(verdicts.some((v) => (v & bit) === 0), `a failure in lane ${bit >> 1}`);
+  }
 });

@@ -56,6 +56,10 @@ export interface CoreExports {
   kg_candidate(which: number, bits: number, rounds: number): number;
   kg_finish(slot: number, bits: number): number;
   kg_abort(): void;
+  /** The relaxed build only (assembly/index_relaxed.ts): two-lane Miller-Rabin. */
+  kg_sieve?: (lane: number, bits: number) => number;
+  kg_round2?: (bits: number) => number;
+  kg_accept?: (lane: number, which: number, bits: number) => number;
   layout_kg(): number;
   mod_inv_vartime_for_tests(mLen: number): number;
   wipe_scratch(): void;

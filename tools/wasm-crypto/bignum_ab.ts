@@ -12,7 +12,9 @@
  *   full trial division by the 2048 small primes (what every accepted prime pays), the
  *   65537 check and the Miller-Rabin set-up.
  * - search: kg_candidate(0, 2048, 5) over one fixed list of 300 random candidates, as the
- *   prime search of an RSA-2048 key generation runs it (most leave at trial division).
+ *   prime search of an RSA-2048 key generation runs it (most leave at trial division); in
+ *   a build with the two-lane Miller-Rabin (kg_round2, the relaxed build) that search
+ *   instead (kg_sieve, kg_round2, kg_accept), each candidate with the same bases.
  * - import: rsa_key_set of one RSA-2048 key (montSetupVarTime of n, p, q; the relaxed
  *   build also sets up its two-lane kernel).
  *
@@ -65,6 +67,54 @@ if (import.meta.main) {
       run = () => {
         m().set(p, io);
         return c.kg_candidate(0, 2048, 0);
+      };
+    } else if (what === "search" && c.kg_round2) {
+      // the relaxed build's two-lane search (wasm-crypto/keys.ts _searchTwoLanes) over the
+      // same candidates, each with its own bases (round r: mrRand[i] at r * 128), so
+      // every candidate gets the verdict it gets from kg_candidate
+      iters = 1;
+      run = () => {
+        let accepted = 0, next = 0;
+        const lane = [-1, -1], round = [0, 0];
+        for (;;) {
+          for (let l = 0; l < 2; l++) {
+            while (lane[l] < 0 && next < candidates.length) {
+              m().set(candidates[next], io);
+              if (c.kg_sieve(l, 2048) === 1) {
+                lane[l] = next;
+                round[l] = 0;
+              }
+              next++;
+            }
+          }
+          if (lane[0] < 0 || lane[1] < 0) break; // the list is used up
+          const mm = m();
+          for (let l = 0; l < 2; l++) {
+            mm.set(
+              mrRand[lane[l]].subarray(round[l] * 128, round[l] * 128 + 128),
+              io + IO_RAND + l * 128,
+            );
+          }
+          const pass = c.kg_round2(2048);
+          for (let l = 0; l < 2; l++) {
+            if ((pass >> l & 1) === 0) lane[l] = -1;
+            else if (++round[l] === 5) {
+              accepted += c.kg_accept(l, 0, 2048);
+              lane[l] = -1;
+            }
+          }
+        }
+        // a survivor left in a lane when the list ran out: finish it alone, as kg_candidate
+        for (let l = 0; l < 2; l++) {
+          if (lane[l] >= 0) {
+            const mm = m();
+            mm.set(candidates[lane[l]], io);
+            mm.set(mrRand[lane[l]], io + IO_RAND);
+            accepted += c.kg_candidate(0, 2048, 5);
+          }
+        }
+        c.kg_abort();
+        return accepted;
       };
     } else if (what === "search") {
       iters = 1;

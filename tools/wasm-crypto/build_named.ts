@@ -23,7 +23,9 @@ if (import.meta.main) {
   let bytes: Uint8Array | undefined;
   const { error } = await asc.main(
     [
-      new URL("../../wasm-crypto/assembly/index.ts", import.meta.url).pathname,
+      ...VARIANTS[variant].entries.map((f) =>
+        new URL(`../../wasm-crypto/assembly/${f}`, import.meta.url).pathname
+      ),
       ...ASC_FLAGS,
       ...VARIANTS[variant].flags,
       "--debug",

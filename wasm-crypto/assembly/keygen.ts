@@ -40,6 +40,8 @@ import {
   CTX_TMP1,
   CTX_TMP2,
   IO_BASE,
+  KG_LANE0,
+  KG_LANE1,
   KG_P,
   KG_Q,
   NUM_BYTES,
@@ -50,6 +52,7 @@ import {
 } from "./layout";
 import { fromMont, modSub, montOne, montSetupVarTime, montSqr, toMont } from "./montgomery";
 import { modExp } from "./mont_fma1";
+import { montExpN2 } from "./mont_fma";
 import { __res128_hi, __umulq64 } from "as-bignum/assembly/globals";
 import {
   IO_IN,
@@ -117,6 +120,20 @@ function modSmall(x: usize, k: i32, d: u32, mu: u64): u32 {
   return r;
 }
 
+/**
+ * r mod d for r < 2^30 and odd 1 < d < 2^15 (d public), constant time in r: q =
+ * floor(r * floor(2^32 / d) / 2^32) is floor(r/d) or one less, so r - q*d < 2d and one
+ * masked subtraction leaves the remainder.
+ */
+// @ts-ignore: decorator
+@inline
+function modWord(r: u32, d: u32): u32 {
+  const mu = <u64> (0xffffffff / d); // floor(2^32 / d): 2^32 / d is not an integer
+  let x = r - <u32> ((<u64> r * mu) >> 32) * d; // < 2d
+  x -= d & ctNonZeroMaskGe(x, d);
+  return x;
+}
+
 /** Mask: all ones if a >= b (a, b < 2^31). */
 // @ts-ignore: decorator
 @inline
@@ -163,6 +180,143 @@ export function kgCandidateVarTime(which: i32, bits: i32, rounds: i32): i32 {
   wipeScratch();
   if (!ok) {
     bnZero(w, kp);
+    return 0;
+  }
+  return 1;
+}
+
+/*
+ * Two candidates at once (relaxed build only: index_relaxed.ts exports these, the
+ * baseline build keeps kgCandidateVarTime). Each lane holds one candidate that passed
+ * trial division (kgSieveVarTime); one kgRound2VarTime runs a Miller-Rabin round on
+ * both in the two-lane FMA kernel (montExpN2, the constant-time exponentiation of
+ * signing's CRT halves); the host counts the rounds per lane, refills a lane whose
+ * candidate failed with the next fresh one, and moves a candidate that passed all its
+ * rounds into KG_P or KG_Q (kgAcceptVarTime). The lanes live in the upper halves of
+ * KG_P and KG_Q (layout.ts), which kg_abort and kg_finish wipe.
+ * Timing as kgCandidateVarTime: rejected candidates may exit early; for an accepted
+ * one every round runs in full, and the one leak is its number of squarings after
+ * the exponentiation, the 2-adic valuation of p - 1. The other lane's candidate is
+ * independent fresh randomness.
+ */
+
+/**
+ * A fresh candidate for `lane` (0, 1): bits/2/8 random bytes at IO_IN (wiped) with the
+ * top two bits and the low bit set; trial division by the small primes and gcd(w - 1, e)
+ * = 1 as in kgCandidateVarTime (the same candidates pass), with the primes taken two at
+ * a time (a helper shared with kgCandidateVarTime changed the baseline build's bytes,
+ * which this keeps as they were). Returns 1 if it passed (it stays in its lane), else 0
+ * (the lane is zeroed). Touches no scratch: modSmall and modWord work in locals.
+ */
+export function kgSieveVarTime(lane: i32, bits: i32): i32 {
+  const half = bits >> 1;
+  const kp = half >> 5;
+  const bytes = half >> 3;
+  const w = lane == 0 ? KG_LANE0 : KG_LANE1;
+  bnFromBytes(w, kp, IO_IN, bytes);
+  memory.fill(IO_IN, 0, <usize> bytes);
+  st(w, kp - 1, ld(w, kp - 1) | 0xc0000000);
+  st(w, 0, ld(w, 0) | 1);
+  let ok = true;
+  // two primes per pass: r = w mod d0*d1 (< 2^29, so modSmall's d < 2^30 holds), then r
+  // mod d0 and r mod d1 in one word each; one pass over the limbs instead of two
+  for (let i = 0; i < SMALL_PRIME_COUNT; i += 2) {
+    const d0 = <u32> load<u16>(SMALL_PRIMES + (<usize> i << 1));
+    const d1 = <u32> load<u16>(SMALL_PRIMES + (<usize> (i + 1) << 1));
+    const r = modSmall(w, kp, d0 * d1, barrettMu(d0 * d1));
+    if ((modWord(r, d0) == 0) | (modWord(r, d1) == 0)) {
+      ok = false;
+      break;
+    }
+  }
+  if (ok && modSmall(w, kp, 65537, barrettMu(65537)) == 1) ok = false;
+  if (!ok) {
+    bnZero(w, kp);
+    return 0;
+  }
+  return 1;
+}
+
+/**
+ * One Miller-Rabin round (FIPS 186-5 B.3.1) on each lane's candidate, the two
+ * exponentiations b^m mod w side by side in montExpN2 (each exponent m, the odd part of
+ * w - 1, over all 32k bits: leading zeros cost what ones cost), then each lane's own
+ * squarings. Bases: bits/2/8 random bytes per lane at IO_RAND (lane 0) and IO_RAND +
+ * bytes (lane 1), wiped; uniform in [2, 2^(32k - 2)) as in millerRabinVarTime.
+ * Returns bit 0 set if lane 0's candidate passed the round, bit 1 for lane 1; a lane
+ * that failed is zeroed. Wipes scratch (the contexts CTX_TMP1, CTX_TMP2 lie in it).
+ */
+export function kgRound2VarTime(bits: i32): i32 {
+  const half = bits >> 1;
+  const k = half >> 5;
+  const bytes = half >> 3;
+  const c0 = CTX_TMP1, c1 = CTX_TMP2;
+  const m0 = S(0), m1 = S(1), z0 = S(2), z1 = S(3);
+  const a0 = laneSetupVarTime(c0, m0, z0, KG_LANE0, k, IO_RAND, bytes);
+  const a1 = laneSetupVarTime(c1, m1, z1, KG_LANE1, k, IO_RAND + <usize> bytes, bytes);
+  montExpN2(z0, z1, z0, z1, m0, m1, k, c0, c1);
+  let pass = 0;
+  if (laneVerdictVarTime(z0, a0, c0, k)) pass |= 1;
+  if (laneVerdictVarTime(z1, a1, c1, k)) pass |= 2;
+  memory.fill(IO_RAND, 0, <usize> (2 * bytes));
+  wipeScratch();
+  if ((pass & 1) == 0) bnZero(KG_LANE0, k);
+  if ((pass & 2) == 0) bnZero(KG_LANE1, k);
+  return pass;
+}
+
+/**
+ * A lane's set-up: the Montgomery context of w in ctx, m with w - 1 = 2^a * m (returns
+ * a), and the base (from `rand`) in Montgomery form in z.
+ */
+function laneSetupVarTime(ctx: usize, m: usize, z: usize, w: usize, k: i32, rand: usize, bytes: i32): i32 {
+  store<i32>(ctx + CTX_K, k);
+  bnCopy(ctx + CTX_M, w, k);
+  montSetupVarTime(ctx);
+  bnSubWord(m, w, k, 1);
+  // a is the one quantity this test leaks (see kgCandidateVarTime)
+  let a = 0;
+  while ((ld(m, 0) & 1) == 0) {
+    bnShr1(m, m, k, 0);
+    a++;
+  }
+  bnFromBytes(z, k, rand, bytes);
+  st(z, k - 1, ld(z, k - 1) & 0x3fffffff);
+  if (bnBitLenVarTime(z, k) < 2) bnSetWord(z, k, 2); // b <= 1: chance 2^-(32k-3)
+  toMont(z, z, ctx);
+  return a;
+}
+
+/** z = b^m (Montgomery form): whether z = 1, or z^(2^j) = w - 1 for some 0 <= j < a. */
+function laneVerdictVarTime(z: usize, a: i32, ctx: usize, k: i32): bool {
+  const one = S(4), minus1 = S(5);
+  montOne(one, ctx);
+  bnZero(minus1, k);
+  modSub(minus1, minus1, one, ctx); // (w - 1) * R mod w
+  let ok = bnEqMask(z, one, k) | bnEqMask(z, minus1, k);
+  for (let j = 1; j < a; j++) {
+    montSqr(z, z, ctx);
+    ok |= bnEqMask(z, minus1, k);
+  }
+  return ok != 0;
+}
+
+/**
+ * Moves the candidate of `lane`, which passed all its rounds, into KG_P (which 0) or
+ * KG_Q (which 1; then |p - q| > 2^(bits/2 - 100) is also required). Returns 1, or 0 if
+ * that check failed (the candidate is wiped). The lane is zeroed either way.
+ */
+export function kgAcceptVarTime(lane: i32, which: i32, bits: i32): i32 {
+  const k = bits >> 6;
+  const src = lane == 0 ? KG_LANE0 : KG_LANE1;
+  const dst = which == 0 ? KG_P : KG_Q;
+  bnCopy(dst, src, k);
+  bnZero(src, k);
+  let ok = true;
+  if (which == 1 && !farApart(KG_P, KG_Q, k)) ok = false;
+  wipeScratch();
+  if (!ok) {
+    bnZero(dst, k);
     return 0;
   }
   return 1;

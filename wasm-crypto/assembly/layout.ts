@@ -83,6 +83,14 @@ export const KG_P: usize = SHA_CTX + 512;
 export const KG_Q: usize = KG_P + NUM_BYTES;
 export const KG_END: usize = KG_Q + NUM_BYTES;
 /**
+ * The relaxed build's two-lane Miller-Rabin (keygen.ts kgRound2VarTime): the candidate
+ * of lane 0 and of lane 1 between host calls, in the upper halves of KG_P and KG_Q
+ * (a prime has at most 64 limbs, 256 bytes), so that every wipe of KG_P and KG_Q
+ * (kg_abort, kg_finish) wipes them too.
+ */
+export const KG_LANE0: usize = KG_P + 256;
+export const KG_LANE1: usize = KG_Q + 256;
+/**
  * Small odd primes for trial division (u16). The 8 KiB above them, up to KEYS_BASE, are
  * unused: they held u32 Barrett constants until keygen.ts's modSmall took whole limbs
  * with a 64-bit constant computed per prime (issue 21).
