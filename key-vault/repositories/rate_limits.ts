@@ -38,6 +38,77 @@ export async function recordNonceAndCount(
   return r.rows[0];
 }
 
+/** {@link recordNonceCountAndBackoff}'s answer. */
+export interface GuardTrip extends WindowCount {
+  /** The address succeeded for the identity since `knownSince`. */
+  known: boolean;
+  /** The backoff counted this attempt (false also when it was not tried, see below). */
+  backoff_counted: boolean;
+}
+
+/**
+ * The guard's usual sign-in case in one round trip instead of three
+ * ({@link recordNonceAndCount}, `isKnownAddress`, {@link countBackoff}): records the RPC
+ * nonce; only when it was fresh counts the window `key`; reads whether the address is
+ * known for `identity`; and only when the nonce was fresh, the window's count is at most
+ * `limit` and the address is known (no per-identity window then) counts the attempt in
+ * the backoff `backoff.key`, as {@link countBackoff} would. Undefined: the nonce was used
+ * before (nothing counted). The caller runs the per-identity window and the backoff itself
+ * when the address is not known.
+ */
+export async function recordNonceCountAndBackoff(
+  db: Q,
+  c: {
+    nonce: string;
+    nonceExpiry: Date;
+    key: string;
+    now: Date;
+    windowStart: Date;
+    limit: number;
+    identity: string;
+    addressTag: string;
+    knownSince: Date;
+    backoff?: { key: string; free: number; baseMs: number; capMs: number };
+  },
+): Promise<GuardTrip | undefined> {
+  const { nonce, nonceExpiry, key, now, windowStart, limit, identity, addressTag, backoff } = c;
+  const b = backoff
+    ? sql`, b as (
+        insert into rate_limits as r (key, window_start, hits, blocked_until)
+        select ${backoff.key}, ${now}, 1, null
+        where (select known from k) and exists (select 1 from w where w.hits <= ${limit}::int)
+        on conflict (key) do update set
+          hits = r.hits + 1,
+          window_start = ${now},
+          blocked_until = case when r.hits + 1 >= ${backoff.free}
+            then ${now}::timestamptz + make_interval(secs => least(${backoff.baseMs}::float8 * power(2, r.hits + 1 - ${backoff.free}), ${backoff.capMs}::float8) / 1000.0)
+            else null end
+        where r.blocked_until is null or r.blocked_until <= ${now}
+        returning 1)`
+    : sql``;
+  const r = await sql<GuardTrip>`
+      with n as (
+        insert into nonces (scope, nonce, expires_at) values ('rpc', ${nonce}, ${nonceExpiry})
+        on conflict do nothing returning 1
+      ), w as (
+        insert into rate_limits as r (key, window_start, hits)
+        select ${key}, ${now}, 1 where exists (select 1 from n)
+        on conflict (key) do update set
+          hits = case when r.window_start <= ${windowStart} then 1 else r.hits + 1 end,
+          window_start = case when r.window_start <= ${windowStart} then ${now} else r.window_start end
+        returning hits, window_start
+      ), k as (
+        select exists (
+          select 1 from known_addresses where identity = ${identity}
+          and address_tag = ${addressTag} and last_success_at > ${c.knownSince}
+        ) as known
+      )${b}
+      select w.hits, w.window_start, (select known from k) as known,
+        ${backoff ? sql`exists (select 1 from b)` : sql`false`} as backoff_counted
+      from w`.execute(db);
+  return r.rows[0];
+}
+
 /** Counts a request in the window `key` (restarted at `now` when it began at or before `windowStart`). */
 export async function countInWindow(
   db: Q,
