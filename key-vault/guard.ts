@@ -22,6 +22,7 @@ import { ApiError } from "../platform/mod.ts";
 import { MAX_SKEW_MS } from "../platform/mod.ts";
 import { RATE_CLASSES, type RateClass, type RateClassName } from "../platform/mod.ts";
 import type { Database } from "./db.ts";
+import type { Prepared } from "./repositories/database.ts";
 import * as repo from "./repositories/mod.ts";
 import { issuePowChallenge, powBits, type PowProof, spendPow } from "./pow.ts";
 import { rateLimitDenials } from "../platform/mod.ts";
@@ -53,6 +54,8 @@ export interface GuardInput {
   tags: Tagger;
   /** A solved challenge (class `login` past its per-identity window; key-vault/pow.ts). */
   pow?: PowProof;
+  /** The vault's prepared statements (`VaultState.query`): step 1 runs as one of them. */
+  query?: Prepared;
   now?: Date;
 }
 
@@ -105,7 +108,7 @@ async function _oneTrip(
     addressTag: input.addressTag,
     knownSince: new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000),
     backoff,
-  });
+  }, input.query);
   if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (row.hits > perAddress.limit) {
     throw _denied(
@@ -150,7 +153,7 @@ async function _nonceAndAddressWindow(
     key,
     now,
     windowStart,
-  });
+  }, input.query);
   if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (row.hits > perAddress.limit) {
     throw _denied(

@@ -145,6 +145,7 @@ Deno.test({
             addressTag: home,
             tags,
             now: at(base + ms),
+            query: tdb.query, // as the vault runs it (prepared on PostgreSQL)
           });
           const backoffHits = async () =>
             (await sql<{ hits: number }>`select hits from rate_limits where key = ${`b:login:${
