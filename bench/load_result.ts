@@ -1,6 +1,6 @@
 /**
- * The load benchmark's result (bench/load.ts): its shape, the issue 7 targets judged on it,
- * and its text form.
+ * The load benchmark's result (bench/load.ts): its shape, the issue 7 and 20 targets judged
+ * on it, and its text form.
  *
  * @module
  */
@@ -67,7 +67,7 @@ export interface ProcessFigures {
   cores: number;
 }
 
-/** A target of issue 7 and whether this run met it. */
+/** A target of issue 7 or 20 and whether this run met it. */
 export interface LoadTarget {
   target: string;
   /** `inconclusive`: only for memory, when RSS grew but no two full GCs show the live heap. */
@@ -163,7 +163,20 @@ export function latency(values: number[]): Latency {
   return { n: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
 }
 
-/** The issue 7 targets, judged on a result. */
+/** Issue 20: server CPU per journey (all server processes, PostgreSQL included). */
+export const SERVER_CPU_MS_PER_JOURNEY = 5;
+/** Issue 20: journeys/s and journey p99 (ms), both in the same run. */
+export const ISSUE20_JOURNEYS_PER_SECOND = 180;
+export const ISSUE20_P99_MS = 200;
+
+/** The server CPU per journey by process, as one line ("web 4.2, key-vault 2.9, …"). */
+export function serverCpuBreakdown(r: Pick<LoadResult, "processes">): string {
+  return [...r.processes].sort((a, b) => b.cpuMsPerJourney - a.cpuMsPerJourney)
+    .map((p) => `${p.name === "postgres" ? "PostgreSQL" : p.name} ${p.cpuMsPerJourney}`)
+    .join(", ");
+}
+
+/** The targets of issues 7 and 20, judged on a result. */
 export function judgeLoad(r: Omit<LoadResult, "targets">): LoadTarget[] {
   // A leak shows in the live heap after full GCs: more than 10 % + 4 MB from the last full
   // GC before the timed window to the last one in it counts as growth. Without two full
@@ -216,6 +229,22 @@ export function judgeLoad(r: Omit<LoadResult, "targets">): LoadTarget[] {
       }`,
     },
     {
+      target: `server CPU ≤ ${SERVER_CPU_MS_PER_JOURNEY} ms per journey (issue 20)`,
+      status: r.journeys > 0 && r.serverCpuMsPerJourney <= SERVER_CPU_MS_PER_JOURNEY
+        ? "met"
+        : "not met",
+      figures: `${r.serverCpuMsPerJourney} CPU-ms: ${serverCpuBreakdown(r)}`,
+    },
+    {
+      target:
+        `≥ ${ISSUE20_JOURNEYS_PER_SECOND} journeys/s with p99 < ${ISSUE20_P99_MS} ms (issue 20)`,
+      status: r.perSecond.journeys >= ISSUE20_JOURNEYS_PER_SECOND && r.latency.journey.n > 0 &&
+          r.latency.journey.p99 < ISSUE20_P99_MS
+        ? "met"
+        : "not met",
+      figures: `${r.perSecond.journeys} journeys/s, p99 ${r.latency.journey.p99} ms`,
+    },
+    {
       target: "no memory growth (live heap after full GC, else RSS)",
       status: growth.some((g) => g.grew)
         ? "not met"
@@ -259,6 +288,9 @@ export function loadText(r: LoadResult): string {
     `  server total ${
       String(r.serverCpuMsPerJourney).padStart(14)
     }           → CPU-bound on 2 idle cores ≈ ${r.serverBoundPerSecondOn2Cores} journeys/s`,
+    `server CPU-ms per journey: ${r.serverCpuMsPerJourney} (${
+      serverCpuBreakdown(r)
+    }; issue 20 target ≤ ${SERVER_CPU_MS_PER_JOURNEY})`,
     `  generator    ${String(r.generator.cpuMsPerJourney).padStart(14)}  ${
       String(r.generator.cores).padStart(5)
     }`,

@@ -218,7 +218,7 @@ function _rows(header: string[], rows: (string | number)[][]): string {
 function _load(l: LoadResult): string {
   const mib = (v: number | null) => (v === null ? "—" : (v / 1024).toFixed(1));
   const targets =
-    `<table><thead><tr><th>target (issue 7)</th><th>status</th><th>figures</th></tr></thead><tbody>${
+    `<table><thead><tr><th>target (issues 7, 20)</th><th>status</th><th>figures</th></tr></thead><tbody>${
       l.targets.map((t) =>
         `<tr><td>${esc(t.target)}</td><td class="${
           t.status === "met" ? "good" : t.status === "inconclusive" ? "muted" : "bad"

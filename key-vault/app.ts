@@ -125,6 +125,7 @@ async function _authenticateAndRun(
       tags: vault.tags,
       pow: (body as { pow?: PowProof }).pow,
       now,
+      query: vault.query,
     });
   }
   const ctx: OpContext = {

@@ -22,6 +22,7 @@ import { ApiError } from "../platform/mod.ts";
 import { MAX_SKEW_MS } from "../platform/mod.ts";
 import { RATE_CLASSES, type RateClass, type RateClassName } from "../platform/mod.ts";
 import type { Database } from "./db.ts";
+import type { Prepared } from "./repositories/database.ts";
 import * as repo from "./repositories/mod.ts";
 import { issuePowChallenge, powBits, type PowProof, spendPow } from "./pow.ts";
 import { rateLimitDenials } from "../platform/mod.ts";
@@ -53,6 +54,8 @@ export interface GuardInput {
   tags: Tagger;
   /** A solved challenge (class `login` past its per-identity window; key-vault/pow.ts). */
   pow?: PowProof;
+  /** The vault's prepared statements (`VaultState.query`): step 1 runs as one of them. */
+  query?: Prepared;
   now?: Date;
 }
 
@@ -63,10 +66,66 @@ export interface GuardInput {
 export async function guardRequest(db: Kysely<Database>, input: GuardInput): Promise<void> {
   const now = input.now ?? new Date();
   const cls: RateClass = RATE_CLASSES[input.rateClass];
+  if (input.identity && input.addressTag && cls.perAddress && cls.perIdentity) {
+    // A sign-in (and the other per-identity classes): one round trip when the address is
+    // known for the identity, the usual case (docs/benchmarks.md, issue 20).
+    const known = await _oneTrip(db, input, cls, cls.perAddress, now);
+    if (known) return;
+    await _identityWindow(db, input, cls.perIdentity, now, false);
+    if (cls.backoff) await _backoff(db, input, cls.backoff, now);
+    return;
+  }
   await _nonceAndAddressWindow(db, input, cls, now);
   if (!input.identity || !input.addressTag) return;
   if (cls.perIdentity) await _identityWindow(db, input, cls.perIdentity, now);
   if (cls.backoff) await _backoff(db, input, cls.backoff, now);
+}
+
+/**
+ * Steps 1–3 in one statement (repo.recordNonceCountAndBackoff): the nonce, the address
+ * window, whether the address is known for the identity, and — only when the window holds
+ * and the address is known, so that no per-identity window applies — the backoff. Throws
+ * as the steps would; true: the address is known and everything is done; false: not
+ * known, the caller runs steps 2 and 3 (nothing of them was counted).
+ */
+async function _oneTrip(
+  db: Kysely<Database>,
+  input: GuardInput,
+  cls: RateClass,
+  perAddress: NonNullable<RateClass["perAddress"]>,
+  now: Date,
+): Promise<boolean> {
+  const identity = input.identity!;
+  const backoff = cls.backoff ? { key: _backoffKey(input), ...cls.backoff } : undefined;
+  const row = await repo.recordNonceCountAndBackoff(db, {
+    nonce: input.nonce,
+    nonceExpiry: rpcNonceExpiry(input.ts, now),
+    key: `a:${input.rateClass}:${input.addressTag}`,
+    now,
+    windowStart: new Date(now.getTime() - perAddress.windowMs),
+    limit: perAddress.limit,
+    identity,
+    addressTag: input.addressTag,
+    knownSince: new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000),
+    backoff,
+  }, input.query);
+  if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
+  if (row.hits > perAddress.limit) {
+    throw _denied(
+      "rate_limited",
+      "too many requests from this address",
+      new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
+      input.rateClass,
+      "address",
+    );
+  }
+  if (!row.known) return false;
+  if (backoff && !row.backoff_counted) await _blocked(db, backoff.key, input.rateClass, now);
+  return true;
+}
+
+function _backoffKey(input: GuardInput): string {
+  return `b:${input.rateClass}:${input.tags.identity(input.identity!)}:${input.addressTag}`;
 }
 
 /** Step 1: the nonce, and (with an address) its window, in one round trip. */
@@ -94,7 +153,7 @@ async function _nonceAndAddressWindow(
     key,
     now,
     windowStart,
-  });
+  }, input.query);
   if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (row.hits > perAddress.limit) {
     throw _denied(
@@ -116,9 +175,10 @@ async function _identityWindow(
   input: GuardInput,
   perIdentity: NonNullable<RateClass["perIdentity"]>,
   now: Date,
+  knownAlready?: boolean,
 ): Promise<void> {
   const identity = input.identity!;
-  const known = await repo.isKnownAddress(
+  const known = knownAlready ?? await repo.isKnownAddress(
     db,
     identity,
     input.addressTag,
@@ -161,21 +221,29 @@ async function _backoff(
   backoff: NonNullable<RateClass["backoff"]>,
   now: Date,
 ): Promise<void> {
-  const key = `b:${input.rateClass}:${input.tags.identity(input.identity!)}:${input.addressTag}`;
+  const key = _backoffKey(input);
   // Count the attempt unless blocked; from the `free`-th unanswered attempt on, the
   // next one waits baseMs·2^(n−free), at most capMs.
   const counted = await repo.countBackoff(db, key, now, backoff);
-  if (!counted) {
-    const blocked = await repo.blockedUntil(db, key);
-    const until = blocked ? new Date(blocked).getTime() : now.getTime() + 1000;
-    throw _denied(
-      "backoff",
-      "too many unsuccessful attempts: wait before trying again",
-      until - now.getTime(),
-      input.rateClass,
-      "backoff",
-    );
-  }
+  if (!counted) await _blocked(db, key, input.rateClass, now);
+}
+
+/** Throws 429 `backoff` with the time left on the backoff `key`. */
+async function _blocked(
+  db: Kysely<Database>,
+  key: string,
+  rateClass: RateClassName,
+  now: Date,
+): Promise<never> {
+  const blocked = await repo.blockedUntil(db, key);
+  const until = blocked ? new Date(blocked).getTime() : now.getTime() + 1000;
+  throw _denied(
+    "backoff",
+    "too many unsuccessful attempts: wait before trying again",
+    until - now.getTime(),
+    rateClass,
+    "backoff",
+  );
 }
 
 /**

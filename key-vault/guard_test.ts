@@ -129,6 +129,49 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "from a known address (one round trip): replay, address window and backoff still apply",
+        async () => {
+          const { sql } = await import("kysely");
+          const { free } = RATE_CLASSES.login.backoff;
+          const { limit } = RATE_CLASSES.login.perAddress;
+          const home = addressTag("198.51.100.30");
+          const base = 20_000_000;
+          const input = (n: string, ms: number) => ({
+            nonce: n,
+            ts: t0,
+            rateClass: "login" as const,
+            identity: "carol",
+            addressTag: home,
+            tags,
+            now: at(base + ms),
+            query: tdb.query, // as the vault runs it (prepared on PostgreSQL)
+          });
+          const backoffHits = async () =>
+            (await sql<{ hits: number }>`select hits from rate_limits where key = ${`b:login:${
+              tags.identity("carol")
+            }:${home}`}`.execute(db)).rows[0]?.hits ?? 0;
+          assert((await code(guardRequest(db, input(nonce(), 0)))) === "ok");
+          await creditSuccess(db, tags, "login", "carol", home, at(base));
+          const n = nonce();
+          assert((await code(guardRequest(db, input(n, 1)))) === "ok");
+          assert(await backoffHits() === 1, "the known address's attempt is counted");
+          assert((await code(guardRequest(db, input(n, 2)))) === "replayed_nonce");
+          assert(await backoffHits() === 1, "a replay counts nothing");
+          for (let i = 1; i < free; i++) {
+            assert((await code(guardRequest(db, input(nonce(), 2 + i)))) === "ok");
+          }
+          assert((await code(guardRequest(db, input(nonce(), 10)))) === "backoff", "blocked");
+          await creditSuccess(db, tags, "login", "carol", home, at(base + 11));
+          assert((await code(guardRequest(db, input(nonce(), 12)))) === "ok", "cleared");
+          const counted = await backoffHits();
+          await sql`update rate_limits set hits = ${limit} where key = ${`a:login:${home}`}`
+            .execute(db);
+          assert((await code(guardRequest(db, input(nonce(), 13)))) === "rate_limited");
+          assert(await backoffHits() === counted, "past the address window nothing else counts");
+        },
+      );
+
       await t.step("per-identity window counts only addresses that never succeeded", async () => {
         const { limit } = RATE_CLASSES.login.perIdentity;
         const base = 10_000_000;

@@ -3,7 +3,8 @@
  * supervisor (`server/start.ts`) and by the test fixture (`harness/stack.ts`).
  * Its stdout/stderr lines are kept (last 2 000) and optionally echoed; the port it
  * listens on is read from its `{"event":"listening","port":…}` log line, so a child
- * may be started on port 0.
+ * may be started on port 0. Or (`inherit`, the supervisor) the child writes straight to
+ * our own stdout/stderr and nothing passes through this process.
  *
  * @module
  */
@@ -13,8 +14,15 @@ export interface ChildSpec {
   name: string;
   script: string;
   env: Record<string, string>;
-  /** Echo the child's lines to our stdout/stderr (the supervisor does, tests do not). */
+  /** Echo the child's lines to our stdout/stderr (tests may, for debugging). */
   echo?: boolean;
+  /**
+   * The child writes to our stdout/stderr itself (inherited descriptors): its log lines
+   * cost this process nothing (the supervisor relayed every line of every child before,
+   * ≈ 1 ms of its CPU per load-suite journey, docs/benchmarks.md). Nothing is read here,
+   * so `lines` stays empty and `listening` / `waitForLine` reject: wait for `/healthz`.
+   */
+  inherit?: boolean;
   /** Working directory (default: the current one). */
   cwd?: string;
   /** Extra flags for `deno run` before the script (tests: `--inspect=127.0.0.1:0`). */
@@ -81,6 +89,8 @@ interface ChildOutput {
   listeners: Set<(line: string) => void>;
   listening: Promise<number>;
   exited: Promise<Deno.CommandStatus>;
+  /** Inherited descriptors: no line is ever seen here. */
+  unread?: boolean;
 }
 
 /** Reads the process's stdout and stderr line by line (echoing them if asked). */
@@ -123,6 +133,15 @@ function _watchOutput(process: Deno.ChildProcess, spec: ChildSpec): ChildOutput 
   return { lines, listeners, listening, exited };
 }
 
+/** An inheriting child: its exit only (its output never passes through here). */
+function _noOutput(process: Deno.ChildProcess, spec: ChildSpec): ChildOutput {
+  const unread = () =>
+    Promise.reject(new Error(`${spec.name} writes to an inherited stdout: its lines are not read`));
+  const listening = unread();
+  listening.catch(() => {}); // callers that never await it must not see an unhandled rejection
+  return { lines: [], listeners: new Set(), listening, exited: process.status, unread: true };
+}
+
 /** {@link Child.waitForLine} over a child's output. */
 function _waitForLine(
   name: string,
@@ -130,6 +149,9 @@ function _waitForLine(
   match: (line: Record<string, unknown>) => boolean,
   timeoutMs: number,
 ): Promise<Record<string, unknown>> {
+  if (out.unread) {
+    return Promise.reject(new Error(`${name} writes to an inherited stdout: no line to wait for`));
+  }
   const parse = (line: string): Record<string, unknown> | undefined => {
     try {
       const j = JSON.parse(line);
@@ -206,11 +228,11 @@ export function spawnChild(spec: ChildSpec): Child {
     env: spec.env,
     cwd: spec.cwd,
     stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    stdout: spec.inherit ? "inherit" : "piped",
+    stderr: spec.inherit ? "inherit" : "piped",
   });
   const process = command.spawn();
-  const out = _watchOutput(process, spec);
+  const out = spec.inherit ? _noOutput(process, spec) : _watchOutput(process, spec);
   let gone = false;
   out.exited.then(() => (gone = true));
   return {

@@ -51,7 +51,9 @@ function _services(config: SupervisorConfig): Service[] {
         name,
         script: `${_ROOT}${process.entry}`,
         env: config.childEnv,
-        echo: true,
+        // Children write their log lines to our stdout/stderr themselves; readiness is
+        // their `/healthz`, a crash is their exit status (no line is read here).
+        inherit: true,
         cwd: Deno.cwd(),
       },
       healthUrl: healthUrl(process, config.urls[name]),

@@ -78,7 +78,9 @@ Deno.test({
         assert.ok(p.rssBeforeKiB! > 0 && p.rssAfterKiB! > 0, `RSS of ${name} read`);
       }
       assert.ok(load.processes.some((p) => p.name === "web" && p.cpuMsPerJourney > 0));
-      assert.equal(load.targets.length, 5);
+      assert.equal(load.targets.length, 7);
+      assert.ok(load.targets.some((t) => t.target.startsWith("server CPU ≤ 5 ms per journey")));
+      assert.match(stdout, /server CPU-ms per journey: [\d.]+ \(/);
       assert.ok(load.notes.some((n) => n.includes("weak_ksf")), "light stretching is marked");
       if (!(await redisUnavailable())) {
         // Issue 19: the same load on two web servers sharing Redis, compared.
@@ -101,7 +103,7 @@ Deno.test({
       assert.match(stdout, /journeys\/s/);
       const html = await Deno.readTextFile(`${out}/report.html`);
       assert.match(html, /Load: simulated users/);
-      assert.match(html, /target \(issue 7\)/);
+      assert.match(html, /target \(issues 7, 20\)/);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -1,7 +1,7 @@
 /**
  * `deno task start` (server/start.ts) as a real process: creates the secrets, runs
- * vault, proxy, web server and the demo bank (its keys 0600), restarts a crashed child,
- * stops everything on SIGTERM.
+ * vault, proxy, web server and the demo bank (its keys 0600), whose log lines reach the
+ * supervisor's stdout, restarts a crashed child, stops everything on SIGTERM.
  */
 import { spawnChild } from "../../platform/mod.ts";
 import { assert } from "../fixtures/assert.ts";
@@ -39,6 +39,11 @@ Deno.test("[slow] deno task start runs, heals and stops vault, proxy, web server
       supervisor.lines.some((l) => l.includes(`http://localhost:${ports.web}/`)),
       "prints the localhost URL",
     );
+    // The children write their log lines to the supervisor's stdout themselves (inherited
+    // descriptors, nothing relayed): each one's `listening` line is on it.
+    for (const service of ["key-vault", "proxy", "host-bank", "web"]) {
+      await supervisor.waitForLine((j) => j.event === "listening" && j.service === service, 5_000);
+    }
     for (
       const name of ["web-proxy.key", "admin-proxy.key", "proxy-vault.key", "vault-master.key"]
     ) {
