@@ -158,19 +158,27 @@ function montExpVarTimeN1(r: usize, base: usize, exp: usize, expK: i32, ctx: usi
   toDigitsF(c1, 8, ctx + CTX_C1P, k, L);
   toDigitsF(acc, 8, base, k, L);
   montMulN1(b, acc, c1, L);
-  sqrMulVarTimeN1(acc, b, exp, bits, L);
+  sqrMulVarTimeN1(acc, b, exp, bits, L, b);
   endN1(r, acc, ctx, L);
 }
 
-/** acc = b^exp (digits, b = x*R'' gives x^exp*R''): left to right over the PUBLIC exp's bits. */
-function sqrMulVarTimeN1(acc: usize, b: usize, exp: usize, bits: i32, L: i32): void {
+/**
+ * acc = b^exp (digits, b = x*R'' gives x^exp*R''): left to right over the PUBLIC exp's
+ * bits. With last != b, the multiplication of bit 0 (if any) takes last instead of b:
+ * last = x (plain digits) then gives x^exp itself, below 2m' — the exit's
+ * multiplication by 1 folded into it. Returns whether that happened.
+ */
+function sqrMulVarTimeN1(acc: usize, b: usize, exp: usize, bits: i32, L: i32, last: usize): bool {
   memory.copy(acc, b, <usize>L << 3);
+  let folded = false;
   for (let i = bits - 2; i >= 0; i--) {
     montMulN1(acc, acc, acc, L);
     if (((load<u32>(exp + (<usize>(i >> 5) << 2)) >> <u32>(i & 31)) & 1) != 0) {
-      montMulN1(acc, acc, b, L);
+      montMulN1(acc, acc, i == 0 ? last : b, L);
+      folded = i == 0;
     }
   }
+  return folded;
 }
 
 // The dispatchers test ASC_FEATURE_RELAXED_SIMD in the `if` itself: asc drops the branch
@@ -212,16 +220,18 @@ export function publicEntry(dst: usize, ctx: usize): void {
 /**
  * The public operation's exit: r = y mod m (plain, k limbs) from acc = y*R'' (digits),
  * for an m of exactly 32k bits with nl <= 2k (RSA-2048's n): acc times 1 is y' < 2m'
- * = lo + hi*R with lo < 2^(32k) < 2m, so y = (lo - m if lo >= m) + hi*R mod m: one limb
+ * = lo + hi*R with lo < 2^(32k) < 2m (acc is y' already when plain), so y = (lo - m if lo >= m) + hi*R mod m: one limb
  * montMul (hi * RR) and two masked subtractions, where endN1 + fromMont take five
  * montMuls. Constant time.
  */
-function publicExitN1(r: usize, acc: usize, ctx: usize, L: i32, nl: i32): void {
+function publicExitN1(r: usize, acc: usize, ctx: usize, L: i32, nl: i32, plain: bool): void {
   const k = ctxK(ctx);
-  const one = D(3);
-  memory.fill(one, 0, <usize>L << 3);
-  store<f64>(one, 1.0);
-  montMulN1(acc, acc, one, L);
+  if (!plain) {
+    const one = D(3);
+    memory.fill(one, 0, <usize>L << 3);
+    store<f64>(one, 1.0);
+    montMulN1(acc, acc, one, L);
+  }
   const x = D(6), h = S(T_X);
   fromDigitsF(x, acc, 8, L, nl);
   bnZero(h, k);
@@ -257,10 +267,10 @@ export function modPowPublic(
     fromMont(r, r, ctx);
     return;
   }
-  const acc = D(4), b = D(1);
+  const acc = D(4), b = D(1), xd = D(3); // xd: x's digits, kept for the last multiplication
   setupN1(ctx, L);
-  toDigitsF(acc, 8, x, k, L);
-  montMulN1(b, acc, c3, L); // x * R''^2 / R'' = x * R''
-  sqrMulVarTimeN1(acc, b, exp, bnBitLenVarTime(exp, expK), L);
-  publicExitN1(r, acc, ctx, L, nl);
+  toDigitsF(xd, 8, x, k, L);
+  montMulN1(b, xd, c3, L); // x * R''^2 / R'' = x * R''
+  const plain = sqrMulVarTimeN1(acc, b, exp, bnBitLenVarTime(exp, expK), L, xd);
+  publicExitN1(r, acc, ctx, L, nl, plain);
 }
