@@ -71,7 +71,10 @@ function setupN1(ctx: usize, L: i32): void {
  * montMulN1: r = a*b*R''^-1 (mod m'), below 2m' for a, b below 2m' (L f64 digits
  * each, 8 bytes apart). r may alias a or b (both are copied in first). setupN1 first.
  * Product scanning: column i sums the pairs j = max(0, i - L + 1) .. min(i, L - 1);
- * columns below L end with u_i, the others with the result digit r_(i-L).
+ * columns below L end with u_i, the others with the result digit r_(i-L). Two
+ * columns per turn: their common pairs in one loop, each [a_j, u_j] loaded once for
+ * both (and each [b_l, m'_l] once for two pairs), so one loop exit per two columns;
+ * column i + 1's pair j = i waits for u_i and takes it from the register.
  */
 export function montMulN1(r: usize, a: usize, b: usize, L: i32): void {
   const bTop = BM + (<usize>(L - 1) << 4);
@@ -83,43 +86,103 @@ export function montMulN1(r: usize, a: usize, b: usize, L: i32): void {
   }
   const kHi = v128.load(FK, K_HI), kLo = v128.load(FK, K_LO);
   let c: i64 = 0, hiPrev: i64 = 0;
-  for (let i = 0; i < 2 * L - 1; i++) {
-    const jlo = i < L ? 0 : i - L + 1;
-    const jhi = i < L ? i : L - 1;
-    let pa = AU + (<usize>jlo << 4), pb = bTop - (<usize>(i - jlo) << 4);
-    const end = AU + (<usize>(jhi + 1) << 4);
-    let lo = i64x2.splat(0), hi = i64x2.splat(0), lo2 = i64x2.splat(0), hi2 = i64x2.splat(0);
-    const end2 = end - 16;
-    while (pa < end2) {
-      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
-      const x2 = v128.load(pa, 16), y2 = v128.load(pb, 16), h2 = fmaHi(x2, y2, kHi);
-      hi = i64x2.add(hi, h);
-      lo = i64x2.add(lo, fmaLo(x, y, h, kLo));
-      hi2 = i64x2.add(hi2, h2);
-      lo2 = i64x2.add(lo2, fmaLo(x2, y2, h2, kLo));
+  const last = 2 * L - 2;
+  // two columns per turn, i and i + 1, over their common pairs with one load of [a_j, u_j]
+  for (let i = 0; i <= last; i += 2) {
+    const lo0 = i < L ? 0 : i - L + 1; // column i: pairs lo0 .. hi0
+    const lo1 = i + 1 < L ? 0 : i - L + 2; // column i + 1: pairs lo1 .. hi1
+    const hi0 = i < L ? i : L - 1;
+    // the common pairs lo1 .. cEnd - 1 (j = i is column i + 1's only after u_i is known)
+    const cEnd = i < L ? i : L;
+    let pa = AU + (<usize>lo1 << 4), pb = bTop - (<usize>(i - lo1) << 4);
+    const end = AU + (<usize>cEnd << 4);
+    let loA = i64x2.splat(0), hiA = i64x2.splat(0), loB = i64x2.splat(0), hiB = i64x2.splat(0);
+    // two pairs per turn: [a_j, u_j] and [a_(j+1), u_(j+1)] against three b pairs
+    while (pa + 16 < end) {
+      const x = v128.load(pa), x2 = v128.load(pa, 16);
+      const y1 = v128.load(pb - 16), y = v128.load(pb), y2 = v128.load(pb, 16);
+      const h = fmaHi(x, y, kHi), h1 = fmaHi(x, y1, kHi);
+      const g = fmaHi(x2, y2, kHi), g1 = fmaHi(x2, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      hiB = i64x2.add(hiB, h1);
+      loB = i64x2.add(loB, fmaLo(x, y1, h1, kLo));
+      hiA = i64x2.add(hiA, g);
+      loA = i64x2.add(loA, fmaLo(x2, y2, g, kLo));
+      hiB = i64x2.add(hiB, g1);
+      loB = i64x2.add(loB, fmaLo(x2, y, g1, kLo));
       pa += 32;
       pb += 32;
     }
     if (pa < end) {
-      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
-      hi = i64x2.add(hi, h);
-      lo = i64x2.add(lo, fmaLo(x, y, h, kLo));
+      const x = v128.load(pa), y = v128.load(pb), y1 = v128.load(pb - 16);
+      const h = fmaHi(x, y, kHi), h1 = fmaHi(x, y1, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      hiB = i64x2.add(hiB, h1);
+      loB = i64x2.add(loB, fmaLo(x, y1, h1, kLo));
     }
-    lo = i64x2.add(lo, lo2);
-    hi = i64x2.add(hi, hi2);
-    const n2 = <i64>(jhi - jlo + 1) << 1; // products in the column (two per pair)
-    const t = i64x2.extract_lane(lo, 0) + i64x2.extract_lane(lo, 1) - n2 * BITS_LO + hiPrev + c;
-    hiPrev = i64x2.extract_lane(hi, 0) + i64x2.extract_lane(hi, 1) - n2 * BITS_HI;
-    const d = t & <i64>DMASK;
+    let nA = cEnd - lo1, nB = nA;
+    if (lo0 < lo1) {
+      // column i's lowest pair (i >= L - 1)
+      const x = v128.load(AU + (<usize>lo0 << 4)), y = v128.load(bTop - (<usize>(i - lo0) << 4));
+      const h = fmaHi(x, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      nA++;
+    }
     if (i < L) {
-      c = (t >> W) + d;
-      // the whole pair [a_i, u_i] in one store: the next column's 16-byte load of it is
-      // then forwarded from the store buffer (an 8-byte store into it would stall that load)
-      const at = AU + (<usize>i << 4);
-      v128.store(at, f64x2.replace_lane(v128.load(at), 1, <f64>d));
-    } else {
-      store<f64>(r + (<usize>(i - L) << 3), <f64>d);
-      c = t >> W;
+      // column i's pair j = i: [a_i, -] against [b_0, m'_0 = 0]
+      const x = v128.load(AU + (<usize>i << 4)), y = v128.load(bTop);
+      const h = fmaHi(x, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      nA++;
+    }
+    {
+      const n2 = <i64>nA << 1;
+      const t = i64x2.extract_lane(loA, 0) + i64x2.extract_lane(loA, 1) - n2 * BITS_LO + hiPrev + c;
+      hiPrev = i64x2.extract_lane(hiA, 0) + i64x2.extract_lane(hiA, 1) - n2 * BITS_HI;
+      const d = t & <i64>DMASK;
+      if (i < L) {
+        c = (t >> W) + d;
+        const at = AU + (<usize>i << 4);
+        const au = f64x2.replace_lane(v128.load(at), 1, <f64>d);
+        v128.store(at, au);
+        if (i + 1 <= last) {
+          // column i + 1's pair j = i, [a_i, u_i] from the register
+          const y = v128.load(bTop - 16), h = fmaHi(au, y, kHi);
+          hiB = i64x2.add(hiB, h);
+          loB = i64x2.add(loB, fmaLo(au, y, h, kLo));
+          nB++;
+        }
+      } else {
+        store<f64>(r + (<usize>(i - L) << 3), <f64>d);
+        c = t >> W;
+      }
+    }
+    if (i + 1 > last) break;
+    if (i + 1 < L) {
+      // column i + 1's pair j = i + 1: [a_(i+1), -] against [b_0, m'_0 = 0]
+      const x = v128.load(AU + (<usize>(i + 1) << 4)), y = v128.load(bTop);
+      const h = fmaHi(x, y, kHi);
+      hiB = i64x2.add(hiB, h);
+      loB = i64x2.add(loB, fmaLo(x, y, h, kLo));
+      nB++;
+    }
+    {
+      const n2 = <i64>nB << 1;
+      const t = i64x2.extract_lane(loB, 0) + i64x2.extract_lane(loB, 1) - n2 * BITS_LO + hiPrev + c;
+      hiPrev = i64x2.extract_lane(hiB, 0) + i64x2.extract_lane(hiB, 1) - n2 * BITS_HI;
+      const d = t & <i64>DMASK;
+      if (i + 1 < L) {
+        c = (t >> W) + d;
+        const at = AU + (<usize>(i + 1) << 4);
+        v128.store(at, f64x2.replace_lane(v128.load(at), 1, <f64>d));
+      } else {
+        store<f64>(r + (<usize>(i + 1 - L) << 3), <f64>d);
+        c = t >> W;
+      }
     }
   }
   store<f64>(r + (<usize>(L - 1) << 3), <f64>(hiPrev + c));
