@@ -1,7 +1,7 @@
 import { assertCode, assertEquals } from "./test_assert.ts";
 import { fromBig, hex, powBig, randomBytes, randomInt, slowTest, toBig } from "./test_util.ts";
 import { modPow, modPowVarTime, RsaPublicKey, rsaPublicRaw } from "./mod.ts";
-import { IO_IN, IO_OUT, IO_RAND, readIo, state, writeIo } from "./runtime.ts";
+import { coreVariant, IO_IN, IO_OUT, IO_RAND, readIo, state, writeIo } from "./runtime.ts";
 
 function randomOdd(len: number): Uint8Array {
   const m = randomBytes(len);
@@ -134,6 +134,37 @@ Deno.test("the public-key operation equals BigInt for every limb count of 2048..
           hex(rsaPublicRaw(pub, fromBig(x, len))),
           hex(fromBig(powBig(x, e, nb), len)),
           `${bits} bits (k = ${k}), e = ${e}, x = ${x === nb - 1n ? "n - 1" : x}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("the public operation equals BigInt for odd, even and unit exponents (the relaxed core's folded exit)", () => {
+  // An odd exponent's last multiplication takes x's plain digits, which leaves x^e
+  // itself and skips the exit's multiplication by 1; an even exponent (last step a
+  // squaring) and e = 1 (no step) keep that multiplication. RSA keys only have odd
+  // e >= 3, so the core is called directly with the context a key left in place.
+  assertEquals(coreVariant(), "relaxed"); // the single-lane FMA kernel runs RSA-2048's n
+  for (let t = 0; t < 3; t++) {
+    const len = 256;
+    const n = randomBytes(len);
+    n[0] |= 0x80;
+    n[len - 1] |= 1;
+    const nb = toBig(n);
+    const pub = new RsaPublicKey(n, fromBig(3n, 1));
+    const core = state().core;
+    for (const e of [1n, 2n, 3n, 4n, 5n, 6n, 65536n, 65537n, (1n << 32n) + 1n, 1n << 32n]) {
+      const eLen = Math.ceil(e.toString(2).length / 8);
+      for (const x of [0n, 1n, 2n, nb - 1n, toBig(randomBytes(len)) % nb]) {
+        rsaPublicRaw(pub, fromBig(1n, len)); // puts this key's context in place
+        writeIo(IO_IN, fromBig(x, len));
+        writeIo(IO_RAND, fromBig(e, eLen));
+        assertEquals(core.rsa_public(len, eLen), 0);
+        assertEquals(
+          hex(readIo(IO_OUT, len)),
+          hex(fromBig(powBig(x, e, nb), len)),
+          `e = ${e}, x = ${x === nb - 1n ? "n - 1" : x}`,
         );
       }
     }

@@ -71,7 +71,10 @@ function setupN1(ctx: usize, L: i32): void {
  * montMulN1: r = a*b*R''^-1 (mod m'), below 2m' for a, b below 2m' (L f64 digits
  * each, 8 bytes apart). r may alias a or b (both are copied in first). setupN1 first.
  * Product scanning: column i sums the pairs j = max(0, i - L + 1) .. min(i, L - 1);
- * columns below L end with u_i, the others with the result digit r_(i-L).
+ * columns below L end with u_i, the others with the result digit r_(i-L). Two
+ * columns per turn: their common pairs in one loop, each [a_j, u_j] loaded once for
+ * both (and each [b_l, m'_l] once for two pairs), so one loop exit per two columns;
+ * column i + 1's pair j = i waits for u_i and takes it from the register.
  */
 export function montMulN1(r: usize, a: usize, b: usize, L: i32): void {
   const bTop = BM + (<usize>(L - 1) << 4);
@@ -83,43 +86,103 @@ export function montMulN1(r: usize, a: usize, b: usize, L: i32): void {
   }
   const kHi = v128.load(FK, K_HI), kLo = v128.load(FK, K_LO);
   let c: i64 = 0, hiPrev: i64 = 0;
-  for (let i = 0; i < 2 * L - 1; i++) {
-    const jlo = i < L ? 0 : i - L + 1;
-    const jhi = i < L ? i : L - 1;
-    let pa = AU + (<usize>jlo << 4), pb = bTop - (<usize>(i - jlo) << 4);
-    const end = AU + (<usize>(jhi + 1) << 4);
-    let lo = i64x2.splat(0), hi = i64x2.splat(0), lo2 = i64x2.splat(0), hi2 = i64x2.splat(0);
-    const end2 = end - 16;
-    while (pa < end2) {
-      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
-      const x2 = v128.load(pa, 16), y2 = v128.load(pb, 16), h2 = fmaHi(x2, y2, kHi);
-      hi = i64x2.add(hi, h);
-      lo = i64x2.add(lo, fmaLo(x, y, h, kLo));
-      hi2 = i64x2.add(hi2, h2);
-      lo2 = i64x2.add(lo2, fmaLo(x2, y2, h2, kLo));
+  const last = 2 * L - 2;
+  // two columns per turn, i and i + 1, over their common pairs with one load of [a_j, u_j]
+  for (let i = 0; i <= last; i += 2) {
+    const lo0 = i < L ? 0 : i - L + 1; // column i: pairs lo0 .. hi0
+    const lo1 = i + 1 < L ? 0 : i - L + 2; // column i + 1: pairs lo1 .. hi1
+    const hi0 = i < L ? i : L - 1;
+    // the common pairs lo1 .. cEnd - 1 (j = i is column i + 1's only after u_i is known)
+    const cEnd = i < L ? i : L;
+    let pa = AU + (<usize>lo1 << 4), pb = bTop - (<usize>(i - lo1) << 4);
+    const end = AU + (<usize>cEnd << 4);
+    let loA = i64x2.splat(0), hiA = i64x2.splat(0), loB = i64x2.splat(0), hiB = i64x2.splat(0);
+    // two pairs per turn: [a_j, u_j] and [a_(j+1), u_(j+1)] against three b pairs
+    while (pa + 16 < end) {
+      const x = v128.load(pa), x2 = v128.load(pa, 16);
+      const y1 = v128.load(pb - 16), y = v128.load(pb), y2 = v128.load(pb, 16);
+      const h = fmaHi(x, y, kHi), h1 = fmaHi(x, y1, kHi);
+      const g = fmaHi(x2, y2, kHi), g1 = fmaHi(x2, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      hiB = i64x2.add(hiB, h1);
+      loB = i64x2.add(loB, fmaLo(x, y1, h1, kLo));
+      hiA = i64x2.add(hiA, g);
+      loA = i64x2.add(loA, fmaLo(x2, y2, g, kLo));
+      hiB = i64x2.add(hiB, g1);
+      loB = i64x2.add(loB, fmaLo(x2, y, g1, kLo));
       pa += 32;
       pb += 32;
     }
     if (pa < end) {
-      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
-      hi = i64x2.add(hi, h);
-      lo = i64x2.add(lo, fmaLo(x, y, h, kLo));
+      const x = v128.load(pa), y = v128.load(pb), y1 = v128.load(pb - 16);
+      const h = fmaHi(x, y, kHi), h1 = fmaHi(x, y1, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      hiB = i64x2.add(hiB, h1);
+      loB = i64x2.add(loB, fmaLo(x, y1, h1, kLo));
     }
-    lo = i64x2.add(lo, lo2);
-    hi = i64x2.add(hi, hi2);
-    const n2 = <i64>(jhi - jlo + 1) << 1; // products in the column (two per pair)
-    const t = i64x2.extract_lane(lo, 0) + i64x2.extract_lane(lo, 1) - n2 * BITS_LO + hiPrev + c;
-    hiPrev = i64x2.extract_lane(hi, 0) + i64x2.extract_lane(hi, 1) - n2 * BITS_HI;
-    const d = t & <i64>DMASK;
+    let nA = cEnd - lo1, nB = nA;
+    if (lo0 < lo1) {
+      // column i's lowest pair (i >= L - 1)
+      const x = v128.load(AU + (<usize>lo0 << 4)), y = v128.load(bTop - (<usize>(i - lo0) << 4));
+      const h = fmaHi(x, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      nA++;
+    }
     if (i < L) {
-      c = (t >> W) + d;
-      // the whole pair [a_i, u_i] in one store: the next column's 16-byte load of it is
-      // then forwarded from the store buffer (an 8-byte store into it would stall that load)
-      const at = AU + (<usize>i << 4);
-      v128.store(at, f64x2.replace_lane(v128.load(at), 1, <f64>d));
-    } else {
-      store<f64>(r + (<usize>(i - L) << 3), <f64>d);
-      c = t >> W;
+      // column i's pair j = i: [a_i, -] against [b_0, m'_0 = 0]
+      const x = v128.load(AU + (<usize>i << 4)), y = v128.load(bTop);
+      const h = fmaHi(x, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      nA++;
+    }
+    {
+      const n2 = <i64>nA << 1;
+      const t = i64x2.extract_lane(loA, 0) + i64x2.extract_lane(loA, 1) - n2 * BITS_LO + hiPrev + c;
+      hiPrev = i64x2.extract_lane(hiA, 0) + i64x2.extract_lane(hiA, 1) - n2 * BITS_HI;
+      const d = t & <i64>DMASK;
+      if (i < L) {
+        c = (t >> W) + d;
+        const at = AU + (<usize>i << 4);
+        const au = f64x2.replace_lane(v128.load(at), 1, <f64>d);
+        v128.store(at, au);
+        if (i + 1 <= last) {
+          // column i + 1's pair j = i, [a_i, u_i] from the register
+          const y = v128.load(bTop - 16), h = fmaHi(au, y, kHi);
+          hiB = i64x2.add(hiB, h);
+          loB = i64x2.add(loB, fmaLo(au, y, h, kLo));
+          nB++;
+        }
+      } else {
+        store<f64>(r + (<usize>(i - L) << 3), <f64>d);
+        c = t >> W;
+      }
+    }
+    if (i + 1 > last) break;
+    if (i + 1 < L) {
+      // column i + 1's pair j = i + 1: [a_(i+1), -] against [b_0, m'_0 = 0]
+      const x = v128.load(AU + (<usize>(i + 1) << 4)), y = v128.load(bTop);
+      const h = fmaHi(x, y, kHi);
+      hiB = i64x2.add(hiB, h);
+      loB = i64x2.add(loB, fmaLo(x, y, h, kLo));
+      nB++;
+    }
+    {
+      const n2 = <i64>nB << 1;
+      const t = i64x2.extract_lane(loB, 0) + i64x2.extract_lane(loB, 1) - n2 * BITS_LO + hiPrev + c;
+      hiPrev = i64x2.extract_lane(hiB, 0) + i64x2.extract_lane(hiB, 1) - n2 * BITS_HI;
+      const d = t & <i64>DMASK;
+      if (i + 1 < L) {
+        c = (t >> W) + d;
+        const at = AU + (<usize>(i + 1) << 4);
+        v128.store(at, f64x2.replace_lane(v128.load(at), 1, <f64>d));
+      } else {
+        store<f64>(r + (<usize>(i + 1 - L) << 3), <f64>d);
+        c = t >> W;
+      }
     }
   }
   store<f64>(r + (<usize>(L - 1) << 3), <f64>(hiPrev + c));
@@ -158,19 +221,27 @@ function montExpVarTimeN1(r: usize, base: usize, exp: usize, expK: i32, ctx: usi
   toDigitsF(c1, 8, ctx + CTX_C1P, k, L);
   toDigitsF(acc, 8, base, k, L);
   montMulN1(b, acc, c1, L);
-  sqrMulVarTimeN1(acc, b, exp, bits, L);
+  sqrMulVarTimeN1(acc, b, exp, bits, L, b);
   endN1(r, acc, ctx, L);
 }
 
-/** acc = b^exp (digits, b = x*R'' gives x^exp*R''): left to right over the PUBLIC exp's bits. */
-function sqrMulVarTimeN1(acc: usize, b: usize, exp: usize, bits: i32, L: i32): void {
+/**
+ * acc = b^exp (digits, b = x*R'' gives x^exp*R''): left to right over the PUBLIC exp's
+ * bits. With last != b, the multiplication of bit 0 (if any) takes last instead of b:
+ * last = x (plain digits) then gives x^exp itself, below 2m' — the exit's
+ * multiplication by 1 folded into it. Returns whether that happened.
+ */
+function sqrMulVarTimeN1(acc: usize, b: usize, exp: usize, bits: i32, L: i32, last: usize): bool {
   memory.copy(acc, b, <usize>L << 3);
+  let folded = false;
   for (let i = bits - 2; i >= 0; i--) {
     montMulN1(acc, acc, acc, L);
     if (((load<u32>(exp + (<usize>(i >> 5) << 2)) >> <u32>(i & 31)) & 1) != 0) {
-      montMulN1(acc, acc, b, L);
+      montMulN1(acc, acc, i == 0 ? last : b, L);
+      folded = i == 0;
     }
   }
+  return folded;
 }
 
 // The dispatchers test ASC_FEATURE_RELAXED_SIMD in the `if` itself: asc drops the branch
@@ -212,16 +283,18 @@ export function publicEntry(dst: usize, ctx: usize): void {
 /**
  * The public operation's exit: r = y mod m (plain, k limbs) from acc = y*R'' (digits),
  * for an m of exactly 32k bits with nl <= 2k (RSA-2048's n): acc times 1 is y' < 2m'
- * = lo + hi*R with lo < 2^(32k) < 2m, so y = (lo - m if lo >= m) + hi*R mod m: one limb
+ * = lo + hi*R with lo < 2^(32k) < 2m (acc is y' already when plain), so y = (lo - m if lo >= m) + hi*R mod m: one limb
  * montMul (hi * RR) and two masked subtractions, where endN1 + fromMont take five
  * montMuls. Constant time.
  */
-function publicExitN1(r: usize, acc: usize, ctx: usize, L: i32, nl: i32): void {
+function publicExitN1(r: usize, acc: usize, ctx: usize, L: i32, nl: i32, plain: bool): void {
   const k = ctxK(ctx);
-  const one = D(3);
-  memory.fill(one, 0, <usize>L << 3);
-  store<f64>(one, 1.0);
-  montMulN1(acc, acc, one, L);
+  if (!plain) {
+    const one = D(3);
+    memory.fill(one, 0, <usize>L << 3);
+    store<f64>(one, 1.0);
+    montMulN1(acc, acc, one, L);
+  }
   const x = D(6), h = S(T_X);
   fromDigitsF(x, acc, 8, L, nl);
   bnZero(h, k);
@@ -257,10 +330,10 @@ export function modPowPublic(
     fromMont(r, r, ctx);
     return;
   }
-  const acc = D(4), b = D(1);
+  const acc = D(4), b = D(1), xd = D(3); // xd: x's digits, kept for the last multiplication
   setupN1(ctx, L);
-  toDigitsF(acc, 8, x, k, L);
-  montMulN1(b, acc, c3, L); // x * R''^2 / R'' = x * R''
-  sqrMulVarTimeN1(acc, b, exp, bnBitLenVarTime(exp, expK), L);
-  publicExitN1(r, acc, ctx, L, nl);
+  toDigitsF(xd, 8, x, k, L);
+  montMulN1(b, xd, c3, L); // x * R''^2 / R'' = x * R''
+  const plain = sqrMulVarTimeN1(acc, b, exp, bnBitLenVarTime(exp, expK), L, xd);
+  publicExitN1(r, acc, ctx, L, nl, plain);
 }
