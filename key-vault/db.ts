@@ -279,8 +279,12 @@ export async function openDb(options: DbOptions): Promise<Db> {
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
     });
-    // A dropped connection must not crash the process: the next query reports it.
+    // A dropped connection must not crash the process: the next query reports it. The
+    // pool's listener covers idle clients only; a client checked out (a transaction
+    // between two statements) emits the error itself, and an `error` event nobody listens
+    // to is uncaught (key-vault/db_test.ts; the crash matrix saw the vault die of it).
     pool.on("error", () => {});
+    pool.on("connect", (client: pg.PoolClient) => client.on("error", () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
