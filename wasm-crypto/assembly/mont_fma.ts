@@ -190,9 +190,78 @@ export function montMulN(r: usize, a: usize, b: usize, L: i32): void {
   montN(r, a, b, L, false);
 }
 
-/** montSqrN: r = a^2*R''^-1 per lane (see montN). */
+/**
+ * montSqrN: r = a^2*R''^-1 per lane (montN's squaring). A column has about half as
+ * many a*a pairs (j < i - j) as u*m' products, so its main loop runs one a*a pair and
+ * two u*m' products per turn, and at most one of each is left over: one loop of
+ * about i/2 turns per column instead of two.
+ */
 export function montSqrN(r: usize, a: usize, L: i32): void {
-  montN(r, a, a, L, true);
+  const mTop = FM + (<usize>(L - 1) << 4);
+  const kHi = v128.load(FK, K_HI), kLo = v128.load(FK, K_LO);
+  const m1 = v128.load(mTop - 16);
+  let c = i64x2.splat(0), hiPrev = i64x2.splat(0), uPrev = f64x2.splat(0);
+  for (let i = 0; i < 2 * L - 1; i++) {
+    const jlo = i < L ? 0 : i - L + 1;
+    const na = ((i + 1) >> 1) - jlo;
+    const juHi = i < L ? i - 1 : L;
+    const nu = juHi > jlo ? juHi - jlo : 0;
+    const turns = na < (nu >> 1) ? na : nu >> 1;
+    let pa = a + (<usize>jlo << 4), pb = a + (<usize>(i - jlo) << 4);
+    let pu = FU + (<usize>jlo << 4), pm = mTop - (<usize>(i - jlo) << 4);
+    let loA = i64x2.splat(0), hiA = i64x2.splat(0), loU = i64x2.splat(0), hiU = i64x2.splat(0);
+    const endJ = pa + (<usize>turns << 4);
+    while (pa < endJ) {
+      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+      const x2 = v128.load(pu), y2 = v128.load(pm), h2 = fmaHi(x2, y2, kHi);
+      const x3 = v128.load(pu, 16), y3 = v128.load(pm, 16), h3 = fmaHi(x3, y3, kHi);
+      hiU = i64x2.add(hiU, i64x2.add(h2, h3));
+      loU = i64x2.add(loU, i64x2.add(fmaLo(x2, y2, h2, kLo), fmaLo(x3, y3, h3, kLo)));
+      pa += 16;
+      pb -= 16;
+      pu += 32;
+      pm += 32;
+    }
+    for (const endA = a + (<usize>(jlo + na) << 4); pa < endA; pa += 16, pb -= 16) {
+      const x = v128.load(pa), y = v128.load(pb), h = fmaHi(x, y, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(x, y, h, kLo));
+    }
+    for (const endU = FU + (<usize>(jlo + nu) << 4); pu < endU; pu += 16, pm += 16) {
+      const x = v128.load(pu), y = v128.load(pm), h = fmaHi(x, y, kHi);
+      hiU = i64x2.add(hiU, h);
+      loU = i64x2.add(loU, fmaLo(x, y, h, kLo));
+    }
+    loA = i64x2.shl(loA, 1);
+    hiA = i64x2.shl(hiA, 1);
+    let count = 2 * na + nu;
+    if ((i & 1) == 0) {
+      const d = v128.load(a + (<usize>(i >> 1) << 4)), h = fmaHi(d, d, kHi);
+      hiA = i64x2.add(hiA, h);
+      loA = i64x2.add(loA, fmaLo(d, d, h, kLo));
+      count++;
+    }
+    const cLo = i64x2.splat(<i64>count * BITS_LO - BIAS), cHi = i64x2.splat(<i64>count * BITS_HI);
+    let t = i64x2.add(i64x2.add(i64x2.sub(i64x2.add(loA, loU), cLo), hiPrev), c);
+    hiPrev = i64x2.sub(i64x2.add(hiA, hiU), cHi);
+    if (i < L) {
+      if (i > 0) {
+        const h = fmaHi(uPrev, m1, kHi);
+        t = i64x2.add(t, i64x2.sub(fmaLo(uPrev, m1, h, kLo), v128.load(FK, K_BITS_LO)));
+        hiPrev = i64x2.add(hiPrev, i64x2.sub(h, v128.load(FK, K_BITS_HI)));
+      }
+      const u = v128.and(t, v128.load(FK, K_MASK));
+      c = i64x2.add(i64x2.sub(i64x2.shr_u(t, W), v128.load(FK, K_BIAS_W)), u);
+      uPrev = toF(u);
+      v128.store(FU + (<usize>i << 4), uPrev);
+    } else {
+      v128.store(r + (<usize>(i - L) << 4), toF(v128.and(t, v128.load(FK, K_MASK))));
+      c = i64x2.sub(i64x2.shr_u(t, W), v128.load(FK, K_BIAS_W));
+    }
+  }
+  v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
 }
 
 /**
