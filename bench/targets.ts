@@ -12,7 +12,7 @@ import type { LoadResult } from "./load_result.ts";
 import { fmtMs } from "./format.ts";
 import type { ImplResult, OpResult, RuntimeResult } from "./runner.ts";
 import type { VaultLoadResult } from "./vault_load.ts";
-import type { WeightResult } from "./weight.ts";
+import type { Sized, WeightResult } from "./weight.ts";
 
 export interface TargetResult {
   id: string;
@@ -52,6 +52,22 @@ const ratio = (x: number) => x.toFixed(2) + "×";
 
 function _missing(id: string, target: string, why: string): TargetResult {
   return { id, target, status: "not measured", figures: why };
+}
+
+type Measured = Exclude<Sized, { unavailable: string }>;
+
+/** A size limit on one weight figure (gzipped bytes, inclusive). */
+function _sizeTarget(
+  id: string,
+  target: string,
+  w: Sized | undefined,
+  limit: number,
+  figures: (w: Measured) => string,
+): TargetResult {
+  if (!w || "unavailable" in w) {
+    return _missing(id, target, w ? w.unavailable : "weight not measured");
+  }
+  return { id, target, status: w.gzipBytes <= limit ? "met" : "not met", figures: figures(w) };
 }
 
 export function judgeTargets(
@@ -185,21 +201,14 @@ export function judgeTargets(
       ),
     );
   }
-  {
-    const id = "wasm-size";
-    const target = "wasm module ≤ 20 KB gzipped";
-    const w = weight?.wasm;
-    if (!w || "unavailable" in w) {
-      out.push(_missing(id, target, w ? w.unavailable : "weight not measured"));
-    } else {
-      out.push({
-        id,
-        target,
-        status: w.gzipBytes <= WASM_GZIP_LIMIT ? "met" : "not met",
-        figures: `${w.gzipBytes} B gzipped (${w.bytes} B raw; limit ${WASM_GZIP_LIMIT} B)`,
-      });
-    }
-  }
+  out.push(_sizeTarget(
+    "wasm-size",
+    "wasm module ≤ 20 KB gzipped",
+    weight?.wasm,
+    WASM_GZIP_LIMIT,
+    (w) => `${w.gzipBytes} B gzipped (${w.bytes} B raw; limit ${WASM_GZIP_LIMIT} B)`,
+  ));
+
   {
     const id = "constant-time";
     const target = "dudect: |t| < 4.5 for ours, negative control flagged";
@@ -285,23 +294,17 @@ export function judgeSpeedTargets(
     "webcrypto",
     1.5,
   ));
-  {
-    const id = "i20-applet-transfer";
-    const target = "(20) applet first load ≤ 150 KB gzipped";
-    const w = weight?.appletStart;
-    if (!w || "unavailable" in w) {
-      out.push(_missing(id, target, w ? w.unavailable : "weight not measured"));
-    } else {
-      out.push({
-        id,
-        target,
-        status: w.gzipBytes <= APPLET_START_GZIP_LIMIT ? "met" : "not met",
-        figures: `${w.gzipBytes} B gzipped (limit ${APPLET_START_GZIP_LIMIT} B): ${
-          (w.parts ?? []).map((p) => `${p.role} ${p.gzipBytes}`).join(", ")
-        }`,
-      });
-    }
-  }
+  out.push(_sizeTarget(
+    "i20-applet-transfer",
+    "(20) applet first load ≤ 150 KB gzipped",
+    weight?.appletStart,
+    APPLET_START_GZIP_LIMIT,
+    (w) =>
+      `${w.gzipBytes} B gzipped (limit ${APPLET_START_GZIP_LIMIT} B): ${
+        (w.parts ?? []).map((p) => `${p.role} ${p.gzipBytes}`).join(", ")
+      }`,
+  ));
+
   out.push(...judgeLoadSpeedTargets(load));
   return out;
 }
