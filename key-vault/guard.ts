@@ -109,6 +109,22 @@ async function _oneTrip(
     knownSince: new Date(now.getTime() - KNOWN_ADDRESS_DAYS * 86_400_000),
     backoff,
   }, input.query);
+  _checkNonceAndAddress(row, perAddress, input, now);
+  if (!row.known) return false;
+  if (backoff && !row.backoff_counted) await _blocked(db, backoff.key, input.rateClass, now);
+  return true;
+}
+
+/**
+ * Step 1's verdict on its row: none means the nonce was used before; more hits than the
+ * address window allows is `rate_limited`.
+ */
+function _checkNonceAndAddress<R extends { hits: number; window_start: Date }>(
+  row: R | undefined,
+  perAddress: NonNullable<RateClass["perAddress"]>,
+  input: GuardInput,
+  now: Date,
+): asserts row is R {
   if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
   if (row.hits > perAddress.limit) {
     throw _denied(
@@ -119,9 +135,6 @@ async function _oneTrip(
       "address",
     );
   }
-  if (!row.known) return false;
-  if (backoff && !row.backoff_counted) await _blocked(db, backoff.key, input.rateClass, now);
-  return true;
 }
 
 function _backoffKey(input: GuardInput): string {
@@ -154,16 +167,7 @@ async function _nonceAndAddressWindow(
     now,
     windowStart,
   }, input.query);
-  if (!row) throw new ApiError(401, "replayed_nonce", "request nonce already used");
-  if (row.hits > perAddress.limit) {
-    throw _denied(
-      "rate_limited",
-      "too many requests from this address",
-      new Date(row.window_start).getTime() + perAddress.windowMs - now.getTime(),
-      input.rateClass,
-      "address",
-    );
-  }
+  _checkNonceAndAddress(row, perAddress, input, now);
 }
 
 /**
