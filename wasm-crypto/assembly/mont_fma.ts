@@ -102,26 +102,22 @@ function toF(u: v128): v128 {
 }
 
 /**
- * r = a*b*R''^-1 (mod m'_p, m'_q) per lane, or a^2*R''^-1 when sqr (b unused):
- * each lane below 2m' for inputs below 2m' (pair numbers of L digits). r may alias
- * a or b. pairsBeginN first. Product scanning (FIPS, Koc, Acar, Kaliski 1996):
- * column i runs its a*b products (a square: the pairs j < i - j, doubled, and the
- * middle term) and the u*m' products of j < i - 1 in one loop while both last, then
- * the longer stream's rest; u_(i-1)*m'_1 joins on the chain: t = column + carry,
+ * montMulN: r = a*b*R''^-1 (mod m'_p, m'_q) per lane, each lane below 2m' for inputs
+ * below 2m' (pair numbers of L digits). r may alias a or b. pairsBeginN first. Product
+ * scanning (FIPS, Koc, Acar, Kaliski 1996): column i runs its a*b products and the u*m'
+ * products of j < i - 1 in one loop while both last, then the longer stream's rest; u_(i-1)*m'_1 joins on the chain: t = column + carry,
  * u_i = t mod 2^51, carry = (t >> 51) + u_i (m'_0 = 2^51 - 1). a and b are read in
  * place (b from the top down): column i >= L reads digits of index > i - L only, after
  * which r_(i-L) is written, so aliasing needs no copies.
  */
-// @ts-ignore: decorator
-@inline
-function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
+export function montMulN(r: usize, a: usize, b: usize, L: i32): void {
   const mTop = FM + (<usize>(L - 1) << 4);
   const kHi = v128.load(FK, K_HI), kLo = v128.load(FK, K_LO);
   const m1 = v128.load(mTop - 16);
   let c = i64x2.splat(0), hiPrev = i64x2.splat(0), uPrev = f64x2.splat(0);
   for (let i = 0; i < 2 * L - 1; i++) {
     const jlo = i < L ? 0 : i - L + 1;
-    const na = (sqr ? (i + 1) >> 1 : (i < L ? i + 1 : L)) - jlo;
+    const na = (i < L ? i + 1 : L) - jlo;
     const juHi = i < L ? i - 1 : L;
     const nu = juHi > jlo ? juHi - jlo : 0;
     let pa = a + (<usize>jlo << 4), pb = b + (<usize>(i - jlo) << 4);
@@ -150,18 +146,7 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
       hiU = i64x2.add(hiU, h);
       loU = i64x2.add(loU, fmaLo(x, y, h, kLo));
     }
-    let count = na + nu;
-    if (sqr) {
-      loA = i64x2.shl(loA, 1);
-      hiA = i64x2.shl(hiA, 1);
-      count += na;
-      if ((i & 1) == 0) {
-        const d = v128.load(a + (<usize>(i >> 1) << 4)), h = fmaHi(d, d, kHi);
-        hiA = i64x2.add(hiA, h);
-        loA = i64x2.add(loA, fmaLo(d, d, h, kLo));
-        count++;
-      }
-    }
+    const count = na + nu;
     // t carries + 2^58 (a multiple of 2^51, above any negative sum of low halves), so
     // its shifts can be logical: the carry takes 2^7 back off
     const cLo = i64x2.splat(<i64>count * BITS_LO - BIAS), cHi = i64x2.splat(<i64>count * BITS_HI);
@@ -185,13 +170,12 @@ function montN(r: usize, a: usize, b: usize, L: i32, sqr: bool): void {
   v128.store(r + (<usize>(L - 1) << 4), toF(i64x2.add(hiPrev, c)));
 }
 
-/** montMulN: r = a*b*R''^-1 per lane (see montN). */
-export function montMulN(r: usize, a: usize, b: usize, L: i32): void {
-  montN(r, a, b, L, false);
-}
-
 /**
- * montSqrN: r = a^2*R''^-1 per lane (montN's squaring). A column has about half as
+ * montSqrN: r = a^2*R''^-1 per lane, bounds as montMulN's; a column's a*a products are
+ * the pairs j < i - j, doubled, and the middle term. Its chain step (the column's sum to
+ * u_i and the carry) is montMulN's, written out again: it updates three locals that
+ * AssemblyScript cannot return from an inlined helper without a round trip through
+ * memory in the kernel's innermost path. A column has about half as
  * many a*a pairs (j < i - j) as u*m' products, so its main loop runs one a*a pair and
  * two u*m' products per turn, and at most one of each is left over: one loop of
  * about i/2 turns per column instead of two.
