@@ -10,12 +10,15 @@ import { buildWasm } from "./build.ts";
 import { hex, openssl, toBig, webCryptoKey } from "./test_util.ts";
 import { parsePkcs8 } from "./der.ts";
 
-/** Signs every message with every key in a Worker running the given build. */
-async function signIn(
-  bytes: Uint8Array,
-  keys: Uint8Array[],
-  messages: Uint8Array[],
-): Promise<{ variant: string; signatures: string[][] }> {
+/**
+ * Runs `body` (statements over `wc`, the core initialised with `data.bytes`, and `data`)
+ * in a module Worker and returns what it posts with the core's variant; an error thrown
+ * there is thrown here.
+ */
+async function inWorker<T>(
+  body: string,
+  data: Record<string, unknown>,
+): Promise<T & { variant: string }> {
   const mod = JSON.stringify(new URL("./mod.ts", import.meta.url).href);
   const worker = new Worker(
     URL.createObjectURL(
@@ -24,14 +27,7 @@ async function signIn(
          self.onmessage = async ({ data }) => {
            try {
              await wc.initWasmCrypto(data.bytes);
-             const signatures = data.keys.map((der) => {
-               const key = wc.importPrivateKeyPkcs8(der);
-               const out = data.messages.map((m) =>
-                 Array.from(wc.signPkcs1v15(key, "SHA-256", m), (b) => b.toString(16).padStart(2, "0")).join(""));
-               key.destroy();
-               return out;
-             });
-             self.postMessage({ variant: wc.coreVariant(), signatures });
+             ${body}
            } catch (e) { self.postMessage({ error: String(e?.code ?? e) }); }
          };`,
       ], { type: "application/javascript" }),
@@ -39,17 +35,34 @@ async function signIn(
     { type: "module" },
   );
   try {
-    const answer = await new Promise<
-      { variant: string; signatures: string[][] } | { error: string }
-    >((resolve) => {
+    const answer = await new Promise<(T & { variant: string }) | { error: string }>((resolve) => {
       worker.onmessage = (e) => resolve(e.data);
-      worker.postMessage({ bytes, keys, messages });
+      worker.postMessage(data);
     });
     if ("error" in answer) throw new Error(`worker: ${answer.error}`);
     return answer;
   } finally {
     worker.terminate();
   }
+}
+
+/** Signs every message with every key in a Worker running the given build. */
+function signIn(
+  bytes: Uint8Array,
+  keys: Uint8Array[],
+  messages: Uint8Array[],
+): Promise<{ variant: string; signatures: string[][] }> {
+  return inWorker<{ signatures: string[][] }>(
+    `const signatures = data.keys.map((der) => {
+       const key = wc.importPrivateKeyPkcs8(der);
+       const out = data.messages.map((m) =>
+         Array.from(wc.signPkcs1v15(key, "SHA-256", m), (b) => b.toString(16).padStart(2, "0")).join(""));
+       key.destroy();
+       return out;
+     });
+     self.postMessage({ variant: wc.coreVariant(), signatures });`,
+    { bytes, keys, messages },
+  );
 }
 
 Deno.test("relaxed and baseline builds sign alike and as WebCrypto (RSA-2048, 3072, 4096)", async () => {
@@ -98,37 +111,14 @@ Deno.test("the relaxed build has the baseline build's exports and is small", asy
 });
 
 /** generateRsaKey(2048) in a Worker running the given build: its PKCS#8 bytes. */
-async function generateIn(bytes: Uint8Array): Promise<{ variant: string; pkcs8: Uint8Array }> {
-  const mod = JSON.stringify(new URL("./mod.ts", import.meta.url).href);
-  const worker = new Worker(
-    URL.createObjectURL(
-      new Blob([
-        `import * as wc from ${mod};
-         self.onmessage = async ({ data }) => {
-           try {
-             await wc.initWasmCrypto(data.bytes);
-             const key = wc.generateRsaKey(2048);
-             const pkcs8 = key.exportPkcs8();
-             key.destroy();
-             self.postMessage({ variant: wc.coreVariant(), pkcs8 });
-           } catch (e) { self.postMessage({ error: String(e?.code ?? e) }); }
-         };`,
-      ], { type: "application/javascript" }),
-    ),
-    { type: "module" },
+function generateIn(bytes: Uint8Array): Promise<{ variant: string; pkcs8: Uint8Array }> {
+  return inWorker<{ pkcs8: Uint8Array }>(
+    `const key = wc.generateRsaKey(2048);
+     const pkcs8 = key.exportPkcs8();
+     key.destroy();
+     self.postMessage({ variant: wc.coreVariant(), pkcs8 });`,
+    { bytes },
   );
-  try {
-    const answer = await new Promise<{ variant: string; pkcs8: Uint8Array } | { error: string }>(
-      (resolve) => {
-        worker.onmessage = (e) => resolve(e.data);
-        worker.postMessage({ bytes });
-      },
-    );
-    if ("error" in answer) throw new Error(`worker: ${answer.error}`);
-    return answer;
-  } finally {
-    worker.terminate();
-  }
 }
 
 Deno.test("both builds generate RSA-2048 keys: the baseline's one-candidate search, the relaxed build's two lanes", async () => {
