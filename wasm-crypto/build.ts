@@ -42,13 +42,14 @@ export type WasmVariant = "baseline" | "relaxed";
 
 /**
  * Extra asc flags, the entry files (in assembly/; each one's exports are the module's) and
- * the output file of each build. The relaxed build's second entry holds the exports that
- * only its kernels serve (the two-lane Miller-Rabin of key generation).
+ * the output file of each build. Each build's second entry holds the exports only it
+ * serves: key generation's one-candidate search (baseline) or two-lane Miller-Rabin
+ * (relaxed).
  */
 export const VARIANTS: Readonly<
   Record<WasmVariant, { flags: readonly string[]; entries: readonly string[]; file: string }>
 > = {
-  baseline: { flags: [], entries: ["index.ts"], file: "roamsign.wasm" },
+  baseline: { flags: [], entries: ["index.ts", "index_baseline.ts"], file: "roamsign.wasm" },
   relaxed: {
     flags: ["--enable", "relaxed-simd"],
     entries: ["index.ts", "index_relaxed.ts"],

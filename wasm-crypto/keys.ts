@@ -375,7 +375,7 @@ function _generate(bits: number, rounds: number, report: (f: number) => void): R
         for (let tries = 1;; tries++) {
           randomIo(IO_IN, bytes);
           randomIo(IO_RAND, rounds * bytes);
-          if (s.core.kg_candidate(which, bits, rounds) === 1) break;
+          if (s.core.kg_candidate!(which, bits, rounds) === 1) break;
           report(0.5 * which + 0.5 * 0.98 * (1 - Math.exp(-tries / expected)));
         }
         report(0.5 * (which + 1) * 0.99);

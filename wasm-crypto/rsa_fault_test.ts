@@ -10,18 +10,31 @@ import { assert, assertEquals } from "./test_assert.ts";
 import { buildWasm, compileWasm, FAULT_TEST_FLAGS, VARIANTS, type WasmVariant } from "./build.ts";
 import { hex, powBig, toBig, unbalancedKey, webCryptoKey } from "./test_util.ts";
 
-type Outcome = { variant: string; released: string | null; error: string | null; ioOut: string };
+type Outcome = {
+  variant: string;
+  released: string | null;
+  error: string | null;
+  ioOut: string;
+  /** The next, unarmed call with the same key: what it released. */
+  after: string | null;
+};
+
+/** One armed call: `warm` unarmed calls with a fresh key first, then the call with `arm`. */
+type Case = { arm: number; warm: number };
 
 /**
- * In a Worker running `bytes`: imports the key and computes x^d mod n with
- * rsaPrivateRaw once per arm value (0: no fault; i > 0: the fault in the i-th Garner
- * call of that operation). Returns what was released and what IO's output area holds.
+ * In a Worker running `bytes`: per case, imports the key afresh (so its blinding pair is
+ * drawn afresh), computes x^d mod n with rsaPrivateRaw `warm` times unarmed (each call
+ * after the first squares the pair instead), then once with the arm value (0: no fault;
+ * i > 0: the fault in the i-th Garner call of that operation), then once more unarmed.
+ * Returns what the armed call released, what IO's output area holds after it, and what
+ * the next call released.
  */
 async function privateOpsIn(
   bytes: Uint8Array,
   pkcs8: Uint8Array,
   x: Uint8Array,
-  arms: number[],
+  cases: Case[],
 ): Promise<Outcome[]> {
   const mod = JSON.stringify(new URL("./mod.ts", import.meta.url).href);
   const runtime = JSON.stringify(new URL("./runtime.ts", import.meta.url).href);
@@ -34,19 +47,21 @@ async function privateOpsIn(
          self.onmessage = async ({ data }) => {
            try {
              await wc.initWasmCrypto(data.bytes);
-             const key = wc.importPrivateKeyPkcs8(data.pkcs8);
              const core = state().core;
              const io = core.layout_io(), arm = io + core.layout_io_size() - 4;
-             const out = data.arms.map((a) => {
+             const out = data.cases.map(({ arm: a, warm }) => {
+               const key = wc.importPrivateKeyPkcs8(data.pkcs8);
+               for (let i = 0; i < warm; i++) wc.rsaPrivateRaw(key, data.x);
                new DataView(mem().buffer).setUint32(arm, a, true);
                let released = null, error = null;
                try { released = hex(wc.rsaPrivateRaw(key, data.x)); }
                catch (e) { error = String(e?.code ?? e); }
                new DataView(mem().buffer).setUint32(arm, 0, true);
                const ioOut = hex(mem().subarray(io + 4096, io + 4096 + data.x.length));
-               return { variant: wc.coreVariant(), released, error, ioOut };
+               const after = hex(wc.rsaPrivateRaw(key, data.x));
+               key.destroy();
+               return { variant: wc.coreVariant(), released, error, ioOut, after };
              });
-             key.destroy();
              self.postMessage(out);
            } catch (e) { self.postMessage({ error: String(e?.code ?? e) }); }
          };`,
@@ -57,7 +72,7 @@ async function privateOpsIn(
   try {
     const answer = await new Promise<Outcome[] | { error: string }>((resolve) => {
       worker.onmessage = (e) => resolve(e.data);
-      worker.postMessage({ bytes, pkcs8, x, arms });
+      worker.postMessage({ bytes, pkcs8, x, cases });
     });
     if ("error" in answer) throw new Error(`worker: ${answer.error}`);
     return answer;
@@ -83,16 +98,27 @@ Deno.test("a fault in the final CRT recombination is caught: no faulty signature
   const broken: string[] = [];
   for (const variant of Object.keys(VARIANTS) as WasmVariant[]) {
     const bytes = await compileWasm(variant, FAULT_TEST_FLAGS);
-    // arm 0: no fault; 2: the final recombination (Garner call 1 is the blinding's r*b)
-    const [clean, final, blinding] = await privateOpsIn(bytes, pkcs8, x, [0, 2, 1]);
+    // a key's first call draws its blinding pair (Garner call 1 is the pair's r*b, call 2
+    // the final recombination); a later call squares the pair (its one Garner call is the
+    // final recombination)
+    const [clean, final, blinding, squared] = await privateOpsIn(bytes, pkcs8, x, [
+      { arm: 0, warm: 0 },
+      { arm: 2, warm: 0 },
+      { arm: 1, warm: 0 },
+      { arm: 1, warm: 2 },
+    ]);
     assert(clean.released !== null, `${variant}: ${clean.error}`);
     assertEquals(powBig(BigInt(`0x${clean.released}`), e, n), m, `${variant}: unfaulted result`);
     for (
-      const [what, o] of [["final recombination", final], [
-        "blinding's recombination",
-        blinding,
-      ]] as const
+      const [what, o] of [
+        ["final recombination", final],
+        ["blinding's recombination", blinding],
+        ["final recombination with a squared blinding pair", squared],
+      ] as const
     ) {
+      // whatever the fault touched, the key's next call is right (a pair that failed the
+      // check is dropped and drawn afresh)
+      if (o.after !== clean.released) broken.push(`${variant}, ${what}: the next call is wrong`);
       if (o.released !== null) {
         const g = gcd(((powBig(BigInt(`0x${o.released}`), e, n) - m) % n + n) % n, n);
         broken.push(
@@ -138,10 +164,14 @@ Deno.test("a fault in the general CRT path's recombination is caught too (primes
   x[0] = 0x01;
   const m = toBig(x);
   const bytes = await compileWasm("relaxed", FAULT_TEST_FLAGS);
-  const [clean, faulted] = await privateOpsIn(bytes, pkcs8, x, [0, 1]);
+  const [clean, faulted] = await privateOpsIn(bytes, pkcs8, x, [
+    { arm: 0, warm: 0 },
+    { arm: 1, warm: 0 },
+  ]);
   assert(clean.released !== null, `${clean.error}`);
   assertEquals(powBig(BigInt(`0x${clean.released}`), e, n), m);
   assertEquals(faulted.released, null, "a faulty signature was released");
   assertEquals(faulted.error, "fault_detected");
   assert(/^0*$/.test(faulted.ioOut), "IO's output area is not zero");
+  assertEquals(faulted.after, clean.released, "the next call");
 });

@@ -53,7 +53,8 @@ export interface CoreExports {
   rsa_private(slot: number): number;
   rsa_pub_prepare(nLen: number): void;
   rsa_public(nBytes: number, eLen: number): number;
-  kg_candidate(which: number, bits: number, rounds: number): number;
+  /** The baseline build only (assembly/index_baseline.ts): one-candidate search. */
+  kg_candidate?: (which: number, bits: number, rounds: number) => number;
   kg_finish(slot: number, bits: number): number;
   kg_abort(): void;
   /** The relaxed build only (assembly/index_relaxed.ts): two-lane Miller-Rabin. */

@@ -146,9 +146,6 @@ export function rsa_pub_extend(): void {
 export function rsa_public(nBytes: i32, eLen: i32): i32 {
   return rsa.rsaPublic(nBytes, eLen);
 }
-export function kg_candidate(which: i32, bits: i32, rounds: i32): i32 {
-  return keygen.kgCandidateVarTime(which, bits, rounds);
-}
 export function kg_finish(slot: usize, bits: i32): i32 {
   return keygen.kgFinish(slot, bits);
 }

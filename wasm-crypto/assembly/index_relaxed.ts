@@ -1,14 +1,15 @@
 /**
  * The exports of the relaxed build only: build.ts compiles this file as a second entry
  * beside index.ts for that build (VARIANTS.relaxed.entries), so the baseline build has
- * neither the exports nor their code (the two-lane FMA kernel is the relaxed build's).
+ * neither the exports nor their code (the two-lane FMA kernel is the relaxed build's);
+ * the baseline build's own is index_baseline.ts (kg_candidate).
  *
  * Key generation's two-lane Miller-Rabin (keygen.ts): the host fills each lane with a
  * fresh candidate (kg_sieve until it returns 1), runs rounds on both lanes at once
  * (kg_round2; bit i of the result: lane i passed), and moves a candidate that passed all
  * of FIPS 186-5 Table B.1's rounds into p or q (kg_accept). kg_abort and kg_finish wipe
  * the lanes with p and q. The host uses these when the instance exports them
- * (wasm-crypto/keys.ts), else kg_candidate.
+ * (wasm-crypto/keys.ts), else the baseline build's kg_candidate.
  */
 import * as keygen from "./keygen";
 

@@ -5,8 +5,8 @@
  *
  * - Key slots: a private key lives in a fixed-size slot of linear memory
  *   (layout below) from import/generation until `rsaKeyWipe`.
- * - rsaPrivate: RSASP1/RSADP by CRT (Garner), with fresh base blinding per call
- *   and the final result checked with e (s^e = c mod n) before it is released
+ * - rsaPrivate: RSASP1/RSADP by CRT (Garner), with base blinding (a pair drawn
+ *   afresh every BLIND_USES calls and squared in between) and the final result checked with e (s^e = c mod n) before it is released
  *   (fault attacks, releaseChecked).
  *   Constant time in every secret: the CRT exponentiations are fixed-window
  *   over the whole exponent length, the table is scanned whole, reductions and
@@ -82,7 +82,23 @@ export const SLOT_D: usize = SLOT_E + NUM_BYTES;
 export const SLOT_DP: usize = SLOT_D + NUM_BYTES;
 export const SLOT_DQ: usize = SLOT_DP + NUM_BYTES;
 export const SLOT_QINV: usize = SLOT_DQ + NUM_BYTES;
-export const SLOT_SIZE: usize = 16384;
+/**
+ * The blinding pair of the two-lane private operation (privatePairs), kept between
+ * calls: A = r^e and Ai = r^-1 modulo p and modulo q (Montgomery form, PAIR_MAX_K
+ * limbs each), and how many more calls it serves (i32 in the header; 0: draw afresh).
+ */
+export const SLOT_BLIND_LEFT: usize = 16;
+export const SLOT_BA_P: usize = SLOT_QINV + NUM_BYTES;
+export const SLOT_BA_Q: usize = SLOT_BA_P + (<usize> PAIR_MAX_K << 2);
+export const SLOT_BI_P: usize = SLOT_BA_Q + (<usize> PAIR_MAX_K << 2);
+export const SLOT_BI_Q: usize = SLOT_BI_P + (<usize> PAIR_MAX_K << 2);
+export const SLOT_SIZE: usize = 17408;
+
+/**
+ * Calls one blinding pair serves, squared before each reuse, before it is drawn afresh
+ * from the host's randomness (OpenSSL's and BoringSSL's BN_BLINDING_COUNTER).
+ */
+export const BLIND_USES: i32 = 32;
 
 /** IO offsets used by the RSA exports. */
 export const IO_IN: usize = IO_BASE; // input number (big-endian)
@@ -325,24 +341,60 @@ function faultTestHook(u: usize): void {
 /**
  * The private operation with p and q in the two SIMD lanes (kp == kq), for c at
  * S(0), c < n. Everything runs modulo p and q until the last recombination:
- * 1. blinding factors r and b drawn as (r mod p, r mod q), (b mod p, b mod q),
- *    each from 4kp + 8 random bytes (so r and b are statistically uniform mod n);
- * 2. (c * r^e)^dP mod p and (c * r^e)^dQ mod q = c^dP * r, c^dQ * r (e dP = 1 mod p - 1);
- * 3. x = r*b mod n by Garner, x^-1 by the variable-time inversion (x is uniform
- *    and independent of r for a fresh b), r^-1 = x^-1 * b mod p and mod q;
- * 4. s = c^d mod p and mod q, the recombination into s mod n, and the fault check
- *    on that final value (releaseChecked: s^e = c mod n) before it reaches IO_OUT.
- *    (The check used to run on s mod p and s mod q before the recombination, which
- *    left a fault in the recombination itself unseen.)
+ * 1. the blinding pair A = r^e, Ai = r^-1 (mod p and mod q) of the slot: drawn
+ *    afresh (blindingFresh) every BLIND_USES calls, otherwise squared (r becomes r^2:
+ *    (r^2)^e = A^2, (r^2)^-1 = Ai^2), as OpenSSL's BN_BLINDING_update does;
+ * 2. (c * A)^dP mod p and (c * A)^dQ mod q = c^dP * r, c^dQ * r (e dP = 1 mod p - 1);
+ * 3. s = (c^dP * r) * Ai mod p and mod q, the recombination into s mod n, and the
+ *    fault check on that final value (releaseChecked: s^e = c mod n) before it reaches
+ *    IO_OUT. (The check used to run on s mod p and s mod q before the recombination,
+ *    which left a fault in the recombination itself unseen.) A call that fails the
+ *    check also drops the pair, so a fault in it cannot outlive the call.
  */
 function privatePairs(slot: usize): i32 {
   const nctx = slot + SLOT_CTX_N, pctx = slot + SLOT_CTX_P, qctx = slot + SLOT_CTX_Q;
   const kn = ctxK(nctx), kp = ctxK(pctx);
-  const ke = load<i32>(slot + SLOT_KE);
-  const e = slot + SLOT_E;
-  const c = S(0), rp = S(1), rq = S(2), bp = S(3), bq = S(4), m1 = S(5), m2 = S(6);
-  const x = S(9), inv = S(10), tmp = S(11), cp = S(15), cq = S(16);
-  // 1. r and b modulo p and q, in Montgomery form
+  const c = S(0), m1 = S(5), m2 = S(6), x = S(9), cp = S(15), cq = S(16);
+  const ap = slot + SLOT_BA_P, aq = slot + SLOT_BA_Q;
+  const ip = slot + SLOT_BI_P, iq = slot + SLOT_BI_Q;
+  // 1. the blinding pair for this call
+  const left = load<i32>(slot + SLOT_BLIND_LEFT);
+  if (left <= 0) {
+    if (blindingFresh(slot) != OK) return ERR_BLINDING;
+  } else {
+    montMul(ap, ap, ap, pctx);
+    montMul(aq, aq, aq, qctx);
+    montMul(ip, ip, ip, pctx);
+    montMul(iq, iq, iq, qctx);
+    store<i32>(slot + SLOT_BLIND_LEFT, left - 1);
+  }
+  // 2. (c * A)^dP mod p, (c * A)^dQ mod q
+  reduceWide(cp, c, kn, pctx); // c mod p, c mod q (Montgomery form)
+  reduceWide(cq, c, kn, qctx);
+  montMul(m1, cp, ap, pctx);
+  montMul(m2, cq, aq, qctx);
+  montExp2(m1, m2, m1, m2, slot + SLOT_DP, slot + SLOT_DQ, kp, pctx, qctx);
+  // 3. unblind, recombine, check
+  montMul(m1, m1, ip, pctx);
+  montMul(m2, m2, iq, qctx);
+  garner(x, m1, m2, slot);
+  const rc = releaseChecked(slot, x);
+  if (rc != OK) blindingDrop(slot);
+  return rc;
+}
+
+/**
+ * Draws the slot's blinding pair afresh: r and b uniform modulo p and q, each from
+ * 4kp + 8 random bytes at IO_RAND (so r and b are statistically uniform mod n);
+ * A = r^e mod p and mod q (e is public); Ai = r^-1 through x = r*b mod n, inverted
+ * in variable time (x is uniform and independent of r for a fresh b: BoringSSL's
+ * approach), then r^-1 = x^-1 * b. Returns OK, or ERR_BLINDING (x not invertible: n
+ * has a factor found by chance) with the pair dropped. Uses S(1)..S(4), S(7)..S(11).
+ */
+function blindingFresh(slot: usize): i32 {
+  const nctx = slot + SLOT_CTX_N, pctx = slot + SLOT_CTX_P, qctx = slot + SLOT_CTX_Q;
+  const kn = ctxK(nctx), kp = ctxK(pctx);
+  const rp = S(1), rq = S(2), bp = S(3), bq = S(4), x = S(9), inv = S(10), tmp = S(11);
   const dl = 4 * kp + 8;
   const dk = limbsOf(dl);
   bnFromBytes(tmp, dk, IO_RAND, dl);
@@ -354,27 +406,28 @@ function privatePairs(slot: usize): i32 {
   bnFromBytes(tmp, dk, IO_RAND + <usize> (3 * dl), dl);
   reduceWide(bq, tmp, dk, qctx);
   memory.fill(IO_RAND, 0, <usize> (4 * dl));
-  // 2. (c * r^e)^dP mod p, (c * r^e)^dQ mod q; e is public
-  reduceWide(cp, c, kn, pctx); // c mod p, c mod q (Montgomery form), kept for step 4
-  reduceWide(cq, c, kn, qctx);
-  montExpVarTime2(m1, m2, rp, rq, e, ke, kp, pctx, qctx);
-  montMul(m1, cp, m1, pctx);
-  montMul(m2, cq, m2, qctx);
-  montExp2(m1, m2, m1, m2, slot + SLOT_DP, slot + SLOT_DQ, kp, pctx, qctx);
-  // 3. r^-1 mod p and mod q through x = r*b mod n
+  const ap = slot + SLOT_BA_P, aq = slot + SLOT_BA_Q;
+  const ip = slot + SLOT_BI_P, iq = slot + SLOT_BI_Q;
+  montExpVarTime2(ap, aq, rp, rq, slot + SLOT_E, load<i32>(slot + SLOT_KE), kp, pctx, qctx);
   montMul(rp, rp, bp, pctx); // r*b*R mod p
   montMul(rq, rq, bq, qctx);
   garner(x, rp, rq, slot);
-  if (modInvVarTime(inv, x, nctx) == 0) return ERR_BLINDING;
-  reduceWide(rp, inv, kn, pctx); // x^-1 * R mod p
-  reduceWide(rq, inv, kn, qctx);
-  montMul(rp, rp, bp, pctx); // x^-1 * b * R = r^-1 * R mod p
-  montMul(rq, rq, bq, qctx);
-  // 4. s = c^dP mod p and c^dQ mod q (Montgomery form); recombination; the fault check
-  montMul(m1, m1, rp, pctx);
-  montMul(m2, m2, rq, qctx);
-  garner(x, m1, m2, slot);
-  return releaseChecked(slot, x);
+  if (modInvVarTime(inv, x, nctx) == 0) {
+    blindingDrop(slot);
+    return ERR_BLINDING;
+  }
+  reduceWide(ip, inv, kn, pctx); // x^-1 * R mod p
+  reduceWide(iq, inv, kn, qctx);
+  montMul(ip, ip, bp, pctx); // x^-1 * b * R = r^-1 * R mod p
+  montMul(iq, iq, bq, qctx);
+  store<i32>(slot + SLOT_BLIND_LEFT, BLIND_USES - 1);
+  return OK;
+}
+
+/** Wipes the slot's blinding pair; the next private operation draws a fresh one. */
+function blindingDrop(slot: usize): void {
+  store<i32>(slot + SLOT_BLIND_LEFT, 0);
+  memory.fill(slot + SLOT_BA_P, 0, <usize> PAIR_MAX_K << 4);
 }
 
 /** The private operation for p and q of different limb counts (as privatePairs, modulo n). */
