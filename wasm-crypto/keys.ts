@@ -129,16 +129,22 @@ export class RsaPublicKey {
     return encodeSpki({ n: this.#n, e: this.#e });
   }
 
-  /** @internal x^e mod n for x of byteLength bytes; throws out_of_range when x >= n. */
-  _publicOp(x: Uint8Array): Uint8Array {
+  /**
+   * @internal x^e mod n for x of byteLength bytes; without x, for the byteLength bytes the
+   * caller wrote at IO_IN (OAEP builds its block there, no copy). Wipes IO_IN. Throws
+   * out_of_range when x >= n.
+   */
+  _publicOp(x?: Uint8Array): Uint8Array {
     const s = state();
     const k = this.#n.length;
-    if (x.length !== k) {
-      throw new WasmCryptoError("out_of_range", `rsa: input length ${x.length}, expected ${k}`);
+    if (x) {
+      if (x.length !== k) {
+        throw new WasmCryptoError("out_of_range", `rsa: input length ${x.length}, expected ${k}`);
+      }
+      writeIo(IO_IN, x);
     }
     const m = mem();
     m.set(this.#ctx, s.core.layout_pub_ctx());
-    writeIo(IO_IN, x);
     writeIo(IO_RAND, this.#e);
     const rc = s.core.rsa_public(k, this.#e.length);
     const out = m.slice(s.io + 4096, s.io + 4096 + k);

@@ -67,6 +67,54 @@ Deno.test("destroy() leaves no key bytes in wasm memory", () => {
   assert(key.destroyed);
 });
 
+Deno.test("encryptOaep() leaves no plaintext, seed or block in wasm memory; WebCrypto decrypts it (2048 and 4096 bits)", async () => {
+  const big = await webCryptoKey("RSA-OAEP", "SHA-256", 4096);
+  const s = state();
+  const realRandom = crypto.getRandomValues;
+  let seed = new Uint8Array(0);
+  // records the seed: OAEP encryption draws its randomness in one call
+  crypto.getRandomValues = ((a: Uint8Array) => {
+    realRandom.call(crypto, a);
+    seed = a.slice();
+    return a;
+  }) as typeof crypto.getRandomValues;
+  try {
+    for (const pkcs8 of [web.pkcs8, big.pkcs8]) {
+      const pub = importPrivateKeyPkcs8(pkcs8).publicKey;
+      for (const hash of ["SHA-256", "SHA-1"] as const) {
+        const hLen = hash === "SHA-256" ? 32 : 20;
+        const priv = await crypto.subtle.importKey(
+          "pkcs8",
+          pkcs8 as Uint8Array<ArrayBuffer>,
+          { name: "RSA-OAEP", hash },
+          false,
+          ["decrypt"],
+        );
+        for (const label of [new Uint8Array(0), new TextEncoder().encode("label")]) {
+          const pt = crypto.getRandomValues(new Uint8Array(pub.byteLength - 2 * hLen - 2));
+          mem().fill(0, s.io, s.io + s.ioSize);
+          const ct = encryptOaep(pub, hash, pt, label);
+          const what = `${pub.bits} bits, ${hash}, label of ${label.length} bytes`;
+          assertEquals(seed.length, hLen);
+          const io = mem().slice(s.io, s.io + s.ioSize);
+          io.fill(0, IO_RAND, IO_RAND + pub.e.length); // e is left there: public
+          assert(io.every((b) => b === 0), `IO wiped (${what})`);
+          assert(!contains(mem(), seed), `no seed in memory (${what})`);
+          assertEquals(leaks([pt]), 0, `no plaintext in memory (${what})`);
+          const dec = await crypto.subtle.decrypt(
+            { name: "RSA-OAEP", label: label as Uint8Array<ArrayBuffer> },
+            priv,
+            ct as Uint8Array<ArrayBuffer>,
+          );
+          assertEquals(hex(new Uint8Array(dec)), hex(pt), what);
+        }
+      }
+    }
+  } finally {
+    crypto.getRandomValues = realRandom;
+  }
+});
+
 Deno.test("a generated key's bytes are gone from wasm memory after destroy()", () => {
   const key = generateRsaKey(2048);
   const pkcs8 = key.exportPkcs8();

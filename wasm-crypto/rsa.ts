@@ -295,7 +295,21 @@ export function verifyPss(
   return diff === 0;
 }
 
-/** RSAES-OAEP encryption (RFC 8017 §7.1.1), MGF1 with the same hash, optional label. */
+/** lHash of the empty label (RFC 8017 §7.1.1 step 2a) per hash: a public constant, hashed once. */
+const _emptyLHash: Partial<Record<HashName, Uint8Array>> = {};
+
+/** lHash = Hash(label); callers only read it (the empty label's is shared). */
+function _lHash(hash: HashName, label: Uint8Array): Uint8Array {
+  if (label.length > 0) return hashParts(hash, label);
+  return _emptyLHash[hash] ??= hashParts(hash, label);
+}
+
+/**
+ * RSAES-OAEP encryption (RFC 8017 §7.1.1), MGF1 with the same hash, optional label.
+ * EM = 0x00 ‖ maskedSeed ‖ maskedDB is built in place at IO_IN (the seed's MGF1 input at
+ * IO_RAND, with the 36 bytes of scratch mgf1_xor needs after it) and encrypted there:
+ * no copy of the block in JS. Every IO byte that held the seed or DB is wiped.
+ */
 export function encryptOaep(
   pub: RsaPublicKey,
   hash: HashName,
@@ -307,29 +321,29 @@ export function encryptOaep(
   _bytes(plaintext, "plaintext");
   _bytes(label, "label");
   const k = key.byteLength;
-  if (plaintext.length > k - 2 * hLen - 2) {
+  const mLen = plaintext.length;
+  if (mLen > k - 2 * hLen - 2) {
     throw new WasmCryptoError(
       "message_too_long",
-      `rsa: OAEP plaintext of ${plaintext.length} bytes, at most ${k - 2 * hLen - 2}`,
+      `rsa: OAEP plaintext of ${mLen} bytes, at most ${k - 2 * hLen - 2}`,
     );
   }
-  const lHash = hashParts(hash, label);
-  const db = new Uint8Array(k - hLen - 1);
-  db.set(lHash, 0);
-  db[db.length - plaintext.length - 1] = 0x01;
-  db.set(plaintext, db.length - plaintext.length);
-  const seed = new Uint8Array(hLen);
-  crypto.getRandomValues(seed);
-  mgf1Xor(hash, seed, db);
-  mgf1Xor(hash, db, seed);
-  const em = new Uint8Array(k);
-  em.set(seed, 1);
-  em.set(db, 1 + hLen);
-  const c = key._publicOp(em);
-  em.fill(0);
-  db.fill(0);
-  seed.fill(0);
-  return c;
+  const lHash = _lHash(hash, label); // before IO is written: hashing uses it
+  const s = state();
+  const m = mem();
+  const em = s.io + IO_IN, db = em + 1 + hLen, dbLen = k - hLen - 1, seed = s.io + IO_RAND;
+  // DB = lHash ‖ PS ‖ 0x01 ‖ M; EM's other bytes are zero
+  m.fill(0, em, em + k);
+  m.set(lHash, db);
+  m[db + dbLen - mLen - 1] = 0x01;
+  m.set(plaintext, db + dbLen - mLen);
+  randomIo(IO_RAND, hLen);
+  m.copyWithin(em + 1, seed, seed + hLen);
+  const sha1 = hash === "SHA-1" ? 1 : 0;
+  s.core.mgf1_xor(seed, hLen, db, dbLen, sha1); // maskedDB
+  s.core.mgf1_xor(db, dbLen, em + 1, hLen, sha1); // maskedSeed (scratch after EM: below IO_RAND)
+  m.fill(0, seed, seed + hLen);
+  return key._publicOp();
 }
 
 /**
@@ -357,7 +371,7 @@ export function decryptOaep(
     if (e instanceof WasmCryptoError && e.code === "out_of_range") throw fail();
     throw e;
   }
-  const lHash = hashParts(hash, label);
+  const lHash = _lHash(hash, label);
   const maskedSeed = em.subarray(1, 1 + hLen);
   const maskedDb = em.subarray(1 + hLen);
   const seedMask = maskedSeed.slice(); // becomes the seed
