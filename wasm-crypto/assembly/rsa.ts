@@ -419,15 +419,10 @@ function blindingFresh(slot: usize): i32 {
   const kn = ctxK(nctx), kp = ctxK(pctx);
   const rp = S(1), rq = S(2), bp = S(3), bq = S(4), x = S(9), inv = S(10), tmp = S(11);
   const dl = 4 * kp + 8;
-  const dk = limbsOf(dl);
-  bnFromBytes(tmp, dk, IO_RAND, dl);
-  reduceWide(rp, tmp, dk, pctx);
-  bnFromBytes(tmp, dk, IO_RAND + <usize> dl, dl);
-  reduceWide(rq, tmp, dk, qctx);
-  bnFromBytes(tmp, dk, IO_RAND + <usize> (2 * dl), dl);
-  reduceWide(bp, tmp, dk, pctx);
-  bnFromBytes(tmp, dk, IO_RAND + <usize> (3 * dl), dl);
-  reduceWide(bq, tmp, dk, qctx);
+  randomResidue(rp, IO_RAND, dl, pctx, tmp);
+  randomResidue(rq, IO_RAND + <usize> dl, dl, qctx, tmp);
+  randomResidue(bp, IO_RAND + <usize> (2 * dl), dl, pctx, tmp);
+  randomResidue(bq, IO_RAND + <usize> (3 * dl), dl, qctx, tmp);
   memory.fill(IO_RAND, 0, <usize> (4 * dl));
   const ap = slot + SLOT_BA_P, aq = slot + SLOT_BA_Q;
   const ip = slot + SLOT_BI_P, iq = slot + SLOT_BI_Q;
@@ -447,6 +442,17 @@ function blindingFresh(slot: usize): i32 {
   return OK;
 }
 
+/**
+ * dst = (len random bytes at src, big-endian) * R mod the modulus of ctx: a blinding
+ * residue in Montgomery form, statistically uniform when len exceeds the modulus by 8
+ * bytes. tmp: scratch for the unreduced number.
+ */
+function randomResidue(dst: usize, src: usize, len: i32, ctx: usize, tmp: usize): void {
+  const k = limbsOf(len);
+  bnFromBytes(tmp, k, src, len);
+  reduceWide(dst, tmp, k, ctx);
+}
+
 /** Wipes the slot's blinding pair; the next private operation draws a fresh one. */
 function blindingDrop(slot: usize): void {
   store<i32>(slot + SLOT_BLIND_LEFT, 0);
@@ -464,11 +470,8 @@ function privateGeneral(slot: usize): i32 {
   const u = S(7), sb = S(9), x = S(10), chk = S(11);
   // 1. blinding factors r, b uniform mod n (64 extra random bits), in Montgomery form
   const rLen = nBytes + 8;
-  const rl = limbsOf(rLen);
-  bnFromBytes(u, rl, IO_RAND, rLen);
-  reduceWide(rM, u, rl, nctx);
-  bnFromBytes(u, rl, IO_RAND + <usize> rLen, rLen);
-  reduceWide(bM, u, rl, nctx);
+  randomResidue(rM, IO_RAND, rLen, nctx, u);
+  randomResidue(bM, IO_RAND + <usize> rLen, rLen, nctx, u);
   memory.fill(IO_RAND, 0, <usize> (2 * rLen));
   // 2. cb = c * r^e mod n (e is public); 3. CRT exponentiations
   modExpVarTime(t, rM, e, ke, nctx);
